@@ -60,3 +60,12 @@ def vocabulary_files() -> list[Traversable]:
 def model_files() -> list[Traversable]:
     """Ontology and concept schemes: the model loaded into every built store."""
     return [ontology_file(), *vocabulary_files()]
+
+
+def compact(iri: str) -> str:
+    """``iri`` as a CURIE with the longest matching project prefix, or unchanged."""
+    best_prefix, best_namespace = "", ""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(namespace) > len(best_namespace):
+            best_prefix, best_namespace = prefix, namespace
+    return f"{best_prefix}:{iri[len(best_namespace):]}" if best_namespace else iri

@@ -1,0 +1,77 @@
+"""The ``evidencegraph`` command group: global options, error handling, exit codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from evidencegraph import __version__
+from evidencegraph.cli.context import AppContext
+from evidencegraph.errors import EXIT_ERROR, EvidenceGraphError, NonConformingError
+
+
+class _ExitError(click.ClickException):
+    """A library error shown to the user with its own exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class EvidenceGraphGroup(click.Group):
+    """A group that turns library errors into messages and documented exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NonConformingError as error:
+            click.echo(error.report.table(), err=True)  # type: ignore[attr-defined]
+            raise _ExitError(str(error), error.exit_code) from None
+        except EvidenceGraphError as error:
+            raise _ExitError(str(error), error.exit_code) from None
+        except (OSError, MemoryError) as error:
+            raise _ExitError(f"unexpected error: {error}", EXIT_ERROR) from None
+
+
+STORE_HELP = (
+    "Where the graph lives: oxigraph:PATH (on disk, the default, ./evidencegraph.db) or "
+    "memory: (in this process only). Also read from EVIDENCEGRAPH_STORE."
+)
+
+
+@click.group(cls=EvidenceGraphGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--store", metavar="DESCRIPTOR", envvar="EVIDENCEGRAPH_STORE", help=STORE_HELP)
+@click.option("-v", "--verbose", count=True, help="Say more on stderr (repeat for more).")
+@click.version_option(__version__, "--version", prog_name="evidencegraph")
+@click.pass_context
+def cli(ctx: click.Context, store: str | None, verbose: int) -> None:
+    """A clinical-evidence knowledge graph: studies, arms, interventions, outcomes, findings,
+    and the sources that claim them, in RDF with SHACL shapes and SPARQL questions.
+
+    \b
+    Exit codes: 0 success; 1 the data does not conform to the shapes;
+    2 usage error (bad option, unknown query, bad parameter, SPARQL syntax);
+    3 input or store error (unreadable or malformed file, store locked or unwritable).
+    """
+    ctx.obj = AppContext(store=store, verbose=verbose)
+
+
+def _register() -> None:
+    from evidencegraph.cli import build, network, query, stats, validate
+
+    cli.add_command(build.build)
+    cli.add_command(build.load)
+    cli.add_command(validate.validate)
+    cli.add_command(query.query)
+    cli.add_command(query.queries)
+    cli.add_command(stats.stats)
+    cli.add_command(network.network)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="evidencegraph")

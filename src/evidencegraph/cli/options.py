@@ -1,0 +1,10 @@
+"""Option values shared by several commands (kept free of heavy imports for fast --help)."""
+
+from __future__ import annotations
+
+#: RDF syntaxes accepted on input (see evidencegraph.ingest.rdf_files.RDF_SYNTAXES).
+RDF_INPUT_FORMATS = ("turtle", "nt", "nq", "trig", "n3", "rdfxml", "jsonld")
+#: SPARQL results formats, plus a table for people.
+RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+#: RDF syntaxes for graph output, mapped to rdflib serializer names.
+RDF_OUTPUT_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld", "rdfxml": "xml"}

@@ -1,0 +1,30 @@
+"""``stats``: how many triples, and how many instances of each class."""
+
+from __future__ import annotations
+
+import click
+
+from evidencegraph.cli.context import AppContext, pass_app
+
+
+@click.command()
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@pass_app
+def stats(app: AppContext, output_format: str) -> None:
+    """Count the triples in the store and the instances of each class."""
+    import json
+
+    from evidencegraph.ontology.namespace import compact
+
+    with app.open_graph(read_only=True) as graph:
+        summary = graph.stats()
+    if output_format == "json":
+        click.echo(json.dumps({"triples": summary.triples,
+                               "classes": {name: count for name, count in summary.classes}}, indent=2))
+        return
+    click.echo(f"{summary.triples:,} triples in {app.store or 'the default store'}")
+    width = max((len(compact(name)) for name, _ in summary.classes), default=5)
+    click.echo(f"{'class'.ljust(width)}  instances")
+    for name, count in summary.classes:
+        click.echo(f"{compact(name).ljust(width)}  {count:>9,}")

@@ -1,0 +1,55 @@
+"""``validate``: check the store, or files, against the SHACL shapes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from evidencegraph.cli.context import AppContext, pass_app
+from evidencegraph.cli.options import RDF_INPUT_FORMATS, RDF_OUTPUT_FORMATS
+from evidencegraph.errors import EXIT_NONCONFORMING
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format", "output_format", type=click.Choice(["table", *RDF_OUTPUT_FORMATS]),
+    default="table", show_default=True,
+    help="table for people, or the SHACL validation report graph in an RDF syntax.",
+)
+@click.option(
+    "--input-format", type=click.Choice(RDF_INPUT_FORMATS), default=None,
+    help="RDF syntax of FILES (default: guessed from each extension).",
+)
+@click.option(
+    "--with-store", is_flag=True,
+    help="Validate FILES as a batch against what they touch in the store, as `load` would.",
+)
+@pass_app
+def validate(
+    app: AppContext, files: tuple[Path, ...], output_format: str, input_format: str | None,
+    with_store: bool,
+) -> None:
+    """Validate the store (or FILES) against the shapes. Exit 0 conforms, 1 does not."""
+    from evidencegraph.graph.validation import ValidationReport, validate_batch, validate_graph
+    from evidencegraph.ingest.rdf_files import read_rdf_files
+
+    report: ValidationReport
+    if files:
+        batch = read_rdf_files(files, input_format)
+        if with_store:
+            with app.open_graph(read_only=True) as graph:
+                report = validate_batch(graph.store, batch)
+        else:
+            report = validate_graph(batch)
+    else:
+        with app.open_graph(read_only=True) as graph:
+            report = graph.validate()
+    if output_format == "table":
+        click.echo(report.table(), nl=False)
+    else:
+        click.echo(report.graph.serialize(format=RDF_OUTPUT_FORMATS[output_format]), nl=False)
+    if not report.conforms:
+        sys.exit(EXIT_NONCONFORMING)

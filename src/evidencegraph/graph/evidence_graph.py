@@ -1,0 +1,118 @@
+"""EvidenceGraph: the one facade the CLI and users' code call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+from rdflib.term import Node
+
+from evidencegraph.errors import NonConformingError
+from evidencegraph.graph.results import QueryResult
+from evidencegraph.graph.store import Store, open_store
+from evidencegraph.graph.validation import ValidationReport, validate_batch, validate_graph
+from evidencegraph.ingest.rdf_files import parse_rdf, read_rdf_files
+from evidencegraph.ontology.namespace import model_files
+from evidencegraph.queries import NamedQuery, get_query
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """What a load did: triples read in the batch, and triples new to the store."""
+
+    triples_read: int
+    triples_added: int
+    store_size: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Size of the store: triples, and instances per class (most first)."""
+
+    triples: int
+    classes: list[tuple[str, int]]
+
+
+class EvidenceGraph:
+    """A store with the evidence model: validated loads, queries, validation, statistics."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    @classmethod
+    def open(cls, descriptor: str | None = None, *, read_only: bool = False) -> EvidenceGraph:
+        """Open the store a descriptor names (see :func:`evidencegraph.graph.store.open_store`)."""
+        return cls(open_store(descriptor, read_only=read_only))
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> EvidenceGraph:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing ---------------------------------------------------------------
+
+    def load(self, batch: Graph) -> LoadSummary:
+        """Validate a batch with the neighbourhood it touches, then commit it whole.
+
+        Raises NonConformingError (with the report) and writes nothing when the
+        batch would leave the store violating the shapes.
+        """
+        report = validate_batch(self.store, batch)
+        if not report.conforms:
+            raise NonConformingError(
+                f"the batch was rejected: {len(report.results)} shape violation(s); "
+                "nothing was written. Fix the data and load again.",
+                report,
+            )
+        added = self.store.add(batch)
+        return LoadSummary(triples_read=len(batch), triples_added=added, store_size=len(self.store))
+
+    def load_files(self, paths: Iterable[Path], syntax: str | None = None) -> LoadSummary:
+        """Read RDF files as one batch and :meth:`load` it."""
+        return self.load(read_rdf_files(paths, syntax))
+
+    def build(self) -> LoadSummary:
+        """Load the model (ontology, concept schemes) and the curated evidence as one batch."""
+        from evidencegraph.evidence import evidence_files
+
+        return self.load(_read_packaged([*model_files(), *evidence_files()]))
+
+    # --- reading ---------------------------------------------------------------
+
+    def validate(self) -> ValidationReport:
+        """Validate the whole store against the shapes."""
+        return validate_graph(self.store.to_graph())
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+        """Run a SPARQL query with variables pre-bound to RDF terms."""
+        return self.store.query(sparql, bindings)
+
+    def run(self, name_or_query: str | NamedQuery, params: Mapping[str, str] | None = None) -> QueryResult:
+        """Run a named query (or a parsed query file), binding ``params`` as RDF terms."""
+        named = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
+        return self.store.query(named.text, named.bind(params or {}))
+
+    def stats(self) -> Stats:
+        """Triples in the store and instances per class."""
+        result = self.store.query(
+            "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } "
+            "GROUP BY ?class ORDER BY DESC(?n) ?class"
+        )
+        classes = [(str(row["class"]), int(row["n"])) for row in result.rows]  # type: ignore[call-overload]
+        return Stats(triples=len(self.store), classes=classes)
+
+
+def _read_packaged(files: list[Traversable]) -> Graph:
+    graph = Graph()
+    for packaged in files:
+        with packaged.open("rb") as handle:
+            parse_rdf(handle, ox.RdfFormat.TURTLE, packaged.name, graph)
+    return graph

@@ -1,0 +1,191 @@
+"""The Store seam: where triples live, chosen by a descriptor string.
+
+``oxigraph:PATH`` is the embedded default (pyoxigraph on disk), ``memory:`` an
+in-process pyoxigraph store. Every backend keeps triples in the default graph
+and adds a batch atomically: all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Variable
+from rdflib.term import Node
+
+from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
+from evidencegraph.graph.results import QueryResult
+from evidencegraph.graph.terms import Triple, to_oxigraph, to_quads, to_rdflib
+
+#: The store used when neither --store nor EVIDENCEGRAPH_STORE says otherwise.
+DEFAULT_DESCRIPTOR = "oxigraph:./evidencegraph.db"
+#: The environment variable that names the store.
+STORE_ENV = "EVIDENCEGRAPH_STORE"
+
+
+class Store(ABC):
+    """Where triples live. Every backend passes the same contract tests."""
+
+    descriptor: str
+
+    @abstractmethod
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+        """Run a SPARQL 1.1 query; ``bindings`` pre-bind variables to RDF terms.
+
+        Raises QuerySyntaxError when the query does not parse, and UsageError
+        when a bound variable is not in the SELECT projection.
+        """
+
+    @abstractmethod
+    def add(self, triples: Iterable[Triple]) -> int:
+        """Add triples atomically; return how many were not in the store before."""
+
+    @abstractmethod
+    def contains(self, triple: Triple) -> bool:
+        """Whether the store holds the triple."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of triples in the store."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Remove every triple."""
+
+    @abstractmethod
+    def to_graph(self) -> Graph:
+        """A copy of the whole store as an rdflib Graph."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook for backends holding resources
+        """Release the store's resources (file locks, connections)."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class OxigraphStore(Store):
+    """pyoxigraph: on disk when given a path, in memory otherwise."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
+        self.path = Path(path) if path is not None else None
+        self.descriptor = f"oxigraph:{self.path}" if self.path is not None else "memory:"
+        self._store = _open_oxigraph(self.path, read_only=read_only)
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+        substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in (bindings or {}).items()}
+        try:
+            answer = self._store.query(sparql, substitutions=substitutions or None)
+        except SyntaxError as error:
+            raise QuerySyntaxError(f"SPARQL syntax error: {error}") from None
+        except RuntimeError as error:
+            raise UsageError(f"cannot run the query: {error}") from None
+        except OSError as error:
+            raise StoreError(f"cannot read the store {self.descriptor}: {error}") from None
+        return _to_result(answer)
+
+    def add(self, triples: Iterable[Triple]) -> int:
+        quads = list(dict.fromkeys(to_quads(triples)))
+        new = sum(1 for quad in quads if quad not in self._store)
+        try:
+            self._store.extend(quads)
+        except OSError as error:
+            raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
+        return new
+
+    def contains(self, triple: Triple) -> bool:
+        return next(iter(to_quads([triple]))) in self._store
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def clear(self) -> None:
+        self._store.clear()
+
+    def to_graph(self) -> Graph:
+        graph = Graph()
+        for quad in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        return graph
+
+    def close(self) -> None:
+        # pyoxigraph releases the RocksDB lock when its Store object is freed;
+        # an empty in-memory store takes its place so that later calls fail softly.
+        self._store = ox.Store()
+
+
+def _open_oxigraph(path: Path | None, *, read_only: bool) -> ox.Store:
+    if path is None:
+        return ox.Store()
+    if read_only and not path.exists():
+        raise StoreError(
+            f"there is no store at {path}: run `evidencegraph build` (or `load`) first, "
+            "or name another store with --store"
+        )
+    try:
+        if read_only:
+            return ox.Store.read_only(str(path))
+        return ox.Store(str(path))
+    except OSError as error:
+        text = str(error)
+        if "lock" in text.lower():
+            raise StoreError(
+                f"the store {path} is in use by another process (its lock file is held); "
+                "stop that process (for example a running `evidencegraph serve`) "
+                "or choose another store with --store oxigraph:PATH"
+            ) from None
+        raise StoreError(
+            f"cannot open the store at {path}: {error.strerror or text}; "
+            "choose a writable directory with --store oxigraph:PATH"
+        ) from None
+
+
+def _to_result(answer: object) -> QueryResult:
+    if isinstance(answer, ox.QueryBoolean):
+        return QueryResult.from_boolean(bool(answer))
+    if isinstance(answer, ox.QuerySolutions):
+        names = [variable.value for variable in answer.variables]
+        rows = [
+            {name: to_rdflib(solution[name]) for name in names if solution[name] is not None}
+            for solution in answer
+        ]
+        return QueryResult.from_rows([Variable(name) for name in names], rows)
+    graph = Graph()
+    for triple in answer:  # type: ignore[attr-defined]
+        graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+    return QueryResult.from_graph(graph)
+
+
+# --- the registry: descriptor scheme -> factory --------------------------------
+
+_BACKENDS: dict[str, Callable[[str, bool], Store]] = {
+    "oxigraph": lambda rest, read_only: OxigraphStore(rest or "./evidencegraph.db", read_only=read_only),
+    "memory": lambda rest, read_only: OxigraphStore(None),
+}
+
+
+def resolve_descriptor(descriptor: str | None) -> str:
+    """The descriptor in force: the argument, else $EVIDENCEGRAPH_STORE, else the default."""
+    return descriptor or os.environ.get(STORE_ENV) or DEFAULT_DESCRIPTOR
+
+
+def open_store(descriptor: str | None = None, *, read_only: bool = False) -> Store:
+    """Open the store a descriptor names, such as ``oxigraph:./kg.db`` or ``memory:``.
+
+    Raises UsageError for an unknown scheme and StoreError when the store
+    cannot be opened (unwritable path, locked by another process).
+    """
+    text = resolve_descriptor(descriptor)
+    scheme, separator, rest = text.partition(":")
+    if not separator or scheme not in _BACKENDS:
+        known = ", ".join(f"{name}:" for name in sorted(_BACKENDS))
+        raise UsageError(
+            f"unknown store descriptor {text!r}: use one of {known} "
+            "(for example oxigraph:./evidencegraph.db or memory:)"
+        )
+    return _BACKENDS[scheme](rest, read_only)

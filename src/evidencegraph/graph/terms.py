@@ -1,0 +1,52 @@
+"""Conversion between rdflib terms and pyoxigraph terms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+Triple = tuple[Node, Node, Node]
+
+
+def to_oxigraph(term: Node) -> OxTerm:
+    """Convert an rdflib IRI, blank node or literal to its pyoxigraph twin."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot store an RDF term of type {type(term).__name__}: {term!r}")
+
+
+def to_rdflib(term: object) -> Node:
+    """Convert a pyoxigraph IRI, blank node or literal to its rdflib twin."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    raise TypeError(f"unsupported pyoxigraph term: {term!r}")
+
+
+def to_quads(triples: Iterable[Triple]) -> Iterator[ox.Quad]:
+    """Default-graph quads for rdflib triples."""
+    for subject, predicate, obj in triples:
+        yield ox.Quad(to_oxigraph(subject), to_oxigraph(predicate), to_oxigraph(obj))  # type: ignore[arg-type]

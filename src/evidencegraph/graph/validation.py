@@ -1,0 +1,240 @@
+"""SHACL validation: the report type, whole-graph validation, and the batch gate.
+
+pyshacl runs on an rdflib Graph, never on an Oxigraph-backed graph: for a
+batch, the gate copies the batch and the neighbourhood it touches out of the
+store and validates that, so a load never re-validates the whole store.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from evidencegraph.graph.store import Store
+from evidencegraph.ontology.namespace import PREFIXES, compact, model_files, shapes_file
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """One violation: which node, which property path, which constraint, and what to do."""
+
+    focus_node: str
+    path: str
+    constraint: str
+    message: str
+    severity: str
+    value: str = ""
+
+
+@dataclass
+class ValidationReport:
+    """Whether the data conforms, with every result; ``graph`` is the SHACL report graph."""
+
+    conforms: bool
+    results: list[ValidationResult] = field(default_factory=list)
+    graph: Graph = field(default_factory=Graph)
+
+    def table(self) -> str:
+        """The results as a readable table, one violation per line block."""
+        if self.conforms:
+            return "Conforms: no violations.\n"
+        lines = [f"Does not conform: {len(self.results)} violation(s).", ""]
+        for number, result in enumerate(self.results, start=1):
+            lines.append(f"{number}. {result.severity} on {result.focus_node}")
+            if result.path:
+                lines.append(f"   path:       {result.path}")
+            if result.value:
+                lines.append(f"   value:      {result.value}")
+            lines.append(f"   constraint: {result.constraint}")
+            lines.append(f"   message:    {result.message}")
+        return "\n".join(lines) + "\n"
+
+
+@functools.cache
+def shapes_graph() -> Graph:
+    """The packaged SHACL shapes, parsed once."""
+    graph = Graph()
+    with shapes_file().open("rb") as handle:
+        graph.parse(handle, format="turtle")
+    return graph
+
+
+@functools.cache
+def model_graph() -> Graph:
+    """The packaged ontology and concept schemes, parsed once."""
+    graph = Graph()
+    for model_file in model_files():
+        with model_file.open("rb") as handle:
+            graph.parse(handle, format="turtle")
+    return graph
+
+
+@functools.cache
+def inverse_path_predicates() -> frozenset[URIRef]:
+    """Predicates the shapes follow backwards; the gate fetches incoming links for them."""
+    return frozenset(
+        obj for obj in shapes_graph().objects(None, SH.inversePath) if isinstance(obj, URIRef)
+    )
+
+
+def validate_graph(data: Graph, focus: set[Node] | None = None) -> ValidationReport:
+    """Validate ``data`` (plus the model) against the shapes.
+
+    With ``focus``, only results whose focus node is in it are kept: the gate
+    uses this so that partially copied neighbours do not report on themselves.
+    """
+    import pyshacl  # imported here: pyshacl is slow to import and not every command needs it
+
+    combined = Graph()
+    for triple in data:
+        combined.add(triple)
+    for triple in model_graph():
+        combined.add(triple)
+    _, report_graph, _ = pyshacl.validate(
+        combined,
+        shacl_graph=shapes_graph(),
+        inference="none",
+        advanced=False,
+        meta_shacl=False,
+        allow_warnings=False,
+        inplace=True,
+    )
+    return _report_from_graph(report_graph, focus)
+
+
+def _report_from_graph(report_graph: Graph, focus: set[Node] | None) -> ValidationReport:
+    kept = Graph()
+    results: list[ValidationResult] = []
+    for node in report_graph.subjects(RDF.type, SH.ValidationResult):
+        focus_node = report_graph.value(node, SH.focusNode)
+        if focus is not None and focus_node not in focus:
+            continue
+        results.append(
+            ValidationResult(
+                focus_node=_show(focus_node),
+                path=_show_path(report_graph, report_graph.value(node, SH.resultPath)),
+                constraint=_show(report_graph.value(node, SH.sourceConstraintComponent)),
+                message=str(report_graph.value(node, SH.resultMessage) or ""),
+                severity=_show(report_graph.value(node, SH.resultSeverity)).removeprefix("sh:"),
+                value=_show(report_graph.value(node, SH.value)),
+            )
+        )
+        _copy_result(report_graph, node, kept)
+    results.sort(key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value))
+    report = BNode()
+    kept.add((report, RDF.type, SH.ValidationReport))
+    kept.add((report, SH.conforms, Literal(not results)))
+    for result_node in kept.subjects(RDF.type, SH.ValidationResult):
+        kept.add((report, SH.result, result_node))
+    for prefix, namespace in PREFIXES.items():
+        kept.bind(prefix, namespace)
+    return ValidationReport(conforms=not results, results=results, graph=kept)
+
+
+def _copy_result(source: Graph, node: Node, target: Graph) -> None:
+    pending = [node]
+    seen: set[Node] = set()
+    while pending:
+        subject = pending.pop()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        for predicate, obj in source.predicate_objects(subject):
+            # the shape that raised the result may be a blank node of the shapes
+            # graph; copy its id only, not the whole shape
+            target.add((subject, predicate, obj))
+            if isinstance(obj, BNode) and predicate != SH.sourceShape:
+                pending.append(obj)
+
+
+def _show(term: Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        shown = compact(str(term))
+        return shown if shown != str(term) else f"<{term}>"
+    if isinstance(term, Literal):
+        return term.n3()
+    return f"_:{term}"
+
+
+def _show_path(graph: Graph, path: Node | None) -> str:
+    if isinstance(path, BNode):
+        inverse = graph.value(path, SH.inversePath)
+        if inverse is not None:
+            return f"^{_show(inverse)}"
+    return _show(path)
+
+
+# --- the gate ------------------------------------------------------------------
+
+
+def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
+    """What the batch touches in the store, and the focus nodes to report on.
+
+    The focus nodes are the batch's subjects and the objects it links to with
+    a predicate the shapes follow backwards. From the store come every triple
+    of a focus node, the types of every node the batch or those triples link
+    to, and the incoming links the shapes follow backwards.
+    """
+    inverse = inverse_path_predicates()
+    focus: set[Node] = set(batch.subjects())
+    focus.update(o for _, p, o in batch if p in inverse and isinstance(o, URIRef))
+    described = [node for node in focus if isinstance(node, URIRef)]
+    linked = {o for o in batch.objects() if isinstance(o, URIRef)}
+
+    found = Graph()
+    if described:
+        _construct_into(
+            found,
+            store,
+            "CONSTRUCT { ?s ?p ?o . ?o a ?type } WHERE { VALUES ?s { %s } ?s ?p ?o "
+            "OPTIONAL { ?o a ?type } }",
+            described,
+        )
+        _construct_into(
+            found,
+            store,
+            "CONSTRUCT { ?in ?p ?s . ?in a ?type } WHERE { VALUES ?s { %s } VALUES ?p { %s } "
+            "?in ?p ?s OPTIONAL { ?in a ?type } }",
+            described,
+            sorted(inverse),
+        )
+    if linked:
+        _construct_into(
+            found, store, "CONSTRUCT { ?o a ?type } WHERE { VALUES ?o { %s } ?o a ?type }", sorted(linked)
+        )
+    return found, focus
+
+
+def _construct_into(target: Graph, store: Store, template: str, *term_lists: Iterable[Node]) -> None:
+    # The VALUES blocks hold IRIs the batch parser already produced, written
+    # with rdflib's N-Triples escaping; no caller-supplied text reaches the query.
+    blocks = tuple(" ".join(term.n3() for term in terms) for terms in term_lists)
+    chunk = 500
+    first = list(next(iter(term_lists)) if term_lists else [])
+    if len(first) <= chunk:
+        result = store.query(template % blocks)
+        assert result.graph is not None
+        target += result.graph
+        return
+    rest = blocks[1:]
+    for start in range(0, len(first), chunk):
+        block = " ".join(term.n3() for term in first[start : start + chunk])
+        result = store.query(template % (block, *rest))
+        assert result.graph is not None
+        target += result.graph
+
+
+def validate_batch(store: Store, batch: Graph) -> ValidationReport:
+    """Validate a batch as it would stand once added to the store."""
+    found, focus = neighbourhood(store, batch)
+    data = Graph()
+    data += found
+    data += batch
+    return validate_graph(data, focus=focus)

@@ -1,0 +1,1 @@
+"""Outside records to RDF batches: RDF files, curated evidence, identifier normalisation."""

@@ -1,0 +1,234 @@
+"""Named SPARQL queries: one ``.rq`` file each, with a header, and safe parameter binding.
+
+A query file opens with comment lines that declare it::
+
+    # title: Trials that pair a drug with a psychotherapy in the same arm
+    # description: Competency question 1. ...
+    # param: drug literal ketamine -- the drug's name, matched case-insensitively
+
+``param`` lines read ``NAME KIND [DEFAULT] -- DESCRIPTION``; KIND is one of
+``literal``, ``iri``, ``integer``, ``decimal`` or ``term`` (any RDF term in
+Turtle syntax); a parameter without a default is required. Values are turned
+into RDF terms and pre-bound to the variable of the same name (SPARQL
+SEP-0007 substitution), never pasted into the query text; a SELECT query must
+therefore project each of its parameters.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+
+from rdflib import XSD, Literal, URIRef
+from rdflib.term import Node, _is_valid_uri
+
+from evidencegraph.errors import InputError, ParameterError, UnknownQueryError
+from evidencegraph.ontology.namespace import PREFIXES
+
+PARAM_KINDS = ("literal", "iri", "integer", "decimal", "term")
+_HEADER = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*)$")
+_PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<kind>\w+)(?:\s+(?P<default>.*?))?\s*--\s*(?P<doc>.+)$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A declared query parameter: its variable name, kind, default and description."""
+
+    name: str
+    kind: str
+    default: str | None
+    description: str
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    def to_term(self, value: str) -> Node:
+        """Turn a command-line value into the RDF term this parameter binds.
+
+        Raises ParameterError when the value is not a valid term of the kind.
+        """
+        return _TERM_PARSERS[self.kind](self.name, value)
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A parsed ``.rq`` file: name, title, description, declared parameters and text."""
+
+    name: str
+    title: str
+    description: str
+    text: str
+    parameters: tuple[Parameter, ...] = field(default=())
+    path: str = ""
+
+    def bind(self, values: Mapping[str, str]) -> dict[str, Node]:
+        """RDF terms for every parameter: the given values, else the defaults.
+
+        Raises ParameterError for an undeclared name, a missing required value
+        or a value that is not a valid term.
+        """
+        declared = {parameter.name: parameter for parameter in self.parameters}
+        for name in values:
+            if name not in declared:
+                listed = ", ".join(declared) or "none"
+                raise ParameterError(
+                    f"query {self.name!r} declares no parameter {name!r} (it declares: {listed}); "
+                    f"see `evidencegraph queries` for each query's parameters"
+                )
+        bound: dict[str, Node] = {}
+        for parameter in self.parameters:
+            raw = values.get(parameter.name, parameter.default)
+            if raw is None:
+                raise ParameterError(
+                    f"query {self.name!r} needs --param {parameter.name}=VALUE ({parameter.description})"
+                )
+            bound[parameter.name] = parameter.to_term(raw)
+        return bound
+
+
+def parse_query(text: str, name: str, path: str = "") -> NamedQuery:
+    """Parse a query's header. Raises InputError for a malformed header line."""
+    fields: dict[str, list[str]] = {"title": [], "description": []}
+    parameters: list[Parameter] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("#"):
+            break
+        match = _HEADER.match(stripped)
+        if not match:
+            continue
+        key, value = match.groups()
+        if key != "param":
+            fields[key].append(value.strip())
+            continue
+        param = _PARAM.match(value.strip())
+        if not param or param["kind"] not in PARAM_KINDS:
+            raise InputError(
+                f"{path or name}:{number}: malformed parameter line {line.strip()!r}; "
+                f"write '# param: NAME KIND [DEFAULT] -- DESCRIPTION' with KIND one of "
+                f"{', '.join(PARAM_KINDS)}"
+            )
+        parameters.append(
+            Parameter(param["name"], param["kind"], param["default"] or None, param["doc"].strip())
+        )
+    return NamedQuery(
+        name=name,
+        title=" ".join(fields["title"]) or name,
+        description=" ".join(fields["description"]),
+        text=text,
+        parameters=tuple(parameters),
+        path=path,
+    )
+
+
+def read_query_file(path: Path) -> NamedQuery:
+    """Parse a ``.rq`` file of the user's. Raises InputError when it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read the query file: {error}") from None
+    return parse_query(text, path.stem, str(path))
+
+
+@functools.cache
+def library() -> dict[str, NamedQuery]:
+    """Every packaged named query, by name."""
+    folder = resources.files("evidencegraph.queries")
+    queries = {}
+    for entry in sorted(folder.iterdir(), key=lambda f: f.name):
+        if entry.name.endswith(".rq"):
+            name = entry.name.removesuffix(".rq")
+            queries[name] = parse_query(entry.read_text(encoding="utf-8"), name, entry.name)
+    return queries
+
+
+def get_query(name: str) -> NamedQuery:
+    """The named query ``name``. Raises UnknownQueryError suggesting close matches."""
+    queries = library()
+    if name in queries:
+        return queries[name]
+    close = difflib.get_close_matches(name, list(queries), n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise UnknownQueryError(
+        f"no named query {name!r}.{hint} Run `evidencegraph queries` to list them, "
+        "or pass a .rq file path."
+    )
+
+
+# --- parameter values -> RDF terms ----------------------------------------------
+
+
+def _literal(name: str, value: str) -> Node:
+    return Literal(value)
+
+
+def _iri(name: str, value: str) -> Node:
+    text = value.strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1]
+    prefix, colon, local = text.partition(":")
+    if colon and prefix in PREFIXES and not local.startswith("//"):
+        text = PREFIXES[prefix] + local
+    if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$", text) or not _is_valid_uri(text):
+        raise ParameterError(
+            f"--param {name}={value!r} is not a valid IRI: give an absolute IRI "
+            f"(https://...), <IRI>, or a CURIE with a known prefix ({', '.join(PREFIXES)})"
+        )
+    return URIRef(text)
+
+
+def _integer(name: str, value: str) -> Node:
+    if not re.fullmatch(r"[+-]?[0-9]+", value.strip()):
+        raise ParameterError(f"--param {name}={value!r} is not an integer")
+    return Literal(int(value), datatype=XSD.integer)
+
+
+def _decimal(name: str, value: str) -> Node:
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise ParameterError(f"--param {name}={value!r} is not a decimal number") from None
+    if not number.is_finite():
+        raise ParameterError(f"--param {name}={value!r} is not a finite decimal number")
+    return Literal(number, datatype=XSD.decimal)
+
+
+def _term(name: str, value: str) -> Node:
+    from rdflib import Graph
+
+    text = value.strip()
+    if not text.startswith(('"', "<", "'")) and not re.fullmatch(r"[+-]?[0-9.eE+-]+|true|false", text):
+        # a CURIE or a bare IRI
+        return _iri(name, text)
+    prefixes = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())
+    try:
+        graph = Graph().parse(
+            data=f"{prefixes}<urn:x:s> <urn:x:p> {text} .", format="turtle"
+        )
+    except Exception:  # noqa: BLE001 - any parser failure means the same thing to the user
+        raise ParameterError(
+            f"--param {name}={value!r} is not a valid RDF term: write an IRI (<...> or a CURIE), "
+            'a literal ("text", "text"@en, "5"^^xsd:integer), a number or true/false'
+        ) from None
+    objects = list(graph.objects())
+    if len(objects) != 1:
+        raise ParameterError(f"--param {name}={value!r} is not a single RDF term")
+    return objects[0]
+
+
+_TERM_PARSERS = {
+    "literal": _literal,
+    "iri": _iri,
+    "integer": _integer,
+    "decimal": _decimal,
+    "term": _term,
+}
