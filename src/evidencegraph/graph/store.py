@@ -8,6 +8,7 @@ and adds a batch atomically: all of it or none of it.
 from __future__ import annotations
 
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -82,7 +83,7 @@ class OxigraphStore(Store):
         try:
             answer = self._store.query(sparql, substitutions=substitutions or None)
         except SyntaxError as error:
-            raise QuerySyntaxError(f"SPARQL syntax error: {error}") from None
+            raise QuerySyntaxError(describe_syntax_error(str(error))) from None
         except RuntimeError as error:
             raise UsageError(f"cannot run the query: {error}") from None
         except OSError as error:
@@ -117,6 +118,15 @@ class OxigraphStore(Store):
         # pyoxigraph releases the RocksDB lock when its Store object is freed;
         # an empty in-memory store takes its place so that later calls fail softly.
         self._store = ox.Store()
+
+
+def describe_syntax_error(detail: str) -> str:
+    """A SPARQL parser message rewritten to name line and column, and what to do."""
+    match = re.search(r"error at (\d+):(\d+): (.*)", detail, re.DOTALL)
+    if match:
+        line, column, what = match.groups()
+        detail = f"line {line} column {column}: {what.strip()}"
+    return f"SPARQL syntax error at {detail}. Fix the query and run it again."
 
 
 def _open_oxigraph(path: Path | None, *, read_only: bool) -> ox.Store:

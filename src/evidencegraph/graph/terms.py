@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -50,3 +50,19 @@ def to_quads(triples: Iterable[Triple]) -> Iterator[ox.Quad]:
     """Default-graph quads for rdflib triples."""
     for subject, predicate, obj in triples:
         yield ox.Quad(to_oxigraph(subject), to_oxigraph(predicate), to_oxigraph(obj))  # type: ignore[arg-type]
+
+
+def canonical(graph: Graph) -> Graph:
+    """``graph`` with every literal in the lexical form the store keeps.
+
+    Oxigraph stores numbers and other typed literals by value, so ``96.0`` and
+    ``96`` (xsd:decimal) are one term once stored. Validating a batch beside
+    what the store already holds needs the batch in that same form, or the two
+    spellings count as two values.
+    """
+    scratch = ox.Store()
+    scratch.extend(to_quads(graph))
+    result = Graph()
+    for quad in scratch:
+        result.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+    return result

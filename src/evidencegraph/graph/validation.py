@@ -16,6 +16,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from evidencegraph.graph.store import Store
+from evidencegraph.graph.terms import canonical
 from evidencegraph.ontology.namespace import PREFIXES, compact, model_files, shapes_file
 
 
@@ -233,6 +234,7 @@ def _construct_into(target: Graph, store: Store, template: str, *term_lists: Ite
 
 def validate_batch(store: Store, batch: Graph) -> ValidationReport:
     """Validate a batch as it would stand once added to the store."""
+    batch = canonical(batch)
     found, focus = neighbourhood(store, batch)
     data = Graph()
     data += found

@@ -1,0 +1,30 @@
+"""Shared fixtures: stores of every backend, and a graph built from the curated evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support import BACKENDS, make_store
+
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.graph.store import OxigraphStore, Store
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store, once per backend: the contract tests run over each."""
+    fresh = make_store(request.param, tmp_path)
+    yield fresh
+    fresh.close()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EvidenceGraph]:
+    """The curated evidence built once into an on-disk store (the default backend)."""
+    path = tmp_path_factory.mktemp("built") / "evidencegraph.db"
+    graph = EvidenceGraph(OxigraphStore(path))
+    graph.build()
+    yield graph
+    graph.close()

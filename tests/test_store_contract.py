@@ -1,0 +1,156 @@
+"""The Store contract: the same tests run over every backend."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef, Variable
+from rdflib.compare import isomorphic
+
+from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
+from evidencegraph.graph.store import DEFAULT_DESCRIPTOR, OxigraphStore, Store, open_store
+
+EX = "http://example.org/"
+TRIPLES = [
+    (URIRef(EX + "a"), URIRef(EX + "p"), Literal("one")),
+    (URIRef(EX + "a"), URIRef(EX + "q"), URIRef(EX + "b")),
+    (URIRef(EX + "b"), URIRef(EX + "p"), Literal(2)),
+    (URIRef(EX + "b"), URIRef(EX + "p"), Literal("deux", lang="fr")),
+]
+
+
+def test_add_counts_new_triples_and_is_idempotent(store: Store) -> None:
+    assert store.add(TRIPLES) == 4
+    assert len(store) == 4
+    assert store.add(TRIPLES) == 0
+    assert store.add(TRIPLES[:1] + [(URIRef(EX + "c"), URIRef(EX + "p"), Literal("three"))]) == 1
+    assert len(store) == 5
+
+
+def test_round_trip_keeps_every_term_exactly(store: Store) -> None:
+    store.add(TRIPLES)
+    expected = Graph()
+    for triple in TRIPLES:
+        expected.add(triple)
+    assert isomorphic(store.to_graph(), expected)
+    assert store.contains(TRIPLES[3])
+    assert not store.contains((URIRef(EX + "a"), URIRef(EX + "p"), Literal("one", lang="en")))
+
+
+def test_select_ask_construct(store: Store) -> None:
+    store.add(TRIPLES)
+    select = store.query(f"SELECT ?o WHERE {{ <{EX}a> <{EX}p> ?o }}")
+    assert select.kind == "select"
+    assert select.variables == [Variable("o")]
+    assert select.column("o") == [Literal("one")]
+    assert store.query(f"ASK {{ <{EX}b> ?p 2 }}").boolean is True
+    construct = store.query(f"CONSTRUCT {{ ?s <{EX}r> ?o }} WHERE {{ ?s <{EX}q> ?o }}")
+    assert construct.kind == "graph" and construct.graph is not None
+    assert set(construct.graph) == {(URIRef(EX + "a"), URIRef(EX + "r"), URIRef(EX + "b"))}
+
+
+def test_bindings_are_rdf_terms_not_text(store: Store) -> None:
+    store.add(TRIPLES)
+    query = f"SELECT ?v ?s WHERE {{ ?s <{EX}p> ?v }}"
+    assert store.query(query, {"v": Literal(2)}).column("s") == [URIRef(EX + "b")]
+    # a value that would break out of a pasted query is just a literal that matches nothing
+    hostile = Literal('x" } ; DROP ALL ; SELECT * WHERE { ?s ?p "')
+    assert store.query(query, {"v": hostile}).rows == []
+    assert len(store) == 4
+
+
+def test_syntax_error_names_line_and_column(store: Store) -> None:
+    with pytest.raises(QuerySyntaxError, match=r"syntax error at line 2 column 16"):
+        store.query("SELECT ?s\nWHERE { ?s ?p }")
+
+
+def test_failed_batch_writes_nothing(store: Store) -> None:
+    store.add(TRIPLES[:2])
+
+    def batch_that_fails_midway():  # type: ignore[no-untyped-def]
+        yield TRIPLES[2]
+        yield (URIRef(EX + "x"), URIRef(EX + "p"), object())  # not an RDF term
+
+    with pytest.raises(TypeError):
+        store.add(batch_that_fails_midway())
+    assert len(store) == 2
+    assert not store.contains(TRIPLES[2])
+
+
+def test_clear(store: Store) -> None:
+    store.add(TRIPLES)
+    store.clear()
+    assert len(store) == 0
+
+
+def test_open_store_descriptors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert open_store("memory:").descriptor == "memory:"
+    on_disk = open_store(f"oxigraph:{tmp_path / 'kg.db'}")
+    assert isinstance(on_disk, OxigraphStore) and (tmp_path / "kg.db").is_dir()
+    on_disk.close()
+    monkeypatch.setenv("EVIDENCEGRAPH_STORE", "memory:")
+    assert open_store().descriptor == "memory:"
+    monkeypatch.delenv("EVIDENCEGRAPH_STORE")
+    monkeypatch.chdir(tmp_path)
+    assert DEFAULT_DESCRIPTOR == "oxigraph:./evidencegraph.db"
+    default = open_store()
+    assert (tmp_path / "evidencegraph.db").is_dir()
+    default.close()
+
+
+def test_unknown_descriptor_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown store descriptor 'postgres:x'"):
+        open_store("postgres:x")
+
+
+def test_on_disk_store_persists(tmp_path: Path) -> None:
+    first = OxigraphStore(tmp_path / "kg.db")
+    first.add(TRIPLES)
+    first.close()
+    again = OxigraphStore(tmp_path / "kg.db", read_only=True)
+    assert len(again) == 4
+
+
+def test_read_only_on_missing_store_says_build_first(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no store at .*run `evidencegraph build`"):
+        open_store(f"oxigraph:{tmp_path / 'missing.db'}", read_only=True)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_unwritable_store_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError, match="cannot open the store"):
+        open_store(f"oxigraph:{blocker / 'kg.db'}")
+
+
+def test_store_locked_by_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "kg.db"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys, time
+                from evidencegraph.graph.store import OxigraphStore
+                store = OxigraphStore({str(path)!r})
+                print("open", flush=True)
+                sys.stdin.readline()
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreError, match="in use by another process"):
+            OxigraphStore(path)
+    finally:
+        holder.communicate("\n", timeout=30)
