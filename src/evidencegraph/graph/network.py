@@ -20,15 +20,16 @@ from evidencegraph.graph.store import Store
 from evidencegraph.ontology.namespace import EGID, PREFIXES, compact
 
 MEASURES = ("degree", "betweenness", "pagerank")
+_CONCEPT_TYPES = ("eg:Drug", "eg:Condition")
 
 _NODES = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 PREFIX eg: <https://w3id.org/evidencegraph/ontology#>
-SELECT ?node (SAMPLE(?t) AS ?type) (SAMPLE(?l) AS ?label) (SAMPLE(?n) AS ?nct) WHERE {
+SELECT ?node ?base (SAMPLE(?t) AS ?type) (SAMPLE(?l) AS ?label) (SAMPLE(?n) AS ?nct) WHERE {
   ?node a ?t .
   FILTER(isIRI(?node) && STRSTARTS(STR(?node), STR(?base)) && STRSTARTS(STR(?t), STR(eg:)))
-  OPTIONAL { ?node rdfs:label|dcterms:title ?l }
+  OPTIONAL { ?node rdfs:label|dcterms:title|eg:statement|eg:quote ?l }
   OPTIONAL { ?node eg:nctId ?n }
 } GROUP BY ?node ?base
 """
@@ -91,6 +92,10 @@ def resolve(graph: nx.MultiDiGraph, text: str) -> str:
              if data["label"].lower() == lowered or data["nct"].lower() == lowered]
     if len(exact) == 1:
         return exact[0]
+    # a label shared by a drug or condition and study-level nodes names the concept
+    concepts = [n for n in exact if graph.nodes[n]["type"] in _CONCEPT_TYPES]
+    if len(concepts) == 1:
+        return concepts[0]
     partial = exact or [n for n, data in graph.nodes(data=True) if lowered in data["label"].lower()]
     if len(partial) == 1:
         return partial[0]
