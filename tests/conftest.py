@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import BACKENDS, make_store
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore, Store
+from support import BACKENDS, make_store
 
 
 @pytest.fixture(params=BACKENDS)

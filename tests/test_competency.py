@@ -1,13 +1,12 @@
-"""The ten competency questions against the curated evidence; expected answers come from FACTS.md."""
+"""The ten competency questions on the curated evidence; expected answers come from FACTS.md."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from support import rows
-
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.network import project, resolve, shortest_paths
+from support import rows
 
 ID = "https://w3id.org/evidencegraph/id/"
 KARE = ID + "study/NCT02649231"
@@ -32,18 +31,24 @@ def test_cq1_flagship_finds_kare_dakwar_and_columbia_not_yoon(built: EvidenceGra
     assert "midazolam" in by_trial[DAKWAR]["comparator"].lower()
     assert "motivational enhancement" in by_trial[DAKWAR]["therapy"].lower()
     therapies = by_trial[COLUMBIA]["therapy"].lower()
-    assert "motivational enhancement" in therapies and "mindfulness-based relapse prevention" in therapies
+    assert (
+        "motivational enhancement" in therapies
+        and "mindfulness-based relapse prevention" in therapies
+    )
     assert "midazolam" in by_trial[COLUMBIA]["comparator"].lower()
     assert all(row["sources"] for row in found)
 
 
 def test_cq1_drug_parameter_is_case_insensitive_and_selective(built: EvidenceGraph) -> None:
     assert {r["trial"] for r in rows(built, "drug-with-psychotherapy", drug="KETAMINE")} == {
-        KARE, DAKWAR, COLUMBIA,
+        KARE,
+        DAKWAR,
+        COLUMBIA,
     }
     # midazolam is paired with therapy in the comparator arms of Dakwar and NCT04084860
     assert {r["trial"] for r in rows(built, "drug-with-psychotherapy", drug="midazolam")} == {
-        DAKWAR, COLUMBIA,
+        DAKWAR,
+        COLUMBIA,
     }
     assert rows(built, "drug-with-psychotherapy", drug="naltrexone") == []
 
@@ -53,7 +58,8 @@ def test_cq2_kare_outcomes_with_values_intervals_and_sources(built: EvidenceGrap
     kare = [r for r in found if r["study"].startswith("Adjunctive Ketamine")]
     intervals = {
         (Decimal(r["value"]), Decimal(r["ciLower"]), Decimal(r["ciUpper"]))
-        for r in kare if "ciLower" in r
+        for r in kare
+        if "ciLower" in r
     }
     assert (Decimal("10.1"), Decimal("1.1"), Decimal("19.0")) in intervals
     assert (Decimal("15.9"), Decimal("3.8"), Decimal("28.1")) in intervals
@@ -74,7 +80,9 @@ def test_cq3_claims_only_from_non_peer_reviewed_sources(built: EvidenceGraph) ->
     assert ID + "claim/000/cost-400-800-per-infusion" in claims
     # backed by a peer-reviewed source: the 96 participants (KARE journal article)
     assert ID + "claim/000/participants-96-severe-aud" not in claims
-    assert all("Seed article" in r["source"] or "press release" in r["source"].lower() for r in found)
+    assert all(
+        "Seed article" in r["source"] or "press release" in r["source"].lower() for r in found
+    )
 
 
 def test_cq4_misreported_and_unsupported_claims_with_what_the_primary_source_says(
@@ -112,7 +120,10 @@ def test_cq5_commercial_interest(built: EvidenceGraph) -> None:
 def test_cq6_best_evidence_is_moderate_from_kare_and_dakwar(built: EvidenceGraph) -> None:
     (answer,) = rows(built, "best-evidence")
     assert answer["bestLevel"] == "moderate certainty"
-    assert "Adjunctive Ketamine" in answer["studies"] and "Single Ketamine Infusion" in answer["studies"]
+    assert (
+        "Adjunctive Ketamine" in answer["studies"]
+        and "Single Ketamine Infusion" in answer["studies"]
+    )
     assert int(answer["participants"]) == 96 + 40  # KARE randomised 96, Dakwar 40
 
 
@@ -126,8 +137,14 @@ def test_cq7_ongoing_trials(built: EvidenceGraph) -> None:
 def test_cq8_risks_and_who_names_them(built: EvidenceGraph) -> None:
     found = rows(built, "risks")
     named = {r["risk"] for r in found}
-    assert {"addiction potential", "hallucinations", "nausea", "dizziness", "confusion",
-            "unregulated providers"} <= named
+    assert {
+        "addiction potential",
+        "hallucinations",
+        "nausea",
+        "dizziness",
+        "confusion",
+        "unregulated providers",
+    } <= named
     assert any("cost" in risk for risk in named)
     assert {r["source"][:14] for r in found} == {"Seed article 0"}
     assert any("002" in r["source"] and "dependency" in r["quote"] for r in found)
@@ -135,9 +152,16 @@ def test_cq8_risks_and_who_names_them(built: EvidenceGraph) -> None:
 
 def test_cq9_other_treatments(built: EvidenceGraph) -> None:
     named = {r["treatment"].lower() for r in rows(built, "other-treatments")}
-    assert {"naltrexone", "acamprosate", "cognitive behavioural therapy", "motivational interviewing",
-            "12-step programme", "smart recovery", "ketamine-assisted psychotherapy",
-            "outpatient infusion programme"} <= named
+    assert {
+        "naltrexone",
+        "acamprosate",
+        "cognitive behavioural therapy",
+        "motivational interviewing",
+        "12-step programme",
+        "smart recovery",
+        "ketamine-assisted psychotherapy",
+        "outpatient infusion programme",
+    } <= named
     assert "ketamine" not in named
 
 

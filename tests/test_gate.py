@@ -1,4 +1,4 @@
-"""The validation gate: a batch is validated with what it touches, then committed whole or not at all."""
+"""The validation gate: a batch is validated with what it touches, then committed whole or not."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from rdflib import Graph
 from evidencegraph.errors import NonConformingError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore
-
 from support import BACKENDS, make_store
 
 PREFIXES = """
@@ -85,8 +84,16 @@ def test_rejected_batch_leaves_the_store_exactly_as_it_was(graph: EvidenceGraph)
         graph.load(batch)
     report = caught.value.report
     found = {(r.focus_node, r.path, r.constraint) for r in report.results}  # type: ignore[attr-defined]
-    assert ("egid:test/finding/bad", "eg:ciLower", "sh:LessThanOrEqualsConstraintComponent") in found
-    assert ("egid:test/finding/bad", "prov:wasDerivedFrom", "sh:MinCountConstraintComponent") in found
+    assert (
+        "egid:test/finding/bad",
+        "eg:ciLower",
+        "sh:LessThanOrEqualsConstraintComponent",
+    ) in found
+    assert (
+        "egid:test/finding/bad",
+        "prov:wasDerivedFrom",
+        "sh:MinCountConstraintComponent",
+    ) in found
     assert snapshot(graph) == before
 
 
@@ -120,7 +127,9 @@ def test_gate_sees_existing_values_of_the_nodes_a_batch_extends(graph: EvidenceG
     assert snapshot(graph) == before
 
 
-def test_gate_reports_only_on_the_batch_not_on_partly_copied_neighbours(graph: EvidenceGraph) -> None:
+def test_gate_reports_only_on_the_batch_not_on_partly_copied_neighbours(
+    graph: EvidenceGraph,
+) -> None:
     # The claim points at KARE; KARE is copied in only partly (its type), yet is not reported.
     batch = turtle(f"""
         <test/claim/1> a eg:Claim ;

@@ -27,7 +27,7 @@ def test_add_counts_new_triples_and_is_idempotent(store: Store) -> None:
     assert store.add(TRIPLES) == 4
     assert len(store) == 4
     assert store.add(TRIPLES) == 0
-    assert store.add(TRIPLES[:1] + [(URIRef(EX + "c"), URIRef(EX + "p"), Literal("three"))]) == 1
+    assert store.add([*TRIPLES[:1], (URIRef(EX + "c"), URIRef(EX + "p"), Literal("three"))]) == 1
     assert len(store) == 5
 
 
@@ -116,7 +116,7 @@ def test_on_disk_store_persists(tmp_path: Path) -> None:
 
 
 def test_read_only_on_missing_store_says_build_first(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match="no store at .*run `evidencegraph build`"):
+    with pytest.raises(StoreError, match=r"no store at .*run `evidencegraph build`"):
         open_store(f"oxigraph:{tmp_path / 'missing.db'}", read_only=True)
     assert not (tmp_path / "missing.db").exists()
 

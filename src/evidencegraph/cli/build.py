@@ -28,15 +28,23 @@ def build(app: AppContext) -> None:
         app.info(f"validating the curated evidence against the shapes ({graph.store.descriptor})")
         summary = graph.build()
         click.echo(
-            _summary("Built", graph.store.descriptor, summary.triples_read, summary.triples_added,
-                     summary.store_size)
+            _summary(
+                "Built",
+                graph.store.descriptor,
+                summary.triples_read,
+                summary.triples_added,
+                summary.store_size,
+            )
         )
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
-    "--format", "syntax", type=click.Choice(RDF_INPUT_FORMATS), default=None,
+    "--format",
+    "syntax",
+    type=click.Choice(RDF_INPUT_FORMATS),
+    default=None,
     help="RDF syntax of every FILE (default: guessed from each extension).",
 )
 @pass_app
@@ -49,6 +57,11 @@ def load(app: AppContext, files: tuple[Path, ...], syntax: str | None) -> None:
     with app.open_graph() as graph:
         summary = graph.load_files(files, syntax)
         click.echo(
-            _summary("Loaded into", graph.store.descriptor, summary.triples_read,
-                     summary.triples_added, summary.store_size)
+            _summary(
+                "Loaded into",
+                graph.store.descriptor,
+                summary.triples_read,
+                summary.triples_added,
+                summary.store_size,
+            )
         )

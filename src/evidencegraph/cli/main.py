@@ -8,15 +8,37 @@ import click
 
 from evidencegraph import __version__
 from evidencegraph.cli.context import AppContext
-from evidencegraph.errors import EXIT_ERROR, EvidenceGraphError, NonConformingError
+from evidencegraph.errors import (
+    EXIT_ERROR,
+    EXIT_NONCONFORMING,
+    EXIT_USAGE,
+    EvidenceGraphError,
+    NonConformingError,
+)
 
 
-class _ExitError(click.ClickException):
-    """A library error shown to the user with its own exit code."""
+class _NonConforming(click.ClickException):
+    exit_code = EXIT_NONCONFORMING
 
-    def __init__(self, message: str, exit_code: int):
-        super().__init__(message)
-        self.exit_code = exit_code
+
+class _Usage(click.ClickException):
+    exit_code = EXIT_USAGE
+
+
+class _Failure(click.ClickException):
+    exit_code = EXIT_ERROR
+
+
+_BY_EXIT_CODE: dict[int, type[click.ClickException]] = {
+    EXIT_NONCONFORMING: _NonConforming,
+    EXIT_USAGE: _Usage,
+    EXIT_ERROR: _Failure,
+}
+
+
+def _ExitError(message: str, exit_code: int) -> click.ClickException:  # noqa: N802
+    """A library error shown to the user with its documented exit code."""
+    return _BY_EXIT_CODE.get(exit_code, _Failure)(message)
 
 
 class EvidenceGraphGroup(click.Group):

@@ -17,10 +17,20 @@ def network() -> None:
 @network.command()
 @click.argument("start")
 @click.argument("end")
-@click.option("--limit", default=5, show_default=True, type=click.IntRange(min=1),
-              help="Show at most this many shortest paths.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--limit",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Show at most this many shortest paths.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
 @pass_app
 def path(app: AppContext, start: str, end: str, limit: int, output_format: str) -> None:
     """Shortest paths from START to END (IRI, CURIE, NCT number or label), shown with predicates.
@@ -34,10 +44,28 @@ def path(app: AppContext, start: str, end: str, limit: int, output_format: str) 
         projection = project(graph.store)
     first, last = resolve(projection, start), resolve(projection, end)
     paths = shortest_paths(projection, first, last, limit)
-    label = lambda node: projection.nodes[node]["label"]  # noqa: E731
+
+    def label(node: str) -> str:
+        return str(projection.nodes[node]["label"])
+
     if output_format == "json":
-        click.echo(json.dumps([[{"from": s.source, "predicate": s.predicate, "forward": s.forward,
-                                 "to": s.target} for s in steps] for steps in paths], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    [
+                        {
+                            "from": s.source,
+                            "predicate": s.predicate,
+                            "forward": s.forward,
+                            "to": s.target,
+                        }
+                        for s in steps
+                    ]
+                    for steps in paths
+                ],
+                indent=2,
+            )
+        )
     else:
         for number, steps in enumerate(paths, start=1):
             click.echo(f"path {number} ({len(steps)} links):")
@@ -50,14 +78,30 @@ def path(app: AppContext, start: str, end: str, limit: int, output_format: str) 
 
 
 @network.command()
-@click.option("--measure", type=click.Choice(["degree", "betweenness", "pagerank"]), default="degree",
-              show_default=True)
+@click.option(
+    "--measure",
+    type=click.Choice(["degree", "betweenness", "pagerank"]),
+    default="degree",
+    show_default=True,
+)
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1))
-@click.option("--type", "node_type", metavar="CLASS", help="Only nodes of this class (e.g. Study, eg:Finding).")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--type",
+    "node_type",
+    metavar="CLASS",
+    help="Only nodes of this class (e.g. Study, eg:Finding).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
 @pass_app
-def central(app: AppContext, measure: str, top: int, node_type: str | None, output_format: str) -> None:
+def central(
+    app: AppContext, measure: str, top: int, node_type: str | None, output_format: str
+) -> None:
     """The most central nodes by degree, betweenness or PageRank."""
     from evidencegraph.graph.network import centrality, project
     from evidencegraph.ontology.namespace import compact
@@ -66,9 +110,20 @@ def central(app: AppContext, measure: str, top: int, node_type: str | None, outp
         projection = project(graph.store)
     ranked = centrality(projection, measure, top, node_type)
     if output_format == "json":
-        click.echo(json.dumps([{"node": n, "label": projection.nodes[n]["label"],
-                                "type": projection.nodes[n]["type"], measure: s} for n, s in ranked],
-                              indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "node": n,
+                        "label": projection.nodes[n]["label"],
+                        "type": projection.nodes[n]["type"],
+                        measure: s,
+                    }
+                    for n, s in ranked
+                ],
+                indent=2,
+            )
+        )
         return
     for node, score in ranked:
         data = projection.nodes[node]

@@ -16,23 +16,42 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         name, equals, value = pair.partition("=")
         if not equals or not name.strip():
-            raise ParameterError(f"--param {pair!r} is not NAME=VALUE (for example --param drug=ketamine)")
+            raise ParameterError(
+                f"--param {pair!r} is not NAME=VALUE (for example --param drug=ketamine)"
+            )
         params[name.strip()] = value
     return params
 
 
 @click.command()
 @click.argument("name", required=False)
-@click.option("--sparql", "sparql_text", metavar="TEXT", help="Run this SPARQL text instead of a named query.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="Bind a declared parameter to a value (repeatable).")
-@click.option("--format", "output_format", type=click.Choice([*RESULT_FORMATS, *RDF_OUTPUT_FORMATS]),
-              default="table", show_default=True,
-              help="table, or a SPARQL 1.1 results format (csv, tsv, json, xml); "
-                   "CONSTRUCT/DESCRIBE results take an RDF syntax (turtle, nt, jsonld, rdfxml).")
+@click.option(
+    "--sparql", "sparql_text", metavar="TEXT", help="Run this SPARQL text instead of a named query."
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Bind a declared parameter to a value (repeatable).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice([*RESULT_FORMATS, *RDF_OUTPUT_FORMATS]),
+    default="table",
+    show_default=True,
+    help="table, or a SPARQL 1.1 results format (csv, tsv, json, xml); "
+    "CONSTRUCT/DESCRIBE results take an RDF syntax (turtle, nt, jsonld, rdfxml).",
+)
 @pass_app
-def query(app: AppContext, name: str | None, sparql_text: str | None, params: tuple[str, ...],
-          output_format: str) -> None:
+def query(
+    app: AppContext,
+    name: str | None,
+    sparql_text: str | None,
+    params: tuple[str, ...],
+    output_format: str,
+) -> None:
     """Run the named query NAME, a query file NAME.rq, or --sparql TEXT.
 
     \b
@@ -45,7 +64,9 @@ def query(app: AppContext, name: str | None, sparql_text: str | None, params: tu
     from evidencegraph.queries import NamedQuery, get_query, parse_query, read_query_file
 
     if (name is None) == (sparql_text is None):
-        raise UsageError("give either a query NAME (or FILE.rq) or --sparql TEXT, not both or neither")
+        raise UsageError(
+            "give either a query NAME (or FILE.rq) or --sparql TEXT, not both or neither"
+        )
     named: NamedQuery
     if sparql_text is not None:
         named = parse_query(sparql_text, "--sparql")
@@ -61,15 +82,22 @@ def query(app: AppContext, name: str | None, sparql_text: str | None, params: tu
         rdf_format = RDF_OUTPUT_FORMATS.get(output_format, "turtle")
         click.echo(result.serialize_graph(rdf_format), nl=False)
     elif output_format in RDF_OUTPUT_FORMATS:
-        raise UsageError(f"--format {output_format} is for CONSTRUCT or DESCRIBE results; "
-                         f"use one of {', '.join(RESULT_FORMATS)}")
+        raise UsageError(
+            f"--format {output_format} is for CONSTRUCT or DESCRIBE results; "
+            f"use one of {', '.join(RESULT_FORMATS)}"
+        )
     else:
         click.echo(result.serialize(output_format), nl=False)
 
 
 @click.command()
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
 def queries(output_format: str) -> None:
     """List the named queries: name, title, description and parameters."""
     import json
@@ -80,9 +108,16 @@ def queries(output_format: str) -> None:
     if output_format == "json":
         payload = [
             {
-                "name": q.name, "title": q.title, "description": q.description,
+                "name": q.name,
+                "title": q.title,
+                "description": q.description,
                 "parameters": [
-                    {"name": p.name, "kind": p.kind, "default": p.default, "description": p.description}
+                    {
+                        "name": p.name,
+                        "kind": p.kind,
+                        "default": p.default,
+                        "description": p.description,
+                    }
                     for p in q.parameters
                 ],
             }
@@ -93,8 +128,11 @@ def queries(output_format: str) -> None:
     for q in named.values():
         click.echo(f"{q.name}\n  {q.title}")
         if q.description:
-            click.echo(click.wrap_text(q.description, initial_indent="  ", subsequent_indent="  ",
-                                       width=100))
+            click.echo(
+                click.wrap_text(
+                    q.description, initial_indent="  ", subsequent_indent="  ", width=100
+                )
+            )
         for p in q.parameters:
             default = f" (default: {p.default})" if p.default is not None else " (required)"
             click.echo(f"  --param {p.name}=<{p.kind}>{default}: {p.description}")

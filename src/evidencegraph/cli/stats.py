@@ -8,8 +8,13 @@ from evidencegraph.cli.context import AppContext, pass_app
 
 
 @click.command()
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
 @pass_app
 def stats(app: AppContext, output_format: str) -> None:
     """Count the triples in the store and the instances of each class."""
@@ -20,8 +25,15 @@ def stats(app: AppContext, output_format: str) -> None:
     with app.open_graph(read_only=True) as graph:
         summary = graph.stats()
     if output_format == "json":
-        click.echo(json.dumps({"triples": summary.triples,
-                               "classes": {name: count for name, count in summary.classes}}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "triples": summary.triples,
+                    "classes": {name: count for name, count in summary.classes},
+                },
+                indent=2,
+            )
+        )
         return
     click.echo(f"{summary.triples:,} triples in {app.store or 'the default store'}")
     width = max((len(compact(name)) for name, _ in summary.classes), default=5)

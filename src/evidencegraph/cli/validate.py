@@ -15,21 +15,30 @@ from evidencegraph.errors import EXIT_NONCONFORMING
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
-    "--format", "output_format", type=click.Choice(["table", *RDF_OUTPUT_FORMATS]),
-    default="table", show_default=True,
+    "--format",
+    "output_format",
+    type=click.Choice(["table", *RDF_OUTPUT_FORMATS]),
+    default="table",
+    show_default=True,
     help="table for people, or the SHACL validation report graph in an RDF syntax.",
 )
 @click.option(
-    "--input-format", type=click.Choice(RDF_INPUT_FORMATS), default=None,
+    "--input-format",
+    type=click.Choice(RDF_INPUT_FORMATS),
+    default=None,
     help="RDF syntax of FILES (default: guessed from each extension).",
 )
 @click.option(
-    "--with-store", is_flag=True,
+    "--with-store",
+    is_flag=True,
     help="Validate FILES as a batch against what they touch in the store, as `load` would.",
 )
 @pass_app
 def validate(
-    app: AppContext, files: tuple[Path, ...], output_format: str, input_format: str | None,
+    app: AppContext,
+    files: tuple[Path, ...],
+    output_format: str,
+    input_format: str | None,
     with_store: bool,
 ) -> None:
     """Validate the store (or FILES) against the shapes. Exit 0 conforms, 1 does not."""

@@ -95,7 +95,9 @@ class EvidenceGraph:
         """Run a SPARQL query with variables pre-bound to RDF terms."""
         return self.store.query(sparql, bindings)
 
-    def run(self, name_or_query: str | NamedQuery, params: Mapping[str, str] | None = None) -> QueryResult:
+    def run(
+        self, name_or_query: str | NamedQuery, params: Mapping[str, str] | None = None
+    ) -> QueryResult:
         """Run a named query (or a parsed query file), binding ``params`` as RDF terms."""
         named = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
         return self.store.query(named.text, named.bind(params or {}))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from itertools import islice
+from itertools import islice, pairwise
 from typing import Any
 
 import networkx as nx
@@ -53,7 +53,7 @@ class Step:
 
 
 def project(store: Store) -> nx.MultiDiGraph:
-    """Project the instance graph into a networkx MultiDiGraph (node and edge attributes as strings)."""
+    """Project the instance graph into a networkx MultiDiGraph (attributes are strings)."""
     from rdflib import URIRef
 
     base = {"base": URIRef(str(EGID))}
@@ -77,7 +77,9 @@ def project(store: Store) -> nx.MultiDiGraph:
 
 
 def resolve(graph: nx.MultiDiGraph, text: str) -> str:
-    """The node ``text`` names: an IRI, a CURIE, an NCT number, or a label (exact, then unique substring).
+    """The node ``text`` names: an IRI, a CURIE, an NCT number, or a label.
+
+    Labels match exactly first, then as a unique substring.
 
     Raises UsageError naming close matches when nothing, or more than one node, fits.
     """
@@ -86,29 +88,36 @@ def resolve(graph: nx.MultiDiGraph, text: str) -> str:
     candidates = [wanted, PREFIXES[prefix] + local] if colon and prefix in PREFIXES else [wanted]
     for candidate in candidates:
         if candidate in graph:
-            return candidate
+            return str(candidate)
     lowered = wanted.lower()
-    exact = [n for n, data in graph.nodes(data=True)
-             if data["label"].lower() == lowered or data["nct"].lower() == lowered]
+    exact = [
+        n
+        for n, data in graph.nodes(data=True)
+        if data["label"].lower() == lowered or data["nct"].lower() == lowered
+    ]
     if len(exact) == 1:
-        return exact[0]
+        return str(exact[0])
     # a label shared by a drug or condition and study-level nodes names the concept
     concepts = [n for n in exact if graph.nodes[n]["type"] in _CONCEPT_TYPES]
     if len(concepts) == 1:
-        return concepts[0]
+        return str(concepts[0])
     partial = exact or [n for n, data in graph.nodes(data=True) if lowered in data["label"].lower()]
     if len(partial) == 1:
-        return partial[0]
+        return str(partial[0])
     if partial:
         listed = "; ".join(f"{graph.nodes[n]['label']} ({compact(n)})" for n in sorted(partial)[:8])
         raise UsageError(f"{text!r} names {len(partial)} nodes: {listed}. Give the IRI or a CURIE.")
     labels = {data["label"]: n for n, data in graph.nodes(data=True)}
     close = difflib.get_close_matches(wanted, list(labels), n=3, cutoff=0.4)
     hint = f" Close matches: {'; '.join(close)}." if close else ""
-    raise UsageError(f"no node is named {text!r}.{hint} Give an IRI, a CURIE, an NCT number or a label.")
+    raise UsageError(
+        f"no node is named {text!r}.{hint} Give an IRI, a CURIE, an NCT number or a label."
+    )
 
 
-def shortest_paths(graph: nx.MultiDiGraph, start: str, end: str, limit: int = 5) -> list[list[Step]]:
+def shortest_paths(
+    graph: nx.MultiDiGraph, start: str, end: str, limit: int = 5
+) -> list[list[Step]]:
     """Up to ``limit`` shortest paths between two nodes, following links in either direction."""
     undirected = graph.to_undirected(as_view=True)
     try:
@@ -120,7 +129,7 @@ def shortest_paths(graph: nx.MultiDiGraph, start: str, end: str, limit: int = 5)
 
 def _steps(graph: nx.MultiDiGraph, nodes: list[str]) -> list[Step]:
     steps = []
-    for here, there in zip(nodes, nodes[1:], strict=False):
+    for here, there in pairwise(nodes):
         if graph.has_edge(here, there):
             predicate = sorted(graph[here][there])[0]
             steps.append(Step(here, predicate, True, there))
@@ -133,7 +142,7 @@ def _steps(graph: nx.MultiDiGraph, nodes: list[str]) -> list[Step]:
 def centrality(
     graph: nx.MultiDiGraph, measure: str = "degree", top: int = 10, node_type: str | None = None
 ) -> list[tuple[str, float]]:
-    """The ``top`` nodes by ``measure`` (degree, betweenness or pagerank), optionally of one type."""
+    """The ``top`` nodes by ``measure`` (degree, betweenness or pagerank), optionally by type."""
     if measure not in MEASURES:
         raise UsageError(f"unknown measure {measure!r}: use one of {', '.join(MEASURES)}")
     simple = nx.Graph(graph.to_undirected(as_view=True))

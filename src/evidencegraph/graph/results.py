@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from typing import Literal as TypingLiteral
+from typing import cast
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.query import Result
-from rdflib.term import Node
+from rdflib.term import Identifier, Node
 
 from evidencegraph.ontology.namespace import PREFIXES, compact
 
@@ -19,7 +20,7 @@ RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 
 @dataclass
 class QueryResult:
-    """What a query answered: solutions (SELECT), a boolean (ASK) or a graph (CONSTRUCT, DESCRIBE)."""
+    """What a query answered: solutions (SELECT), a boolean (ASK) or a graph (CONSTRUCT)."""
 
     kind: ResultKind
     variables: list[Variable] = field(default_factory=list)
@@ -78,7 +79,10 @@ def _rdflib_result(result: QueryResult) -> Result:
         return answer
     answer = Result("SELECT")
     answer.vars = list(result.variables)
-    answer.bindings = [{Variable(name): term for name, term in row.items()} for row in result.rows]
+    answer.bindings = [
+        {Variable(name): cast(Identifier, term) for name, term in row.items()}
+        for row in result.rows
+    ]
     return answer
 
 
@@ -117,7 +121,8 @@ def _table(result: QueryResult) -> str:
     headers = [str(variable) for variable in result.variables]
     cells = [[_display(row.get(name)) for name in headers] for row in result.rows]
     widths = [
-        max([len(header)] + [len(line[index]) for line in cells]) for index, header in enumerate(headers)
+        max([len(header)] + [len(line[index]) for line in cells])
+        for index, header in enumerate(headers)
     ]
     widths = [min(width, 60) for width in widths]
 
@@ -127,7 +132,9 @@ def _table(result: QueryResult) -> str:
     lines = ["  ".join(fit(h, w).ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for line in cells:
-        lines.append("  ".join(fit(c, w).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+        lines.append(
+            "  ".join(fit(c, w).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+        )
     count = len(result.rows)
     lines.append(f"({count} row{'s' if count != 1 else ''})")
     return "\n".join(lines) + "\n"

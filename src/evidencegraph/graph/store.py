@@ -79,7 +79,9 @@ class OxigraphStore(Store):
         self._store = _open_oxigraph(self.path, read_only=read_only)
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
-        substitutions = {ox.Variable(name): to_oxigraph(term) for name, term in (bindings or {}).items()}
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(name): to_oxigraph(term) for name, term in (bindings or {}).items()
+        }
         try:
             answer = self._store.query(sparql, substitutions=substitutions or None)
         except SyntaxError as error:
@@ -167,14 +169,18 @@ def _to_result(answer: object) -> QueryResult:
         return QueryResult.from_rows([Variable(name) for name in names], rows)
     graph = Graph()
     for triple in answer:  # type: ignore[attr-defined]
-        graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+        graph.add(
+            (to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object))
+        )
     return QueryResult.from_graph(graph)
 
 
 # --- the registry: descriptor scheme -> factory --------------------------------
 
 _BACKENDS: dict[str, Callable[[str, bool], Store]] = {
-    "oxigraph": lambda rest, read_only: OxigraphStore(rest or "./evidencegraph.db", read_only=read_only),
+    "oxigraph": lambda rest, read_only: OxigraphStore(
+        rest or "./evidencegraph.db", read_only=read_only
+    ),
     "memory": lambda rest, read_only: OxigraphStore(None),
 }
 

@@ -208,12 +208,17 @@ def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
         )
     if linked:
         _construct_into(
-            found, store, "CONSTRUCT { ?o a ?type } WHERE { VALUES ?o { %s } ?o a ?type }", sorted(linked)
+            found,
+            store,
+            "CONSTRUCT { ?o a ?type } WHERE { VALUES ?o { %s } ?o a ?type }",
+            sorted(linked),
         )
     return found, focus
 
 
-def _construct_into(target: Graph, store: Store, template: str, *term_lists: Iterable[Node]) -> None:
+def _construct_into(
+    target: Graph, store: Store, template: str, *term_lists: Iterable[Node]
+) -> None:
     # The VALUES blocks hold IRIs the batch parser already produced, written
     # with rdflib's N-Triples escaping; no caller-supplied text reaches the query.
     blocks = tuple(" ".join(term.n3() for term in terms) for terms in term_lists)

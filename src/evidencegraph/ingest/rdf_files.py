@@ -1,10 +1,10 @@
-"""Read RDF files in any common syntax into one rdflib Graph, with errors that name file and line."""
+"""Read RDF files in any common syntax into one rdflib Graph; errors name file and line."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -25,7 +25,7 @@ RDF_SYNTAXES: dict[str, tuple[ox.RdfFormat, tuple[str, ...]]] = {
 
 
 def syntax_for(path: Path, syntax: str | None = None) -> ox.RdfFormat:
-    """The RDF syntax to read ``path`` with: ``syntax`` if given, else guessed from the extension."""
+    """The syntax to read ``path`` with: ``syntax`` if given, else guessed from the extension."""
     if syntax is not None:
         if syntax not in RDF_SYNTAXES:
             raise UsageError(
@@ -42,7 +42,7 @@ def syntax_for(path: Path, syntax: str | None = None) -> ox.RdfFormat:
     )
 
 
-def parse_rdf(source: BinaryIO, rdf_format: ox.RdfFormat, name: str, into: Graph) -> None:
+def parse_rdf(source: IO[bytes], rdf_format: ox.RdfFormat, name: str, into: Graph) -> None:
     """Parse one RDF document into ``into``; named graphs are merged into the default graph.
 
     Raises InputError naming ``name``, the line and the column of a syntax error.
@@ -54,7 +54,8 @@ def parse_rdf(source: BinaryIO, rdf_format: ox.RdfFormat, name: str, into: Graph
         where = f"{name}:{error.lineno}:{error.offset}" if error.lineno else name
         detail = error.msg if error.msg else str(error)
         raise InputError(
-            f"{where}: {detail}. Fix the RDF syntax there (or name the right --format) and load again."
+            f"{where}: {detail}. "
+            "Fix the RDF syntax there (or name the right --format) and load again."
         ) from None
 
 

@@ -68,4 +68,4 @@ def compact(iri: str) -> str:
     for prefix, namespace in PREFIXES.items():
         if iri.startswith(namespace) and len(namespace) > len(best_namespace):
             best_prefix, best_namespace = prefix, namespace
-    return f"{best_prefix}:{iri[len(best_namespace):]}" if best_namespace else iri
+    return f"{best_prefix}:{iri[len(best_namespace) :]}" if best_namespace else iri

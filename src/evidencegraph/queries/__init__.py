@@ -33,7 +33,9 @@ from evidencegraph.ontology.namespace import PREFIXES
 
 PARAM_KINDS = ("literal", "iri", "integer", "decimal", "term")
 _HEADER = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*)$")
-_PARAM = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<kind>\w+)(?:\s+(?P<default>.*?))?\s*--\s*(?P<doc>.+)$")
+_PARAM = re.compile(
+    r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<kind>\w+)(?:\s+(?P<default>.*?))?\s*--\s*(?P<doc>.+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ class NamedQuery:
             raw = values.get(parameter.name, parameter.default)
             if raw is None:
                 raise ParameterError(
-                    f"query {self.name!r} needs --param {parameter.name}=VALUE ({parameter.description})"
+                    f"query {self.name!r} needs --param {parameter.name}=VALUE "
+                    f"({parameter.description})"
                 )
             bound[parameter.name] = parameter.to_term(raw)
         return bound
@@ -206,15 +209,15 @@ def _term(name: str, value: str) -> Node:
     from rdflib import Graph
 
     text = value.strip()
-    if not text.startswith(('"', "<", "'")) and not re.fullmatch(r"[+-]?[0-9.eE+-]+|true|false", text):
+    if not text.startswith(('"', "<", "'")) and not re.fullmatch(
+        r"[+-]?[0-9.eE+-]+|true|false", text
+    ):
         # a CURIE or a bare IRI
         return _iri(name, text)
     prefixes = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())
     try:
-        graph = Graph().parse(
-            data=f"{prefixes}<urn:x:s> <urn:x:p> {text} .", format="turtle"
-        )
-    except Exception:  # noqa: BLE001 - any parser failure means the same thing to the user
+        graph = Graph().parse(data=f"{prefixes}<urn:x:s> <urn:x:p> {text} .", format="turtle")
+    except Exception:
         raise ParameterError(
             f"--param {name}={value!r} is not a valid RDF term: write an IRI (<...> or a CURIE), "
             'a literal ("text", "text"@en, "5"^^xsd:integer), a number or true/false'
