@@ -121,10 +121,11 @@ def shortest_paths(
     """Up to ``limit`` shortest paths between two nodes, following links in either direction."""
     undirected = graph.to_undirected(as_view=True)
     try:
-        node_paths = list(islice(nx.all_shortest_paths(undirected, start, end), limit))
+        # networkx yields paths in hash order; sort a generous sample so output is stable
+        node_paths = sorted(islice(nx.all_shortest_paths(undirected, start, end), limit * 20))
     except nx.NetworkXNoPath:
         return []
-    return [_steps(graph, path) for path in node_paths]
+    return [_steps(graph, path) for path in node_paths[:limit]]
 
 
 def _steps(graph: nx.MultiDiGraph, nodes: list[str]) -> list[Step]:
