@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import click
@@ -52,6 +54,10 @@ class EvidenceGraphGroup(click.Group):
             raise _ExitError(str(error), error.exit_code) from None
         except EvidenceGraphError as error:
             raise _ExitError(str(error), error.exit_code) from None
+        except BrokenPipeError:
+            # the reader (e.g. `| head`) went away: stop quietly, as Unix tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (OSError, MemoryError) as error:
             raise _ExitError(f"unexpected error: {error}", EXIT_ERROR) from None
 
