@@ -324,3 +324,14 @@ def test_python_dash_m_runs_the_cli(built_store: str) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "NCT02649231" in completed.stdout
+
+
+def test_network_path_between_unconnected_nodes_exits_1(built_store: str) -> None:
+    assert run("load", str(DATA / "valid-extra-risk.nt"), store=built_store).exit_code == 0
+    result = run("network", "path", "ketamine", "egid:risk/test-only-risk", store=built_store)
+    assert result.exit_code == 1 and "are not connected" in result.output
+
+
+def test_verbose_says_what_it_does(store_path: str) -> None:
+    result = CliRunner().invoke(cli, ["--store", store_path, "-v", "build"])
+    assert result.exit_code == 0 and "validating the curated evidence" in result.output

@@ -7,6 +7,7 @@ import json
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
+from evidencegraph.cli.options import format_option
 
 
 @click.group()
@@ -24,24 +25,18 @@ def network() -> None:
     type=click.IntRange(min=1),
     help="Show at most this many shortest paths.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option(["table", "json"], "table")
 @pass_app
 def path(app: AppContext, start: str, end: str, limit: int, output_format: str) -> None:
     """Shortest paths from START to END (IRI, CURIE, NCT number or label), shown with predicates.
 
     Exit 1 when the two are not connected.
     """
-    from evidencegraph.graph.network import project, resolve, shortest_paths
+    from evidencegraph.graph.network import resolve, shortest_paths
     from evidencegraph.ontology.namespace import compact
 
     with app.open_graph(read_only=True) as graph:
-        projection = project(graph.store)
+        projection = graph.to_networkx()
     first, last = resolve(projection, start), resolve(projection, end)
     paths = shortest_paths(projection, first, last, limit)
 
@@ -91,23 +86,17 @@ def path(app: AppContext, start: str, end: str, limit: int, output_format: str) 
     metavar="CLASS",
     help="Only nodes of this class (e.g. Study, eg:Finding).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option(["table", "json"], "table")
 @pass_app
 def central(
     app: AppContext, measure: str, top: int, node_type: str | None, output_format: str
 ) -> None:
     """The most central nodes by degree, betweenness or PageRank."""
-    from evidencegraph.graph.network import centrality, project
+    from evidencegraph.graph.network import centrality
     from evidencegraph.ontology.namespace import compact
 
     with app.open_graph(read_only=True) as graph:
-        projection = project(graph.store)
+        projection = graph.to_networkx()
     ranked = centrality(projection, measure, top, node_type)
     if output_format == "json":
         click.echo(

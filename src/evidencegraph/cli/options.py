@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+import click
+
+FC = TypeVar("FC", bound=Callable[..., object])
+
 #: RDF syntaxes accepted on input (see evidencegraph.ingest.rdf_files.RDF_SYNTAXES).
 RDF_INPUT_FORMATS = ("turtle", "nt", "nq", "trig", "n3", "rdfxml", "jsonld")
 #: SPARQL results formats, plus a table for people.
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 #: RDF syntaxes for graph output, mapped to rdflib serializer names.
 RDF_OUTPUT_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
+
+
+def format_option(
+    choices: Sequence[str], default: str, help: str | None = None
+) -> Callable[[FC], FC]:
+    """The ``--format`` option every command shares, stored as ``output_format``."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+        help=help,
+    )

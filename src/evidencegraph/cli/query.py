@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.cli.options import RDF_OUTPUT_FORMATS, RESULT_FORMATS
+from evidencegraph.cli.options import RDF_OUTPUT_FORMATS, RESULT_FORMATS, format_option
 from evidencegraph.errors import ParameterError, UsageError
 
 
@@ -35,12 +35,9 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
     metavar="NAME=VALUE",
     help="Bind a declared parameter to a value (repeatable).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice([*RESULT_FORMATS, *RDF_OUTPUT_FORMATS]),
-    default="table",
-    show_default=True,
+@format_option(
+    [*RESULT_FORMATS, *RDF_OUTPUT_FORMATS],
+    "table",
     help="table, or a SPARQL 1.1 results format (csv, tsv, json, xml); "
     "CONSTRUCT/DESCRIBE results take an RDF syntax (turtle, nt, jsonld, rdfxml).",
 )
@@ -91,13 +88,7 @@ def query(
 
 
 @click.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option(["text", "json"], "text")
 def queries(output_format: str) -> None:
     """List the named queries: name, title, description and parameters."""
     import json

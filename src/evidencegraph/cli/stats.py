@@ -5,16 +5,11 @@ from __future__ import annotations
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
+from evidencegraph.cli.options import format_option
 
 
 @click.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option(["table", "json"], "table")
 @pass_app
 def stats(app: AppContext, output_format: str) -> None:
     """Count the triples in the store and the instances of each class."""

@@ -8,18 +8,15 @@ from pathlib import Path
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.cli.options import RDF_INPUT_FORMATS, RDF_OUTPUT_FORMATS
+from evidencegraph.cli.options import RDF_INPUT_FORMATS, RDF_OUTPUT_FORMATS, format_option
 from evidencegraph.errors import EXIT_NONCONFORMING
 
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", *RDF_OUTPUT_FORMATS]),
-    default="table",
-    show_default=True,
+@format_option(
+    ["table", *RDF_OUTPUT_FORMATS],
+    "table",
     help="table for people, or the SHACL validation report graph in an RDF syntax.",
 )
 @click.option(

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -18,6 +19,9 @@ from evidencegraph.graph.validation import ValidationReport, validate_batch, val
 from evidencegraph.ingest.rdf_files import parse_rdf, read_rdf_files
 from evidencegraph.ontology.namespace import model_files
 from evidencegraph.queries import NamedQuery, get_query
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,12 @@ class EvidenceGraph:
         """Run a named query (or a parsed query file), binding ``params`` as RDF terms."""
         named = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
         return self.store.query(named.text, named.bind(params or {}))
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """A networkx projection of the instance graph (see evidencegraph.graph.network)."""
+        from evidencegraph.graph.network import project
+
+        return project(self.store)
 
     def stats(self) -> Stats:
         """Triples in the store and instances per class."""
