@@ -335,3 +335,62 @@ def test_network_path_between_unconnected_nodes_exits_1(built_store: str) -> Non
 def test_verbose_says_what_it_does(store_path: str) -> None:
     result = CliRunner().invoke(cli, ["--store", store_path, "-v", "build"])
     assert result.exit_code == 0 and "validating the curated evidence" in result.output
+
+
+def test_ill_typed_literal_is_reported_without_tracebacks(built_store: str) -> None:
+    before = dump(built_store)
+    result = run("load", str(BROKEN / "ill-typed-enrolment.ttl"), store=built_store)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "eg:enrolment" in result.output
+    assert dump(built_store) == before
+
+
+def test_term_param_with_an_invalid_datatype_iri(built_store: str) -> None:
+    query = "# param: v term -- a value\nSELECT ?v ?s WHERE { ?s ?p ?v } LIMIT 2"
+    result = run("query", "--sparql", query, "--param", 'v="x"^^<bad iri>', store=built_store)
+    assert result.exit_code == 2
+    assert "not a valid RDF term" in result.output and "Traceback" not in result.output
+
+
+def test_literal_param_given_an_iri(built_store: str) -> None:
+    result = run(
+        "query",
+        "drug-with-psychotherapy",
+        "--param",
+        "drug=<https://example.org/x>",
+        store=built_store,
+    )
+    assert result.exit_code == 2 and "takes a literal" in result.output
+
+
+def test_undeclared_prefix_is_named_as_such(built_store: str) -> None:
+    result = run("query", "--sparql", "SELECT * WHERE { ?s undeclared:p ?o }", store=built_store)
+    assert result.exit_code == 2
+    assert "prefix the query does not declare" in result.output
+
+
+def test_syntax_error_in_a_query_file_names_the_file(built_store: str, tmp_path: Path) -> None:
+    query_file = tmp_path / "broken.rq"
+    query_file.write_text("# title: broken\nSELECT ?s\nWHERE { ?s ?p }")
+    result = run("query", str(query_file), store=built_store)
+    assert result.exit_code == 2
+    assert f"{query_file}: SPARQL syntax error at line 3 column" in result.output
+
+
+def test_network_path_with_claims(built_store: str) -> None:
+    plain = run("network", "path", "ketamine", "naltrexone", "--format", "json", store=built_store)
+    steps = json.loads(plain.output)[0]
+    # without claims, ketamine meets naltrexone in Yoon et al.'s arm, which receives both
+    assert [s["predicate"] for s in steps] == ["eg:drug", "eg:receives", "eg:receives", "eg:drug"]
+    with_claims = run(
+        "network",
+        "path",
+        "ketamine",
+        "naltrexone",
+        "--with-claims",
+        "--format",
+        "json",
+        store=built_store,
+    )
+    assert any("eg:namesTreatment" in s["predicate"] for s in json.loads(with_claims.output)[0])

@@ -121,3 +121,114 @@ def test_every_finding_derives_from_a_source_and_there_are_no_blank_nodes(eviden
     for finding in evidence.subjects(RDF.type, EG.Finding):
         assert list(evidence.objects(finding, PROV.wasDerivedFrom))
     assert not any(isinstance(term, BNode) for triple in evidence for term in triple)
+
+
+def arm_doses(evidence: Graph, study: URIRef) -> dict[str, tuple[Decimal | None, int | None]]:
+    """Drug name -> (dose per kg, participants of the arm) for the drug arms of a study."""
+    doses = {}
+    for arm in evidence.objects(study, EG.hasArm):
+        for given in evidence.objects(arm, EG.receives):
+            drug = evidence.value(given, EG.drug)
+            if drug is None:
+                continue
+            participants = evidence.value(arm, EG.participants)
+            dose = evidence.value(given, EG.doseValue)
+            doses[str(evidence.value(drug, RDFS.label))] = (
+                Decimal(str(dose)) if dose is not None else None,
+                int(participants) if participants is not None else None,  # type: ignore[arg-type]
+            )
+    return doses
+
+
+def test_dakwar_arms_doses_and_comparator(evidence: Graph) -> None:
+    dakwar = EGID["study/dakwar-2019"]
+    assert int(evidence.value(dakwar, EG.enrolment)) == 40  # type: ignore[arg-type]
+    assert arm_doses(evidence, dakwar) == {
+        "ketamine": (Decimal("0.71"), 17),
+        "midazolam": (Decimal("0.025"), 23),
+    }
+    ketamine = EGID["study/dakwar-2019/arm/ketamine"]
+    infusion = next(
+        i for i in evidence.objects(ketamine, EG.receives) if (i, EG.drug, None) in evidence
+    )
+    assert Decimal(str(evidence.value(infusion, EG.sessionMinutes))) == 52
+    assert int(evidence.value(infusion, EG.sessionCount)) == 1  # type: ignore[arg-type]
+    assert evidence.value(EGID["study/dakwar-2019/arm/midazolam"], EG.armRole) == (
+        EGV.ActiveComparatorArm
+    )
+
+
+def test_columbia_trial_is_two_by_two_with_120_planned(evidence: Graph) -> None:
+    trial = EGID["study/NCT04084860"]
+    assert int(evidence.value(trial, EG.enrolment)) == 120  # type: ignore[arg-type]
+    arms = list(evidence.objects(trial, EG.hasArm))
+    assert len(arms) == 4
+    types = {
+        arm: {evidence.value(i, EG.interventionType) for i in evidence.objects(arm, EG.receives)}
+        for arm in arms
+    }
+    therapy_arms = [
+        arm
+        for arm, kinds in types.items()
+        if {EGV.MotivationalEnhancementTherapy, EGV.MindfulnessBasedRelapsePrevention} <= kinds
+    ]
+    management_arms = [arm for arm, kinds in types.items() if EGV.MedicationManagement in kinds]
+    assert len(therapy_arms) == 2 and len(management_arms) == 2
+    assert evidence.value(trial, EG.overallStatus) in {EGV.Ongoing, EGV.Recruiting}
+
+
+def test_yoon_case_series(evidence: Graph) -> None:
+    yoon = EGID["study/yoon-2019"]
+    assert int(evidence.value(yoon, EG.enrolment)) == 5  # type: ignore[arg-type]
+    assert EGV.CaseSeries in set(evidence.objects(yoon, EG.studyDesign))
+    assert arm_doses(evidence, yoon)["ketamine"][0] == Decimal("0.5")
+    ketamine = EGID["study/yoon-2019/intervention/ketamine"]
+    assert int(evidence.value(ketamine, EG.sessionCount)) == 4  # type: ignore[arg-type]
+    craving = EGID["finding/yoon-2019/less-craving-and-drinking"]
+    assert Decimal(str(evidence.value(craving, EG.value))) == 4
+    assert int(evidence.value(craving, EG.denominator)) == 5  # type: ignore[arg-type]
+    assert evidence.value(craving, EG.evidenceLevel) == EGV.VeryLowCertainty
+
+
+def test_nsduh_prevalence(evidence: Graph) -> None:
+    count = EGID["finding/nsduh-2021/aud-prevalence-count"]
+    percent = EGID["finding/nsduh-2021/aud-prevalence-percent"]
+    assert Decimal(str(evidence.value(count, EG.value))) == Decimal(29_500_000)
+    assert Decimal(str(evidence.value(percent, EG.value))) == Decimal("10.6")
+    assert evidence.value(percent, EG.unit) == EGV.Percent
+
+
+def test_kare_regimen_sponsor_and_funder(evidence: Graph) -> None:
+    kare = EGID["study/NCT02649231"]
+    infusion = EGID["study/NCT02649231/intervention/ketamine-infusion"]
+    therapy = EGID["study/NCT02649231/intervention/relapse-prevention-therapy"]
+    assert Decimal(str(evidence.value(infusion, EG.sessionMinutes))) == 40
+    assert str(evidence.value(infusion, EG.route)) == "intravenous"
+    assert int(evidence.value(therapy, EG.sessionCount)) == 7  # type: ignore[arg-type]
+    assert Decimal(str(evidence.value(therapy, EG.sessionMinutes))) == 90
+    sponsor = evidence.value(kare, EG.sponsor)
+    funder = evidence.value(kare, EG.funder)
+    assert str(evidence.value(sponsor, RDFS.label)) == "University College London"
+    assert "Medical Research Council" in str(evidence.value(funder, RDFS.label))
+
+
+def test_registry_copies_are_marked_unverified(evidence: Graph) -> None:
+    for nct in (
+        "NCT01551329",
+        "NCT00588952",
+        "NCT02823977",
+        "NCT05661669",
+        "NCT06090422",
+        "NCT07247370",
+    ):
+        assert evidence.value(EGID[f"study/{nct}"], EG.verificationStatus) == EGV.Unverified, nct
+    for study in ("NCT02649231", "dakwar-2019", "NCT04084860", "yoon-2019"):
+        assert evidence.value(EGID[f"study/{study}"], EG.verificationStatus) == EGV.Confirmed
+
+
+def test_attributed_quotation_is_kept_apart_from_the_confirmed_role(evidence: Graph) -> None:
+    role = EGID["claim/000/celia-morgan-lead-researcher"]
+    quotation = EGID["claim/000/celia-morgan-quotation"]
+    assert evidence.value(role, EG.verificationStatus) == EGV.Confirmed
+    assert evidence.value(quotation, EG.verificationStatus) == EGV.Unverified
+    assert "breakthrough moment" not in str(evidence.value(role, EG.quote))

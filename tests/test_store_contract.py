@@ -81,6 +81,22 @@ def test_failed_batch_writes_nothing(store: Store) -> None:
     assert not store.contains(TRIPLES[2])
 
 
+def test_the_engine_rolls_back_a_transaction_that_fails_midway(tmp_path: Path) -> None:
+    # OxigraphStore.add relies on pyoxigraph's extend being one transaction: check that it is.
+    import pyoxigraph as ox
+
+    engine = ox.Store(str(tmp_path / "engine.db"))
+    first = ox.Quad(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.Literal("1"))
+
+    def quads_that_fail():  # type: ignore[no-untyped-def]
+        yield first
+        raise RuntimeError("the source broke off")
+
+    with pytest.raises(RuntimeError):
+        engine.extend(quads_that_fail())
+    assert len(engine) == 0
+
+
 def test_clear(store: Store) -> None:
     store.add(TRIPLES)
     store.clear()

@@ -25,20 +25,31 @@ def network() -> None:
     type=click.IntRange(min=1),
     help="Show at most this many shortest paths.",
 )
+@click.option(
+    "--with-claims",
+    is_flag=True,
+    help="Also walk through claims (by default paths follow studies, arms and findings only).",
+)
 @format_option(["table", "json"], "table")
 @pass_app
-def path(app: AppContext, start: str, end: str, limit: int, output_format: str) -> None:
+def path(
+    app: AppContext, start: str, end: str, limit: int, with_claims: bool, output_format: str
+) -> None:
     """Shortest paths from START to END (IRI, CURIE, NCT number or label), shown with predicates.
 
     Exit 1 when the two are not connected.
     """
-    from evidencegraph.graph.network import resolve, shortest_paths
+    from evidencegraph.graph.network import resolve, shortest_paths, without_claims
     from evidencegraph.ontology.namespace import compact
 
     with app.open_graph(read_only=True) as graph:
         projection = graph.to_networkx()
+    if not with_claims:
+        projection = without_claims(projection)
     first, last = resolve(projection, start), resolve(projection, end)
-    paths = shortest_paths(projection, first, last, limit)
+    paths = shortest_paths(projection, first, last, limit + 1)
+    truncated = len(paths) > limit
+    paths = paths[:limit]
 
     def label(node: str) -> str:
         return str(projection.nodes[node]["label"])
@@ -68,6 +79,8 @@ def path(app: AppContext, start: str, end: str, limit: int, output_format: str) 
             for step in steps:
                 arrow = f"--{step.predicate}-->" if step.forward else f"<--{step.predicate}--"
                 click.echo(f"    {arrow} {label(step.target)}  [{compact(step.target)}]")
+        if truncated:
+            click.echo(f"(more shortest paths exist; showing {limit}: raise --limit to see more)")
     if not paths:
         raise click.ClickException(f"{label(first)!r} and {label(last)!r} are not connected")
 

@@ -8,7 +8,7 @@ import click
 
 from evidencegraph.cli.context import AppContext, pass_app
 from evidencegraph.cli.options import RDF_OUTPUT_FORMATS, RESULT_FORMATS, format_option
-from evidencegraph.errors import ParameterError, UsageError
+from evidencegraph.errors import ParameterError, QuerySyntaxError, UsageError
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -67,14 +67,17 @@ def query(
     named: NamedQuery
     if sparql_text is not None:
         named = parse_query(sparql_text, "--sparql")
-    elif name is not None and (name.endswith(".rq") or Path(name).is_file()):
+    elif name is not None and name.endswith(".rq"):
         named = read_query_file(Path(name))
     else:
         assert name is not None
         named = get_query(name)
     bindings = named.bind(_parse_params(params))
     with app.open_graph(read_only=True) as graph:
-        result = graph.query(named.text, bindings)
+        try:
+            result = graph.query(named.text, bindings)
+        except QuerySyntaxError as error:
+            raise QuerySyntaxError(f"{named.path or named.name}: {error}") from None
     if result.kind == "graph":
         rdf_format = RDF_OUTPUT_FORMATS.get(output_format, "turtle")
         click.echo(result.serialize_graph(rdf_format), nl=False)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from importlib import resources
-from importlib.resources.abc import Traversable
+
+from evidencegraph._compat import Traversable
 
 
 def evidence_files() -> list[Traversable]:

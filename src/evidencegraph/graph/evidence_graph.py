@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +11,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
+from evidencegraph._compat import Traversable
 from evidencegraph.errors import NonConformingError
 from evidencegraph.graph.results import QueryResult
 from evidencegraph.graph.store import Store, open_store

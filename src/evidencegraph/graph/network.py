@@ -115,6 +115,16 @@ def resolve(graph: nx.MultiDiGraph, text: str) -> str:
     )
 
 
+def without_claims(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The projection without claim nodes: paths then run through studies, arms and findings.
+
+    Claims link a drug to findings in two hops (claim about the drug, disputed by a finding),
+    which would hide the trial structure that connects them.
+    """
+    kept = [node for node, data in graph.nodes(data=True) if data["type"] != "eg:Claim"]
+    return graph.subgraph(kept)
+
+
 def shortest_paths(
     graph: nx.MultiDiGraph, start: str, end: str, limit: int = 5
 ) -> list[list[Step]]:

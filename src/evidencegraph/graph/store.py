@@ -127,6 +127,8 @@ def describe_syntax_error(detail: str) -> str:
     match = re.search(r"error at (\d+):(\d+): (.*)", detail, re.DOTALL)
     if match:
         line, column, what = match.groups()
+        if "Prefix not found" in what:
+            what = "a prefixed name uses a prefix the query does not declare (add PREFIX p: <...>)"
         detail = f"line {line} column {column}: {what.strip()}"
     return f"SPARQL syntax error at {detail}. Fix the query and run it again."
 
@@ -148,8 +150,7 @@ def _open_oxigraph(path: Path | None, *, read_only: bool) -> ox.Store:
         if "lock" in text.lower():
             raise StoreError(
                 f"the store {path} is in use by another process (its lock file is held); "
-                "stop that process (for example a running `evidencegraph serve`) "
-                "or choose another store with --store oxigraph:PATH"
+                "stop that process, or choose another store with --store oxigraph:PATH"
             ) from None
         raise StoreError(
             f"cannot open the store at {path}: {error.strerror or text}; "

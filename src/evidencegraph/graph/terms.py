@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
@@ -66,3 +68,19 @@ def canonical(graph: Graph) -> Graph:
     for quad in scratch:
         result.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
     return result
+
+
+@contextlib.contextmanager
+def quiet_rdflib() -> Iterator[None]:
+    """Silence rdflib's term warnings (ill-typed literals, odd IRIs) for the duration.
+
+    rdflib logs a traceback for every literal it cannot convert to a Python
+    value; the shapes report such literals properly, so the log only adds noise.
+    """
+    logger = logging.getLogger("rdflib.term")
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)

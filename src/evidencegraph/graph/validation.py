@@ -16,7 +16,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from evidencegraph.graph.store import Store
-from evidencegraph.graph.terms import canonical
+from evidencegraph.graph.terms import canonical, quiet_rdflib
 from evidencegraph.ontology.namespace import PREFIXES, compact, model_files, shapes_file
 
 
@@ -96,15 +96,16 @@ def validate_graph(data: Graph, focus: set[Node] | None = None) -> ValidationRep
         combined.add(triple)
     for triple in model_graph():
         combined.add(triple)
-    _, report_graph, _ = pyshacl.validate(
-        combined,
-        shacl_graph=shapes_graph(),
-        inference="none",
-        advanced=False,
-        meta_shacl=False,
-        allow_warnings=False,
-        inplace=True,
-    )
+    with quiet_rdflib():
+        _, report_graph, _ = pyshacl.validate(
+            combined,
+            shacl_graph=shapes_graph(),
+            inference="none",
+            advanced=False,
+            meta_shacl=False,
+            allow_warnings=False,
+            inplace=True,
+        )
     return _report_from_graph(report_graph, focus)
 
 

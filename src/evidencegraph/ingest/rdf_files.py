@@ -10,7 +10,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from evidencegraph.errors import InputError, UsageError
-from evidencegraph.graph.terms import to_rdflib
+from evidencegraph.graph.terms import quiet_rdflib, to_rdflib
 
 #: Syntax names accepted by --format, with the file extensions that select them.
 RDF_SYNTAXES: dict[str, tuple[ox.RdfFormat, tuple[str, ...]]] = {
@@ -48,14 +48,17 @@ def parse_rdf(source: IO[bytes], rdf_format: ox.RdfFormat, name: str, into: Grap
     Raises InputError naming ``name``, the line and the column of a syntax error.
     """
     try:
-        for quad in ox.parse(source, format=rdf_format):
-            into.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        with quiet_rdflib():
+            for quad in ox.parse(source, format=rdf_format):
+                into.add(
+                    (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
+                )
     except SyntaxError as error:
         where = f"{name}:{error.lineno}:{error.offset}" if error.lineno else name
         detail = error.msg if error.msg else str(error)
         raise InputError(
             f"{where}: {detail}. "
-            "Fix the RDF syntax there (or name the right --format) and load again."
+            "Fix the RDF syntax there (or name the right --format) and try again."
         ) from None
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from importlib import resources
-from importlib.resources.abc import Traversable
 
 from rdflib import Namespace
+
+from evidencegraph._compat import Traversable
 
 #: Base of every IRI this project mints or defines.
 BASE = "https://w3id.org/evidencegraph/"

@@ -8,13 +8,13 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable
-from importlib.resources.abc import Traversable
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
 from rdflib.term import Node
 
+from evidencegraph._compat import Traversable
 from evidencegraph.ontology.namespace import (
     BASE,
     EG,

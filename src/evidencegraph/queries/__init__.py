@@ -29,6 +29,7 @@ from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node, _is_valid_uri
 
 from evidencegraph.errors import InputError, ParameterError, UnknownQueryError
+from evidencegraph.graph.terms import quiet_rdflib, to_oxigraph
 from evidencegraph.ontology.namespace import PREFIXES
 
 PARAM_KINDS = ("literal", "iri", "integer", "decimal", "term")
@@ -171,6 +172,11 @@ def get_query(name: str) -> NamedQuery:
 
 
 def _literal(name: str, value: str) -> Node:
+    if value.startswith("<") and value.endswith(">"):
+        raise ParameterError(
+            f"--param {name}={value!r} looks like an IRI, but {name} takes a literal (a name): "
+            f"give the text itself, e.g. --param {name}=ketamine"
+        )
     return Literal(value)
 
 
@@ -216,7 +222,8 @@ def _term(name: str, value: str) -> Node:
         return _iri(name, text)
     prefixes = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())
     try:
-        graph = Graph().parse(data=f"{prefixes}<urn:x:s> <urn:x:p> {text} .", format="turtle")
+        with quiet_rdflib():
+            graph = Graph().parse(data=f"{prefixes}<urn:x:s> <urn:x:p> {text} .", format="turtle")
     except Exception:
         raise ParameterError(
             f"--param {name}={value!r} is not a valid RDF term: write an IRI (<...> or a CURIE), "
@@ -225,7 +232,12 @@ def _term(name: str, value: str) -> Node:
     objects = list(graph.objects())
     if len(objects) != 1:
         raise ParameterError(f"--param {name}={value!r} is not a single RDF term")
-    return objects[0]
+    term = objects[0]
+    try:  # the store's own term constructors are the judge of a valid IRI, language or datatype
+        to_oxigraph(term)
+    except ValueError as error:
+        raise ParameterError(f"--param {name}={value!r} is not a valid RDF term: {error}") from None
+    return term
 
 
 _TERM_PARSERS = {
