@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
+from evidencegraph._compat import Traversable
 from evidencegraph.ontology.namespace import (
     BASE,
     EG,
