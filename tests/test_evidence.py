@@ -8,6 +8,7 @@ import pytest
 from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 
 from evidencegraph.evidence import evidence_files
+from evidencegraph.ingest.rdf_files import read_packaged
 from evidencegraph.ontology.namespace import EG, EGID, EGV
 from support import SEEDS
 
@@ -18,11 +19,7 @@ RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
 
 @pytest.fixture(scope="module")
 def evidence() -> Graph:
-    graph = Graph()
-    for packaged in evidence_files():
-        with packaged.open("rb") as handle:
-            graph.parse(handle, format="turtle")
-    return graph
+    return read_packaged(evidence_files())
 
 
 def seed_text(graph: Graph, source: URIRef) -> str:

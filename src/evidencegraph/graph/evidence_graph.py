@@ -7,16 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
-from evidencegraph._compat import Traversable
 from evidencegraph.errors import NonConformingError
 from evidencegraph.graph.results import QueryResult
 from evidencegraph.graph.store import Store, open_store
 from evidencegraph.graph.validation import ValidationReport, validate_batch, validate_graph
-from evidencegraph.ingest.rdf_files import parse_rdf, read_rdf_files
+from evidencegraph.ingest.rdf_files import read_packaged, read_rdf_files
 from evidencegraph.ontology.namespace import model_files
 from evidencegraph.queries import NamedQuery, get_query
 
@@ -87,7 +85,7 @@ class EvidenceGraph:
         """Load the model (ontology, concept schemes) and the curated evidence as one batch."""
         from evidencegraph.evidence import evidence_files
 
-        return self.load(_read_packaged([*model_files(), *evidence_files()]))
+        return self.load(read_packaged([*model_files(), *evidence_files()]))
 
     # --- reading ---------------------------------------------------------------
 
@@ -120,11 +118,3 @@ class EvidenceGraph:
         )
         classes = [(str(row["class"]), int(row["n"])) for row in result.rows]  # type: ignore[call-overload]
         return Stats(triples=len(self.store), classes=classes)
-
-
-def _read_packaged(files: list[Traversable]) -> Graph:
-    graph = Graph()
-    for packaged in files:
-        with packaged.open("rb") as handle:
-            parse_rdf(handle, ox.RdfFormat.TURTLE, packaged.name, graph)
-    return graph

@@ -17,6 +17,7 @@ from rdflib.term import Node
 
 from evidencegraph.graph.store import Store
 from evidencegraph.graph.terms import canonical, quiet_rdflib
+from evidencegraph.ingest.rdf_files import read_packaged
 from evidencegraph.ontology.namespace import PREFIXES, compact, model_files, shapes_file
 
 
@@ -59,20 +60,13 @@ class ValidationReport:
 @functools.cache
 def shapes_graph() -> Graph:
     """The packaged SHACL shapes, parsed once."""
-    graph = Graph()
-    with shapes_file().open("rb") as handle:
-        graph.parse(handle, format="turtle")
-    return graph
+    return read_packaged([shapes_file()])
 
 
 @functools.cache
 def model_graph() -> Graph:
     """The packaged ontology and concept schemes, parsed once."""
-    graph = Graph()
-    for model_file in model_files():
-        with model_file.open("rb") as handle:
-            graph.parse(handle, format="turtle")
-    return graph
+    return read_packaged(model_files())
 
 
 @functools.cache

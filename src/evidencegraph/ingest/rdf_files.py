@@ -9,6 +9,7 @@ from typing import IO
 import pyoxigraph as ox
 from rdflib import Graph
 
+from evidencegraph._compat import Traversable
 from evidencegraph.errors import InputError, UsageError
 from evidencegraph.graph.terms import quiet_rdflib, to_rdflib
 
@@ -76,4 +77,13 @@ def read_rdf_files(paths: Iterable[Path], syntax: str | None = None) -> Graph:
                 parse_rdf(handle, rdf_format, str(path), graph)
         except OSError as error:
             raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    return graph
+
+
+def read_packaged(files: Iterable[Traversable]) -> Graph:
+    """Parse packaged Turtle files (the model, the curated evidence) into one graph."""
+    graph = Graph()
+    for packaged in files:
+        with packaged.open("rb") as handle:
+            parse_rdf(handle, ox.RdfFormat.TURTLE, packaged.name, graph)
     return graph
