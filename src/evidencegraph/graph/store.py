@@ -19,7 +19,7 @@ from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
 from evidencegraph.graph.results import QueryResult
-from evidencegraph.graph.terms import Triple, to_oxigraph, to_quads, to_rdflib
+from evidencegraph.graph.terms import Triple, from_quad, to_oxigraph, to_quads, to_rdflib
 
 #: The store used when neither --store nor EVIDENCEGRAPH_STORE says otherwise.
 DEFAULT_DESCRIPTOR = "oxigraph:./evidencegraph.db"
@@ -113,7 +113,7 @@ class OxigraphStore(Store):
     def to_graph(self) -> Graph:
         graph = Graph()
         for quad in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
-            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+            graph.add(from_quad(quad))
         return graph
 
     def close(self) -> None:
@@ -170,9 +170,7 @@ def _to_result(answer: object) -> QueryResult:
         return QueryResult.from_rows([Variable(name) for name in names], rows)
     graph = Graph()
     for triple in answer:  # type: ignore[attr-defined]
-        graph.add(
-            (to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object))
-        )
+        graph.add(from_quad(triple))
     return QueryResult.from_graph(graph)
 
 

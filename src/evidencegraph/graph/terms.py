@@ -48,6 +48,11 @@ def to_rdflib(term: object) -> Node:
     raise TypeError(f"unsupported pyoxigraph term: {term!r}")
 
 
+def from_quad(quad: ox.Quad | ox.Triple) -> Triple:
+    """The rdflib triple of a pyoxigraph quad or triple (its graph name is dropped)."""
+    return (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
+
+
 def to_quads(triples: Iterable[Triple]) -> Iterator[ox.Quad]:
     """Default-graph quads for rdflib triples."""
     for subject, predicate, obj in triples:
@@ -66,7 +71,7 @@ def canonical(graph: Graph) -> Graph:
     scratch.extend(to_quads(graph))
     result = Graph()
     for quad in scratch:
-        result.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        result.add(from_quad(quad))
     return result
 
 

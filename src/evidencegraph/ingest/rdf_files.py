@@ -11,7 +11,7 @@ from rdflib import Graph
 
 from evidencegraph._compat import Traversable
 from evidencegraph.errors import InputError, UsageError
-from evidencegraph.graph.terms import quiet_rdflib, to_rdflib
+from evidencegraph.graph.terms import from_quad, quiet_rdflib
 
 #: Syntax names accepted by --format, with the file extensions that select them.
 RDF_SYNTAXES: dict[str, tuple[ox.RdfFormat, tuple[str, ...]]] = {
@@ -51,9 +51,7 @@ def parse_rdf(source: IO[bytes], rdf_format: ox.RdfFormat, name: str, into: Grap
     try:
         with quiet_rdflib():
             for quad in ox.parse(source, format=rdf_format):
-                into.add(
-                    (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
-                )
+                into.add(from_quad(quad))
     except SyntaxError as error:
         where = f"{name}:{error.lineno}:{error.offset}" if error.lineno else name
         detail = error.msg if error.msg else str(error)
