@@ -8,7 +8,7 @@ store and validates that, so a load never re-validates the whole store.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
@@ -169,6 +169,9 @@ def _show_path(graph: Graph, path: Node | None) -> str:
 
 # --- the gate ------------------------------------------------------------------
 
+#: IRIs per VALUES block when fetching a batch's neighbourhood.
+_CHUNK = 500
+
 
 def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
     """What the batch touches in the store, and the focus nodes to report on.
@@ -212,22 +215,17 @@ def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
 
 
 def _construct_into(
-    target: Graph, store: Store, template: str, *term_lists: Iterable[Node]
+    target: Graph, store: Store, template: str, terms: Sequence[Node], *fixed: Iterable[Node]
 ) -> None:
-    # The VALUES blocks hold IRIs the batch parser already produced, written
-    # with rdflib's N-Triples escaping; no caller-supplied text reaches the query.
-    blocks = tuple(" ".join(term.n3() for term in terms) for terms in term_lists)
-    chunk = 500
-    first = list(next(iter(term_lists)) if term_lists else [])
-    if len(first) <= chunk:
-        result = store.query(template % blocks)
-        assert result.graph is not None
-        target += result.graph
-        return
-    rest = blocks[1:]
-    for start in range(0, len(first), chunk):
-        block = " ".join(term.n3() for term in first[start : start + chunk])
-        result = store.query(template % (block, *rest))
+    """Run a CONSTRUCT over ``terms`` in chunks (first VALUES block) and add what it finds.
+
+    The VALUES blocks hold IRIs the batch parser already produced, written with
+    rdflib's N-Triples escaping; no caller-supplied text reaches the query.
+    """
+    fixed_blocks = tuple(" ".join(term.n3() for term in block) for block in fixed)
+    for start in range(0, len(terms), _CHUNK):
+        block = " ".join(term.n3() for term in terms[start : start + _CHUNK])
+        result = store.query(template % (block, *fixed_blocks))
         assert result.graph is not None
         target += result.graph
 
@@ -236,7 +234,5 @@ def validate_batch(store: Store, batch: Graph) -> ValidationReport:
     """Validate a batch as it would stand once added to the store."""
     batch = canonical(batch)
     found, focus = neighbourhood(store, batch)
-    data = Graph()
-    data += found
-    data += batch
-    return validate_graph(data, focus=focus)
+    found += batch
+    return validate_graph(found, focus=focus)
