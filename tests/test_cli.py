@@ -394,3 +394,13 @@ def test_network_path_with_claims(built_store: str) -> None:
         store=built_store,
     )
     assert any("eg:namesTreatment" in s["predicate"] for s in json.loads(with_claims.output)[0])
+
+
+def test_option_choices_match_the_library() -> None:
+    # cli/options.py repeats these names so that --help need not import rdflib
+    from evidencegraph.cli import options
+    from evidencegraph.graph import results
+    from evidencegraph.ingest.rdf_files import RDF_SYNTAXES
+
+    assert options.RESULT_FORMATS == results.RESULT_FORMATS
+    assert set(options.RDF_INPUT_FORMATS) == set(RDF_SYNTAXES)
