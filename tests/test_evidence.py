@@ -117,6 +117,9 @@ def test_unsupported_claims_point_to_the_closest_real_study(evidence: Graph) -> 
 def test_every_finding_derives_from_a_source_and_there_are_no_blank_nodes(evidence: Graph) -> None:
     for finding in evidence.subjects(RDF.type, EG.Finding):
         assert list(evidence.objects(finding, PROV.wasDerivedFrom))
+        # the shapes let registry results go unrated; every curated finding is rated
+        assert evidence.value(finding, EG.evidenceLevel) is not None, finding
+        assert evidence.value(finding, EG.direction) is not None, finding
     assert not any(isinstance(term, BNode) for triple in evidence for term in triple)
 
 

@@ -214,6 +214,18 @@ MUTATIONS: list[Mutation] = [
     M("StudyShape", "completionDate-words", "trial-1", "eg:completionDate", "Or",
       remove="test:trial-1 eg:completionDate '2020-02'^^xsd:gYearMonth .",
       add="test:trial-1 eg:completionDate 'February 2020' ."),
+    M("StudyShape", "primaryCompletionDate-words", "trial-1", "eg:primaryCompletionDate", "Or",
+      add="test:trial-1 eg:primaryCompletionDate 'next spring' ."),
+    M("StudyShape", "officialTitle-twice", "trial-1", "eg:officialTitle", "MaxCount",
+      add="test:trial-1 eg:officialTitle 'One' , 'Two' ."),
+    M("StudyShape", "orgStudyId-twice", "trial-1", "eg:orgStudyId", "MaxCount",
+      add="test:trial-1 eg:orgStudyId 'A-1' , 'A-2' ."),
+    M("StudyShape", "secondaryId-integer", "trial-1", "eg:secondaryId", "Datatype",
+      add="test:trial-1 eg:secondaryId 12345 ."),
+    M("StudyShape", "enrolmentActual-yes", "trial-1", "eg:enrolmentActual", "Datatype",
+      add="test:trial-1 eg:enrolmentActual 'yes' ."),
+    M("StudyShape", "collaborator-a-drug", "trial-1", "eg:collaborator", "Class",
+      add="test:trial-1 eg:collaborator test:drug-1 ."),
     M("StudyShape", "no-source", "study-1", "prov:wasDerivedFrom", "MinCount",
       remove="test:study-1 prov:wasDerivedFrom test:report-1 ."),
     M("StudyShape", "derived-from-a-person", "study-1", "prov:wasDerivedFrom", "Class",
@@ -231,8 +243,10 @@ MUTATIONS: list[Mutation] = [
       add="test:arm-1 eg:armRole egv:Placebo ."),
     M("ArmShape", "armRole-missing", "arm-2", "eg:armRole", "MinCount",
       remove="test:arm-2 eg:armRole egv:PlaceboComparatorArm ."),
-    M("ArmShape", "receives-nothing", "arm-2", "eg:receives", "MinCount",
+    M("ArmReceivesShape", "receives-nothing", "arm-2", "", "Or",
       remove="test:arm-2 eg:receives test:placebo-1 , test:behavioral-1 , test:intervention-1 ."),
+    M("ArmShape", "participantsCompleted-minus-1", "arm-1", "eg:participantsCompleted",
+      "MinInclusive", add="test:arm-1 eg:participantsCompleted -1 ."),
     M("ArmShape", "receives-a-drug", "arm-1", "eg:receives", "Class",
       add="test:arm-1 eg:receives test:drug-1 ."),
     M("ArmShape", "participants-minus-1", "arm-1", "eg:participants", "MinInclusive",
@@ -396,8 +410,16 @@ MUTATIONS: list[Mutation] = [
     M("FindingShape", "direction-outside-scheme", "finding-1", "eg:direction", "In",
       remove="test:finding-1 eg:direction egv:FavoursIntervention .",
       add="test:finding-1 eg:direction egv:Confirmed ."),
-    M("FindingShape", "direction-missing", "finding-2", "eg:direction", "MinCount",
-      remove="test:finding-2 eg:direction egv:NotComparative ."),
+    M("FindingShape", "direction-twice", "finding-2", "eg:direction", "MaxCount",
+      add="test:finding-2 eg:direction egv:FavoursComparator ."),
+    M("FindingShape", "spread-minus-1", "finding-1", "eg:spread", "MinInclusive",
+      add="test:finding-1 eg:spread -1.0 ."),
+    M("FindingShape", "spreadType-twice", "finding-1", "eg:spreadType", "MaxCount",
+      add="test:finding-1 eg:spreadType 'STANDARD_DEVIATION' , 'STANDARD_ERROR' ."),
+    M("FindingShape", "unitLabel-twice", "finding-1", "eg:unitLabel", "MaxCount",
+      add="test:finding-1 eg:unitLabel 'days' , 'percent' ."),
+    M("FindingShape", "adverseEvent-a-drug", "finding-1", "eg:adverseEvent", "Class",
+      add="test:finding-1 eg:adverseEvent test:drug-1 ."),
     M("FindingShape", "timeFrame-twice", "finding-1", "eg:timeFrame", "MaxCount",
       add="test:finding-1 eg:timeFrame '12 months' ."),
     M("FindingShape", "evidenceLevel-outside-scheme", "finding-1", "eg:evidenceLevel", "In",
@@ -426,6 +448,10 @@ MUTATIONS: list[Mutation] = [
     M("FindingIntervalShape", "interval-without-confidenceLevel", "finding-1", "", "Or",
       remove="test:finding-1 eg:confidenceLevel 0.95 ."),
     # ===== SourceShape =================================================================
+    M("SourceShape", "publicationType-integer", "article-1", "eg:publicationType", "Datatype",
+      add="test:article-1 eg:publicationType 7 ."),
+    M("SourceShape", "abstract-twice", "article-1", "dcterms:abstract", "MaxCount",
+      add="test:article-1 dcterms:abstract 'One.' , 'Two.' ."),
     M("SourceShape", "label-missing", "report-1", "rdfs:label", "MinCount",
       remove="test:report-1 rdfs:label 'Test national survey 2021' ."),
     M("SourceShape", "title-twice", "article-1", "dcterms:title", "MaxCount",
@@ -575,6 +601,12 @@ MUTATIONS: list[Mutation] = [
     M("PersonShape", "clinicalExpertise-yes", "person-1", "eg:clinicalExpertise", "Datatype",
       remove="test:person-1 eg:clinicalExpertise true .",
       add="test:person-1 eg:clinicalExpertise 'yes' ."),
+    M("PersonShape", "affiliationText-integer", "person-1", "eg:affiliationText", "Datatype",
+      add="test:person-1 eg:affiliationText 42 ."),
+    M("PersonShape", "orcid-short", "person-1", "eg:orcid", "Pattern",
+      add="test:person-1 eg:orcid '0000-0002-1825' ."),
+    M("PersonShape", "authorPosition-0", "person-1", "eg:authorPosition", "MinInclusive",
+      add="test:person-1 eg:authorPosition 0 ."),
     M("PersonShape", "affiliation-a-risk", "person-1", "eg:affiliation", "Class",
       remove="test:person-1 eg:affiliation test:org-1 .",
       add="test:person-1 eg:affiliation test:risk-1 ."),
@@ -728,3 +760,20 @@ def test_pattern_result_shows_the_offending_value() -> None:
     report = validate_graph(mutated(mutation))
     (result,) = report.results
     assert result.value == Literal("NCT123").n3()
+
+
+def test_a_no_intervention_arm_may_receive_nothing() -> None:
+    graph = valid_graph()
+    graph -= turtle("test:arm-2 eg:receives test:placebo-1 , test:behavioral-1 , test:intervention-1 .")
+    graph -= turtle("test:arm-2 eg:armRole egv:PlaceboComparatorArm .")
+    graph += turtle("test:arm-2 eg:armRole egv:NoInterventionArm .")
+    report = validate_graph(graph)
+    assert report.conforms, report.table()
+
+
+def test_a_value_with_the_unit_in_the_sources_words_conforms() -> None:
+    graph = valid_graph()
+    graph -= turtle("test:finding-1 eg:unit egv:PercentagePoint .")
+    graph += turtle("test:finding-1 eg:unitLabel 'percentage points of days abstinent' .")
+    report = validate_graph(graph)
+    assert report.conforms, report.table()
