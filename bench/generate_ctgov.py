@@ -1,0 +1,2432 @@
+"""Generate synthetic ClinicalTrials.gov API v2 study records for import benchmarks.
+
+Every study is a JSON object with the key names, nesting, enum values and string-or-number
+types of the records the ClinicalTrials.gov API v2 serves (compare the real records in
+shared/data/real/ctgov_v2/): a protocolSection (identification, status, sponsors, oversight,
+description, conditions, design, arms and interventions, outcomes, eligibility, locations,
+references, IPD sharing), a derivedSection (MeSH condition and intervention browse modules),
+hasResults, and for a share of the studies a resultsSection shaped like NCT00763412's
+(participant flow, baseline characteristics, outcome measures with statistical analyses,
+adverse events, point of contact).
+
+Content is varied but seeded: the same N, seed and options give byte-identical output, and
+study i is the same whatever N is. A few per cent of the studies test ketamine, often paired
+with a psychotherapy in the same arm, against placebo or midazolam, for depression, alcohol use
+disorder or PTSD; a few more test psychotherapies alone, so queries about them find something.
+
+Identifiers are made never to collide with real ones: NCT ids are ``NCT9`` plus the 7-digit
+index. MeSH ids are real only for a short list of descriptors checked against real records
+(alcoholism, depression, PTSD, ketamine, ...); every other MeSH id lies in D9xxxxxxxx, which
+MeSH does not use. Organisation, company and investigator names are made up, apart from the
+NIH institutes and federal agencies.
+
+Run:
+    python bench/generate_ctgov.py 20000 /tmp/ctgov --seed 7          # NCT9xxxxxxx.json files
+    python bench/generate_ctgov.py 20000 /tmp/ctgov.zip --format zip  # like the bulk download
+    python bench/generate_ctgov.py 20000 /tmp/pages --format pages    # page-0001.json, ...
+
+Options: --seed (7), --results-fraction (0.2), --page-size (1000, pages only), --indent (2:
+pretty-printed like the downloaded files; 0 for one compact line, as the API sends, and ~3x
+faster). Exit status: 0 on success, 2 on a usage error.
+
+As a module (standard library only):
+    from generate_ctgov import generate_study, iter_studies
+    for study in iter_studies(1000, seed=7): ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import math
+import random
+import sys
+import time
+import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+Json = dict[str, Any]
+
+DEFAULT_SEED = 7
+DEFAULT_RESULTS_FRACTION = 0.2
+DEFAULT_PAGE_SIZE = 1000
+DEFAULT_INDENT = 2
+FORMATS = ("files", "zip", "pages")
+
+# Every date is placed relative to this day, so output never depends on the clock.
+REFERENCE_DAY = date(2024, 1, 15).toordinal()
+VERSION_HOLDER = "2024-01-15"
+EARLIEST_DAY = date(2001, 1, 1).toordinal()
+DAY_2012 = date(2012, 1, 1).toordinal()
+DAY_2017 = date(2017, 1, 18).toordinal()  # the Final Rule: typed dates, FDA flags
+ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+
+SYNTHETIC_MESH_BASE = 900_000_000  # D900000000 and up: a range MeSH does not use
+
+# --------------------------------------------------------------------------------------------
+# Enumerations, as the API v2 spells them
+# --------------------------------------------------------------------------------------------
+
+STATUS_WEIGHTS: tuple[tuple[str, int], ...] = (
+    ("COMPLETED", 36),
+    ("RECRUITING", 17),
+    ("UNKNOWN", 13),
+    ("NOT_YET_RECRUITING", 7),
+    ("ACTIVE_NOT_RECRUITING", 8),
+    ("TERMINATED", 8),
+    ("WITHDRAWN", 5),
+    ("ENROLLING_BY_INVITATION", 4),
+    ("SUSPENDED", 2),
+)
+FINISHED_STATUSES = frozenset({"COMPLETED", "TERMINATED", "WITHDRAWN", "UNKNOWN"})
+STOPPED_STATUSES = frozenset({"TERMINATED", "WITHDRAWN", "SUSPENDED"})
+LAST_KNOWN_STATUSES = ("RECRUITING", "ACTIVE_NOT_RECRUITING", "NOT_YET_RECRUITING")
+WHY_STOPPED = (
+    "Slow accrual",
+    "Sponsor decision",
+    "Funding ended",
+    "PI left the institution",
+    "Study drug no longer available",
+    "Recruiting or enrolling participants has halted prematurely and will not resume",
+    "Futility at interim analysis",
+    "COVID-19 restrictions on in-person visits",
+)
+PHASE_CHOICES: tuple[tuple[str, ...], ...] = (
+    ("PHASE1",),
+    ("PHASE2",),
+    ("PHASE3",),
+    ("PHASE4",),
+    ("PHASE1", "PHASE2"),
+    ("PHASE2", "PHASE3"),
+    ("NA",),
+    ("EARLY_PHASE1",),
+)
+PHASE_WEIGHTS = (14, 22, 14, 12, 6, 3, 25, 4)
+DRUG_PHASE_WEIGHTS = (16, 27, 18, 15, 7, 4, 6, 7)
+MASKINGS = ("NONE", "SINGLE", "DOUBLE", "TRIPLE", "QUADRUPLE")
+WHO_MASKED = ("PARTICIPANT", "CARE_PROVIDER", "INVESTIGATOR", "OUTCOMES_ASSESSOR")
+PURPOSE_WEIGHTS: tuple[tuple[str, int], ...] = (
+    ("TREATMENT", 62),
+    ("PREVENTION", 9),
+    ("SUPPORTIVE_CARE", 7),
+    ("BASIC_SCIENCE", 6),
+    ("DIAGNOSTIC", 4),
+    ("HEALTH_SERVICES_RESEARCH", 4),
+    ("SCREENING", 2),
+    ("OTHER", 6),
+)
+OBSERVATIONAL_MODELS = ("COHORT", "CASE_CONTROL", "CASE_ONLY", "CROSS_SECTIONAL", "OTHER")
+TIME_PERSPECTIVES = ("PROSPECTIVE", "RETROSPECTIVE", "CROSS_SECTIONAL", "OTHER")
+INTERVENTION_LABELS = {
+    "DRUG": "Drug",
+    "BEHAVIORAL": "Behavioral",
+    "DEVICE": "Device",
+    "PROCEDURE": "Procedure",
+    "BIOLOGICAL": "Biological",
+    "DIETARY_SUPPLEMENT": "Dietary Supplement",
+    "OTHER": "Other",
+}
+KIND_WEIGHTS: tuple[tuple[str, int], ...] = (
+    ("DRUG", 54),
+    ("BIOLOGICAL", 10),
+    ("BEHAVIORAL", 11),
+    ("DEVICE", 9),
+    ("PROCEDURE", 7),
+    ("DIETARY_SUPPLEMENT", 5),
+    ("OTHER", 4),
+)
+PHARMACOLOGICAL_KINDS = frozenset({"DRUG", "BIOLOGICAL", "DIETARY_SUPPLEMENT"})
+
+# --------------------------------------------------------------------------------------------
+# Places and organisations (about 300)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A city where studies have sites, with the geoPoint the API reports for it."""
+
+    city: str
+    state: str | None
+    zip_code: str | None
+    country: str
+    lat: float
+    lon: float
+
+
+PLACES: tuple[Place, ...] = (
+    Place("Boston", "Massachusetts", "02114", "United States", 42.35843, -71.05977),
+    Place("New York", "New York", "10032", "United States", 40.71427, -74.00597),
+    Place("Baltimore", "Maryland", "21287", "United States", 39.29038, -76.61219),
+    Place("Charleston", "South Carolina", "29425", "United States", 32.77657, -79.93092),
+    Place("Saint Louis", "Missouri", "63110", "United States", 38.62727, -90.19789),
+    Place("Chicago", "Illinois", "60611", "United States", 41.85003, -87.65005),
+    Place("Houston", "Texas", "77030", "United States", 29.76328, -95.36327),
+    Place("San Francisco", "California", "94143", "United States", 37.77493, -122.41942),
+    Place("Los Angeles", "California", "90095", "United States", 34.05223, -118.24368),
+    Place("Seattle", "Washington", "98195", "United States", 47.60621, -122.33207),
+    Place("Philadelphia", "Pennsylvania", "19104", "United States", 39.95233, -75.16379),
+    Place("Pittsburgh", "Pennsylvania", "15213", "United States", 40.44062, -79.99589),
+    Place("Nashville", "Tennessee", "37232", "United States", 36.16589, -86.78444),
+    Place("Atlanta", "Georgia", "30322", "United States", 33.749, -84.38798),
+    Place("Denver", "Colorado", "80045", "United States", 39.73915, -104.9847),
+    Place("Minneapolis", "Minnesota", "55455", "United States", 44.97997, -93.26384),
+    Place("Ann Arbor", "Michigan", "48109", "United States", 42.27756, -83.74088),
+    Place("New Haven", "Connecticut", "06511", "United States", 41.30815, -72.92816),
+    Place("Durham", "North Carolina", "27710", "United States", 35.99403, -78.89862),
+    Place("Salt Lake City", "Utah", "84132", "United States", 40.76078, -111.89105),
+    Place("Toronto", "Ontario", "M5T 1R8", "Canada", 43.70011, -79.4163),
+    Place("Montreal", "Quebec", "H3A 1A1", "Canada", 45.50884, -73.58781),
+    Place("Vancouver", "British Columbia", "V5Z 1M9", "Canada", 49.24966, -123.11934),
+    Place("London", None, "SE5 8AF", "United Kingdom", 51.50853, -0.12574),
+    Place("Oxford", None, "OX3 7JX", "United Kingdom", 51.75222, -1.25596),
+    Place("Manchester", None, "M13 9PL", "United Kingdom", 53.48095, -2.23743),
+    Place("Paris", None, "75013", "France", 48.85341, 2.3488),
+    Place("Lyon", None, "69003", "France", 45.74846, 4.84671),
+    Place("Berlin", None, "10117", "Germany", 52.52437, 13.41053),
+    Place("München", None, "81675", "Germany", 48.13743, 11.57549),
+    Place("Köln", None, "50937", "Germany", 50.93333, 6.95),
+    Place("Amsterdam", None, "1105 AZ", "Netherlands", 52.37403, 4.88969),
+    Place("Copenhagen", None, "2100", "Denmark", 55.67594, 12.56553),
+    Place("Stockholm", None, "171 76", "Sweden", 59.32938, 18.06871),
+    Place("Madrid", None, "28041", "Spain", 40.4165, -3.70256),
+    Place("Barcelona", None, "08036", "Spain", 41.38879, 2.15899),
+    Place("Milano", None, "20122", "Italy", 45.46427, 9.18951),
+    Place("Genève", None, "1205", "Switzerland", 46.20222, 6.14569),
+    Place("São Paulo", None, "05403-000", "Brazil", -23.5475, -46.63611),
+    Place("Sydney", "New South Wales", "2050", "Australia", -33.86785, 151.20732),
+    Place("Melbourne", "Victoria", "3050", "Australia", -37.814, 144.96332),
+    Place("Tokyo", None, None, "Japan", 35.6895, 139.69171),
+    Place("Seoul", None, None, "Korea, Republic of", 37.566, 126.9784),
+    Place("Shanghai", "Shanghai", None, "China", 31.22222, 121.45806),
+    Place("New Delhi", "Delhi", "110029", "India", 28.63576, 77.22445),
+    Place("Jerusalem", None, None, "Israel", 31.76904, 35.21633),
+    Place("Cairo", None, None, "Egypt", 30.06263, 31.24967),
+    Place("Mexico City", None, "14080", "Mexico", 19.42847, -99.12766),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """A sponsor, collaborator or site; class is the API's agency class."""
+
+    name: str
+    org_class: str
+    place: Place | None = None
+    nih_code: str | None = None
+
+
+_ENGLISH_PATTERNS = (
+    "{city} General Hospital",
+    "{city} University Medical Center",
+    "{city} Institute for Clinical Research",
+    "{city} Behavioral Health Center",
+    "{city} Children's Hospital",
+)
+_LOCAL_PATTERNS: dict[str, tuple[str, ...]] = {
+    "France": ("Hôpital Universitaire de {city}", "Centre Hospitalier de {city}"),
+    "Germany": ("Universitätsklinikum {city}", "Klinikum {city} Psychiatrie"),
+    "Spain": ("Hospital Universitario de {city}", "Instituto de Investigación de {city}"),
+    "Italy": ("Ospedale Universitario di {city}", "Istituto Clinico di {city}"),
+    "Brazil": ("Hospital das Clínicas de {city}", "Universidade de {city}"),
+    "Switzerland": ("Hôpitaux Universitaires de {city}",),
+    "Mexico": ("Hospital General de {city}", "Instituto Nacional de Psiquiatría de {city}"),
+}
+_NIH_INSTITUTES = (
+    ("National Institute on Alcohol Abuse and Alcoholism (NIAAA)", "AA"),
+    ("National Institute of Mental Health (NIMH)", "MH"),
+    ("National Institute on Drug Abuse (NIDA)", "DA"),
+    ("National Cancer Institute (NCI)", "CA"),
+    ("National Heart, Lung, and Blood Institute (NHLBI)", "HL"),
+    ("National Institute of Diabetes and Digestive and Kidney Diseases (NIDDK)", "DK"),
+    ("National Institute on Aging (NIA)", "AG"),
+    ("National Institute of Neurological Disorders and Stroke (NINDS)", "NS"),
+    ("National Institute of Allergy and Infectious Diseases (NIAID)", "AI"),
+    ("National Center for Complementary and Integrative Health (NCCIH)", "AT"),
+    ("National Institute of Nursing Research (NINR)", "NR"),
+    ("National Institute of Arthritis and Musculoskeletal and Skin Diseases (NIAMS)", "AR"),
+)
+_FEDERAL_AGENCIES = (
+    "VA Office of Research and Development",
+    "United States Department of Defense",
+    "Centers for Disease Control and Prevention",
+    "Agency for Healthcare Research and Quality (AHRQ)",
+    "U.S. Army Medical Research and Development Command",
+)
+_COMPANY_STEMS = (
+    "Asterion", "Bexalta", "Corvane", "Delinor", "Evonyx", "Falcora", "Genvira", "Heliodor",
+    "Ixoran", "Juvanta", "Kestrel", "Lumenis Bio", "Meridor", "Nexova", "Orvexa", "Pallatin",
+    "Quorvan", "Relyon", "Solvane", "Taviro",
+)  # fmt: skip
+_COMPANY_SUFFIXES = ("Pharmaceuticals", "Therapeutics", "Biosciences")
+
+
+def _build_organisations() -> tuple[Organisation, ...]:
+    """Return the fixed pool of about 300 organisations (same on every run)."""
+    pool: list[Organisation] = []
+    for place in PLACES:
+        patterns = _LOCAL_PATTERNS.get(place.country, _ENGLISH_PATTERNS[:4])
+        if place.country == "United States":
+            patterns = _ENGLISH_PATTERNS
+        pool.extend(Organisation(p.format(city=place.city), "OTHER", place) for p in patterns)
+        if place.country == "United States":
+            pool.append(Organisation(f"{place.city} VA Medical Center", "FED", place))
+        elif place.country not in {"United Kingdom", "Canada", "Australia"}:
+            ministry = f"Ministry of Health, {place.country}"
+            if all(org.name != ministry for org in pool):
+                pool.append(Organisation(ministry, "OTHER_GOV", place))
+    pool.extend(Organisation(name, "NIH", PLACES[2], code) for name, code in _NIH_INSTITUTES)
+    pool.extend(Organisation(name, "FED", PLACES[2]) for name in _FEDERAL_AGENCIES)
+    for i, stem in enumerate(_COMPANY_STEMS):
+        for j, suffix in enumerate(_COMPANY_SUFFIXES):
+            place = PLACES[(i * 7 + j * 3) % len(PLACES)]
+            pool.append(Organisation(f"{stem} {suffix}", "INDUSTRY", place))
+    return tuple(pool)
+
+
+ORGANISATIONS = _build_organisations()
+SPONSOR_CLASS_WEIGHTS = {"OTHER": 60, "INDUSTRY": 25, "NIH": 5, "FED": 5, "OTHER_GOV": 5}
+ORGANISATIONS_BY_CLASS: dict[str, tuple[Organisation, ...]] = {
+    cls: tuple(org for org in ORGANISATIONS if org.org_class == cls) for cls in SPONSOR_CLASS_WEIGHTS
+}
+SITES = tuple(org for org in ORGANISATIONS if org.org_class == "OTHER")
+
+FIRST_NAMES = (
+    "Ana", "Raymond", "Vikram", "Maria", "James", "Li", "Fatima", "Jonas", "Sofia", "David",
+    "Aiko", "Olumide", "Elena", "Michael", "Priya", "Thomas", "Chiara", "Hassan", "Ingrid",
+    "Carlos", "Rebecca", "Kenji", "Amara", "Peter", "Lucía", "Samuel", "Nadia", "Erik", "Grace",
+    "Daniel", "Yusuf", "Hannah", "Mateo", "Leila", "Robert", "Zoë", "Arjun", "Sarah", "Björn",
+    "Joanne",
+)  # fmt: skip
+LAST_NAMES = (
+    "Anderson", "Okafor", "Nakamura", "Rossi", "Schmidt", "García", "Chen", "Kowalski", "Haddad",
+    "Johansson", "Patel", "Müller", "Dubois", "Silva", "Kim", "O'Brien", "Novak", "Hernández",
+    "Walker", "Ivanova", "Larsen", "Moreau", "Tanaka", "Fischer", "Bianchi", "Cohen", "Singh",
+    "Murphy", "Andersen", "Costa", "Weber", "Lindqvist", "Mensah", "Romero", "Park", "Bauer",
+    "Ahmed", "Green", "Fernández", "Yilmaz", "Kaplan", "Nguyen", "Hughes", "Moretti", "Wright",
+    "Takahashi", "Berger", "Santos", "Kelly", "Mitchell",
+)  # fmt: skip
+DEGREES = ("MD", "PhD", "MD, PhD", "MD, MPH", "PharmD", "PsyD", "DO")
+INVESTIGATOR_TITLES = (
+    "Professor of Psychiatry",
+    "Associate Professor",
+    "Assistant Professor in Pediatrics",
+    "Clinical Senior Lecturer",
+    "Principal Investigator",
+    "Director, Clinical Research Unit",
+)
+
+# --------------------------------------------------------------------------------------------
+# Conditions (about 1,000) with MeSH categories
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A MeSH tree region: the ancestors and browse branches its conditions share."""
+
+    ancestors: tuple[tuple[str, str], ...]
+    branches: tuple[tuple[str, str], ...]
+
+
+CATEGORIES: dict[str, Category] = {
+    "mental": Category(
+        (("D000001523", "Mental Disorders"),),
+        (("BXM", "Behaviors and Mental Disorders"),),
+    ),
+    "substance": Category(
+        (
+            ("D000019966", "Substance-Related Disorders"),
+            ("D000064419", "Chemically-Induced Disorders"),
+            ("D000001523", "Mental Disorders"),
+        ),
+        (("BXM", "Behaviors and Mental Disorders"), ("BC25", "Substance Related Disorders")),
+    ),
+    "alcohol": Category(
+        (
+            ("D000004327", "Drinking Behavior"),
+            ("D000019973", "Alcohol-Related Disorders"),
+            ("D000019966", "Substance-Related Disorders"),
+            ("D000064419", "Chemically-Induced Disorders"),
+            ("D000001523", "Mental Disorders"),
+        ),
+        (("BXM", "Behaviors and Mental Disorders"), ("BC25", "Substance Related Disorders")),
+    ),
+    "metabolic": Category(
+        (
+            ("D000044882", "Glucose Metabolism Disorders"),
+            ("D000008659", "Metabolic Diseases"),
+            ("D000004700", "Endocrine System Diseases"),
+        ),
+        (("BC18", "Nutritional and Metabolic Diseases"), ("BC19", "Gland and Hormone Related Diseases")),
+    ),
+    "respiratory": Category(
+        (("D000008171", "Lung Diseases"), ("D000012140", "Respiratory Tract Diseases")),
+        (("BC08", "Respiratory Tract (Lung and Bronchial) Diseases"),),
+    ),
+    "digestive": Category(
+        (("D000004066", "Digestive System Diseases"),),
+        (("BC06", "Digestive System Diseases"),),
+    ),
+    "mouth": Category(
+        (("D000014076", "Tooth Diseases"), ("D000009057", "Stomatognathic Diseases")),
+        (("BC07", "Mouth and Tooth Diseases"),),
+    ),
+    "symptoms": Category(
+        (("D000010335", "Pathologic Processes"),),
+        (("BC23", "Symptoms and General Pathology"),),
+    ),
+    "cardio": Category(
+        ((f"D{SYNTHETIC_MESH_BASE + 90001:09d}", "Cardiovascular Diseases"),),
+        (("BC14", "Heart and Blood Diseases"),),
+    ),
+    "oncology": Category(
+        ((f"D{SYNTHETIC_MESH_BASE + 90002:09d}", "Neoplasms"),),
+        (("BC04", "Neoplasms"),),
+    ),
+    "neuro": Category(
+        ((f"D{SYNTHETIC_MESH_BASE + 90003:09d}", "Nervous System Diseases"),),
+        (("BC10", "Nervous System Diseases"),),
+    ),
+    "infection": Category(
+        ((f"D{SYNTHETIC_MESH_BASE + 90004:09d}", "Infections"),),
+        (("BC01", "Infections"),),
+    ),
+    "musculo": Category(
+        ((f"D{SYNTHETIC_MESH_BASE + 90005:09d}", "Musculoskeletal Diseases"),),
+        (("BC05", "Muscle, Bone, and Cartilage Diseases"),),
+    ),
+    "skin": Category(
+        ((f"D{SYNTHETIC_MESH_BASE + 90006:09d}", "Skin Diseases"),),
+        (("BC17", "Skin and Connective Tissue Diseases"),),
+    ),
+    "renal": Category(
+        ((f"D{SYNTHETIC_MESH_BASE + 90007:09d}", "Kidney Diseases"),),
+        (("BC13", "Urinary Tract, Sexual Organs, and Pregnancy Conditions"),),
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition name as registered, with the MeSH descriptor the API maps it to."""
+
+    name: str
+    category: str
+    mesh_id: str | None
+    mesh_term: str | None
+
+
+# (name, category, real MeSH id or "" for a synthetic one, MeSH term or None for no MeSH)
+_BASE_CONDITIONS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("Alcohol Use Disorder", "alcohol", "D000000437", "Alcoholism"),
+    ("Alcoholism", "alcohol", "D000000437", "Alcoholism"),
+    ("Alcohol Drinking", "alcohol", "D000000428", "Alcohol Drinking"),
+    ("Depression", "mental", "D000003863", "Depression"),
+    ("Major Depressive Disorder", "mental", "D000003865", "Depressive Disorder, Major"),
+    ("Treatment Resistant Depression", "mental", "D000061218", "Depressive Disorder, Treatment-Resistant"),
+    ("Depressive Disorder", "mental", "D000003866", "Depressive Disorder"),
+    ("Post-traumatic Stress Disorder", "mental", "D000013313", "Stress Disorders, Post-Traumatic"),
+    ("Suicidal Ideation", "mental", "D000059020", "Suicidal Ideation"),
+    ("Opioid Use Disorder", "substance", "D000009293", "Opioid-Related Disorders"),
+    ("Cocaine Use Disorder", "substance", "D000019970", "Cocaine-Related Disorders"),
+    ("Substance Use Disorders", "substance", "D000019966", "Substance-Related Disorders"),
+    ("Personality Disorders", "mental", "D000010554", "Personality Disorders"),
+    ("Attention Deficit Hyperactivity Disorder", "mental", "D000001289", "Attention Deficit Disorder with Hyperactivity"),
+    ("Bipolar Disorder", "mental", "", "Bipolar Disorder"),
+    ("Schizophrenia", "mental", "", "Schizophrenia"),
+    ("Generalized Anxiety Disorder", "mental", "", "Anxiety Disorders"),
+    ("Panic Disorder", "mental", "", "Panic Disorder"),
+    ("Obsessive-Compulsive Disorder", "mental", "", "Obsessive-Compulsive Disorder"),
+    ("Autism Spectrum Disorder", "mental", "", "Autism Spectrum Disorder"),
+    ("Anorexia Nervosa", "mental", "", "Anorexia Nervosa"),
+    ("Insomnia", "mental", "", "Sleep Initiation and Maintenance Disorders"),
+    ("Gambling Disorder", "mental", "", "Gambling"),
+    ("Postpartum Depression", "mental", "", "Depression, Postpartum"),
+    ("Cannabis Use Disorder", "substance", "", "Marijuana Abuse"),
+    ("Tobacco Use Disorder", "substance", "", "Tobacco Use Disorder"),
+    ("Methamphetamine Use Disorder", "substance", "", "Amphetamine-Related Disorders"),
+    ("Alcohol Withdrawal Syndrome", "alcohol", "", "Alcohol Withdrawal Delirium"),
+    ("Cystic Fibrosis", "respiratory", "D000003550", "Cystic Fibrosis"),
+    ("Diabetes Mellitus", "metabolic", "D000003920", "Diabetes Mellitus"),
+    ("Prediabetes", "metabolic", "D000011236", "Prediabetic State"),
+    ("Glucose Intolerance", "metabolic", "D000018149", "Glucose Intolerance"),
+    ("Type 2 Diabetes", "metabolic", "", "Diabetes Mellitus, Type 2"),
+    ("Type 1 Diabetes", "metabolic", "", "Diabetes Mellitus, Type 1"),
+    ("Obesity", "metabolic", "", "Obesity"),
+    ("Metabolic Syndrome", "metabolic", "", "Metabolic Syndrome"),
+    ("Dental Caries", "mouth", "D000003731", "Dental Caries"),
+    ("Periodontitis", "mouth", "", "Periodontitis"),
+    ("Hypertension", "cardio", "", "Hypertension"),
+    ("Heart Failure", "cardio", "", "Heart Failure"),
+    ("Atrial Fibrillation", "cardio", "", "Atrial Fibrillation"),
+    ("Coronary Artery Disease", "cardio", "", "Coronary Artery Disease"),
+    ("Peripheral Arterial Disease", "cardio", "", "Peripheral Arterial Disease"),
+    ("Stroke", "neuro", "", "Stroke"),
+    ("Asthma", "respiratory", "", "Asthma"),
+    ("COPD", "respiratory", "", "Pulmonary Disease, Chronic Obstructive"),
+    ("Idiopathic Pulmonary Fibrosis", "respiratory", "", "Idiopathic Pulmonary Fibrosis"),
+    ("Breast Cancer", "oncology", "", "Breast Neoplasms"),
+    ("Prostate Cancer", "oncology", "", "Prostatic Neoplasms"),
+    ("Non-small Cell Lung Cancer", "oncology", "", "Carcinoma, Non-Small-Cell Lung"),
+    ("Colorectal Cancer", "oncology", "", "Colorectal Neoplasms"),
+    ("Pancreatic Cancer", "oncology", "", "Pancreatic Neoplasms"),
+    ("Melanoma", "oncology", "", "Melanoma"),
+    ("Multiple Myeloma", "oncology", "", "Multiple Myeloma"),
+    ("Glioblastoma", "oncology", "", "Glioblastoma"),
+    ("Hepatocellular Carcinoma", "oncology", "", "Carcinoma, Hepatocellular"),
+    ("Acute Myeloid Leukemia", "oncology", "", "Leukemia, Myeloid, Acute"),
+    ("Alzheimer Disease", "neuro", "", "Alzheimer Disease"),
+    ("Parkinson Disease", "neuro", "", "Parkinson Disease"),
+    ("Multiple Sclerosis", "neuro", "", "Multiple Sclerosis"),
+    ("Epilepsy", "neuro", "", "Epilepsy"),
+    ("Migraine", "neuro", "", "Migraine Disorders"),
+    ("Traumatic Brain Injury", "neuro", "", "Brain Injuries, Traumatic"),
+    ("Neuropathic Pain", "neuro", "", "Neuralgia"),
+    ("Chronic Pain", "symptoms", "", "Chronic Pain"),
+    ("Postoperative Pain", "symptoms", "", "Pain, Postoperative"),
+    ("Fatigue", "symptoms", "", "Fatigue"),
+    ("Fibrosis", "symptoms", "D000005355", "Fibrosis"),
+    ("HIV Infections", "infection", "", "HIV Infections"),
+    ("COVID-19", "infection", "", "COVID-19"),
+    ("Hepatitis C", "infection", "", "Hepatitis C"),
+    ("Tuberculosis", "infection", "", "Tuberculosis"),
+    ("Influenza", "infection", "", "Influenza, Human"),
+    ("Sepsis", "infection", "", "Sepsis"),
+    ("Rheumatoid Arthritis", "musculo", "", "Arthritis, Rheumatoid"),
+    ("Knee Osteoarthritis", "musculo", "", "Osteoarthritis, Knee"),
+    ("Osteoporosis", "musculo", "", "Osteoporosis"),
+    ("Low Back Pain", "musculo", "", "Low Back Pain"),
+    ("Crohn Disease", "digestive", "", "Crohn Disease"),
+    ("Ulcerative Colitis", "digestive", "", "Colitis, Ulcerative"),
+    ("Exocrine Pancreatic Insufficiency", "digestive", "D000010188", "Exocrine Pancreatic Insufficiency"),
+    ("Nonalcoholic Fatty Liver Disease", "digestive", "", "Non-alcoholic Fatty Liver Disease"),
+    ("Psoriasis", "skin", "", "Psoriasis"),
+    ("Atopic Dermatitis", "skin", "", "Dermatitis, Atopic"),
+    ("Chronic Kidney Disease", "renal", "", "Renal Insufficiency, Chronic"),
+    ("Healthy Volunteers", "symptoms", "", None),
+)  # fmt: skip
+_CONDITION_VARIANTS = (
+    "Chronic {0}",
+    "Severe {0}",
+    "Moderate {0}",
+    "Refractory {0}",
+    "Recurrent {0}",
+    "Early {0}",
+    "{0} in Adolescents",
+    "{0} in Older Adults",
+    "{0} in Veterans",
+    "{0} in Pregnancy",
+    "Comorbid {0}",
+    "Newly Diagnosed {0}",
+    "Advanced {0}",
+    "{0}, Mild",
+)
+VARIANTS_PER_CONDITION = 11
+FOCUS_CONDITION_NAMES = (
+    "Alcohol Use Disorder",
+    "Alcoholism",
+    "Depression",
+    "Post-traumatic Stress Disorder",
+    "Major Depressive Disorder",
+    "Treatment Resistant Depression",
+    "Suicidal Ideation",
+    "Opioid Use Disorder",
+    "Cocaine Use Disorder",
+)
+
+
+def _base_conditions() -> tuple[Condition, ...]:
+    """Return the base conditions, giving each unchecked MeSH descriptor a synthetic id."""
+    synthetic_ids: dict[str, str] = {}
+    conditions = []
+    for name, category, mesh_id, mesh_term in _BASE_CONDITIONS:
+        if mesh_term is not None and not mesh_id:
+            default = f"D{SYNTHETIC_MESH_BASE + len(synthetic_ids) + 1:09d}"
+            mesh_id = synthetic_ids.setdefault(mesh_term, default)
+        conditions.append(Condition(name, category, mesh_id or None, mesh_term))
+    return tuple(conditions)
+
+
+def _build_conditions(bases: Sequence[Condition]) -> tuple[Condition, ...]:
+    """Return about 1,000 condition names: each base plus qualified variants of it."""
+    picker = random.Random(20240115)
+    pool = list(bases)
+    for base in bases:
+        if base.mesh_term is None:
+            continue
+        for pattern in picker.sample(_CONDITION_VARIANTS, VARIANTS_PER_CONDITION):
+            pool.append(Condition(pattern.format(base.name), base.category, base.mesh_id, base.mesh_term))
+    return tuple(pool)
+
+
+BASE_CONDITIONS = _base_conditions()
+CONDITIONS = _build_conditions(BASE_CONDITIONS)
+CONDITION_BY_NAME = {condition.name: condition for condition in BASE_CONDITIONS}
+FOCUS_CONDITIONS = tuple(CONDITION_BY_NAME[name] for name in FOCUS_CONDITION_NAMES)
+
+# --------------------------------------------------------------------------------------------
+# Interventions (about 2,000)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DrugClass:
+    """A pharmacological class: the interventionBrowseModule ancestor and branch."""
+
+    mesh_id: str
+    term: str
+    branch: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionSpec:
+    """A pool entry; kinds lists the intervention types registrants use for it."""
+
+    name: str
+    kinds: tuple[str, ...]
+    other_names: tuple[str, ...] = ()
+    mesh_id: str | None = None
+    mesh_term: str | None = None
+    drug_class: str | None = None
+
+
+def _synthetic_class(offset: int, term: str, abbrev: str) -> DrugClass:
+    return DrugClass(f"D{SYNTHETIC_MESH_BASE + 80000 + offset:09d}", term, (abbrev, term))
+
+
+DRUG_CLASSES: dict[str, DrugClass] = {
+    "Hypoglycemic Agents": DrugClass("D000007004", "Hypoglycemic Agents", ("Hypo", "Hypoglycemic Agents")),
+    "Central Nervous System Depressants": _synthetic_class(1, "Central Nervous System Depressants", "CNSDep"),
+    "Antidepressive Agents": _synthetic_class(2, "Antidepressive Agents", "Psy"),
+    "Anesthetics, Dissociative": _synthetic_class(3, "Anesthetics, Dissociative", "Anest"),
+    "Alcohol Deterrents": _synthetic_class(4, "Alcohol Deterrents", "AlcDet"),
+    "Antipsychotic Agents": _synthetic_class(5, "Antipsychotic Agents", "Tranq"),
+    "Cardiovascular Agents": _synthetic_class(6, "Cardiovascular Agents", "CVA"),
+    "Antineoplastic Agents": _synthetic_class(7, "Antineoplastic Agents", "ANeo"),
+    "Anti-Infective Agents": _synthetic_class(8, "Anti-Infective Agents", "Infe"),
+    "Anti-Inflammatory Agents": _synthetic_class(9, "Anti-Inflammatory Agents", "AnAg"),
+    "Analgesics": _synthetic_class(10, "Analgesics", "Analg"),
+    "Respiratory System Agents": _synthetic_class(11, "Respiratory System Agents", "Resp"),
+    "Neuroprotective Agents": _synthetic_class(12, "Neuroprotective Agents", "Neuro"),
+    "Antibodies, Monoclonal": _synthetic_class(13, "Antibodies, Monoclonal", "Immun"),
+    "Micronutrients": _synthetic_class(14, "Micronutrients", "Micro"),
+    "Protein Kinase Inhibitors": _synthetic_class(15, "Protein Kinase Inhibitors", "Enz"),
+}  # fmt: skip
+PHYSIOLOGICAL_EFFECTS = ("D000045505", "Physiological Effects of Drugs")
+ALL_DRUGS_BRANCH = ("All", "All Drugs and Chemicals")
+
+# Generic drug names by class; "B:" marks a biological.
+_REAL_DRUGS: dict[str, tuple[str, ...]] = {
+    "Antidepressive Agents": (
+        "Sertraline", "Fluoxetine", "Escitalopram", "Citalopram", "Paroxetine", "Venlafaxine",
+        "Duloxetine", "Bupropion", "Mirtazapine", "Vortioxetine", "Trazodone", "Amitriptyline",
+        "Nortriptyline", "Esketamine", "Zuranolone", "Psilocybin",
+    ),
+    "Central Nervous System Depressants": (
+        "Midazolam", "Propofol", "Lorazepam", "Diazepam", "Dexmedetomidine", "Nitrous Oxide",
+        "Zolpidem", "Gabapentin", "Pregabalin", "Baclofen", "Gamma-Hydroxybutyrate",
+    ),
+    "Alcohol Deterrents": (
+        "Naltrexone", "Acamprosate", "Disulfiram", "Topiramate", "Varenicline", "Nalmefene",
+        "Buprenorphine", "Methadone", "Naloxone", "Lofexidine", "Ondansetron", "Prazosin",
+        "Doxazosin", "Mifepristone", "Cannabidiol", "Oxytocin",
+    ),
+    "Antipsychotic Agents": (
+        "Aripiprazole", "Olanzapine", "Quetiapine", "Risperidone", "Clozapine", "Lurasidone",
+        "Haloperidol", "Lithium Carbonate", "Lamotrigine", "Valproate", "Brexpiprazole",
+    ),
+    "Hypoglycemic Agents": (
+        "Metformin", "Insulin Glargine", "Empagliflozin", "Dapagliflozin", "Semaglutide",
+        "Liraglutide", "Tirzepatide", "Sitagliptin", "Pioglitazone", "Glipizide",
+    ),
+    "Cardiovascular Agents": (
+        "Atorvastatin", "Rosuvastatin", "Lisinopril", "Losartan", "Amlodipine", "Metoprolol",
+        "Carvedilol", "Spironolactone", "Apixaban", "Rivaroxaban", "Warfarin", "Clopidogrel",
+        "Aspirin", "Ticagrelor", "Furosemide", "Hydrochlorothiazide", "Ivabradine",
+        "Propranolol", "Sacubitril/Valsartan",
+    ),
+    "Antineoplastic Agents": (
+        "B:Pembrolizumab", "B:Nivolumab", "B:Atezolizumab", "B:Trastuzumab", "B:Bevacizumab",
+        "Cisplatin", "Carboplatin", "Paclitaxel", "Docetaxel", "Gemcitabine", "Capecitabine",
+        "Oxaliplatin", "Cyclophosphamide", "Doxorubicin", "Osimertinib", "Olaparib",
+        "Palbociclib", "Letrozole", "Tamoxifen", "Enzalutamide", "Abiraterone", "Lenalidomide",
+        "Bortezomib", "Imatinib", "Temozolomide",
+    ),
+    "Anti-Infective Agents": (
+        "Remdesivir", "Dolutegravir", "Tenofovir", "Emtricitabine", "Sofosbuvir", "Isoniazid",
+        "Rifampin", "Amoxicillin", "Azithromycin", "Doxycycline", "Ceftriaxone", "Vancomycin",
+        "Oseltamivir", "Hydroxychloroquine", "Ivermectin",
+    ),
+    "Anti-Inflammatory Agents": (
+        "B:Adalimumab", "B:Infliximab", "B:Ustekinumab", "B:Dupilumab", "B:Secukinumab",
+        "Methotrexate", "Prednisone", "Dexamethasone", "Tofacitinib", "Upadacitinib",
+        "Ibuprofen", "Celecoxib", "Naproxen", "Colchicine",
+    ),
+    "Analgesics": (
+        "Morphine", "Oxycodone", "Fentanyl", "Hydromorphone", "Tramadol", "Acetaminophen",
+        "Lidocaine", "Bupivacaine", "Ketorolac",
+    ),
+    "Respiratory System Agents": (
+        "Budesonide", "Fluticasone", "Salmeterol", "Tiotropium", "Montelukast", "Albuterol",
+        "Ivacaftor", "Elexacaftor/Tezacaftor/Ivacaftor", "Pirfenidone", "Nintedanib",
+    ),
+    "Neuroprotective Agents": (
+        "Levetiracetam", "Carbamazepine", "Donepezil", "Memantine", "Levodopa/Carbidopa",
+        "Rasagiline", "B:Ocrelizumab", "B:Erenumab", "Sumatriptan", "B:Botulinum Toxin Type A",
+        "Riluzole", "B:Lecanemab",
+    ),
+}  # fmt: skip
+_REAL_MESH = {"Repaglinide": ("C000072379", "Repaglinide")}
+
+KETAMINE_SPECS = (
+    InterventionSpec("Ketamine", ("DRUG",), ("Ketalar",), "D000007649", "Ketamine", "Anesthetics, Dissociative"),
+    InterventionSpec(
+        "Ketamine Hydrochloride",
+        ("DRUG",),
+        ("Ketalar", "Ketamine HCl"),
+        "D000007649",
+        "Ketamine",
+        "Anesthetics, Dissociative",
+    ),
+)  # fmt: skip
+PLACEBO = InterventionSpec("Placebo", ("DRUG", "OTHER"), ("Placebo comparator",))
+SALINE_PLACEBO = InterventionSpec("Saline Placebo", ("DRUG", "OTHER"), ("0.9% sodium chloride",))
+MIDAZOLAM = InterventionSpec("Midazolam", ("DRUG",), ("Versed",), None, None, "Central Nervous System Depressants")
+
+# Psychotherapies are registered as BEHAVIORAL, or now and then as OTHER.
+_PSYCHOTHERAPIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Cognitive Behavioral Therapy", ("CBT",)),
+    ("Motivational Enhancement Therapy", ("MET",)),
+    ("Mindfulness-Based Relapse Prevention", ("MBRP",)),
+    ("Relapse Prevention Therapy", ()),
+    ("Motivational Interviewing", ("MI",)),
+    ("Psychotherapy", ()),
+    ("Counseling", ()),
+    ("Prolonged Exposure Therapy", ("PE",)),
+    ("Cognitive Processing Therapy", ("CPT",)),
+    ("Dialectical Behavior Therapy", ("DBT",)),
+    ("Acceptance and Commitment Therapy", ("ACT",)),
+    ("Interpersonal Psychotherapy", ("IPT",)),
+    ("Behavioral Activation", ()),
+    ("Mindfulness-Based Cognitive Therapy", ("MBCT",)),
+    ("Contingency Management", ()),
+    ("Twelve-Step Facilitation", ("TSF",)),
+    ("Problem-Solving Therapy", ()),
+    ("Eye Movement Desensitization and Reprocessing", ("EMDR",)),
+    ("Trauma-Focused Cognitive Behavioral Therapy", ("TF-CBT",)),
+    ("Psychedelic-Assisted Psychotherapy", ()),
+)
+PSYCHOTHERAPIES = tuple(
+    InterventionSpec(name, ("BEHAVIORAL", "OTHER"), other) for name, other in _PSYCHOTHERAPIES
+)
+# The therapies the benchmarks look for first get drawn most often.
+FEATURED_PSYCHOTHERAPIES = PSYCHOTHERAPIES[:7]
+
+_OTHER_BEHAVIORAL = (
+    "Aerobic Exercise Training", "Yoga", "Tai Chi", "Dietary Counseling", "Smoking Cessation Counseling",
+    "Text Message Reminders", "Peer Support", "Sleep Hygiene Education", "Brief Alcohol Intervention",
+    "Web-Based Self-Help Program", "Parent Training", "Family Therapy", "Group Therapy",
+    "Case Management", "Psychoeducation", "Music Therapy", "Art Therapy", "Resistance Training",
+    "Financial Incentives", "Brief Advice", "Telehealth Coaching", "Cognitive Training",
+    "Biofeedback Training", "Relaxation Training", "Stress Management Program",
+)  # fmt: skip
+_COMPARATOR_OTHERS = (
+    "Treatment as Usual",
+    "Usual Care",
+    "Standard of Care",
+    "Health Education",
+    "Enhanced Usual Care",
+    "Attention Control",
+    "Waitlist",
+    "Questionnaires",
+    "Blood Sample Collection",
+    "Biospecimen Collection",
+    "Magnetic Resonance Imaging",
+    "Quality-of-Life Assessment",
+)
+_DEVICES = (
+    "Transcranial Magnetic Stimulation", "Continuous Glucose Monitor", "Insulin Pump",
+    "Transcutaneous Electrical Nerve Stimulation", "Virtual Reality Headset", "Smartphone Application",
+    "Wearable Activity Tracker", "Deep Brain Stimulation", "Vagus Nerve Stimulator", "Drug-Eluting Stent",
+    "Hearing Aid", "Continuous Positive Airway Pressure", "Photobiomodulation Device",
+    "Transcranial Direct Current Stimulation", "Bright Light Therapy Box", "Neurofeedback System",
+    "Remote Blood Pressure Monitor", "Knee Brace", "Compression Stockings",
+    "Negative Pressure Wound Therapy", "Intraocular Lens", "Cochlear Implant", "Spinal Cord Stimulator",
+    "Closed-Loop Insulin Delivery", "Digital Therapeutic", "Pulse Oximeter",
+)  # fmt: skip
+_DEVICE_BRANDS = ("Vireo", "Altus", "Cerebra", "Lumina", "Pulsar")
+_PROCEDURES = (
+    "Electroconvulsive Therapy", "Laparoscopic Cholecystectomy", "Total Knee Arthroplasty",
+    "Percutaneous Coronary Intervention", "Bariatric Surgery", "Colonoscopy", "Nerve Block",
+    "Spinal Anesthesia", "General Anesthesia", "Acupuncture", "Physical Therapy", "Hemodialysis",
+    "Stereotactic Radiosurgery", "Radiotherapy", "Lumbar Puncture", "Catheter Ablation",
+    "Fecal Microbiota Transplantation", "Stem Cell Transplantation", "Dental Restoration",
+    "Incomplete Caries Removal", "Scaling and Root Planing", "Cesarean Section", "Skin Biopsy",
+    "Bronchoscopy", "Endoscopic Ultrasound", "Hip Arthroscopy", "Tonsillectomy", "Carotid Endarterectomy",
+    "Cardiac Rehabilitation", "Pulmonary Rehabilitation", "Hyperbaric Oxygen Therapy", "Plasmapheresis",
+    "Cryotherapy", "Dry Needling", "Manual Therapy", "Surgical Resection", "Liver Transplantation",
+    "Sentinel Lymph Node Biopsy", "Intrauterine Insemination", "Whole Body Hyperthermia",
+)  # fmt: skip
+_SUPPLEMENTS = (
+    "Vitamin D3", "Omega-3 Fatty Acids", "Melatonin", "Zinc Sulfate", "Probiotics", "Ferrous Sulfate",
+    "Folic Acid", "Magnesium Citrate", "Curcumin", "Creatine", "Whey Protein", "N-Acetylcysteine",
+    "Coenzyme Q10", "Vitamin B12", "Thiamine", "Vitamin C", "Calcium Carbonate", "Fish Oil",
+    "Green Tea Extract", "Resveratrol", "Inulin", "Beta-Alanine", "L-Theanine", "Saffron Extract",
+    "Ashwagandha", "Glutamine", "Selenium", "Lutein", "Oral Nutritional Supplement", "Ketogenic Diet",
+)  # fmt: skip
+_VACCINE_TARGETS = (
+    "Influenza", "COVID-19", "Pneumococcal", "Hepatitis B", "Herpes Zoster", "Respiratory Syncytial Virus",
+    "Human Papillomavirus", "Rotavirus", "Meningococcal", "Tuberculosis", "Malaria", "Dengue",
+    "Ebola", "Rabies", "Cholera", "Typhoid", "Pertussis", "Measles-Mumps-Rubella",
+)  # fmt: skip
+# Made-up INN-like names: prefix + link + stem. The stem says the class, as real INNs do.
+_INN_PREFIXES = (
+    "ab", "bel", "cor", "dal", "efi", "fal", "gor", "hel", "ival", "jen", "kal", "lor", "mir",
+    "nol", "opa", "pel", "quin", "ros", "sel", "tal", "ul", "vor", "wel", "xan", "yor", "zal",
+    "ben", "cal", "dor", "elv",
+)  # fmt: skip
+_INN_LINKS = ("a", "e", "i", "o", "u", "")
+_INN_STEMS: tuple[tuple[str, str, str], ...] = (
+    ("tinib", "DRUG", "Protein Kinase Inhibitors"),
+    ("mab", "BIOLOGICAL", "Antibodies, Monoclonal"),
+    ("pril", "DRUG", "Cardiovascular Agents"),
+    ("sartan", "DRUG", "Cardiovascular Agents"),
+    ("olol", "DRUG", "Cardiovascular Agents"),
+    ("gliflozin", "DRUG", "Hypoglycemic Agents"),
+    ("glutide", "DRUG", "Hypoglycemic Agents"),
+    ("vastatin", "DRUG", "Cardiovascular Agents"),
+    ("xaban", "DRUG", "Cardiovascular Agents"),
+    ("oxetine", "DRUG", "Antidepressive Agents"),
+    ("azepam", "DRUG", "Central Nervous System Depressants"),
+    ("peridone", "DRUG", "Antipsychotic Agents"),
+    ("setron", "DRUG", "Alcohol Deterrents"),
+    ("ciclovir", "DRUG", "Anti-Infective Agents"),
+    ("floxacin", "DRUG", "Anti-Infective Agents"),
+    ("cept", "BIOLOGICAL", "Anti-Inflammatory Agents"),
+    ("citinib", "DRUG", "Anti-Inflammatory Agents"),
+    ("coxib", "DRUG", "Analgesics"),
+    ("lukast", "DRUG", "Respiratory System Agents"),
+    ("parib", "DRUG", "Antineoplastic Agents"),
+    ("racetam", "DRUG", "Neuroprotective Agents"),
+    ("tecan", "DRUG", "Antineoplastic Agents"),
+    ("kinra", "BIOLOGICAL", "Anti-Inflammatory Agents"),
+    ("gepant", "DRUG", "Neuroprotective Agents"),
+    ("orexant", "DRUG", "Central Nervous System Depressants"),
+)
+INNS_PER_STEM = 44
+CODE_NAMES = 360
+
+
+def _real_drug_specs() -> list[InterventionSpec]:
+    specs = []
+    for drug_class, names in _REAL_DRUGS.items():
+        for raw in names:
+            kind = "BIOLOGICAL" if raw.startswith("B:") else "DRUG"
+            name = raw.removeprefix("B:")
+            mesh_id, mesh_term = _REAL_MESH.get(name, (None, name))
+            specs.append(InterventionSpec(name, (kind,), (), mesh_id, mesh_term, drug_class))
+    specs.append(InterventionSpec("Repaglinide", ("DRUG",), ("Prandin",), *_REAL_MESH["Repaglinide"], "Hypoglycemic Agents"))
+    return specs  # fmt: skip
+
+
+def _invented_drug_specs(picker: random.Random) -> list[InterventionSpec]:
+    specs = []
+    for stem, kind, drug_class in _INN_STEMS:
+        names = {
+            (prefix + link + stem).capitalize()
+            for prefix in _INN_PREFIXES
+            for link in _INN_LINKS
+            if not (prefix[-1] in "aeiou" and link)
+        }
+        for name in picker.sample(sorted(names), INNS_PER_STEM):
+            specs.append(InterventionSpec(name, (kind,), (), None, name, drug_class))
+    codes: set[str] = set()
+    letters = "ABCDEFGHJKLMNPRSTVWXYZ"
+    while len(codes) < CODE_NAMES:
+        prefix = "".join(picker.choice(letters) for _ in range(picker.choice((2, 3, 3))))
+        codes.add(f"{prefix}-{picker.randint(10, 9999)}" if picker.random() < 0.8 else f"{prefix}{picker.randint(10, 999)}")
+    for code in sorted(codes):
+        kind = "BIOLOGICAL" if picker.random() < 0.2 else "DRUG"
+        specs.append(InterventionSpec(code, (kind,), (), None, None, picker.choice(tuple(DRUG_CLASSES))))
+    return specs  # fmt: skip
+
+
+def _other_specs() -> list[InterventionSpec]:
+    specs = [InterventionSpec(name, ("BEHAVIORAL",)) for name in _OTHER_BEHAVIORAL]
+    specs += [InterventionSpec(name, ("OTHER",)) for name in _COMPARATOR_OTHERS]
+    specs += [InterventionSpec(name, ("DEVICE",)) for name in _DEVICES]
+    specs += [
+        InterventionSpec(f"{brand} {device}", ("DEVICE",), (device,))
+        for i, device in enumerate(_DEVICES)
+        for brand in _DEVICE_BRANDS[i % 3 : i % 3 + 3]
+    ]
+    specs += [InterventionSpec(name, ("PROCEDURE",)) for name in _PROCEDURES]
+    specs += [
+        InterventionSpec(name, ("DIETARY_SUPPLEMENT",), (), None, name, "Micronutrients")
+        for name in _SUPPLEMENTS
+    ]
+    specs += [
+        InterventionSpec(f"{target} Vaccine", ("BIOLOGICAL",), (), None, f"{target} Vaccines", "Anti-Infective Agents")
+        for target in _VACCINE_TARGETS
+    ]
+    return specs  # fmt: skip
+
+
+def _assign_synthetic_mesh(specs: Sequence[InterventionSpec]) -> tuple[InterventionSpec, ...]:
+    """Give drug-like entries with a MeSH term but no id a stable synthetic id."""
+    result = []
+    for number, spec in enumerate(specs, start=1):
+        if spec.mesh_term is not None and spec.mesh_id is None:
+            spec = InterventionSpec(
+                spec.name,
+                spec.kinds,
+                spec.other_names,
+                f"D{SYNTHETIC_MESH_BASE + 100000 + number:09d}",
+                spec.mesh_term,
+                spec.drug_class,
+            )
+        result.append(spec)
+    return tuple(result)
+
+
+def _build_interventions() -> tuple[InterventionSpec, ...]:
+    """Return the fixed pool of about 2,000 interventions (same on every run)."""
+    picker = random.Random(7_2024)
+    specs = _real_drug_specs() + _invented_drug_specs(picker) + _other_specs()
+    specs += list(PSYCHOTHERAPIES) + list(KETAMINE_SPECS) + [PLACEBO, MIDAZOLAM]
+    unique = {spec.name: spec for spec in specs}
+    return _assign_synthetic_mesh(list(unique.values()))
+
+
+INTERVENTIONS = _build_interventions()
+INTERVENTIONS_BY_KIND: dict[str, tuple[InterventionSpec, ...]] = {
+    kind: tuple(
+        spec
+        for spec in INTERVENTIONS
+        if spec.kinds[0] == kind and spec.name not in {"Placebo", "Ketamine", "Ketamine Hydrochloride"}
+    )
+    for kind, _ in KIND_WEIGHTS
+}
+DRUGS_BY_CLASS: dict[str, tuple[InterventionSpec, ...]] = {
+    cls: tuple(spec for spec in INTERVENTIONS_BY_KIND["DRUG"] if spec.drug_class == cls)
+    for cls in DRUG_CLASSES
+}
+CLASSES_FOR_CATEGORY: dict[str, tuple[str, ...]] = {
+    "mental": ("Antidepressive Agents", "Antipsychotic Agents", "Central Nervous System Depressants"),
+    "alcohol": ("Alcohol Deterrents", "Central Nervous System Depressants"),
+    "substance": ("Alcohol Deterrents",),
+    "metabolic": ("Hypoglycemic Agents",),
+    "cardio": ("Cardiovascular Agents",),
+    "oncology": ("Antineoplastic Agents", "Protein Kinase Inhibitors"),
+    "infection": ("Anti-Infective Agents",),
+    "respiratory": ("Respiratory System Agents",),
+    "neuro": ("Neuroprotective Agents",),
+    "musculo": ("Anti-Inflammatory Agents", "Analgesics"),
+    "skin": ("Anti-Inflammatory Agents",),
+    "symptoms": ("Analgesics",),
+}  # fmt: skip
+ADDICTION_DRUGS = tuple(
+    spec for spec in DRUGS_BY_CLASS["Alcohol Deterrents"] if spec.name in {"Naltrexone", "Acamprosate", "Topiramate", "Buprenorphine", "Prazosin"}
+)  # fmt: skip
+
+# --------------------------------------------------------------------------------------------
+# Outcomes and adverse events
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeTemplate:
+    """An outcome measure; kind says how results are reported (score, count, rate, time)."""
+
+    measure: str
+    description: str
+    unit: str
+    kind: str
+    center: float
+    scale: float
+
+
+def _outcome(measure: str, description: str, unit: str, kind: str, center: float, scale: float) -> OutcomeTemplate:
+    return OutcomeTemplate(measure, description, unit, kind, center, scale)  # fmt: skip
+
+
+DEPRESSION_OUTCOMES = (
+    _outcome("Change From Baseline in Montgomery-Åsberg Depression Rating Scale (MADRS) Total Score", "The MADRS is a 10-item clinician-rated scale; total scores range from 0 to 60 and higher scores mean more severe depression.", "score on a scale", "score", -12.0, 8.0),
+    _outcome("Change in Hamilton Depression Rating Scale (HAM-D17) Score", "Clinician-rated; scores range from 0 to 52, higher scores indicate worse depression.", "score on a scale", "score", -9.0, 6.5),
+    _outcome("Number of Participants With Response (50% or Greater Reduction in MADRS)", "Response is a reduction of at least 50% from baseline in MADRS total score.", "Participants", "count", 0.45, 0.2),
+    _outcome("Number of Participants in Remission", "Remission is a MADRS total score of 10 or less.", "Participants", "count", 0.3, 0.15),
+    _outcome("Change in Beck Depression Inventory-II (BDI-II) Score", "Self-reported; scores range from 0 to 63.", "score on a scale", "score", -10.0, 9.0),
+    _outcome("Change in Columbia Suicide Severity Rating Scale (C-SSRS) Ideation Score", "Suicidal ideation subscale; scores range from 0 to 5.", "score on a scale", "score", -1.2, 1.1),
+    _outcome("Change in Generalized Anxiety Disorder 7-item (GAD-7) Score", "Scores range from 0 to 21.", "score on a scale", "score", -4.0, 4.0),
+    _outcome("Time to Relapse", "Time from response to relapse of depressive symptoms.", "weeks", "time", 14.0, 6.0),
+    _outcome("Clinician-Administered Dissociative States Scale (CADSS) Score", "Dissociative symptoms measured 40 minutes after the start of infusion.", "score on a scale", "score", 6.0, 5.0),
+)  # fmt: skip
+ALCOHOL_OUTCOMES = (
+    _outcome("Percent Heavy Drinking Days", "Percentage of days with 4 or more (women) or 5 or more (men) standard drinks, by Timeline Followback.", "percentage of days", "score", 32.0, 20.0),
+    _outcome("Percent Days Abstinent", "Percentage of days with no alcohol use, by Timeline Followback.", "percentage of days", "score", 55.0, 25.0),
+    _outcome("Number of Drinks per Drinking Day", "Mean standard drinks on drinking days.", "drinks per drinking day", "score", 5.5, 2.5),
+    _outcome("Number of Participants With No Heavy Drinking Days", "Participants reporting no heavy drinking day in the last 4 weeks of treatment.", "Participants", "count", 0.3, 0.15),
+    _outcome("Change in Penn Alcohol Craving Scale (PACS) Score", "Scores range from 0 to 30; higher scores indicate more craving.", "score on a scale", "score", -5.0, 5.0),
+    _outcome("Phosphatidylethanol (PEth) Blood Concentration", "Biomarker of alcohol consumption.", "ng/mL", "score", 120.0, 80.0),
+    _outcome("Percentage of Urine Drug Screens Negative for Opioids", "Weekly urine drug screens.", "percentage of screens", "score", 60.0, 22.0),
+    _outcome("Time to First Heavy Drinking Day", "Days from randomization to the first heavy drinking day.", "days", "time", 35.0, 15.0),
+)  # fmt: skip
+PTSD_OUTCOMES = (
+    _outcome("Change in Clinician-Administered PTSD Scale for DSM-5 (CAPS-5) Total Score", "Scores range from 0 to 80; higher scores indicate more severe PTSD.", "score on a scale", "score", -14.0, 10.0),
+    _outcome("Change in PTSD Checklist for DSM-5 (PCL-5) Score", "Self-reported; scores range from 0 to 80.", "score on a scale", "score", -15.0, 12.0),
+    _outcome("Number of Participants No Longer Meeting PTSD Diagnostic Criteria", "Loss of diagnosis on the CAPS-5.", "Participants", "count", 0.35, 0.15),
+)  # fmt: skip
+GENERIC_OUTCOMES = (
+    _outcome("Change From Baseline in {condition} Symptom Severity Score", "Validated severity scale; higher scores mean more severe symptoms.", "score on a scale", "score", -6.0, 5.0),
+    _outcome("Number of Participants With Treatment-Emergent Adverse Events", "Adverse events starting or worsening after the first dose.", "Participants", "count", 0.35, 0.2),
+    _outcome("Overall Survival", "Time from randomization to death from any cause.", "months", "time", 18.0, 8.0),
+    _outcome("Progression-Free Survival", "Time from randomization to disease progression or death, per RECIST 1.1.", "months", "time", 8.0, 4.0),
+    _outcome("Change in HbA1c", "Glycated haemoglobin from baseline.", "percentage of HbA1c", "score", -0.8, 0.9),
+    _outcome("Change in Systolic Blood Pressure", "Seated office blood pressure, mean of three readings.", "mmHg", "score", -8.0, 9.0),
+    _outcome("Pain Intensity on a 0-10 Numeric Rating Scale", "0 is no pain and 10 the worst pain imaginable.", "score on a scale", "score", 4.2, 2.1),
+    _outcome("SF-36 Physical Component Summary Score", "Health-related quality of life; higher scores are better.", "score on a scale", "score", 45.0, 9.0),
+    _outcome("Objective Response Rate", "Participants with complete or partial response.", "percentage of participants", "rate", 30.0, 12.0),
+    _outcome("Number of Participants Hospitalized", "Hospital admission for any cause.", "Participants", "count", 0.12, 0.08),
+    _outcome("Change in Body Weight", "Weight measured in light clothing.", "kg", "score", -3.5, 4.0),
+    _outcome("Time to First Exacerbation", "Days to the first moderate or severe exacerbation.", "days", "time", 120.0, 50.0),
+    _outcome("Change in FEV1", "Forced expiratory volume in one second, pre-bronchodilator.", "L", "score", 0.12, 0.2),
+    _outcome("Percentage of Participants Completing Treatment", "Completion of all scheduled sessions or doses.", "percentage of participants", "rate", 75.0, 12.0),
+    _outcome("Patient Global Impression of Improvement (PGI-I)", "Scores range from 1 (very much better) to 7 (very much worse).", "score on a scale", "score", 2.9, 1.1),
+    _outcome("Serum C-Reactive Protein", "High-sensitivity CRP.", "mg/L", "score", 3.1, 2.2),
+    _outcome("Body Mass Index", "Weight in kilograms divided by the square of height in metres.", "kg/m^2", "score", 27.0, 4.5),
+    _outcome("Change in Cognitive Function (MoCA)", "Montreal Cognitive Assessment; scores range from 0 to 30.", "score on a scale", "score", 0.8, 2.0),
+)  # fmt: skip
+THEME_OUTCOMES = {
+    "mental": DEPRESSION_OUTCOMES,
+    "alcohol": ALCOHOL_OUTCOMES,
+    "substance": ALCOHOL_OUTCOMES,
+}
+PTSD_NAMES = frozenset({"Post-traumatic Stress Disorder"})
+TIME_FRAMES = (
+    "Baseline and Week 12",
+    "Week 8",
+    "Up to 24 months",
+    "Baseline, Day 1, Day 7 and Day 28",
+    "6 months",
+    "From randomization up to 5 years",
+    "24 hours after infusion",
+    "12 weeks post-randomization",
+    "Baseline to end of treatment (16 weeks)",
+    "Week 4 post-infusion",
+    "2 year/end of study",
+)
+
+ADVERSE_EVENT_TERMS = (
+    ("Nausea", "Gastrointestinal disorders"),
+    ("Headache", "Nervous system disorders"),
+    ("Dizziness", "Nervous system disorders"),
+    ("Dissociation", "Psychiatric disorders"),
+    ("Fatigue", "General disorders"),
+    ("Insomnia", "Psychiatric disorders"),
+    ("Blood pressure increased", "Investigations"),
+    ("Vomiting", "Gastrointestinal disorders"),
+    ("Diarrhoea", "Gastrointestinal disorders"),
+    ("Anxiety", "Psychiatric disorders"),
+    ("Upper respiratory tract infection", "Infections and infestations"),
+    ("Rash", "Skin and subcutaneous tissue disorders"),
+    ("Arthralgia", "Musculoskeletal and connective tissue disorders"),
+    ("Back pain", "Musculoskeletal and connective tissue disorders"),
+    ("Dry mouth", "Gastrointestinal disorders"),
+    ("Somnolence", "Nervous system disorders"),
+    ("Vision blurred", "Eye disorders"),
+    ("Cough", "Respiratory, thoracic and mediastinal disorders"),
+    ("Decreased appetite", "Metabolism and nutrition disorders"),
+    ("Injection site reaction", "General disorders"),
+)
+SERIOUS_EVENT_TERMS = (
+    ("Pneumonia", "Infections and infestations"),
+    ("Myocardial infarction", "Cardiac disorders"),
+    ("Suicidal ideation", "Psychiatric disorders"),
+    ("Suicide attempt", "Psychiatric disorders"),
+    ("Alcohol withdrawal syndrome", "Psychiatric disorders"),
+    ("Atrial fibrillation", "Cardiac disorders"),
+    ("Fall", "Injury, poisoning and procedural complications"),
+    ("Sepsis", "Infections and infestations"),
+    ("Pulmonary embolism", "Respiratory, thoracic and mediastinal disorders"),
+    ("Acute kidney injury", "Renal and urinary disorders"),
+    ("Cellulitis", "Infections and infestations"),
+    ("Hypoglycaemia", "Metabolism and nutrition disorders"),
+)
+CONTINUOUS_DISPERSIONS = {
+    "MEAN": ("Standard Deviation", "Standard Error", "95% Confidence Interval", "Full Range"),
+    "LEAST_SQUARES_MEAN": ("Standard Error", "95% Confidence Interval"),
+    "MEDIAN": ("Inter-Quartile Range", "Full Range"),
+}
+SPREAD_DISPERSIONS = frozenset({"Standard Deviation", "Standard Error"})
+ANALYSIS_METHODS = {
+    "score": ("ANCOVA", "Mixed Models Analysis", "t-test, 2 sided", "Wilcoxon (Mann-Whitney)"),
+    "count": ("Chi-squared", "Fisher Exact", "Regression, Logistic", "Cochran-Mantel-Haenszel"),
+    "rate": ("Chi-squared", "Fisher Exact", "Cochran-Mantel-Haenszel"),
+    "time": ("Log Rank", "Regression, Cox"),
+}
+ANALYSIS_PARAMS = {
+    "score": ("Mean Difference (Final Values)", "Mean Difference (Net)"),
+    "count": ("Odds Ratio (OR)", "Risk Difference (RD)"),
+    "rate": ("Risk Difference (RD)", "Risk Ratio (RR)"),
+    "time": ("Hazard Ratio (HR)",),
+}
+CITATION_JOURNALS = (
+    "Am J Psychiatry",
+    "JAMA Psychiatry",
+    "Alcohol Clin Exp Res",
+    "Addiction",
+    "Lancet",
+    "N Engl J Med",
+    "J Clin Psychiatry",
+    "Drug Alcohol Depend",
+    "BMJ Open",
+    "Trials",
+)
+
+# --------------------------------------------------------------------------------------------
+# The plan of one study, drawn before any JSON is built
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class StudyIntervention:
+    """An intervention as registered in one study, with the arms that use it."""
+
+    spec: InterventionSpec
+    kind: str
+    description: str
+    arm_labels: list[str] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        """Return the armGroups interventionNames form, e.g. ``Drug: Ketamine``."""
+        return f"{INTERVENTION_LABELS[self.kind]}: {self.spec.name}"
+
+
+@dataclass(slots=True)
+class Arm:
+    """An arm group; arm_type is None in observational studies."""
+
+    label: str
+    arm_type: str | None
+    description: str
+    interventions: list[StudyIntervention]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """A registered outcome, and the template its results are drawn from."""
+
+    template: OutcomeTemplate
+    measure: str
+    time_frame: str
+    primary: bool
+
+
+@dataclass(slots=True)
+class Timeline:
+    """Day ordinals of the dates a record carries."""
+
+    submit: int
+    submit_qc: int
+    first_post: int
+    start: int
+    primary_completion: int
+    completion: int
+    last_update: int
+    last_post: int
+    results: tuple[int, int, int] | None
+
+
+@dataclass(slots=True)
+class StudyPlan:
+    """Everything drawn for one study; the module builders only render it."""
+
+    nct_id: str
+    theme: str
+    observational: bool
+    status: str
+    has_results: bool
+    conditions: list[Condition]
+    arms: list[Arm]
+    interventions: list[StudyIntervention]
+    sponsor: Organisation
+    collaborators: list[Organisation]
+    investigator: str
+    timeline: Timeline
+    enrollment: int
+    group_sizes: list[int]
+    outcomes: list[Outcome]
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+# --------------------------------------------------------------------------------------------
+
+
+def weighted(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:
+    """Pick a name from (name, weight) pairs."""
+    total = sum(weight for _, weight in table)
+    point = rng.random() * total
+    for name, weight in table:
+        point -= weight
+        if point < 0:
+            return name
+    return table[-1][0]
+
+
+def day_iso(day: int) -> str:
+    """Return a day ordinal as YYYY-MM-DD."""
+    return date.fromordinal(day).isoformat()
+
+
+def date_struct(day: int, rng: random.Random, *, estimated: bool = False) -> Json:
+    """Return a {date, type} struct; older dates often carry the month only and no type."""
+    text = day_iso(day)
+    if day < DAY_2017 and rng.random() < 0.6:
+        text = text[:7]
+    if len(text) == 7 and day < DAY_2012 and not estimated and rng.random() < 0.7:
+        return {"date": text}
+    return {"date": text, "type": "ESTIMATED" if estimated or day > REFERENCE_DAY else "ACTUAL"}
+
+
+def post_struct(day: int) -> Json:
+    """Return a posting-date struct; the API marks postings before 2017 as ESTIMATED."""
+    return {"date": day_iso(day), "type": "ACTUAL" if day >= DAY_2017 else "ESTIMATED"}
+
+
+def person_name(rng: random.Random) -> str:
+    """Return a made-up investigator name."""
+    initial = chr(ord("A") + rng.randrange(26))
+    return f"{rng.choice(FIRST_NAMES)} {initial} {rng.choice(LAST_NAMES)}"
+
+
+def fmt_number(value: float, decimals: int) -> str:
+    """Format a result value as the API does: a decimal string."""
+    return f"{value:.{decimals}f}"
+
+
+def p_value_text(p: float, rng: random.Random) -> str:
+    """Format a p-value string, using the '<0.001' form registrants use."""
+    if p < 0.001:
+        return "<0.001" if rng.random() < 0.8 else "<0.0001"
+    return f"{p:.3f}" if rng.random() < 0.7 else f"{p:.2f}"
+
+
+def two_sided_p(z: float) -> float:
+    """Return the two-sided normal p-value of a z statistic."""
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def leaf_id(term: str) -> str:
+    """Return a stable browse-leaf id (M + digits) for a MeSH term."""
+    return f"M{zlib.crc32(term.encode()) % 90000 + 1000}"
+
+
+def split_evenly(total: int, parts: int, rng: random.Random) -> list[int]:
+    """Split a participant count into roughly equal group sizes."""
+    sizes = [total // parts] * parts
+    for i in range(total - sum(sizes)):
+        sizes[i % parts] += 1
+    if parts > 1 and total > 10:
+        shift = rng.randint(0, max(1, total // (parts * 10)))
+        sizes[0] += shift
+        sizes[-1] = max(1, sizes[-1] - shift)
+    return sizes
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing a plan
+# --------------------------------------------------------------------------------------------
+
+
+def choose_theme(rng: random.Random) -> str:
+    """Pick the study's storyline: ketamine, psychotherapy or anything else."""
+    point = rng.random()
+    if point < 0.04:
+        return "ketamine"
+    if point < 0.09:
+        return "psychotherapy"
+    return "generic"
+
+
+def choose_conditions(theme: str, rng: random.Random) -> list[Condition]:
+    """Pick 1-2 distinct conditions; ketamine and therapy studies stay in psychiatry."""
+    count = 1 if rng.random() < 0.6 else 2
+    chosen: list[Condition] = []
+    while len(chosen) < count:
+        focused = theme != "generic" or rng.random() < 0.05
+        condition = rng.choice(FOCUS_CONDITIONS if focused else CONDITIONS)
+        if condition not in chosen:
+            chosen.append(condition)
+    return chosen
+
+
+def choose_intervention(category: str, rng: random.Random) -> InterventionSpec:
+    """Pick an active intervention, preferring drug classes that fit the condition."""
+    kind = weighted(rng, KIND_WEIGHTS)
+    classes = CLASSES_FOR_CATEGORY.get(category)
+    if kind == "DRUG" and classes and rng.random() < 0.6:
+        return rng.choice(DRUGS_BY_CLASS[rng.choice(classes)])
+    if kind == "BEHAVIORAL" and category in {"mental", "alcohol", "substance"}:
+        return rng.choice(PSYCHOTHERAPIES)
+    return rng.choice(INTERVENTIONS_BY_KIND[kind])
+
+
+def describe_intervention(spec: InterventionSpec, kind: str, rng: random.Random) -> str:
+    """Return a short registry-style description of an intervention."""
+    name = spec.name
+    if spec is PLACEBO or spec is SALINE_PLACEBO:
+        return rng.choice(
+            (
+                "Matching placebo capsules, identical in appearance, taken on the same schedule.",
+                "Intravenous 0.9% saline infused over 40 minutes.",
+                "Inactive sugar pill administered once daily.",
+            )
+        )
+    if spec in KETAMINE_SPECS:
+        dose = rng.choice(("0.5 mg/kg", "0.71 mg/kg", "0.8 mg/kg", "1.0 mg/kg"))
+        return f"{name} {dose} administered intravenously over 40 minutes, {rng.randint(1, 6)} infusions."
+    if kind in {"BEHAVIORAL", "OTHER"} and spec in PSYCHOTHERAPIES:
+        sessions, minutes = rng.randint(4, 16), rng.choice((45, 50, 60, 90))
+        provider = rng.choice(("a licensed therapist", "a trained counsellor", "a clinical psychologist"))
+        return f"{sessions} weekly {minutes}-minute sessions of {name} delivered by {provider}."
+    if kind in {"DRUG", "BIOLOGICAL"}:
+        dose = rng.choice((5, 10, 20, 25, 50, 100, 150, 200, 300, 400))
+        route = rng.choice(("orally once daily", "orally twice daily", "intravenously every 3 weeks", "subcutaneously every 2 weeks"))
+        return f"{name} {dose} mg {route} for {rng.choice((4, 8, 12, 24, 52))} weeks."
+    if kind == "DEVICE":
+        return f"{name} used for {rng.choice((20, 30, 45))} minutes per session, {rng.randint(2, 5)} sessions per week."
+    if kind == "DIETARY_SUPPLEMENT":
+        return f"{name} taken daily with food for {rng.choice((8, 12, 24))} weeks."
+    if kind == "PROCEDURE":
+        return f"{name} performed according to the standard institutional protocol."
+    return f"{name} as described in the study protocol."  # fmt: skip
+
+
+def make_intervention(spec: InterventionSpec, rng: random.Random) -> StudyIntervention:
+    """Register a pool entry in a study, choosing its type when it has more than one."""
+    kind = spec.kinds[0] if len(spec.kinds) == 1 or rng.random() < 0.7 else rng.choice(spec.kinds[1:])
+    return StudyIntervention(spec, kind, describe_intervention(spec, kind, rng))
+
+
+def arm(label: str, arm_type: str | None, interventions: list[StudyIntervention], rng: random.Random) -> Arm:
+    """Return an arm whose description names its interventions."""
+    if not interventions:
+        description = rng.choice(
+            ("Participants continue usual care without study intervention.", "No intervention; assessments only.")
+        )
+    else:
+        description = " ".join(item.description for item in interventions)
+    return Arm(label, arm_type, description, interventions)  # fmt: skip
+
+
+def comparator_arm(pair_with: StudyIntervention | None, rng: random.Random) -> Arm:
+    """Return a placebo arm, given the shared therapy when the experimental arm has one."""
+    placebo = make_intervention(PLACEBO if rng.random() < 0.8 else SALINE_PLACEBO, rng)
+    if pair_with is None:
+        return arm(placebo.spec.name, "PLACEBO_COMPARATOR", [placebo], rng)
+    label = f"{placebo.spec.name} + {pair_with.spec.name}"
+    return arm(label, "PLACEBO_COMPARATOR", [placebo, pair_with], rng)
+
+
+def ketamine_arms(rng: random.Random) -> list[Arm]:
+    """Ketamine, often paired with a psychotherapy in the same arm, against a control."""
+    ketamine = make_intervention(rng.choice(KETAMINE_SPECS), rng)
+    therapy = make_intervention(rng.choice(FEATURED_PSYCHOTHERAPIES), rng) if rng.random() < 0.55 else None
+    experimental = [ketamine, therapy] if therapy else [ketamine]
+    label = f"Ketamine + {therapy.spec.name}" if therapy else rng.choice(("Ketamine", "Ketamine Infusion"))
+    arms = [arm(label, "EXPERIMENTAL", experimental, rng)]
+    if rng.random() < 0.35:
+        midazolam = make_intervention(MIDAZOLAM, rng)
+        items = [midazolam, therapy] if therapy else [midazolam]
+        comparator_label = f"Midazolam + {therapy.spec.name}" if therapy else "Midazolam"
+        arms.append(arm(comparator_label, "ACTIVE_COMPARATOR", items, rng))
+    else:
+        arms.append(comparator_arm(therapy, rng))
+    if rng.random() < 0.35:
+        if therapy:
+            arms.append(arm(f"{therapy.spec.name} Alone", "ACTIVE_COMPARATOR", [therapy], rng))
+        else:
+            arms.append(arm("Treatment as Usual", "NO_INTERVENTION", [], rng))
+    return arms  # fmt: skip
+
+
+def psychotherapy_arms(rng: random.Random) -> list[Arm]:
+    """A psychotherapy against usual care or another therapy, sometimes with a drug arm."""
+    first, second = rng.sample(FEATURED_PSYCHOTHERAPIES if rng.random() < 0.7 else PSYCHOTHERAPIES, 2)
+    therapy = make_intervention(first, rng)
+    arms = [arm(therapy.spec.name, "EXPERIMENTAL", [therapy], rng)]
+    if rng.random() < 0.5:
+        control = make_intervention(second, rng)
+        arms.append(arm(control.spec.name, "ACTIVE_COMPARATOR", [control], rng))
+    else:
+        usual = make_intervention(INTERVENTIONS_BY_KIND["OTHER"][rng.randrange(3)], rng)
+        arms.append(arm(usual.spec.name, "ACTIVE_COMPARATOR", [usual], rng))
+    if rng.random() < 0.3:
+        drug = make_intervention(rng.choice(ADDICTION_DRUGS), rng)
+        arms.append(arm(f"{therapy.spec.name} + {drug.spec.name}", "EXPERIMENTAL", [therapy, drug], rng))
+    elif rng.random() < 0.3:
+        arms.append(arm("Waitlist Control", "NO_INTERVENTION", [], rng))
+    return arms  # fmt: skip
+
+
+def generic_arms(category: str, rng: random.Random) -> list[Arm]:
+    """Any intervention under one of the common interventional designs."""
+    first = make_intervention(choose_intervention(category, rng), rng)
+    design = rng.random()
+    if design < 0.15:
+        items = [first]
+        if rng.random() < 0.3:
+            second = make_intervention(choose_intervention(category, rng), rng)
+            if second.spec.name != first.spec.name:
+                items.append(second)
+        return [arm(" + ".join(item.spec.name for item in items), "EXPERIMENTAL", items, rng)]
+    if design < 0.5:
+        arms = [arm(first.spec.name, "EXPERIMENTAL", [first], rng), comparator_arm(None, rng)]
+        if rng.random() < 0.3:
+            arms.insert(1, arm(f"{first.spec.name} High Dose", "EXPERIMENTAL", [first], rng))
+            arms[0].label = f"{first.spec.name} Low Dose"
+        return arms
+    other = make_intervention(choose_intervention(category, rng), rng)
+    if other.spec.name == first.spec.name:
+        other = make_intervention(INTERVENTIONS_BY_KIND["OTHER"][0], rng)
+    if design < 0.85:
+        arms = [arm(first.spec.name, "EXPERIMENTAL", [first], rng), arm(other.spec.name, "ACTIVE_COMPARATOR", [other], rng)]
+        if rng.random() < 0.4:
+            arms.append(arm(f"{first.spec.name} + {other.spec.name}", "EXPERIMENTAL", [first, other], rng))
+        return arms
+    return [arm(first.spec.name, "EXPERIMENTAL", [first], rng), arm("Control", "NO_INTERVENTION", [], rng)]  # fmt: skip
+
+
+def observational_arms(conditions: list[Condition], rng: random.Random) -> list[Arm]:
+    """Cohorts without arm types, as observational records have them."""
+    condition = conditions[0].name
+    exposure = make_intervention(choose_intervention(conditions[0].category, rng), rng)
+    arms = [arm(f"{condition} Cohort", None, [exposure], rng)]
+    arms[0].description = f"Participants with {condition} receiving {exposure.spec.name} as part of routine care."
+    if rng.random() < 0.6:
+        control = arm("Healthy Controls", None, [], rng)
+        control.description = "Age- and sex-matched participants without the condition."
+        arms.append(control)
+    return arms  # fmt: skip
+
+
+def collect_interventions(arms: list[Arm]) -> list[StudyIntervention]:
+    """Return each intervention once, in first-use order, with its arm labels filled in."""
+    seen: dict[str, StudyIntervention] = {}
+    for group in arms:
+        for item in group.interventions:
+            seen.setdefault(item.spec.name, item)
+            if group.label not in item.arm_labels:
+                item.arm_labels.append(group.label)
+    return list(seen.values())
+
+
+def dedupe_labels(arms: list[Arm]) -> None:
+    """Make arm labels unique within a study, as the registry requires."""
+    used: set[str] = set()
+    for group in arms:
+        label, number = group.label, 2
+        while label in used:
+            label, number = f"{group.label} ({number})", number + 1
+        group.label = label
+        used.add(label)
+
+
+def choose_status(has_results: bool, rng: random.Random) -> str:
+    """Pick overallStatus; studies with results are completed or terminated."""
+    if has_results:
+        return "COMPLETED" if rng.random() < 0.85 else "TERMINATED"
+    return weighted(rng, STATUS_WEIGHTS)
+
+
+def plan_timeline(status: str, has_results: bool, rng: random.Random) -> Timeline:
+    """Draw the study's dates so that they agree with its status."""
+    duration = rng.randint(150, 1800)
+    if status in FINISHED_STATUSES:
+        latest = REFERENCE_DAY - (480 if has_results else 45)
+        completion = rng.randint(EARLIEST_DAY + duration, latest)
+        start = completion - duration
+    elif status == "NOT_YET_RECRUITING":
+        start = REFERENCE_DAY + rng.randint(20, 300)
+        completion = start + duration
+    else:
+        start = REFERENCE_DAY - rng.randint(30, 1500)
+        completion = max(start + duration, REFERENCE_DAY + rng.randint(30, 900))
+    submit = min(start + rng.randint(-200, 90), REFERENCE_DAY - rng.randint(3, 60))
+    submit_qc = submit + rng.randint(0, 25)
+    first_post = submit_qc + rng.randint(1, 4)
+    primary_completion = max(start + 30, completion - rng.choice((0, 0, 30, 90, 180)))
+    results = None
+    floor = first_post
+    if has_results:
+        results_submit = completion + rng.randint(200, 400)
+        results_qc = results_submit + rng.randint(0, 50)
+        results = (results_submit, results_qc, results_qc + rng.randint(1, 4))
+        floor = results[2]
+    elif status in FINISHED_STATUSES:
+        floor = max(floor, completion)
+    last_update = min(REFERENCE_DAY - 2, floor + rng.randint(0, 400))
+    last_update = max(last_update, floor)
+    return Timeline(
+        submit, submit_qc, first_post, start, primary_completion, completion,
+        last_update, last_update + rng.randint(1, 3), results,
+    )  # fmt: skip
+
+
+def choose_outcomes(theme: str, conditions: list[Condition], rng: random.Random) -> list[Outcome]:
+    """Pick 1-2 primary and 1-3 secondary outcomes from pools that fit the conditions."""
+    category = conditions[0].category
+    specific: tuple[OutcomeTemplate, ...] = THEME_OUTCOMES.get(category, ())
+    if conditions[0].name in PTSD_NAMES:
+        specific = PTSD_OUTCOMES
+    pool = list(specific) * 3 + list(GENERIC_OUTCOMES) if specific else list(GENERIC_OUTCOMES)
+    wanted = rng.randint(1, 2) + rng.randint(1, 3)
+    templates: list[OutcomeTemplate] = []
+    while len(templates) < wanted:
+        template = rng.choice(pool)
+        if template not in templates:
+            templates.append(template)
+    primary_count = 1 if wanted == 2 or rng.random() < 0.6 else 2
+    outcomes = []
+    for position, template in enumerate(templates):
+        measure = template.measure.replace("{condition}", conditions[0].name)
+        outcomes.append(Outcome(template, measure, rng.choice(TIME_FRAMES), position < primary_count))
+    return outcomes
+
+
+def choose_sponsors(rng: random.Random) -> tuple[Organisation, list[Organisation]]:
+    """Pick the lead sponsor and 0-2 distinct collaborators."""
+    sponsor_class = weighted(rng, tuple(SPONSOR_CLASS_WEIGHTS.items()))
+    sponsor = rng.choice(ORGANISATIONS_BY_CLASS[sponsor_class])
+    collaborators: list[Organisation] = []
+    for _ in range(rng.choice((0, 0, 1, 1, 2))):
+        candidate = rng.choice(ORGANISATIONS)
+        if candidate != sponsor and candidate not in collaborators:
+            collaborators.append(candidate)
+    return sponsor, collaborators
+
+
+def plan_enrollment(status: str, has_results: bool, arm_count: int, rng: random.Random) -> tuple[int, list[int]]:
+    """Return the enrollment count and, for studies with results, the size of each group."""
+    if status == "WITHDRAWN":
+        return 0, []
+    per_arm = int(rng.lognormvariate(3.6, 0.9)) + 4
+    enrollment = min(per_arm * arm_count, 20000)
+    if not has_results:
+        return enrollment, []
+    sizes = split_evenly(enrollment, arm_count, rng)
+    return sum(sizes), sizes  # fmt: skip
+
+
+def plan_study(index: int, rng: random.Random, results_fraction: float) -> StudyPlan:
+    """Draw everything one study needs, in a fixed order so output is reproducible."""
+    has_results = rng.random() < results_fraction
+    theme = choose_theme(rng)
+    conditions = choose_conditions(theme, rng)
+    observational = theme == "generic" and rng.random() < 0.15
+    if theme == "ketamine":
+        arms = ketamine_arms(rng)
+    elif theme == "psychotherapy":
+        arms = psychotherapy_arms(rng)
+    elif observational:
+        arms = observational_arms(conditions, rng)
+    else:
+        arms = generic_arms(conditions[0].category, rng)
+    dedupe_labels(arms)
+    interventions = collect_interventions(arms)
+    status = choose_status(has_results, rng)
+    sponsor, collaborators = choose_sponsors(rng)
+    enrollment, group_sizes = plan_enrollment(status, has_results, len(arms), rng)
+    return StudyPlan(
+        nct_id=f"NCT9{index:07d}",
+        theme=theme,
+        observational=observational,
+        status=status,
+        has_results=has_results,
+        conditions=conditions,
+        arms=arms,
+        interventions=interventions,
+        sponsor=sponsor,
+        collaborators=collaborators,
+        investigator=person_name(rng),
+        timeline=plan_timeline(status, has_results, rng),
+        enrollment=enrollment,
+        group_sizes=group_sizes,
+        outcomes=choose_outcomes(theme, conditions, rng),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# protocolSection
+# --------------------------------------------------------------------------------------------
+
+
+def main_intervention_name(plan: StudyPlan) -> str:
+    """Return the name titles lead with: the first experimental intervention."""
+    for item in plan.interventions:
+        if item.spec is not PLACEBO and item.spec is not SALINE_PLACEBO:
+            return item.spec.name
+    return plan.arms[0].label
+
+
+def titles(plan: StudyPlan, phases: list[str], masking: str, rng: random.Random) -> tuple[str, str]:
+    """Return (briefTitle, officialTitle)."""
+    drug, condition = main_intervention_name(plan), plan.conditions[0].name
+    if plan.observational:
+        brief = f"{rng.choice(('Outcomes of', 'Registry of', 'Biomarkers in'))} {condition} ({drug})"
+        return brief, f"A {rng.choice(('Prospective', 'Retrospective'))} Observational Study of {drug} in Patients With {condition}"
+    brief = rng.choice(
+        (
+            f"{drug} for {condition}",
+            f"Efficacy and Safety of {drug} in Patients With {condition}",
+            f"A Study of {drug} in Adults With {condition}",
+            f"Pilot Study of {drug} in {condition}",
+        )
+    )
+    phase_text = "/".join(p.replace("EARLY_PHASE1", "Early Phase 1").replace("PHASE", "Phase ") for p in phases if p != "NA")
+    design = "Randomized" if len(plan.arms) > 1 else "Single-Arm"
+    blind = {"NONE": "Open-Label", "SINGLE": "Single-Blind"}.get(masking, "Double-Blind")
+    control = ", Placebo-Controlled" if any(a.arm_type == "PLACEBO_COMPARATOR" for a in plan.arms) else ""
+    official = f"A {phase_text + ', ' if phase_text else ''}{design}, {blind}{control} Trial of {drug} in {condition}"
+    return brief, official  # fmt: skip
+
+
+def secondary_ids(plan: StudyPlan, rng: random.Random) -> list[Json]:
+    """Return secondaryIdInfos: EudraCT numbers, NIH grants or other registry ids."""
+    infos: list[Json] = []
+    if rng.random() < 0.12:
+        year = rng.randint(2004, 2022)
+        infos.append({"id": f"{year}-{rng.randint(0, 999999):06d}-{rng.randint(10, 99)}", "type": "EUDRACT_NUMBER"})
+    nih = next((org for org in [plan.sponsor, *plan.collaborators] if org.nih_code), None)
+    if nih is not None and rng.random() < 0.8:
+        grant = f"{rng.choice(('R01', 'R21', 'U01', 'K23', 'P60'))}{nih.nih_code}{rng.randint(0, 999999):06d}"
+        infos.append({"id": grant, "type": "NIH", "link": f"https://reporter.nih.gov/quickSearch/{grant}"})
+    if rng.random() < 0.15:
+        infos.append({"id": f"{rng.randint(1, 99)}-{rng.randint(1000, 99999)}", "type": "OTHER", "domain": "Institutional Review Board"})
+    return infos  # fmt: skip
+
+
+def identification_module(plan: StudyPlan, phases: list[str], masking: str, rng: random.Random) -> Json:
+    """Return identificationModule."""
+    brief, official = titles(plan, phases, masking, rng)
+    year = date.fromordinal(plan.timeline.submit).year
+    module: Json = {
+        "nctId": plan.nct_id,
+        "orgStudyIdInfo": {"id": f"{rng.choice(('STU', 'IRB', 'PRO', 'CT', 'HUM'))}-{year}-{rng.randint(1, 9999):04d}"},
+    }
+    infos = secondary_ids(plan, rng)
+    if infos:
+        module["secondaryIdInfos"] = infos
+    module["organization"] = {"fullName": plan.sponsor.name, "class": plan.sponsor.org_class}
+    module["briefTitle"] = brief
+    module["officialTitle"] = official
+    if rng.random() < 0.25:
+        module["acronym"] = "".join(word[0] for word in brief.split() if word[0].isupper())[:8] or "STUDY"
+    return module  # fmt: skip
+
+
+def status_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return statusModule, with dates that agree with the status."""
+    timeline, status = plan.timeline, plan.status
+    ongoing = status not in FINISHED_STATUSES
+    module: Json = {"statusVerifiedDate": day_iso(timeline.last_update)[:7], "overallStatus": status}
+    if status == "UNKNOWN":
+        module["lastKnownStatus"] = rng.choice(LAST_KNOWN_STATUSES)
+    if status in STOPPED_STATUSES:
+        module["whyStopped"] = rng.choice(WHY_STOPPED)
+    module["expandedAccessInfo"] = {"hasExpandedAccess": False}
+    estimated = ongoing or status == "UNKNOWN"
+    module["startDateStruct"] = date_struct(timeline.start, rng, estimated=status == "NOT_YET_RECRUITING")
+    module["primaryCompletionDateStruct"] = date_struct(timeline.primary_completion, rng, estimated=estimated)
+    module["completionDateStruct"] = date_struct(timeline.completion, rng, estimated=estimated)
+    module["studyFirstSubmitDate"] = day_iso(timeline.submit)
+    module["studyFirstSubmitQcDate"] = day_iso(timeline.submit_qc)
+    module["studyFirstPostDateStruct"] = post_struct(timeline.first_post)
+    if timeline.results is not None:
+        submitted, qc, posted = timeline.results
+        module["resultsFirstSubmitDate"] = day_iso(submitted)
+        module["resultsFirstSubmitQcDate"] = day_iso(qc)
+        module["resultsFirstPostDateStruct"] = post_struct(posted)
+    module["lastUpdateSubmitDate"] = day_iso(timeline.last_update)
+    module["lastUpdatePostDateStruct"] = post_struct(timeline.last_post)
+    return module  # fmt: skip
+
+
+def sponsor_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return sponsorCollaboratorsModule."""
+    if plan.sponsor.org_class == "OTHER" and rng.random() < 0.5:
+        party: Json = {
+            "type": "PRINCIPAL_INVESTIGATOR",
+            "investigatorFullName": plan.investigator,
+            "investigatorTitle": rng.choice(INVESTIGATOR_TITLES),
+            "investigatorAffiliation": plan.sponsor.name,
+        }
+    else:
+        party = {"type": "SPONSOR"}
+    module: Json = {
+        "responsibleParty": party,
+        "leadSponsor": {"name": plan.sponsor.name, "class": plan.sponsor.org_class},
+    }
+    if plan.collaborators:
+        module["collaborators"] = [{"name": org.name, "class": org.org_class} for org in plan.collaborators]
+    return module  # fmt: skip
+
+
+def oversight_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return oversightModule; the FDA flags exist only for records since 2017."""
+    module: Json = {"oversightHasDmc": rng.random() < 0.4}
+    if plan.timeline.submit >= DAY_2017:
+        kinds = {item.kind for item in plan.interventions}
+        module["isFdaRegulatedDrug"] = bool(kinds & {"DRUG", "BIOLOGICAL"}) and rng.random() < 0.7
+        module["isFdaRegulatedDevice"] = "DEVICE" in kinds and rng.random() < 0.7
+    return module
+
+
+def description_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return descriptionModule."""
+    drug, condition = main_intervention_name(plan), plan.conditions[0].name
+    summary = (
+        f"The purpose of this study is to determine whether {drug} is effective and safe "
+        f"in people with {condition}."
+    )
+    module: Json = {"briefSummary": summary}
+    if rng.random() < 0.6:
+        arms_text = "; ".join(f"{group.label}: {group.description}" for group in plan.arms)
+        module["detailedDescription"] = (
+            f"Participants with {condition} will be enrolled at {plan.sponsor.name}.\n\n"
+            f"Study arms: {arms_text}\n\nOutcomes are assessed by raters blind to allocation."
+        )
+    return module
+
+
+def conditions_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return conditionsModule: 1-2 conditions and a few keywords."""
+    module: Json = {"conditions": [condition.name for condition in plan.conditions]}
+    if rng.random() < 0.7:
+        keywords = [main_intervention_name(plan)] + [c.mesh_term for c in plan.conditions if c.mesh_term]
+        module["keywords"] = list(dict.fromkeys(keywords))
+    return module
+
+
+def design_info(plan: StudyPlan, masking: str, rng: random.Random) -> Json:
+    """Return designModule.designInfo for an interventional study."""
+    single = len(plan.arms) == 1
+    if single:
+        allocation, model = "NA", "SINGLE_GROUP"
+    else:
+        allocation = "RANDOMIZED" if rng.random() < 0.88 else "NON_RANDOMIZED"
+        model = rng.choice(("PARALLEL", "PARALLEL", "PARALLEL", "PARALLEL", "CROSSOVER", "FACTORIAL", "SEQUENTIAL"))
+    info: Json = {"allocation": allocation, "interventionModel": model}
+    if rng.random() < 0.3:
+        info["interventionModelDescription"] = f"{len(plan.arms)}-arm {model.lower().replace('_', ' ')} design."
+    info["primaryPurpose"] = weighted(rng, PURPOSE_WEIGHTS)
+    masking_info: Json = {"masking": masking}
+    if masking != "NONE":
+        masking_info["whoMasked"] = list(WHO_MASKED[: MASKINGS.index(masking)])
+    info["maskingInfo"] = masking_info
+    return info  # fmt: skip
+
+
+def choose_phases(plan: StudyPlan, rng: random.Random) -> list[str]:
+    """Pick phases; studies of behaviours, devices or procedures only are phase NA."""
+    kinds = {item.kind for item in plan.interventions}
+    if not kinds & PHARMACOLOGICAL_KINDS:
+        return ["NA"]
+    choice = rng.choices(PHASE_CHOICES, weights=DRUG_PHASE_WEIGHTS if plan.theme != "generic" else PHASE_WEIGHTS)[0]
+    return list(choice)  # fmt: skip
+
+
+def choose_masking(plan: StudyPlan, rng: random.Random) -> str:
+    """Pick masking; placebo-controlled studies are blinded, single-arm ones are not."""
+    if len(plan.arms) == 1:
+        return "NONE"
+    if any(group.arm_type == "PLACEBO_COMPARATOR" for group in plan.arms):
+        return rng.choice(("DOUBLE", "TRIPLE", "QUADRUPLE", "QUADRUPLE"))
+    return rng.choice(MASKINGS)
+
+
+def design_module(plan: StudyPlan, phases: list[str], masking: str, rng: random.Random) -> Json:
+    """Return designModule (observational studies have no phases and other designInfo)."""
+    enrollment = {
+        "count": plan.enrollment,
+        "type": "ACTUAL" if plan.status in {"COMPLETED", "TERMINATED", "WITHDRAWN"} else "ESTIMATED",
+    }
+    if plan.observational:
+        return {
+            "studyType": "OBSERVATIONAL",
+            "patientRegistry": rng.random() < 0.2,
+            "designInfo": {
+                "observationalModel": rng.choice(OBSERVATIONAL_MODELS),
+                "timePerspective": rng.choice(TIME_PERSPECTIVES),
+            },
+            "enrollmentInfo": enrollment,
+        }
+    return {
+        "studyType": "INTERVENTIONAL",
+        "phases": phases,
+        "designInfo": design_info(plan, masking, rng),
+        "enrollmentInfo": enrollment,
+    }
+
+
+def arms_module(plan: StudyPlan) -> Json:
+    """Return armsInterventionsModule; labels and names agree in both directions."""
+    groups = []
+    for group in plan.arms:
+        entry: Json = {"label": group.label}
+        if group.arm_type is not None:
+            entry["type"] = group.arm_type
+        entry["description"] = group.description
+        if group.interventions:
+            entry["interventionNames"] = [item.reference for item in group.interventions]
+        groups.append(entry)
+    interventions = []
+    for item in plan.interventions:
+        entry = {"type": item.kind, "name": item.spec.name, "description": item.description}
+        entry["armGroupLabels"] = list(item.arm_labels)
+        if item.spec.other_names:
+            entry["otherNames"] = list(item.spec.other_names)
+        interventions.append(entry)
+    return {"armGroups": groups, "interventions": interventions}
+
+
+def outcomes_module(plan: StudyPlan) -> Json:
+    """Return outcomesModule."""
+    module: Json = {}
+    for key, primary in (("primaryOutcomes", True), ("secondaryOutcomes", False)):
+        entries = [
+            {"measure": o.measure, "description": o.template.description, "timeFrame": o.time_frame}
+            for o in plan.outcomes
+            if o.primary is primary
+        ]
+        if entries:
+            module[key] = entries
+    return module
+
+
+def std_ages(minimum: int, maximum: int | None) -> list[str]:
+    """Return the stdAges the API derives from an age range."""
+    upper = 200 if maximum is None else maximum
+    ages = []
+    if minimum < 18:
+        ages.append("CHILD")
+    if minimum <= 64 and upper >= 18:
+        ages.append("ADULT")
+    if upper >= 65:
+        ages.append("OLDER_ADULT")
+    return ages
+
+
+def eligibility_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return eligibilityModule."""
+    condition = plan.conditions[0].name
+    minimum = rng.choice((12, 18, 18, 18, 21, 40, 65))
+    maximum = rng.choice((None, None, 65, 75, 24, 80)) if minimum < 65 else None
+    if maximum is not None and maximum <= minimum:
+        maximum = None
+    criteria = (
+        f"Inclusion Criteria:\n\n* Diagnosis of {condition}\n* Age {minimum} years or older\n"
+        "* Able to provide written informed consent\n\nExclusion Criteria:\n\n"
+        "* Pregnancy or breastfeeding\n* Unstable medical illness\n* Participation in another trial"
+    )
+    module: Json = {
+        "eligibilityCriteria": criteria,
+        "healthyVolunteers": condition == "Healthy Volunteers" or rng.random() < 0.05,
+        "sex": rng.choice(("ALL", "ALL", "ALL", "ALL", "FEMALE", "MALE")),
+        "minimumAge": f"{minimum} Years",
+    }
+    if maximum is not None:
+        module["maximumAge"] = f"{maximum} Years"
+    module["stdAges"] = std_ages(minimum, maximum)
+    if plan.observational:
+        module["studyPopulation"] = f"Adults with {condition} treated at participating centres."
+        module["samplingMethod"] = rng.choice(("NON_PROBABILITY_SAMPLE", "PROBABILITY_SAMPLE"))
+    return module  # fmt: skip
+
+
+def location(site: Organisation) -> Json:
+    """Return a locations entry for a site."""
+    place = site.place or PLACES[0]
+    entry: Json = {"facility": site.name, "city": place.city}
+    if place.state:
+        entry["state"] = place.state
+    if place.zip_code:
+        entry["zip"] = place.zip_code
+    entry["country"] = place.country
+    entry["geoPoint"] = {"lat": place.lat, "lon": place.lon}
+    return entry
+
+
+def contacts_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return contactsLocationsModule: the overall official and 1-3 sites."""
+    degree = rng.choice(DEGREES)
+    affiliation = plan.sponsor.name if plan.sponsor.org_class == "OTHER" else rng.choice(SITES).name
+    official = {
+        "name": f"{plan.investigator}, {degree}",
+        "affiliation": affiliation,
+        "role": rng.choice(("PRINCIPAL_INVESTIGATOR", "PRINCIPAL_INVESTIGATOR", "STUDY_CHAIR", "STUDY_DIRECTOR")),
+    }
+    sites = [plan.sponsor] if plan.sponsor.org_class == "OTHER" else []
+    while len(sites) < rng.randint(1, 3):
+        site = rng.choice(SITES)
+        if site not in sites:
+            sites.append(site)
+    return {"overallOfficials": [official], "locations": [location(site) for site in sites]}  # fmt: skip
+
+
+def references_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return referencesModule with 1-4 citations."""
+    references = []
+    for _ in range(rng.randint(1, 4)):
+        kind = "RESULT" if plan.has_results and rng.random() < 0.4 else rng.choice(("BACKGROUND", "BACKGROUND", "DERIVED"))
+        year = rng.randint(1995, 2023)
+        authors = ", ".join(f"{rng.choice(LAST_NAMES)} {chr(65 + rng.randrange(26))}" for _ in range(rng.randint(1, 4)))
+        citation = (
+            f"{authors}. {main_intervention_name(plan)} in {plan.conditions[0].name}: a clinical study. "
+            f"{rng.choice(CITATION_JOURNALS)}. {year};{rng.randint(1, 400)}({rng.randint(1, 12)}):{rng.randint(1, 900)}-{rng.randint(901, 999)}."
+        )
+        references.append({"pmid": str(rng.randint(1_000_000, 38_000_000)), "type": kind, "citation": citation})
+    return {"references": references}  # fmt: skip
+
+
+def ipd_module(rng: random.Random) -> Json:
+    """Return ipdSharingStatementModule."""
+    sharing = rng.choice(("NO", "NO", "UNDECIDED", "YES"))
+    module: Json = {"ipdSharing": sharing}
+    if sharing != "NO" or rng.random() < 0.3:
+        module["description"] = "De-identified participant data will be shared on reasonable request."
+    if sharing == "YES":
+        module["infoTypes"] = ["STUDY_PROTOCOL", "SAP"]
+        module["timeFrame"] = "12 months after publication of the primary results."
+        module["accessCriteria"] = "Researchers with an approved proposal."
+    return module
+
+
+def protocol_section(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return protocolSection, modules in the order the API uses."""
+    phases = choose_phases(plan, rng)
+    masking = choose_masking(plan, rng)
+    section: Json = {
+        "identificationModule": identification_module(plan, phases, masking, rng),
+        "statusModule": status_module(plan, rng),
+        "sponsorCollaboratorsModule": sponsor_module(plan, rng),
+        "oversightModule": oversight_module(plan, rng),
+        "descriptionModule": description_module(plan, rng),
+        "conditionsModule": conditions_module(plan, rng),
+        "designModule": design_module(plan, phases, masking, rng),
+        "armsInterventionsModule": arms_module(plan),
+        "outcomesModule": outcomes_module(plan),
+        "eligibilityModule": eligibility_module(plan, rng),
+        "contactsLocationsModule": contacts_module(plan, rng),
+    }
+    if rng.random() < 0.4:
+        section["referencesModule"] = references_module(plan, rng)
+    if rng.random() < 0.5:
+        section["ipdSharingStatementModule"] = ipd_module(rng)
+    return section
+
+
+# --------------------------------------------------------------------------------------------
+# resultsSection
+# --------------------------------------------------------------------------------------------
+
+
+def completers(plan: StudyPlan, rng: random.Random) -> list[int]:
+    """Return how many started participants of each group completed."""
+    return [size - int(size * rng.uniform(0.0, 0.3)) for size in plan.group_sizes]
+
+
+def result_groups(plan: StudyPlan, prefix: str) -> list[Json]:
+    """Return groups with ids like FG000 whose titles are the arm labels."""
+    return [
+        {"id": f"{prefix}{i:03d}", "title": group.label, "description": group.description}
+        for i, group in enumerate(plan.arms)
+    ]
+
+
+def achievements(prefix: str, counts: Sequence[int]) -> list[Json]:
+    return [{"groupId": f"{prefix}{i:03d}", "numSubjects": str(n)} for i, n in enumerate(counts)]
+
+
+def participant_flow_module(plan: StudyPlan, completed: list[int]) -> Json:
+    """Return participantFlowModule with STARTED, COMPLETED and NOT COMPLETED milestones."""
+    not_completed = [started - done for started, done in zip(plan.group_sizes, completed, strict=True)]
+    milestones = [
+        {"type": "STARTED", "achievements": achievements("FG", plan.group_sizes)},
+        {"type": "COMPLETED", "achievements": achievements("FG", completed)},
+        {"type": "NOT COMPLETED", "achievements": achievements("FG", not_completed)},
+    ]
+    return {
+        "groups": result_groups(plan, "FG"),
+        "periods": [{"title": "Overall Study", "milestones": milestones}],
+    }
+
+
+def baseline_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return baselineCharacteristicsModule: age and sex by group, plus a Total group."""
+    sizes = list(plan.group_sizes)
+    groups = result_groups(plan, "BG")
+    if len(sizes) > 1:
+        groups.append({"id": f"BG{len(sizes):03d}", "title": "Total", "description": "Total of all reporting groups"})
+        sizes.append(sum(sizes))
+    ids = [group["id"] for group in groups]
+    females = [int(n * rng.uniform(0.3, 0.7)) for n in plan.group_sizes]
+    if len(sizes) > len(females):
+        females.append(sum(females))
+    ages = [rng.uniform(25, 60) for _ in ids]
+    age_measure = {
+        "title": "Age, Continuous",
+        "paramType": "MEAN",
+        "dispersionType": "STANDARD_DEVIATION",
+        "unitOfMeasure": "years",
+        "classes": [{"categories": [{"measurements": [
+            {"groupId": gid, "value": fmt_number(age, 1), "spread": fmt_number(rng.uniform(6, 14), 1)}
+            for gid, age in zip(ids, ages, strict=True)
+        ]}]}],
+    }
+    sex_measure = {
+        "title": "Sex: Female, Male",
+        "paramType": "COUNT_OF_PARTICIPANTS",
+        "unitOfMeasure": "Participants",
+        "classes": [{"categories": [
+            {"title": "Female", "measurements": [{"groupId": g, "value": str(f)} for g, f in zip(ids, females, strict=True)]},
+            {"title": "Male", "measurements": [{"groupId": g, "value": str(n - f)} for g, n, f in zip(ids, sizes, females, strict=True)]},
+        ]}],
+    }
+    return {
+        "populationDescription": "All randomized participants.",
+        "groups": groups,
+        "denoms": [{"units": "Participants", "counts": [{"groupId": g, "value": str(n)} for g, n in zip(ids, sizes, strict=True)]}],
+        "measures": [age_measure, sex_measure],
+    }  # fmt: skip
+
+
+def group_effects(plan: StudyPlan, scale: float, rng: random.Random) -> list[float]:
+    """Return a per-group shift: active arms move, comparator and control arms stay near 0."""
+    effects = []
+    for group in plan.arms:
+        active = group.arm_type in {"EXPERIMENTAL", None} and group.interventions
+        effects.append(rng.gauss(0.45, 0.3) * scale if active else rng.gauss(0.0, 0.1) * scale)
+    return effects
+
+
+def continuous_measurements(template: OutcomeTemplate, param: str, dispersion: str, means: list[float], denoms: list[int], rng: random.Random) -> list[Json]:
+    """Return measurements with spread or limits, as the dispersion type requires."""
+    decimals = 2 if abs(template.center) < 10 else 1
+    rows = []
+    for i, (mean, n) in enumerate(zip(means, denoms, strict=True)):
+        sd = abs(template.scale) * rng.uniform(0.8, 1.2)
+        row: Json = {"groupId": f"OG{i:03d}", "value": fmt_number(mean, decimals)}
+        if dispersion in SPREAD_DISPERSIONS:
+            spread = sd if dispersion == "Standard Deviation" else sd / math.sqrt(max(n, 1))
+            row["spread"] = fmt_number(spread, decimals)
+        else:
+            half = {"95% Confidence Interval": 1.96 * sd / math.sqrt(max(n, 1)), "Inter-Quartile Range": 0.67 * sd}.get(dispersion, 2.2 * sd)
+            row["lowerLimit"] = fmt_number(mean - half * rng.uniform(0.8, 1.0), decimals)
+            row["upperLimit"] = fmt_number(mean + half * rng.uniform(0.8, 1.0), decimals)
+        rows.append(row)
+    return rows  # fmt: skip
+
+
+def analysis(template: OutcomeTemplate, values: list[float], denoms: list[int], rng: random.Random) -> Json:
+    """Return a statistical analysis comparing the first group with the second."""
+    kind = template.kind
+    if kind in {"count", "rate"}:
+        p1, p2 = (min(max(v, 0.01), 0.99) for v in values[:2])
+        estimate = (p1 - p2) * 100 if kind == "rate" else (p1 / (1 - p1)) / (p2 / (1 - p2))
+        se = math.sqrt(p1 * (1 - p1) / max(denoms[0], 1) + p2 * (1 - p2) / max(denoms[1], 1))
+        z = (p1 - p2) / se if se else 0.0
+        param = rng.choice(ANALYSIS_PARAMS[kind])
+        if param == "Odds Ratio (OR)" or param == "Risk Ratio (RR)":
+            estimate = estimate if param == "Odds Ratio (OR)" else p1 / p2
+            low, high = estimate * math.exp(-1.96 * se * 4), estimate * math.exp(1.96 * se * 4)
+        else:
+            estimate = (p1 - p2) * 100
+            low, high = estimate - 196 * se, estimate + 196 * se
+    elif kind == "time":
+        estimate = min(max(values[1] / max(values[0], 0.1), 0.2), 3.0)
+        spread = 2.0 / math.sqrt(max(sum(denoms[:2]), 4))
+        low, high = estimate * math.exp(-1.96 * spread), estimate * math.exp(1.96 * spread)
+        z, param = math.log(estimate) / spread, "Hazard Ratio (HR)"
+    else:
+        estimate = values[0] - values[1]
+        se = abs(template.scale) * math.sqrt(1 / max(denoms[0], 1) + 1 / max(denoms[1], 1))
+        low, high, z = estimate - 1.96 * se, estimate + 1.96 * se, estimate / se if se else 0.0
+        param = rng.choice(ANALYSIS_PARAMS[kind])
+    return {
+        "groupIds": ["OG000", "OG001"],
+        "nonInferiorityType": rng.choice(("SUPERIORITY", "SUPERIORITY", "SUPERIORITY_OR_OTHER", "NON_INFERIORITY")),
+        "pValue": p_value_text(two_sided_p(z), rng),
+        "statisticalMethod": rng.choice(ANALYSIS_METHODS[kind]),
+        "paramType": param,
+        "paramValue": fmt_number(estimate, 2),
+        "ciPctValue": "95",
+        "ciNumSides": "TWO_SIDED",
+        "ciLowerLimit": fmt_number(low, 2),
+        "ciUpperLimit": fmt_number(high, 2),
+    }  # fmt: skip
+
+
+def measure_values(outcome: Outcome, plan: StudyPlan, denoms: list[int], rng: random.Random) -> tuple[str, str | None, list[Json], list[float]]:
+    """Return (paramType, dispersionType, measurements, raw values) for one outcome."""
+    template = outcome.template
+    effects = group_effects(plan, template.scale, rng)
+    if template.kind == "count":
+        rates = [min(max(template.center + e / max(template.scale, 1e-9) * 0.1, 0.0), 1.0) for e in effects]
+        counts = [round(n * r) for n, r in zip(denoms, rates, strict=True)]
+        rows = [{"groupId": f"OG{i:03d}", "value": str(c)} for i, c in enumerate(counts)]
+        return "COUNT_OF_PARTICIPANTS", None, rows, [c / max(n, 1) for c, n in zip(counts, denoms, strict=True)]
+    if template.kind == "rate":
+        values = [min(max(template.center + e, 0.0), 100.0) for e in effects]
+        rows = [{"groupId": f"OG{i:03d}", "value": fmt_number(v, 1)} for i, v in enumerate(values)]
+        return "NUMBER", None, rows, [v / 100 for v in values]
+    if template.kind == "time":
+        values = [max(template.center + e, 0.5) for e in effects]
+        rows = continuous_measurements(template, "MEDIAN", "95% Confidence Interval", values, denoms, rng)
+        return "MEDIAN", "95% Confidence Interval", rows, values
+    param = rng.choice(("MEAN", "MEAN", "MEAN", "LEAST_SQUARES_MEAN", "MEDIAN"))
+    dispersion = rng.choice(CONTINUOUS_DISPERSIONS[param])
+    values = [template.center + e for e in effects]
+    return param, dispersion, continuous_measurements(template, param, dispersion, values, denoms, rng), values  # fmt: skip
+
+
+def outcome_measure(outcome: Outcome, plan: StudyPlan, completed: list[int], rng: random.Random) -> Json:
+    """Return one outcomeMeasures entry; its title is the registered outcome's measure."""
+    denoms = completed
+    param, dispersion, rows, values = measure_values(outcome, plan, denoms, rng)
+    measure: Json = {
+        "type": "PRIMARY" if outcome.primary else "SECONDARY",
+        "title": outcome.measure,
+        "description": outcome.template.description,
+        "reportingStatus": "POSTED",
+        "paramType": param,
+    }
+    if dispersion is not None:
+        measure["dispersionType"] = dispersion
+    measure["unitOfMeasure"] = outcome.template.unit
+    measure["timeFrame"] = outcome.time_frame
+    measure["groups"] = [{"id": f"OG{i:03d}", "title": g.label, "description": g.description} for i, g in enumerate(plan.arms)]
+    measure["denoms"] = [{"units": "Participants", "counts": [{"groupId": f"OG{i:03d}", "value": str(n)} for i, n in enumerate(denoms)]}]
+    measure["classes"] = [{"categories": [{"measurements": rows}]}]
+    if len(plan.arms) >= 2 and rng.random() < 0.55:
+        measure["analyses"] = [analysis(outcome.template, values, denoms, rng)]
+    return measure  # fmt: skip
+
+
+def event_entries(terms: Sequence[tuple[str, str]], sizes: list[int], rate: float, rng: random.Random) -> list[Json]:
+    """Return seriousEvents or otherEvents entries with per-group stats (integers)."""
+    events = []
+    for term, organ_system in terms:
+        stats = []
+        for i, at_risk in enumerate(sizes):
+            affected = min(at_risk, int(at_risk * rng.uniform(0, rate)))
+            stats.append({"groupId": f"EG{i:03d}", "numEvents": affected + rng.randint(0, affected), "numAffected": affected, "numAtRisk": at_risk})
+        assessment = "SYSTEMATIC_ASSESSMENT" if rng.random() < 0.7 else "NON_SYSTEMATIC_ASSESSMENT"
+        events.append({"term": term, "organSystem": organ_system, "sourceVocabulary": "MedDRA (26.0)", "assessmentType": assessment, "stats": stats})
+    return events  # fmt: skip
+
+
+def adverse_events_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return adverseEventsModule; group totals agree with the per-event stats."""
+    sizes = plan.group_sizes
+    serious = event_entries(rng.sample(SERIOUS_EVENT_TERMS, rng.choice((0, 0, 1, 2, 3))), sizes, 0.06, rng)
+    other = event_entries(rng.sample(ADVERSE_EVENT_TERMS, rng.randint(0, 6)), sizes, 0.3, rng)
+    groups = []
+    for i, (group, at_risk) in enumerate(zip(plan.arms, sizes, strict=True)):
+        serious_affected = min(at_risk, sum(event["stats"][i]["numAffected"] for event in serious))
+        other_affected = min(at_risk, max((event["stats"][i]["numAffected"] for event in other), default=0))
+        groups.append({
+            "id": f"EG{i:03d}", "title": group.label, "description": group.description,
+            "deathsNumAffected": min(serious_affected, rng.choice((0, 0, 0, 1))), "deathsNumAtRisk": at_risk,
+            "seriousNumAffected": serious_affected, "seriousNumAtRisk": at_risk,
+            "otherNumAffected": other_affected, "otherNumAtRisk": at_risk,
+        })
+    module: Json = {
+        "frequencyThreshold": rng.choice(("0", "5", "5", "2")),
+        "timeFrame": rng.choice(("From first dose through 30 days after the last dose.", "Up to 12 weeks", "2 years")),
+        "description": "Adverse events were collected at every study visit by open-ended questioning.",
+        "eventGroups": groups,
+    }
+    if serious:
+        module["seriousEvents"] = serious
+    if other:
+        module["otherEvents"] = other
+    return module  # fmt: skip
+
+
+def more_info_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return moreInfoModule with the point of contact."""
+    module: Json = {}
+    if rng.random() < 0.4:
+        module["limitationsAndCaveats"] = {"description": "The small sample size limits the precision of the estimates."}
+    module["certainAgreement"] = {"piSponsorEmployee": plan.sponsor.org_class == "INDUSTRY", "restrictiveAgreement": rng.random() < 0.2}
+    user = plan.investigator.split()[-1].lower().encode("ascii", "ignore").decode() or "contact"
+    module["pointOfContact"] = {
+        "title": plan.investigator,
+        "organization": plan.sponsor.name,
+        "email": f"{user}@example.org",
+        "phone": f"{rng.randint(200, 999)}-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
+    }
+    return module  # fmt: skip
+
+
+def results_section(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return resultsSection, shaped like NCT00763412's."""
+    completed = completers(plan, rng)
+    section: Json = {"participantFlowModule": participant_flow_module(plan, completed)}
+    if rng.random() < 0.75:
+        section["baselineCharacteristicsModule"] = baseline_module(plan, rng)
+    section["outcomeMeasuresModule"] = {
+        "outcomeMeasures": [outcome_measure(o, plan, completed, rng) for o in plan.outcomes]
+    }
+    section["adverseEventsModule"] = adverse_events_module(plan, rng)
+    section["moreInfoModule"] = more_info_module(plan, rng)
+    return section
+
+
+# --------------------------------------------------------------------------------------------
+# derivedSection
+# --------------------------------------------------------------------------------------------
+
+
+def condition_browse_module(plan: StudyPlan) -> Json | None:
+    """Return conditionBrowseModule from the conditions' MeSH terms, or None if none map."""
+    meshes: dict[str, str] = {}
+    found: dict[str, str] = {}
+    ancestors: dict[str, str] = {}
+    branches: dict[str, str] = {}
+    for condition in plan.conditions:
+        if condition.mesh_id is None or condition.mesh_term is None:
+            continue
+        meshes.setdefault(condition.mesh_id, condition.mesh_term)
+        found.setdefault(condition.mesh_term, condition.name)
+        category = CATEGORIES[condition.category]
+        ancestors.update((aid, term) for aid, term in category.ancestors if aid not in meshes)
+        branches.update(category.branches)
+    if not meshes:
+        return None
+    branches["All"] = "All Conditions"
+    leaves = [{"id": leaf_id(term), "name": term, "asFound": found[term], "relevance": "HIGH"} for term in meshes.values()]
+    leaves += [{"id": leaf_id(term), "name": term, "relevance": "LOW"} for term in ancestors.values()]
+    return {
+        "meshes": [{"id": mid, "term": term} for mid, term in meshes.items()],
+        "ancestors": [{"id": aid, "term": term} for aid, term in ancestors.items()],
+        "browseLeaves": leaves,
+        "browseBranches": [{"abbrev": abbrev, "name": name} for abbrev, name in branches.items()],
+    }  # fmt: skip
+
+
+def intervention_browse_module(plan: StudyPlan) -> Json | None:
+    """Return interventionBrowseModule for drug-like interventions, or None if there are none."""
+    meshes: dict[str, str] = {}
+    found: dict[str, str] = {}
+    ancestors: dict[str, str] = {}
+    branches: dict[str, str] = {}
+    for item in plan.interventions:
+        spec = item.spec
+        if item.kind not in PHARMACOLOGICAL_KINDS or spec.mesh_id is None or spec.mesh_term is None:
+            continue
+        meshes.setdefault(spec.mesh_id, spec.mesh_term)
+        found.setdefault(spec.mesh_term, spec.name)
+        drug_class = DRUG_CLASSES.get(spec.drug_class or "")
+        if drug_class is not None:
+            ancestors[drug_class.mesh_id] = drug_class.term
+            branches[drug_class.branch[0]] = drug_class.branch[1]
+    if not meshes:
+        return None
+    ancestors[PHYSIOLOGICAL_EFFECTS[0]] = PHYSIOLOGICAL_EFFECTS[1]
+    branches[ALL_DRUGS_BRANCH[0]] = ALL_DRUGS_BRANCH[1]
+    leaves = [{"id": leaf_id(term), "name": term, "asFound": found[term], "relevance": "HIGH"} for term in meshes.values()]
+    leaves += [{"id": leaf_id(term), "name": term, "relevance": "LOW"} for term in ancestors.values()]
+    return {
+        "meshes": [{"id": mid, "term": term} for mid, term in meshes.items()],
+        "ancestors": [{"id": aid, "term": term} for aid, term in ancestors.items()],
+        "browseLeaves": leaves,
+        "browseBranches": [{"abbrev": abbrev, "name": name} for abbrev, name in branches.items()],
+    }  # fmt: skip
+
+
+def derived_section(plan: StudyPlan) -> Json:
+    """Return derivedSection: version stamp and MeSH browse modules."""
+    section: Json = {
+        "miscInfoModule": {
+            "versionHolder": VERSION_HOLDER,
+            "modelPredictions": {"bmiLimits": {"minBmi": 0, "maxBmi": 101}},
+        }
+    }
+    conditions = condition_browse_module(plan)
+    if conditions is not None:
+        section["conditionBrowseModule"] = conditions
+    interventions = intervention_browse_module(plan)
+    if interventions is not None:
+        section["interventionBrowseModule"] = interventions
+    return section
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def generate_study(
+    index: int, rng: random.Random, *, results_fraction: float = DEFAULT_RESULTS_FRACTION
+) -> Json:
+    """Return one synthetic API v2 study record with NCT id ``NCT9`` + the 7-digit index.
+
+    All randomness comes from ``rng``; pass a fresh ``random.Random`` seeded per study for
+    output that does not depend on the order of generation (as ``iter_studies`` does).
+    ``results_fraction`` is the chance (0-1) that the study has a resultsSection.
+    Raises ValueError for an index outside 0..9,999,999.
+    """
+    if not 0 <= index <= 9_999_999:
+        raise ValueError(f"index {index} is outside 0..9999999: NCT ids have 8 digits")
+    plan = plan_study(index, rng, results_fraction)
+    study: Json = {"protocolSection": protocol_section(plan, rng)}
+    if plan.has_results:
+        study["resultsSection"] = results_section(plan, rng)
+    study["derivedSection"] = derived_section(plan)
+    study["hasResults"] = plan.has_results
+    return study
+
+
+def study_rng(seed: int, index: int) -> random.Random:
+    """Return the generator for one study, so study i is the same whatever N is."""
+    return random.Random(f"ctgov:{seed}:{index}")
+
+
+def iter_studies(
+    n: int, seed: int = DEFAULT_SEED, *, results_fraction: float = DEFAULT_RESULTS_FRACTION
+) -> Iterator[Json]:
+    """Yield n studies, indexes 0..n-1; the same seed gives the same studies."""
+    for index in range(n):
+        yield generate_study(index, study_rng(seed, index), results_fraction=results_fraction)
+
+
+def nct_id_of(study: Json) -> str:
+    """Return a study's NCT id."""
+    return str(study["protocolSection"]["identificationModule"]["nctId"])
+
+
+def encode(document: Any, indent: int | None) -> bytes:
+    """Serialise as UTF-8 JSON; keys keep the API's order, non-ASCII stays as is."""
+    return json.dumps(document, ensure_ascii=False, indent=indent).encode("utf-8")
+
+
+def write_files(studies: Iterator[Json], out: Path, indent: int | None) -> int:
+    """Write one NCTxxxxxxxx.json per study into directory out; return the count."""
+    out.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for study in studies:
+        (out / f"{nct_id_of(study)}.json").write_bytes(encode(study, indent))
+        count += 1
+    return count
+
+
+def write_zip(studies: Iterator[Json], out: Path, indent: int | None) -> int:
+    """Stream one NCTxxxxxxxx.json member per study into zip file out; return the count.
+
+    Members carry a fixed timestamp so the same input gives a byte-identical archive.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for study in studies:
+            info = zipfile.ZipInfo(f"{nct_id_of(study)}.json", date_time=ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with archive.open(info, "w") as member:
+                member.write(encode(study, indent))
+            count += 1
+    return count
+
+
+def page_token(seed: int, page: int) -> str:
+    """Return an opaque, reproducible nextPageToken for the page after ``page``."""
+    digest = hashlib.sha256(f"ctgov-page:{seed}:{page}".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:14]
+
+
+def write_pages(studies: Iterator[Json], out: Path, indent: int | None, page_size: int, total: int, seed: int) -> int:
+    """Write API pages page-0001.json, ... into directory out; return the study count.
+
+    Every page but the last carries nextPageToken, as the /studies endpoint does.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    pages = max(1, math.ceil(total / page_size))
+    count = 0
+    for page in range(1, pages + 1):
+        batch = [study for _, study in zip(range(page_size), studies, strict=False)]
+        document: Json = {"studies": batch}
+        if page < pages:
+            document["nextPageToken"] = page_token(seed, page)
+        (out / f"page-{page:04d}.json").write_bytes(encode(document, indent))
+        count += len(batch)
+    return count  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+
+def fraction(text: str) -> float:
+    """argparse type: a float between 0 and 1."""
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 1")
+    return value
+
+
+def positive(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive integer")
+    return value
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line; argparse exits with status 2 on a usage error."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("n", type=positive, help="number of studies (at most 10,000,000)")
+    parser.add_argument("out", type=Path, help="output directory, or .zip file for --format zip")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 7)")
+    parser.add_argument("--format", choices=FORMATS, default="files", help="files, zip or pages")
+    parser.add_argument("--results-fraction", type=fraction, default=DEFAULT_RESULTS_FRACTION, help="share of studies with a resultsSection (default 0.2)")
+    parser.add_argument("--page-size", type=positive, default=DEFAULT_PAGE_SIZE, help="studies per page for --format pages (default 1000)")
+    parser.add_argument("--indent", type=int, default=DEFAULT_INDENT, help="JSON indent; 0 writes compact JSON (default 2)")
+    args = parser.parse_args(argv)
+    if args.n > 10_000_000:
+        parser.error("n is at most 10,000,000: NCT9 + 7 digits")
+    return args  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Generate the studies the command line asks for; return the exit status."""
+    args = parse_args(argv)
+    indent = args.indent if args.indent > 0 else None
+    studies = iter_studies(args.n, args.seed, results_fraction=args.results_fraction)
+    started = time.perf_counter()
+    if args.format == "zip":
+        count = write_zip(studies, args.out, indent)
+    elif args.format == "pages":
+        count = write_pages(studies, args.out, indent, args.page_size, args.n, args.seed)
+    else:
+        count = write_files(studies, args.out, indent)
+    elapsed = time.perf_counter() - started
+    print(f"wrote {count} studies ({args.format}) to {args.out} in {elapsed:.2f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,787 @@
+"""ClinicalTrials.gov API v2 study records -> RDF triples.
+
+Reading: a single study file, a directory of them, an API page
+(``{"studies": [...], "nextPageToken": ...}``) or the bulk-download ZIP of one
+JSON file per study (members streamed, never unpacked to disk). The retired
+"classic" API format is refused with a message saying what to export instead.
+
+Mapping: :func:`map_study` turns one study into triples; it needs no store.
+docs/importing.md has the field-by-field table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from rdflib import RDF, RDFS, SKOS, XSD, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV
+
+from evidencegraph.ingest.identifiers import (
+    article_iri,
+    concept_iri,
+    normalise_doi,
+    normalise_eudract,
+    normalise_isrctn,
+    normalise_mesh,
+    normalise_nct,
+    normalise_pmid,
+    registry_record_iri,
+    slug,
+    study_iri,
+)
+from evidencegraph.ingest.mapping import Mapped, MappingError, TripleSink, date_literal
+from evidencegraph.ingest.records import Record, RecordError, iter_zip_members, read_json
+from evidencegraph.ingest.vocabulary import Entry, normalise_name, vocabulary
+from evidencegraph.ontology.namespace import EG, EGV
+
+SUFFIXES = (".json", ".zip")
+
+STATUS = {
+    "NOT_YET_RECRUITING": EGV.NotYetRecruiting,
+    "RECRUITING": EGV.Recruiting,
+    "ENROLLING_BY_INVITATION": EGV.EnrollingByInvitation,
+    "ACTIVE_NOT_RECRUITING": EGV.ActiveNotRecruiting,
+    "SUSPENDED": EGV.Suspended,
+    "TERMINATED": EGV.Terminated,
+    "COMPLETED": EGV.Completed,
+    "WITHDRAWN": EGV.Withdrawn,
+    "UNKNOWN": EGV.UnknownStatus,
+    "WITHHELD": EGV.Withheld,
+    "AVAILABLE": EGV.AvailableForExpandedAccess,
+    "NO_LONGER_AVAILABLE": EGV.NoLongerAvailable,
+    "TEMPORARILY_NOT_AVAILABLE": EGV.TemporarilyNotAvailable,
+    "APPROVED_FOR_MARKETING": EGV.ApprovedForMarketing,
+}
+PHASES = {
+    ("EARLY_PHASE1",): EGV.EarlyPhase1,
+    ("PHASE1",): EGV.Phase1,
+    ("PHASE2",): EGV.Phase2,
+    ("PHASE3",): EGV.Phase3,
+    ("PHASE4",): EGV.Phase4,
+    ("NA",): EGV.PhaseNotApplicable,
+    ("PHASE1", "PHASE2"): EGV.Phase1Phase2,
+    ("PHASE2", "PHASE3"): EGV.Phase2Phase3,
+}
+ALLOCATION = {"RANDOMIZED": EGV.Randomised, "NON_RANDOMIZED": EGV.NonRandomised, "NA": None}
+MODEL = {
+    "PARALLEL": EGV.ParallelGroup,
+    "CROSSOVER": EGV.Crossover,
+    "FACTORIAL": EGV.Factorial,
+    "SINGLE_GROUP": EGV.SingleGroup,
+    "SEQUENTIAL": EGV.SequentialAssignment,
+}
+MASKING = {
+    "NONE": EGV.OpenLabel,
+    "SINGLE": EGV.SingleBlind,
+    "DOUBLE": EGV.DoubleBlind,
+    "TRIPLE": EGV.TripleBlind,
+    "QUADRUPLE": EGV.QuadrupleBlind,
+}
+ARM_ROLE = {
+    "EXPERIMENTAL": EGV.ExperimentalArm,
+    "ACTIVE_COMPARATOR": EGV.ActiveComparatorArm,
+    "PLACEBO_COMPARATOR": EGV.PlaceboComparatorArm,
+    "SHAM_COMPARATOR": EGV.ShamComparatorArm,
+    "NO_INTERVENTION": EGV.NoInterventionArm,
+    "OTHER": EGV.OtherArm,
+}
+#: ClinicalTrials.gov intervention type -> (class, type concept) when no name is recognised.
+INTERVENTION_TYPE = {
+    "DRUG": (EG.DrugIntervention, EGV.DrugTreatment),
+    "BEHAVIORAL": (EG.BehavioralIntervention, EGV.BehavioralInterventionType),
+    "DEVICE": (EG.Intervention, EGV.DeviceIntervention),
+    "PROCEDURE": (EG.Intervention, EGV.ProcedureIntervention),
+    "BIOLOGICAL": (EG.Intervention, EGV.BiologicalIntervention),
+    "DIETARY_SUPPLEMENT": (EG.Intervention, EGV.DietarySupplementIntervention),
+    "RADIATION": (EG.Intervention, EGV.RadiationIntervention),
+    "GENETIC": (EG.Intervention, EGV.GeneticIntervention),
+    "COMBINATION_PRODUCT": (EG.Intervention, EGV.CombinationProductIntervention),
+    "DIAGNOSTIC_TEST": (EG.Intervention, EGV.DiagnosticTestIntervention),
+    "OTHER": (EG.Intervention, EGV.OtherIntervention),
+}
+#: Types whose names are checked against the vocabulary of therapy names.
+THERAPY_TYPES = frozenset({"BEHAVIORAL", "OTHER", "PROCEDURE"})
+#: Types whose names are checked against the vocabulary of placebo names.
+PLACEBO_TYPES = frozenset({"DRUG", "OTHER", "BIOLOGICAL", "DIETARY_SUPPLEMENT"})
+GROUP_MEASURE = {
+    "MEAN": EGV.GroupMean,
+    "MEDIAN": EGV.GroupMedian,
+    "LEAST_SQUARES_MEAN": EGV.LeastSquaresMean,
+    "GEOMETRIC_MEAN": EGV.GeometricMean,
+    "GEOMETRIC_LEAST_SQUARES_MEAN": EGV.GeometricMean,
+    "COUNT_OF_PARTICIPANTS": EGV.Count,
+    "COUNT_OF_UNITS": EGV.CountOfUnits,
+    "NUMBER": EGV.ReportedNumber,
+}
+#: Words in an analysis's parameter type -> effect measure (first match wins).
+ANALYSIS_MEASURE = (
+    ("odds ratio", EGV.OddsRatio),
+    ("risk ratio", EGV.RiskRatio),
+    ("relative risk", EGV.RiskRatio),
+    ("hazard ratio", EGV.HazardRatio),
+    ("risk difference", EGV.RiskDifference),
+    ("mean difference", EGV.MeanDifference),
+    ("median difference", EGV.MeanDifference),
+)
+_CLASSIC_KEYS = frozenset({"FullStudiesResponse", "FullStudy", "StudyFieldsResponse"})
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def read_paths(files: Iterable[Path]) -> Iterator[Record | RecordError]:
+    """Every study record in the files, in order (API pages and ZIPs expanded)."""
+    for path in files:
+        if path.suffix.lower() == ".zip":
+            yield from iter_zip_members(path, _read_member)
+        else:
+            with path.open("rb") as stream:
+                yield from _read_member(stream, str(path))
+
+
+def _read_member(stream: IO[bytes], origin: str) -> Iterator[Record | RecordError]:
+    if not origin.lower().endswith(".json"):
+        yield RecordError(origin, "not a JSON file; the bulk download holds only NCT*.json files.")
+        return
+    parsed = read_json(stream, origin)
+    if isinstance(parsed, RecordError):
+        yield parsed
+        return
+    content = parsed.content
+    if isinstance(content, dict) and isinstance(content.get("studies"), list):
+        for index, study in enumerate(content["studies"]):
+            yield Record(f"{origin}: studies[{index}]", study)
+    elif isinstance(content, list):
+        for index, study in enumerate(content):
+            yield Record(f"{origin}: [{index}]", study)
+    else:
+        yield parsed
+
+
+# --- mapping -------------------------------------------------------------------
+
+
+def map_study(content: object, origin: str) -> Mapped:
+    """One API v2 study as triples, with warnings for values the mapping does not know.
+
+    Raises MappingError for a record that is not an API v2 study or has no NCT id.
+    """
+    if isinstance(content, dict) and _CLASSIC_KEYS & content.keys():
+        raise MappingError(
+            "ClinicalTrials.gov classic API format; export API v2 JSON instead "
+            "(https://clinicaltrials.gov/api/v2/studies/NCT...)."
+        )
+    if not isinstance(content, dict) or not isinstance(content.get("protocolSection"), dict):
+        raise MappingError(
+            "not a ClinicalTrials.gov API v2 study: there is no protocolSection object."
+        )
+    protocol = content["protocolSection"]
+    raw_id = _get(protocol, "identificationModule", "nctId")
+    nct_id = normalise_nct(raw_id) if isinstance(raw_id, str) else None
+    if nct_id is None:
+        shown = f" ({raw_id!r} is not NCT and eight digits)" if raw_id else ""
+        raise MappingError(f"the study has no NCT id{shown}; every imported study needs one.")
+    return _StudyMapper(nct_id, content, origin).map()
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _list(data: Any, *keys: str) -> list[Any]:
+    value = _get(data, *keys)
+    return value if isinstance(value, list) else []
+
+
+def _decimal(text: object) -> Decimal | None:
+    if isinstance(text, (int, float)):
+        return Decimal(str(text))
+    if not isinstance(text, str):
+        return None
+    try:
+        value = Decimal(text.strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _integer(text: object) -> int | None:
+    value = _decimal(text)
+    return int(value) if value is not None and value == value.to_integral_value() else None
+
+
+def _code(text: object) -> str:
+    """Registry enumerations in either spelling: ``Full Range`` and ``FULL_RANGE`` agree."""
+    return re.sub(r"[^A-Z0-9]+", "_", str(text).upper()).strip("_")
+
+
+class _StudyMapper:
+    """Maps one study; holds what the parts need to link to each other."""
+
+    def __init__(self, nct_id: str, content: dict[str, Any], origin: str):
+        self.nct_id = nct_id
+        self.content = content
+        self.protocol: dict[str, Any] = content["protocolSection"]
+        self.out = TripleSink(origin, nct_id)
+        self.study = study_iri(nct_id)
+        self.record = registry_record_iri(nct_id)
+        self.arms: dict[str, URIRef] = {}
+        self.outcomes: dict[str, URIRef] = {}
+        self.vocabulary = vocabulary()
+
+    def map(self) -> Mapped:
+        self._record()
+        self._identification()
+        self._status()
+        self._sponsors()
+        self._design()
+        self._conditions()
+        self._arms_and_interventions()
+        self._outcomes()
+        self._references()
+        results = self.content.get("resultsSection")
+        if isinstance(results, dict):
+            _ResultsMapper(self, results).map()
+        return self.out.mapped()
+
+    def at(self, *parts: str) -> URIRef:
+        """A node under the study: ``study/NCT.../arm/placebo``."""
+        return URIRef(f"{self.study}/{'/'.join(parts)}")
+
+    def unique(self, kind: str, name: str, taken: dict[str, URIRef]) -> URIRef:
+        base = slug(name)
+        candidate, number = base, 1
+        used = set(taken.values())
+        while self.at(kind, candidate) in used:
+            number += 1
+            candidate = f"{base}-{number}"
+        return self.at(kind, candidate)
+
+    # -- the record and the study's identity
+
+    def _record(self) -> None:
+        out, record = self.out, self.record
+        out.add(record, RDF.type, EG.RegistryRecord)
+        out.text(record, RDFS.label, f"ClinicalTrials.gov record {self.nct_id}")
+        out.add(record, EG.sourceType, EGV.RegistryRecordSource)
+        out.add(record, EG.peerReviewed, Literal(False))
+        out.add(
+            record,
+            EG.url,
+            Literal(f"https://clinicaltrials.gov/study/{self.nct_id}", datatype=XSD.anyURI),
+        )
+        out.add(record, EG.reports, self.study)
+        status = self.protocol.get("statusModule") or {}
+        out.add_optional(record, DCTERMS.issued, date_literal(_get(status, "studyFirstPostDateStruct", "date")))
+        out.add_optional(record, DCTERMS.modified, date_literal(_get(status, "lastUpdatePostDateStruct", "date")))
+        study = self.study
+        is_trial = _get(self.protocol, "designModule", "studyType") == "INTERVENTIONAL"
+        out.add(study, RDF.type, EG.Trial if is_trial else EG.Study)
+        out.add(study, EG.nctId, Literal(self.nct_id))
+        out.add(study, PROV.wasDerivedFrom, record)
+
+    def _identification(self) -> None:
+        out, study = self.out, self.study
+        module = self.protocol.get("identificationModule") or {}
+        title = module.get("briefTitle") or module.get("officialTitle")
+        out.text(study, DCTERMS.title, title)
+        if module.get("officialTitle") and module.get("officialTitle") != title:
+            out.text(study, EG.officialTitle, module["officialTitle"])
+        out.text(study, EG.acronym, module.get("acronym"))
+        out.text(study, EG.orgStudyId, _get(module, "orgStudyIdInfo", "id"))
+        for secondary in _list(module, "secondaryIdInfos"):
+            self._secondary_id(secondary)
+        out.text(study, DCTERMS.description, _get(self.protocol, "descriptionModule", "briefSummary"))
+
+    def _secondary_id(self, secondary: dict[str, Any]) -> None:
+        value = str(secondary.get("id") or "").strip()
+        if not value:
+            return
+        kind = secondary.get("type")
+        eudract = normalise_eudract(value) if kind == "EUDRACT_NUMBER" or kind is None else None
+        isrctn = normalise_isrctn(value)
+        if eudract:
+            self.out.text(self.study, EG.eudractNumber, eudract)
+        elif isrctn:
+            self.out.text(self.study, EG.isrctn, isrctn)
+        else:
+            self.out.text(self.study, EG.secondaryId, value)
+
+    def _status(self) -> None:
+        out, study = self.out, self.study
+        module = self.protocol.get("statusModule") or {}
+        status = module.get("overallStatus")
+        if status:
+            out.code(study, EG.overallStatus, "statusModule.overallStatus", status, STATUS)
+        out.add_optional(study, EG.startDate, date_literal(_get(module, "startDateStruct", "date")))
+        out.add_optional(
+            study,
+            EG.primaryCompletionDate,
+            date_literal(_get(module, "primaryCompletionDateStruct", "date")),
+        )
+        out.add_optional(
+            study, EG.completionDate, date_literal(_get(module, "completionDateStruct", "date"))
+        )
+        submitted = date_literal(module.get("studyFirstSubmitDate"))
+        if submitted is not None and submitted.datatype == XSD.date:
+            out.add(study, EG.registrationDate, submitted)
+
+    def _sponsors(self) -> None:
+        module = self.protocol.get("sponsorCollaboratorsModule") or {}
+        lead = _get(module, "leadSponsor", "name")
+        if lead:
+            self.out.add(self.study, EG.sponsor, self.organisation(lead))
+        for collaborator in _list(module, "collaborators"):
+            if collaborator.get("name"):
+                self.out.add(self.study, EG.collaborator, self.organisation(collaborator["name"]))
+
+    def organisation(self, name: str) -> URIRef:
+        node = concept_iri("org", name)
+        self.out.add(node, RDF.type, EG.Organization)
+        self.out.text(node, RDFS.label, name.strip())
+        return node
+
+    def _design(self) -> None:
+        out, study = self.out, self.study
+        module = self.protocol.get("designModule") or {}
+        study_type = module.get("studyType")
+        if study_type == "OBSERVATIONAL":
+            out.add(study, EG.studyDesign, EGV.Observational)
+        elif study_type == "EXPANDED_ACCESS":
+            out.add(study, EG.studyDesign, EGV.ExpandedAccess)
+        elif study_type not in (None, "INTERVENTIONAL"):
+            out.unmapped(study, "designModule.studyType", study_type)
+        phases = tuple(module.get("phases") or ())
+        if phases:
+            out.code(study, EG.phase, "designModule.phases", phases, PHASES)
+        info = module.get("designInfo") or {}
+        for field_name, table, value in (
+            ("allocation", ALLOCATION, info.get("allocation")),
+            ("interventionModel", MODEL, info.get("interventionModel")),
+            ("maskingInfo.masking", MASKING, _get(info, "maskingInfo", "masking")),
+        ):
+            if value:
+                out.code(study, EG.studyDesign, f"designInfo.{field_name}", value, table)
+        enrolment = _get(module, "enrollmentInfo", "count")
+        if isinstance(enrolment, int) and enrolment >= 0:
+            out.add(study, EG.enrolment, Literal(enrolment, datatype=XSD.integer))
+            kind = _get(module, "enrollmentInfo", "type")
+            if kind in ("ACTUAL", "ESTIMATED", "ANTICIPATED"):
+                out.add(study, EG.enrolmentActual, Literal(kind == "ACTUAL"))
+
+    # -- conditions, arms, interventions, outcomes
+
+    def _conditions(self) -> None:
+        for name in _list(self.protocol, "conditionsModule", "conditions"):
+            if isinstance(name, str) and name.strip():
+                self.out.add(self.study, EG.studiesCondition, self.condition(name))
+        derived = self.content.get("derivedSection")
+        for mesh in _list(derived, "conditionBrowseModule", "meshes"):
+            mesh_id = normalise_mesh(str(mesh.get("id", "")))
+            if mesh_id and mesh.get("term"):
+                self.out.add(
+                    self.study, EG.studiesCondition, self.condition(mesh["term"], mesh_id)
+                )
+
+    def condition(self, name: str, mesh_id: str | None = None) -> URIRef:
+        entry = (self.vocabulary.by_mesh(mesh_id) if mesh_id else None) or self.vocabulary.exact(
+            "condition", name
+        )
+        return self._concept(EG.Condition, "condition", name, entry, mesh_id)
+
+    def _concept(
+        self, cls: URIRef, kind: str, name: str, entry: Entry | None, mesh_id: str | None
+    ) -> URIRef:
+        out = self.out
+        if entry is not None:
+            node, label, mesh_id = entry.iri, entry.label, entry.mesh_id or None
+        else:
+            node, label = concept_iri(kind, name), name.strip()
+        out.add(node, RDF.type, cls)
+        out.text(node, RDFS.label, label)
+        if mesh_id:
+            out.text(node, EG.meshId, mesh_id)
+        return node
+
+    def _arms_and_interventions(self) -> None:
+        module = self.protocol.get("armsInterventionsModule") or {}
+        by_label: dict[str, URIRef] = {}
+        for arm in _list(module, "armGroups"):
+            label = str(arm.get("label") or "").strip()
+            if not label:
+                continue
+            node = self.unique("arm", label, self.arms)
+            self.arms[label] = node
+            by_label[normalise_name(label)] = node
+            self.out.add(self.study, EG.hasArm, node)
+            self.out.add(node, RDF.type, EG.Arm)
+            self.out.text(node, RDFS.label, label)
+            self.out.text(node, DCTERMS.description, arm.get("description"))
+            role = arm.get("type") or "OTHER"
+            self.out.code(node, EG.armRole, "armGroups.type", role, ARM_ROLE)
+        interventions: dict[str, URIRef] = {}
+        by_name: dict[str, URIRef] = {}
+        for intervention in _list(module, "interventions"):
+            name = str(intervention.get("name") or "").strip()
+            if not name:
+                continue
+            node = self.unique("intervention", name, interventions)
+            interventions[name] = node
+            kind = str(intervention.get("type") or "OTHER")
+            by_name[f"{normalise_name(kind)} {normalise_name(name)}"] = node
+            self._intervention(node, name, kind, intervention)
+            for arm_label in intervention.get("armGroupLabels") or ():
+                arm = by_label.get(normalise_name(str(arm_label)))
+                if arm is None:
+                    self.out.warn(f"intervention {name!r} names an unknown arm {arm_label!r}")
+                else:
+                    self.out.add(arm, EG.receives, node)
+        for arm in _list(module, "armGroups"):
+            arm_node = by_label.get(normalise_name(str(arm.get("label") or "")))
+            for entry in arm.get("interventionNames") or ():
+                node = by_name.get(normalise_name(str(entry)))
+                if arm_node is not None and node is not None:
+                    self.out.add(arm_node, EG.receives, node)
+
+    def _intervention(self, node: URIRef, name: str, kind: str, data: dict[str, Any]) -> None:
+        out = self.out
+        other_names = [str(n).strip() for n in data.get("otherNames") or () if str(n).strip()]
+        names = [name, *other_names]
+        out.text(node, RDFS.label, name)
+        for other in other_names:
+            out.text(node, SKOS.altLabel, other)
+        out.text(node, DCTERMS.description, data.get("description"))
+        if kind not in INTERVENTION_TYPE:
+            out.unmapped(node, "interventions.type", kind)
+        cls, concept = INTERVENTION_TYPE.get(kind, INTERVENTION_TYPE["OTHER"])
+        therapy = (
+            self.vocabulary.longest_match("therapy", names) if kind in THERAPY_TYPES else None
+        )
+        if kind in PLACEBO_TYPES and self.vocabulary.longest_match("placebo", names):
+            cls, concept = EG.Placebo, EGV.Placebo
+        elif therapy is not None:
+            concept = therapy.iri
+            cls = EG.Psychotherapy if _is_psychotherapy(concept) else EG.BehavioralIntervention
+        out.add(node, RDF.type, cls)
+        out.add(node, EG.interventionType, concept)
+        if cls == EG.DrugIntervention:
+            out.add(node, EG.drug, self._drug(name, other_names))
+
+    def _drug(self, name: str, other_names: list[str]) -> URIRef:
+        vocab = self.vocabulary
+        entry = vocab.exact("drug", name)
+        for other in other_names:
+            entry = entry or vocab.exact("drug", other)
+        entry = entry or vocab.longest_match("drug", [name, *other_names])
+        mesh_id = None
+        if entry is None:
+            derived = self.content.get("derivedSection")
+            for mesh in _list(derived, "interventionBrowseModule", "meshes"):
+                if normalise_name(str(mesh.get("term", ""))) == normalise_name(name):
+                    mesh_id = normalise_mesh(str(mesh.get("id", "")))
+                    entry = vocab.by_mesh(mesh_id) if mesh_id else None
+        return self._concept(EG.Drug, "drug", name, entry, mesh_id)
+
+    def _outcomes(self) -> None:
+        module = self.protocol.get("outcomesModule") or {}
+        for kind, primary in (("primary", True), ("secondary", False), ("other", False)):
+            for index, outcome in enumerate(_list(module, f"{kind}Outcomes"), start=1):
+                measure = str(outcome.get("measure") or "").strip()
+                if not measure:
+                    continue
+                node = self.at("outcome", f"{kind}-{index}")
+                self.outcomes.setdefault(normalise_name(measure), node)
+                self.outcome(node, measure, primary, outcome.get("timeFrame"))
+                self.out.text(node, DCTERMS.description, outcome.get("description"))
+
+    def outcome(self, node: URIRef, label: str, primary: bool, time_frame: object) -> None:
+        out = self.out
+        out.add(self.study, EG.hasOutcome, node)
+        out.add(node, RDF.type, EG.Outcome)
+        out.text(node, RDFS.label, label)
+        out.add(node, EG.isPrimaryOutcome, Literal(primary))
+        out.text(node, EG.timeFrame, time_frame)
+
+    def _references(self) -> None:
+        for reference in _list(self.protocol, "referencesModule", "references"):
+            pmid = normalise_pmid(str(reference.get("pmid") or ""))
+            doi = normalise_doi(str(reference.get("doi") or ""))
+            if not pmid and not doi:
+                continue
+            article = article_iri(pmid, doi)
+            self.out.text(article, EG.pmid, pmid)
+            self.out.text(article, EG.doi, doi)
+            self.out.text(article, DCTERMS.bibliographicCitation, reference.get("citation"))
+            if reference.get("type") in ("RESULT", "DERIVED"):
+                self.out.add(article, EG.reports, self.study)
+            else:
+                self.out.add(self.record, DCTERMS.references, article)
+
+
+def _is_psychotherapy(concept: URIRef) -> bool:
+    return concept == EGV.Psychotherapy or concept in _psychotherapy_concepts()
+
+
+def _psychotherapy_concepts() -> frozenset[URIRef]:
+    from evidencegraph.graph.validation import model_graph
+
+    global _PSYCHOTHERAPY
+    if _PSYCHOTHERAPY is None:
+        graph = model_graph()
+        _PSYCHOTHERAPY = frozenset(
+            node
+            for node in graph.transitive_subjects(SKOS.broader, EGV.Psychotherapy)
+            if isinstance(node, URIRef)
+        )
+    return _PSYCHOTHERAPY
+
+
+_PSYCHOTHERAPY: frozenset[URIRef] | None = None
+
+
+class _ResultsMapper:
+    """The results section: outcome measures, analyses, participant flow, adverse events."""
+
+    def __init__(self, study: _StudyMapper, results: dict[str, Any]):
+        self.study = study
+        self.out = study.out
+        self.results = results
+
+    def map(self) -> None:
+        self._participant_flow()
+        for index, measure in enumerate(_list(self.results, "outcomeMeasuresModule", "outcomeMeasures"), start=1):
+            self._outcome_measure(index, measure)
+        self._adverse_events()
+
+    def arm_for(self, title: object) -> URIRef | None:
+        """The registered arm a results group stands for, matched by its title."""
+        wanted = normalise_name(str(title or ""))
+        arms = {normalise_name(label): node for label, node in self.study.arms.items()}
+        if wanted in arms:
+            return arms[wanted]
+        close = [node for name, node in arms.items() if wanted and (wanted in name or name in wanted)]
+        return close[0] if len(close) == 1 else None
+
+    def _groups(self, groups: list[Any]) -> dict[str, tuple[str, URIRef | None]]:
+        return {
+            str(group.get("id")): (str(group.get("title") or group.get("id")), self.arm_for(group.get("title")))
+            for group in groups
+            if isinstance(group, dict)
+        }
+
+    def _participant_flow(self) -> None:
+        module = self.results.get("participantFlowModule") or {}
+        groups = self._groups(_list(module, "groups"))
+        periods = _list(module, "periods")
+        if not periods:
+            return
+        for milestone in _list(periods[0], "milestones"):
+            kind = milestone.get("type")
+            predicate = {"STARTED": EG.participants, "COMPLETED": EG.participantsCompleted}.get(kind)
+            if predicate is None:
+                continue
+            for achievement in _list(milestone, "achievements"):
+                _, arm = groups.get(str(achievement.get("groupId")), ("", None))
+                count = _integer(achievement.get("numSubjects"))
+                if arm is not None and count is not None and count >= 0:
+                    self.out.add(arm, predicate, Literal(count, datatype=XSD.integer))
+
+    def _outcome_node(self, index: int, measure: dict[str, Any]) -> URIRef:
+        title = str(measure.get("title") or f"outcome measure {index}").strip()
+        known = self.study.outcomes.get(normalise_name(title))
+        if known is not None:
+            return known
+        node = self.study.at("outcome", f"result-{index}")
+        self.study.outcome(node, title, measure.get("type") == "PRIMARY", measure.get("timeFrame"))
+        return node
+
+    def _outcome_measure(self, index: int, measure: dict[str, Any]) -> None:
+        outcome = self._outcome_node(index, measure)
+        groups = self._groups(_list(measure, "groups"))
+        param = _code(measure.get("paramType") or "")
+        effect = GROUP_MEASURE.get(param)
+        dispersion = _code(measure.get("dispersionType") or "")
+        unit = str(measure.get("unitOfMeasure") or "").strip()
+        number = 0
+        for class_ in _list(measure, "classes"):
+            for category in _list(class_, "categories"):
+                for value in _list(category, "measurements"):
+                    number += 1
+                    node = self.study.at("finding", f"measure-{index}-{number}")
+                    labels = [str(class_.get("title") or ""), str(category.get("title") or "")]
+                    self._measurement(node, outcome, measure, groups, value, effect, param, dispersion, unit, labels)
+        for number, analysis in enumerate(_list(measure, "analyses"), start=1):
+            node = self.study.at("finding", f"analysis-{index}-{number}")
+            self._analysis(node, outcome, measure, groups, analysis)
+
+    def _measurement(
+        self,
+        node: URIRef,
+        outcome: URIRef,
+        measure: dict[str, Any],
+        groups: dict[str, tuple[str, URIRef | None]],
+        value: dict[str, Any],
+        effect: URIRef | None,
+        param: str,
+        dispersion: str,
+        unit: str,
+        labels: list[str],
+    ) -> None:
+        out = self.out
+        group_title, arm = groups.get(str(value.get("groupId")), (str(value.get("groupId")), None))
+        self._finding(node, outcome, measure)
+        if effect is None:
+            out.add(node, EG.effectMeasure, EGV.OtherEffectMeasure)
+            out.unmapped(node, "outcomeMeasures.paramType", param or "(none)")
+        else:
+            out.add(node, EG.effectMeasure, effect)
+        out.add(node, EG.direction, EGV.NotComparative)
+        if arm is not None:
+            out.add(node, EG.experimentalGroup, arm)
+        number = _decimal(value.get("value"))
+        detail = ""
+        if number is not None:
+            out.add(node, EG.value, Literal(number))
+            out.text(node, EG.unitLabel, unit or "(unit not given)")
+            if unit.lower() in ("participants", "participant"):
+                out.add(node, EG.unit, EGV.Participants)
+        lower, upper = _decimal(value.get("lowerLimit")), _decimal(value.get("upperLimit"))
+        if "CONFIDENCE_INTERVAL" in dispersion and lower is not None and upper is not None:
+            out.add(node, EG.ciLower, Literal(lower))
+            out.add(node, EG.ciUpper, Literal(upper))
+            level = re.search(r"\d+", dispersion)
+            if level:
+                out.add(node, EG.confidenceLevel, Literal(Decimal(level.group()) / 100))
+        elif lower is not None or upper is not None:
+            detail = f" ({dispersion.lower().replace('_', ' ')} {value.get('lowerLimit')} to {value.get('upperLimit')})"
+        spread = _decimal(value.get("spread"))
+        if spread is not None and spread >= 0:
+            out.add(node, EG.spread, Literal(spread))
+            out.text(node, EG.spreadType, dispersion or "(not given)")
+        context = " / ".join(label for label in labels if label)
+        kind = param.lower().replace("_", " ") or "value"
+        if spread is not None:
+            kind += f", {dispersion.lower().replace('_', ' ')} {value.get('spread')}"
+        title = str(measure.get("title") or "").strip() + (f" [{context}]" if context else "")
+        statement = f"{title}, {group_title}: {value.get('value')} {unit} ({kind}){detail}"
+        out.text(node, EG.statement, " ".join(statement.split()))
+
+    def _analysis(
+        self,
+        node: URIRef,
+        outcome: URIRef,
+        measure: dict[str, Any],
+        groups: dict[str, tuple[str, URIRef | None]],
+        analysis: dict[str, Any],
+    ) -> None:
+        out = self.out
+        self._finding(node, outcome, measure)
+        param = str(analysis.get("paramType") or "")
+        effect = next((concept for words, concept in ANALYSIS_MEASURE if words in param.lower()), None)
+        if effect is None:
+            out.add(node, EG.effectMeasure, EGV.OtherEffectMeasure)
+            out.unmapped(node, "analyses.paramType", param or "(none)")
+        else:
+            out.add(node, EG.effectMeasure, effect)
+        titles = []
+        for group_id in analysis.get("groupIds") or ():
+            title, arm = groups.get(str(group_id), (str(group_id), None))
+            titles.append(title)
+            if arm is not None:
+                out.add(node, EG.comparatorGroup if titles[1:] else EG.experimentalGroup, arm)
+        value = _decimal(analysis.get("paramValue"))
+        if value is not None:
+            out.add(node, EG.value, Literal(value))
+            out.text(node, EG.unitLabel, param or "(not given)")
+        lower, upper = _decimal(analysis.get("ciLowerLimit")), _decimal(analysis.get("ciUpperLimit"))
+        if lower is not None and upper is not None and lower <= upper:
+            out.add(node, EG.ciLower, Literal(lower))
+            out.add(node, EG.ciUpper, Literal(upper))
+            level = _decimal(analysis.get("ciPctValue"))
+            if level is not None and 0 < level < 100:
+                out.add(node, EG.confidenceLevel, Literal(level / 100))
+        p_text = str(analysis.get("pValue") or "").strip()
+        p_value = _decimal(p_text.lstrip("<>=≤ "))
+        if p_value is not None and 0 <= p_value <= 1:
+            out.add(node, EG.pValue, Literal(p_value))
+            if p_value >= Decimal("0.05") and not p_text.startswith("<"):
+                out.add(node, EG.direction, EGV.NoSignificantDifference)
+        parts = [
+            f"{str(measure.get('title') or '').strip()}: {' vs '.join(titles) or 'groups'}",
+            str(analysis.get("statisticalMethod") or "analysis"),
+        ]
+        if value is not None:
+            parts.append(f"{param} {analysis.get('paramValue')}")
+        if lower is not None and upper is not None:
+            parts.append(f"{analysis.get('ciPctValue') or '?'}% CI {lower} to {upper}")
+        if p_text:
+            parts.append(f"p {p_text}")
+        out.text(node, EG.statement, ", ".join(parts))
+
+    def _finding(self, node: URIRef, outcome: URIRef, measure: dict[str, Any]) -> None:
+        out = self.out
+        out.add(node, RDF.type, EG.Finding)
+        out.add(node, EG.ofStudy, self.study.study)
+        out.add(node, EG.outcome, outcome)
+        out.add(node, PROV.wasDerivedFrom, self.study.record)
+        out.text(node, EG.timeFrame, measure.get("timeFrame"))
+
+    def _adverse_events(self) -> None:
+        module = self.results.get("adverseEventsModule") or {}
+        groups = self._groups(_list(module, "eventGroups"))
+        for kind, key in (("serious", "seriousEvents"), ("other", "otherEvents")):
+            events = _list(module, key)
+            if not events:
+                continue
+            outcome = self.study.at("outcome", f"{kind}-adverse-events")
+            self.study.outcome(outcome, f"{kind} adverse events".capitalize(), False, module.get("timeFrame"))
+            for index, event in enumerate(events, start=1):
+                term = str(event.get("term") or "").strip()
+                if not term:
+                    continue
+                risk = concept_iri("risk", term)
+                self.out.add(risk, RDF.type, EG.Risk)
+                self.out.text(risk, RDFS.label, term)
+                for stats in _list(event, "stats"):
+                    self._adverse_event(outcome, kind, index, term, risk, groups, stats)
+
+    def _adverse_event(
+        self,
+        outcome: URIRef,
+        kind: str,
+        index: int,
+        term: str,
+        risk: URIRef,
+        groups: dict[str, tuple[str, URIRef | None]],
+        stats: dict[str, Any],
+    ) -> None:
+        affected, at_risk = _integer(stats.get("numAffected")), _integer(stats.get("numAtRisk"))
+        if affected is None:
+            return
+        out = self.out
+        group_id = str(stats.get("groupId"))
+        title, arm = groups.get(group_id, (group_id, None))
+        node = self.study.at("finding", f"{kind}-event-{index}-{slug(group_id)}")
+        out.add(node, RDF.type, EG.Finding)
+        out.add(node, EG.ofStudy, self.study.study)
+        out.add(node, EG.outcome, outcome)
+        out.add(node, PROV.wasDerivedFrom, self.study.record)
+        out.add(node, EG.adverseEvent, risk)
+        out.add(node, EG.effectMeasure, EGV.Count)
+        out.add(node, EG.direction, EGV.NotComparative)
+        out.add(node, EG.value, Literal(Decimal(affected)))
+        out.add(node, EG.unit, EGV.Participants)
+        if at_risk is not None and at_risk >= 0:
+            out.add(node, EG.denominator, Literal(at_risk, datatype=XSD.integer))
+        if arm is not None:
+            out.add(node, EG.experimentalGroup, arm)
+        of = f" of {at_risk}" if at_risk is not None else ""
+        out.text(node, EG.statement, f"{kind.capitalize()} adverse event {term}, {title}: {affected}{of} affected")

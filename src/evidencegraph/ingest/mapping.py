@@ -1,0 +1,99 @@
+"""What every importer's mapping shares: the triple sink, its result, and literal helpers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import XSD, Literal, URIRef
+from rdflib.term import Node
+
+from evidencegraph.graph.terms import Triple
+from evidencegraph.ontology.namespace import EG
+
+
+class MappingError(Exception):
+    """A record the importer cannot map (not a study, no identifier); says why."""
+
+
+@dataclass
+class Mapped:
+    """One record as triples, with its id and the warnings the mapping raised."""
+
+    record_id: str
+    origin: str
+    triples: list[Triple]
+    warnings: list[str] = field(default_factory=list)
+
+
+class TripleSink:
+    """Collects the triples of one record; empty values are skipped, unknown codes kept."""
+
+    def __init__(self, origin: str, record_id: str):
+        self.origin = origin
+        self.record_id = record_id
+        self.triples: list[Triple] = []
+        self.warnings: list[str] = []
+
+    def add(self, subject: URIRef, predicate: URIRef, obj: Node) -> None:
+        self.triples.append((subject, predicate, obj))
+
+    def add_optional(self, subject: URIRef, predicate: URIRef, obj: Node | None) -> None:
+        if obj is not None:
+            self.add(subject, predicate, obj)
+
+    def text(self, subject: URIRef, predicate: URIRef, value: object) -> None:
+        """A plain string literal, trimmed; nothing when the value is missing or blank."""
+        if value is None:
+            return
+        text = str(value).strip()
+        if text:
+            self.add(subject, predicate, Literal(text))
+
+    def code(
+        self,
+        subject: URIRef,
+        predicate: URIRef,
+        field_name: str,
+        value: Any,
+        table: Mapping[Any, URIRef | None],
+    ) -> None:
+        """A coded value through its table; an unknown code is kept verbatim, with a warning."""
+        if value in table:
+            concept = table[value]
+            if concept is not None:
+                self.add(subject, predicate, concept)
+        else:
+            self.unmapped(subject, field_name, value)
+
+    def unmapped(self, subject: URIRef, field_name: str, value: Any) -> None:
+        shown = "+".join(value) if isinstance(value, tuple) else str(value)
+        self.add(subject, EG.unmappedValue, Literal(f"{field_name}={shown}"))
+        self.warn(f"unknown {field_name} {shown!r}: kept as eg:unmappedValue")
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(f"{self.origin} ({self.record_id}): {message}")
+
+    def mapped(self) -> Mapped:
+        return Mapped(self.record_id, self.origin, self.triples, self.warnings)
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def date_literal(value: object) -> Literal | None:
+    """``2018-03-08`` -> xsd:date, ``2018-03`` -> xsd:gYearMonth, ``2018`` -> xsd:gYear."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _DATE.match(text):
+        return Literal(text, datatype=XSD.date)
+    if _YEAR_MONTH.match(text):
+        return Literal(text, datatype=XSD.gYearMonth)
+    if _YEAR.match(text):
+        return Literal(text, datatype=XSD.gYear)
+    return None
