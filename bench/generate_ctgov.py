@@ -294,7 +294,8 @@ def _build_organisations() -> tuple[Organisation, ...]:
 ORGANISATIONS = _build_organisations()
 SPONSOR_CLASS_WEIGHTS = {"OTHER": 60, "INDUSTRY": 25, "NIH": 5, "FED": 5, "OTHER_GOV": 5}
 ORGANISATIONS_BY_CLASS: dict[str, tuple[Organisation, ...]] = {
-    cls: tuple(org for org in ORGANISATIONS if org.org_class == cls) for cls in SPONSOR_CLASS_WEIGHTS
+    cls: tuple(org for org in ORGANISATIONS if org.org_class == cls)
+    for cls in SPONSOR_CLASS_WEIGHTS
 }
 SITES = tuple(org for org in ORGANISATIONS if org.org_class == "OTHER")
 
@@ -365,7 +366,10 @@ CATEGORIES: dict[str, Category] = {
             ("D000008659", "Metabolic Diseases"),
             ("D000004700", "Endocrine System Diseases"),
         ),
-        (("BC18", "Nutritional and Metabolic Diseases"), ("BC19", "Gland and Hormone Related Diseases")),
+        (
+            ("BC18", "Nutritional and Metabolic Diseases"),
+            ("BC19", "Gland and Hormone Related Diseases"),
+        ),
     ),
     "respiratory": Category(
         (("D000008171", "Lung Diseases"), ("D000012140", "Respiratory Tract Diseases")),
@@ -431,7 +435,8 @@ _BASE_CONDITIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("Alcohol Drinking", "alcohol", "D000000428", "Alcohol Drinking"),
     ("Depression", "mental", "D000003863", "Depression"),
     ("Major Depressive Disorder", "mental", "D000003865", "Depressive Disorder, Major"),
-    ("Treatment Resistant Depression", "mental", "D000061218", "Depressive Disorder, Treatment-Resistant"),
+    ("Treatment Resistant Depression", "mental", "D000061218",
+     "Depressive Disorder, Treatment-Resistant"),
     ("Depressive Disorder", "mental", "D000003866", "Depressive Disorder"),
     ("Post-traumatic Stress Disorder", "mental", "D000013313", "Stress Disorders, Post-Traumatic"),
     ("Suicidal Ideation", "mental", "D000059020", "Suicidal Ideation"),
@@ -439,7 +444,8 @@ _BASE_CONDITIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("Cocaine Use Disorder", "substance", "D000019970", "Cocaine-Related Disorders"),
     ("Substance Use Disorders", "substance", "D000019966", "Substance-Related Disorders"),
     ("Personality Disorders", "mental", "D000010554", "Personality Disorders"),
-    ("Attention Deficit Hyperactivity Disorder", "mental", "D000001289", "Attention Deficit Disorder with Hyperactivity"),
+    ("Attention Deficit Hyperactivity Disorder", "mental", "D000001289",
+     "Attention Deficit Disorder with Hyperactivity"),
     ("Bipolar Disorder", "mental", "", "Bipolar Disorder"),
     ("Schizophrenia", "mental", "", "Schizophrenia"),
     ("Generalized Anxiety Disorder", "mental", "", "Anxiety Disorders"),
@@ -506,7 +512,8 @@ _BASE_CONDITIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("Low Back Pain", "musculo", "", "Low Back Pain"),
     ("Crohn Disease", "digestive", "", "Crohn Disease"),
     ("Ulcerative Colitis", "digestive", "", "Colitis, Ulcerative"),
-    ("Exocrine Pancreatic Insufficiency", "digestive", "D000010188", "Exocrine Pancreatic Insufficiency"),
+    ("Exocrine Pancreatic Insufficiency", "digestive", "D000010188",
+     "Exocrine Pancreatic Insufficiency"),
     ("Nonalcoholic Fatty Liver Disease", "digestive", "", "Non-alcoholic Fatty Liver Disease"),
     ("Psoriasis", "skin", "", "Psoriasis"),
     ("Atopic Dermatitis", "skin", "", "Dermatitis, Atopic"),
@@ -563,7 +570,9 @@ def _build_conditions(bases: Sequence[Condition]) -> tuple[Condition, ...]:
         if base.mesh_term is None:
             continue
         for pattern in picker.sample(_CONDITION_VARIANTS, VARIANTS_PER_CONDITION):
-            pool.append(Condition(pattern.format(base.name), base.category, base.mesh_id, base.mesh_term))
+            pool.append(
+                Condition(pattern.format(base.name), base.category, base.mesh_id, base.mesh_term)
+            )
     return tuple(pool)
 
 
@@ -603,8 +612,12 @@ def _synthetic_class(offset: int, term: str, abbrev: str) -> DrugClass:
 
 
 DRUG_CLASSES: dict[str, DrugClass] = {
-    "Hypoglycemic Agents": DrugClass("D000007004", "Hypoglycemic Agents", ("Hypo", "Hypoglycemic Agents")),
-    "Central Nervous System Depressants": _synthetic_class(1, "Central Nervous System Depressants", "CNSDep"),
+    "Hypoglycemic Agents": DrugClass(
+        "D000007004", "Hypoglycemic Agents", ("Hypo", "Hypoglycemic Agents")
+    ),
+    "Central Nervous System Depressants": _synthetic_class(
+        1, "Central Nervous System Depressants", "CNSDep"
+    ),
     "Antidepressive Agents": _synthetic_class(2, "Antidepressive Agents", "Psy"),
     "Anesthetics, Dissociative": _synthetic_class(3, "Anesthetics, Dissociative", "Anest"),
     "Alcohol Deterrents": _synthetic_class(4, "Alcohol Deterrents", "AlcDet"),
@@ -687,7 +700,9 @@ _REAL_DRUGS: dict[str, tuple[str, ...]] = {
 _REAL_MESH = {"Repaglinide": ("C000072379", "Repaglinide")}
 
 KETAMINE_SPECS = (
-    InterventionSpec("Ketamine", ("DRUG",), ("Ketalar",), "D000007649", "Ketamine", "Anesthetics, Dissociative"),
+    InterventionSpec(
+        "Ketamine", ("DRUG",), ("Ketalar",), "D000007649", "Ketamine", "Anesthetics, Dissociative"
+    ),
     InterventionSpec(
         "Ketamine Hydrochloride",
         ("DRUG",),
@@ -696,10 +711,12 @@ KETAMINE_SPECS = (
         "Ketamine",
         "Anesthetics, Dissociative",
     ),
-)  # fmt: skip
+)
 PLACEBO = InterventionSpec("Placebo", ("DRUG", "OTHER"), ("Placebo comparator",))
 SALINE_PLACEBO = InterventionSpec("Saline Placebo", ("DRUG", "OTHER"), ("0.9% sodium chloride",))
-MIDAZOLAM = InterventionSpec("Midazolam", ("DRUG",), ("Versed",), None, None, "Central Nervous System Depressants")
+MIDAZOLAM = InterventionSpec(
+    "Midazolam", ("DRUG",), ("Versed",), None, None, "Central Nervous System Depressants"
+)
 
 # Psychotherapies are registered as BEHAVIORAL, or now and then as OTHER.
 _PSYCHOTHERAPIES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -731,8 +748,9 @@ PSYCHOTHERAPIES = tuple(
 FEATURED_PSYCHOTHERAPIES = PSYCHOTHERAPIES[:7]
 
 _OTHER_BEHAVIORAL = (
-    "Aerobic Exercise Training", "Yoga", "Tai Chi", "Dietary Counseling", "Smoking Cessation Counseling",
-    "Text Message Reminders", "Peer Support", "Sleep Hygiene Education", "Brief Alcohol Intervention",
+    "Aerobic Exercise Training", "Yoga", "Tai Chi", "Dietary Counseling",
+    "Smoking Cessation Counseling", "Text Message Reminders", "Peer Support",
+    "Sleep Hygiene Education", "Brief Alcohol Intervention",
     "Web-Based Self-Help Program", "Parent Training", "Family Therapy", "Group Therapy",
     "Case Management", "Psychoeducation", "Music Therapy", "Art Therapy", "Resistance Training",
     "Financial Incentives", "Brief Advice", "Telehealth Coaching", "Cognitive Training",
@@ -754,12 +772,14 @@ _COMPARATOR_OTHERS = (
 )
 _DEVICES = (
     "Transcranial Magnetic Stimulation", "Continuous Glucose Monitor", "Insulin Pump",
-    "Transcutaneous Electrical Nerve Stimulation", "Virtual Reality Headset", "Smartphone Application",
-    "Wearable Activity Tracker", "Deep Brain Stimulation", "Vagus Nerve Stimulator", "Drug-Eluting Stent",
+    "Transcutaneous Electrical Nerve Stimulation", "Virtual Reality Headset",
+    "Smartphone Application", "Wearable Activity Tracker", "Deep Brain Stimulation",
+    "Vagus Nerve Stimulator", "Drug-Eluting Stent",
     "Hearing Aid", "Continuous Positive Airway Pressure", "Photobiomodulation Device",
     "Transcranial Direct Current Stimulation", "Bright Light Therapy Box", "Neurofeedback System",
     "Remote Blood Pressure Monitor", "Knee Brace", "Compression Stockings",
-    "Negative Pressure Wound Therapy", "Intraocular Lens", "Cochlear Implant", "Spinal Cord Stimulator",
+    "Negative Pressure Wound Therapy", "Intraocular Lens", "Cochlear Implant",
+    "Spinal Cord Stimulator",
     "Closed-Loop Insulin Delivery", "Digital Therapeutic", "Pulse Oximeter",
 )  # fmt: skip
 _DEVICE_BRANDS = ("Vireo", "Altus", "Cerebra", "Lumina", "Pulsar")
@@ -770,20 +790,24 @@ _PROCEDURES = (
     "Stereotactic Radiosurgery", "Radiotherapy", "Lumbar Puncture", "Catheter Ablation",
     "Fecal Microbiota Transplantation", "Stem Cell Transplantation", "Dental Restoration",
     "Incomplete Caries Removal", "Scaling and Root Planing", "Cesarean Section", "Skin Biopsy",
-    "Bronchoscopy", "Endoscopic Ultrasound", "Hip Arthroscopy", "Tonsillectomy", "Carotid Endarterectomy",
-    "Cardiac Rehabilitation", "Pulmonary Rehabilitation", "Hyperbaric Oxygen Therapy", "Plasmapheresis",
+    "Bronchoscopy", "Endoscopic Ultrasound", "Hip Arthroscopy", "Tonsillectomy",
+    "Carotid Endarterectomy", "Cardiac Rehabilitation", "Pulmonary Rehabilitation",
+    "Hyperbaric Oxygen Therapy", "Plasmapheresis",
     "Cryotherapy", "Dry Needling", "Manual Therapy", "Surgical Resection", "Liver Transplantation",
     "Sentinel Lymph Node Biopsy", "Intrauterine Insemination", "Whole Body Hyperthermia",
 )  # fmt: skip
 _SUPPLEMENTS = (
-    "Vitamin D3", "Omega-3 Fatty Acids", "Melatonin", "Zinc Sulfate", "Probiotics", "Ferrous Sulfate",
+    "Vitamin D3", "Omega-3 Fatty Acids", "Melatonin", "Zinc Sulfate", "Probiotics",
+    "Ferrous Sulfate",
     "Folic Acid", "Magnesium Citrate", "Curcumin", "Creatine", "Whey Protein", "N-Acetylcysteine",
     "Coenzyme Q10", "Vitamin B12", "Thiamine", "Vitamin C", "Calcium Carbonate", "Fish Oil",
     "Green Tea Extract", "Resveratrol", "Inulin", "Beta-Alanine", "L-Theanine", "Saffron Extract",
-    "Ashwagandha", "Glutamine", "Selenium", "Lutein", "Oral Nutritional Supplement", "Ketogenic Diet",
+    "Ashwagandha", "Glutamine", "Selenium", "Lutein", "Oral Nutritional Supplement",
+    "Ketogenic Diet",
 )  # fmt: skip
 _VACCINE_TARGETS = (
-    "Influenza", "COVID-19", "Pneumococcal", "Hepatitis B", "Herpes Zoster", "Respiratory Syncytial Virus",
+    "Influenza", "COVID-19", "Pneumococcal", "Hepatitis B", "Herpes Zoster",
+    "Respiratory Syncytial Virus",
     "Human Papillomavirus", "Rotavirus", "Meningococcal", "Tuberculosis", "Malaria", "Dengue",
     "Ebola", "Rabies", "Cholera", "Typhoid", "Pertussis", "Measles-Mumps-Rubella",
 )  # fmt: skip
@@ -833,8 +857,16 @@ def _real_drug_specs() -> list[InterventionSpec]:
             name = raw.removeprefix("B:")
             mesh_id, mesh_term = _REAL_MESH.get(name, (None, name))
             specs.append(InterventionSpec(name, (kind,), (), mesh_id, mesh_term, drug_class))
-    specs.append(InterventionSpec("Repaglinide", ("DRUG",), ("Prandin",), *_REAL_MESH["Repaglinide"], "Hypoglycemic Agents"))
-    return specs  # fmt: skip
+    specs.append(
+        InterventionSpec(
+            "Repaglinide",
+            ("DRUG",),
+            ("Prandin",),
+            *_REAL_MESH["Repaglinide"],
+            "Hypoglycemic Agents",
+        )
+    )
+    return specs
 
 
 def _invented_drug_specs(picker: random.Random) -> list[InterventionSpec]:
@@ -852,11 +884,17 @@ def _invented_drug_specs(picker: random.Random) -> list[InterventionSpec]:
     letters = "ABCDEFGHJKLMNPRSTVWXYZ"
     while len(codes) < CODE_NAMES:
         prefix = "".join(picker.choice(letters) for _ in range(picker.choice((2, 3, 3))))
-        codes.add(f"{prefix}-{picker.randint(10, 9999)}" if picker.random() < 0.8 else f"{prefix}{picker.randint(10, 999)}")
+        codes.add(
+            f"{prefix}-{picker.randint(10, 9999)}"
+            if picker.random() < 0.8
+            else f"{prefix}{picker.randint(10, 999)}"
+        )
     for code in sorted(codes):
         kind = "BIOLOGICAL" if picker.random() < 0.2 else "DRUG"
-        specs.append(InterventionSpec(code, (kind,), (), None, None, picker.choice(tuple(DRUG_CLASSES))))
-    return specs  # fmt: skip
+        specs.append(
+            InterventionSpec(code, (kind,), (), None, None, picker.choice(tuple(DRUG_CLASSES)))
+        )
+    return specs
 
 
 def _other_specs() -> list[InterventionSpec]:
@@ -874,10 +912,17 @@ def _other_specs() -> list[InterventionSpec]:
         for name in _SUPPLEMENTS
     ]
     specs += [
-        InterventionSpec(f"{target} Vaccine", ("BIOLOGICAL",), (), None, f"{target} Vaccines", "Anti-Infective Agents")
+        InterventionSpec(
+            f"{target} Vaccine",
+            ("BIOLOGICAL",),
+            (),
+            None,
+            f"{target} Vaccines",
+            "Anti-Infective Agents",
+        )
         for target in _VACCINE_TARGETS
     ]
-    return specs  # fmt: skip
+    return specs
 
 
 def _assign_synthetic_mesh(specs: Sequence[InterventionSpec]) -> tuple[InterventionSpec, ...]:
@@ -911,7 +956,8 @@ INTERVENTIONS_BY_KIND: dict[str, tuple[InterventionSpec, ...]] = {
     kind: tuple(
         spec
         for spec in INTERVENTIONS
-        if spec.kinds[0] == kind and spec.name not in {"Placebo", "Ketamine", "Ketamine Hydrochloride"}
+        if spec.kinds[0] == kind
+        and spec.name not in {"Placebo", "Ketamine", "Ketamine Hydrochloride"}
     )
     for kind, _ in KIND_WEIGHTS
 }
@@ -920,7 +966,11 @@ DRUGS_BY_CLASS: dict[str, tuple[InterventionSpec, ...]] = {
     for cls in DRUG_CLASSES
 }
 CLASSES_FOR_CATEGORY: dict[str, tuple[str, ...]] = {
-    "mental": ("Antidepressive Agents", "Antipsychotic Agents", "Central Nervous System Depressants"),
+    "mental": (
+        "Antidepressive Agents",
+        "Antipsychotic Agents",
+        "Central Nervous System Depressants",
+    ),
     "alcohol": ("Alcohol Deterrents", "Central Nervous System Depressants"),
     "substance": ("Alcohol Deterrents",),
     "metabolic": ("Hypoglycemic Agents",),
@@ -932,10 +982,12 @@ CLASSES_FOR_CATEGORY: dict[str, tuple[str, ...]] = {
     "musculo": ("Anti-Inflammatory Agents", "Analgesics"),
     "skin": ("Anti-Inflammatory Agents",),
     "symptoms": ("Analgesics",),
-}  # fmt: skip
+}
 ADDICTION_DRUGS = tuple(
-    spec for spec in DRUGS_BY_CLASS["Alcohol Deterrents"] if spec.name in {"Naltrexone", "Acamprosate", "Topiramate", "Buprenorphine", "Prazosin"}
-)  # fmt: skip
+    spec
+    for spec in DRUGS_BY_CLASS["Alcohol Deterrents"]
+    if spec.name in {"Naltrexone", "Acamprosate", "Topiramate", "Buprenorphine", "Prazosin"}
+)
 
 # --------------------------------------------------------------------------------------------
 # Outcomes and adverse events
@@ -952,62 +1004,249 @@ class OutcomeTemplate:
     kind: str
     center: float
     scale: float
+    areas: tuple[str, ...] = ()  # condition categories it suits; empty means any
 
 
-def _outcome(measure: str, description: str, unit: str, kind: str, center: float, scale: float) -> OutcomeTemplate:
-    return OutcomeTemplate(measure, description, unit, kind, center, scale)  # fmt: skip
+def _outcome(
+    measure: str,
+    description: str,
+    unit: str,
+    kind: str,
+    center: float,
+    scale: float,
+    *areas: str,
+) -> OutcomeTemplate:
+    return OutcomeTemplate(measure, description, unit, kind, center, scale, areas)
 
 
+# Each row: measure, description, unit, result kind, centre, scale[, condition categories].
 DEPRESSION_OUTCOMES = (
-    _outcome("Change From Baseline in Montgomery-Åsberg Depression Rating Scale (MADRS) Total Score", "The MADRS is a 10-item clinician-rated scale; total scores range from 0 to 60 and higher scores mean more severe depression.", "score on a scale", "score", -12.0, 8.0),
-    _outcome("Change in Hamilton Depression Rating Scale (HAM-D17) Score", "Clinician-rated; scores range from 0 to 52, higher scores indicate worse depression.", "score on a scale", "score", -9.0, 6.5),
-    _outcome("Number of Participants With Response (50% or Greater Reduction in MADRS)", "Response is a reduction of at least 50% from baseline in MADRS total score.", "Participants", "count", 0.45, 0.2),
-    _outcome("Number of Participants in Remission", "Remission is a MADRS total score of 10 or less.", "Participants", "count", 0.3, 0.15),
-    _outcome("Change in Beck Depression Inventory-II (BDI-II) Score", "Self-reported; scores range from 0 to 63.", "score on a scale", "score", -10.0, 9.0),
-    _outcome("Change in Columbia Suicide Severity Rating Scale (C-SSRS) Ideation Score", "Suicidal ideation subscale; scores range from 0 to 5.", "score on a scale", "score", -1.2, 1.1),
-    _outcome("Change in Generalized Anxiety Disorder 7-item (GAD-7) Score", "Scores range from 0 to 21.", "score on a scale", "score", -4.0, 4.0),
-    _outcome("Time to Relapse", "Time from response to relapse of depressive symptoms.", "weeks", "time", 14.0, 6.0),
-    _outcome("Clinician-Administered Dissociative States Scale (CADSS) Score", "Dissociative symptoms measured 40 minutes after the start of infusion.", "score on a scale", "score", 6.0, 5.0),
+    _outcome(
+        "Change From Baseline in Montgomery-Åsberg Depression Rating Scale (MADRS) Total Score",
+        "The MADRS is a 10-item clinician-rated scale; total scores range from 0 to 60 and "
+        "higher scores mean more severe depression.",
+        "score on a scale", "score", -12.0, 8.0,
+    ),
+    _outcome(
+        "Change in Hamilton Depression Rating Scale (HAM-D17) Score",
+        "Clinician-rated; scores range from 0 to 52, higher scores indicate worse depression.",
+        "score on a scale", "score", -9.0, 6.5,
+    ),
+    _outcome(
+        "Number of Participants With Response (50% or Greater Reduction in MADRS)",
+        "Response is a reduction of at least 50% from baseline in MADRS total score.",
+        "Participants", "count", 0.45, 0.2,
+    ),
+    _outcome(
+        "Number of Participants in Remission",
+        "Remission is a MADRS total score of 10 or less.",
+        "Participants", "count", 0.3, 0.15,
+    ),
+    _outcome(
+        "Change in Beck Depression Inventory-II (BDI-II) Score",
+        "Self-reported; scores range from 0 to 63.",
+        "score on a scale", "score", -10.0, 9.0,
+    ),
+    _outcome(
+        "Change in Columbia Suicide Severity Rating Scale (C-SSRS) Ideation Score",
+        "Suicidal ideation subscale; scores range from 0 to 5.",
+        "score on a scale", "score", -1.2, 1.1,
+    ),
+    _outcome(
+        "Change in Generalized Anxiety Disorder 7-item (GAD-7) Score",
+        "Scores range from 0 to 21.",
+        "score on a scale", "score", -4.0, 4.0,
+    ),
+    _outcome(
+        "Time to Relapse",
+        "Time from response to relapse of depressive symptoms.",
+        "weeks", "time", 14.0, 6.0,
+    ),
+    _outcome(
+        "Clinician-Administered Dissociative States Scale (CADSS) Score",
+        "Dissociative symptoms measured 40 minutes after the start of infusion.",
+        "score on a scale", "score", 6.0, 5.0,
+    ),
 )  # fmt: skip
 ALCOHOL_OUTCOMES = (
-    _outcome("Percent Heavy Drinking Days", "Percentage of days with 4 or more (women) or 5 or more (men) standard drinks, by Timeline Followback.", "percentage of days", "score", 32.0, 20.0),
-    _outcome("Percent Days Abstinent", "Percentage of days with no alcohol use, by Timeline Followback.", "percentage of days", "score", 55.0, 25.0),
-    _outcome("Number of Drinks per Drinking Day", "Mean standard drinks on drinking days.", "drinks per drinking day", "score", 5.5, 2.5),
-    _outcome("Number of Participants With No Heavy Drinking Days", "Participants reporting no heavy drinking day in the last 4 weeks of treatment.", "Participants", "count", 0.3, 0.15),
-    _outcome("Change in Penn Alcohol Craving Scale (PACS) Score", "Scores range from 0 to 30; higher scores indicate more craving.", "score on a scale", "score", -5.0, 5.0),
-    _outcome("Phosphatidylethanol (PEth) Blood Concentration", "Biomarker of alcohol consumption.", "ng/mL", "score", 120.0, 80.0),
-    _outcome("Percentage of Urine Drug Screens Negative for Opioids", "Weekly urine drug screens.", "percentage of screens", "score", 60.0, 22.0),
-    _outcome("Time to First Heavy Drinking Day", "Days from randomization to the first heavy drinking day.", "days", "time", 35.0, 15.0),
+    _outcome(
+        "Percent Heavy Drinking Days",
+        "Percentage of days with 4 or more (women) or 5 or more (men) standard drinks, "
+        "by Timeline Followback.",
+        "percentage of days", "score", 32.0, 20.0,
+    ),
+    _outcome(
+        "Percent Days Abstinent",
+        "Percentage of days with no alcohol use, by Timeline Followback.",
+        "percentage of days", "score", 55.0, 25.0,
+    ),
+    _outcome(
+        "Number of Drinks per Drinking Day",
+        "Mean standard drinks on drinking days.",
+        "drinks per drinking day", "score", 5.5, 2.5,
+    ),
+    _outcome(
+        "Number of Participants With No Heavy Drinking Days",
+        "Participants reporting no heavy drinking day in the last 4 weeks of treatment.",
+        "Participants", "count", 0.3, 0.15,
+    ),
+    _outcome(
+        "Change in Penn Alcohol Craving Scale (PACS) Score",
+        "Scores range from 0 to 30; higher scores indicate more craving.",
+        "score on a scale", "score", -5.0, 5.0,
+    ),
+    _outcome(
+        "Phosphatidylethanol (PEth) Blood Concentration",
+        "Biomarker of alcohol consumption.",
+        "ng/mL", "score", 120.0, 80.0,
+    ),
+    _outcome(
+        "Time to First Heavy Drinking Day",
+        "Days from randomization to the first heavy drinking day.",
+        "days", "time", 35.0, 15.0,
+    ),
+)  # fmt: skip
+SUBSTANCE_OUTCOMES = (
+    _outcome(
+        "Percentage of Negative Urine Drug Screens",
+        "Weekly urine drug screens negative for the primary substance.",
+        "percentage of screens", "score", 45.0, 22.0,
+    ),
+    _outcome(
+        "Days of Use in the Past 30 Days",
+        "Self-reported by Timeline Followback.",
+        "days", "score", 12.0, 8.0,
+    ),
+    _outcome(
+        "Number of Participants Retained in Treatment",
+        "Participants attending the final treatment visit.",
+        "Participants", "count", 0.6, 0.15,
+    ),
+    _outcome(
+        "Craving Visual Analog Scale Score",
+        "0 is no craving and 100 the strongest craving.",
+        "score on a scale", "score", 38.0, 20.0,
+    ),
 )  # fmt: skip
 PTSD_OUTCOMES = (
-    _outcome("Change in Clinician-Administered PTSD Scale for DSM-5 (CAPS-5) Total Score", "Scores range from 0 to 80; higher scores indicate more severe PTSD.", "score on a scale", "score", -14.0, 10.0),
-    _outcome("Change in PTSD Checklist for DSM-5 (PCL-5) Score", "Self-reported; scores range from 0 to 80.", "score on a scale", "score", -15.0, 12.0),
-    _outcome("Number of Participants No Longer Meeting PTSD Diagnostic Criteria", "Loss of diagnosis on the CAPS-5.", "Participants", "count", 0.35, 0.15),
+    _outcome(
+        "Change in Clinician-Administered PTSD Scale for DSM-5 (CAPS-5) Total Score",
+        "Scores range from 0 to 80; higher scores indicate more severe PTSD.",
+        "score on a scale", "score", -14.0, 10.0,
+    ),
+    _outcome(
+        "Change in PTSD Checklist for DSM-5 (PCL-5) Score",
+        "Self-reported; scores range from 0 to 80.",
+        "score on a scale", "score", -15.0, 12.0,
+    ),
+    _outcome(
+        "Number of Participants No Longer Meeting PTSD Diagnostic Criteria",
+        "Loss of diagnosis on the CAPS-5.",
+        "Participants", "count", 0.35, 0.15,
+    ),
 )  # fmt: skip
 GENERIC_OUTCOMES = (
-    _outcome("Change From Baseline in {condition} Symptom Severity Score", "Validated severity scale; higher scores mean more severe symptoms.", "score on a scale", "score", -6.0, 5.0),
-    _outcome("Number of Participants With Treatment-Emergent Adverse Events", "Adverse events starting or worsening after the first dose.", "Participants", "count", 0.35, 0.2),
-    _outcome("Overall Survival", "Time from randomization to death from any cause.", "months", "time", 18.0, 8.0),
-    _outcome("Progression-Free Survival", "Time from randomization to disease progression or death, per RECIST 1.1.", "months", "time", 8.0, 4.0),
-    _outcome("Change in HbA1c", "Glycated haemoglobin from baseline.", "percentage of HbA1c", "score", -0.8, 0.9),
-    _outcome("Change in Systolic Blood Pressure", "Seated office blood pressure, mean of three readings.", "mmHg", "score", -8.0, 9.0),
-    _outcome("Pain Intensity on a 0-10 Numeric Rating Scale", "0 is no pain and 10 the worst pain imaginable.", "score on a scale", "score", 4.2, 2.1),
-    _outcome("SF-36 Physical Component Summary Score", "Health-related quality of life; higher scores are better.", "score on a scale", "score", 45.0, 9.0),
-    _outcome("Objective Response Rate", "Participants with complete or partial response.", "percentage of participants", "rate", 30.0, 12.0),
-    _outcome("Number of Participants Hospitalized", "Hospital admission for any cause.", "Participants", "count", 0.12, 0.08),
-    _outcome("Change in Body Weight", "Weight measured in light clothing.", "kg", "score", -3.5, 4.0),
-    _outcome("Time to First Exacerbation", "Days to the first moderate or severe exacerbation.", "days", "time", 120.0, 50.0),
-    _outcome("Change in FEV1", "Forced expiratory volume in one second, pre-bronchodilator.", "L", "score", 0.12, 0.2),
-    _outcome("Percentage of Participants Completing Treatment", "Completion of all scheduled sessions or doses.", "percentage of participants", "rate", 75.0, 12.0),
-    _outcome("Patient Global Impression of Improvement (PGI-I)", "Scores range from 1 (very much better) to 7 (very much worse).", "score on a scale", "score", 2.9, 1.1),
+    _outcome(
+        "Change From Baseline in {condition} Symptom Severity Score",
+        "Validated severity scale; higher scores mean more severe symptoms.",
+        "score on a scale", "score", -6.0, 5.0,
+    ),
+    _outcome(
+        "Number of Participants With Treatment-Emergent Adverse Events",
+        "Adverse events starting or worsening after the first dose.",
+        "Participants", "count", 0.35, 0.2,
+    ),
+    _outcome(
+        "SF-36 Physical Component Summary Score",
+        "Health-related quality of life; higher scores are better.",
+        "score on a scale", "score", 45.0, 9.0,
+    ),
+    _outcome(
+        "Number of Participants Hospitalized",
+        "Hospital admission for any cause.",
+        "Participants", "count", 0.12, 0.08,
+    ),
+    _outcome(
+        "Percentage of Participants Completing Treatment",
+        "Completion of all scheduled sessions or doses.",
+        "percentage of participants", "rate", 75.0, 12.0,
+    ),
+    _outcome(
+        "Patient Global Impression of Improvement (PGI-I)",
+        "Scores range from 1 (very much better) to 7 (very much worse).",
+        "score on a scale", "score", 2.9, 1.1,
+    ),
     _outcome("Serum C-Reactive Protein", "High-sensitivity CRP.", "mg/L", "score", 3.1, 2.2),
-    _outcome("Body Mass Index", "Weight in kilograms divided by the square of height in metres.", "kg/m^2", "score", 27.0, 4.5),
-    _outcome("Change in Cognitive Function (MoCA)", "Montreal Cognitive Assessment; scores range from 0 to 30.", "score on a scale", "score", 0.8, 2.0),
+    _outcome(
+        "Overall Survival",
+        "Time from randomization to death from any cause.",
+        "months", "time", 18.0, 8.0, "oncology",
+    ),
+    _outcome(
+        "Progression-Free Survival",
+        "Time from randomization to disease progression or death, per RECIST 1.1.",
+        "months", "time", 8.0, 4.0, "oncology",
+    ),
+    _outcome(
+        "Objective Response Rate",
+        "Participants with complete or partial response.",
+        "percentage of participants", "rate", 30.0, 12.0, "oncology",
+    ),
+    _outcome(
+        "Change in HbA1c",
+        "Glycated haemoglobin from baseline.",
+        "percentage of HbA1c", "score", -0.8, 0.9, "metabolic",
+    ),
+    _outcome(
+        "Change in Body Weight",
+        "Weight measured in light clothing.",
+        "kg", "score", -3.5, 4.0, "metabolic",
+    ),
+    _outcome(
+        "Body Mass Index",
+        "Weight in kilograms divided by the square of height in metres.",
+        "kg/m^2", "score", 27.0, 4.5, "metabolic", "respiratory",
+    ),
+    _outcome(
+        "Change in Systolic Blood Pressure",
+        "Seated office blood pressure, mean of three readings.",
+        "mmHg", "score", -8.0, 9.0, "cardio", "metabolic", "renal",
+    ),
+    _outcome(
+        "Pain Intensity on a 0-10 Numeric Rating Scale",
+        "0 is no pain and 10 the worst pain imaginable.",
+        "score on a scale", "score", 4.2, 2.1, "symptoms", "musculo", "neuro",
+    ),
+    _outcome(
+        "Time to First Exacerbation",
+        "Days to the first moderate or severe exacerbation.",
+        "days", "time", 120.0, 50.0, "respiratory",
+    ),
+    _outcome(
+        "Change in FEV1",
+        "Forced expiratory volume in one second, pre-bronchodilator.",
+        "L", "score", 0.12, 0.2, "respiratory",
+    ),
+    _outcome(
+        "Change in Cognitive Function (MoCA)",
+        "Montreal Cognitive Assessment; scores range from 0 to 30.",
+        "score on a scale", "score", 0.8, 2.0, "neuro", "mental",
+    ),
+    _outcome(
+        "Number of Participants With Sustained Virologic Response",
+        "Undetectable viral load 12 weeks after the end of treatment.",
+        "Participants", "count", 0.8, 0.1, "infection",
+    ),
+    _outcome(
+        "Change in Psoriasis Area and Severity Index (PASI)",
+        "Scores range from 0 to 72.",
+        "score on a scale", "score", -9.0, 6.0, "skin",
+    ),
 )  # fmt: skip
 THEME_OUTCOMES = {
     "mental": DEPRESSION_OUTCOMES,
     "alcohol": ALCOHOL_OUTCOMES,
-    "substance": ALCOHOL_OUTCOMES,
+    "substance": SUBSTANCE_OUTCOMES,
 }
 PTSD_NAMES = frozenset({"Post-traumatic Stress Disorder"})
 TIME_FRAMES = (
@@ -1060,6 +1299,11 @@ SERIOUS_EVENT_TERMS = (
     ("Cellulitis", "Infections and infestations"),
     ("Hypoglycaemia", "Metabolism and nutrition disorders"),
 )
+ADVERSE_EVENT_TIME_FRAMES = (
+    "From first dose through 30 days after the last dose.",
+    "Up to 12 weeks",
+    "2 years",
+)
 CONTINUOUS_DISPERSIONS = {
     "MEAN": ("Standard Deviation", "Standard Error", "95% Confidence Interval", "Full Range"),
     "LEAST_SQUARES_MEAN": ("Standard Error", "95% Confidence Interval"),
@@ -1078,6 +1322,8 @@ ANALYSIS_PARAMS = {
     "rate": ("Risk Difference (RD)", "Risk Ratio (RR)"),
     "time": ("Hazard Ratio (HR)",),
 }
+ORG_ID_PREFIXES = ("STU", "IRB", "PRO", "CT", "HUM")
+NON_INFERIORITY_TYPES = ("SUPERIORITY", "SUPERIORITY", "SUPERIORITY_OR_OTHER", "NON_INFERIORITY")
 CITATION_JOURNALS = (
     "Am J Psychiatry",
     "JAMA Psychiatry",
@@ -1281,88 +1527,143 @@ def choose_intervention(category: str, rng: random.Random) -> InterventionSpec:
     return rng.choice(INTERVENTIONS_BY_KIND[kind])
 
 
+ORAL_PLACEBO_TEXTS = (
+    "Matching placebo capsules, identical in appearance, taken on the same schedule.",
+    "Inactive sugar pill administered once daily.",
+)
+INFUSION_PLACEBO_TEXT = "Intravenous 0.9% saline infused over 40 minutes."
+DRUG_ROUTES = (
+    "orally once daily",
+    "orally twice daily",
+    "intravenously every 3 weeks",
+    "subcutaneously every 2 weeks",
+)
+NO_INTERVENTION_TEXTS = (
+    "Participants continue usual care without study intervention.",
+    "No intervention; assessments only.",
+)
+THERAPY_PROVIDERS = ("a licensed therapist", "a trained counsellor", "a clinical psychologist")
+
+
+def describe_drug(name: str, rng: random.Random) -> str:
+    """Return a dose, route and duration for a drug or biological."""
+    dose = rng.choice((5, 10, 20, 25, 50, 100, 150, 200, 300, 400))
+    weeks = rng.choice((4, 8, 12, 24, 52))
+    return f"{name} {dose} mg {rng.choice(DRUG_ROUTES)} for {weeks} weeks."
+
+
+def describe_ketamine(name: str, rng: random.Random) -> str:
+    """Return an infusion schedule, as ketamine trials register it."""
+    dose = rng.choice(("0.5 mg/kg", "0.71 mg/kg", "0.8 mg/kg", "1.0 mg/kg"))
+    infusions = rng.randint(1, 6)
+    return f"{name} {dose} administered intravenously over 40 minutes, {infusions} infusions."
+
+
+def describe_therapy(name: str, rng: random.Random) -> str:
+    """Return a session schedule for a psychotherapy."""
+    sessions, minutes = rng.randint(4, 16), rng.choice((45, 50, 60, 90))
+    provider = rng.choice(THERAPY_PROVIDERS)
+    return f"{sessions} weekly {minutes}-minute sessions of {name} delivered by {provider}."
+
+
 def describe_intervention(spec: InterventionSpec, kind: str, rng: random.Random) -> str:
     """Return a short registry-style description of an intervention."""
     name = spec.name
-    if spec is PLACEBO or spec is SALINE_PLACEBO:
-        return rng.choice(
-            (
-                "Matching placebo capsules, identical in appearance, taken on the same schedule.",
-                "Intravenous 0.9% saline infused over 40 minutes.",
-                "Inactive sugar pill administered once daily.",
-            )
-        )
     if spec in KETAMINE_SPECS:
-        dose = rng.choice(("0.5 mg/kg", "0.71 mg/kg", "0.8 mg/kg", "1.0 mg/kg"))
-        return f"{name} {dose} administered intravenously over 40 minutes, {rng.randint(1, 6)} infusions."
-    if kind in {"BEHAVIORAL", "OTHER"} and spec in PSYCHOTHERAPIES:
-        sessions, minutes = rng.randint(4, 16), rng.choice((45, 50, 60, 90))
-        provider = rng.choice(("a licensed therapist", "a trained counsellor", "a clinical psychologist"))
-        return f"{sessions} weekly {minutes}-minute sessions of {name} delivered by {provider}."
+        return describe_ketamine(name, rng)
+    if spec in PSYCHOTHERAPIES:
+        return describe_therapy(name, rng)
     if kind in {"DRUG", "BIOLOGICAL"}:
-        dose = rng.choice((5, 10, 20, 25, 50, 100, 150, 200, 300, 400))
-        route = rng.choice(("orally once daily", "orally twice daily", "intravenously every 3 weeks", "subcutaneously every 2 weeks"))
-        return f"{name} {dose} mg {route} for {rng.choice((4, 8, 12, 24, 52))} weeks."
+        return describe_drug(name, rng)
     if kind == "DEVICE":
-        return f"{name} used for {rng.choice((20, 30, 45))} minutes per session, {rng.randint(2, 5)} sessions per week."
+        minutes, sessions = rng.choice((20, 30, 45)), rng.randint(2, 5)
+        return f"{name} used for {minutes} minutes per session, {sessions} sessions per week."
     if kind == "DIETARY_SUPPLEMENT":
         return f"{name} taken daily with food for {rng.choice((8, 12, 24))} weeks."
     if kind == "PROCEDURE":
         return f"{name} performed according to the standard institutional protocol."
-    return f"{name} as described in the study protocol."  # fmt: skip
+    return f"{name} as described in the study protocol."
+
+
+def choose_kind(spec: InterventionSpec, rng: random.Random) -> str:
+    """Return the entry's usual type, or now and then one of its alternatives."""
+    if len(spec.kinds) == 1 or rng.random() < 0.7:
+        return spec.kinds[0]
+    return rng.choice(spec.kinds[1:])
 
 
 def make_intervention(spec: InterventionSpec, rng: random.Random) -> StudyIntervention:
-    """Register a pool entry in a study, choosing its type when it has more than one."""
-    kind = spec.kinds[0] if len(spec.kinds) == 1 or rng.random() < 0.7 else rng.choice(spec.kinds[1:])
+    """Register a pool entry in a study, with its type and description."""
+    kind = choose_kind(spec, rng)
     return StudyIntervention(spec, kind, describe_intervention(spec, kind, rng))
 
 
-def arm(label: str, arm_type: str | None, interventions: list[StudyIntervention], rng: random.Random) -> Arm:
-    """Return an arm whose description names its interventions."""
-    if not interventions:
-        description = rng.choice(
-            ("Participants continue usual care without study intervention.", "No intervention; assessments only.")
-        )
-    else:
+def make_placebo(rng: random.Random, *, infusion: bool) -> StudyIntervention:
+    """Return a placebo, typed DRUG or OTHER, matching the active arm's route."""
+    spec = SALINE_PLACEBO if infusion and rng.random() < 0.3 else PLACEBO
+    text = INFUSION_PLACEBO_TEXT if infusion else rng.choice(ORAL_PLACEBO_TEXTS)
+    return StudyIntervention(spec, choose_kind(spec, rng), text)
+
+
+def arm(
+    label: str, arm_type: str | None, interventions: list[StudyIntervention], rng: random.Random
+) -> Arm:
+    """Return an arm whose description joins its interventions' descriptions."""
+    if interventions:
         description = " ".join(item.description for item in interventions)
-    return Arm(label, arm_type, description, interventions)  # fmt: skip
+    else:
+        description = rng.choice(NO_INTERVENTION_TEXTS)
+    return Arm(label, arm_type, description, interventions)
 
 
-def comparator_arm(pair_with: StudyIntervention | None, rng: random.Random) -> Arm:
-    """Return a placebo arm, given the shared therapy when the experimental arm has one."""
-    placebo = make_intervention(PLACEBO if rng.random() < 0.8 else SALINE_PLACEBO, rng)
-    if pair_with is None:
+def placebo_arm(
+    shared: StudyIntervention | None, rng: random.Random, *, infusion: bool = False
+) -> Arm:
+    """Return a placebo arm, adding the shared therapy when the experimental arm has one."""
+    placebo = make_placebo(rng, infusion=infusion)
+    if shared is None:
         return arm(placebo.spec.name, "PLACEBO_COMPARATOR", [placebo], rng)
-    label = f"{placebo.spec.name} + {pair_with.spec.name}"
-    return arm(label, "PLACEBO_COMPARATOR", [placebo, pair_with], rng)
+    label = f"{placebo.spec.name} + {shared.spec.name}"
+    return arm(label, "PLACEBO_COMPARATOR", [placebo, shared], rng)
+
+
+def ketamine_control_arm(therapy: StudyIntervention | None, rng: random.Random) -> Arm:
+    """Return saline placebo or midazolam (an active placebo), with the therapy if any."""
+    if rng.random() < 0.65:
+        return placebo_arm(therapy, rng, infusion=True)
+    midazolam = make_intervention(MIDAZOLAM, rng)
+    if therapy is None:
+        return arm("Midazolam", "ACTIVE_COMPARATOR", [midazolam], rng)
+    label = f"Midazolam + {therapy.spec.name}"
+    return arm(label, "ACTIVE_COMPARATOR", [midazolam, therapy], rng)
 
 
 def ketamine_arms(rng: random.Random) -> list[Arm]:
     """Ketamine, often paired with a psychotherapy in the same arm, against a control."""
     ketamine = make_intervention(rng.choice(KETAMINE_SPECS), rng)
-    therapy = make_intervention(rng.choice(FEATURED_PSYCHOTHERAPIES), rng) if rng.random() < 0.55 else None
-    experimental = [ketamine, therapy] if therapy else [ketamine]
-    label = f"Ketamine + {therapy.spec.name}" if therapy else rng.choice(("Ketamine", "Ketamine Infusion"))
-    arms = [arm(label, "EXPERIMENTAL", experimental, rng)]
-    if rng.random() < 0.35:
-        midazolam = make_intervention(MIDAZOLAM, rng)
-        items = [midazolam, therapy] if therapy else [midazolam]
-        comparator_label = f"Midazolam + {therapy.spec.name}" if therapy else "Midazolam"
-        arms.append(arm(comparator_label, "ACTIVE_COMPARATOR", items, rng))
+    therapy = None
+    if rng.random() < 0.55:
+        therapy = make_intervention(rng.choice(FEATURED_PSYCHOTHERAPIES), rng)
+    if therapy is None:
+        label = rng.choice(("Ketamine", "Ketamine Infusion"))
+        arms = [arm(label, "EXPERIMENTAL", [ketamine], rng)]
     else:
-        arms.append(comparator_arm(therapy, rng))
+        label = f"Ketamine + {therapy.spec.name}"
+        arms = [arm(label, "EXPERIMENTAL", [ketamine, therapy], rng)]
+    arms.append(ketamine_control_arm(therapy, rng))
     if rng.random() < 0.35:
-        if therapy:
-            arms.append(arm(f"{therapy.spec.name} Alone", "ACTIVE_COMPARATOR", [therapy], rng))
-        else:
+        if therapy is None:
             arms.append(arm("Treatment as Usual", "NO_INTERVENTION", [], rng))
-    return arms  # fmt: skip
+        else:
+            arms.append(arm(f"{therapy.spec.name} Alone", "ACTIVE_COMPARATOR", [therapy], rng))
+    return arms
 
 
 def psychotherapy_arms(rng: random.Random) -> list[Arm]:
     """A psychotherapy against usual care or another therapy, sometimes with a drug arm."""
-    first, second = rng.sample(FEATURED_PSYCHOTHERAPIES if rng.random() < 0.7 else PSYCHOTHERAPIES, 2)
+    first, second = rng.sample(
+        FEATURED_PSYCHOTHERAPIES if rng.random() < 0.7 else PSYCHOTHERAPIES, 2
+    )
     therapy = make_intervention(first, rng)
     arms = [arm(therapy.spec.name, "EXPERIMENTAL", [therapy], rng)]
     if rng.random() < 0.5:
@@ -1373,10 +1674,12 @@ def psychotherapy_arms(rng: random.Random) -> list[Arm]:
         arms.append(arm(usual.spec.name, "ACTIVE_COMPARATOR", [usual], rng))
     if rng.random() < 0.3:
         drug = make_intervention(rng.choice(ADDICTION_DRUGS), rng)
-        arms.append(arm(f"{therapy.spec.name} + {drug.spec.name}", "EXPERIMENTAL", [therapy, drug], rng))
+        arms.append(
+            arm(f"{therapy.spec.name} + {drug.spec.name}", "EXPERIMENTAL", [therapy, drug], rng)
+        )
     elif rng.random() < 0.3:
         arms.append(arm("Waitlist Control", "NO_INTERVENTION", [], rng))
-    return arms  # fmt: skip
+    return arms
 
 
 def generic_arms(category: str, rng: random.Random) -> list[Arm]:
@@ -1391,7 +1694,7 @@ def generic_arms(category: str, rng: random.Random) -> list[Arm]:
                 items.append(second)
         return [arm(" + ".join(item.spec.name for item in items), "EXPERIMENTAL", items, rng)]
     if design < 0.5:
-        arms = [arm(first.spec.name, "EXPERIMENTAL", [first], rng), comparator_arm(None, rng)]
+        arms = [arm(first.spec.name, "EXPERIMENTAL", [first], rng), placebo_arm(None, rng)]
         if rng.random() < 0.3:
             arms.insert(1, arm(f"{first.spec.name} High Dose", "EXPERIMENTAL", [first], rng))
             arms[0].label = f"{first.spec.name} Low Dose"
@@ -1400,24 +1703,31 @@ def generic_arms(category: str, rng: random.Random) -> list[Arm]:
     if other.spec.name == first.spec.name:
         other = make_intervention(INTERVENTIONS_BY_KIND["OTHER"][0], rng)
     if design < 0.85:
-        arms = [arm(first.spec.name, "EXPERIMENTAL", [first], rng), arm(other.spec.name, "ACTIVE_COMPARATOR", [other], rng)]
+        arms = [
+            arm(first.spec.name, "EXPERIMENTAL", [first], rng),
+            arm(other.spec.name, "ACTIVE_COMPARATOR", [other], rng),
+        ]
         if rng.random() < 0.4:
-            arms.append(arm(f"{first.spec.name} + {other.spec.name}", "EXPERIMENTAL", [first, other], rng))
+            arms.append(
+                arm(f"{first.spec.name} + {other.spec.name}", "EXPERIMENTAL", [first, other], rng)
+            )
         return arms
-    return [arm(first.spec.name, "EXPERIMENTAL", [first], rng), arm("Control", "NO_INTERVENTION", [], rng)]  # fmt: skip
+    return [
+        arm(first.spec.name, "EXPERIMENTAL", [first], rng),
+        arm("Control", "NO_INTERVENTION", [], rng),
+    ]
 
 
 def observational_arms(conditions: list[Condition], rng: random.Random) -> list[Arm]:
     """Cohorts without arm types, as observational records have them."""
     condition = conditions[0].name
     exposure = make_intervention(choose_intervention(conditions[0].category, rng), rng)
-    arms = [arm(f"{condition} Cohort", None, [exposure], rng)]
-    arms[0].description = f"Participants with {condition} receiving {exposure.spec.name} as part of routine care."
+    routine = f"Participants with {condition} receiving {exposure.spec.name} in routine care."
+    arms = [Arm(f"{condition} Cohort", None, routine, [exposure])]
     if rng.random() < 0.6:
-        control = arm("Healthy Controls", None, [], rng)
-        control.description = "Age- and sex-matched participants without the condition."
-        arms.append(control)
-    return arms  # fmt: skip
+        matched = "Age- and sex-matched participants without the condition."
+        arms.append(Arm("Healthy Controls", None, matched, []))
+    return arms
 
 
 def collect_interventions(arms: list[Arm]) -> list[StudyIntervention]:
@@ -1478,9 +1788,16 @@ def plan_timeline(status: str, has_results: bool, rng: random.Random) -> Timelin
     last_update = min(REFERENCE_DAY - 2, floor + rng.randint(0, 400))
     last_update = max(last_update, floor)
     return Timeline(
-        submit, submit_qc, first_post, start, primary_completion, completion,
-        last_update, last_update + rng.randint(1, 3), results,
-    )  # fmt: skip
+        submit,
+        submit_qc,
+        first_post,
+        start,
+        primary_completion,
+        completion,
+        last_update,
+        last_update + rng.randint(1, 3),
+        results,
+    )
 
 
 def choose_outcomes(theme: str, conditions: list[Condition], rng: random.Random) -> list[Outcome]:
@@ -1489,7 +1806,8 @@ def choose_outcomes(theme: str, conditions: list[Condition], rng: random.Random)
     specific: tuple[OutcomeTemplate, ...] = THEME_OUTCOMES.get(category, ())
     if conditions[0].name in PTSD_NAMES:
         specific = PTSD_OUTCOMES
-    pool = list(specific) * 3 + list(GENERIC_OUTCOMES) if specific else list(GENERIC_OUTCOMES)
+    fitting = [t for t in GENERIC_OUTCOMES if not t.areas or category in t.areas]
+    pool = list(specific) * 3 + fitting
     wanted = rng.randint(1, 2) + rng.randint(1, 3)
     templates: list[OutcomeTemplate] = []
     while len(templates) < wanted:
@@ -1500,7 +1818,9 @@ def choose_outcomes(theme: str, conditions: list[Condition], rng: random.Random)
     outcomes = []
     for position, template in enumerate(templates):
         measure = template.measure.replace("{condition}", conditions[0].name)
-        outcomes.append(Outcome(template, measure, rng.choice(TIME_FRAMES), position < primary_count))
+        outcomes.append(
+            Outcome(template, measure, rng.choice(TIME_FRAMES), position < primary_count)
+        )
     return outcomes
 
 
@@ -1516,7 +1836,9 @@ def choose_sponsors(rng: random.Random) -> tuple[Organisation, list[Organisation
     return sponsor, collaborators
 
 
-def plan_enrollment(status: str, has_results: bool, arm_count: int, rng: random.Random) -> tuple[int, list[int]]:
+def plan_enrollment(
+    status: str, has_results: bool, arm_count: int, rng: random.Random
+) -> tuple[int, list[int]]:
     """Return the enrollment count and, for studies with results, the size of each group."""
     if status == "WITHDRAWN":
         return 0, []
@@ -1525,7 +1847,7 @@ def plan_enrollment(status: str, has_results: bool, arm_count: int, rng: random.
     if not has_results:
         return enrollment, []
     sizes = split_evenly(enrollment, arm_count, rng)
-    return sum(sizes), sizes  # fmt: skip
+    return sum(sizes), sizes
 
 
 def plan_study(index: int, rng: random.Random, results_fraction: float) -> StudyPlan:
@@ -1579,75 +1901,110 @@ def main_intervention_name(plan: StudyPlan) -> str:
     return plan.arms[0].label
 
 
-def titles(plan: StudyPlan, phases: list[str], masking: str, rng: random.Random) -> tuple[str, str]:
-    """Return (briefTitle, officialTitle)."""
+def phase_text(phases: list[str]) -> str:
+    """Return phases as titles write them, e.g. 'Phase 1/Phase 2'; '' for NA."""
+    names = {"EARLY_PHASE1": "Early Phase 1", "NA": ""}
+    return "/".join(names.get(p, p.replace("PHASE", "Phase ")) for p in phases if p != "NA")
+
+
+def official_title(plan: StudyPlan, phases: list[str], masking: str) -> str:
+    """Return an officialTitle naming phase, design, blinding and control."""
     drug, condition = main_intervention_name(plan), plan.conditions[0].name
     if plan.observational:
-        brief = f"{rng.choice(('Outcomes of', 'Registry of', 'Biomarkers in'))} {condition} ({drug})"
-        return brief, f"A {rng.choice(('Prospective', 'Retrospective'))} Observational Study of {drug} in Patients With {condition}"
-    brief = rng.choice(
-        (
-            f"{drug} for {condition}",
-            f"Efficacy and Safety of {drug} in Patients With {condition}",
-            f"A Study of {drug} in Adults With {condition}",
-            f"Pilot Study of {drug} in {condition}",
-        )
+        return f"An Observational Cohort Study of {drug} in Patients With {condition}"
+    parts = [phase_text(phases), "Randomized" if len(plan.arms) > 1 else "Single-Arm"]
+    parts.append({"NONE": "Open-Label", "SINGLE": "Single-Blind"}.get(masking, "Double-Blind"))
+    if any(group.arm_type == "PLACEBO_COMPARATOR" for group in plan.arms):
+        parts.append("Placebo-Controlled")
+    design = ", ".join(part for part in parts if part)
+    return f"A {design} Trial of {drug} in {condition}"
+
+
+def brief_title(plan: StudyPlan, rng: random.Random) -> str:
+    """Return a briefTitle."""
+    drug, condition = main_intervention_name(plan), plan.conditions[0].name
+    if plan.observational:
+        return f"{rng.choice(('Outcomes of', 'Registry of', 'Biomarkers in'))} {condition}"
+    patterns = (
+        "{drug} for {condition}",
+        "Efficacy and Safety of {drug} in Patients With {condition}",
+        "A Study of {drug} in Adults With {condition}",
+        "Pilot Study of {drug} in {condition}",
     )
-    phase_text = "/".join(p.replace("EARLY_PHASE1", "Early Phase 1").replace("PHASE", "Phase ") for p in phases if p != "NA")
-    design = "Randomized" if len(plan.arms) > 1 else "Single-Arm"
-    blind = {"NONE": "Open-Label", "SINGLE": "Single-Blind"}.get(masking, "Double-Blind")
-    control = ", Placebo-Controlled" if any(a.arm_type == "PLACEBO_COMPARATOR" for a in plan.arms) else ""
-    official = f"A {phase_text + ', ' if phase_text else ''}{design}, {blind}{control} Trial of {drug} in {condition}"
-    return brief, official  # fmt: skip
+    return rng.choice(patterns).format(drug=drug, condition=condition)
+
+
+def eudract_number(rng: random.Random) -> str:
+    """Return a EudraCT number, YYYY-NNNNNN-CC."""
+    return f"{rng.randint(2004, 2022)}-{rng.randint(0, 999999):06d}-{rng.randint(10, 99)}"
+
+
+def nih_grant(institute: Organisation, rng: random.Random) -> str:
+    """Return an NIH grant number such as R01AA012345."""
+    activity = rng.choice(("R01", "R21", "U01", "K23", "P60"))
+    return f"{activity}{institute.nih_code}{rng.randint(0, 999999):06d}"
 
 
 def secondary_ids(plan: StudyPlan, rng: random.Random) -> list[Json]:
     """Return secondaryIdInfos: EudraCT numbers, NIH grants or other registry ids."""
     infos: list[Json] = []
     if rng.random() < 0.12:
-        year = rng.randint(2004, 2022)
-        infos.append({"id": f"{year}-{rng.randint(0, 999999):06d}-{rng.randint(10, 99)}", "type": "EUDRACT_NUMBER"})
-    nih = next((org for org in [plan.sponsor, *plan.collaborators] if org.nih_code), None)
-    if nih is not None and rng.random() < 0.8:
-        grant = f"{rng.choice(('R01', 'R21', 'U01', 'K23', 'P60'))}{nih.nih_code}{rng.randint(0, 999999):06d}"
-        infos.append({"id": grant, "type": "NIH", "link": f"https://reporter.nih.gov/quickSearch/{grant}"})
+        infos.append({"id": eudract_number(rng), "type": "EUDRACT_NUMBER"})
+    institute = next((org for org in [plan.sponsor, *plan.collaborators] if org.nih_code), None)
+    if institute is not None and rng.random() < 0.8:
+        grant = nih_grant(institute, rng)
+        link = f"https://reporter.nih.gov/quickSearch/{grant}"
+        infos.append({"id": grant, "type": "NIH", "link": link})
     if rng.random() < 0.15:
-        infos.append({"id": f"{rng.randint(1, 99)}-{rng.randint(1000, 99999)}", "type": "OTHER", "domain": "Institutional Review Board"})
-    return infos  # fmt: skip
+        other_id = f"{rng.randint(1, 99)}-{rng.randint(1000, 99999)}"
+        infos.append({"id": other_id, "type": "OTHER", "domain": "Institutional Review Board"})
+    return infos
 
 
-def identification_module(plan: StudyPlan, phases: list[str], masking: str, rng: random.Random) -> Json:
+def acronym(title: str) -> str:
+    """Return an acronym from a title's capitalised words."""
+    return "".join(word[0] for word in title.split() if word[0].isupper())[:8] or "STUDY"
+
+
+def identification_module(
+    plan: StudyPlan, phases: list[str], masking: str, rng: random.Random
+) -> Json:
     """Return identificationModule."""
-    brief, official = titles(plan, phases, masking, rng)
+    brief = brief_title(plan, rng)
     year = date.fromordinal(plan.timeline.submit).year
-    module: Json = {
-        "nctId": plan.nct_id,
-        "orgStudyIdInfo": {"id": f"{rng.choice(('STU', 'IRB', 'PRO', 'CT', 'HUM'))}-{year}-{rng.randint(1, 9999):04d}"},
-    }
+    org_study_id = f"{rng.choice(ORG_ID_PREFIXES)}-{year}-{rng.randint(1, 9999):04d}"
+    module: Json = {"nctId": plan.nct_id, "orgStudyIdInfo": {"id": org_study_id}}
     infos = secondary_ids(plan, rng)
     if infos:
         module["secondaryIdInfos"] = infos
     module["organization"] = {"fullName": plan.sponsor.name, "class": plan.sponsor.org_class}
     module["briefTitle"] = brief
-    module["officialTitle"] = official
+    module["officialTitle"] = official_title(plan, phases, masking)
     if rng.random() < 0.25:
-        module["acronym"] = "".join(word[0] for word in brief.split() if word[0].isupper())[:8] or "STUDY"
-    return module  # fmt: skip
+        module["acronym"] = acronym(brief)
+    return module
 
 
 def status_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return statusModule, with dates that agree with the status."""
     timeline, status = plan.timeline, plan.status
     ongoing = status not in FINISHED_STATUSES
-    module: Json = {"statusVerifiedDate": day_iso(timeline.last_update)[:7], "overallStatus": status}
+    module: Json = {
+        "statusVerifiedDate": day_iso(timeline.last_update)[:7],
+        "overallStatus": status,
+    }
     if status == "UNKNOWN":
         module["lastKnownStatus"] = rng.choice(LAST_KNOWN_STATUSES)
     if status in STOPPED_STATUSES:
         module["whyStopped"] = rng.choice(WHY_STOPPED)
     module["expandedAccessInfo"] = {"hasExpandedAccess": False}
     estimated = ongoing or status == "UNKNOWN"
-    module["startDateStruct"] = date_struct(timeline.start, rng, estimated=status == "NOT_YET_RECRUITING")
-    module["primaryCompletionDateStruct"] = date_struct(timeline.primary_completion, rng, estimated=estimated)
+    module["startDateStruct"] = date_struct(
+        timeline.start, rng, estimated=status == "NOT_YET_RECRUITING"
+    )
+    module["primaryCompletionDateStruct"] = date_struct(
+        timeline.primary_completion, rng, estimated=estimated
+    )
     module["completionDateStruct"] = date_struct(timeline.completion, rng, estimated=estimated)
     module["studyFirstSubmitDate"] = day_iso(timeline.submit)
     module["studyFirstSubmitQcDate"] = day_iso(timeline.submit_qc)
@@ -1659,7 +2016,7 @@ def status_module(plan: StudyPlan, rng: random.Random) -> Json:
         module["resultsFirstPostDateStruct"] = post_struct(posted)
     module["lastUpdateSubmitDate"] = day_iso(timeline.last_update)
     module["lastUpdatePostDateStruct"] = post_struct(timeline.last_post)
-    return module  # fmt: skip
+    return module
 
 
 def sponsor_module(plan: StudyPlan, rng: random.Random) -> Json:
@@ -1678,8 +2035,10 @@ def sponsor_module(plan: StudyPlan, rng: random.Random) -> Json:
         "leadSponsor": {"name": plan.sponsor.name, "class": plan.sponsor.org_class},
     }
     if plan.collaborators:
-        module["collaborators"] = [{"name": org.name, "class": org.org_class} for org in plan.collaborators]
-    return module  # fmt: skip
+        module["collaborators"] = [
+            {"name": org.name, "class": org.org_class} for org in plan.collaborators
+        ]
+    return module
 
 
 def oversight_module(plan: StudyPlan, rng: random.Random) -> Json:
@@ -1713,7 +2072,9 @@ def conditions_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return conditionsModule: 1-2 conditions and a few keywords."""
     module: Json = {"conditions": [condition.name for condition in plan.conditions]}
     if rng.random() < 0.7:
-        keywords = [main_intervention_name(plan)] + [c.mesh_term for c in plan.conditions if c.mesh_term]
+        keywords = [main_intervention_name(plan)] + [
+            c.mesh_term for c in plan.conditions if c.mesh_term
+        ]
         module["keywords"] = list(dict.fromkeys(keywords))
     return module
 
@@ -1725,16 +2086,20 @@ def design_info(plan: StudyPlan, masking: str, rng: random.Random) -> Json:
         allocation, model = "NA", "SINGLE_GROUP"
     else:
         allocation = "RANDOMIZED" if rng.random() < 0.88 else "NON_RANDOMIZED"
-        model = rng.choice(("PARALLEL", "PARALLEL", "PARALLEL", "PARALLEL", "CROSSOVER", "FACTORIAL", "SEQUENTIAL"))
+        model = rng.choice(
+            ("PARALLEL", "PARALLEL", "PARALLEL", "PARALLEL", "CROSSOVER", "FACTORIAL", "SEQUENTIAL")
+        )
     info: Json = {"allocation": allocation, "interventionModel": model}
     if rng.random() < 0.3:
-        info["interventionModelDescription"] = f"{len(plan.arms)}-arm {model.lower().replace('_', ' ')} design."
+        info["interventionModelDescription"] = (
+            f"{len(plan.arms)}-arm {model.lower().replace('_', ' ')} design."
+        )
     info["primaryPurpose"] = weighted(rng, PURPOSE_WEIGHTS)
     masking_info: Json = {"masking": masking}
     if masking != "NONE":
         masking_info["whoMasked"] = list(WHO_MASKED[: MASKINGS.index(masking)])
     info["maskingInfo"] = masking_info
-    return info  # fmt: skip
+    return info
 
 
 def choose_phases(plan: StudyPlan, rng: random.Random) -> list[str]:
@@ -1742,8 +2107,10 @@ def choose_phases(plan: StudyPlan, rng: random.Random) -> list[str]:
     kinds = {item.kind for item in plan.interventions}
     if not kinds & PHARMACOLOGICAL_KINDS:
         return ["NA"]
-    choice = rng.choices(PHASE_CHOICES, weights=DRUG_PHASE_WEIGHTS if plan.theme != "generic" else PHASE_WEIGHTS)[0]
-    return list(choice)  # fmt: skip
+    choice = rng.choices(
+        PHASE_CHOICES, weights=DRUG_PHASE_WEIGHTS if plan.theme != "generic" else PHASE_WEIGHTS
+    )[0]
+    return list(choice)
 
 
 def choose_masking(plan: StudyPlan, rng: random.Random) -> str:
@@ -1759,7 +2126,9 @@ def design_module(plan: StudyPlan, phases: list[str], masking: str, rng: random.
     """Return designModule (observational studies have no phases and other designInfo)."""
     enrollment = {
         "count": plan.enrollment,
-        "type": "ACTUAL" if plan.status in {"COMPLETED", "TERMINATED", "WITHDRAWN"} else "ESTIMATED",
+        "type": "ACTUAL"
+        if plan.status in {"COMPLETED", "TERMINATED", "WITHDRAWN"}
+        else "ESTIMATED",
     }
     if plan.observational:
         return {
@@ -1851,7 +2220,7 @@ def eligibility_module(plan: StudyPlan, rng: random.Random) -> Json:
     if plan.observational:
         module["studyPopulation"] = f"Adults with {condition} treated at participating centres."
         module["samplingMethod"] = rng.choice(("NON_PROBABILITY_SAMPLE", "PROBABILITY_SAMPLE"))
-    return module  # fmt: skip
+    return module
 
 
 def location(site: Organisation) -> Json:
@@ -1874,29 +2243,41 @@ def contacts_module(plan: StudyPlan, rng: random.Random) -> Json:
     official = {
         "name": f"{plan.investigator}, {degree}",
         "affiliation": affiliation,
-        "role": rng.choice(("PRINCIPAL_INVESTIGATOR", "PRINCIPAL_INVESTIGATOR", "STUDY_CHAIR", "STUDY_DIRECTOR")),
+        "role": rng.choice(
+            ("PRINCIPAL_INVESTIGATOR", "PRINCIPAL_INVESTIGATOR", "STUDY_CHAIR", "STUDY_DIRECTOR")
+        ),
     }
     sites = [plan.sponsor] if plan.sponsor.org_class == "OTHER" else []
     while len(sites) < rng.randint(1, 3):
         site = rng.choice(SITES)
         if site not in sites:
             sites.append(site)
-    return {"overallOfficials": [official], "locations": [location(site) for site in sites]}  # fmt: skip
+    return {"overallOfficials": [official], "locations": [location(site) for site in sites]}
+
+
+def citation(plan: StudyPlan, rng: random.Random) -> str:
+    """Return a citation in the NLM style the registry uses."""
+    authors = ", ".join(
+        f"{rng.choice(LAST_NAMES)} {chr(65 + rng.randrange(26))}" for _ in range(rng.randint(1, 4))
+    )
+    topic = f"{main_intervention_name(plan)} in {plan.conditions[0].name}: a clinical study"
+    first, last = rng.randint(1, 900), rng.randint(5, 15)
+    volume = f"{rng.randint(1, 400)}({rng.randint(1, 12)}):{first}-{first + last}"
+    journal, year = rng.choice(CITATION_JOURNALS), rng.randint(1995, 2023)
+    return f"{authors}. {topic}. {journal}. {year};{volume}."
 
 
 def references_module(plan: StudyPlan, rng: random.Random) -> Json:
-    """Return referencesModule with 1-4 citations."""
+    """Return referencesModule with 1-4 citations (pmid is a string of digits)."""
     references = []
     for _ in range(rng.randint(1, 4)):
-        kind = "RESULT" if plan.has_results and rng.random() < 0.4 else rng.choice(("BACKGROUND", "BACKGROUND", "DERIVED"))
-        year = rng.randint(1995, 2023)
-        authors = ", ".join(f"{rng.choice(LAST_NAMES)} {chr(65 + rng.randrange(26))}" for _ in range(rng.randint(1, 4)))
-        citation = (
-            f"{authors}. {main_intervention_name(plan)} in {plan.conditions[0].name}: a clinical study. "
-            f"{rng.choice(CITATION_JOURNALS)}. {year};{rng.randint(1, 400)}({rng.randint(1, 12)}):{rng.randint(1, 900)}-{rng.randint(901, 999)}."
-        )
-        references.append({"pmid": str(rng.randint(1_000_000, 38_000_000)), "type": kind, "citation": citation})
-    return {"references": references}  # fmt: skip
+        if plan.has_results and rng.random() < 0.4:
+            kind = "RESULT"
+        else:
+            kind = rng.choice(("BACKGROUND", "BACKGROUND", "DERIVED"))
+        pmid = str(rng.randint(1_000_000, 38_000_000))
+        references.append({"pmid": pmid, "type": kind, "citation": citation(plan, rng)})
+    return {"references": references}
 
 
 def ipd_module(rng: random.Random) -> Json:
@@ -1904,7 +2285,9 @@ def ipd_module(rng: random.Random) -> Json:
     sharing = rng.choice(("NO", "NO", "UNDECIDED", "YES"))
     module: Json = {"ipdSharing": sharing}
     if sharing != "NO" or rng.random() < 0.3:
-        module["description"] = "De-identified participant data will be shared on reasonable request."
+        module["description"] = (
+            "De-identified participant data will be shared on reasonable request."
+        )
     if sharing == "YES":
         module["infoTypes"] = ["STUDY_PROTOCOL", "SAP"]
         module["timeFrame"] = "12 months after publication of the primary results."
@@ -1960,7 +2343,9 @@ def achievements(prefix: str, counts: Sequence[int]) -> list[Json]:
 
 def participant_flow_module(plan: StudyPlan, completed: list[int]) -> Json:
     """Return participantFlowModule with STARTED, COMPLETED and NOT COMPLETED milestones."""
-    not_completed = [started - done for started, done in zip(plan.group_sizes, completed, strict=True)]
+    not_completed = [
+        started - done for started, done in zip(plan.group_sizes, completed, strict=True)
+    ]
     milestones = [
         {"type": "STARTED", "achievements": achievements("FG", plan.group_sizes)},
         {"type": "COMPLETED", "achievements": achievements("FG", completed)},
@@ -1977,7 +2362,13 @@ def baseline_module(plan: StudyPlan, rng: random.Random) -> Json:
     sizes = list(plan.group_sizes)
     groups = result_groups(plan, "BG")
     if len(sizes) > 1:
-        groups.append({"id": f"BG{len(sizes):03d}", "title": "Total", "description": "Total of all reporting groups"})
+        groups.append(
+            {
+                "id": f"BG{len(sizes):03d}",
+                "title": "Total",
+                "description": "Total of all reporting groups",
+            }
+        )
         sizes.append(sum(sizes))
     ids = [group["id"] for group in groups]
     females = [int(n * rng.uniform(0.3, 0.7)) for n in plan.group_sizes]
@@ -1989,187 +2380,337 @@ def baseline_module(plan: StudyPlan, rng: random.Random) -> Json:
         "paramType": "MEAN",
         "dispersionType": "STANDARD_DEVIATION",
         "unitOfMeasure": "years",
-        "classes": [{"categories": [{"measurements": [
-            {"groupId": gid, "value": fmt_number(age, 1), "spread": fmt_number(rng.uniform(6, 14), 1)}
-            for gid, age in zip(ids, ages, strict=True)
-        ]}]}],
+        "classes": [
+            {
+                "categories": [
+                    {
+                        "measurements": [
+                            {
+                                "groupId": gid,
+                                "value": fmt_number(age, 1),
+                                "spread": fmt_number(rng.uniform(6, 14), 1),
+                            }
+                            for gid, age in zip(ids, ages, strict=True)
+                        ]
+                    }
+                ]
+            }
+        ],
     }
     sex_measure = {
         "title": "Sex: Female, Male",
         "paramType": "COUNT_OF_PARTICIPANTS",
         "unitOfMeasure": "Participants",
-        "classes": [{"categories": [
-            {"title": "Female", "measurements": [{"groupId": g, "value": str(f)} for g, f in zip(ids, females, strict=True)]},
-            {"title": "Male", "measurements": [{"groupId": g, "value": str(n - f)} for g, n, f in zip(ids, sizes, females, strict=True)]},
-        ]}],
+        "classes": [
+            {
+                "categories": [
+                    {
+                        "title": "Female",
+                        "measurements": [
+                            {"groupId": g, "value": str(f)}
+                            for g, f in zip(ids, females, strict=True)
+                        ],
+                    },
+                    {
+                        "title": "Male",
+                        "measurements": [
+                            {"groupId": g, "value": str(n - f)}
+                            for g, n, f in zip(ids, sizes, females, strict=True)
+                        ],
+                    },
+                ]
+            }
+        ],
     }
     return {
         "populationDescription": "All randomized participants.",
         "groups": groups,
-        "denoms": [{"units": "Participants", "counts": [{"groupId": g, "value": str(n)} for g, n in zip(ids, sizes, strict=True)]}],
+        "denoms": [
+            {
+                "units": "Participants",
+                "counts": [
+                    {"groupId": g, "value": str(n)} for g, n in zip(ids, sizes, strict=True)
+                ],
+            }
+        ],
         "measures": [age_measure, sex_measure],
-    }  # fmt: skip
+    }
 
 
-def group_effects(plan: StudyPlan, scale: float, rng: random.Random) -> list[float]:
-    """Return a per-group shift: active arms move, comparator and control arms stay near 0."""
+def group_effects(plan: StudyPlan, template: OutcomeTemplate, rng: random.Random) -> list[float]:
+    """Return each group's shift from the template's centre, in the template's units.
+
+    Active arms move in the direction of benefit (down for change scores, up otherwise);
+    placebo, comparator and no-intervention arms stay near the centre.
+    """
+    direction = -1.0 if template.center < 0 else 1.0
     effects = []
     for group in plan.arms:
-        active = group.arm_type in {"EXPERIMENTAL", None} and group.interventions
-        effects.append(rng.gauss(0.45, 0.3) * scale if active else rng.gauss(0.0, 0.1) * scale)
+        active = group.arm_type in {"EXPERIMENTAL", None} and bool(group.interventions)
+        size = rng.gauss(0.45, 0.3) if active else rng.gauss(0.0, 0.1)
+        effects.append(direction * size * template.scale)
     return effects
 
 
-def continuous_measurements(template: OutcomeTemplate, param: str, dispersion: str, means: list[float], denoms: list[int], rng: random.Random) -> list[Json]:
-    """Return measurements with spread or limits, as the dispersion type requires."""
+def limits_half_width(dispersion: str, sd: float, n: int) -> float:
+    """Return the half width of a CI, inter-quartile range or full range."""
+    if dispersion == "95% Confidence Interval":
+        return 1.96 * sd / math.sqrt(max(n, 1))
+    if dispersion == "Inter-Quartile Range":
+        return 0.67 * sd
+    return 2.2 * sd
+
+
+def continuous_measurements(
+    template: OutcomeTemplate,
+    dispersion: str,
+    values: list[float],
+    denoms: list[int],
+    rng: random.Random,
+) -> list[Json]:
+    """Return measurements with spread, or lowerLimit and upperLimit, as strings."""
     decimals = 2 if abs(template.center) < 10 else 1
     rows = []
-    for i, (mean, n) in enumerate(zip(means, denoms, strict=True)):
+    for i, (value, n) in enumerate(zip(values, denoms, strict=True)):
         sd = abs(template.scale) * rng.uniform(0.8, 1.2)
-        row: Json = {"groupId": f"OG{i:03d}", "value": fmt_number(mean, decimals)}
+        row: Json = {"groupId": f"OG{i:03d}", "value": fmt_number(value, decimals)}
         if dispersion in SPREAD_DISPERSIONS:
             spread = sd if dispersion == "Standard Deviation" else sd / math.sqrt(max(n, 1))
             row["spread"] = fmt_number(spread, decimals)
         else:
-            half = {"95% Confidence Interval": 1.96 * sd / math.sqrt(max(n, 1)), "Inter-Quartile Range": 0.67 * sd}.get(dispersion, 2.2 * sd)
-            row["lowerLimit"] = fmt_number(mean - half * rng.uniform(0.8, 1.0), decimals)
-            row["upperLimit"] = fmt_number(mean + half * rng.uniform(0.8, 1.0), decimals)
+            half = limits_half_width(dispersion, sd, n)
+            row["lowerLimit"] = fmt_number(value - half * rng.uniform(0.8, 1.0), decimals)
+            row["upperLimit"] = fmt_number(value + half * rng.uniform(0.8, 1.0), decimals)
         rows.append(row)
-    return rows  # fmt: skip
+    return rows
 
 
-def analysis(template: OutcomeTemplate, values: list[float], denoms: list[int], rng: random.Random) -> Json:
-    """Return a statistical analysis comparing the first group with the second."""
-    kind = template.kind
-    if kind in {"count", "rate"}:
-        p1, p2 = (min(max(v, 0.01), 0.99) for v in values[:2])
-        estimate = (p1 - p2) * 100 if kind == "rate" else (p1 / (1 - p1)) / (p2 / (1 - p2))
-        se = math.sqrt(p1 * (1 - p1) / max(denoms[0], 1) + p2 * (1 - p2) / max(denoms[1], 1))
-        z = (p1 - p2) / se if se else 0.0
-        param = rng.choice(ANALYSIS_PARAMS[kind])
-        if param == "Odds Ratio (OR)" or param == "Risk Ratio (RR)":
-            estimate = estimate if param == "Odds Ratio (OR)" else p1 / p2
-            low, high = estimate * math.exp(-1.96 * se * 4), estimate * math.exp(1.96 * se * 4)
-        else:
-            estimate = (p1 - p2) * 100
-            low, high = estimate - 196 * se, estimate + 196 * se
-    elif kind == "time":
-        estimate = min(max(values[1] / max(values[0], 0.1), 0.2), 3.0)
-        spread = 2.0 / math.sqrt(max(sum(denoms[:2]), 4))
-        low, high = estimate * math.exp(-1.96 * spread), estimate * math.exp(1.96 * spread)
-        z, param = math.log(estimate) / spread, "Hazard Ratio (HR)"
-    else:
-        estimate = values[0] - values[1]
-        se = abs(template.scale) * math.sqrt(1 / max(denoms[0], 1) + 1 / max(denoms[1], 1))
-        low, high, z = estimate - 1.96 * se, estimate + 1.96 * se, estimate / se if se else 0.0
-        param = rng.choice(ANALYSIS_PARAMS[kind])
-    return {
-        "groupIds": ["OG000", "OG001"],
-        "nonInferiorityType": rng.choice(("SUPERIORITY", "SUPERIORITY", "SUPERIORITY_OR_OTHER", "NON_INFERIORITY")),
-        "pValue": p_value_text(two_sided_p(z), rng),
-        "statisticalMethod": rng.choice(ANALYSIS_METHODS[kind]),
-        "paramType": param,
-        "paramValue": fmt_number(estimate, 2),
-        "ciPctValue": "95",
-        "ciNumSides": "TWO_SIDED",
-        "ciLowerLimit": fmt_number(low, 2),
-        "ciUpperLimit": fmt_number(high, 2),
-    }  # fmt: skip
+@dataclass(slots=True)
+class Measured:
+    """One outcome's reported numbers: API fields plus the raw values for analyses."""
+
+    param_type: str
+    dispersion: str | None
+    rows: list[Json]
+    values: list[float]  # proportions for count and rate outcomes
 
 
-def measure_values(outcome: Outcome, plan: StudyPlan, denoms: list[int], rng: random.Random) -> tuple[str, str | None, list[Json], list[float]]:
-    """Return (paramType, dispersionType, measurements, raw values) for one outcome."""
-    template = outcome.template
-    effects = group_effects(plan, template.scale, rng)
+def measure_outcome(
+    template: OutcomeTemplate, plan: StudyPlan, denoms: list[int], rng: random.Random
+) -> Measured:
+    """Draw the per-group numbers of one outcome, by the template's kind."""
+    effects = group_effects(plan, template, rng)
     if template.kind == "count":
-        rates = [min(max(template.center + e / max(template.scale, 1e-9) * 0.1, 0.0), 1.0) for e in effects]
-        counts = [round(n * r) for n, r in zip(denoms, rates, strict=True)]
+        shares = [min(max(template.center + e, 0.0), 1.0) for e in effects]
+        counts = [round(n * share) for n, share in zip(denoms, shares, strict=True)]
         rows = [{"groupId": f"OG{i:03d}", "value": str(c)} for i, c in enumerate(counts)]
-        return "COUNT_OF_PARTICIPANTS", None, rows, [c / max(n, 1) for c, n in zip(counts, denoms, strict=True)]
+        proportions = [c / max(n, 1) for c, n in zip(counts, denoms, strict=True)]
+        return Measured("COUNT_OF_PARTICIPANTS", None, rows, proportions)
     if template.kind == "rate":
         values = [min(max(template.center + e, 0.0), 100.0) for e in effects]
         rows = [{"groupId": f"OG{i:03d}", "value": fmt_number(v, 1)} for i, v in enumerate(values)]
-        return "NUMBER", None, rows, [v / 100 for v in values]
+        return Measured("NUMBER", None, rows, [v / 100 for v in values])
     if template.kind == "time":
         values = [max(template.center + e, 0.5) for e in effects]
-        rows = continuous_measurements(template, "MEDIAN", "95% Confidence Interval", values, denoms, rng)
-        return "MEDIAN", "95% Confidence Interval", rows, values
+        dispersion = "95% Confidence Interval"
+        rows = continuous_measurements(template, dispersion, values, denoms, rng)
+        return Measured("MEDIAN", dispersion, rows, values)
     param = rng.choice(("MEAN", "MEAN", "MEAN", "LEAST_SQUARES_MEAN", "MEDIAN"))
     dispersion = rng.choice(CONTINUOUS_DISPERSIONS[param])
     values = [template.center + e for e in effects]
-    return param, dispersion, continuous_measurements(template, param, dispersion, values, denoms, rng), values  # fmt: skip
+    rows = continuous_measurements(template, dispersion, values, denoms, rng)
+    return Measured(param, dispersion, rows, values)
 
 
-def outcome_measure(outcome: Outcome, plan: StudyPlan, completed: list[int], rng: random.Random) -> Json:
+# paramType, estimate, CI lower, CI upper, z statistic
+Estimate = tuple[str, float, float, float, float]
+
+
+def difference_estimate(
+    template: OutcomeTemplate, values: list[float], denoms: list[int], rng: random.Random
+) -> Estimate:
+    """Return a mean difference between the first two groups, with its 95% CI."""
+    n1, n2 = max(denoms[0], 1), max(denoms[1], 1)
+    estimate = values[0] - values[1]
+    se = abs(template.scale) * math.sqrt(1 / n1 + 1 / n2)
+    param = rng.choice(ANALYSIS_PARAMS["score"])
+    return param, estimate, estimate - 1.96 * se, estimate + 1.96 * se, estimate / se
+
+
+def proportion_estimate(
+    kind: str, values: list[float], denoms: list[int], rng: random.Random
+) -> Estimate:
+    """Return an odds ratio, risk ratio or risk difference between the first two groups."""
+    n1, n2 = max(denoms[0], 1), max(denoms[1], 1)
+    p1, p2 = (min(max(v, 0.02), 0.98) for v in values[:2])
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    z = (p1 - p2) / se
+    param = rng.choice(ANALYSIS_PARAMS[kind])
+    if param == "Odds Ratio (OR)":
+        estimate = (p1 / (1 - p1)) / (p2 / (1 - p2))
+        log_se = math.sqrt(1 / (n1 * p1 * (1 - p1)) + 1 / (n2 * p2 * (1 - p2)))
+    elif param == "Risk Ratio (RR)":
+        estimate = p1 / p2
+        log_se = math.sqrt((1 - p1) / (n1 * p1) + (1 - p2) / (n2 * p2))
+    else:
+        estimate = (p1 - p2) * 100
+        return param, estimate, estimate - 196 * se, estimate + 196 * se, z
+    width = math.exp(1.96 * log_se)
+    return param, estimate, estimate / width, estimate * width, z
+
+
+def hazard_estimate(values: list[float], denoms: list[int]) -> Estimate:
+    """Return a hazard ratio of the first group against the second, from median times."""
+    ratio = min(max(values[1] / max(values[0], 0.1), 0.2), 3.0)
+    log_se = 2.0 / math.sqrt(max(denoms[0] + denoms[1], 4))
+    width = math.exp(1.96 * log_se)
+    return "Hazard Ratio (HR)", ratio, ratio / width, ratio * width, math.log(ratio) / log_se
+
+
+def analysis(
+    template: OutcomeTemplate, values: list[float], denoms: list[int], rng: random.Random
+) -> Json:
+    """Return a statistical analysis of group OG000 against OG001 (all numbers as strings)."""
+    if template.kind in {"count", "rate"}:
+        estimate = proportion_estimate(template.kind, values, denoms, rng)
+    elif template.kind == "time":
+        estimate = hazard_estimate(values, denoms)
+    else:
+        estimate = difference_estimate(template, values, denoms, rng)
+    param, value, lower, upper, z = estimate
+    return {
+        "groupIds": ["OG000", "OG001"],
+        "nonInferiorityType": rng.choice(NON_INFERIORITY_TYPES),
+        "pValue": p_value_text(two_sided_p(z), rng),
+        "statisticalMethod": rng.choice(ANALYSIS_METHODS[template.kind]),
+        "paramType": param,
+        "paramValue": fmt_number(value, 2),
+        "ciPctValue": "95",
+        "ciNumSides": "TWO_SIDED",
+        "ciLowerLimit": fmt_number(lower, 2),
+        "ciUpperLimit": fmt_number(upper, 2),
+    }
+
+
+def outcome_measure(
+    outcome: Outcome, plan: StudyPlan, denoms: list[int], rng: random.Random
+) -> Json:
     """Return one outcomeMeasures entry; its title is the registered outcome's measure."""
-    denoms = completed
-    param, dispersion, rows, values = measure_values(outcome, plan, denoms, rng)
+    measured = measure_outcome(outcome.template, plan, denoms, rng)
     measure: Json = {
         "type": "PRIMARY" if outcome.primary else "SECONDARY",
         "title": outcome.measure,
         "description": outcome.template.description,
         "reportingStatus": "POSTED",
-        "paramType": param,
+        "paramType": measured.param_type,
     }
-    if dispersion is not None:
-        measure["dispersionType"] = dispersion
+    if measured.dispersion is not None:
+        measure["dispersionType"] = measured.dispersion
     measure["unitOfMeasure"] = outcome.template.unit
     measure["timeFrame"] = outcome.time_frame
-    measure["groups"] = [{"id": f"OG{i:03d}", "title": g.label, "description": g.description} for i, g in enumerate(plan.arms)]
-    measure["denoms"] = [{"units": "Participants", "counts": [{"groupId": f"OG{i:03d}", "value": str(n)} for i, n in enumerate(denoms)]}]
-    measure["classes"] = [{"categories": [{"measurements": rows}]}]
+    measure["groups"] = result_groups(plan, "OG")
+    counts = [{"groupId": f"OG{i:03d}", "value": str(n)} for i, n in enumerate(denoms)]
+    measure["denoms"] = [{"units": "Participants", "counts": counts}]
+    measure["classes"] = [{"categories": [{"measurements": measured.rows}]}]
     if len(plan.arms) >= 2 and rng.random() < 0.55:
-        measure["analyses"] = [analysis(outcome.template, values, denoms, rng)]
-    return measure  # fmt: skip
+        measure["analyses"] = [analysis(outcome.template, measured.values, denoms, rng)]
+    return measure
 
 
-def event_entries(terms: Sequence[tuple[str, str]], sizes: list[int], rate: float, rng: random.Random) -> list[Json]:
-    """Return seriousEvents or otherEvents entries with per-group stats (integers)."""
+def event_stats(sizes: list[int], rate: float, rng: random.Random) -> list[Json]:
+    """Return per-group stats (integers) in which at least one participant is affected."""
+    affected = [min(n, int(n * rng.uniform(0, rate))) for n in sizes]
+    if not any(affected):
+        hit = rng.randrange(len(sizes))
+        affected[hit] = min(1, sizes[hit])
+    return [
+        {
+            "groupId": f"EG{i:03d}",
+            "numEvents": count + rng.randint(0, count),
+            "numAffected": count,
+            "numAtRisk": at_risk,
+        }
+        for i, (count, at_risk) in enumerate(zip(affected, sizes, strict=True))
+    ]
+
+
+def event_entries(
+    terms: Sequence[tuple[str, str]], sizes: list[int], rate: float, rng: random.Random
+) -> list[Json]:
+    """Return seriousEvents or otherEvents entries: MedDRA term, organ system and stats."""
     events = []
     for term, organ_system in terms:
-        stats = []
-        for i, at_risk in enumerate(sizes):
-            affected = min(at_risk, int(at_risk * rng.uniform(0, rate)))
-            stats.append({"groupId": f"EG{i:03d}", "numEvents": affected + rng.randint(0, affected), "numAffected": affected, "numAtRisk": at_risk})
         assessment = "SYSTEMATIC_ASSESSMENT" if rng.random() < 0.7 else "NON_SYSTEMATIC_ASSESSMENT"
-        events.append({"term": term, "organSystem": organ_system, "sourceVocabulary": "MedDRA (26.0)", "assessmentType": assessment, "stats": stats})
-    return events  # fmt: skip
+        events.append(
+            {
+                "term": term,
+                "organSystem": organ_system,
+                "sourceVocabulary": "MedDRA (26.0)",
+                "assessmentType": assessment,
+                "stats": event_stats(sizes, rate, rng),
+            }
+        )
+    return events
+
+
+def affected_counts(events: list[Json], group: int) -> list[int]:
+    """Return one group's numAffected for each event."""
+    return [event["stats"][group]["numAffected"] for event in events]
+
+
+def event_group(
+    index: int, group: Arm, at_risk: int, serious: list[Json], other: list[Json], rng: random.Random
+) -> Json:
+    """Return one eventGroups entry; its totals agree with the per-event stats."""
+    # A participant may have several events: serious totals add up, other totals take the most.
+    serious_affected = min(at_risk, sum(affected_counts(serious, index)))
+    other_affected = min(at_risk, max(affected_counts(other, index), default=0))
+    return {
+        "id": f"EG{index:03d}",
+        "title": group.label,
+        "description": group.description,
+        "deathsNumAffected": min(serious_affected, rng.choice((0, 0, 0, 1))),
+        "deathsNumAtRisk": at_risk,
+        "seriousNumAffected": serious_affected,
+        "seriousNumAtRisk": at_risk,
+        "otherNumAffected": other_affected,
+        "otherNumAtRisk": at_risk,
+    }
 
 
 def adverse_events_module(plan: StudyPlan, rng: random.Random) -> Json:
-    """Return adverseEventsModule; group totals agree with the per-event stats."""
+    """Return adverseEventsModule; empty seriousEvents / otherEvents are left out, as in the API."""
     sizes = plan.group_sizes
-    serious = event_entries(rng.sample(SERIOUS_EVENT_TERMS, rng.choice((0, 0, 1, 2, 3))), sizes, 0.06, rng)
+    serious_terms = rng.sample(SERIOUS_EVENT_TERMS, rng.choice((0, 0, 1, 2, 3)))
+    serious = event_entries(serious_terms, sizes, 0.06, rng)
     other = event_entries(rng.sample(ADVERSE_EVENT_TERMS, rng.randint(0, 6)), sizes, 0.3, rng)
-    groups = []
-    for i, (group, at_risk) in enumerate(zip(plan.arms, sizes, strict=True)):
-        serious_affected = min(at_risk, sum(event["stats"][i]["numAffected"] for event in serious))
-        other_affected = min(at_risk, max((event["stats"][i]["numAffected"] for event in other), default=0))
-        groups.append({
-            "id": f"EG{i:03d}", "title": group.label, "description": group.description,
-            "deathsNumAffected": min(serious_affected, rng.choice((0, 0, 0, 1))), "deathsNumAtRisk": at_risk,
-            "seriousNumAffected": serious_affected, "seriousNumAtRisk": at_risk,
-            "otherNumAffected": other_affected, "otherNumAtRisk": at_risk,
-        })
     module: Json = {
         "frequencyThreshold": rng.choice(("0", "5", "5", "2")),
-        "timeFrame": rng.choice(("From first dose through 30 days after the last dose.", "Up to 12 weeks", "2 years")),
-        "description": "Adverse events were collected at every study visit by open-ended questioning.",
-        "eventGroups": groups,
+        "timeFrame": rng.choice(ADVERSE_EVENT_TIME_FRAMES),
+        "description": "Adverse events were collected at every visit by open-ended questioning.",
+        "eventGroups": [
+            event_group(i, group, at_risk, serious, other, rng)
+            for i, (group, at_risk) in enumerate(zip(plan.arms, sizes, strict=True))
+        ],
     }
     if serious:
         module["seriousEvents"] = serious
     if other:
         module["otherEvents"] = other
-    return module  # fmt: skip
+    return module
 
 
 def more_info_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return moreInfoModule with the point of contact."""
     module: Json = {}
     if rng.random() < 0.4:
-        module["limitationsAndCaveats"] = {"description": "The small sample size limits the precision of the estimates."}
-    module["certainAgreement"] = {"piSponsorEmployee": plan.sponsor.org_class == "INDUSTRY", "restrictiveAgreement": rng.random() < 0.2}
+        module["limitationsAndCaveats"] = {
+            "description": "The small sample size limits the precision of the estimates."
+        }
+    module["certainAgreement"] = {
+        "piSponsorEmployee": plan.sponsor.org_class == "INDUSTRY",
+        "restrictiveAgreement": rng.random() < 0.2,
+    }
     user = plan.investigator.split()[-1].lower().encode("ascii", "ignore").decode() or "contact"
     module["pointOfContact"] = {
         "title": plan.investigator,
@@ -2177,7 +2718,7 @@ def more_info_module(plan: StudyPlan, rng: random.Random) -> Json:
         "email": f"{user}@example.org",
         "phone": f"{rng.randint(200, 999)}-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
     }
-    return module  # fmt: skip
+    return module
 
 
 def results_section(plan: StudyPlan, rng: random.Random) -> Json:
@@ -2216,14 +2757,19 @@ def condition_browse_module(plan: StudyPlan) -> Json | None:
     if not meshes:
         return None
     branches["All"] = "All Conditions"
-    leaves = [{"id": leaf_id(term), "name": term, "asFound": found[term], "relevance": "HIGH"} for term in meshes.values()]
-    leaves += [{"id": leaf_id(term), "name": term, "relevance": "LOW"} for term in ancestors.values()]
+    leaves = [
+        {"id": leaf_id(term), "name": term, "asFound": found[term], "relevance": "HIGH"}
+        for term in meshes.values()
+    ]
+    leaves += [
+        {"id": leaf_id(term), "name": term, "relevance": "LOW"} for term in ancestors.values()
+    ]
     return {
         "meshes": [{"id": mid, "term": term} for mid, term in meshes.items()],
         "ancestors": [{"id": aid, "term": term} for aid, term in ancestors.items()],
         "browseLeaves": leaves,
         "browseBranches": [{"abbrev": abbrev, "name": name} for abbrev, name in branches.items()],
-    }  # fmt: skip
+    }
 
 
 def intervention_browse_module(plan: StudyPlan) -> Json | None:
@@ -2246,14 +2792,19 @@ def intervention_browse_module(plan: StudyPlan) -> Json | None:
         return None
     ancestors[PHYSIOLOGICAL_EFFECTS[0]] = PHYSIOLOGICAL_EFFECTS[1]
     branches[ALL_DRUGS_BRANCH[0]] = ALL_DRUGS_BRANCH[1]
-    leaves = [{"id": leaf_id(term), "name": term, "asFound": found[term], "relevance": "HIGH"} for term in meshes.values()]
-    leaves += [{"id": leaf_id(term), "name": term, "relevance": "LOW"} for term in ancestors.values()]
+    leaves = [
+        {"id": leaf_id(term), "name": term, "asFound": found[term], "relevance": "HIGH"}
+        for term in meshes.values()
+    ]
+    leaves += [
+        {"id": leaf_id(term), "name": term, "relevance": "LOW"} for term in ancestors.values()
+    ]
     return {
         "meshes": [{"id": mid, "term": term} for mid, term in meshes.items()],
         "ancestors": [{"id": aid, "term": term} for aid, term in ancestors.items()],
         "browseLeaves": leaves,
         "browseBranches": [{"abbrev": abbrev, "name": name} for abbrev, name in branches.items()],
-    }  # fmt: skip
+    }
 
 
 def derived_section(plan: StudyPlan) -> Json:
@@ -2356,7 +2907,9 @@ def page_token(seed: int, page: int) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")[:14]
 
 
-def write_pages(studies: Iterator[Json], out: Path, indent: int | None, page_size: int, total: int, seed: int) -> int:
+def write_pages(
+    studies: Iterator[Json], out: Path, indent: int | None, page_size: int, total: int, seed: int
+) -> int:
     """Write API pages page-0001.json, ... into directory out; return the study count.
 
     Every page but the last carries nextPageToken, as the /studies endpoint does.
@@ -2371,7 +2924,7 @@ def write_pages(studies: Iterator[Json], out: Path, indent: int | None, page_siz
             document["nextPageToken"] = page_token(seed, page)
         (out / f"page-{page:04d}.json").write_bytes(encode(document, indent))
         count += len(batch)
-    return count  # fmt: skip
+    return count
 
 
 # --------------------------------------------------------------------------------------------
@@ -2402,13 +2955,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("out", type=Path, help="output directory, or .zip file for --format zip")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default 7)")
     parser.add_argument("--format", choices=FORMATS, default="files", help="files, zip or pages")
-    parser.add_argument("--results-fraction", type=fraction, default=DEFAULT_RESULTS_FRACTION, help="share of studies with a resultsSection (default 0.2)")
-    parser.add_argument("--page-size", type=positive, default=DEFAULT_PAGE_SIZE, help="studies per page for --format pages (default 1000)")
-    parser.add_argument("--indent", type=int, default=DEFAULT_INDENT, help="JSON indent; 0 writes compact JSON (default 2)")
+    parser.add_argument(
+        "--results-fraction",
+        type=fraction,
+        default=DEFAULT_RESULTS_FRACTION,
+        help="share of studies with a resultsSection (default 0.2)",
+    )
+    parser.add_argument(
+        "--page-size",
+        type=positive,
+        default=DEFAULT_PAGE_SIZE,
+        help="studies per page for --format pages (default 1000)",
+    )
+    parser.add_argument(
+        "--indent",
+        type=int,
+        default=DEFAULT_INDENT,
+        help="JSON indent; 0 writes compact JSON (default 2)",
+    )
     args = parser.parse_args(argv)
     if args.n > 10_000_000:
         parser.error("n is at most 10,000,000: NCT9 + 7 digits")
-    return args  # fmt: skip
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -2424,7 +2992,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         count = write_files(studies, args.out, indent)
     elapsed = time.perf_counter() - started
-    print(f"wrote {count} studies ({args.format}) to {args.out} in {elapsed:.2f} s", file=sys.stderr)
+    print(
+        f"wrote {count} studies ({args.format}) to {args.out} in {elapsed:.2f} s", file=sys.stderr
+    )
     return 0
 
 

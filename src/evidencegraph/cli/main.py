@@ -86,10 +86,11 @@ def cli(ctx: click.Context, store: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from evidencegraph.cli import build, network, query, stats, validate
+    from evidencegraph.cli import build, importing, network, query, stats, validate
 
     cli.add_command(build.build)
     cli.add_command(build.load)
+    cli.add_command(importing.import_group)
     cli.add_command(validate.validate)
     cli.add_command(query.query)
     cli.add_command(query.queries)

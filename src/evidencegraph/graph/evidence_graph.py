@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from rdflib.term import Node
 from evidencegraph.errors import NonConformingError
 from evidencegraph.graph.results import QueryResult
 from evidencegraph.graph.store import Store, open_store
-from evidencegraph.graph.validation import ValidationReport, validate_batch, validate_graph
+from evidencegraph.graph.validation import ValidationReport, check_batch, validate_graph
 from evidencegraph.ingest.rdf_files import read_packaged, read_rdf_files
 from evidencegraph.ontology.namespace import model_files
 from evidencegraph.queries import NamedQuery, get_query
@@ -29,6 +30,9 @@ class LoadSummary:
     triples_read: int
     triples_added: int
     store_size: int
+    values_replaced: int = 0
+    validate_seconds: float = 0.0
+    commit_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -61,21 +65,32 @@ class EvidenceGraph:
 
     # --- writing ---------------------------------------------------------------
 
-    def load(self, batch: Graph) -> LoadSummary:
+    def load(self, batch: Graph, *, replace_single_values: bool = False) -> LoadSummary:
         """Validate a batch with the neighbourhood it touches, then commit it whole.
 
+        With ``replace_single_values`` the batch's value of a single-valued
+        property replaces the stored one (the newer record wins; decision 0008).
         Raises NonConformingError (with the report) and writes nothing when the
         batch would leave the store violating the shapes.
         """
-        report = validate_batch(self.store, batch)
-        if not report.conforms:
+        started = time.perf_counter()
+        check = check_batch(self.store, batch, replace_single_values=replace_single_values)
+        validated = time.perf_counter()
+        if not check.report.conforms:
             raise NonConformingError(
-                f"the batch was rejected: {len(report.results)} shape violation(s); "
+                f"the batch was rejected: {len(check.report.results)} shape violation(s); "
                 "nothing was written. Fix the data and load again.",
-                report,
+                check.report,
             )
-        added = self.store.add(batch)
-        return LoadSummary(triples_read=len(batch), triples_added=added, store_size=len(self.store))
+        added = self.store.replace(check.replaced, check.batch)
+        return LoadSummary(
+            triples_read=len(batch),
+            triples_added=added,
+            store_size=len(self.store),
+            values_replaced=len(check.replaced),
+            validate_seconds=validated - started,
+            commit_seconds=time.perf_counter() - validated,
+        )
 
     def load_files(self, paths: Iterable[Path], syntax: str | None = None) -> LoadSummary:
         """Read RDF files as one batch and :meth:`load` it."""
@@ -85,7 +100,9 @@ class EvidenceGraph:
         """Load the model (ontology, concept schemes) and the curated evidence as one batch."""
         from evidencegraph.evidence import evidence_files
 
-        return self.load(read_packaged([*model_files(), *evidence_files()]))
+        return self.load(
+            read_packaged([*model_files(), *evidence_files()]), replace_single_values=True
+        )
 
     # --- reading ---------------------------------------------------------------
 

@@ -45,6 +45,11 @@ class Store(ABC):
         """Add triples atomically; return how many were not in the store before."""
 
     @abstractmethod
+    def replace(self, removals: Iterable[Triple], additions: Iterable[Triple]) -> int:
+        """Remove ``removals`` and add ``additions`` in one atomic step; return the count of
+        added triples that were not in the store before."""
+
+    @abstractmethod
     def contains(self, triple: Triple) -> bool:
         """Whether the store holds the triple."""
 
@@ -101,6 +106,23 @@ class OxigraphStore(Store):
             raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
         return new
 
+    def replace(self, removals: Iterable[Triple], additions: Iterable[Triple]) -> int:
+        removed = list(dict.fromkeys(to_quads(removals)))
+        if not removed:
+            return self.add(additions)
+        quads = list(dict.fromkeys(to_quads(additions)))
+        new = sum(1 for quad in quads if quad not in self._store)
+        # one SPARQL update runs in one Oxigraph transaction: both parts or neither
+        update = "DELETE DATA { %s } ;\nINSERT DATA { %s }" % (
+            _data_block(removed),
+            _data_block(quads),
+        )
+        try:
+            self._store.update(update)
+        except OSError as error:
+            raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
+        return new
+
     def contains(self, triple: Triple) -> bool:
         return next(iter(to_quads([triple]))) in self._store
 
@@ -120,6 +142,11 @@ class OxigraphStore(Store):
         # pyoxigraph releases the RocksDB lock when its Store object is freed;
         # an empty in-memory store takes its place so that later calls fail softly.
         self._store = ox.Store()
+
+
+def _data_block(quads: list[ox.Quad]) -> str:
+    """Triples for a DELETE DATA or INSERT DATA block, in N-Triples syntax (Oxigraph's own)."""
+    return " .\n".join(f"{q.subject} {q.predicate} {q.object}" for q in quads) + " ."
 
 
 def describe_syntax_error(detail: str) -> str:

@@ -230,9 +230,52 @@ def _construct_into(
         target += result.graph
 
 
-def validate_batch(store: Store, batch: Graph) -> ValidationReport:
-    """Validate a batch as it would stand once added to the store."""
+@functools.cache
+def single_valued_predicates() -> frozenset[URIRef]:
+    """Predicates the shapes allow at most once on a node (``sh:maxCount 1``)."""
+    shapes = shapes_graph()
+    return frozenset(
+        path
+        for shape in shapes.subjects(SH.maxCount, Literal(1))
+        if isinstance(path := shapes.value(shape, SH.path), URIRef)
+    )
+
+
+@dataclass
+class BatchCheck:
+    """The gate's verdict on a batch: the report, the batch as it will be written, and the
+    stored values it replaces."""
+
+    report: ValidationReport
+    batch: Graph
+    replaced: list[tuple[Node, Node, Node]] = field(default_factory=list)
+
+
+def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = False) -> BatchCheck:
+    """Validate a batch as it would stand once written to the store.
+
+    With ``replace_single_values``, a value the batch gives for a single-valued
+    property (``sh:maxCount 1``) of a node replaces the value the store holds
+    for it: the newer record wins (decision 0008). Without it, two values are
+    a violation like any other.
+    """
     batch = canonical(batch)
     found, focus = neighbourhood(store, batch)
+    replaced: list[tuple[Node, Node, Node]] = []
+    if replace_single_values:
+        single = single_valued_predicates()
+        given = {(s, p) for s, p, _ in batch if p in single}
+        replaced = [
+            triple
+            for triple in found
+            if (triple[0], triple[1]) in given and triple not in batch
+        ]
+        for triple in replaced:
+            found.remove(triple)
     found += batch
-    return validate_graph(found, focus=focus)
+    return BatchCheck(validate_graph(found, focus=focus), batch, replaced)
+
+
+def validate_batch(store: Store, batch: Graph) -> ValidationReport:
+    """Validate a batch as it would stand once added to the store."""
+    return check_batch(store, batch).report

@@ -96,3 +96,15 @@ def iter_zip_members(
             origin = f"{path}:{info.filename}"
             with archive.open(info) as stream:
                 yield from read_member(stream, origin)
+
+
+def count_members(files: Iterable[Path]) -> int:
+    """Files, with each ZIP archive counted by its members: the length of a progress bar."""
+    total = 0
+    for path in files:
+        if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                total += sum(1 for info in archive.infolist() if not info.is_dir())
+        else:
+            total += 1
+    return total

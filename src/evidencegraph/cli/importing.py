@@ -1,0 +1,150 @@
+"""``import ctgov`` and ``import pubmed``: registry and bibliographic records into the graph."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from evidencegraph.cli.context import AppContext, pass_app
+
+if TYPE_CHECKING:
+    from evidencegraph.ingest.pipeline import ImportSummary, Mapper
+    from evidencegraph.ingest.records import Record, RecordError
+
+#: Warnings shown one by one before the rest are only counted (all with -v).
+_SHOWN_WARNINGS = 20
+
+
+def _options(function: Callable[..., None]) -> Callable[..., None]:
+    function = click.option(
+        "--batch-size",
+        type=click.IntRange(min=1),
+        default=200,
+        show_default=True,
+        help="Records validated and committed together.",
+    )(function)
+    function = click.option(
+        "--on-invalid",
+        type=click.Choice(["abort", "skip"]),
+        default="abort",
+        show_default=True,
+        help="abort: stop at the first bad record, committing nothing past the last good "
+        "batch. skip: report each bad record with its id and reason, import the rest.",
+    )(function)
+    function = click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Show a progress bar (default: when stderr is a terminal).",
+    )(function)
+    return click.argument(
+        "paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True)
+    )(function)
+
+
+@click.group(name="import")
+def import_group() -> None:
+    """Import ClinicalTrials.gov or PubMed records, validated batch by batch."""
+
+
+@import_group.command()
+@_options
+@pass_app
+def ctgov(
+    app: AppContext,
+    paths: tuple[Path, ...],
+    batch_size: int,
+    on_invalid: str,
+    progress: bool | None,
+) -> None:
+    """Import ClinicalTrials.gov API v2 study JSON.
+
+    PATHS are study files, API pages ({"studies": [...]}), directories of them,
+    or the bulk-download ZIP of one JSON file per study (read without unpacking).
+    """
+    from evidencegraph.ingest import ctgov as reader
+    from evidencegraph.ingest.records import count_members, expand_paths
+
+    files = expand_paths(paths, reader.SUFFIXES)
+    items = reader.read_paths(files)
+    _run(app, items, reader.map_study, batch_size, on_invalid, progress, count_members(files))
+
+
+@import_group.command()
+@_options
+@pass_app
+def pubmed(
+    app: AppContext,
+    paths: tuple[Path, ...],
+    batch_size: int,
+    on_invalid: str,
+    progress: bool | None,
+) -> None:
+    """Import PubMed efetch XML (PubmedArticleSet), plain or gzipped.
+
+    An article's ClinicalTrials.gov ids (DataBankList) link it to the studies it reports.
+    """
+    from evidencegraph.ingest import pubmed as reader
+    from evidencegraph.ingest.records import expand_paths
+
+    files = expand_paths(paths, reader.SUFFIXES)
+    items = reader.read_paths(files)
+    _run(app, items, reader.map_article, batch_size, on_invalid, progress, len(files))
+
+
+def _run(
+    app: AppContext,
+    items: Iterable[Record | RecordError],
+    mapper: Mapper,
+    batch_size: int,
+    on_invalid: str,
+    progress: bool | None,
+    estimate: int,
+) -> None:
+    from evidencegraph.errors import InputError, NonConformingError
+    from evidencegraph.ingest.pipeline import Importer
+
+    show_bar = sys.stderr.isatty() if progress is None else progress
+    with app.open_graph() as graph:
+        importer = Importer(
+            graph,
+            mapper,
+            batch_size=batch_size,
+            on_invalid=on_invalid,  # type: ignore[arg-type]
+        )
+        if show_bar:
+            with click.progressbar(
+                length=estimate, label="importing", file=sys.stderr, show_pos=True
+            ) as bar:
+                importer.on_progress = bar.update
+                summary = importer.run(items)
+        else:
+            summary = importer.run(items)
+        _report(app, summary)
+    if summary.stopped is not None:
+        if summary.stopped.report is not None:
+            raise NonConformingError(
+                f"import stopped: {summary.stopped.error.origin} breaks the shapes.",
+                summary.stopped.report,
+            )
+        raise InputError(f"import stopped: {summary.stopped}")
+    if summary.imported == 0 and summary.rejected:
+        raise InputError("nothing could be imported: every record was rejected (see above).")
+
+
+def _report(app: AppContext, summary: ImportSummary) -> None:
+    shown = summary.warnings if app.verbose else summary.warnings[:_SHOWN_WARNINGS]
+    for warning in shown:
+        click.echo(f"warning: {warning}", err=True)
+    if len(shown) < len(summary.warnings):
+        click.echo(
+            f"warning: {len(summary.warnings) - len(shown)} more warning(s); -v shows all.",
+            err=True,
+        )
+    for rejection in summary.rejected:
+        click.echo(f"skipped: {rejection}", err=True)
+    for line in summary.lines():
+        click.echo(line)
