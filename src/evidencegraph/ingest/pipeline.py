@@ -83,8 +83,8 @@ class ImportSummary:
             )
             if self.uncommitted_ids:
                 lines.append(
-                    f"not committed: the batch of {len(self.uncommitted_ids)} good record(s) "
-                    f"read before it, {self.uncommitted_ids[0]} .. {self.uncommitted_ids[-1]}."
+                    f"not committed: the {len(self.uncommitted_ids)} record(s) of the open batch, "
+                    f"{self.uncommitted_ids[0]} .. {self.uncommitted_ids[-1]}."
                 )
             lines.append("Fix the record, or run again with --on-invalid skip.")
         return lines
