@@ -492,7 +492,7 @@ MUTATIONS: list[Mutation] = [
       "eg:commercialInterest", "Class",
       remove="test:web-article-1 eg:commercialInterest test:commercial-interest-1 .",
       add="test:web-article-1 eg:commercialInterest test:org-2 ."),
-    M("SourceShape", "reports-a-finding", "article-1", "eg:reports", "Class",
+    M("SourceShape", "reports-a-finding", "article-1", "eg:reports", "Or",
       remove="test:article-1 eg:reports test:trial-1 .",
       add="test:article-1 eg:reports test:finding-1 ."),
     # ===== Source subclasses ===========================================================
@@ -775,5 +775,12 @@ def test_a_value_with_the_unit_in_the_sources_words_conforms() -> None:
     graph = valid_graph()
     graph -= turtle("test:finding-1 eg:unit egv:PercentagePoint .")
     graph += turtle("test:finding-1 eg:unitLabel 'percentage points of days abstinent' .")
+    report = validate_graph(graph)
+    assert report.conforms, report.table()
+
+
+def test_a_source_may_report_a_study_not_imported_yet() -> None:
+    graph = valid_graph()
+    graph += turtle("test:article-1 eg:reports test:study-not-here .")
     report = validate_graph(graph)
     assert report.conforms, report.table()
