@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import json
 import math
@@ -50,9 +51,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 DEFAULT_SEED = 7
 DEFAULT_RESULTS_FRACTION = 0.2
@@ -149,7 +151,7 @@ PHARMACOLOGICAL_KINDS = frozenset({"DRUG", "BIOLOGICAL", "DIETARY_SUPPLEMENT"})
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Place:
     """A city where studies have sites, with the geoPoint the API reports for it."""
 
@@ -213,7 +215,7 @@ PLACES: tuple[Place, ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Organisation:
     """A sponsor, collaborator or site; class is the API's agency class."""
 
@@ -329,7 +331,7 @@ INVESTIGATOR_TITLES = (
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Category:
     """A MeSH tree region: the ancestors and browse branches its conditions share."""
 
@@ -418,7 +420,7 @@ CATEGORIES: dict[str, Category] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Condition:
     """A condition name as registered, with the MeSH descriptor the API maps it to."""
 
@@ -586,7 +588,7 @@ FOCUS_CONDITIONS = tuple(CONDITION_BY_NAME[name] for name in FOCUS_CONDITION_NAM
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class DrugClass:
     """A pharmacological class: the interventionBrowseModule ancestor and branch."""
 
@@ -595,7 +597,7 @@ class DrugClass:
     branch: tuple[str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class InterventionSpec:
     """A pool entry; kinds lists the intervention types registrants use for it."""
 
@@ -994,7 +996,7 @@ ADDICTION_DRUGS = tuple(
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class OutcomeTemplate:
     """An outcome measure; kind says how results are reported (score, count, rate, time)."""
 
@@ -1418,6 +1420,16 @@ class StudyPlan:
 # --------------------------------------------------------------------------------------------
 
 
+def pick(rng: random.Random, items: Sequence[T]) -> T:
+    """Return a uniformly chosen item (one C call, several times faster than rng.choice)."""
+    return items[int(rng.random() * len(items))]
+
+
+def between(rng: random.Random, low: int, high: int) -> int:
+    """Return an integer in low..high inclusive, like rng.randint but faster."""
+    return low + int(rng.random() * (high - low + 1))
+
+
 def weighted(rng: random.Random, table: Sequence[tuple[str, int]]) -> str:
     """Pick a name from (name, weight) pairs."""
     total = sum(weight for _, weight in table)
@@ -1451,8 +1463,8 @@ def post_struct(day: int) -> Json:
 
 def person_name(rng: random.Random) -> str:
     """Return a made-up investigator name."""
-    initial = chr(ord("A") + rng.randrange(26))
-    return f"{rng.choice(FIRST_NAMES)} {initial} {rng.choice(LAST_NAMES)}"
+    initial = chr(ord("A") + between(rng, 0, 25))
+    return f"{pick(rng, FIRST_NAMES)} {initial} {pick(rng, LAST_NAMES)}"
 
 
 def fmt_number(value: float, decimals: int) -> str:
@@ -1472,6 +1484,7 @@ def two_sided_p(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2.0))
 
 
+@functools.cache
 def leaf_id(term: str) -> str:
     """Return a stable browse-leaf id (M + digits) for a MeSH term."""
     return f"M{zlib.crc32(term.encode()) % 90000 + 1000}"
@@ -1483,7 +1496,7 @@ def split_evenly(total: int, parts: int, rng: random.Random) -> list[int]:
     for i in range(total - sum(sizes)):
         sizes[i % parts] += 1
     if parts > 1 and total > 10:
-        shift = rng.randint(0, max(1, total // (parts * 10)))
+        shift = between(rng, 0, max(1, total // (parts * 10)))
         sizes[0] += shift
         sizes[-1] = max(1, sizes[-1] - shift)
     return sizes
@@ -1510,7 +1523,7 @@ def choose_conditions(theme: str, rng: random.Random) -> list[Condition]:
     chosen: list[Condition] = []
     while len(chosen) < count:
         focused = theme != "generic" or rng.random() < 0.05
-        condition = rng.choice(FOCUS_CONDITIONS if focused else CONDITIONS)
+        condition = pick(rng, FOCUS_CONDITIONS if focused else CONDITIONS)
         if condition not in chosen:
             chosen.append(condition)
     return chosen
@@ -1521,10 +1534,10 @@ def choose_intervention(category: str, rng: random.Random) -> InterventionSpec:
     kind = weighted(rng, KIND_WEIGHTS)
     classes = CLASSES_FOR_CATEGORY.get(category)
     if kind == "DRUG" and classes and rng.random() < 0.6:
-        return rng.choice(DRUGS_BY_CLASS[rng.choice(classes)])
+        return pick(rng, DRUGS_BY_CLASS[pick(rng, classes)])
     if kind == "BEHAVIORAL" and category in {"mental", "alcohol", "substance"}:
-        return rng.choice(PSYCHOTHERAPIES)
-    return rng.choice(INTERVENTIONS_BY_KIND[kind])
+        return pick(rng, PSYCHOTHERAPIES)
+    return pick(rng, INTERVENTIONS_BY_KIND[kind])
 
 
 ORAL_PLACEBO_TEXTS = (
@@ -1547,22 +1560,22 @@ THERAPY_PROVIDERS = ("a licensed therapist", "a trained counsellor", "a clinical
 
 def describe_drug(name: str, rng: random.Random) -> str:
     """Return a dose, route and duration for a drug or biological."""
-    dose = rng.choice((5, 10, 20, 25, 50, 100, 150, 200, 300, 400))
-    weeks = rng.choice((4, 8, 12, 24, 52))
-    return f"{name} {dose} mg {rng.choice(DRUG_ROUTES)} for {weeks} weeks."
+    dose = pick(rng, (5, 10, 20, 25, 50, 100, 150, 200, 300, 400))
+    weeks = pick(rng, (4, 8, 12, 24, 52))
+    return f"{name} {dose} mg {pick(rng, DRUG_ROUTES)} for {weeks} weeks."
 
 
 def describe_ketamine(name: str, rng: random.Random) -> str:
     """Return an infusion schedule, as ketamine trials register it."""
-    dose = rng.choice(("0.5 mg/kg", "0.71 mg/kg", "0.8 mg/kg", "1.0 mg/kg"))
-    infusions = rng.randint(1, 6)
+    dose = pick(rng, ("0.5 mg/kg", "0.71 mg/kg", "0.8 mg/kg", "1.0 mg/kg"))
+    infusions = between(rng, 1, 6)
     return f"{name} {dose} administered intravenously over 40 minutes, {infusions} infusions."
 
 
 def describe_therapy(name: str, rng: random.Random) -> str:
     """Return a session schedule for a psychotherapy."""
-    sessions, minutes = rng.randint(4, 16), rng.choice((45, 50, 60, 90))
-    provider = rng.choice(THERAPY_PROVIDERS)
+    sessions, minutes = between(rng, 4, 16), pick(rng, (45, 50, 60, 90))
+    provider = pick(rng, THERAPY_PROVIDERS)
     return f"{sessions} weekly {minutes}-minute sessions of {name} delivered by {provider}."
 
 
@@ -1576,10 +1589,10 @@ def describe_intervention(spec: InterventionSpec, kind: str, rng: random.Random)
     if kind in {"DRUG", "BIOLOGICAL"}:
         return describe_drug(name, rng)
     if kind == "DEVICE":
-        minutes, sessions = rng.choice((20, 30, 45)), rng.randint(2, 5)
+        minutes, sessions = pick(rng, (20, 30, 45)), between(rng, 2, 5)
         return f"{name} used for {minutes} minutes per session, {sessions} sessions per week."
     if kind == "DIETARY_SUPPLEMENT":
-        return f"{name} taken daily with food for {rng.choice((8, 12, 24))} weeks."
+        return f"{name} taken daily with food for {pick(rng, (8, 12, 24))} weeks."
     if kind == "PROCEDURE":
         return f"{name} performed according to the standard institutional protocol."
     return f"{name} as described in the study protocol."
@@ -1589,7 +1602,7 @@ def choose_kind(spec: InterventionSpec, rng: random.Random) -> str:
     """Return the entry's usual type, or now and then one of its alternatives."""
     if len(spec.kinds) == 1 or rng.random() < 0.7:
         return spec.kinds[0]
-    return rng.choice(spec.kinds[1:])
+    return pick(rng, spec.kinds[1:])
 
 
 def make_intervention(spec: InterventionSpec, rng: random.Random) -> StudyIntervention:
@@ -1601,7 +1614,7 @@ def make_intervention(spec: InterventionSpec, rng: random.Random) -> StudyInterv
 def make_placebo(rng: random.Random, *, infusion: bool) -> StudyIntervention:
     """Return a placebo, typed DRUG or OTHER, matching the active arm's route."""
     spec = SALINE_PLACEBO if infusion and rng.random() < 0.3 else PLACEBO
-    text = INFUSION_PLACEBO_TEXT if infusion else rng.choice(ORAL_PLACEBO_TEXTS)
+    text = INFUSION_PLACEBO_TEXT if infusion else pick(rng, ORAL_PLACEBO_TEXTS)
     return StudyIntervention(spec, choose_kind(spec, rng), text)
 
 
@@ -1612,7 +1625,7 @@ def arm(
     if interventions:
         description = " ".join(item.description for item in interventions)
     else:
-        description = rng.choice(NO_INTERVENTION_TEXTS)
+        description = pick(rng, NO_INTERVENTION_TEXTS)
     return Arm(label, arm_type, description, interventions)
 
 
@@ -1640,12 +1653,12 @@ def ketamine_control_arm(therapy: StudyIntervention | None, rng: random.Random) 
 
 def ketamine_arms(rng: random.Random) -> list[Arm]:
     """Ketamine, often paired with a psychotherapy in the same arm, against a control."""
-    ketamine = make_intervention(rng.choice(KETAMINE_SPECS), rng)
+    ketamine = make_intervention(pick(rng, KETAMINE_SPECS), rng)
     therapy = None
     if rng.random() < 0.55:
-        therapy = make_intervention(rng.choice(FEATURED_PSYCHOTHERAPIES), rng)
+        therapy = make_intervention(pick(rng, FEATURED_PSYCHOTHERAPIES), rng)
     if therapy is None:
-        label = rng.choice(("Ketamine", "Ketamine Infusion"))
+        label = pick(rng, ("Ketamine", "Ketamine Infusion"))
         arms = [arm(label, "EXPERIMENTAL", [ketamine], rng)]
     else:
         label = f"Ketamine + {therapy.spec.name}"
@@ -1670,10 +1683,10 @@ def psychotherapy_arms(rng: random.Random) -> list[Arm]:
         control = make_intervention(second, rng)
         arms.append(arm(control.spec.name, "ACTIVE_COMPARATOR", [control], rng))
     else:
-        usual = make_intervention(INTERVENTIONS_BY_KIND["OTHER"][rng.randrange(3)], rng)
+        usual = make_intervention(INTERVENTIONS_BY_KIND["OTHER"][between(rng, 0, 2)], rng)
         arms.append(arm(usual.spec.name, "ACTIVE_COMPARATOR", [usual], rng))
     if rng.random() < 0.3:
-        drug = make_intervention(rng.choice(ADDICTION_DRUGS), rng)
+        drug = make_intervention(pick(rng, ADDICTION_DRUGS), rng)
         arms.append(
             arm(f"{therapy.spec.name} + {drug.spec.name}", "EXPERIMENTAL", [therapy, drug], rng)
         )
@@ -1761,31 +1774,31 @@ def choose_status(has_results: bool, rng: random.Random) -> str:
 
 def plan_timeline(status: str, has_results: bool, rng: random.Random) -> Timeline:
     """Draw the study's dates so that they agree with its status."""
-    duration = rng.randint(150, 1800)
+    duration = between(rng, 150, 1800)
     if status in FINISHED_STATUSES:
         latest = REFERENCE_DAY - (480 if has_results else 45)
-        completion = rng.randint(EARLIEST_DAY + duration, latest)
+        completion = between(rng, EARLIEST_DAY + duration, latest)
         start = completion - duration
     elif status == "NOT_YET_RECRUITING":
-        start = REFERENCE_DAY + rng.randint(20, 300)
+        start = REFERENCE_DAY + between(rng, 20, 300)
         completion = start + duration
     else:
-        start = REFERENCE_DAY - rng.randint(30, 1500)
-        completion = max(start + duration, REFERENCE_DAY + rng.randint(30, 900))
-    submit = min(start + rng.randint(-200, 90), REFERENCE_DAY - rng.randint(3, 60))
-    submit_qc = submit + rng.randint(0, 25)
-    first_post = submit_qc + rng.randint(1, 4)
-    primary_completion = max(start + 30, completion - rng.choice((0, 0, 30, 90, 180)))
+        start = REFERENCE_DAY - between(rng, 30, 1500)
+        completion = max(start + duration, REFERENCE_DAY + between(rng, 30, 900))
+    submit = min(start + between(rng, -200, 90), REFERENCE_DAY - between(rng, 3, 60))
+    submit_qc = submit + between(rng, 0, 25)
+    first_post = submit_qc + between(rng, 1, 4)
+    primary_completion = max(start + 30, completion - pick(rng, (0, 0, 30, 90, 180)))
     results = None
     floor = first_post
     if has_results:
-        results_submit = completion + rng.randint(200, 400)
-        results_qc = results_submit + rng.randint(0, 50)
-        results = (results_submit, results_qc, results_qc + rng.randint(1, 4))
+        results_submit = completion + between(rng, 200, 400)
+        results_qc = results_submit + between(rng, 0, 50)
+        results = (results_submit, results_qc, results_qc + between(rng, 1, 4))
         floor = results[2]
     elif status in FINISHED_STATUSES:
         floor = max(floor, completion)
-    last_update = min(REFERENCE_DAY - 2, floor + rng.randint(0, 400))
+    last_update = min(REFERENCE_DAY - 2, floor + between(rng, 0, 400))
     last_update = max(last_update, floor)
     return Timeline(
         submit,
@@ -1795,33 +1808,34 @@ def plan_timeline(status: str, has_results: bool, rng: random.Random) -> Timelin
         primary_completion,
         completion,
         last_update,
-        last_update + rng.randint(1, 3),
+        last_update + between(rng, 1, 3),
         results,
     )
 
 
-def outcome_pool(condition: Condition) -> list[OutcomeTemplate]:
+@functools.cache
+def outcome_pool(condition: Condition) -> tuple[OutcomeTemplate, ...]:
     """Return the outcomes that suit a condition, its own field's weighted threefold."""
     specific: tuple[OutcomeTemplate, ...] = THEME_OUTCOMES.get(condition.category, ())
     if condition.mesh_term == PTSD_MESH_TERM:
         specific = PTSD_OUTCOMES
     fitting = [t for t in GENERIC_OUTCOMES if not t.areas or condition.category in t.areas]
-    return list(specific) * 3 + fitting
+    return tuple(specific) * 3 + tuple(fitting)
 
 
 def choose_outcomes(conditions: list[Condition], rng: random.Random) -> list[Outcome]:
     """Pick 1-2 primary and 1-3 secondary outcomes, all different, suiting the condition."""
     pool = outcome_pool(conditions[0])
-    primary_count, secondary_count = rng.randint(1, 2), rng.randint(1, 3)
+    primary_count, secondary_count = between(rng, 1, 2), between(rng, 1, 3)
     templates: list[OutcomeTemplate] = []
     while len(templates) < primary_count + secondary_count:
-        template = rng.choice(pool)
-        if template not in templates:
+        template = pick(rng, pool)
+        if all(chosen is not template for chosen in templates):
             templates.append(template)
     outcomes = []
     for position, template in enumerate(templates):
         measure = template.measure.replace("{condition}", conditions[0].name)
-        time_frame = rng.choice(TIME_FRAMES)
+        time_frame = pick(rng, TIME_FRAMES)
         outcomes.append(Outcome(template, measure, time_frame, position < primary_count))
     return outcomes
 
@@ -1829,10 +1843,10 @@ def choose_outcomes(conditions: list[Condition], rng: random.Random) -> list[Out
 def choose_sponsors(rng: random.Random) -> tuple[Organisation, list[Organisation]]:
     """Pick the lead sponsor and 0-2 distinct collaborators."""
     sponsor_class = weighted(rng, tuple(SPONSOR_CLASS_WEIGHTS.items()))
-    sponsor = rng.choice(ORGANISATIONS_BY_CLASS[sponsor_class])
+    sponsor = pick(rng, ORGANISATIONS_BY_CLASS[sponsor_class])
     collaborators: list[Organisation] = []
-    for _ in range(rng.choice((0, 0, 1, 1, 2))):
-        candidate = rng.choice(ORGANISATIONS)
+    for _ in range(pick(rng, (0, 0, 1, 1, 2))):
+        candidate = pick(rng, ORGANISATIONS)
         if candidate != sponsor and candidate not in collaborators:
             collaborators.append(candidate)
     return sponsor, collaborators
@@ -1926,25 +1940,25 @@ def brief_title(plan: StudyPlan, rng: random.Random) -> str:
     """Return a briefTitle."""
     drug, condition = main_intervention_name(plan), plan.conditions[0].name
     if plan.observational:
-        return f"{rng.choice(('Outcomes of', 'Registry of', 'Biomarkers in'))} {condition}"
+        return f"{pick(rng, ('Outcomes of', 'Registry of', 'Biomarkers in'))} {condition}"
     patterns = (
         "{drug} for {condition}",
         "Efficacy and Safety of {drug} in Patients With {condition}",
         "A Study of {drug} in Adults With {condition}",
         "Pilot Study of {drug} in {condition}",
     )
-    return rng.choice(patterns).format(drug=drug, condition=condition)
+    return pick(rng, patterns).format(drug=drug, condition=condition)
 
 
 def eudract_number(rng: random.Random) -> str:
     """Return a EudraCT number, YYYY-NNNNNN-CC."""
-    return f"{rng.randint(2004, 2022)}-{rng.randint(0, 999999):06d}-{rng.randint(10, 99)}"
+    return f"{between(rng, 2004, 2022)}-{between(rng, 0, 999999):06d}-{between(rng, 10, 99)}"
 
 
 def nih_grant(institute: Organisation, rng: random.Random) -> str:
     """Return an NIH grant number such as R01AA012345."""
-    activity = rng.choice(("R01", "R21", "U01", "K23", "P60"))
-    return f"{activity}{institute.nih_code}{rng.randint(0, 999999):06d}"
+    activity = pick(rng, ("R01", "R21", "U01", "K23", "P60"))
+    return f"{activity}{institute.nih_code}{between(rng, 0, 999999):06d}"
 
 
 def secondary_ids(plan: StudyPlan, rng: random.Random) -> list[Json]:
@@ -1958,7 +1972,7 @@ def secondary_ids(plan: StudyPlan, rng: random.Random) -> list[Json]:
         link = f"https://reporter.nih.gov/quickSearch/{grant}"
         infos.append({"id": grant, "type": "NIH", "link": link})
     if rng.random() < 0.15:
-        other_id = f"{rng.randint(1, 99)}-{rng.randint(1000, 99999)}"
+        other_id = f"{between(rng, 1, 99)}-{between(rng, 1000, 99999)}"
         infos.append({"id": other_id, "type": "OTHER", "domain": "Institutional Review Board"})
     return infos
 
@@ -1974,7 +1988,7 @@ def identification_module(
     """Return identificationModule."""
     brief = brief_title(plan, rng)
     year = date.fromordinal(plan.timeline.submit).year
-    org_study_id = f"{rng.choice(ORG_ID_PREFIXES)}-{year}-{rng.randint(1, 9999):04d}"
+    org_study_id = f"{pick(rng, ORG_ID_PREFIXES)}-{year}-{between(rng, 1, 9999):04d}"
     module: Json = {"nctId": plan.nct_id, "orgStudyIdInfo": {"id": org_study_id}}
     infos = secondary_ids(plan, rng)
     if infos:
@@ -1996,9 +2010,9 @@ def status_module(plan: StudyPlan, rng: random.Random) -> Json:
         "overallStatus": status,
     }
     if status == "UNKNOWN":
-        module["lastKnownStatus"] = rng.choice(LAST_KNOWN_STATUSES)
+        module["lastKnownStatus"] = pick(rng, LAST_KNOWN_STATUSES)
     if status in STOPPED_STATUSES:
-        module["whyStopped"] = rng.choice(WHY_STOPPED)
+        module["whyStopped"] = pick(rng, WHY_STOPPED)
     module["expandedAccessInfo"] = {"hasExpandedAccess": False}
     estimated = ongoing or status == "UNKNOWN"
     module["startDateStruct"] = date_struct(
@@ -2027,7 +2041,7 @@ def sponsor_module(plan: StudyPlan, rng: random.Random) -> Json:
         party: Json = {
             "type": "PRINCIPAL_INVESTIGATOR",
             "investigatorFullName": plan.investigator,
-            "investigatorTitle": rng.choice(INVESTIGATOR_TITLES),
+            "investigatorTitle": pick(rng, INVESTIGATOR_TITLES),
             "investigatorAffiliation": plan.sponsor.name,
         }
     else:
@@ -2088,8 +2102,17 @@ def design_info(plan: StudyPlan, masking: str, rng: random.Random) -> Json:
         allocation, model = "NA", "SINGLE_GROUP"
     else:
         allocation = "RANDOMIZED" if rng.random() < 0.88 else "NON_RANDOMIZED"
-        model = rng.choice(
-            ("PARALLEL", "PARALLEL", "PARALLEL", "PARALLEL", "CROSSOVER", "FACTORIAL", "SEQUENTIAL")
+        model = pick(
+            rng,
+            (
+                "PARALLEL",
+                "PARALLEL",
+                "PARALLEL",
+                "PARALLEL",
+                "CROSSOVER",
+                "FACTORIAL",
+                "SEQUENTIAL",
+            ),
         )
     info: Json = {"allocation": allocation, "interventionModel": model}
     if rng.random() < 0.3:
@@ -2120,8 +2143,8 @@ def choose_masking(plan: StudyPlan, rng: random.Random) -> str:
     if len(plan.arms) == 1:
         return "NONE"
     if any(group.arm_type == "PLACEBO_COMPARATOR" for group in plan.arms):
-        return rng.choice(("DOUBLE", "TRIPLE", "QUADRUPLE", "QUADRUPLE"))
-    return rng.choice(MASKINGS)
+        return pick(rng, ("DOUBLE", "TRIPLE", "QUADRUPLE", "QUADRUPLE"))
+    return pick(rng, MASKINGS)
 
 
 def design_module(plan: StudyPlan, phases: list[str], masking: str, rng: random.Random) -> Json:
@@ -2137,8 +2160,8 @@ def design_module(plan: StudyPlan, phases: list[str], masking: str, rng: random.
             "studyType": "OBSERVATIONAL",
             "patientRegistry": rng.random() < 0.2,
             "designInfo": {
-                "observationalModel": rng.choice(OBSERVATIONAL_MODELS),
-                "timePerspective": rng.choice(TIME_PERSPECTIVES),
+                "observationalModel": pick(rng, OBSERVATIONAL_MODELS),
+                "timePerspective": pick(rng, TIME_PERSPECTIVES),
             },
             "enrollmentInfo": enrollment,
         }
@@ -2201,8 +2224,8 @@ def std_ages(minimum: int, maximum: int | None) -> list[str]:
 def eligibility_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return eligibilityModule."""
     condition = plan.conditions[0].name
-    minimum = rng.choice((12, 18, 18, 18, 21, 40, 65))
-    maximum = rng.choice((None, None, 65, 75, 24, 80)) if minimum < 65 else None
+    minimum = pick(rng, (12, 18, 18, 18, 21, 40, 65))
+    maximum = pick(rng, (None, None, 65, 75, 24, 80)) if minimum < 65 else None
     if maximum is not None and maximum <= minimum:
         maximum = None
     criteria = (
@@ -2213,7 +2236,7 @@ def eligibility_module(plan: StudyPlan, rng: random.Random) -> Json:
     module: Json = {
         "eligibilityCriteria": criteria,
         "healthyVolunteers": condition == "Healthy Volunteers" or rng.random() < 0.05,
-        "sex": rng.choice(("ALL", "ALL", "ALL", "ALL", "FEMALE", "MALE")),
+        "sex": pick(rng, ("ALL", "ALL", "ALL", "ALL", "FEMALE", "MALE")),
         "minimumAge": f"{minimum} Years",
     }
     if maximum is not None:
@@ -2221,7 +2244,7 @@ def eligibility_module(plan: StudyPlan, rng: random.Random) -> Json:
     module["stdAges"] = std_ages(minimum, maximum)
     if plan.observational:
         module["studyPopulation"] = f"Adults with {condition} treated at participating centres."
-        module["samplingMethod"] = rng.choice(("NON_PROBABILITY_SAMPLE", "PROBABILITY_SAMPLE"))
+        module["samplingMethod"] = pick(rng, ("NON_PROBABILITY_SAMPLE", "PROBABILITY_SAMPLE"))
     return module
 
 
@@ -2240,18 +2263,19 @@ def location(site: Organisation) -> Json:
 
 def contacts_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return contactsLocationsModule: the overall official and 1-3 sites."""
-    degree = rng.choice(DEGREES)
-    affiliation = plan.sponsor.name if plan.sponsor.org_class == "OTHER" else rng.choice(SITES).name
+    degree = pick(rng, DEGREES)
+    affiliation = plan.sponsor.name if plan.sponsor.org_class == "OTHER" else pick(rng, SITES).name
     official = {
         "name": f"{plan.investigator}, {degree}",
         "affiliation": affiliation,
-        "role": rng.choice(
-            ("PRINCIPAL_INVESTIGATOR", "PRINCIPAL_INVESTIGATOR", "STUDY_CHAIR", "STUDY_DIRECTOR")
+        "role": pick(
+            rng,
+            ("PRINCIPAL_INVESTIGATOR", "PRINCIPAL_INVESTIGATOR", "STUDY_CHAIR", "STUDY_DIRECTOR"),
         ),
     }
     sites = [plan.sponsor] if plan.sponsor.org_class == "OTHER" else []
-    while len(sites) < rng.randint(1, 3):
-        site = rng.choice(SITES)
+    while len(sites) < between(rng, 1, 3):
+        site = pick(rng, SITES)
         if site not in sites:
             sites.append(site)
     return {"overallOfficials": [official], "locations": [location(site) for site in sites]}
@@ -2260,31 +2284,32 @@ def contacts_module(plan: StudyPlan, rng: random.Random) -> Json:
 def citation(plan: StudyPlan, rng: random.Random) -> str:
     """Return a citation in the NLM style the registry uses."""
     authors = ", ".join(
-        f"{rng.choice(LAST_NAMES)} {chr(65 + rng.randrange(26))}" for _ in range(rng.randint(1, 4))
+        f"{pick(rng, LAST_NAMES)} {chr(65 + between(rng, 0, 25))}"
+        for _ in range(between(rng, 1, 4))
     )
     topic = f"{main_intervention_name(plan)} in {plan.conditions[0].name}: a clinical study"
-    first, last = rng.randint(1, 900), rng.randint(5, 15)
-    volume = f"{rng.randint(1, 400)}({rng.randint(1, 12)}):{first}-{first + last}"
-    journal, year = rng.choice(CITATION_JOURNALS), rng.randint(1995, 2023)
+    first, last = between(rng, 1, 900), between(rng, 5, 15)
+    volume = f"{between(rng, 1, 400)}({between(rng, 1, 12)}):{first}-{first + last}"
+    journal, year = pick(rng, CITATION_JOURNALS), between(rng, 1995, 2023)
     return f"{authors}. {topic}. {journal}. {year};{volume}."
 
 
 def references_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return referencesModule with 1-4 citations (pmid is a string of digits)."""
     references = []
-    for _ in range(rng.randint(1, 4)):
+    for _ in range(between(rng, 1, 4)):
         if plan.has_results and rng.random() < 0.4:
             kind = "RESULT"
         else:
-            kind = rng.choice(("BACKGROUND", "BACKGROUND", "DERIVED"))
-        pmid = str(rng.randint(1_000_000, 38_000_000))
+            kind = pick(rng, ("BACKGROUND", "BACKGROUND", "DERIVED"))
+        pmid = str(between(rng, 1_000_000, 38_000_000))
         references.append({"pmid": pmid, "type": kind, "citation": citation(plan, rng)})
     return {"references": references}
 
 
 def ipd_module(rng: random.Random) -> Json:
     """Return ipdSharingStatementModule."""
-    sharing = rng.choice(("NO", "NO", "UNDECIDED", "YES"))
+    sharing = pick(rng, ("NO", "NO", "UNDECIDED", "YES"))
     module: Json = {"ipdSharing": sharing}
     if sharing != "NO" or rng.random() < 0.3:
         module["description"] = (
@@ -2517,8 +2542,8 @@ def measure_outcome(
         dispersion = "95% Confidence Interval"
         rows = continuous_measurements(template, dispersion, values, denoms, rng)
         return Measured("MEDIAN", dispersion, rows, values)
-    param = rng.choice(("MEAN", "MEAN", "MEAN", "LEAST_SQUARES_MEAN", "MEDIAN"))
-    dispersion = rng.choice(CONTINUOUS_DISPERSIONS[param])
+    param = pick(rng, ("MEAN", "MEAN", "MEAN", "LEAST_SQUARES_MEAN", "MEDIAN"))
+    dispersion = pick(rng, CONTINUOUS_DISPERSIONS[param])
     values = [template.center + e for e in effects]
     rows = continuous_measurements(template, dispersion, values, denoms, rng)
     return Measured(param, dispersion, rows, values)
@@ -2535,7 +2560,7 @@ def difference_estimate(
     n1, n2 = max(denoms[0], 1), max(denoms[1], 1)
     estimate = values[0] - values[1]
     se = abs(template.scale) * math.sqrt(1 / n1 + 1 / n2)
-    param = rng.choice(ANALYSIS_PARAMS["score"])
+    param = pick(rng, ANALYSIS_PARAMS["score"])
     return param, estimate, estimate - 1.96 * se, estimate + 1.96 * se, estimate / se
 
 
@@ -2547,7 +2572,7 @@ def proportion_estimate(
     p1, p2 = (min(max(v, 0.02), 0.98) for v in values[:2])
     se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
     z = (p1 - p2) / se
-    param = rng.choice(ANALYSIS_PARAMS[kind])
+    param = pick(rng, ANALYSIS_PARAMS[kind])
     if param == "Odds Ratio (OR)":
         estimate = (p1 / (1 - p1)) / (p2 / (1 - p2))
         log_se = math.sqrt(1 / (n1 * p1 * (1 - p1)) + 1 / (n2 * p2 * (1 - p2)))
@@ -2582,9 +2607,9 @@ def analysis(
     param, value, lower, upper, z = estimate
     return {
         "groupIds": ["OG000", "OG001"],
-        "nonInferiorityType": rng.choice(NON_INFERIORITY_TYPES),
+        "nonInferiorityType": pick(rng, NON_INFERIORITY_TYPES),
         "pValue": p_value_text(two_sided_p(z), rng),
-        "statisticalMethod": rng.choice(ANALYSIS_METHODS[template.kind]),
+        "statisticalMethod": pick(rng, ANALYSIS_METHODS[template.kind]),
         "paramType": param,
         "paramValue": fmt_number(value, 2),
         "ciPctValue": "95",
@@ -2623,12 +2648,12 @@ def event_stats(sizes: list[int], rate: float, rng: random.Random) -> list[Json]
     """Return per-group stats (integers) in which at least one participant is affected."""
     affected = [min(n, int(n * rng.uniform(0, rate))) for n in sizes]
     if not any(affected):
-        hit = rng.randrange(len(sizes))
+        hit = between(rng, 0, len(sizes) - 1)
         affected[hit] = min(1, sizes[hit])
     return [
         {
             "groupId": f"EG{i:03d}",
-            "numEvents": count + rng.randint(0, count),
+            "numEvents": count + between(rng, 0, count),
             "numAffected": count,
             "numAtRisk": at_risk,
         }
@@ -2671,7 +2696,7 @@ def event_group(
         "id": f"EG{index:03d}",
         "title": group.label,
         "description": group.description,
-        "deathsNumAffected": min(serious_affected, rng.choice((0, 0, 0, 1))),
+        "deathsNumAffected": min(serious_affected, pick(rng, (0, 0, 0, 1))),
         "deathsNumAtRisk": at_risk,
         "seriousNumAffected": serious_affected,
         "seriousNumAtRisk": at_risk,
@@ -2683,12 +2708,12 @@ def event_group(
 def adverse_events_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return adverseEventsModule; empty seriousEvents / otherEvents are left out, as in the API."""
     sizes = plan.group_sizes
-    serious_terms = rng.sample(SERIOUS_EVENT_TERMS, rng.choice((0, 0, 1, 2, 3)))
+    serious_terms = rng.sample(SERIOUS_EVENT_TERMS, pick(rng, (0, 0, 1, 2, 3)))
     serious = event_entries(serious_terms, sizes, 0.06, rng)
-    other = event_entries(rng.sample(ADVERSE_EVENT_TERMS, rng.randint(0, 6)), sizes, 0.3, rng)
+    other = event_entries(rng.sample(ADVERSE_EVENT_TERMS, between(rng, 0, 6)), sizes, 0.3, rng)
     module: Json = {
-        "frequencyThreshold": rng.choice(("0", "5", "5", "2")),
-        "timeFrame": rng.choice(ADVERSE_EVENT_TIME_FRAMES),
+        "frequencyThreshold": pick(rng, ("0", "5", "5", "2")),
+        "timeFrame": pick(rng, ADVERSE_EVENT_TIME_FRAMES),
         "description": "Adverse events were collected at every visit by open-ended questioning.",
         "eventGroups": [
             event_group(i, group, at_risk, serious, other, rng)
@@ -2718,7 +2743,7 @@ def more_info_module(plan: StudyPlan, rng: random.Random) -> Json:
         "title": plan.investigator,
         "organization": plan.sponsor.name,
         "email": f"{user}@example.org",
-        "phone": f"{rng.randint(200, 999)}-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
+        "phone": f"{between(rng, 200, 999)}-{between(rng, 200, 999)}-{between(rng, 1000, 9999)}",
     }
     return module
 

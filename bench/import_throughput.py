@@ -1,0 +1,167 @@
+"""Import throughput: synthetic ClinicalTrials.gov API v2 studies into the on-disk store.
+
+For each N, in a fresh subprocess (so that peak RSS is that import's own):
+generate N study files with bench/generate_ctgov.py, run the importer
+(validation included) into a new on-disk store, and report studies/s end to
+end, the time split into read+map / validate / commit, and peak RSS.
+
+Baseline, in the same run: the straightforward approach — per study, build an
+rdflib Graph, validate it with pyshacl together with everything imported so
+far (the whole graph), then add it — on the first ``--baseline`` studies
+(it is quadratic, so it cannot run on all N).
+
+Run:  python bench/import_throughput.py --sizes 1000 5000 --write docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+BEGIN, END = "<!-- import:begin -->", "<!-- import:end -->"
+HERE = Path(__file__).parent
+
+
+def generate(n: int, target: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(HERE / "generate_ctgov.py"), str(n), str(target), "--seed", "7"],
+        check=True,
+        capture_output=True,
+    )
+
+
+def one_import(directory: Path, store_path: Path, batch_size: int) -> dict[str, float]:
+    """Import a directory into a fresh on-disk store (run in a child process)."""
+    from evidencegraph.graph.evidence_graph import EvidenceGraph
+    from evidencegraph.graph.store import OxigraphStore
+    from evidencegraph.ingest import ctgov
+    from evidencegraph.ingest.pipeline import Importer
+    from evidencegraph.ingest.records import expand_paths
+
+    started = time.perf_counter()
+    graph = EvidenceGraph(OxigraphStore(store_path))
+    files = expand_paths([directory], ctgov.SUFFIXES)
+    summary = Importer(graph, ctgov.map_study, batch_size=batch_size).run(ctgov.read_paths(files))
+    wall = time.perf_counter() - started
+    graph.close()
+    assert summary.stopped is None, str(summary.stopped)
+    return {
+        "studies": summary.imported,
+        "triples": summary.triples_added,
+        "wall": wall,
+        **{key: value for key, value in summary.seconds.items()},
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def baseline(directory: Path, count: int) -> dict[str, float]:
+    """The straightforward approach on the first ``count`` studies of a directory."""
+    import pyshacl
+    from rdflib import Graph
+
+    from evidencegraph.graph.validation import model_graph, shapes_graph
+    from evidencegraph.ingest import ctgov
+
+    whole = Graph()
+    whole += model_graph()
+    shapes = shapes_graph()
+    files = sorted(directory.glob("*.json"))[:count]
+    started = time.perf_counter()
+    for path in files:
+        study = Graph()
+        for triple in ctgov.map_study(json.loads(path.read_text()), str(path)).triples:
+            study.add(triple)
+        candidate = whole + study
+        conforms, _, _ = pyshacl.validate(candidate, shacl_graph=shapes, inference="none")
+        if conforms:
+            whole += study
+    wall = time.perf_counter() - started
+    return {"studies": len(files), "wall": wall}
+
+
+def child(args: argparse.Namespace) -> None:
+    result = one_import(Path(args.child[0]), Path(args.child[1]), args.batch_size)
+    print(json.dumps(result))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--baseline", type=int, default=100, help="studies for the baseline")
+    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--write", type=Path, help="replace the import section of this file")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    work = Path(tempfile.mkdtemp(prefix="eg-import-bench-"))
+    rows = []
+    for n in args.sizes:
+        directory = work / f"studies-{n}"
+        generate(n, directory)
+        output = subprocess.run(
+            [sys.executable, __file__, "--batch-size", str(args.batch_size), "--child",
+             str(directory), str(work / f"store-{n}.db")],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        result = json.loads(output.strip().splitlines()[-1])
+        rows.append((n, result))
+        print(n, result, flush=True)
+    base = baseline(work / f"studies-{args.sizes[0]}", args.baseline)
+    print("baseline", base, flush=True)
+    report = render(rows, base, args)
+    print(report)
+    if args.write:
+        text = args.write.read_text() if args.write.exists() else ""
+        section = f"{BEGIN}\n{report}{END}"
+        if BEGIN in text:
+            text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+        else:
+            text = text.rstrip("\n") + "\n\n" + section + "\n"
+        args.write.write_text(text)
+
+
+def render(rows: list[tuple[int, dict[str, float]]], base: dict[str, float], args: argparse.Namespace) -> str:
+    base_rate = base["studies"] / base["wall"]
+    lines = [
+        "## Import: ClinicalTrials.gov records into the on-disk store",
+        "",
+        f"Command: `python bench/import_throughput.py --sizes {' '.join(map(str, args.sizes))} "
+        f"--baseline {args.baseline} --batch-size {args.batch_size} --write docs/benchmarks.md`",
+        "",
+        f"Machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}; "
+        f"pyoxigraph {version('pyoxigraph')}, pyshacl {version('pyshacl')}, rdflib {version('rdflib')}.",
+        "Synthetic studies from `bench/generate_ctgov.py` (seed 7), validation included.",
+        "",
+        "| studies | triples | studies/s | read+map s | validate s | commit s | wall s | peak RSS MiB | vs baseline |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, r in rows:
+        rate = r["studies"] / r["wall"]
+        lines.append(
+            f"| {n:,} | {int(r['triples']):,} | {rate:.0f} | {r['read and map']:.1f} | "
+            f"{r['validate']:.1f} | {r['commit']:.1f} | {r['wall']:.1f} | {r['peak_rss_mib']:.0f} | "
+            f"{rate / base_rate:.1f}× |"
+        )
+    lines += [
+        "",
+        f"Baseline (same run): an rdflib Graph per study, validated with pyshacl together with the "
+        f"whole graph so far, then added: {base['studies']} studies in {base['wall']:.1f} s = "
+        f"{base_rate:.1f} studies/s, falling as the graph grows.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""The PubMed importer: real efetch XML mapped, validated and merged, and its error paths.
+
+Expected values are read from the XML fixtures with xml.etree (or were checked by reading
+the file, where a comment says so), never copied from the importer's own output.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from rdflib import RDF, Literal, URIRef, namespace
+from rdflib.namespace import DCTERMS, RDFS
+from rdflib.term import Node
+
+from evidencegraph.cli.main import cli
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.ingest import ctgov, pubmed
+from evidencegraph.ingest.pipeline import Importer, ImportSummary
+from evidencegraph.ingest.records import Record
+from evidencegraph.ontology.namespace import EG, EGID, EGV
+from support import DATA
+
+PUBMED = DATA / "pubmed"
+NEJM = PUBMED / "pubmed-29768149.xml"
+FIXTURES = ["biopython_pubmed1.xml", "biopython_pubmed4.xml", "pubmed-29768149.xml"]
+MESH = "http://id.nlm.nih.gov/mesh/"
+# not XSD itself at module level: pytest probes module names, and XSD warns on unknown ones
+DATE, YEAR, INTEGER = namespace.XSD.date, namespace.XSD.gYear, namespace.XSD.integer
+
+# bound variables are projected: Oxigraph substitutes only variables in the projection
+VALUES = "SELECT ?subject ?predicate ?value WHERE { ?subject ?predicate ?value }"
+REPORTERS = "SELECT ?source ?reports ?study WHERE { ?source ?reports ?study }"
+
+
+def article(pmid: str) -> URIRef:
+    return EGID[f"source/pmid/{pmid}"]
+
+
+def study(nct: str) -> URIRef:
+    return EGID[f"study/{nct}"]
+
+
+def xml_article(path: Path, pmid: str) -> ElementTree.Element:
+    """The fixture's PubmedArticle element with that PMID, read independently of the importer."""
+    for element in ElementTree.parse(path).getroot().iter("PubmedArticle"):
+        if element.findtext("MedlineCitation/PMID") == pmid:
+            return element
+    raise AssertionError(f"{path.name} has no article with PMID {pmid}")
+
+
+def flat(text: str | None) -> str:
+    """Whitespace collapsed, as a reader of the XML sees the text."""
+    return " ".join((text or "").split())
+
+
+def import_files(graph: EvidenceGraph, *paths: Path) -> ImportSummary:
+    summary = Importer(graph, pubmed.map_article).run(pubmed.read_paths(paths))
+    assert summary.stopped is None, summary.stopped
+    assert not summary.rejected, summary.rejected
+    return summary
+
+
+def values(graph: EvidenceGraph, subject: URIRef, predicate: URIRef) -> list[Node]:
+    result = graph.query(VALUES, {"subject": subject, "predicate": predicate})
+    return [row["value"] for row in result.rows]
+
+
+def value(graph: EvidenceGraph, subject: URIRef, predicate: URIRef) -> Node:
+    found = values(graph, subject, predicate)
+    assert len(found) == 1, (subject, predicate, found)
+    return found[0]
+
+
+@pytest.fixture
+def graph() -> EvidenceGraph:
+    return EvidenceGraph(OxigraphStore(None))
+
+
+# --- mapping, through the library ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_every_fixture_imports_and_conforms(graph: EvidenceGraph, name: str) -> None:
+    path = PUBMED / name
+    pmids = [
+        element.findtext("MedlineCitation/PMID")
+        for element in ElementTree.parse(path).getroot().iter("PubmedArticle")
+    ]
+    summary = import_files(graph, path)
+    assert summary.imported == len(pmids) and summary.triples_added > 0
+    for pmid in pmids:
+        assert EG.JournalArticle in values(graph, article(pmid), RDF.type)
+    report = graph.validate()
+    assert report.conforms, report.table()
+
+
+def test_rct_article_fields(graph: EvidenceGraph) -> None:
+    xml = xml_article(NEJM, "29768149")
+    source = xml.find("MedlineCitation/Article")
+    assert source is not None
+    import_files(graph, NEJM)
+    node = article("29768149")
+
+    (accession,) = [flat(a.text) for a in source.iter("AccessionNumber")]
+    assert accession == "NCT02149199"
+    assert values(graph, node, EG.reports) == [study(accession)]
+    types = [flat(t.text) for t in source.iter("PublicationType")]
+    assert "Randomized Controlled Trial" in types
+    assert {str(t) for t in values(graph, node, EG.publicationType)} == set(types)
+    assert values(graph, study(accession), EG.studyDesign) == [EGV.Randomised]
+
+    doi = flat(source.findtext("ELocationID[@EIdType='doi']"))
+    assert doi == "10.1056/NEJMoa1715274"
+    assert value(graph, node, EG.doi) == Literal("10.1056/nejmoa1715274")
+    assert value(graph, node, EG.journal) == Literal(flat(source.findtext("Journal/Title")))
+    date = source.find("Journal/JournalIssue/PubDate")
+    assert date is not None
+    assert [date.findtext(part) for part in ("Year", "Month", "Day")] == ["2018", "05", "17"]
+    assert value(graph, node, DCTERMS.issued) == Literal("2018-05-17", datatype=DATE)
+
+    labels = [part.get("Label") for part in source.iter("AbstractText")]
+    assert labels == ["BACKGROUND", "METHODS", "RESULTS", "CONCLUSIONS"]
+    abstract = str(value(graph, node, DCTERMS.abstract))
+    starts = [abstract.find(f"{label}: ") for label in labels]
+    assert starts[0] == 0 and starts == sorted(starts)
+    assert [section.split(": ", 1)[0] for section in abstract.split("\n\n")] == labels
+
+    authors = source.findall("AuthorList/Author")
+    assert len(values(graph, node, DCTERMS.creator)) == len(authors)
+    first_xml = authors[0]
+    first = URIRef(f"{node}/author/1")
+    assert first in values(graph, node, DCTERMS.creator)
+    assert value(graph, first, RDF.type) == EG.Person
+    name = f"{flat(first_xml.findtext('ForeName'))} {flat(first_xml.findtext('LastName'))}"
+    assert value(graph, first, RDFS.label) == Literal(name)
+    assert value(graph, first, EG.authorPosition) == Literal(1, datatype=INTEGER)
+    affiliation = str(value(graph, first, EG.affiliationText))
+    assert affiliation.startswith(flat(first_xml.findtext("AffiliationInfo/Affiliation"))[:60])
+
+
+def test_inline_markup_in_the_title_is_flattened(graph: EvidenceGraph) -> None:
+    path = PUBMED / "biopython_pubmed4.xml"
+    title_xml = xml_article(path, "27797938").find("MedlineCitation/Article/ArticleTitle")
+    assert title_xml is not None
+    (italic,) = [flat(element.text) for element in title_xml.iter("i")]
+    import_files(graph, path)
+    title = str(value(graph, article("27797938"), DCTERMS.title))
+    assert "<i>" not in title and "<" not in title
+    assert f"the {italic} gene region" in title
+    # checked by reading line 31 of the fixture
+    assert title == (
+        "Leucocyte telomere length, genetic variants at the TERT gene region "
+        "and risk of pancreatic cancer."
+    )
+    assert value(graph, article("27797938"), RDFS.label) == Literal(title)
+
+
+def test_season_date_is_a_year_and_mesh_headings_are_subjects(graph: EvidenceGraph) -> None:
+    path = PUBMED / "biopython_pubmed1.xml"
+    citation = xml_article(path, "12091962").find("MedlineCitation")
+    assert citation is not None
+    date = citation.find("Article/Journal/JournalIssue/PubDate")
+    assert date is not None
+    assert date.findtext("Year") == "1990" and date.findtext("Season") == "Spring"
+    assert date.find("Month") is None
+    headings = {
+        MESH + str(name.get("UI"))
+        for name in citation.findall("MeshHeadingList/MeshHeading/DescriptorName")
+    }
+    import_files(graph, path)
+    node = article("12091962")
+    assert value(graph, node, DCTERMS.issued) == Literal("1990", datatype=YEAR)
+    subjects = {str(term) for term in values(graph, node, DCTERMS.subject)}
+    assert len(subjects) == len(headings) and subjects == headings
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_importing_the_same_file_twice_adds_nothing(graph: EvidenceGraph, name: str) -> None:
+    import_files(graph, PUBMED / name)
+    size = len(graph.store)
+    again = import_files(graph, PUBMED / name)
+    assert again.triples_added == 0 and again.values_replaced == 0
+    assert len(graph.store) == size
+
+
+def test_article_and_registry_record_report_the_same_study(graph: EvidenceGraph) -> None:
+    import_files(graph, NEJM)
+    # constructed for this test: a real registry record (GET73, NCT03418623) renumbered as
+    # the trial the NEJM article reports, so that the two records meet on one study node
+    record = json.loads((DATA / "ctgov" / "NCT03418623.json").read_text(encoding="utf-8"))
+    record["protocolSection"]["identificationModule"]["nctId"] = "NCT02149199"
+    summary = Importer(graph, ctgov.map_study).run([Record("constructed NCT02149199", record)])
+    assert summary.imported == 1 and summary.stopped is None, summary.stopped
+
+    trial = study("NCT02149199")
+    reporters = graph.query(REPORTERS, {"reports": EG.reports, "study": trial}).column("source")
+    assert set(reporters) == {article("29768149"), EGID["source/ctgov/NCT02149199"]}
+    assert value(graph, trial, EG.nctId) == Literal("NCT02149199")
+    assert EGV.Randomised in values(graph, trial, EG.studyDesign)
+    report = graph.validate()
+    assert report.conforms, report.table()
+
+
+# --- bad input, through the command line ------------------------------------------
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    """An on-disk store already holding one article, so that "unchanged" means something."""
+    path = tmp_path / "kg.db"
+    result = import_pubmed(path, str(PUBMED / "biopython_pubmed4.xml"))
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def import_pubmed(store: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli,
+        ["--store", f"oxigraph:{store}", "import", "pubmed", "--no-progress", *args],
+        catch_exceptions=False,
+    )
+
+
+def triple_count(store: Path) -> int:
+    graph = EvidenceGraph(OxigraphStore(store))
+    try:
+        return len(graph.store)
+    finally:
+        graph.close()
+
+
+def holds_article(store: Path, pmid: str) -> bool:
+    graph = EvidenceGraph(OxigraphStore(store))
+    try:
+        return bool(graph.query("ASK { ?a ?p ?o }", {"a": article(pmid)}).boolean)
+    finally:
+        graph.close()
+
+
+def assert_refused(store: Path, path: Path, *fragments: str, options: tuple[str, ...] = ()) -> str:
+    before = triple_count(store)
+    result = import_pubmed(store, *options, str(path))
+    assert result.exit_code == 3, result.output
+    for fragment in fragments:
+        assert fragment in result.output, (fragment, result.output)
+    assert triple_count(store) == before
+    return result.output
+
+
+def test_truncated_xml_names_file_line_and_column(store_path: Path, tmp_path: Path) -> None:
+    raw = NEJM.read_bytes()
+    cut = raw[: len(raw) // 2]
+    truncated = tmp_path / "truncated.xml"
+    truncated.write_bytes(cut)
+    output = assert_refused(store_path, truncated, "truncated or malformed")
+    # expat stops at the end of the input: the last line, the bytes after its newline
+    line, column = cut.count(b"\n") + 1, len(cut) - cut.rfind(b"\n") - 1
+    assert f"{truncated}:{line}:{column}:" in output
+
+
+def test_article_without_pmid(store_path: Path, tmp_path: Path) -> None:
+    path = PUBMED / "biopython_pubmed1.xml"
+    first, second = [
+        element.findtext("MedlineCitation/PMID")
+        for element in ElementTree.parse(path).getroot().iter("PubmedArticle")
+    ]
+    text, removed = re.subn(rf"<PMID[^>]*>{first}</PMID>", "", path.read_text(encoding="utf-8"))
+    assert removed == 1
+    edited = tmp_path / "no-pmid.xml"
+    edited.write_text(text, encoding="utf-8")
+
+    assert_refused(store_path, edited, "no PMID", "article 1")
+    assert not holds_article(store_path, str(second))
+
+    result = import_pubmed(store_path, "--on-invalid", "skip", str(edited))
+    assert result.exit_code == 0, result.output
+    assert "skipped:" in result.output and "no PMID" in result.output
+    assert holds_article(store_path, str(second))
+    assert not holds_article(store_path, str(first))
+
+
+def test_root_element_that_is_not_a_pubmed_article_set(store_path: Path, tmp_path: Path) -> None:
+    page = tmp_path / "page.xml"
+    page.write_text("<html/>", encoding="utf-8")
+    assert_refused(store_path, page, "not PubMed efetch XML", "<html>", "PubmedArticleSet")
+    assert_refused(store_path, page, "nothing could be imported", options=("--on-invalid", "skip"))
+
+
+def test_gzipped_xml_imports(store_path: Path, tmp_path: Path) -> None:
+    packed = tmp_path / "pubmed-29768149.xml.gz"
+    packed.write_bytes(gzip.compress(NEJM.read_bytes()))
+    before = triple_count(store_path)
+    result = import_pubmed(store_path, str(packed))
+    assert result.exit_code == 0, result.output
+    assert holds_article(store_path, "29768149")
+    assert triple_count(store_path) > before
+
+
+def test_gz_file_that_is_not_gzip(store_path: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "x.xml.gz"
+    fake.write_bytes(b"<PubmedArticleSet></PubmedArticleSet>\n")
+    assert_refused(store_path, fake, f"{fake}:", "cannot read the file", ".gz")
+
+
+def test_empty_directory(store_path: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_refused(store_path, empty, f"{empty}:", "holds no .xml or .xml.gz file")
