@@ -27,7 +27,8 @@ Run:
 
 Options: --seed (7), --results-fraction (0.2), --page-size (1000, pages only), --indent (0:
 compact JSON, as the API sends it; 2 pretty-prints like the files in shared/data/real, at about
-three times the cost). Exit status: 0 on success, 2 on a usage error.
+three times the cost). Exit status: 0 on success, 1 if the output cannot be written, 2 on a
+usage error.
 
 As a module (standard library only):
     from generate_ctgov import generate_study, iter_studies
@@ -88,6 +89,7 @@ STATUS_WEIGHTS: tuple[tuple[str, int], ...] = (
     ("SUSPENDED", 2),
 )
 FINISHED_STATUSES = frozenset({"COMPLETED", "TERMINATED", "WITHDRAWN", "UNKNOWN"})
+ACTUAL_ENROLLMENT_STATUSES = frozenset({"COMPLETED", "TERMINATED", "WITHDRAWN"})
 STOPPED_STATUSES = frozenset({"TERMINATED", "WITHDRAWN", "SUSPENDED"})
 LAST_KNOWN_STATUSES = ("RECRUITING", "ACTIVE_NOT_RECRUITING", "NOT_YET_RECRUITING")
 WHY_STOPPED = (
@@ -123,6 +125,12 @@ PURPOSE_WEIGHTS: tuple[tuple[str, int], ...] = (
     ("HEALTH_SERVICES_RESEARCH", 4),
     ("SCREENING", 2),
     ("OTHER", 6),
+)
+INTERVENTION_MODEL_WEIGHTS: tuple[tuple[str, int], ...] = (
+    ("PARALLEL", 70),
+    ("CROSSOVER", 12),
+    ("FACTORIAL", 8),
+    ("SEQUENTIAL", 10),
 )
 OBSERVATIONAL_MODELS = ("COHORT", "CASE_CONTROL", "CASE_ONLY", "CROSS_SECTIONAL", "OTHER")
 TIME_PERSPECTIVES = ("PROSPECTIVE", "RETROSPECTIVE", "CROSS_SECTIONAL", "OTHER")
@@ -520,7 +528,7 @@ _BASE_CONDITIONS: tuple[tuple[str, str, str, str | None], ...] = (
     ("Psoriasis", "skin", "", "Psoriasis"),
     ("Atopic Dermatitis", "skin", "", "Dermatitis, Atopic"),
     ("Chronic Kidney Disease", "renal", "", "Renal Insufficiency, Chronic"),
-    ("Healthy Volunteers", "symptoms", "", None),
+    ("Healthy Volunteers", "symptoms", "", None),  # registered, but MeSH maps nothing
 )  # fmt: skip
 _CONDITION_VARIANTS = (
     "Chronic {0}",
@@ -539,6 +547,7 @@ _CONDITION_VARIANTS = (
     "{0}, Mild",
 )
 VARIANTS_PER_CONDITION = 11
+HEALTHY_VOLUNTEERS = "Healthy Volunteers"
 FOCUS_CONDITION_NAMES = (
     "Alcohol Use Disorder",
     "Alcoholism",
@@ -1245,6 +1254,22 @@ GENERIC_OUTCOMES = (
         "score on a scale", "score", -9.0, 6.0, "skin",
     ),
 )  # fmt: skip
+# Measures where a smaller number is the better result (change scores, centre < 0, are too).
+LOWER_IS_BETTER = frozenset(
+    {
+        "Percent Heavy Drinking Days",
+        "Number of Drinks per Drinking Day",
+        "Phosphatidylethanol (PEth) Blood Concentration",
+        "Days of Use in the Past 30 Days",
+        "Craving Visual Analog Scale Score",
+        "Number of Participants With Treatment-Emergent Adverse Events",
+        "Number of Participants Hospitalized",
+        "Patient Global Impression of Improvement (PGI-I)",
+        "Serum C-Reactive Protein",
+        "Body Mass Index",
+        "Pain Intensity on a 0-10 Numeric Rating Scale",
+    }
+)
 THEME_OUTCOMES = {
     "mental": DEPRESSION_OUTCOMES,
     "alcohol": ALCOHOL_OUTCOMES,
@@ -2004,7 +2029,6 @@ def identification_module(
 def status_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return statusModule, with dates that agree with the status."""
     timeline, status = plan.timeline, plan.status
-    ongoing = status not in FINISHED_STATUSES
     module: Json = {
         "statusVerifiedDate": day_iso(timeline.last_update)[:7],
         "overallStatus": status,
@@ -2014,7 +2038,8 @@ def status_module(plan: StudyPlan, rng: random.Random) -> Json:
     if status in STOPPED_STATUSES:
         module["whyStopped"] = pick(rng, WHY_STOPPED)
     module["expandedAccessInfo"] = {"hasExpandedAccess": False}
-    estimated = ongoing or status == "UNKNOWN"
+    # Unfinished studies, and UNKNOWN ones whose last word was a plan, give estimated ends.
+    estimated = status not in FINISHED_STATUSES or status == "UNKNOWN"
     module["startDateStruct"] = date_struct(
         timeline.start, rng, estimated=status == "NOT_YET_RECRUITING"
     )
@@ -2102,18 +2127,7 @@ def design_info(plan: StudyPlan, masking: str, rng: random.Random) -> Json:
         allocation, model = "NA", "SINGLE_GROUP"
     else:
         allocation = "RANDOMIZED" if rng.random() < 0.88 else "NON_RANDOMIZED"
-        model = pick(
-            rng,
-            (
-                "PARALLEL",
-                "PARALLEL",
-                "PARALLEL",
-                "PARALLEL",
-                "CROSSOVER",
-                "FACTORIAL",
-                "SEQUENTIAL",
-            ),
-        )
+        model = weighted(rng, INTERVENTION_MODEL_WEIGHTS)
     info: Json = {"allocation": allocation, "interventionModel": model}
     if rng.random() < 0.3:
         info["interventionModelDescription"] = (
@@ -2149,12 +2163,8 @@ def choose_masking(plan: StudyPlan, rng: random.Random) -> str:
 
 def design_module(plan: StudyPlan, phases: list[str], masking: str, rng: random.Random) -> Json:
     """Return designModule (observational studies have no phases and other designInfo)."""
-    enrollment = {
-        "count": plan.enrollment,
-        "type": "ACTUAL"
-        if plan.status in {"COMPLETED", "TERMINATED", "WITHDRAWN"}
-        else "ESTIMATED",
-    }
+    actual = plan.status in ACTUAL_ENROLLMENT_STATUSES
+    enrollment = {"count": plan.enrollment, "type": "ACTUAL" if actual else "ESTIMATED"}
     if plan.observational:
         return {
             "studyType": "OBSERVATIONAL",
@@ -2228,14 +2238,16 @@ def eligibility_module(plan: StudyPlan, rng: random.Random) -> Json:
     maximum = pick(rng, (None, None, 65, 75, 24, 80)) if minimum < 65 else None
     if maximum is not None and maximum <= minimum:
         maximum = None
+    healthy = condition == HEALTHY_VOLUNTEERS
+    diagnosis = "No significant medical illness" if healthy else f"Diagnosis of {condition}"
     criteria = (
-        f"Inclusion Criteria:\n\n* Diagnosis of {condition}\n* Age {minimum} years or older\n"
+        f"Inclusion Criteria:\n\n* {diagnosis}\n* Age {minimum} years or older\n"
         "* Able to provide written informed consent\n\nExclusion Criteria:\n\n"
         "* Pregnancy or breastfeeding\n* Unstable medical illness\n* Participation in another trial"
     )
     module: Json = {
         "eligibilityCriteria": criteria,
-        "healthyVolunteers": condition == "Healthy Volunteers" or rng.random() < 0.05,
+        "healthyVolunteers": healthy or rng.random() < 0.05,
         "sex": pick(rng, ("ALL", "ALL", "ALL", "ALL", "FEMALE", "MALE")),
         "minimumAge": f"{minimum} Years",
     }
@@ -2274,7 +2286,8 @@ def contacts_module(plan: StudyPlan, rng: random.Random) -> Json:
         ),
     }
     sites = [plan.sponsor] if plan.sponsor.org_class == "OTHER" else []
-    while len(sites) < between(rng, 1, 3):
+    wanted = between(rng, 1, 3)
+    while len(sites) < wanted:
         site = pick(rng, SITES)
         if site not in sites:
             sites.append(site)
@@ -2365,6 +2378,7 @@ def result_groups(plan: StudyPlan, prefix: str) -> list[Json]:
 
 
 def achievements(prefix: str, counts: Sequence[int]) -> list[Json]:
+    """Return participant-flow achievements; numSubjects is a string, as in the API."""
     return [{"groupId": f"{prefix}{i:03d}", "numSubjects": str(n)} for i, n in enumerate(counts)]
 
 
@@ -2384,83 +2398,60 @@ def participant_flow_module(plan: StudyPlan, completed: list[int]) -> Json:
     }
 
 
-def baseline_module(plan: StudyPlan, rng: random.Random) -> Json:
-    """Return baselineCharacteristicsModule: age and sex by group, plus a Total group."""
-    sizes = list(plan.group_sizes)
-    groups = result_groups(plan, "BG")
-    if len(sizes) > 1:
-        groups.append(
-            {
-                "id": f"BG{len(sizes):03d}",
-                "title": "Total",
-                "description": "Total of all reporting groups",
-            }
-        )
-        sizes.append(sum(sizes))
-    ids = [group["id"] for group in groups]
-    females = [int(n * rng.uniform(0.3, 0.7)) for n in plan.group_sizes]
-    if len(sizes) > len(females):
-        females.append(sum(females))
-    ages = [rng.uniform(25, 60) for _ in ids]
-    age_measure = {
+def age_measure(ids: list[str], arm_sizes: list[int], rng: random.Random) -> Json:
+    """Return 'Age, Continuous' (mean, SD); a trailing Total group gets the weighted mean."""
+    ages = [rng.uniform(25, 60) for _ in arm_sizes]
+    if len(ids) > len(ages):
+        weighted_sum = sum(age * n for age, n in zip(ages, arm_sizes, strict=True))
+        ages.append(weighted_sum / max(sum(arm_sizes), 1))
+    rows = [
+        {"groupId": gid, "value": fmt_number(age, 1), "spread": fmt_number(rng.uniform(6, 14), 1)}
+        for gid, age in zip(ids, ages, strict=True)
+    ]
+    return {
         "title": "Age, Continuous",
         "paramType": "MEAN",
         "dispersionType": "STANDARD_DEVIATION",
         "unitOfMeasure": "years",
-        "classes": [
-            {
-                "categories": [
-                    {
-                        "measurements": [
-                            {
-                                "groupId": gid,
-                                "value": fmt_number(age, 1),
-                                "spread": fmt_number(rng.uniform(6, 14), 1),
-                            }
-                            for gid, age in zip(ids, ages, strict=True)
-                        ]
-                    }
-                ]
-            }
-        ],
+        "classes": [{"categories": [{"measurements": rows}]}],
     }
-    sex_measure = {
+
+
+def sex_measure(ids: list[str], sizes: list[int], females: list[int]) -> Json:
+    """Return 'Sex: Female, Male' as participant counts."""
+    female_rows = [{"groupId": g, "value": str(f)} for g, f in zip(ids, females, strict=True)]
+    male_rows = [
+        {"groupId": g, "value": str(n - f)} for g, n, f in zip(ids, sizes, females, strict=True)
+    ]
+    categories = [
+        {"title": "Female", "measurements": female_rows},
+        {"title": "Male", "measurements": male_rows},
+    ]
+    return {
         "title": "Sex: Female, Male",
         "paramType": "COUNT_OF_PARTICIPANTS",
         "unitOfMeasure": "Participants",
-        "classes": [
-            {
-                "categories": [
-                    {
-                        "title": "Female",
-                        "measurements": [
-                            {"groupId": g, "value": str(f)}
-                            for g, f in zip(ids, females, strict=True)
-                        ],
-                    },
-                    {
-                        "title": "Male",
-                        "measurements": [
-                            {"groupId": g, "value": str(n - f)}
-                            for g, n, f in zip(ids, sizes, females, strict=True)
-                        ],
-                    },
-                ]
-            }
-        ],
+        "classes": [{"categories": categories}],
     }
+
+
+def baseline_module(plan: StudyPlan, rng: random.Random) -> Json:
+    """Return baselineCharacteristicsModule: age and sex by group, plus a Total group."""
+    groups = result_groups(plan, "BG")
+    sizes = list(plan.group_sizes)
+    females = [int(n * rng.uniform(0.3, 0.7)) for n in sizes]
+    if len(sizes) > 1:
+        total = {"id": f"BG{len(sizes):03d}", "title": "Total"}
+        groups.append({**total, "description": "Total of all reporting groups"})
+        sizes.append(sum(sizes))
+        females.append(sum(females))
+    ids = [group["id"] for group in groups]
+    counts = [{"groupId": g, "value": str(n)} for g, n in zip(ids, sizes, strict=True)]
     return {
         "populationDescription": "All randomized participants.",
         "groups": groups,
-        "denoms": [
-            {
-                "units": "Participants",
-                "counts": [
-                    {"groupId": g, "value": str(n)} for g, n in zip(ids, sizes, strict=True)
-                ],
-            }
-        ],
-        "measures": [age_measure, sex_measure],
+        "denoms": [{"units": "Participants", "counts": counts}],
+        "measures": [age_measure(ids, plan.group_sizes, rng), sex_measure(ids, sizes, females)],
     }
 
 
@@ -2470,7 +2461,8 @@ def group_effects(plan: StudyPlan, template: OutcomeTemplate, rng: random.Random
     Active arms move in the direction of benefit (down for change scores, up otherwise);
     placebo, comparator and no-intervention arms stay near the centre.
     """
-    direction = -1.0 if template.center < 0 else 1.0
+    lower_is_better = template.center < 0 or template.measure in LOWER_IS_BETTER
+    direction = -1.0 if lower_is_better else 1.0
     effects = []
     for group in plan.arms:
         active = group.arm_type in {"EXPERIMENTAL", None} and bool(group.interventions)
@@ -2885,7 +2877,7 @@ def study_rng(seed: int, index: int) -> random.Random:
 def iter_studies(
     n: int, seed: int = DEFAULT_SEED, *, results_fraction: float = DEFAULT_RESULTS_FRACTION
 ) -> Iterator[Json]:
-    """Yield n studies, indexes 0..n-1; the same seed gives the same studies."""
+    """Yield n studies, indexes 0..n-1; the same seed and fraction give the same studies."""
     for index in range(n):
         yield generate_study(index, study_rng(seed, index), results_fraction=results_fraction)
 
@@ -3014,12 +3006,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     indent = args.indent if args.indent > 0 else None
     studies = iter_studies(args.n, args.seed, results_fraction=args.results_fraction)
     started = time.perf_counter()
-    if args.format == "zip":
-        count = write_zip(studies, args.out, indent)
-    elif args.format == "pages":
-        count = write_pages(studies, args.out, indent, args.page_size, args.n, args.seed)
-    else:
-        count = write_files(studies, args.out, indent)
+    try:
+        if args.format == "zip":
+            count = write_zip(studies, args.out, indent)
+        elif args.format == "pages":
+            count = write_pages(studies, args.out, indent, args.page_size, args.n, args.seed)
+        else:
+            count = write_files(studies, args.out, indent)
+    except OSError as error:
+        print(f"error: cannot write {args.out}: {error}; choose another OUT", file=sys.stderr)
+        return 1
     elapsed = time.perf_counter() - started
     print(
         f"wrote {count} studies ({args.format}) to {args.out} in {elapsed:.2f} s", file=sys.stderr

@@ -110,9 +110,18 @@ def main() -> None:
         directory = work / f"studies-{n}"
         generate(n, directory)
         output = subprocess.run(
-            [sys.executable, __file__, "--batch-size", str(args.batch_size), "--child",
-             str(directory), str(work / f"store-{n}.db")],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--batch-size",
+                str(args.batch_size),
+                "--child",
+                str(directory),
+                str(work / f"store-{n}.db"),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
         result = json.loads(output.strip().splitlines()[-1])
         rows.append((n, result))
@@ -131,7 +140,9 @@ def main() -> None:
         args.write.write_text(text)
 
 
-def render(rows: list[tuple[int, dict[str, float]]], base: dict[str, float], args: argparse.Namespace) -> str:
+def render(
+    rows: list[tuple[int, dict[str, float]]], base: dict[str, float], args: argparse.Namespace
+) -> str:
     base_rate = base["studies"] / base["wall"]
     lines = [
         "## Import: ClinicalTrials.gov records into the on-disk store",
@@ -139,18 +150,21 @@ def render(rows: list[tuple[int, dict[str, float]]], base: dict[str, float], arg
         f"Command: `python bench/import_throughput.py --sizes {' '.join(map(str, args.sizes))} "
         f"--baseline {args.baseline} --batch-size {args.batch_size} --write docs/benchmarks.md`",
         "",
-        f"Machine: {platform.machine()}, {platform.system()}, Python {platform.python_version()}; "
-        f"pyoxigraph {version('pyoxigraph')}, pyshacl {version('pyshacl')}, rdflib {version('rdflib')}.",
+        f"Machine: {platform.machine()}, {platform.system()}, "
+        f"Python {platform.python_version()}; pyoxigraph {version('pyoxigraph')}, "
+        f"pyshacl {version('pyshacl')}, rdflib {version('rdflib')}.",
         "Synthetic studies from `bench/generate_ctgov.py` (seed 7), validation included.",
         "",
-        "| studies | triples | studies/s | read+map s | validate s | commit s | wall s | peak RSS MiB | vs baseline |",
+        "| studies | triples | studies/s | read+map s | validate s | commit s | wall s "
+        "| peak RSS MiB | vs baseline |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, r in rows:
         rate = r["studies"] / r["wall"]
         lines.append(
             f"| {n:,} | {int(r['triples']):,} | {rate:.0f} | {r['read and map']:.1f} | "
-            f"{r['validate']:.1f} | {r['commit']:.1f} | {r['wall']:.1f} | {r['peak_rss_mib']:.0f} | "
+            f"{r['validate']:.1f} | {r['commit']:.1f} | {r['wall']:.1f} | "
+            f"{r['peak_rss_mib']:.0f} | "
             f"{rate / base_rate:.1f}× |"
         )
     lines += [

@@ -40,6 +40,7 @@ CLASSIC = CTGOV / "NCT04780763.json"
 CLASSIC_MESSAGE = "ClinicalTrials.gov classic API format; export API v2 JSON instead"
 #: An NCT id no real record has, for the synthetic records below.
 SYNTHETIC_ID = "NCT99999901"
+EG_PREFIX = f"PREFIX eg: <{EG}>"
 
 ARM_ROLES = {
     "EXPERIMENTAL": EGV.ExperimentalArm,
@@ -181,16 +182,11 @@ def test_every_real_api_v2_record_imports_and_conforms() -> None:
         assert has(graph, study(nct_id), PROV.wasDerivedFrom, registry_record(nct_id))
         assert has(graph, registry_record(nct_id), RDF.type, EG.RegistryRecord)
         assert has(graph, registry_record(nct_id), EG.reports, study(nct_id))
-    report = graph.validate()
-    assert report.conforms, report.table()
-
-
-def test_all_fixtures_are_interventional_trials() -> None:
-    graph = memory_graph()
-    import_items(graph, read_paths(good_files()))
-    for nct_id in GOOD_IDS:
+        # every fixture is an interventional study, hence an eg:Trial
         assert fixture(nct_id)["protocolSection"]["designModule"]["studyType"] == "INTERVENTIONAL"
         assert has(graph, study(nct_id), RDF.type, EG.Trial)
+    report = graph.validate()
+    assert report.conforms, report.table()
 
 
 # --- 2. NCT03418623, field by field ---------------------------------------------------
@@ -269,7 +265,9 @@ def test_sponsor_and_collaborator_labels(nct03418623: EvidenceGraph) -> None:
     module = fixture("NCT03418623")["protocolSection"]["sponsorCollaboratorsModule"]
     node = study("NCT03418623")
     assert labels(nct03418623, node, EG.sponsor) == {module["leadSponsor"]["name"]}
-    assert labels(nct03418623, node, EG.collaborator) == {c["name"] for c in module["collaborators"]}
+    assert labels(nct03418623, node, EG.collaborator) == {
+        c["name"] for c in module["collaborators"]
+    }
     for org in objects(nct03418623, node, EG.sponsor) | objects(nct03418623, node, EG.collaborator):
         assert has(nct03418623, org, RDF.type, EG.Organization)
 
@@ -354,8 +352,7 @@ def test_every_outcome_measure_has_one_finding_per_measurement(
 
 def test_findings_are_derived_from_the_registry_record(nct00763412: EvidenceGraph) -> None:
     findings = nct00763412.query(
-        "PREFIX eg: <https://w3id.org/evidencegraph/ontology#> "
-        "SELECT ?study ?finding WHERE { ?finding a eg:Finding ; eg:ofStudy ?study }",
+        f"{EG_PREFIX} SELECT ?study ?finding WHERE {{ ?finding a eg:Finding ; eg:ofStudy ?study }}",
         {"study": study("NCT00763412")},
     ).rows
     assert findings
@@ -406,9 +403,12 @@ def therapy_concept(name: str) -> URIRef | None:
     best: tuple[int, URIRef] | None = None
     for row in rows:
         candidate = words(row["name"])
-        if row["kind"] == "therapy" and f" {candidate} " in padded:
-            if best is None or len(candidate) > best[0]:
-                best = (len(candidate), EGV[row["target"].removeprefix("egv:")])
+        if (
+            row["kind"] == "therapy"
+            and f" {candidate} " in padded
+            and (best is None or len(candidate) > best[0])
+        ):
+            best = (len(candidate), EGV[row["target"].removeprefix("egv:")])
     return best[1] if best else None
 
 
@@ -448,9 +448,7 @@ def test_references_with_pmids_become_article_nodes() -> None:
             assert has(graph, article, EG.reports, study("NCT03630471"))
         else:
             assert has(graph, registry_record("NCT03630471"), DCTERMS.references, article)
-    result = graph.query(
-        "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?a <https://w3id.org/evidencegraph/ontology#pmid> ?p }"
-    )
+    result = graph.query(f"{EG_PREFIX} SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ ?a eg:pmid ?p }}")
     assert int(result.rows[0]["n"]) == len(with_pmid)  # type: ignore[call-overload]
 
 
@@ -534,7 +532,8 @@ def test_an_imported_record_merges_with_the_curated_study() -> None:
     assert summary.imported == 1 and summary.stopped is None, summary.lines()
 
     nodes = graph.query(
-        'SELECT DISTINCT ?s WHERE { ?s <https://w3id.org/evidencegraph/ontology#nctId> "NCT02649231" }'
+        f"{EG_PREFIX} SELECT DISTINCT ?id ?s WHERE {{ ?s eg:nctId ?id }}",
+        {"id": Literal("NCT02649231")},
     ).rows
     assert [row["s"] for row in nodes] == [kare]
     assert one(graph, kare, EG.acronym) == Literal("KARE")
@@ -550,8 +549,7 @@ def test_an_imported_record_merges_with_the_curated_study() -> None:
         modified, datatype=XSD.date
     )
     ketamine_arms = graph.query(
-        "PREFIX eg: <https://w3id.org/evidencegraph/ontology#> "
-        "SELECT ?drug ?arm WHERE { ?arm eg:receives/eg:drug ?drug }",
+        f"{EG_PREFIX} SELECT ?drug ?arm WHERE {{ ?arm eg:receives/eg:drug ?drug }}",
         {"drug": EGID["drug/ketamine"]},
     ).rows
     assert imported_arm in {row["arm"] for row in ketamine_arms}
@@ -834,15 +832,9 @@ def test_map_study_refuses_what_is_not_an_api_v2_study(content: object, fragment
         map_study(content, "x.json")
 
 
-# --- bugs found while writing these tests -------------------------------------------------
+# --- names that collide: case, batches, repeats -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="ctgov._StudyMapper._concept labels a slug-minted node with the raw name, so "
-    "'Alcohol drinking' and the MeSH term 'Alcohol Drinking' give condition/alcohol-drinking "
-    "two rdfs:labels and the record is rejected by the shapes",
-    strict=True,
-)
 def test_names_differing_only_in_case_do_not_break_a_record() -> None:
     # synthetic: NCT03418623 whose condition is spelled like its MeSH term, but lower-case
     content = fixture("NCT03418623")
@@ -855,12 +847,6 @@ def test_names_differing_only_in_case_do_not_break_a_record() -> None:
     assert len(objects(graph, EGID["condition/alcohol-drinking"], RDFS.label)) == 1
 
 
-@pytest.mark.xfail(
-    reason="two records in one batch that spell a shared concept (here the sponsor) with "
-    "different capitals give its node two rdfs:labels: the batch is rejected, while the same "
-    "records import with --batch-size 1",
-    strict=True,
-)
 def test_the_batch_size_does_not_change_what_imports() -> None:
     # synthetic: NCT03418623, and a copy under another id whose sponsor is spelled "CT"
     original = fixture("NCT03418623")
@@ -876,11 +862,6 @@ def test_the_batch_size_does_not_change_what_imports() -> None:
     assert together.imported == 2
 
 
-@pytest.mark.xfail(
-    reason="ctgov._StudyMapper.unique only avoids the IRI last stored under the same name, so "
-    "a third intervention of the same name is minted the first one's IRI",
-    strict=True,
-)
 def test_three_interventions_of_one_name_get_three_nodes() -> None:
     # synthetic: NCT03418623 with three interventions called "Placebo", of three types
     content = fixture("NCT03418623")

@@ -764,7 +764,9 @@ def test_pattern_result_shows_the_offending_value() -> None:
 
 def test_a_no_intervention_arm_may_receive_nothing() -> None:
     graph = valid_graph()
-    graph -= turtle("test:arm-2 eg:receives test:placebo-1 , test:behavioral-1 , test:intervention-1 .")
+    graph -= turtle(
+        "test:arm-2 eg:receives test:placebo-1 , test:behavioral-1 , test:intervention-1 ."
+    )
     graph -= turtle("test:arm-2 eg:armRole egv:PlaceboComparatorArm .")
     graph += turtle("test:arm-2 eg:armRole egv:NoInterventionArm .")
     report = validate_graph(graph)

@@ -81,6 +81,31 @@ def test_failed_batch_writes_nothing(store: Store) -> None:
     assert not store.contains(TRIPLES[2])
 
 
+def test_replace_removes_and_adds_in_one_step(store: Store) -> None:
+    store.add(TRIPLES)
+    awkward = Literal('line one\nline "two" \\ é ☃', lang="en")
+    new_value = (URIRef(EX + "a"), URIRef(EX + "p"), awkward)
+    assert store.replace([TRIPLES[0]], [new_value, TRIPLES[1]]) == 1
+    assert not store.contains(TRIPLES[0])
+    assert store.contains(new_value) and store.contains(TRIPLES[1])
+    assert len(store) == 4
+    # removing what is not there is no error; with nothing to remove it is an add
+    assert store.replace([TRIPLES[0]], []) == 0
+    assert store.replace([], [TRIPLES[0]]) == 1
+
+
+def test_failed_replace_writes_nothing(store: Store) -> None:
+    store.add(TRIPLES)
+
+    def additions_that_fail():  # type: ignore[no-untyped-def]
+        yield (URIRef(EX + "z"), URIRef(EX + "p"), Literal("z"))
+        yield (URIRef(EX + "x"), URIRef(EX + "p"), object())  # not an RDF term
+
+    with pytest.raises(TypeError):
+        store.replace([TRIPLES[0]], additions_that_fail())
+    assert len(store) == 4 and store.contains(TRIPLES[0])
+
+
 def test_the_engine_rolls_back_a_transaction_that_fails_midway(tmp_path: Path) -> None:
     # OxigraphStore.add relies on pyoxigraph's extend being one transaction: check that it is.
     import pyoxigraph as ox

@@ -113,9 +113,8 @@ class OxigraphStore(Store):
         quads = list(dict.fromkeys(to_quads(additions)))
         new = sum(1 for quad in quads if quad not in self._store)
         # one SPARQL update runs in one Oxigraph transaction: both parts or neither
-        update = "DELETE DATA { %s } ;\nINSERT DATA { %s }" % (
-            _data_block(removed),
-            _data_block(quads),
+        update = (
+            f"DELETE DATA {{ {_data_block(removed)} }} ;\nINSERT DATA {{ {_data_block(quads)} }}"
         )
         try:
             self._store.update(update)
@@ -146,7 +145,7 @@ class OxigraphStore(Store):
 
 def _data_block(quads: list[ox.Quad]) -> str:
     """Triples for a DELETE DATA or INSERT DATA block, in N-Triples syntax (Oxigraph's own)."""
-    return " .\n".join(f"{q.subject} {q.predicate} {q.object}" for q in quads) + " ."
+    return "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads)
 
 
 def describe_syntax_error(detail: str) -> str:

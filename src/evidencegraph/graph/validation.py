@@ -266,9 +266,7 @@ def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = Fal
         single = single_valued_predicates()
         given = {(s, p) for s, p, _ in batch if p in single}
         replaced = [
-            triple
-            for triple in found
-            if (triple[0], triple[1]) in given and triple not in batch
+            triple for triple in found if (triple[0], triple[1]) in given and triple not in batch
         ]
         for triple in replaced:
             found.remove(triple)

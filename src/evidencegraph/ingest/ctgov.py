@@ -235,6 +235,7 @@ class _StudyMapper:
         self.record = registry_record_iri(nct_id)
         self.arms: dict[str, URIRef] = {}
         self.outcomes: dict[str, URIRef] = {}
+        self.minted: set[URIRef] = set()
         self.vocabulary = vocabulary()
 
     def map(self) -> Mapped:
@@ -256,14 +257,15 @@ class _StudyMapper:
         """A node under the study: ``study/NCT.../arm/placebo``."""
         return URIRef(f"{self.study}/{'/'.join(parts)}")
 
-    def unique(self, kind: str, name: str, taken: dict[str, URIRef]) -> URIRef:
+    def unique(self, kind: str, name: str) -> URIRef:
+        """A node under the study named after ``name``, numbered when the name is taken."""
         base = slug(name)
-        candidate, number = base, 1
-        used = set(taken.values())
-        while self.at(kind, candidate) in used:
+        candidate, number = self.at(kind, base), 1
+        while candidate in self.minted:
             number += 1
-            candidate = f"{base}-{number}"
-        return self.at(kind, candidate)
+            candidate = self.at(kind, f"{base}-{number}")
+        self.minted.add(candidate)
+        return candidate
 
     # -- the record and the study's identity
 
@@ -280,8 +282,12 @@ class _StudyMapper:
         )
         out.add(record, EG.reports, self.study)
         status = self.protocol.get("statusModule") or {}
-        out.add_optional(record, DCTERMS.issued, date_literal(_get(status, "studyFirstPostDateStruct", "date")))
-        out.add_optional(record, DCTERMS.modified, date_literal(_get(status, "lastUpdatePostDateStruct", "date")))
+        out.add_optional(
+            record, DCTERMS.issued, date_literal(_get(status, "studyFirstPostDateStruct", "date"))
+        )
+        out.add_optional(
+            record, DCTERMS.modified, date_literal(_get(status, "lastUpdatePostDateStruct", "date"))
+        )
         study = self.study
         is_trial = _get(self.protocol, "designModule", "studyType") == "INTERVENTIONAL"
         out.add(study, RDF.type, EG.Trial if is_trial else EG.Study)
@@ -299,7 +305,9 @@ class _StudyMapper:
         out.text(study, EG.orgStudyId, _get(module, "orgStudyIdInfo", "id"))
         for secondary in _list(module, "secondaryIdInfos"):
             self._secondary_id(secondary)
-        out.text(study, DCTERMS.description, _get(self.protocol, "descriptionModule", "briefSummary"))
+        out.text(
+            study, DCTERMS.description, _get(self.protocol, "descriptionModule", "briefSummary")
+        )
 
     def _secondary_id(self, secondary: dict[str, Any]) -> None:
         value = str(secondary.get("id") or "").strip()
@@ -387,9 +395,7 @@ class _StudyMapper:
         for mesh in _list(derived, "conditionBrowseModule", "meshes"):
             mesh_id = normalise_mesh(str(mesh.get("id", "")))
             if mesh_id and mesh.get("term"):
-                self.out.add(
-                    self.study, EG.studiesCondition, self.condition(mesh["term"], mesh_id)
-                )
+                self.out.add(self.study, EG.studiesCondition, self.condition(mesh["term"], mesh_id))
 
     def condition(self, name: str, mesh_id: str | None = None) -> URIRef:
         entry = (self.vocabulary.by_mesh(mesh_id) if mesh_id else None) or self.vocabulary.exact(
@@ -418,7 +424,7 @@ class _StudyMapper:
             label = str(arm.get("label") or "").strip()
             if not label:
                 continue
-            node = self.unique("arm", label, self.arms)
+            node = self.unique("arm", label)
             self.arms[label] = node
             by_label[normalise_name(label)] = node
             self.out.add(self.study, EG.hasArm, node)
@@ -433,7 +439,7 @@ class _StudyMapper:
             name = str(intervention.get("name") or "").strip()
             if not name:
                 continue
-            node = self.unique("intervention", name, interventions)
+            node = self.unique("intervention", name)
             interventions[name] = node
             kind = str(intervention.get("type") or "OTHER")
             by_name[f"{normalise_name(kind)} {normalise_name(name)}"] = node
@@ -447,9 +453,9 @@ class _StudyMapper:
         for arm in _list(module, "armGroups"):
             arm_node = by_label.get(normalise_name(str(arm.get("label") or "")))
             for entry in arm.get("interventionNames") or ():
-                node = by_name.get(normalise_name(str(entry)))
-                if arm_node is not None and node is not None:
-                    self.out.add(arm_node, EG.receives, node)
+                named = by_name.get(normalise_name(str(entry)))
+                if arm_node is not None and named is not None:
+                    self.out.add(arm_node, EG.receives, named)
 
     def _intervention(self, node: URIRef, name: str, kind: str, data: dict[str, Any]) -> None:
         out = self.out
@@ -462,9 +468,7 @@ class _StudyMapper:
         if kind not in INTERVENTION_TYPE:
             out.unmapped(node, "interventions.type", kind)
         cls, concept = INTERVENTION_TYPE.get(kind, INTERVENTION_TYPE["OTHER"])
-        therapy = (
-            self.vocabulary.longest_match("therapy", names) if kind in THERAPY_TYPES else None
-        )
+        therapy = self.vocabulary.longest_match("therapy", names) if kind in THERAPY_TYPES else None
         if kind in PLACEBO_TYPES and self.vocabulary.longest_match("placebo", names):
             cls, concept = EG.Placebo, EGV.Placebo
         elif therapy is not None:
@@ -557,7 +561,9 @@ class _ResultsMapper:
 
     def map(self) -> None:
         self._participant_flow()
-        for index, measure in enumerate(_list(self.results, "outcomeMeasuresModule", "outcomeMeasures"), start=1):
+        for index, measure in enumerate(
+            _list(self.results, "outcomeMeasuresModule", "outcomeMeasures"), start=1
+        ):
             self._outcome_measure(index, measure)
         self._adverse_events()
 
@@ -567,12 +573,17 @@ class _ResultsMapper:
         arms = {normalise_name(label): node for label, node in self.study.arms.items()}
         if wanted in arms:
             return arms[wanted]
-        close = [node for name, node in arms.items() if wanted and (wanted in name or name in wanted)]
+        close = [
+            node for name, node in arms.items() if wanted and (wanted in name or name in wanted)
+        ]
         return close[0] if len(close) == 1 else None
 
     def _groups(self, groups: list[Any]) -> dict[str, tuple[str, URIRef | None]]:
         return {
-            str(group.get("id")): (str(group.get("title") or group.get("id")), self.arm_for(group.get("title")))
+            str(group.get("id")): (
+                str(group.get("title") or group.get("id")),
+                self.arm_for(group.get("title")),
+            )
             for group in groups
             if isinstance(group, dict)
         }
@@ -585,7 +596,9 @@ class _ResultsMapper:
             return
         for milestone in _list(periods[0], "milestones"):
             kind = milestone.get("type")
-            predicate = {"STARTED": EG.participants, "COMPLETED": EG.participantsCompleted}.get(kind)
+            predicate = {"STARTED": EG.participants, "COMPLETED": EG.participantsCompleted}.get(
+                kind
+            )
             if predicate is None:
                 continue
             for achievement in _list(milestone, "achievements"):
@@ -617,7 +630,18 @@ class _ResultsMapper:
                     number += 1
                     node = self.study.at("finding", f"measure-{index}-{number}")
                     labels = [str(class_.get("title") or ""), str(category.get("title") or "")]
-                    self._measurement(node, outcome, measure, groups, value, effect, param, dispersion, unit, labels)
+                    self._measurement(
+                        node,
+                        outcome,
+                        measure,
+                        groups,
+                        value,
+                        effect,
+                        param,
+                        dispersion,
+                        unit,
+                        labels,
+                    )
         for number, analysis in enumerate(_list(measure, "analyses"), start=1):
             node = self.study.at("finding", f"analysis-{index}-{number}")
             self._analysis(node, outcome, measure, groups, analysis)
@@ -661,7 +685,8 @@ class _ResultsMapper:
             if level:
                 out.add(node, EG.confidenceLevel, Literal(Decimal(level.group()) / 100))
         elif lower is not None or upper is not None:
-            detail = f" ({dispersion.lower().replace('_', ' ')} {value.get('lowerLimit')} to {value.get('upperLimit')})"
+            spread_kind = dispersion.lower().replace("_", " ")
+            detail = f" ({spread_kind} {value.get('lowerLimit')} to {value.get('upperLimit')})"
         spread = _decimal(value.get("spread"))
         if spread is not None and spread >= 0:
             out.add(node, EG.spread, Literal(spread))
@@ -685,7 +710,9 @@ class _ResultsMapper:
         out = self.out
         self._finding(node, outcome, measure)
         param = str(analysis.get("paramType") or "")
-        effect = next((concept for words, concept in ANALYSIS_MEASURE if words in param.lower()), None)
+        effect = next(
+            (concept for words, concept in ANALYSIS_MEASURE if words in param.lower()), None
+        )
         if effect is None:
             out.add(node, EG.effectMeasure, EGV.OtherEffectMeasure)
             out.unmapped(node, "analyses.paramType", param or "(none)")
@@ -701,7 +728,10 @@ class _ResultsMapper:
         if value is not None:
             out.add(node, EG.value, Literal(value))
             out.text(node, EG.unitLabel, param or "(not given)")
-        lower, upper = _decimal(analysis.get("ciLowerLimit")), _decimal(analysis.get("ciUpperLimit"))
+        lower, upper = (
+            _decimal(analysis.get("ciLowerLimit")),
+            _decimal(analysis.get("ciUpperLimit")),
+        )
         if lower is not None and upper is not None and lower <= upper:
             out.add(node, EG.ciLower, Literal(lower))
             out.add(node, EG.ciUpper, Literal(upper))
@@ -742,7 +772,9 @@ class _ResultsMapper:
             if not events:
                 continue
             outcome = self.study.at("outcome", f"{kind}-adverse-events")
-            self.study.outcome(outcome, f"{kind} adverse events".capitalize(), False, module.get("timeFrame"))
+            self.study.outcome(
+                outcome, f"{kind} adverse events".capitalize(), False, module.get("timeFrame")
+            )
             for index, event in enumerate(events, start=1):
                 term = str(event.get("term") or "").strip()
                 if not term:
@@ -784,4 +816,8 @@ class _ResultsMapper:
         if arm is not None:
             out.add(node, EG.experimentalGroup, arm)
         of = f" of {at_risk}" if at_risk is not None else ""
-        out.text(node, EG.statement, f"{kind.capitalize()} adverse event {term}, {title}: {affected}{of} affected")
+        out.text(
+            node,
+            EG.statement,
+            f"{kind.capitalize()} adverse event {term}, {title}: {affected}{of} affected",
+        )

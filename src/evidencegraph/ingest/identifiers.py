@@ -73,7 +73,7 @@ def mesh_keys(mesh_id: str) -> tuple[str, ...]:
 
 
 def slug(text: str) -> str:
-    """A lower-case, hyphenated, ASCII name: ``Alcohol Use Disorder`` -> ``alcohol-use-disorder``."""
+    """A lower-case, hyphenated ASCII name: ``Alcohol Use Disorder`` -> ``alcohol-use-disorder``."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", ascii_text.lower())
     return "-".join(words)[:120] or "unnamed"

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import Literal as Choice
 
 from rdflib import Graph
+from rdflib.term import Node
 
 from evidencegraph.errors import NonConformingError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.validation import ValidationReport
+from evidencegraph.graph.validation import ValidationReport, single_valued_predicates
 from evidencegraph.ingest.mapping import Mapped, MappingError
 from evidencegraph.ingest.records import Record, RecordError
 
@@ -99,10 +100,19 @@ class _Batch:
 
 
 def _graph_of(records: Iterable[Mapped]) -> Graph:
+    """The records' triples as one batch. For a single-valued property the last value given
+    wins, within a record and across the batch, as it would record by record (decision 0008)."""
+    single = single_valued_predicates()
+    last: dict[tuple[Node, Node], Node] = {}
     graph = Graph()
     for record in records:
-        for triple in record.triples:
-            graph.add(triple)
+        for subject, predicate, obj in record.triples:
+            if predicate in single:
+                last[(subject, predicate)] = obj
+            else:
+                graph.add((subject, predicate, obj))
+    for (subject, predicate), obj in last.items():
+        graph.add((subject, predicate, obj))
     return graph
 
 
@@ -203,7 +213,9 @@ class Importer:
                         RecordError(
                             record.origin,
                             f"{len(report.results)} shape violation(s): "
-                            + "; ".join(f"{r.focus_node} {r.path}: {r.message}" for r in report.results[:3]),
+                            + "; ".join(
+                                f"{r.focus_node} {r.path}: {r.message}" for r in report.results[:3]
+                            ),
                             record.record_id,
                         ),
                         report,

@@ -13,7 +13,7 @@ import gzip
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from rdflib import RDF, RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, XSD
@@ -68,20 +68,23 @@ _MONTHS = {
 def read_paths(files: Iterable[Path]) -> Iterator[Record | RecordError]:
     """Every article element of every file, in order, streamed."""
     for path in files:
-        opener = gzip.open if path.name.lower().endswith(".gz") else open
-        with opener(path, "rb") as stream:
-            yield from read_stream(stream, str(path))
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as packed:
+                yield from read_stream(cast(IO[bytes], packed), str(path))
+        else:
+            with path.open("rb") as plain:
+                yield from read_stream(plain, str(path))
 
 
 def read_stream(stream: IO[bytes], origin: str) -> Iterator[Record | RecordError]:
     """The ``PubmedArticle`` elements of one XML stream, each cleared once mapped."""
     count = 0
-    root_seen = False
+    root: ElementTree.Element | None = None
     try:
         for event, element in ElementTree.iterparse(stream, events=("start", "end")):
             if event == "start":
-                if not root_seen:
-                    root_seen = True
+                if root is None:
+                    root = element
                     if element.tag not in ("PubmedArticleSet", "PubmedBookArticleSet"):
                         yield RecordError(
                             origin,
@@ -93,7 +96,9 @@ def read_stream(stream: IO[bytes], origin: str) -> Iterator[Record | RecordError
             if element.tag in ("PubmedArticle", "PubmedBookArticle"):
                 count += 1
                 yield Record(f"{origin}: article {count}", element)
-                element.clear()
+                # detach the article so memory stays flat; whoever holds it keeps it whole
+                if root is not None and element in root:
+                    root.remove(element)
     except ElementTree.ParseError as error:
         line, column = error.position
         yield RecordError(
@@ -157,13 +162,19 @@ class _ArticleMapper:
         out.text(node, EG.pmid, self.pmid)
         out.text(node, EG.doi, self._doi())
         out.text(node, EG.journal, _text(article.find("Journal/Title")) or "(journal not given)")
-        out.add_optional(node, DCTERMS.issued, _pub_date(article.find("Journal/JournalIssue/PubDate")))
+        out.add_optional(
+            node, DCTERMS.issued, _pub_date(article.find("Journal/JournalIssue/PubDate"))
+        )
         types = [_text(t) for t in article.findall("PublicationTypeList/PublicationType")]
         for kind in types:
             out.text(node, EG.publicationType, kind)
         out.add(node, EG.peerReviewed, Literal(not NOT_PEER_REVIEWED.intersection(types)))
         out.text(node, DCTERMS.abstract, self._abstract())
-        out.add(node, EG.url, Literal(f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/", datatype=XSD.anyURI))
+        out.add(
+            node,
+            EG.url,
+            Literal(f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/", datatype=XSD.anyURI),
+        )
         self._authors()
         self._mesh()
         self._trials(types)
@@ -191,7 +202,9 @@ class _ArticleMapper:
         for position, author in enumerate(self.article.findall("AuthorList/Author"), start=1):
             collective = _text(author.find("CollectiveName"))
             name = collective or " ".join(
-                part for part in (_text(author.find("ForeName")), _text(author.find("LastName"))) if part
+                part
+                for part in (_text(author.find("ForeName")), _text(author.find("LastName")))
+                if part
             )
             if not name:
                 continue
@@ -206,8 +219,7 @@ class _ArticleMapper:
                 out.text(person, EG.affiliationText, _text(affiliation))
             for identifier in author.findall("Identifier"):
                 if identifier.get("Source") == "ORCID":
-                    orcid = _text(identifier).rsplit("/", 1)[-1]
-                    out.text(person, EG.orcid, orcid)
+                    out.text(person, EG.orcid, _orcid(_text(identifier)))
 
     def _mesh(self) -> None:
         for heading in self.citation.findall("MeshHeadingList/MeshHeading/DescriptorName"):
@@ -231,6 +243,14 @@ class _ArticleMapper:
                 for kind in types:
                     if kind in DESIGN_HINTS:
                         self.out.add(study, EG.studyDesign, DESIGN_HINTS[kind])
+
+
+def _orcid(text: str) -> str:
+    """``https://orcid.org/0000-0002-1825-0097`` or ``0000000218250097`` -> the hyphenated iD."""
+    compact = text.rsplit("/", 1)[-1].replace("-", "").strip().upper()
+    if len(compact) == 16:
+        return "-".join(compact[i : i + 4] for i in range(0, 16, 4))
+    return compact
 
 
 def _pub_date(element: ElementTree.Element | None) -> Literal | None:
