@@ -856,8 +856,8 @@ _INN_STEMS: tuple[tuple[str, str, str], ...] = (
     ("gepant", "DRUG", "Neuroprotective Agents"),
     ("orexant", "DRUG", "Central Nervous System Depressants"),
 )
-INNS_PER_STEM = 44
-CODE_NAMES = 360
+INNS_PER_STEM = 48
+CODE_NAMES = 380
 
 
 def _real_drug_specs() -> list[InterventionSpec]:

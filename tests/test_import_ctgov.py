@@ -638,7 +638,7 @@ def zip_with_readme(tmp_path: Path) -> tuple[Path, list[str]]:
     with zipfile.ZipFile(path, "w") as archive:
         archive.write(CTGOV / "NCT03418623.json", "NCT03418623.json")
         archive.writestr("readme.txt", "not a study\n")
-    return path, [f"{path}:readme.txt", "not a JSON file"]
+    return path, [f"{path}:readme.txt", "not a .json file"]
 
 
 @pytest.mark.parametrize(

@@ -261,7 +261,7 @@ def test_truncated_xml_names_file_line_and_column(store_path: Path, tmp_path: Pa
     truncated.write_bytes(cut)
     output = assert_refused(store_path, truncated, "truncated or malformed")
     # expat stops at the end of the input: the last line, the bytes after its newline
-    line, column = cut.count(b"\n") + 1, len(cut) - cut.rfind(b"\n") - 1
+    line, column = cut.count(b"\n") + 1, len(cut) - cut.rfind(b"\n")  # 1-based: just past the end
     assert f"{truncated}:{line}:{column}:" in output
 
 

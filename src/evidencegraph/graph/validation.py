@@ -15,6 +15,7 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from evidencegraph.graph import rudof_engine
 from evidencegraph.graph.store import Store
 from evidencegraph.graph.terms import canonical, quiet_rdflib
 from evidencegraph.ingest.rdf_files import read_packaged
@@ -251,13 +252,23 @@ class BatchCheck:
     replaced: list[tuple[Node, Node, Node]] = field(default_factory=list)
 
 
-def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = False) -> BatchCheck:
+def check_batch(
+    store: Store,
+    batch: Graph,
+    *,
+    replace_single_values: bool = False,
+    engine: str = "fast",
+) -> BatchCheck:
     """Validate a batch as it would stand once written to the store.
 
     With ``replace_single_values``, a value the batch gives for a single-valued
     property (``sh:maxCount 1``) of a node replaces the value the store holds
     for it: the newer record wins (decision 0008). Without it, two values are
     a violation like any other.
+
+    ``engine="fast"`` validates with rudof when it is installed (decision 0009);
+    ``"pyshacl"`` always uses pyshacl, whose report also carries the full SHACL
+    report graph.
     """
     batch = canonical(batch)
     found, focus = neighbourhood(store, batch)
@@ -270,10 +281,24 @@ def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = Fal
         ]
         for triple in replaced:
             found.remove(triple)
-    found += batch
-    return BatchCheck(validate_graph(found, focus=focus), batch, replaced)
+    if engine == "fast" and rudof_engine.available():
+        report = _report_from_rows(
+            rudof_engine.validate_ntriples(
+                rudof_engine.ntriples(batch) + rudof_engine.ntriples(found), focus
+            )
+        )
+    else:
+        found += batch
+        report = validate_graph(found, focus=focus)
+    return BatchCheck(report, batch, replaced)
+
+
+def _report_from_rows(rows: list[tuple[str, str, str, str, str, str]]) -> ValidationReport:
+    results = [ValidationResult(*row) for row in rows]
+    results.sort(key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value))
+    return ValidationReport(conforms=not results, results=results)
 
 
 def validate_batch(store: Store, batch: Graph) -> ValidationReport:
-    """Validate a batch as it would stand once added to the store."""
-    return check_batch(store, batch).report
+    """Validate a batch as it would stand once added to the store (pyshacl: full report graph)."""
+    return check_batch(store, batch, engine="pyshacl").report

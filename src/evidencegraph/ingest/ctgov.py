@@ -145,7 +145,11 @@ def read_paths(files: Iterable[Path]) -> Iterator[Record | RecordError]:
 
 def _read_member(stream: IO[bytes], origin: str) -> Iterator[Record | RecordError]:
     if not origin.lower().endswith(".json"):
-        yield RecordError(origin, "not a JSON file; the bulk download holds only NCT*.json files.")
+        yield RecordError(
+            origin,
+            "not a .json file: ClinicalTrials.gov records are read from .json files "
+            "(or .json members of the bulk-download .zip).",
+        )
         return
     parsed = read_json(stream, origin)
     if isinstance(parsed, RecordError):
@@ -206,8 +210,11 @@ def _decimal(text: object) -> Decimal | None:
         return Decimal(str(text))
     if not isinstance(text, str):
         return None
+    text = text.strip()
+    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        text = text.replace(",", "")  # thousands separators; a decimal comma is not a number
     try:
-        value = Decimal(text.strip().replace(",", ""))
+        value = Decimal(text)
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
@@ -290,6 +297,9 @@ class _StudyMapper:
         )
         study = self.study
         is_trial = _get(self.protocol, "designModule", "studyType") == "INTERVENTIONAL"
+        if is_trial and not _list(self.protocol, "armsInterventionsModule", "armGroups"):
+            is_trial = False
+            out.warn("interventional study without arm groups: typed eg:Study, not eg:Trial")
         out.add(study, RDF.type, EG.Trial if is_trial else EG.Study)
         out.add(study, EG.nctId, Literal(self.nct_id))
         out.add(study, PROV.wasDerivedFrom, record)
@@ -408,7 +418,7 @@ class _StudyMapper:
     ) -> URIRef:
         out = self.out
         if entry is not None:
-            node, label, mesh_id = entry.iri, entry.label, entry.mesh_id or None
+            node, label, mesh_id = entry.iri, entry.label, entry.mesh_id or mesh_id
         else:
             node, label = concept_iri(kind, name), name.strip()
         out.add(node, RDF.type, cls)
@@ -432,7 +442,10 @@ class _StudyMapper:
             self.out.text(node, RDFS.label, label)
             self.out.text(node, DCTERMS.description, arm.get("description"))
             role = arm.get("type") or "OTHER"
-            self.out.code(node, EG.armRole, "armGroups.type", role, ARM_ROLE)
+            if role not in ARM_ROLE:
+                self.out.unmapped(node, "armGroups.type", role)
+                role = "OTHER"
+            self.out.add(node, EG.armRole, ARM_ROLE[role])
         interventions: dict[str, URIRef] = {}
         by_name: dict[str, URIRef] = {}
         for intervention in _list(module, "interventions"):
@@ -469,7 +482,11 @@ class _StudyMapper:
             out.unmapped(node, "interventions.type", kind)
         cls, concept = INTERVENTION_TYPE.get(kind, INTERVENTION_TYPE["OTHER"])
         therapy = self.vocabulary.longest_match("therapy", names) if kind in THERAPY_TYPES else None
-        if kind in PLACEBO_TYPES and self.vocabulary.longest_match("placebo", names):
+        if (
+            kind in PLACEBO_TYPES
+            and self.vocabulary.longest_match("placebo", names)
+            and not self.vocabulary.longest_match("drug", names)
+        ):
             cls, concept = EG.Placebo, EGV.Placebo
         elif therapy is not None:
             concept = therapy.iri
@@ -681,9 +698,10 @@ class _ResultsMapper:
         if "CONFIDENCE_INTERVAL" in dispersion and lower is not None and upper is not None:
             out.add(node, EG.ciLower, Literal(lower))
             out.add(node, EG.ciUpper, Literal(upper))
-            level = re.search(r"\d+", dispersion)
-            if level:
-                out.add(node, EG.confidenceLevel, Literal(Decimal(level.group()) / 100))
+            found = re.search(r"\d+(?:\.\d+)?", str(measure.get("dispersionType") or ""))
+            level = _decimal(found.group()) if found else None
+            if level is not None and 0 < level < 100:
+                out.add(node, EG.confidenceLevel, Literal(level / 100))
         elif lower is not None or upper is not None:
             spread_kind = dispersion.lower().replace("_", " ")
             detail = f" ({spread_kind} {value.get('lowerLimit')} to {value.get('upperLimit')})"

@@ -102,7 +102,7 @@ def read_stream(stream: IO[bytes], origin: str) -> Iterator[Record | RecordError
     except ElementTree.ParseError as error:
         line, column = error.position
         yield RecordError(
-            f"{origin}:{line}:{column}",
+            f"{origin}:{line}:{column + 1}",
             f"truncated or malformed XML ({error.msg if hasattr(error, 'msg') else error}); "
             f"{count} article(s) before it were read. Download the file again.",
         )
