@@ -11,6 +11,8 @@ from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRe
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from evidencegraph.graph import rudof_engine
+from evidencegraph.graph.terms import to_quads
 from evidencegraph.graph.validation import (
     ValidationReport,
     ValidationResult,
@@ -698,6 +700,59 @@ def test_mutation_breaks_exactly_that_constraint(mutation: Mutation) -> None:
     assert _raised_by(report, mutation, TEST[mutation.focus]), report.table()
     # no collateral noise: every violation is on the node the mutation touched
     assert {result.focus_node for result in report.results} == {focus}, report.table()
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
+def test_the_gate_engine_reports_the_same_violations(mutation: Mutation) -> None:
+    """rudof, which the gate uses, finds exactly what pyshacl finds, message included."""
+    graph = mutated(mutation)
+    by_pyshacl = validate_graph(graph)
+    rows = rudof_engine.ill_typed(to_quads(graph)) + rudof_engine.validate_ntriples(
+        rudof_engine.ntriples(graph), None
+    )
+    by_rudof = {(row[0], row[1], row[2], row[3]) for row in rows}
+    assert by_rudof == {(r.focus_node, r.path, r.constraint, r.message) for r in by_pyshacl.results}
+
+
+def test_the_gate_engine_refuses_ill_typed_dates_and_booleans() -> None:
+    import pyoxigraph as ox
+
+    def quad(subject: str, predicate: str, text: str, datatype: str) -> ox.Quad:
+        return ox.Quad(
+            ox.NamedNode(TEST[subject]),
+            ox.NamedNode(EG[predicate]),
+            ox.Literal(text, datatype=ox.NamedNode(f"http://www.w3.org/2001/XMLSchema#{datatype}")),
+        )
+
+    # built as pyoxigraph terms: rdflib would rewrite 'yes' to 'false' on parsing
+    rows = rudof_engine.ill_typed(
+        [
+            quad("trial-1", "registrationDate", "2016-13-45", "date"),
+            quad("trial-1", "registrationDate", "2016-02-30", "date"),
+            quad("trial-1", "startDate", "20x6", "gYear"),
+            quad("person-1", "clinicalExpertise", "yes", "boolean"),
+            quad("trial-1", "completionDate", "2016-02-29", "date"),
+            quad("person-1", "clinicalExpertise", "true", "boolean"),
+        ]
+    )
+    assert [(row[0], row[1], row[5]) for row in rows] == [
+        (
+            "egid:test/trial-1",
+            "eg:registrationDate",
+            '"2016-13-45"^^<http://www.w3.org/2001/XMLSchema#date>',
+        ),
+        (
+            "egid:test/trial-1",
+            "eg:registrationDate",
+            '"2016-02-30"^^<http://www.w3.org/2001/XMLSchema#date>',
+        ),
+        ("egid:test/trial-1", "eg:startDate", '"20x6"^^<http://www.w3.org/2001/XMLSchema#gYear>'),
+        (
+            "egid:test/person-1",
+            "eg:clinicalExpertise",
+            '"yes"^^<http://www.w3.org/2001/XMLSchema#boolean>',
+        ),
+    ]
 
 
 def test_mutation_ids_are_unique() -> None:

@@ -23,7 +23,7 @@ def _options(function: Callable[..., None]) -> Callable[..., None]:
     function = click.option(
         "--batch-size",
         type=click.IntRange(min=1),
-        default=200,
+        default=100,
         show_default=True,
         help="Records validated and committed together.",
     )(function)

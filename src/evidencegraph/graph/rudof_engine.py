@@ -10,6 +10,8 @@ a rejected batch reads the same whichever engine judged it.
 from __future__ import annotations
 
 import functools
+import re
+import threading
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -32,13 +34,24 @@ def available() -> bool:
     return not _PYRUDOF_MISSING
 
 
+_LOCK = threading.Lock()
+
+
 @functools.cache
 def _session() -> pyrudof.Rudof:
+    """One rudof session holding the shapes and the model; batches are staged on top."""
     session = pyrudof.Rudof()
     session.read_shacl(
         shapes_file().read_text(encoding="utf-8"),
         pyrudof.ShaclFormat.Turtle,
         reader_mode=pyrudof.ReaderMode.Strict,
+    )
+    # merge must be given: pyrudof merges when it is left out
+    session.read_data(
+        _model_ntriples(),
+        pyrudof.RDFFormat.NTriples,
+        reader_mode=pyrudof.ReaderMode.Strict,
+        merge=False,
     )
     return session
 
@@ -61,26 +74,25 @@ def ntriples(triples: Iterable[Triple]) -> str:
 
 
 def validate_ntriples(
-    data: str, focus: set[Node] | None
+    data: str, focus: set[str] | None
 ) -> list[tuple[str, str, str, str, str, str]]:
     """Validate N-Triples data (plus the model) against the shapes.
 
     Returns (focus node, path, constraint, message, severity, value) per
     violation, shown the way the rest of the package shows terms; with
-    ``focus`` only results on those nodes are kept.
+    ``focus`` (IRIs) only results on those nodes are kept.
     """
-    session = _session()
-    session.read_data(
-        _model_ntriples(),
-        pyrudof.RDFFormat.NTriples,
-        reader_mode=pyrudof.ReaderMode.Strict,
-        merge=False,
-    )
-    session.read_data(
-        data, pyrudof.RDFFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict, merge=True
-    )
-    report = session.validate_shacl()
-    wanted = {str(node) for node in focus} if focus is not None else None
+    with _LOCK:
+        session = _session()
+        session.begin_staging()
+        try:
+            session.read_data(
+                data, pyrudof.RDFFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict, merge=True
+            )
+            report = session.validate_shacl()
+        finally:
+            session.rollback_staging()
+    wanted = focus
     results = []
     for entry in report:
         focus_iri = _strip(entry.focus_node or "")
@@ -121,15 +133,12 @@ def _show_value(term: str) -> str:
 
 
 def _literal(term: str) -> str:
-    """A literal as rdflib's n3() shows it, so both engines print values alike."""
+    """A literal in N-Triples form (as rdflib's n3() shows it), rudof's rendering repaired."""
     try:
         parsed = ox.parse(f"<x:s> <x:p> {term} .", format=ox.RdfFormat.N_TRIPLES)
-        value = next(iter(parsed)).object
+        return str(next(iter(parsed)).object)
     except (SyntaxError, StopIteration):
         return term
-    from evidencegraph.graph.terms import to_rdflib
-
-    return str(to_rdflib(value).n3())
 
 
 def _show_path(path: str | None) -> str:
@@ -143,15 +152,14 @@ def _show_path(path: str | None) -> str:
 
 
 def _message(entry: object, path: str, constraint: str) -> str:
-    message = getattr(entry, "message", "") or ""
-    if message and "not satisfied" not in message and "constraint violated" not in message:
-        return str(message)
-    source = _strip(getattr(entry, "source_shape", "") or "")
-    return (
-        _messages().get((path, constraint))
-        or _messages().get((_show(source), constraint))
-        or str(message)
-    )
+    """The shape's sh:message: rudof joins its own text and ours as '"its", "ours"@en'."""
+    message = str(getattr(entry, "message", "") or "")
+    separator = '", "'
+    if message.endswith('"@en') and separator in message:
+        return message[message.index(separator) + len(separator) : -len('"@en')]
+    source = _strip(str(getattr(entry, "source_shape", "") or ""))
+    messages = _messages()
+    return messages.get((path, constraint)) or messages.get((_show(source), constraint)) or message
 
 
 @functools.cache
@@ -182,3 +190,73 @@ def _shown_path(shapes: Graph, path: Node) -> str:
         return _show(str(path))
     inverse = shapes.value(path, SH.inversePath)
     return "^" + _show(str(inverse)) if inverse is not None else ""
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+#: Lexical forms rudof does not check (it accepts "2016-13-45"^^xsd:date); pyshacl does.
+_LEXICAL = {
+    _XSD + "date": re.compile(
+        r"-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(Z|[+-]\d{2}:\d{2})?"
+    ),
+    _XSD + "gYearMonth": re.compile(r"-?\d{4,}-(0[1-9]|1[0-2])(Z|[+-]\d{2}:\d{2})?"),
+    _XSD + "gYear": re.compile(r"-?\d{4,}(Z|[+-]\d{2}:\d{2})?"),
+    _XSD + "boolean": re.compile(r"true|false|1|0"),
+}
+
+
+def ill_typed(triples: Iterable[ox.Triple | ox.Quad]) -> list[tuple[str, str, str, str, str, str]]:
+    """Literals whose text is not a valid value of their datatype, as violation rows.
+
+    rudof leaves these to the datatype's parser and lets them through; checking
+    the batch's own literals here keeps the gate as strict as pyshacl.
+    """
+    rows = []
+    for triple in triples:
+        value = triple.object
+        if not isinstance(value, ox.Literal):
+            continue
+        pattern = _LEXICAL.get(value.datatype.value)
+        if pattern is None:
+            continue
+        valid = pattern.fullmatch(value.value) is not None
+        if valid and value.datatype.value == _XSD + "date":
+            valid = _real_date(value.value)
+        if valid:
+            continue
+        datatype = _show(value.datatype.value)
+        rows.append(
+            (
+                _show(str(triple.subject)),
+                _show(str(triple.predicate)),
+                "sh:DatatypeConstraintComponent",
+                f"{_path_messages().get(_show(str(triple.predicate)), '')} "
+                f"({value.value!r} is not a valid {datatype})".strip(),
+                "Violation",
+                str(value),
+            )
+        )
+    return rows
+
+
+def _real_date(text: str) -> bool:
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
+
+
+@functools.cache
+def _path_messages() -> dict[str, str]:
+    """Shown property path -> the sh:message of a property shape on that path."""
+    from evidencegraph.graph.validation import shapes_graph
+
+    shapes = shapes_graph()
+    found: dict[str, str] = {}
+    for shape, path in shapes.subject_objects(SH.path):
+        message = shapes.value(shape, SH.message)
+        if isinstance(path, URIRef) and message is not None:
+            found.setdefault(_show(str(path)), str(message))
+    return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,6 +48,15 @@ class Store(ABC):
     def replace(self, removals: Iterable[Triple], additions: Iterable[Triple]) -> int:
         """Remove ``removals`` and add ``additions`` in one atomic step; return the count of
         added triples that were not in the store before."""
+
+    def construct_quads(self, sparql: str) -> Iterator[ox.Quad]:
+        """The triples a CONSTRUCT query builds, as pyoxigraph default-graph quads."""
+        result = self.query(sparql)
+        yield from to_quads(result.graph if result.graph is not None else ())
+
+    def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
+        """:meth:`replace` for pyoxigraph quads, without counting what is new."""
+        self.replace([from_quad(q) for q in removals], [from_quad(q) for q in additions])
 
     @abstractmethod
     def contains(self, triple: Triple) -> bool:
@@ -121,6 +130,29 @@ class OxigraphStore(Store):
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
         return new
+
+    def construct_quads(self, sparql: str) -> Iterator[ox.Quad]:
+        try:
+            answer = self._store.query(sparql)
+        except SyntaxError as error:
+            raise QuerySyntaxError(describe_syntax_error(str(error))) from None
+        except OSError as error:
+            raise StoreError(f"cannot read the store {self.descriptor}: {error}") from None
+        for triple in answer:  # type: ignore[union-attr]
+            yield ox.Quad(triple.subject, triple.predicate, triple.object)
+
+    def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
+        try:
+            if removals:
+                # one SPARQL update runs in one Oxigraph transaction: both parts or neither
+                self._store.update(
+                    f"DELETE DATA {{ {_data_block(list(removals))} }} ;\n"
+                    f"INSERT DATA {{ {_data_block(list(additions))} }}"
+                )
+            else:
+                self._store.extend(additions)
+        except OSError as error:
+            raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
 
     def contains(self, triple: Triple) -> bool:
         return next(iter(to_quads([triple]))) in self._store

@@ -17,7 +17,7 @@ from rdflib.term import Node
 
 from evidencegraph.graph import rudof_engine
 from evidencegraph.graph.store import Store
-from evidencegraph.graph.terms import canonical, quiet_rdflib
+from evidencegraph.graph.terms import canonical, quiet_rdflib, to_quads
 from evidencegraph.ingest.rdf_files import read_packaged
 from evidencegraph.ontology.namespace import PREFIXES, compact, model_files, shapes_file
 
@@ -283,8 +283,10 @@ def check_batch(
             found.remove(triple)
     if engine == "fast" and rudof_engine.available():
         report = _report_from_rows(
-            rudof_engine.validate_ntriples(
-                rudof_engine.ntriples(batch) + rudof_engine.ntriples(found), focus
+            rudof_engine.ill_typed(to_quads(batch))
+            + rudof_engine.validate_ntriples(
+                rudof_engine.ntriples(batch) + rudof_engine.ntriples(found),
+                {str(node) for node in focus},
             )
         )
     else:

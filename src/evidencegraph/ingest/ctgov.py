@@ -17,8 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, Any
 
-from rdflib import RDF, RDFS, SKOS, XSD, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV
+from rdflib import XSD, Literal, URIRef
 
 from evidencegraph.ingest.identifiers import (
     article_iri,
@@ -33,10 +32,17 @@ from evidencegraph.ingest.identifiers import (
     slug,
     study_iri,
 )
-from evidencegraph.ingest.mapping import Mapped, MappingError, TripleSink, date_literal
+from evidencegraph.ingest.mapping import Mapped, MappingError, Terms, TripleSink, date_literal
 from evidencegraph.ingest.records import Record, RecordError, iter_zip_members, read_json
 from evidencegraph.ingest.vocabulary import Entry, normalise_name, vocabulary
-from evidencegraph.ontology.namespace import EG, EGV
+
+EG = Terms("eg")
+EGV = Terms("egv")
+DCTERMS = Terms("dcterms")
+RDF = Terms("rdf")
+RDFS = Terms("rdfs")
+SKOS = Terms("skos")
+PROV = Terms("prov")
 
 SUFFIXES = (".json", ".zip")
 

@@ -11,7 +11,28 @@ from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
 from evidencegraph.graph.terms import Triple
-from evidencegraph.ontology.namespace import EG
+from evidencegraph.ontology.namespace import PREFIXES
+
+
+class Terms:
+    """The IRIs of a namespace, each made once: ``Terms("eg").Trial``.
+
+    rdflib's Namespace builds a new URIRef on every attribute access; mapping a
+    registry touches the same few hundred terms millions of times.
+    """
+
+    def __init__(self, prefix: str):
+        self._base = PREFIXES[prefix]
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        term = URIRef(self._base + name)
+        setattr(self, name, term)
+        return term
+
+
+EG = Terms("eg")
 
 
 class MappingError(Exception):

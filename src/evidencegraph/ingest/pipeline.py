@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal as Choice
 
-from rdflib import Graph
+import pyoxigraph as ox
+from rdflib import URIRef
 from rdflib.term import Node
 
-from evidencegraph.errors import NonConformingError
+from evidencegraph.graph.batch_gate import PreparedBatch, batch_quads, commit, judge, prepare
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.validation import ValidationReport, single_valued_predicates
+from evidencegraph.graph.terms import OxTerm, to_oxigraph
+from evidencegraph.graph.validation import ValidationReport
 from evidencegraph.ingest.mapping import Mapped, MappingError
 from evidencegraph.ingest.records import Record, RecordError
 
 OnInvalid = Choice["abort", "skip"]
 Mapper = Callable[[object, str], Mapped]
 #: Records per batch unless told otherwise.
-DEFAULT_BATCH_SIZE = 200
+DEFAULT_BATCH_SIZE = 100
 
 
 @dataclass
@@ -56,7 +59,13 @@ class ImportSummary:
     stopped: Rejection | None = None
     uncommitted_ids: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(
-        default_factory=lambda: {"read and map": 0.0, "validate": 0.0, "commit": 0.0}
+        default_factory=lambda: {
+            "read and map": 0.0,
+            "validate": 0.0,
+            "waiting for validation": 0.0,
+            "commit": 0.0,
+            "wall": 0.0,
+        }
     )
 
     @property
@@ -73,8 +82,12 @@ class ImportSummary:
         ]
         if self.values_replaced:
             lines.append(f"values replaced (single-valued properties): {self.values_replaced}")
-        timing = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.seconds.items())
-        lines.append(f"time: {timing}")
+        seconds = self.seconds
+        lines.append(
+            f"time: {seconds['wall']:.2f} s; read and map {seconds['read and map']:.2f} s, "
+            f"validate {seconds['validate']:.2f} s (on a second thread while reading goes on; "
+            f"waited {seconds['waiting for validation']:.2f} s), commit {seconds['commit']:.2f} s"
+        )
         if self.stopped is not None:
             last = self.committed_ids[-1] if self.committed_ids else None
             lines.append(f"stopped at: {self.stopped}")
@@ -93,31 +106,39 @@ class ImportSummary:
 
 @dataclass
 class _Batch:
+    """Mapped records and their quads, once prepared and submitted for judgement."""
+
     mapped: list[Mapped] = field(default_factory=list)
+    prepared: PreparedBatch | None = None
+    verdict: Future[tuple[ValidationReport, float]] | None = None
 
-    def graph(self) -> Graph:
-        return _graph_of(self.mapped)
+    def quads(self) -> list[ox.Quad]:
+        return batch_quads(_oxigraph_triples(self.mapped))
 
 
-def _graph_of(records: Iterable[Mapped]) -> Graph:
-    """The records' triples as one batch. For a single-valued property the last value given
-    wins, within a record and across the batch, as it would record by record (decision 0008)."""
-    single = single_valued_predicates()
-    last: dict[tuple[Node, Node], Node] = {}
-    graph = Graph()
+def _oxigraph_triples(
+    records: Iterable[Mapped],
+) -> Iterator[tuple[ox.NamedNode, ox.NamedNode, OxTerm]]:
+    """The records' triples as pyoxigraph terms; IRIs, which repeat, are converted once."""
+    iris: dict[Node, ox.NamedNode] = {}
     for record in records:
         for subject, predicate, obj in record.triples:
-            if predicate in single:
-                last[(subject, predicate)] = obj
+            s = iris.get(subject) or iris.setdefault(subject, to_oxigraph(subject))  # type: ignore[arg-type]
+            p = iris.get(predicate) or iris.setdefault(predicate, to_oxigraph(predicate))  # type: ignore[arg-type]
+            if isinstance(obj, URIRef):
+                o: OxTerm = iris.get(obj) or iris.setdefault(obj, to_oxigraph(obj))  # type: ignore[arg-type]
             else:
-                graph.add((subject, predicate, obj))
-    for (subject, predicate), obj in last.items():
-        graph.add((subject, predicate, obj))
-    return graph
+                o = to_oxigraph(obj)
+            yield s, p, o
 
 
 class Importer:
-    """Runs records through mapping, the gate and the store; see the module docstring."""
+    """Runs records through mapping, the gate and the store; see the module docstring.
+
+    While one batch is validated (rudof, on a worker thread) the next is read
+    and mapped; a batch is committed before the next one's neighbourhood is
+    read, so each batch is judged against everything committed before it.
+    """
 
     def __init__(
         self,
@@ -131,6 +152,7 @@ class Importer:
         if batch_size < 1:
             raise ValueError("batch_size must be 1 or more")
         self.graph = graph
+        self.store = graph.store
         self.mapper = mapper
         self.batch_size = batch_size
         self.on_invalid = on_invalid
@@ -139,19 +161,32 @@ class Importer:
 
     def run(self, items: Iterable[Record | RecordError]) -> ImportSummary:
         """Import every record; return the summary (also when the import stopped early)."""
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate") as judges:
+            self._judges = judges
+            self._run(items)
+        self.summary.seconds["wall"] = time.perf_counter() - started
+        return self.summary
+
+    def _run(self, items: Iterable[Record | RecordError]) -> None:
+        waiting: _Batch | None = None
         batch = _Batch()
         for mapped in self._mapped(items):
-            if mapped is None:
+            if mapped is None:  # an abort-mode import stops at a bad record
+                if waiting is not None and self._finish(waiting):
+                    waiting = None
                 self.summary.uncommitted_ids = [record.record_id for record in batch.mapped]
-                return self.summary
+                return
             batch.mapped.append(mapped)
             if len(batch.mapped) >= self.batch_size:
-                if not self._commit(batch):
-                    return self.summary
+                if waiting is not None and not self._finish(waiting):
+                    return
+                waiting = self._submit(batch)
                 batch = _Batch()
+        if waiting is not None and not self._finish(waiting):
+            return
         if batch.mapped:
-            self._commit(batch)
-        return self.summary
+            self._finish(self._submit(batch))
 
     def _mapped(self, items: Iterable[Record | RecordError]) -> Iterator[Mapped | None]:
         """Mapped records; None once an abort-mode import must stop."""
@@ -192,52 +227,68 @@ class Importer:
         self.summary.stopped = rejection
         return False
 
-    def _commit(self, batch: _Batch) -> bool:
-        """Validate and write one batch; False when an abort-mode import must stop."""
-        try:
-            self._load(batch.mapped)
+    def _submit(self, batch: _Batch) -> _Batch:
+        """Prepare a batch against the store as it is now, and hand it to the judge."""
+        started = time.perf_counter()
+        batch.prepared = prepare(self.store, batch.quads(), replace_single_values=True)
+        self.summary.seconds["validate"] += time.perf_counter() - started
+        batch.verdict = self._judges.submit(_timed_judge, batch.prepared)
+        return batch
+
+    def _finish(self, batch: _Batch) -> bool:
+        """Wait for a batch's verdict, then commit it; False when the import must stop."""
+        assert batch.prepared is not None and batch.verdict is not None
+        waited = time.perf_counter()
+        report, judged = batch.verdict.result()
+        self.summary.seconds["validate"] += judged
+        self.summary.seconds["waiting for validation"] += time.perf_counter() - waited
+        if report.conforms:
+            self._commit(batch.mapped, batch.prepared)
             return True
-        except NonConformingError as error:
-            if self.on_invalid == "abort":
-                self.summary.uncommitted_ids = [record.record_id for record in batch.mapped]
-                self.summary.stopped = Rejection(_batch_error(batch, error), error.report)  # type: ignore[arg-type]
-                return False
-        # skip: find the records that break the shapes, one by one, and keep the rest
+        if self.on_invalid == "abort":
+            self.summary.uncommitted_ids = [record.record_id for record in batch.mapped]
+            self.summary.stopped = Rejection(_batch_error(batch.mapped, report), report)
+            return False
+        # skip: judge the records one by one and keep those that conform
         for record in batch.mapped:
-            try:
-                self._load([record])
-            except NonConformingError as error:
-                report: ValidationReport = error.report  # type: ignore[assignment]
-                self.summary.rejected.append(
-                    Rejection(
-                        RecordError(
-                            record.origin,
-                            f"{len(report.results)} shape violation(s): "
-                            + "; ".join(
-                                f"{r.focus_node} {r.path}: {r.message}" for r in report.results[:3]
-                            ),
-                            record.record_id,
-                        ),
-                        report,
-                    )
-                )
+            single = _Batch([record])
+            prepared = prepare(self.store, single.quads(), replace_single_values=True)
+            verdict = judge(prepared)
+            if verdict.conforms:
+                self._commit([record], prepared)
+            else:
+                self.summary.rejected.append(Rejection(_record_error(record, verdict), verdict))
         return True
 
-    def _load(self, records: list[Mapped]) -> None:
-        result = self.graph.load(_graph_of(records), replace_single_values=True)
+    def _commit(self, records: list[Mapped], prepared: PreparedBatch) -> None:
+        started = time.perf_counter()
+        added = commit(self.store, prepared)
         summary = self.summary
-        summary.seconds["validate"] += result.validate_seconds
-        summary.seconds["commit"] += result.commit_seconds
+        summary.seconds["commit"] += time.perf_counter() - started
         summary.imported += len(records)
-        summary.triples_added += result.triples_added
-        summary.values_replaced += result.values_replaced
+        summary.triples_added += added
+        summary.values_replaced += len(prepared.replaced)
         summary.batches_committed += 1
         summary.committed_ids.extend(record.record_id for record in records)
 
 
-def _batch_error(batch: _Batch, error: NonConformingError) -> RecordError:
-    first, last = batch.mapped[0], batch.mapped[-1]
-    report: ValidationReport = error.report  # type: ignore[assignment]
+def _timed_judge(prepared: PreparedBatch) -> tuple[ValidationReport, float]:
+    started = time.perf_counter()
+    report = judge(prepared)
+    return report, time.perf_counter() - started
+
+
+def _record_error(record: Mapped, report: ValidationReport) -> RecordError:
+    details = "; ".join(f"{r.focus_node} {r.path}: {r.message}" for r in report.results[:3])
+    return RecordError(
+        record.origin,
+        f"{len(report.results)} shape violation(s): {details}",
+        record.record_id,
+    )
+
+
+def _batch_error(records: list[Mapped], report: ValidationReport) -> RecordError:
+    first, last = records[0], records[-1]
     details = "; ".join(f"{r.focus_node} {r.path}: {r.message}" for r in report.results[:3])
     return RecordError(
         first.origin if first is last else f"{first.origin} .. {last.origin}",

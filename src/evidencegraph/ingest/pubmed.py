@@ -15,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, cast
 
-from rdflib import RDF, RDFS, Literal, URIRef
-from rdflib.namespace import DCTERMS, XSD
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
 
 from evidencegraph.ingest.identifiers import (
     article_iri,
@@ -25,9 +25,14 @@ from evidencegraph.ingest.identifiers import (
     normalise_pmid,
     study_iri,
 )
-from evidencegraph.ingest.mapping import Mapped, MappingError, TripleSink
+from evidencegraph.ingest.mapping import Mapped, MappingError, Terms, TripleSink
 from evidencegraph.ingest.records import Record, RecordError
-from evidencegraph.ontology.namespace import EG, EGV
+
+EG = Terms("eg")
+EGV = Terms("egv")
+DCTERMS = Terms("dcterms")
+RDF = Terms("rdf")
+RDFS = Terms("rdfs")
 
 SUFFIXES = (".xml", ".xml.gz")
 MESH = "http://id.nlm.nih.gov/mesh/"

@@ -1,0 +1,174 @@
+"""The validation gate for streams of batches, on pyoxigraph terms.
+
+The same gate as :func:`evidencegraph.graph.validation.check_batch`, split in
+three so an import can validate one batch while it reads the next:
+
+- :func:`prepare` (needs the store): the batch in the store's canonical form,
+  the neighbourhood it touches, the stored values it replaces (decision 0008),
+  and the data to validate as N-Triples;
+- :func:`judge` (needs no store, so it can run on another thread; rudof
+  releases the GIL while it validates): the validation report;
+- :func:`commit`: the replaced values out and the batch in, in one transaction.
+
+Terms stay pyoxigraph terms throughout; rdflib is not on this path.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from evidencegraph.graph import rudof_engine
+from evidencegraph.graph.store import Store
+from evidencegraph.graph.terms import OxTerm, from_quad
+from evidencegraph.graph.validation import (
+    ValidationReport,
+    ValidationResult,
+    inverse_path_predicates,
+    single_valued_predicates,
+    validate_graph,
+)
+
+#: IRIs per VALUES block when fetching a batch's neighbourhood.
+_CHUNK = 500
+
+
+@dataclass
+class PreparedBatch:
+    """A batch ready to be judged and committed."""
+
+    quads: list[ox.Quad]
+    replaced: list[ox.Quad] = field(default_factory=list)
+    new_count: int = 0
+    data: str = ""
+    focus: set[str] = field(default_factory=set)
+    #: violations found before validation: literals not valid in their datatype
+    ill_typed: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
+
+
+@functools.cache
+def _single_valued() -> frozenset[ox.NamedNode]:
+    return frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
+
+
+@functools.cache
+def _inverse() -> frozenset[ox.NamedNode]:
+    return frozenset(ox.NamedNode(str(p)) for p in inverse_path_predicates())
+
+
+def batch_quads(triples: Iterable[tuple[ox.NamedNode, ox.NamedNode, OxTerm]]) -> list[ox.Quad]:
+    """Quads of a batch; for a single-valued property the last value given wins."""
+    single = _single_valued()
+    last: dict[tuple[ox.NamedNode, ox.NamedNode], OxTerm] = {}
+    quads: dict[ox.Quad, None] = {}
+    for subject, predicate, obj in triples:
+        if predicate in single:
+            last[(subject, predicate)] = obj
+        else:
+            quads[ox.Quad(subject, predicate, obj)] = None
+    for (subject, predicate), obj in last.items():
+        quads[ox.Quad(subject, predicate, obj)] = None
+    return list(quads)
+
+
+def prepare(
+    store: Store, quads: Sequence[ox.Quad], *, replace_single_values: bool
+) -> PreparedBatch:
+    """Canonicalise the batch, fetch what it touches, and write the data to validate."""
+    scratch = ox.Store()
+    scratch.extend(quads)  # the store's canonical literal forms (decision 0005)
+    batch = list(scratch)
+    inverse = _inverse()
+    focus = {q.subject for q in batch if isinstance(q.subject, ox.NamedNode)}
+    focus.update(
+        q.object for q in batch if q.predicate in inverse and isinstance(q.object, ox.NamedNode)
+    )
+    linked = {q.object for q in batch if isinstance(q.object, ox.NamedNode)}
+    found = _neighbourhood(store, sorted(focus, key=str), sorted(linked, key=str), inverse)
+    replaced: list[ox.Quad] = []
+    if replace_single_values:
+        single = _single_valued()
+        given = {(q.subject, q.predicate) for q in batch if q.predicate in single}
+        replaced = [q for q in found if (q.subject, q.predicate) in given and q not in scratch]
+        for quad in replaced:
+            found.discard(quad)
+    new_count = sum(1 for quad in batch if quad not in found)
+    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in (*batch, *found)]
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    assert data is not None
+    return PreparedBatch(
+        quads=batch,
+        replaced=replaced,
+        new_count=new_count,
+        data=data.decode("utf-8"),
+        focus={node.value for node in focus},
+        ill_typed=rudof_engine.ill_typed(batch),
+    )
+
+
+def _neighbourhood(
+    store: Store,
+    focus: list[ox.NamedNode],
+    linked: list[ox.NamedNode],
+    inverse: frozenset[ox.NamedNode],
+) -> set[ox.Quad]:
+    """Every triple of the focus nodes, the types of what they and the batch link to, and
+    incoming links along the predicates the shapes follow backwards."""
+    found: set[ox.Quad] = set()
+    backwards = " ".join(str(p) for p in sorted(inverse, key=str))
+    for chunk in _chunks(focus):
+        found.update(
+            store.construct_quads(
+                "CONSTRUCT { ?s ?p ?o . ?o a ?type } WHERE { VALUES ?s { "
+                + chunk
+                + " } ?s ?p ?o OPTIONAL { ?o a ?type } }"
+            )
+        )
+        if backwards:
+            found.update(
+                store.construct_quads(
+                    "CONSTRUCT { ?in ?p ?s . ?in a ?type } WHERE { VALUES ?s { "
+                    + chunk
+                    + " } VALUES ?p { "
+                    + backwards
+                    + " } ?in ?p ?s OPTIONAL { ?in a ?type } }"
+                )
+            )
+    for chunk in _chunks(linked):
+        found.update(
+            store.construct_quads(
+                "CONSTRUCT { ?o a ?type } WHERE { VALUES ?o { " + chunk + " } ?o a ?type }"
+            )
+        )
+    return found
+
+
+def _chunks(nodes: list[ox.NamedNode]) -> Iterable[str]:
+    """VALUES blocks of IRIs the batch's own parser produced (no caller text in the query)."""
+    for start in range(0, len(nodes), _CHUNK):
+        yield " ".join(str(node) for node in nodes[start : start + _CHUNK])
+
+
+def judge(prepared: PreparedBatch) -> ValidationReport:
+    """The validation report of a prepared batch: rudof, or pyshacl where rudof is missing."""
+    if rudof_engine.available():
+        rows = prepared.ill_typed + rudof_engine.validate_ntriples(prepared.data, prepared.focus)
+        results = sorted(
+            (ValidationResult(*row) for row in rows),
+            key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value),
+        )
+        return ValidationReport(conforms=not results, results=results)
+    graph = Graph()
+    for quad in ox.parse(prepared.data, format=ox.RdfFormat.N_TRIPLES):
+        graph.add(from_quad(quad))
+    return validate_graph(graph, focus={URIRef(iri) for iri in prepared.focus})
+
+
+def commit(store: Store, prepared: PreparedBatch) -> int:
+    """Write a judged batch: replaced values out, the batch in, one transaction."""
+    store.write_quads(prepared.replaced, prepared.quads)
+    return prepared.new_count
