@@ -28,6 +28,7 @@ from evidencegraph.graph.terms import OxTerm, from_quad
 from evidencegraph.graph.validation import (
     ValidationReport,
     ValidationResult,
+    incoming_links_pattern,
     inverse_path_predicates,
     single_valued_predicates,
     validate_graph,
@@ -119,7 +120,7 @@ def _neighbourhood(
     """Every triple of the focus nodes, the types of what they and the batch link to, and
     incoming links along the predicates the shapes follow backwards."""
     found: set[ox.Quad] = set()
-    backwards = " ".join(str(p) for p in sorted(inverse, key=str))
+    backwards = incoming_links_pattern(predicate.value for predicate in inverse)
     for chunk in _chunks(focus):
         found.update(
             store.construct_quads(
@@ -133,9 +134,9 @@ def _neighbourhood(
                 store.construct_quads(
                     "CONSTRUCT { ?in ?p ?s . ?in a ?type } WHERE { VALUES ?s { "
                     + chunk
-                    + " } VALUES ?p { "
+                    + " } "
                     + backwards
-                    + " } ?in ?p ?s OPTIONAL { ?in a ?type } }"
+                    + " OPTIONAL { ?in a ?type } }"
                 )
             )
     for chunk in _chunks(linked):

@@ -174,6 +174,16 @@ def _show_path(graph: Graph, path: Node | None) -> str:
 _CHUNK = 500
 
 
+def incoming_links_pattern(predicates: Iterable[object]) -> str:
+    """``?in P ?s`` for each predicate P, as UNION branches that bind ``?p``.
+
+    With the predicates in a VALUES block instead, Oxigraph scans every triple
+    of each predicate, which takes seconds on a registry-sized store.
+    """
+    terms = sorted(f"<{predicate}>" for predicate in predicates)
+    return " UNION ".join(f"{{ ?in {term} ?s BIND({term} AS ?p) }}" for term in terms)
+
+
 def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
     """What the batch touches in the store, and the focus nodes to report on.
 
@@ -197,14 +207,15 @@ def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
             "OPTIONAL { ?o a ?type } }",
             described,
         )
-        _construct_into(
-            found,
-            store,
-            "CONSTRUCT { ?in ?p ?s . ?in a ?type } WHERE { VALUES ?s { %s } VALUES ?p { %s } "
-            "?in ?p ?s OPTIONAL { ?in a ?type } }",
-            described,
-            sorted(inverse),
-        )
+        if inverse:
+            _construct_into(
+                found,
+                store,
+                "CONSTRUCT { ?in ?p ?s . ?in a ?type } WHERE { VALUES ?s { %s } "
+                + incoming_links_pattern(inverse)
+                + " OPTIONAL { ?in a ?type } }",
+                described,
+            )
     if linked:
         _construct_into(
             found,
@@ -215,18 +226,15 @@ def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
     return found, focus
 
 
-def _construct_into(
-    target: Graph, store: Store, template: str, terms: Sequence[Node], *fixed: Iterable[Node]
-) -> None:
-    """Run a CONSTRUCT over ``terms`` in chunks (first VALUES block) and add what it finds.
+def _construct_into(target: Graph, store: Store, template: str, terms: Sequence[Node]) -> None:
+    """Run a CONSTRUCT over ``terms`` in chunks (the ``%s`` VALUES block) and add what it finds.
 
     The VALUES blocks hold IRIs the batch parser already produced, written with
     rdflib's N-Triples escaping; no caller-supplied text reaches the query.
     """
-    fixed_blocks = tuple(" ".join(term.n3() for term in block) for block in fixed)
     for start in range(0, len(terms), _CHUNK):
         block = " ".join(term.n3() for term in terms[start : start + _CHUNK])
-        result = store.query(template % (block, *fixed_blocks))
+        result = store.query(template.replace("%s", block, 1))
         assert result.graph is not None
         target += result.graph
 

@@ -32,17 +32,21 @@ from evidencegraph.ingest.identifiers import (
     slug,
     study_iri,
 )
-from evidencegraph.ingest.mapping import Mapped, MappingError, Terms, TripleSink, date_literal
+from evidencegraph.ingest.mapping import (
+    DCTERMS,
+    EG,
+    EGV,
+    PROV,
+    RDF,
+    RDFS,
+    SKOS,
+    Mapped,
+    MappingError,
+    TripleSink,
+    date_literal,
+)
 from evidencegraph.ingest.records import Record, RecordError, iter_zip_members, read_json
 from evidencegraph.ingest.vocabulary import Entry, normalise_name, vocabulary
-
-EG = Terms("eg")
-EGV = Terms("egv")
-DCTERMS = Terms("dcterms")
-RDF = Terms("rdf")
-RDFS = Terms("rdfs")
-SKOS = Terms("skos")
-PROV = Terms("prov")
 
 SUFFIXES = (".json", ".zip")
 

@@ -32,7 +32,14 @@ class Terms:
         return term
 
 
+#: The terms the mappings write, each IRI made once.
 EG = Terms("eg")
+EGV = Terms("egv")
+DCTERMS = Terms("dcterms")
+RDF = Terms("rdf")
+RDFS = Terms("rdfs")
+SKOS = Terms("skos")
+PROV = Terms("prov")
 
 
 class MappingError(Exception):

@@ -25,14 +25,17 @@ from evidencegraph.ingest.identifiers import (
     normalise_pmid,
     study_iri,
 )
-from evidencegraph.ingest.mapping import Mapped, MappingError, Terms, TripleSink
+from evidencegraph.ingest.mapping import (
+    DCTERMS,
+    EG,
+    EGV,
+    RDF,
+    RDFS,
+    Mapped,
+    MappingError,
+    TripleSink,
+)
 from evidencegraph.ingest.records import Record, RecordError
-
-EG = Terms("eg")
-EGV = Terms("egv")
-DCTERMS = Terms("dcterms")
-RDF = Terms("rdf")
-RDFS = Terms("rdfs")
 
 SUFFIXES = (".xml", ".xml.gz")
 MESH = "http://id.nlm.nih.gov/mesh/"
