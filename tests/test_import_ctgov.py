@@ -877,3 +877,41 @@ def test_three_interventions_of_one_name_get_three_nodes() -> None:
         if predicate == EG.interventionType and "/intervention/" in str(subject)
     }
     assert len(minted) == 3
+
+
+def _with_drug_intervention(name: str) -> dict[str, Any]:
+    """NCT03418623 whose GET73 intervention is renamed (a constructed record)."""
+    content = fixture("NCT03418623")
+    module = content["protocolSection"]["armsInterventionsModule"]
+    for intervention in module["interventions"]:
+        if intervention["name"] == "GET73":
+            intervention["name"] = name
+    return content
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_class"),
+    [
+        ("Ketamine or placebo", EG.DrugIntervention),  # the blinded arm's drug
+        ("Naltrexone placebo", EG.Placebo),  # a matching placebo
+        ("Placebo for ketamine", EG.Placebo),
+        ("Ketamine", EG.DrugIntervention),
+    ],
+)
+def test_placebo_names_and_drug_names(name: str, expected_class: URIRef) -> None:
+    triples = set(map_study(_with_drug_intervention(name), "x.json").triples)
+    node = next(s for s, p, o in triples if p == RDFS.label and str(o) == name)
+    assert (node, RDF.type, expected_class) in triples
+    if expected_class == EG.DrugIntervention and "etamine" in name:
+        assert (node, EG.drug, EGID["drug/ketamine"]) in triples
+
+
+def test_a_day_that_does_not_exist_is_left_out_and_the_record_imports() -> None:
+    content = fixture("NCT03418623")  # constructed: the start date made impossible
+    content["protocolSection"]["statusModule"]["startDateStruct"]["date"] = "2018-02-30"
+    graph = memory_graph()
+    summary = import_items(graph, records(content))
+    assert summary.imported == 1
+    study = EGID["study/NCT03418623"]
+    assert not graph.query(f"ASK {{ <{study}> <{EG.startDate}> ?date }}").boolean
+    assert graph.query(f"ASK {{ <{study}> <{EG.completionDate}> ?date }}").boolean

@@ -35,6 +35,9 @@ def available() -> bool:
 
 
 _LOCK = threading.Lock()
+#: N-Triples text staged into one session before it is replaced by a fresh one.
+_RENEW_AFTER_BYTES = 200_000_000
+_staged_bytes = 0
 
 
 @functools.cache
@@ -82,7 +85,14 @@ def validate_ntriples(
     violation, shown the way the rest of the package shows terms; with
     ``focus`` (IRIs) only results on those nodes are kept.
     """
+    global _staged_bytes
     with _LOCK:
+        if _staged_bytes > _RENEW_AFTER_BYTES:
+            # rudof keeps every term it has seen, even in rolled-back stages: a fresh
+            # session every so often keeps a registry-sized import's memory flat
+            _session.cache_clear()
+            _staged_bytes = 0
+        _staged_bytes += len(data)
         session = _session()
         session.begin_staging()
         try:

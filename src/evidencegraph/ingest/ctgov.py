@@ -492,11 +492,7 @@ class _StudyMapper:
             out.unmapped(node, "interventions.type", kind)
         cls, concept = INTERVENTION_TYPE.get(kind, INTERVENTION_TYPE["OTHER"])
         therapy = self.vocabulary.longest_match("therapy", names) if kind in THERAPY_TYPES else None
-        if (
-            kind in PLACEBO_TYPES
-            and self.vocabulary.longest_match("placebo", names)
-            and not self.vocabulary.longest_match("drug", names)
-        ):
+        if kind in PLACEBO_TYPES and self._is_placebo(name, names):
             cls, concept = EG.Placebo, EGV.Placebo
         elif therapy is not None:
             concept = therapy.iri
@@ -505,6 +501,19 @@ class _StudyMapper:
         out.add(node, EG.interventionType, concept)
         if cls == EG.DrugIntervention:
             out.add(node, EG.drug, self._drug(name, other_names))
+
+    def _is_placebo(self, name: str, names: list[str]) -> bool:
+        """A placebo name, unless a drug is named beside it as an alternative.
+
+        "Naltrexone placebo" and "placebo for ketamine" are placebos; "Ketamine or
+        placebo" names the drug of a blinded arm.
+        """
+        if not self.vocabulary.longest_match("placebo", names):
+            return False
+        if not self.vocabulary.longest_match("drug", names):
+            return True
+        words = normalise_name(name).split()
+        return not {"or", "and", "vs", "versus", "plus", "with"} & set(words)
 
     def _drug(self, name: str, other_names: list[str]) -> URIRef:
         vocab = self.vocabulary
@@ -705,7 +714,12 @@ class _ResultsMapper:
             if unit.lower() in ("participants", "participant"):
                 out.add(node, EG.unit, EGV.Participants)
         lower, upper = _decimal(value.get("lowerLimit")), _decimal(value.get("upperLimit"))
-        if "CONFIDENCE_INTERVAL" in dispersion and lower is not None and upper is not None:
+        if (
+            "CONFIDENCE_INTERVAL" in dispersion
+            and lower is not None
+            and upper is not None
+            and lower <= upper
+        ):
             out.add(node, EG.ciLower, Literal(lower))
             out.add(node, EG.ciUpper, Literal(upper))
             found = re.search(r"\d+(?:\.\d+)?", str(measure.get("dispersionType") or ""))

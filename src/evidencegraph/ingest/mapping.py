@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -119,6 +120,10 @@ def date_literal(value: object) -> Literal | None:
         return None
     text = value.strip()
     if _DATE.match(text):
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            return None  # no such day (2016-02-30): left out rather than refused at the gate
         return Literal(text, datatype=XSD.date)
     if _YEAR_MONTH.match(text):
         return Literal(text, datatype=XSD.gYearMonth)
