@@ -12,6 +12,7 @@ from rdflib import Graph, Literal, URIRef, Variable
 from rdflib.compare import isomorphic
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
+from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import DEFAULT_DESCRIPTOR, OxigraphStore, Store, open_store
 
 EX = "http://example.org/"
@@ -195,3 +196,26 @@ def test_store_locked_by_another_process(tmp_path: Path) -> None:
             OxigraphStore(path)
     finally:
         holder.communicate("\n", timeout=30)
+
+
+def test_the_oxigraph_neighbourhood_lookup_equals_the_sparql_one(built: EvidenceGraph) -> None:
+    """OxigraphStore answers with index lookups; the Store default asks SPARQL: same triples."""
+    import pyoxigraph as ox
+
+    from evidencegraph.graph.validation import inverse_path_predicates
+
+    store = built.store
+    study = "https://w3id.org/evidencegraph/id/study/NCT02649231"
+    focus = [
+        ox.NamedNode(str(row["node"]))
+        for row in store.query(
+            f"SELECT DISTINCT ?node WHERE {{ {{ BIND(<{study}> AS ?node) }} UNION "
+            f"{{ <{study}> ?p ?node FILTER(isIRI(?node)) }} }}"
+        ).rows
+    ]
+    linked = [ox.NamedNode("https://w3id.org/evidencegraph/id/drug/ketamine")]
+    inverse = [ox.NamedNode(str(p)) for p in inverse_path_predicates()]
+    by_lookup = store.neighbourhood_quads(focus, linked, inverse)
+    by_sparql = Store.neighbourhood_quads(store, focus, linked, inverse)
+    assert len(by_lookup) > 50
+    assert by_lookup == by_sparql

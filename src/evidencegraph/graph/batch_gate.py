@@ -23,19 +23,15 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from evidencegraph.graph import rudof_engine
-from evidencegraph.graph.store import Store
+from evidencegraph.graph.store import OxigraphStore, Store
 from evidencegraph.graph.terms import OxTerm, from_quad
 from evidencegraph.graph.validation import (
     ValidationReport,
     ValidationResult,
-    incoming_links_pattern,
     inverse_path_predicates,
     single_valued_predicates,
     validate_graph,
 )
-
-#: IRIs per VALUES block when fetching a batch's neighbourhood.
-_CHUNK = 500
 
 
 @dataclass
@@ -77,9 +73,18 @@ def batch_quads(triples: Iterable[tuple[ox.NamedNode, ox.NamedNode, OxTerm]]) ->
 
 
 def prepare(
-    store: Store, quads: Sequence[ox.Quad], *, replace_single_values: bool
+    store: Store,
+    quads: Sequence[ox.Quad],
+    *,
+    replace_single_values: bool,
+    pending: PreparedBatch | None = None,
 ) -> PreparedBatch:
-    """Canonicalise the batch, fetch what it touches, and write the data to validate."""
+    """Canonicalise the batch, fetch what it touches, and write the data to validate.
+
+    ``pending`` is a batch judged good but not yet written: the new batch is
+    prepared as if it were (its triples in, the values it replaces out), so
+    that it can be judged while ``pending`` is being written.
+    """
     scratch = ox.Store()
     scratch.extend(quads)  # the store's canonical literal forms (decision 0005)
     batch = list(scratch)
@@ -89,7 +94,13 @@ def prepare(
         q.object for q in batch if q.predicate in inverse and isinstance(q.object, ox.NamedNode)
     )
     linked = {q.object for q in batch if isinstance(q.object, ox.NamedNode)}
-    found = _neighbourhood(store, sorted(focus, key=str), sorted(linked, key=str), inverse)
+    focus_nodes, linked_nodes = sorted(focus, key=str), sorted(linked, key=str)
+    found = store.neighbourhood_quads(focus_nodes, linked_nodes, inverse)
+    if pending is not None:
+        found.difference_update(pending.replaced)
+        written_next = OxigraphStore(None)
+        written_next.write_quads([], pending.quads)
+        found.update(written_next.neighbourhood_quads(focus_nodes, linked_nodes, inverse))
     replaced: list[ox.Quad] = []
     if replace_single_values:
         single = _single_valued()
@@ -109,49 +120,6 @@ def prepare(
         focus={node.value for node in focus},
         ill_typed=rudof_engine.ill_typed(batch),
     )
-
-
-def _neighbourhood(
-    store: Store,
-    focus: list[ox.NamedNode],
-    linked: list[ox.NamedNode],
-    inverse: frozenset[ox.NamedNode],
-) -> set[ox.Quad]:
-    """Every triple of the focus nodes, the types of what they and the batch link to, and
-    incoming links along the predicates the shapes follow backwards."""
-    found: set[ox.Quad] = set()
-    backwards = incoming_links_pattern(predicate.value for predicate in inverse)
-    for chunk in _chunks(focus):
-        found.update(
-            store.construct_quads(
-                "CONSTRUCT { ?s ?p ?o . ?o a ?type } WHERE { VALUES ?s { "
-                + chunk
-                + " } ?s ?p ?o OPTIONAL { ?o a ?type } }"
-            )
-        )
-        if backwards:
-            found.update(
-                store.construct_quads(
-                    "CONSTRUCT { ?in ?p ?s . ?in a ?type } WHERE { VALUES ?s { "
-                    + chunk
-                    + " } "
-                    + backwards
-                    + " OPTIONAL { ?in a ?type } }"
-                )
-            )
-    for chunk in _chunks(linked):
-        found.update(
-            store.construct_quads(
-                "CONSTRUCT { ?o a ?type } WHERE { VALUES ?o { " + chunk + " } ?o a ?type }"
-            )
-        )
-    return found
-
-
-def _chunks(nodes: list[ox.NamedNode]) -> Iterable[str]:
-    """VALUES blocks of IRIs the batch's own parser produced (no caller text in the query)."""
-    for start in range(0, len(nodes), _CHUNK):
-        yield " ".join(str(node) for node in nodes[start : start + _CHUNK])
 
 
 def judge(prepared: PreparedBatch) -> ValidationReport:

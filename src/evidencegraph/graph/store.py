@@ -54,6 +54,43 @@ class Store(ABC):
         result = self.query(sparql)
         yield from to_quads(result.graph if result.graph is not None else ())
 
+    def neighbourhood_quads(
+        self,
+        focus: Sequence[ox.NamedNode],
+        linked: Sequence[ox.NamedNode],
+        inverse: Iterable[ox.NamedNode],
+    ) -> set[ox.Quad]:
+        """What a batch touches: every triple of the ``focus`` nodes, incoming links to them
+        along the ``inverse`` predicates, and the types of every node those triples and the
+        ``linked`` nodes name. Backends may answer without SPARQL; this one asks in chunks."""
+        found: set[ox.Quad] = set()
+        backwards = _incoming_links_pattern(inverse)
+        for chunk in _values_chunks(focus):
+            found.update(
+                self.construct_quads(
+                    "CONSTRUCT { ?s ?p ?o . ?o a ?type } WHERE { VALUES ?s { "
+                    + chunk
+                    + " } ?s ?p ?o OPTIONAL { ?o a ?type } }"
+                )
+            )
+            if backwards:
+                found.update(
+                    self.construct_quads(
+                        "CONSTRUCT { ?in ?p ?s . ?in a ?type } WHERE { VALUES ?s { "
+                        + chunk
+                        + " } "
+                        + backwards
+                        + " OPTIONAL { ?in a ?type } }"
+                    )
+                )
+        for chunk in _values_chunks(linked):
+            found.update(
+                self.construct_quads(
+                    "CONSTRUCT { ?o a ?type } WHERE { VALUES ?o { " + chunk + " } ?o a ?type }"
+                )
+            )
+        return found
+
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
         """:meth:`replace` for pyoxigraph quads, without counting what is new."""
         self.replace([from_quad(q) for q in removals], [from_quad(q) for q in additions])
@@ -141,6 +178,31 @@ class OxigraphStore(Store):
         for triple in answer:  # type: ignore[union-attr]
             yield ox.Quad(triple.subject, triple.predicate, triple.object)
 
+    def neighbourhood_quads(
+        self,
+        focus: Sequence[ox.NamedNode],
+        linked: Sequence[ox.NamedNode],
+        inverse: Iterable[ox.NamedNode],
+    ) -> set[ox.Quad]:
+        # index lookups, not SPARQL: most of a new batch's nodes are not in the store yet,
+        # and a lookup that finds nothing costs microseconds
+        lookup, graph = self._store.quads_for_pattern, ox.DefaultGraph()
+        backwards = list(inverse)
+        found: set[ox.Quad] = set()
+        typed: set[ox.NamedNode | ox.BlankNode] = set(linked)
+        for node in focus:
+            for quad in lookup(node, None, None, graph):
+                found.add(quad)
+                if isinstance(quad.object, (ox.NamedNode, ox.BlankNode)):
+                    typed.add(quad.object)
+            for predicate in backwards:
+                for quad in lookup(None, predicate, node, graph):
+                    found.add(quad)
+                    typed.add(quad.subject)  # type: ignore[arg-type]
+        for named in typed:
+            found.update(lookup(named, _RDF_TYPE, None, graph))
+        return found
+
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
         try:
             if removals:
@@ -173,6 +235,24 @@ class OxigraphStore(Store):
         # pyoxigraph releases the RocksDB lock when its Store object is freed;
         # an empty in-memory store takes its place so that later calls fail softly.
         self._store = ox.Store()
+
+
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+#: IRIs per VALUES block when a neighbourhood is fetched with SPARQL.
+_CHUNK = 500
+
+
+def _values_chunks(nodes: Sequence[ox.NamedNode]) -> Iterator[str]:
+    """VALUES blocks of IRIs a parser produced (no caller text reaches the query)."""
+    for start in range(0, len(nodes), _CHUNK):
+        yield " ".join(str(node) for node in nodes[start : start + _CHUNK])
+
+
+def _incoming_links_pattern(predicates: Iterable[ox.NamedNode]) -> str:
+    """``?in P ?s`` per predicate as UNION branches binding ``?p``: with the predicates in a
+    VALUES block, Oxigraph scans every triple of them (seconds on a registry-sized store)."""
+    terms = sorted(str(predicate) for predicate in predicates)
+    return " UNION ".join(f"{{ ?in {term} ?s BIND({term} AS ?p) }}" for term in terms)
 
 
 def _data_block(quads: list[ox.Quad]) -> str:

@@ -169,24 +169,44 @@ class Importer:
         return self.summary
 
     def _run(self, items: Iterable[Record | RecordError]) -> None:
-        waiting: _Batch | None = None
+        waiting: _Batch | None = None  # judged (or being judged), not yet written
         batch = _Batch()
         for mapped in self._mapped(items):
             if mapped is None:  # an abort-mode import stops at a bad record
-                if waiting is not None and self._finish(waiting):
-                    waiting = None
+                if waiting is not None:
+                    self._finish(waiting)
                 self.summary.uncommitted_ids = [record.record_id for record in batch.mapped]
                 return
             batch.mapped.append(mapped)
             if len(batch.mapped) >= self.batch_size:
-                if waiting is not None and not self._finish(waiting):
+                waiting = self._next(waiting, batch)
+                if waiting is None:
                     return
-                waiting = self._submit(batch)
                 batch = _Batch()
-        if waiting is not None and not self._finish(waiting):
-            return
         if batch.mapped:
-            self._finish(self._submit(batch))
+            waiting = self._next(waiting, batch)
+        if waiting is not None:
+            self._finish(waiting)
+
+    def _next(self, waiting: _Batch | None, batch: _Batch) -> _Batch | None:
+        """Hand ``batch`` to the judge and write ``waiting``; None when the import must stop.
+
+        When ``waiting`` was judged good, ``batch`` is prepared as if ``waiting``
+        were written, then judged on the second thread while ``waiting`` is written
+        on this one.
+        """
+        if waiting is None:
+            return self._submit(batch)
+        report = self._verdict(waiting)
+        if not report.conforms:
+            if not self._reject_batch(waiting, report):
+                self.summary.uncommitted_ids += [record.record_id for record in batch.mapped]
+                return None
+            return self._submit(batch)
+        assert waiting.prepared is not None
+        submitted = self._submit(batch, pending=waiting.prepared)
+        self._commit(waiting.mapped, waiting.prepared)
+        return submitted
 
     def _mapped(self, items: Iterable[Record | RecordError]) -> Iterator[Mapped | None]:
         """Mapped records; None once an abort-mode import must stop."""
@@ -227,29 +247,39 @@ class Importer:
         self.summary.stopped = rejection
         return False
 
-    def _submit(self, batch: _Batch) -> _Batch:
-        """Prepare a batch against the store as it is now, and hand it to the judge."""
+    def _submit(self, batch: _Batch, pending: PreparedBatch | None = None) -> _Batch:
+        """Prepare a batch (as if ``pending`` were written) and hand it to the judge."""
         started = time.perf_counter()
-        batch.prepared = prepare(self.store, batch.quads(), replace_single_values=True)
+        batch.prepared = prepare(
+            self.store, batch.quads(), replace_single_values=True, pending=pending
+        )
         self.summary.seconds["validate"] += time.perf_counter() - started
         batch.verdict = self._judges.submit(_timed_judge, batch.prepared)
         return batch
 
-    def _finish(self, batch: _Batch) -> bool:
-        """Wait for a batch's verdict, then commit it; False when the import must stop."""
-        assert batch.prepared is not None and batch.verdict is not None
+    def _verdict(self, batch: _Batch) -> ValidationReport:
+        assert batch.verdict is not None
         waited = time.perf_counter()
         report, judged = batch.verdict.result()
         self.summary.seconds["validate"] += judged
         self.summary.seconds["waiting for validation"] += time.perf_counter() - waited
+        return report
+
+    def _finish(self, batch: _Batch) -> bool:
+        """Wait for a batch's verdict, then write it; False when the import must stop."""
+        report = self._verdict(batch)
         if report.conforms:
+            assert batch.prepared is not None
             self._commit(batch.mapped, batch.prepared)
             return True
+        return self._reject_batch(batch, report)
+
+    def _reject_batch(self, batch: _Batch, report: ValidationReport) -> bool:
+        """Abort: stop, writing nothing of the batch. Skip: keep the records that conform."""
         if self.on_invalid == "abort":
             self.summary.uncommitted_ids = [record.record_id for record in batch.mapped]
             self.summary.stopped = Rejection(_batch_error(batch.mapped, report), report)
             return False
-        # skip: judge the records one by one and keep those that conform
         for record in batch.mapped:
             single = _Batch([record])
             prepared = prepare(self.store, single.quads(), replace_single_values=True)
