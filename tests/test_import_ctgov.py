@@ -915,3 +915,17 @@ def test_a_day_that_does_not_exist_is_left_out_and_the_record_imports() -> None:
     study = EGID["study/NCT03418623"]
     assert not graph.query(f"ASK {{ <{study}> <{EG.startDate}> ?date }}").boolean
     assert graph.query(f"ASK {{ <{study}> <{EG.completionDate}> ?date }}").boolean
+
+
+def test_the_progress_bar_goes_to_stderr_only_when_asked(db: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--store", store_of(db), "import", "ctgov", str(CTGOV / "NCT03418623.json"), "--progress"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    # off a terminal click prints only the bar's label; on one it redraws the bar in place
+    assert "importing" in result.stderr
+    assert "importing" not in result.stdout
+    quiet = run_import(store_of(db), CTGOV / "NCT03418623.json")  # --no-progress
+    assert "importing" not in quiet.stderr

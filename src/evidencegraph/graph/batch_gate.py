@@ -109,8 +109,8 @@ def prepare(
         for quad in replaced:
             found.discard(quad)
     new_count = sum(1 for quad in batch if quad not in found)
-    triples = [ox.Triple(q.subject, q.predicate, q.object) for q in (*batch, *found)]
-    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    # default-graph quads in N-Quads are N-Triples lines; no Triple objects to build
+    data = ox.serialize([*batch, *found], format=ox.RdfFormat.N_QUADS)
     assert data is not None
     return PreparedBatch(
         quads=batch,

@@ -136,8 +136,9 @@ class Importer:
     """Runs records through mapping, the gate and the store; see the module docstring.
 
     While one batch is validated (rudof, on a worker thread) the next is read
-    and mapped; a batch is committed before the next one's neighbourhood is
-    read, so each batch is judged against everything committed before it.
+    and mapped. A good batch is written only after the next one has been
+    prepared as if it were written, so that writing it overlaps judging the
+    next; each batch is judged against everything before it.
     """
 
     def __init__(
