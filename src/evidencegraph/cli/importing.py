@@ -115,15 +115,18 @@ def _run(
             batch_size=batch_size,
             on_invalid=on_invalid,  # type: ignore[arg-type]
         )
-        if show_bar:
-            with click.progressbar(
-                length=estimate, label="importing", file=sys.stderr, show_pos=True
-            ) as bar:
-                importer.on_progress = bar.update
-                summary = importer.run(items)
-        else:
-            summary = importer.run(items)
-        _report(app, summary)
+        try:
+            if show_bar:
+                with click.progressbar(
+                    length=estimate, label="importing", file=sys.stderr, show_pos=True
+                ) as bar:
+                    importer.on_progress = bar.update
+                    importer.run(items)
+            else:
+                importer.run(items)
+        finally:  # also when the store or the engine fails: say what was written
+            _report(app, importer.summary)
+        summary = importer.summary
     if summary.stopped is not None:
         if summary.stopped.report is not None:
             raise NonConformingError(

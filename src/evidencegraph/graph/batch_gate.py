@@ -1,7 +1,8 @@
-"""The validation gate for streams of batches, on pyoxigraph terms.
+"""The validation gate on pyoxigraph terms, in three steps.
 
-The same gate as :func:`evidencegraph.graph.validation.check_batch`, split in
-three so an import can validate one batch while it reads the next:
+The gate of ``load``, ``build`` and ``import``: the batch with the
+neighbourhood it touches goes to rudof. Split in three so that an import can
+validate one batch while it reads the next and writes the one before:
 
 - :func:`prepare` (needs the store): the batch in the store's canonical form,
   the neighbourhood it touches, the stored values it replaces (decision 0008),
@@ -10,7 +11,7 @@ three so an import can validate one batch while it reads the next:
   releases the GIL while it validates): the validation report;
 - :func:`commit`: the replaced values out and the batch in, in one transaction.
 
-Terms stay pyoxigraph terms throughout; rdflib is not on this path.
+Terms stay pyoxigraph terms throughout (rdflib only for the pyshacl fallback).
 """
 
 from __future__ import annotations
@@ -38,13 +39,13 @@ from evidencegraph.graph.validation import (
 class PreparedBatch:
     """A batch ready to be judged and committed."""
 
+    #: the batch in the store's canonical form, in an in-memory store of its own
+    written: OxigraphStore
     quads: list[ox.Quad]
     replaced: list[ox.Quad] = field(default_factory=list)
     new_count: int = 0
     data: str = ""
     focus: set[str] = field(default_factory=set)
-    #: violations found before validation: literals not valid in their datatype
-    ill_typed: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
 
 
 @functools.cache
@@ -85,9 +86,9 @@ def prepare(
     prepared as if it were (its triples in, the values it replaces out), so
     that it can be judged while ``pending`` is being written.
     """
-    scratch = ox.Store()
-    scratch.extend(quads)  # the store's canonical literal forms (decision 0005)
-    batch = list(scratch)
+    written = OxigraphStore(None)
+    written.write_quads([], quads)  # the store's canonical literal forms (decision 0005)
+    batch = list(written.quads())
     inverse = _inverse()
     focus = {q.subject for q in batch if isinstance(q.subject, ox.NamedNode)}
     focus.update(
@@ -98,34 +99,43 @@ def prepare(
     found = store.neighbourhood_quads(focus_nodes, linked_nodes, inverse)
     if pending is not None:
         found.difference_update(pending.replaced)
-        written_next = OxigraphStore(None)
-        written_next.write_quads([], pending.quads)
-        found.update(written_next.neighbourhood_quads(focus_nodes, linked_nodes, inverse))
+        found.update(pending.written.neighbourhood_quads(focus_nodes, linked_nodes, inverse))
+        # a node reached on one side may be typed only on the other
+        reached = sorted(
+            {q.object for q in found if isinstance(q.object, ox.NamedNode)}
+            | {q.subject for q in found if isinstance(q.subject, ox.NamedNode)},
+            key=str,
+        )
+        for source in (store, pending.written):
+            found.update(source.neighbourhood_quads([], reached, ()))
     replaced: list[ox.Quad] = []
     if replace_single_values:
         single = _single_valued()
         given = {(q.subject, q.predicate) for q in batch if q.predicate in single}
-        replaced = [q for q in found if (q.subject, q.predicate) in given and q not in scratch]
-        for quad in replaced:
-            found.discard(quad)
+        replaced = [
+            q for q in found if (q.subject, q.predicate) in given and not written.contains_quad(q)
+        ]
+        found.difference_update(replaced)
     new_count = sum(1 for quad in batch if quad not in found)
     # default-graph quads in N-Quads are N-Triples lines; no Triple objects to build
     data = ox.serialize([*batch, *found], format=ox.RdfFormat.N_QUADS)
     assert data is not None
     return PreparedBatch(
+        written=written,
         quads=batch,
         replaced=replaced,
         new_count=new_count,
         data=data.decode("utf-8"),
         focus={node.value for node in focus},
-        ill_typed=rudof_engine.ill_typed(batch),
     )
 
 
 def judge(prepared: PreparedBatch) -> ValidationReport:
     """The validation report of a prepared batch: rudof, or pyshacl where rudof is missing."""
     if rudof_engine.available():
-        rows = prepared.ill_typed + rudof_engine.validate_ntriples(prepared.data, prepared.focus)
+        rows = rudof_engine.ill_typed(prepared.quads) + rudof_engine.validate_ntriples(
+            prepared.data, prepared.focus
+        )
         results = sorted(
             (ValidationResult(*row) for row in rows),
             key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value),

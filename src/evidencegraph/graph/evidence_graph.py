@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rdflib import Graph
+from rdflib import BNode, Graph
 from rdflib.term import Node
 
 from evidencegraph.errors import NonConformingError
+from evidencegraph.graph import rudof_engine
+from evidencegraph.graph.batch_gate import judge, prepare
 from evidencegraph.graph.results import QueryResult
 from evidencegraph.graph.store import Store, open_store
+from evidencegraph.graph.terms import to_quads
 from evidencegraph.graph.validation import ValidationReport, check_batch, validate_graph
 from evidencegraph.ingest.rdf_files import read_packaged, read_rdf_files
 from evidencegraph.ontology.namespace import model_files
@@ -74,20 +77,37 @@ class EvidenceGraph:
         batch would leave the store violating the shapes.
         """
         started = time.perf_counter()
-        check = check_batch(self.store, batch, replace_single_values=replace_single_values)
-        validated = time.perf_counter()
-        if not check.report.conforms:
-            raise NonConformingError(
-                f"the batch was rejected: {len(check.report.results)} shape violation(s); "
-                "nothing was written. Fix the data and load again.",
-                check.report,
+        write: Callable[[], tuple[int, int]]
+        if rudof_engine.available() and not _has_blank_nodes(batch):
+            prepared = prepare(
+                self.store, list(to_quads(batch)), replace_single_values=replace_single_values
             )
-        added = self.store.replace(check.replaced, check.batch)
+            report = judge(prepared)
+
+            def write() -> tuple[int, int]:
+                self.store.write_quads(prepared.replaced, prepared.quads)
+                return prepared.new_count, len(prepared.replaced)
+
+        else:  # pyshacl: pyrudof is missing, or the batch has blank nodes (rudof relabels them)
+            check = check_batch(self.store, batch, replace_single_values=replace_single_values)
+            report = check.report
+
+            def write() -> tuple[int, int]:
+                return self.store.replace(check.replaced, check.batch), len(check.replaced)
+
+        validated = time.perf_counter()
+        if not report.conforms:
+            raise NonConformingError(
+                f"the batch was rejected: {len(report.results)} shape violation(s); "
+                "nothing was written. Fix the data and load again.",
+                report,
+            )
+        added, replaced = write()
         return LoadSummary(
             triples_read=len(batch),
             triples_added=added,
             store_size=len(self.store),
-            values_replaced=len(check.replaced),
+            values_replaced=replaced,
             validate_seconds=validated - started,
             commit_seconds=time.perf_counter() - validated,
         )
@@ -135,3 +155,7 @@ class EvidenceGraph:
         )
         classes = [(str(row["class"]), int(row["n"])) for row in result.rows]  # type: ignore[call-overload]
         return Stats(triples=len(self.store), classes=classes)
+
+
+def _has_blank_nodes(batch: Graph) -> bool:
+    return any(isinstance(term, BNode) for triple in batch for term in triple)

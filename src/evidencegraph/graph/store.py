@@ -154,29 +154,18 @@ class OxigraphStore(Store):
 
     def replace(self, removals: Iterable[Triple], additions: Iterable[Triple]) -> int:
         removed = list(dict.fromkeys(to_quads(removals)))
-        if not removed:
-            return self.add(additions)
         quads = list(dict.fromkeys(to_quads(additions)))
         new = sum(1 for quad in quads if quad not in self._store)
-        # one SPARQL update runs in one Oxigraph transaction: both parts or neither
-        update = (
-            f"DELETE DATA {{ {_data_block(removed)} }} ;\nINSERT DATA {{ {_data_block(quads)} }}"
-        )
-        try:
-            self._store.update(update)
-        except OSError as error:
-            raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
+        self.write_quads(removed, quads)
         return new
 
-    def construct_quads(self, sparql: str) -> Iterator[ox.Quad]:
-        try:
-            answer = self._store.query(sparql)
-        except SyntaxError as error:
-            raise QuerySyntaxError(describe_syntax_error(str(error))) from None
-        except OSError as error:
-            raise StoreError(f"cannot read the store {self.descriptor}: {error}") from None
-        for triple in answer:  # type: ignore[union-attr]
-            yield ox.Quad(triple.subject, triple.predicate, triple.object)
+    def quads(self) -> Iterator[ox.Quad]:
+        """Every triple, as a pyoxigraph default-graph quad."""
+        return iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+
+    def contains_quad(self, quad: ox.Quad) -> bool:
+        """Whether the store holds a pyoxigraph quad."""
+        return quad in self._store
 
     def neighbourhood_quads(
         self,

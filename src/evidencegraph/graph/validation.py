@@ -1,23 +1,23 @@
-"""SHACL validation: the report type, whole-graph validation, and the batch gate.
+"""SHACL validation with pyshacl: the report type, whole-graph validation, the pyshacl gate.
 
 pyshacl runs on an rdflib Graph, never on an Oxigraph-backed graph: for a
 batch, the gate copies the batch and the neighbourhood it touches out of the
-store and validates that, so a load never re-validates the whole store.
+store and validates that, so a load never re-validates the whole store. The
+faster rudof gate (decision 0009) is :mod:`evidencegraph.graph.batch_gate`.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from evidencegraph.graph import rudof_engine
 from evidencegraph.graph.store import Store
-from evidencegraph.graph.terms import canonical, quiet_rdflib, to_quads
+from evidencegraph.graph.terms import canonical, from_quad, quiet_rdflib
 from evidencegraph.ingest.rdf_files import read_packaged
 from evidencegraph.ontology.namespace import PREFIXES, compact, model_files, shapes_file
 
@@ -168,20 +168,7 @@ def _show_path(graph: Graph, path: Node | None) -> str:
     return _show(path)
 
 
-# --- the gate ------------------------------------------------------------------
-
-#: IRIs per VALUES block when fetching a batch's neighbourhood.
-_CHUNK = 500
-
-
-def incoming_links_pattern(predicates: Iterable[object]) -> str:
-    """``?in P ?s`` for each predicate P, as UNION branches that bind ``?p``.
-
-    With the predicates in a VALUES block instead, Oxigraph scans every triple
-    of each predicate, which takes seconds on a registry-sized store.
-    """
-    terms = sorted(f"<{predicate}>" for predicate in predicates)
-    return " UNION ".join(f"{{ ?in {term} ?s BIND({term} AS ?p) }}" for term in terms)
+# --- the gate (pyshacl) ----------------------------------------------------------------
 
 
 def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
@@ -190,53 +177,20 @@ def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
     The focus nodes are the batch's subjects and the objects it links to with
     a predicate the shapes follow backwards. From the store come every triple
     of a focus node, the types of every node the batch or those triples link
-    to, and the incoming links the shapes follow backwards.
+    to, and the incoming links the shapes follow backwards
+    (:meth:`~evidencegraph.graph.store.Store.neighbourhood_quads`).
     """
     inverse = inverse_path_predicates()
     focus: set[Node] = set(batch.subjects())
     focus.update(o for _, p, o in batch if p in inverse and isinstance(o, URIRef))
-    described = [node for node in focus if isinstance(node, URIRef)]
-    linked = {o for o in batch.objects() if isinstance(o, URIRef)}
-
+    described = sorted(ox.NamedNode(str(node)) for node in focus if isinstance(node, URIRef))
+    linked = sorted({ox.NamedNode(str(o)) for o in batch.objects() if isinstance(o, URIRef)})
     found = Graph()
-    if described:
-        _construct_into(
-            found,
-            store,
-            "CONSTRUCT { ?s ?p ?o . ?o a ?type } WHERE { VALUES ?s { %s } ?s ?p ?o "
-            "OPTIONAL { ?o a ?type } }",
-            described,
-        )
-        if inverse:
-            _construct_into(
-                found,
-                store,
-                "CONSTRUCT { ?in ?p ?s . ?in a ?type } WHERE { VALUES ?s { %s } "
-                + incoming_links_pattern(inverse)
-                + " OPTIONAL { ?in a ?type } }",
-                described,
-            )
-    if linked:
-        _construct_into(
-            found,
-            store,
-            "CONSTRUCT { ?o a ?type } WHERE { VALUES ?o { %s } ?o a ?type }",
-            sorted(linked),
-        )
+    for quad in store.neighbourhood_quads(
+        described, linked, [ox.NamedNode(str(p)) for p in inverse]
+    ):
+        found.add(from_quad(quad))
     return found, focus
-
-
-def _construct_into(target: Graph, store: Store, template: str, terms: Sequence[Node]) -> None:
-    """Run a CONSTRUCT over ``terms`` in chunks (the ``%s`` VALUES block) and add what it finds.
-
-    The VALUES blocks hold IRIs the batch parser already produced, written with
-    rdflib's N-Triples escaping; no caller-supplied text reaches the query.
-    """
-    for start in range(0, len(terms), _CHUNK):
-        block = " ".join(term.n3() for term in terms[start : start + _CHUNK])
-        result = store.query(template.replace("%s", block, 1))
-        assert result.graph is not None
-        target += result.graph
 
 
 @functools.cache
@@ -260,23 +214,16 @@ class BatchCheck:
     replaced: list[tuple[Node, Node, Node]] = field(default_factory=list)
 
 
-def check_batch(
-    store: Store,
-    batch: Graph,
-    *,
-    replace_single_values: bool = False,
-    engine: str = "fast",
-) -> BatchCheck:
-    """Validate a batch as it would stand once written to the store.
+def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = False) -> BatchCheck:
+    """Validate a batch with pyshacl as it would stand once written to the store.
 
     With ``replace_single_values``, a value the batch gives for a single-valued
     property (``sh:maxCount 1``) of a node replaces the value the store holds
     for it: the newer record wins (decision 0008). Without it, two values are
-    a violation like any other.
-
-    ``engine="fast"`` validates with rudof when it is installed (decision 0009);
-    ``"pyshacl"`` always uses pyshacl, whose report also carries the full SHACL
-    report graph.
+    a violation like any other. (``load`` and ``import`` use the rudof gate of
+    :mod:`evidencegraph.graph.batch_gate` when pyrudof is installed and the
+    batch has no blank nodes; this is the gate otherwise, and the one whose
+    report carries the full SHACL report graph.)
     """
     batch = canonical(batch)
     found, focus = neighbourhood(store, batch)
@@ -289,26 +236,10 @@ def check_batch(
         ]
         for triple in replaced:
             found.remove(triple)
-    if engine == "fast" and rudof_engine.available():
-        report = _report_from_rows(
-            rudof_engine.ill_typed(to_quads(batch))
-            + rudof_engine.validate_ntriples(
-                rudof_engine.ntriples(batch) + rudof_engine.ntriples(found),
-                {str(node) for node in focus},
-            )
-        )
-    else:
-        found += batch
-        report = validate_graph(found, focus=focus)
-    return BatchCheck(report, batch, replaced)
-
-
-def _report_from_rows(rows: list[tuple[str, str, str, str, str, str]]) -> ValidationReport:
-    results = [ValidationResult(*row) for row in rows]
-    results.sort(key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value))
-    return ValidationReport(conforms=not results, results=results)
+    found += batch
+    return BatchCheck(validate_graph(found, focus=focus), batch, replaced)
 
 
 def validate_batch(store: Store, batch: Graph) -> ValidationReport:
     """Validate a batch as it would stand once added to the store (pyshacl: full report graph)."""
-    return check_batch(store, batch, engine="pyshacl").report
+    return check_batch(store, batch).report

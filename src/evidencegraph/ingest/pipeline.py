@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 from rdflib.term import Node
 
+from evidencegraph.errors import EvidenceGraphError, StoreError
 from evidencegraph.graph.batch_gate import PreparedBatch, batch_quads, commit, judge, prepare
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.terms import OxTerm, to_oxigraph
@@ -29,6 +30,8 @@ from evidencegraph.ingest.records import Record, RecordError
 
 OnInvalid = Choice["abort", "skip"]
 Mapper = Callable[[object, str], Mapped]
+#: Where a failure of the store or the engine, not of a record, is said to be.
+_THE_IMPORT = "the import"
 #: Records per batch unless told otherwise.
 DEFAULT_BATCH_SIZE = 100
 
@@ -100,7 +103,10 @@ class ImportSummary:
                     f"not committed: the {len(self.uncommitted_ids)} record(s) of the open batch, "
                     f"{self.uncommitted_ids[0]} .. {self.uncommitted_ids[-1]}."
                 )
-            lines.append("Fix the record, or run again with --on-invalid skip.")
+            if self.stopped.error.origin == _THE_IMPORT:
+                lines.append("Run the import again once that is fixed: it adds no duplicates.")
+            else:
+                lines.append("Fix the record, or run again with --on-invalid skip.")
         return lines
 
 
@@ -152,7 +158,6 @@ class Importer:
     ):
         if batch_size < 1:
             raise ValueError("batch_size must be 1 or more")
-        self.graph = graph
         self.store = graph.store
         self.mapper = mapper
         self.batch_size = batch_size
@@ -163,10 +168,15 @@ class Importer:
     def run(self, items: Iterable[Record | RecordError]) -> ImportSummary:
         """Import every record; return the summary (also when the import stopped early)."""
         started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate") as judges:
-            self._judges = judges
-            self._run(items)
-        self.summary.seconds["wall"] = time.perf_counter() - started
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate") as judges:
+                self._judges = judges
+                self._run(items)
+        except EvidenceGraphError as error:  # a store or engine failure: say what was written
+            self.summary.stopped = Rejection(RecordError(_THE_IMPORT, str(error)))
+            raise
+        finally:
+            self.summary.seconds["wall"] = time.perf_counter() - started
         return self.summary
 
     def _run(self, items: Iterable[Record | RecordError]) -> None:
@@ -175,8 +185,8 @@ class Importer:
         for mapped in self._mapped(items):
             if mapped is None:  # an abort-mode import stops at a bad record
                 if waiting is not None:
-                    self._finish(waiting)
-                self.summary.uncommitted_ids = [record.record_id for record in batch.mapped]
+                    self._finish(waiting)  # a good judged batch is still written
+                self.summary.uncommitted_ids += [record.record_id for record in batch.mapped]
                 return
             batch.mapped.append(mapped)
             if len(batch.mapped) >= self.batch_size:
@@ -238,7 +248,7 @@ class Importer:
         try:
             return self.mapper(item.content, item.origin)
         except MappingError as error:
-            return RecordError(item.origin, str(error), _guess_id(item.content))
+            return RecordError(item.origin, str(error))
 
     def _reject(self, rejection: Rejection) -> bool:
         """Record a rejection; True when the import goes on."""
@@ -261,7 +271,15 @@ class Importer:
     def _verdict(self, batch: _Batch) -> ValidationReport:
         assert batch.verdict is not None
         waited = time.perf_counter()
-        report, judged = batch.verdict.result()
+        try:
+            report, judged = batch.verdict.result()
+        except Exception as error:  # the engine's own errors are not ours to name
+            first = batch.mapped[0].record_id if batch.mapped else ""
+            raise StoreError(
+                f"the SHACL engine failed on the batch starting at {first}: {error}. "
+                "Nothing of that batch was written; run the import again (it adds no "
+                "duplicates) or load the records with --on-invalid skip to find the record."
+            ) from error
         self.summary.seconds["validate"] += judged
         self.summary.seconds["waiting for validation"] += time.perf_counter() - waited
         return report
@@ -325,14 +343,3 @@ def _batch_error(records: list[Mapped], report: ValidationReport) -> RecordError
         first.origin if first is last else f"{first.origin} .. {last.origin}",
         f"the batch breaks the shapes ({len(report.results)} violation(s)): {details}",
     )
-
-
-def _guess_id(content: object) -> str:
-    """The record's id when one can be seen, for messages about a record that failed."""
-    if isinstance(content, dict):
-        identification = content.get("protocolSection", {})
-        if isinstance(identification, dict):
-            nct = identification.get("identificationModule", {})
-            if isinstance(nct, dict) and isinstance(nct.get("nctId"), str):
-                return str(nct["nctId"])
-    return ""

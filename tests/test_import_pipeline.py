@@ -1,0 +1,130 @@
+"""The import pipeline's gate: batches judged as if the one before were written, blank
+nodes, and a store that fails half-way."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from rdflib import RDF, RDFS, BNode, Graph, Literal
+
+from evidencegraph.cli.main import cli
+from evidencegraph.errors import NonConformingError, StoreError
+from evidencegraph.graph.batch_gate import batch_quads, judge, prepare
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.graph.terms import to_oxigraph
+from evidencegraph.ingest.ctgov import map_study
+from evidencegraph.ontology.namespace import EG
+from support import DATA
+
+CTGOV = DATA / "ctgov"
+
+
+def _quads(triples: list[tuple[object, object, object]]) -> list[ox.Quad]:
+    return batch_quads((to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples)  # type: ignore[arg-type]
+
+
+def test_a_batch_is_judged_as_if_the_pending_one_were_written() -> None:
+    """The conditions' types come only in the pending batch; the study needs them typed."""
+    content = json.loads((CTGOV / "NCT03418623.json").read_text())
+    triples = map_study(content, "NCT03418623.json").triples
+    conditions = {o for s, p, o in triples if p == EG.studiesCondition}
+    about_conditions = [t for t in triples if t[0] in conditions]
+    rest = [t for t in triples if t[0] not in conditions]
+    store = OxigraphStore(None)
+
+    pending = prepare(store, _quads(about_conditions), replace_single_values=True)
+    assert judge(pending).conforms
+    alone = judge(prepare(store, _quads(rest), replace_single_values=True))
+    assert not alone.conforms
+    assert {r.path for r in alone.results} == {"eg:studiesCondition"}
+    beside = judge(prepare(store, _quads(rest), replace_single_values=True, pending=pending))
+    assert beside.conforms, beside.table()
+
+
+def test_values_the_pending_batch_replaces_are_gone_for_the_next() -> None:
+    store = OxigraphStore(None)
+    risk = to_oxigraph(EG.Risk)  # any IRI will do as a subject here
+    node = ox.NamedNode("https://w3id.org/evidencegraph/id/risk/example")
+    label = ox.NamedNode(str(RDFS.label))
+    typed = ox.Quad(node, ox.NamedNode(str(RDF.type)), risk)  # type: ignore[arg-type]
+    store.write_quads([], [typed, ox.Quad(node, label, ox.Literal("old"))])
+    pending = prepare(
+        store, [typed, ox.Quad(node, label, ox.Literal("newer"))], replace_single_values=True
+    )
+    assert [q.object for q in pending.replaced] == [ox.Literal("old")]
+    following = prepare(
+        store,
+        [typed, ox.Quad(node, label, ox.Literal("newest"))],
+        replace_single_values=True,
+        pending=pending,
+    )
+    # judged against "newer" (pending), not "old" (going): one label replaced, none doubled
+    assert [q.object for q in following.replaced] == [ox.Literal("newer")]
+    assert judge(following).conforms
+
+
+def test_a_batch_with_blank_nodes_is_judged_by_pyshacl_and_refused(tmp_path: Path) -> None:
+    graph = EvidenceGraph(OxigraphStore(None))
+    batch = Graph()
+    risk = BNode()
+    batch.add((risk, RDF.type, EG.Risk))  # a risk needs exactly one rdfs:label
+    with pytest.raises(NonConformingError) as caught:
+        graph.load(batch)
+    assert "rdfs:label" in caught.value.report.table()  # type: ignore[attr-defined]
+    assert len(graph.store) == 0
+    batch.add((risk, RDFS.label, Literal("nausea")))
+    assert graph.load(batch).triples_added == 2
+
+
+def test_a_store_that_fails_half_way_says_what_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = []
+    real = OxigraphStore.write_quads
+
+    def fail_on_the_second_batch(self, removals, additions):  # type: ignore[no-untyped-def]
+        if self.path is None:  # the gate's in-memory scratch stores
+            return real(self, removals, additions)
+        if written:
+            raise StoreError("cannot write to the store: disk full")
+        written.append(len(additions))
+        real(self, removals, additions)
+
+    monkeypatch.setattr(OxigraphStore, "write_quads", fail_on_the_second_batch)
+    store = tmp_path / "store.db"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--store",
+            f"oxigraph:{store}",
+            "import",
+            "ctgov",
+            str(CTGOV / "NCT03418623.json"),
+            str(CTGOV / "NCT03630471.json"),
+            "--batch-size",
+            "1",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 3, result.output
+    assert "disk full" in result.output
+    assert "committed: 1 record(s), the last NCT03418623." in result.stdout
+    assert "adds no duplicates" in result.stdout
+    monkeypatch.undo()
+    with EvidenceGraph(OxigraphStore(store)) as graph:
+        assert graph.query("ASK { ?s ?p ?o FILTER(CONTAINS(STR(?s), 'NCT03418623')) }").boolean
+        assert not graph.query("ASK { ?s ?p ?o FILTER(CONTAINS(STR(?s), 'NCT03630471')) }").boolean
+
+
+def test_the_command_line_default_batch_size_is_the_library_one() -> None:
+    from evidencegraph.cli.importing import ctgov, pubmed
+    from evidencegraph.ingest.pipeline import DEFAULT_BATCH_SIZE
+
+    for command in (ctgov, pubmed):
+        option = next(p for p in command.params if p.name == "batch_size")
+        assert option.default == DEFAULT_BATCH_SIZE
