@@ -327,19 +327,21 @@ def _timed_judge(prepared: PreparedBatch) -> tuple[ValidationReport, float]:
     return report, time.perf_counter() - started
 
 
+def _violations(report: ValidationReport) -> str:
+    """The first violations of a report, on one line: node, path and message."""
+    shown = "; ".join(f"{r.focus_node} {r.path}: {r.message}" for r in report.results[:3])
+    return f"{len(report.results)} violation(s): {shown}"
+
+
 def _record_error(record: Mapped, report: ValidationReport) -> RecordError:
-    details = "; ".join(f"{r.focus_node} {r.path}: {r.message}" for r in report.results[:3])
     return RecordError(
-        record.origin,
-        f"{len(report.results)} shape violation(s): {details}",
-        record.record_id,
+        record.origin, f"the record breaks the shapes, {_violations(report)}", record.record_id
     )
 
 
 def _batch_error(records: list[Mapped], report: ValidationReport) -> RecordError:
     first, last = records[0], records[-1]
-    details = "; ".join(f"{r.focus_node} {r.path}: {r.message}" for r in report.results[:3])
     return RecordError(
         first.origin if first is last else f"{first.origin} .. {last.origin}",
-        f"the batch breaks the shapes ({len(report.results)} violation(s)): {details}",
+        f"the batch breaks the shapes, {_violations(report)}",
     )
