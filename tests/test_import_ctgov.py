@@ -82,11 +82,11 @@ def registry_record(nct_id: str) -> URIRef:
 
 
 def arm(nct_id: str, label: str) -> URIRef:
-    return EGID[f"study/{nct_id}/arm/{slug(label)}"]
+    return EGID[f"study/{nct_id}/ctgov/arm/{slug(label)}"]
 
 
 def intervention(nct_id: str, name: str) -> URIRef:
-    return EGID[f"study/{nct_id}/intervention/{slug(name)}"]
+    return EGID[f"study/{nct_id}/ctgov/intervention/{slug(name)}"]
 
 
 def memory_graph() -> EvidenceGraph:

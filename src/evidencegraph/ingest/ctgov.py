@@ -271,8 +271,14 @@ class _StudyMapper:
         return self.out.mapped()
 
     def at(self, *parts: str) -> URIRef:
-        """A node under the study: ``study/NCT.../arm/placebo``."""
-        return URIRef(f"{self.study}/{'/'.join(parts)}")
+        """A node the registry describes, under the study: ``study/NCT.../ctgov/arm/placebo``.
+
+        The ``ctgov`` segment keeps the registry's arms, interventions, outcomes and
+        findings apart from curated ones of the same trial (``study/NCT.../arm/...``),
+        which the registry's labels cannot be matched to reliably: neither overwrites
+        the other's values.
+        """
+        return URIRef(f"{self.study}/ctgov/{'/'.join(parts)}")
 
     def unique(self, kind: str, name: str) -> URIRef:
         """A node under the study named after ``name``, numbered when the name is taken."""
