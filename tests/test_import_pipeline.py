@@ -128,3 +128,25 @@ def test_the_command_line_default_batch_size_is_the_library_one() -> None:
     for command in (ctgov, pubmed):
         option = next(p for p in command.params if p.name == "batch_size")
         assert option.default == DEFAULT_BATCH_SIZE
+
+
+def test_the_progress_bar_is_sized_in_records(tmp_path: Path) -> None:
+    from evidencegraph.ingest.records import _count, count_records
+
+    studies = [
+        json.loads((CTGOV / f"{n}.json").read_text()) for n in ("NCT03418623", "NCT03630471")
+    ]
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"studies": studies, "nextPageToken": "x"}))
+    single = CTGOV / "NCT00763412.json"
+    assert count_records([page, single], b'"protocolSection"') == 3
+    pubmed = DATA / "pubmed" / "biopython_pubmed1.xml"
+    assert count_records([pubmed], b"<PubmedArticle>") == 2
+    # a marker cut by the boundary between two reads is counted once
+    import io
+
+    class Chunked(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            return super().read(3)
+
+    assert _count(Chunked(b"xx<Pub><Pub>y<Pub>"), b"<Pub>") == 3

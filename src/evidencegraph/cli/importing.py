@@ -66,11 +66,13 @@ def ctgov(
     or the bulk-download ZIP of one JSON file per study (read without unpacking).
     """
     from evidencegraph.ingest import ctgov as reader
-    from evidencegraph.ingest.records import count_members, expand_paths
+    from evidencegraph.ingest.records import expand_paths
 
     files = expand_paths(paths, reader.SUFFIXES)
     items = reader.read_paths(files)
-    _run(app, items, reader.map_study, batch_size, on_invalid, progress, count_members(files))
+    _run(
+        app, items, reader.map_study, batch_size, on_invalid, progress, files, b'"protocolSection"'
+    )
 
 
 @import_group.command()
@@ -92,7 +94,9 @@ def pubmed(
 
     files = expand_paths(paths, reader.SUFFIXES)
     items = reader.read_paths(files)
-    _run(app, items, reader.map_article, batch_size, on_invalid, progress, len(files))
+    _run(
+        app, items, reader.map_article, batch_size, on_invalid, progress, files, b"<PubmedArticle>"
+    )
 
 
 def _run(
@@ -102,7 +106,8 @@ def _run(
     batch_size: int,
     on_invalid: str,
     progress: bool | None,
-    estimate: int,
+    files: list[Path],
+    marker: bytes,
 ) -> None:
     from evidencegraph.errors import InputError, NonConformingError
     from evidencegraph.ingest.pipeline import Importer
@@ -117,8 +122,13 @@ def _run(
         )
         try:
             if show_bar:
+                from evidencegraph.ingest.records import count_records
+
                 with click.progressbar(
-                    length=estimate, label="importing", file=sys.stderr, show_pos=True
+                    length=count_records(files, marker),
+                    label="importing",
+                    file=sys.stderr,
+                    show_pos=True,
                 ) as bar:
                     importer.on_progress = bar.update
                     importer.run(items)

@@ -8,12 +8,13 @@ a whole (a path that does not exist, an empty directory) raise InputError.
 
 from __future__ import annotations
 
+import gzip
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from evidencegraph.errors import InputError
 
@@ -98,13 +99,38 @@ def iter_zip_members(
                 yield from read_member(stream, origin)
 
 
-def count_members(files: Iterable[Path]) -> int:
-    """Files, with each ZIP archive counted by its members: the length of a progress bar."""
+def count_records(files: Iterable[Path], marker: bytes) -> int:
+    """How many records the files hold, for a progress bar: ``marker`` counted in each file
+    (in each .json member of a ZIP archive, and through gzip for .gz files)."""
     total = 0
     for path in files:
         if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
-                total += sum(1 for info in archive.infolist() if not info.is_dir())
+                for info in archive.infolist():
+                    if not info.is_dir():
+                        with archive.open(info) as member:
+                            total += max(1, _count(member, marker))
         else:
-            total += 1
+            try:
+                with _open_maybe_gzip(path) as stream:
+                    total += max(1, _count(stream, marker))
+            except (OSError, EOFError):
+                total += 1  # the import itself reports what is wrong with the file
     return total
+
+
+def _open_maybe_gzip(path: Path) -> IO[bytes]:
+    if path.name.lower().endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def _count(stream: IO[bytes], marker: bytes) -> int:
+    count, tail = 0, b""
+    while chunk := stream.read(1 << 20):
+        window = tail + chunk
+        count += window.count(marker)
+        # a marker cut by the chunk boundary is whole in the next window; the tail is too
+        # short to hold a whole one, so nothing is counted twice
+        tail = window[-(len(marker) - 1) :] if len(marker) > 1 else b""
+    return count
