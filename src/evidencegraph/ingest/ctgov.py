@@ -11,6 +11,7 @@ docs/importing.md has the field-by-field table.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
@@ -573,24 +574,19 @@ class _StudyMapper:
 
 
 def _is_psychotherapy(concept: URIRef) -> bool:
-    return concept == EGV.Psychotherapy or concept in _psychotherapy_concepts()
+    return concept in _psychotherapy_concepts()
 
 
+@functools.cache
 def _psychotherapy_concepts() -> frozenset[URIRef]:
+    """egv:Psychotherapy and every concept narrower than it, from the packaged model."""
     from evidencegraph.graph.validation import model_graph
 
-    global _PSYCHOTHERAPY
-    if _PSYCHOTHERAPY is None:
-        graph = model_graph()
-        _PSYCHOTHERAPY = frozenset(
-            node
-            for node in graph.transitive_subjects(SKOS.broader, EGV.Psychotherapy)
-            if isinstance(node, URIRef)
-        )
-    return _PSYCHOTHERAPY
-
-
-_PSYCHOTHERAPY: frozenset[URIRef] | None = None
+    return frozenset(
+        node
+        for node in model_graph().transitive_subjects(SKOS.broader, EGV.Psychotherapy)
+        if isinstance(node, URIRef)
+    )
 
 
 class _ResultsMapper:
