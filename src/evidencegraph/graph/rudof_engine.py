@@ -15,11 +15,11 @@ import threading
 from collections.abc import Iterable
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from rdflib.namespace import SH
-from rdflib.term import Node
 
 from evidencegraph.graph.terms import Triple, to_quads
+from evidencegraph.graph.validation import model_graph, shapes_graph, show_path
 from evidencegraph.ontology.namespace import compact, shapes_file
 
 _PYRUDOF_MISSING = False
@@ -61,8 +61,6 @@ def _session() -> pyrudof.Rudof:
 
 @functools.cache
 def _model_ntriples() -> str:
-    from evidencegraph.graph.validation import model_graph
-
     return ntriples(model_graph())
 
 
@@ -102,13 +100,12 @@ def validate_ntriples(
             report = session.validate_shacl()
         finally:
             session.rollback_staging()
-    wanted = focus
     results = []
     for entry in report:
         focus_iri = _strip(entry.focus_node or "")
-        if wanted is not None and focus_iri not in wanted:
+        if focus is not None and focus_iri not in focus:
             continue
-        path = _show_path(entry.path)
+        path = _show_rudof_path(entry.path)
         constraint = _show(entry.constraint_component or "")
         message = _message(entry, path, constraint)
         results.append(
@@ -151,7 +148,7 @@ def _literal(term: str) -> str:
         return term
 
 
-def _show_path(path: str | None) -> str:
+def _show_rudof_path(path: str | None) -> str:
     if not path:
         return ""
     if path.startswith("^(") and path.endswith(")"):
@@ -175,8 +172,6 @@ def _message(entry: object, path: str, constraint: str) -> str:
 @functools.cache
 def _messages() -> dict[tuple[str, str], str]:
     """(shown path or shape, constraint component) -> the shapes' sh:message for it."""
-    from evidencegraph.graph.validation import shapes_graph
-
     shapes = shapes_graph()
     found: dict[tuple[str, str], str] = {}
     components = {
@@ -190,16 +185,9 @@ def _messages() -> dict[tuple[str, str], str]:
             if message is None:
                 continue
             path = shapes.value(shape, SH.path)
-            key = _shown_path(shapes, path) if path is not None else _show(str(shape))
+            key = show_path(shapes, path) if path is not None else _show(str(shape))
             found.setdefault((key, component), str(message))
     return found
-
-
-def _shown_path(shapes: Graph, path: Node) -> str:
-    if isinstance(path, URIRef):
-        return _show(str(path))
-    inverse = shapes.value(path, SH.inversePath)
-    return "^" + _show(str(inverse)) if inverse is not None else ""
 
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -261,8 +249,6 @@ def _real_date(text: str) -> bool:
 @functools.cache
 def _path_messages() -> dict[str, str]:
     """Shown property path -> the sh:message of a property shape on that path."""
-    from evidencegraph.graph.validation import shapes_graph
-
     shapes = shapes_graph()
     found: dict[str, str] = {}
     for shape, path in shapes.subject_objects(SH.path):

@@ -114,7 +114,7 @@ def _report_from_graph(report_graph: Graph, focus: set[Node] | None) -> Validati
         results.append(
             ValidationResult(
                 focus_node=_show(focus_node),
-                path=_show_path(report_graph, report_graph.value(node, SH.resultPath)),
+                path=show_path(report_graph, report_graph.value(node, SH.resultPath)),
                 constraint=_show(report_graph.value(node, SH.sourceConstraintComponent)),
                 message=str(report_graph.value(node, SH.resultMessage) or ""),
                 severity=_show(report_graph.value(node, SH.resultSeverity)).removeprefix("sh:"),
@@ -160,7 +160,8 @@ def _show(term: Node | None) -> str:
     return f"_:{term}"
 
 
-def _show_path(graph: Graph, path: Node | None) -> str:
+def show_path(graph: Graph, path: Node | None) -> str:
+    """A property path as reports show it: a CURIE, or ^CURIE for an inverse path."""
     if isinstance(path, BNode):
         inverse = graph.value(path, SH.inversePath)
         if inverse is not None:
