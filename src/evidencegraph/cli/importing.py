@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import click
@@ -13,7 +14,6 @@ from evidencegraph.cli.context import AppContext, pass_app
 
 if TYPE_CHECKING:
     from evidencegraph.ingest.pipeline import ImportSummary, Mapper
-    from evidencegraph.ingest.records import Record, RecordError
 
 #: Warnings shown one by one before the rest are only counted (all with -v).
 _SHOWN_WARNINGS = 20
@@ -66,13 +66,8 @@ def ctgov(
     or the bulk-download ZIP of one JSON file per study (read without unpacking).
     """
     from evidencegraph.ingest import ctgov as reader
-    from evidencegraph.ingest.records import expand_paths
 
-    files = expand_paths(paths, reader.SUFFIXES)
-    items = reader.read_paths(files)
-    _run(
-        app, items, reader.map_study, batch_size, on_invalid, progress, files, b'"protocolSection"'
-    )
+    _run(app, reader, reader.map_study, paths, batch_size, on_invalid, progress)
 
 
 @import_group.command()
@@ -90,27 +85,27 @@ def pubmed(
     An article's ClinicalTrials.gov ids (DataBankList) link it to the studies it reports.
     """
     from evidencegraph.ingest import pubmed as reader
-    from evidencegraph.ingest.records import expand_paths
 
-    files = expand_paths(paths, reader.SUFFIXES)
-    items = reader.read_paths(files)
-    _run(
-        app, items, reader.map_article, batch_size, on_invalid, progress, files, b"<PubmedArticle>"
-    )
+    _run(app, reader, reader.map_article, paths, batch_size, on_invalid, progress)
 
 
 def _run(
     app: AppContext,
-    items: Iterable[Record | RecordError],
+    reader: ModuleType,
     mapper: Mapper,
+    paths: tuple[Path, ...],
     batch_size: int,
     on_invalid: str,
     progress: bool | None,
-    files: list[Path],
-    marker: bytes,
 ) -> None:
+    """Read ``paths`` with a reader module (``SUFFIXES``, ``RECORD_MARKER``, ``read_paths``)
+    and import what ``mapper`` makes of each record."""
     from evidencegraph.errors import InputError, NonConformingError
     from evidencegraph.ingest.pipeline import Importer
+    from evidencegraph.ingest.records import expand_paths
+
+    files = expand_paths(paths, reader.SUFFIXES)
+    items = reader.read_paths(files)
 
     show_bar = sys.stderr.isatty() if progress is None else progress
     with app.open_graph() as graph:
@@ -125,7 +120,7 @@ def _run(
                 from evidencegraph.ingest.records import count_records
 
                 with click.progressbar(
-                    length=count_records(files, marker),
+                    length=count_records(files, reader.RECORD_MARKER),
                     label="importing",
                     file=sys.stderr,
                     show_pos=True,

@@ -50,6 +50,8 @@ from evidencegraph.ingest.records import Record, RecordError, iter_zip_members, 
 from evidencegraph.ingest.vocabulary import Entry, normalise_name, vocabulary
 
 SUFFIXES = (".json", ".zip")
+#: Counted in the inputs to size the progress bar: once per record.
+RECORD_MARKER = b'"protocolSection"'
 
 STATUS = {
     "NOT_YET_RECRUITING": EGV.NotYetRecruiting,

@@ -38,6 +38,8 @@ from evidencegraph.ingest.mapping import (
 from evidencegraph.ingest.records import Record, RecordError
 
 SUFFIXES = (".xml", ".xml.gz")
+#: Counted in the inputs to size the progress bar: once per record.
+RECORD_MARKER = b"<PubmedArticle>"
 MESH = "http://id.nlm.nih.gov/mesh/"
 #: Publication types of items that are not peer-reviewed research articles.
 NOT_PEER_REVIEWED = frozenset(
