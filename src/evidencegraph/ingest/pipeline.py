@@ -127,15 +127,19 @@ def _oxigraph_triples(
 ) -> Iterator[tuple[ox.NamedNode, ox.NamedNode, OxTerm]]:
     """The records' triples as pyoxigraph terms; IRIs, which repeat, are converted once."""
     iris: dict[Node, ox.NamedNode] = {}
+
+    def iri(node: Node) -> ox.NamedNode:
+        if node not in iris:
+            iris[node] = to_oxigraph(node)  # type: ignore[assignment]
+        return iris[node]
+
     for record in records:
         for subject, predicate, obj in record.triples:
-            s = iris.get(subject) or iris.setdefault(subject, to_oxigraph(subject))  # type: ignore[arg-type]
-            p = iris.get(predicate) or iris.setdefault(predicate, to_oxigraph(predicate))  # type: ignore[arg-type]
-            if isinstance(obj, URIRef):
-                o: OxTerm = iris.get(obj) or iris.setdefault(obj, to_oxigraph(obj))  # type: ignore[arg-type]
-            else:
-                o = to_oxigraph(obj)
-            yield s, p, o
+            yield (
+                iri(subject),
+                iri(predicate),
+                iri(obj) if isinstance(obj, URIRef) else to_oxigraph(obj),
+            )
 
 
 class Importer:
@@ -278,7 +282,7 @@ class Importer:
             raise StoreError(
                 f"the SHACL engine failed on the batch starting at {first}: {error}. "
                 "Nothing of that batch was written; run the import again (it adds no "
-                "duplicates) or load the records with --on-invalid skip to find the record."
+                "duplicates) or import them with --on-invalid skip to find the record."
             ) from error
         self.summary.seconds["validate"] += judged
         self.summary.seconds["waiting for validation"] += time.perf_counter() - waited
