@@ -42,7 +42,7 @@ def test_a_batch_is_judged_as_if_the_pending_one_were_written() -> None:
     alone = judge(prepare(store, _quads(rest), replace_single_values=True))
     assert not alone.conforms
     assert {r.path for r in alone.results} == {"eg:studiesCondition"}
-    beside = judge(prepare(store, _quads(rest), replace_single_values=True, pending=pending))
+    beside = judge(prepare(store, _quads(rest), replace_single_values=True, pending=[pending]))
     assert beside.conforms, beside.table()
 
 
@@ -61,7 +61,7 @@ def test_values_the_pending_batch_replaces_are_gone_for_the_next() -> None:
         store,
         [typed, ox.Quad(node, label, ox.Literal("newest"))],
         replace_single_values=True,
-        pending=pending,
+        pending=[pending],
     )
     # judged against "newer" (pending), not "old" (going): one label replaced, none doubled
     assert [q.object for q in following.replaced] == [ox.Literal("newer")]

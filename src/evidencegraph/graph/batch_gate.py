@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import RDF, Graph, URIRef
 
 from evidencegraph.graph import rudof_engine
 from evidencegraph.graph.store import OxigraphStore, Store
@@ -30,6 +30,7 @@ from evidencegraph.graph.validation import (
     ValidationReport,
     ValidationResult,
     inverse_path_predicates,
+    model_graph,
     single_valued_predicates,
     validate_graph,
 )
@@ -51,6 +52,13 @@ class PreparedBatch:
 @functools.cache
 def _single_valued() -> frozenset[ox.NamedNode]:
     return frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
+
+
+@functools.cache
+def _model_nodes() -> frozenset[ox.NamedNode]:
+    """The IRIs the model types: every judgement holds the model, so their types need no lookup."""
+    typed = model_graph().subjects(RDF.type)
+    return frozenset(ox.NamedNode(str(node)) for node in typed if isinstance(node, URIRef))
 
 
 @functools.cache
@@ -78,42 +86,56 @@ def prepare(
     quads: Sequence[ox.Quad],
     *,
     replace_single_values: bool,
-    pending: PreparedBatch | None = None,
+    pending: Sequence[PreparedBatch] = (),
 ) -> PreparedBatch:
     """Canonicalise the batch, fetch what it touches, and write the data to validate.
 
-    ``pending`` is a batch judged good but not yet written: the new batch is
-    prepared as if it were (its triples in, the values it replaces out), so
-    that it can be judged while ``pending`` is being written.
+    ``pending`` are batches not yet written (being judged, or judged good and
+    being written), oldest first: the new batch is prepared as if they were
+    written (their triples in, the values they replace out), so that it can be
+    judged while they are. A pending batch later found bad voids this one.
     """
     written = OxigraphStore(None)
     written.write_quads([], quads)  # the store's canonical literal forms (decision 0005)
     batch = list(written.quads())
     inverse = _inverse()
-    focus = {q.subject for q in batch if isinstance(q.subject, ox.NamedNode)}
-    focus.update(
-        q.object for q in batch if q.predicate in inverse and isinstance(q.object, ox.NamedNode)
-    )
-    linked = {q.object for q in batch if isinstance(q.object, ox.NamedNode)}
-    focus_nodes, linked_nodes = sorted(focus, key=str), sorted(linked, key=str)
+    focus: set[ox.NamedNode] = set()
+    linked: set[ox.NamedNode] = set()
+    for quad in batch:
+        subject, obj = quad.subject, quad.object
+        if isinstance(subject, ox.NamedNode):
+            focus.add(subject)
+        if isinstance(obj, ox.NamedNode):
+            linked.add(obj)
+            if quad.predicate in inverse:
+                focus.add(obj)
+    linked.difference_update(_model_nodes())  # typed in the model, which every judgement holds
+    focus_nodes, linked_nodes = list(focus), list(linked)
     found = store.neighbourhood_quads(focus_nodes, linked_nodes, inverse)
-    if pending is not None:
-        found.difference_update(pending.replaced)
-        found.update(pending.written.neighbourhood_quads(focus_nodes, linked_nodes, inverse))
-        # a node reached on one side may be typed only on the other
-        reached = sorted(
-            {q.object for q in found if isinstance(q.object, ox.NamedNode)}
-            | {q.subject for q in found if isinstance(q.subject, ox.NamedNode)},
-            key=str,
-        )
-        for source in (store, pending.written):
-            found.update(source.neighbourhood_quads([], reached, ()))
+    if pending:
+        for earlier in pending:  # a store read while one is written finds it here too
+            found.difference_update(earlier.replaced)
+            found.update(earlier.written.neighbourhood_quads(focus_nodes, linked_nodes, inverse))
+        # a node reached on one side may be typed only on another
+        reached: set[ox.NamedNode] = set()
+        for quad in found:
+            if isinstance(quad.subject, ox.NamedNode):
+                reached.add(quad.subject)
+            if isinstance(quad.object, ox.NamedNode):
+                reached.add(quad.object)
+        reached_nodes = list(reached - _model_nodes())
+        for source in (store, *(earlier.written for earlier in pending)):
+            found.update(source.neighbourhood_quads([], reached_nodes, ()))
     replaced: list[ox.Quad] = []
     if replace_single_values:
+        # a stored value of a single-valued property the batch gives another value for
         single = _single_valued()
-        given = {(q.subject, q.predicate) for q in batch if q.predicate in single}
         replaced = [
-            q for q in found if (q.subject, q.predicate) in given and not written.contains_quad(q)
+            q
+            for q in found
+            if q.predicate in single
+            and written.has_value(q.subject, q.predicate)
+            and not written.contains_quad(q)
         ]
         found.difference_update(replaced)
     new_count = sum(1 for quad in batch if quad not in found)

@@ -167,6 +167,11 @@ class OxigraphStore(Store):
         """Whether the store holds a pyoxigraph quad."""
         return quad in self._store
 
+    def has_value(self, subject: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode) -> bool:
+        """Whether the store states any value of ``predicate`` for ``subject``."""
+        pattern = self._store.quads_for_pattern(subject, predicate, None, ox.DefaultGraph())
+        return next(pattern, None) is not None
+
     def neighbourhood_quads(
         self,
         focus: Sequence[ox.NamedNode],
@@ -184,10 +189,13 @@ class OxigraphStore(Store):
                 found.add(quad)
                 if isinstance(quad.object, (ox.NamedNode, ox.BlankNode)):
                     typed.add(quad.object)
-            for predicate in backwards:
-                for quad in lookup(None, predicate, node, graph):
-                    found.add(quad)
-                    typed.add(quad.subject)  # type: ignore[arg-type]
+            # one probe for any incoming link first: most of a batch's nodes have none
+            if backwards and next(lookup(None, None, node, graph), None) is not None:
+                for predicate in backwards:
+                    for quad in lookup(None, predicate, node, graph):
+                        found.add(quad)
+                        typed.add(quad.subject)  # type: ignore[arg-type]
+        typed.difference_update(focus)  # their types came with everything else they state
         for named in typed:
             found.update(lookup(named, _RDF_TYPE, None, graph))
         return found

@@ -10,7 +10,9 @@ with ``on_invalid="skip"`` each bad record is reported and left out.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,6 +69,7 @@ class ImportSummary:
             "validate": 0.0,
             "waiting for validation": 0.0,
             "commit": 0.0,
+            "waiting for commit": 0.0,
             "wall": 0.0,
         }
     )
@@ -89,7 +92,8 @@ class ImportSummary:
         lines.append(
             f"time: {seconds['wall']:.2f} s; read and map {seconds['read and map']:.2f} s, "
             f"validate {seconds['validate']:.2f} s (on a second thread while reading goes on; "
-            f"waited {seconds['waiting for validation']:.2f} s), commit {seconds['commit']:.2f} s"
+            f"waited {seconds['waiting for validation']:.2f} s), commit {seconds['commit']:.2f} s "
+            f"(on a writer thread; waited {seconds['waiting for commit']:.2f} s)"
         )
         if self.stopped is not None:
             last = self.committed_ids[-1] if self.committed_ids else None
@@ -112,14 +116,20 @@ class ImportSummary:
 
 @dataclass
 class _Batch:
-    """Mapped records and their quads, once prepared and submitted for judgement."""
+    """Mapped records, then their prepared quads, verdict and write as the batch moves on."""
 
     mapped: list[Mapped] = field(default_factory=list)
     prepared: PreparedBatch | None = None
     verdict: Future[tuple[ValidationReport, float]] | None = None
+    #: the write on the writer thread, once the batch has been judged good
+    written: Future[float] | None = None
 
     def quads(self) -> list[ox.Quad]:
         return batch_quads(_oxigraph_triples(self.mapped))
+
+    @property
+    def ids(self) -> list[str]:
+        return [record.record_id for record in self.mapped]
 
 
 def _oxigraph_triples(
@@ -145,10 +155,13 @@ def _oxigraph_triples(
 class Importer:
     """Runs records through mapping, the gate and the store; see the module docstring.
 
-    While one batch is validated (rudof, on a worker thread) the next is read
-    and mapped. A good batch is written only after the next one has been
-    prepared as if it were written, so that writing it overlaps judging the
-    next; each batch is judged against everything before it.
+    Three threads share the work, and the batches move through them in order:
+    while the main thread reads and maps batch k+1, a judge thread validates
+    batch k (rudof) and a writer thread writes batch k-1. Batch k+1 is
+    prepared as if every batch before it were written, before their verdicts
+    are in; a batch found bad voids those prepared after it, which are
+    prepared again. Both rudof and pyoxigraph's transactional write release
+    the GIL. Writes go in order, one at a time, and stop at the first failure.
     """
 
     def __init__(
@@ -168,14 +181,23 @@ class Importer:
         self.on_invalid = on_invalid
         self.on_progress = on_progress
         self.summary = ImportSummary()
+        #: batches prepared but not yet written, oldest first
+        self._unwritten: deque[_Batch] = deque()
+        self._write_failed = threading.Event()
 
     def run(self, items: Iterable[Record | RecordError]) -> ImportSummary:
         """Import every record; return the summary (also when the import stopped early)."""
         started = time.perf_counter()
         try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate") as judges:
-                self._judges = judges
-                self._run(items)
+            with (
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate") as judges,
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="writer") as writers,
+            ):
+                self._judges, self._writers = judges, writers
+                try:
+                    self._run(items)
+                finally:
+                    self._settle(all_writes=True)  # whatever happened, count what was written
         except EvidenceGraphError as error:  # a store or engine failure: say what was written
             self.summary.stopped = Rejection(RecordError(_THE_IMPORT, str(error)))
             raise
@@ -184,44 +206,85 @@ class Importer:
         return self.summary
 
     def _run(self, items: Iterable[Record | RecordError]) -> None:
-        waiting: _Batch | None = None  # judged (or being judged), not yet written
         batch = _Batch()
         for mapped in self._mapped(items):
             if mapped is None:  # an abort-mode import stops at a bad record
-                if waiting is not None:
-                    self._finish(waiting)  # a good judged batch is still written
-                self.summary.uncommitted_ids += [record.record_id for record in batch.mapped]
+                if self._resolve(keep=0):  # good batches before it are still written
+                    self.summary.uncommitted_ids += batch.ids
                 return
             batch.mapped.append(mapped)
             if len(batch.mapped) >= self.batch_size:
-                waiting = self._next(waiting, batch)
-                if waiting is None:
+                if not self._advance(batch):
                     return
                 batch = _Batch()
-        if batch.mapped:
-            waiting = self._next(waiting, batch)
-        if waiting is not None:
-            self._finish(waiting)
+        if batch.mapped and not self._advance(batch):
+            return
+        self._resolve(keep=0)
 
-    def _next(self, waiting: _Batch | None, batch: _Batch) -> _Batch | None:
-        """Hand ``batch`` to the judge and write ``waiting``; None when the import must stop.
+    def _advance(self, batch: _Batch) -> bool:
+        """Hand a full batch to the judge, then take the verdict of the one before it.
 
-        When ``waiting`` was judged good, ``batch`` is prepared as if ``waiting``
-        were written, then judged on the second thread while ``waiting`` is written
-        on this one.
+        False when the import must stop.
         """
-        if waiting is None:
-            return self._submit(batch)
-        report = self._verdict(waiting)
-        if not report.conforms:
-            if not self._reject_batch(waiting, report):
-                self.summary.uncommitted_ids += [record.record_id for record in batch.mapped]
-                return None
-            return self._submit(batch)
-        assert waiting.prepared is not None
-        submitted = self._submit(batch, pending=waiting.prepared)
-        self._commit(waiting.mapped, waiting.prepared)
-        return submitted
+        self._settle(all_writes=False)
+        self._submit(batch)
+        return self._resolve(keep=1)
+
+    def _submit(self, batch: _Batch) -> None:
+        """Prepare a batch as if every unwritten batch were written; hand it to the judge."""
+        started = time.perf_counter()
+        pending = [earlier.prepared for earlier in self._unwritten if earlier.prepared is not None]
+        batch.prepared = prepare(
+            self.store, batch.quads(), replace_single_values=True, pending=pending
+        )
+        self.summary.seconds["validate"] += time.perf_counter() - started
+        batch.verdict = self._judges.submit(_timed_judge, batch.prepared)
+        self._unwritten.append(batch)
+
+    def _resolve(self, *, keep: int) -> bool:
+        """Take verdicts, oldest first, until ``keep`` batches are left unjudged.
+
+        A good batch goes to the writer. A bad one stops the import (abort), or
+        has its good records written one by one (skip); the batches prepared
+        after it assumed it good, so they are prepared again. False: stop.
+        """
+        while True:
+            unjudged = [batch for batch in self._unwritten if batch.written is None]
+            if len(unjudged) <= keep:
+                return True
+            oldest, later = unjudged[0], unjudged[1:]
+            report = self._verdict(oldest)
+            if report.conforms:
+                assert oldest.prepared is not None
+                oldest.written = self._writers.submit(self._timed_commit, oldest.prepared)
+                continue
+            for batch in (oldest, *later):
+                self._unwritten.remove(batch)
+                if batch.verdict is not None:
+                    batch.verdict.cancel()  # a verdict on a void preparation is not wanted
+            if self.on_invalid == "abort":
+                self.summary.uncommitted_ids = [i for batch in (oldest, *later) for i in batch.ids]
+                self.summary.stopped = Rejection(_batch_error(oldest.mapped, report), report)
+                return False
+            self._settle(all_writes=True)
+            self._skip_bad_records(oldest)
+            for batch in later:
+                batch.prepared = batch.verdict = None
+                self._submit(batch)
+
+    def _skip_bad_records(self, batch: _Batch) -> None:
+        """Judge a rejected batch's records one by one; write the good, report the bad."""
+        for record in batch.mapped:
+            single = _Batch([record])
+            prepared = prepare(self.store, single.quads(), replace_single_values=True)
+            verdict = judge(prepared)
+            if verdict.conforms:
+                single.prepared = prepared
+                single.written = self._writers.submit(self._timed_commit, prepared)
+                self._unwritten.append(single)
+                self._settle(all_writes=True)
+            else:
+                self.summary.rejected.append(Rejection(_record_error(record, verdict), verdict))
 
     def _mapped(self, items: Iterable[Record | RecordError]) -> Iterator[Mapped | None]:
         """Mapped records; None once an abort-mode import must stop."""
@@ -262,16 +325,6 @@ class Importer:
         self.summary.stopped = rejection
         return False
 
-    def _submit(self, batch: _Batch, pending: PreparedBatch | None = None) -> _Batch:
-        """Prepare a batch (as if ``pending`` were written) and hand it to the judge."""
-        started = time.perf_counter()
-        batch.prepared = prepare(
-            self.store, batch.quads(), replace_single_values=True, pending=pending
-        )
-        self.summary.seconds["validate"] += time.perf_counter() - started
-        batch.verdict = self._judges.submit(_timed_judge, batch.prepared)
-        return batch
-
     def _verdict(self, batch: _Batch) -> ValidationReport:
         assert batch.verdict is not None
         waited = time.perf_counter()
@@ -288,41 +341,38 @@ class Importer:
         self.summary.seconds["waiting for validation"] += time.perf_counter() - waited
         return report
 
-    def _finish(self, batch: _Batch) -> bool:
-        """Wait for a batch's verdict, then write it; False when the import must stop."""
-        report = self._verdict(batch)
-        if report.conforms:
-            assert batch.prepared is not None
-            self._commit(batch.mapped, batch.prepared)
-            return True
-        return self._reject_batch(batch, report)
-
-    def _reject_batch(self, batch: _Batch, report: ValidationReport) -> bool:
-        """Abort: stop, writing nothing of the batch. Skip: keep the records that conform."""
-        if self.on_invalid == "abort":
-            self.summary.uncommitted_ids = [record.record_id for record in batch.mapped]
-            self.summary.stopped = Rejection(_batch_error(batch.mapped, report), report)
-            return False
-        for record in batch.mapped:
-            single = _Batch([record])
-            prepared = prepare(self.store, single.quads(), replace_single_values=True)
-            verdict = judge(prepared)
-            if verdict.conforms:
-                self._commit([record], prepared)
-            else:
-                self.summary.rejected.append(Rejection(_record_error(record, verdict), verdict))
-        return True
-
-    def _commit(self, records: list[Mapped], prepared: PreparedBatch) -> None:
+    def _timed_commit(self, prepared: PreparedBatch) -> float:
+        """Write a judged batch (on the writer thread); nothing after a failed write."""
+        if self._write_failed.is_set():
+            raise StoreError("not written: a batch before it could not be written")
         started = time.perf_counter()
-        added = commit(self.store, prepared)
+        try:
+            commit(self.store, prepared)
+        except BaseException:
+            self._write_failed.set()
+            raise
+        return time.perf_counter() - started
+
+    def _settle(self, *, all_writes: bool) -> None:
+        """Count the writes that are done, oldest first; with ``all_writes``, wait for all."""
         summary = self.summary
-        summary.seconds["commit"] += time.perf_counter() - started
-        summary.imported += len(records)
-        summary.triples_added += added
-        summary.values_replaced += len(prepared.replaced)
-        summary.batches_committed += 1
-        summary.committed_ids.extend(record.record_id for record in records)
+        while self._unwritten and self._unwritten[0].written is not None:
+            batch = self._unwritten[0]
+            assert batch.written is not None and batch.prepared is not None
+            if not (all_writes or batch.written.done()):
+                return
+            waited = time.perf_counter()
+            try:
+                seconds = batch.written.result()  # a store failure is raised here
+            finally:
+                summary.seconds["waiting for commit"] += time.perf_counter() - waited
+                self._unwritten.popleft()
+            summary.seconds["commit"] += seconds
+            summary.imported += len(batch.mapped)
+            summary.triples_added += batch.prepared.new_count
+            summary.values_replaced += len(batch.prepared.replaced)
+            summary.batches_committed += 1
+            summary.committed_ids.extend(batch.ids)
 
 
 def _timed_judge(prepared: PreparedBatch) -> tuple[ValidationReport, float]:
