@@ -167,7 +167,9 @@ class OxigraphStore(Store):
         """Whether the store holds a pyoxigraph quad."""
         return quad in self._store
 
-    def has_value(self, subject: ox.NamedNode | ox.BlankNode, predicate: ox.NamedNode) -> bool:
+    def has_value(
+        self, subject: ox.NamedNode | ox.BlankNode | ox.Triple, predicate: ox.NamedNode
+    ) -> bool:
         """Whether the store states any value of ``predicate`` for ``subject``."""
         pattern = self._store.quads_for_pattern(subject, predicate, None, ox.DefaultGraph())
         return next(pattern, None) is not None
