@@ -873,7 +873,7 @@ def test_three_interventions_of_one_name_get_three_nodes() -> None:
     mapped = map_study(content, "placebos.json")
     minted = {
         subject
-        for subject, predicate, _ in mapped.triples
+        for subject, predicate, _ in mapped.rdflib_triples()
         if predicate == EG.interventionType and "/intervention/" in str(subject)
     }
     assert len(minted) == 3
@@ -899,7 +899,7 @@ def _with_drug_intervention(name: str) -> dict[str, Any]:
     ],
 )
 def test_placebo_names_and_drug_names(name: str, expected_class: URIRef) -> None:
-    triples = set(map_study(_with_drug_intervention(name), "x.json").triples)
+    triples = set(map_study(_with_drug_intervention(name), "x.json").rdflib_triples())
     node = next(s for s, p, o in triples if p == RDFS.label and str(o) == name)
     assert (node, RDF.type, expected_class) in triples
     if expected_class == EG.DrugIntervention and "etamine" in name:

@@ -31,7 +31,7 @@ def _quads(triples: list[tuple[object, object, object]]) -> list[ox.Quad]:
 def test_a_batch_is_judged_as_if_the_pending_one_were_written() -> None:
     """The conditions' types come only in the pending batch; the study needs them typed."""
     content = json.loads((CTGOV / "NCT03418623.json").read_text())
-    triples = map_study(content, "NCT03418623.json").triples
+    triples = map_study(content, "NCT03418623.json").rdflib_triples()
     conditions = {o for s, p, o in triples if p == EG.studiesCondition}
     about_conditions = [t for t in triples if t[0] in conditions]
     rest = [t for t in triples if t[0] not in conditions]

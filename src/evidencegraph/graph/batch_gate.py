@@ -25,7 +25,7 @@ from rdflib import RDF, Graph, URIRef
 
 from evidencegraph.graph import rudof_engine
 from evidencegraph.graph.store import OxigraphStore, Store
-from evidencegraph.graph.terms import OxTerm, from_quad
+from evidencegraph.graph.terms import OxTerm, OxTriple, from_quad
 from evidencegraph.graph.validation import (
     ValidationReport,
     ValidationResult,
@@ -66,19 +66,22 @@ def _inverse() -> frozenset[ox.NamedNode]:
     return frozenset(ox.NamedNode(str(p)) for p in inverse_path_predicates())
 
 
-def batch_quads(triples: Iterable[tuple[ox.NamedNode, ox.NamedNode, OxTerm]]) -> list[ox.Quad]:
-    """Quads of a batch; for a single-valued property the last value given wins."""
+def batch_quads(triples: Iterable[OxTriple]) -> list[ox.Quad]:
+    """Quads of a batch; for a single-valued property the last value given wins.
+
+    Repeats are left in: :func:`prepare` drops them on its way through the store.
+    """
     single = _single_valued()
-    last: dict[tuple[ox.NamedNode, ox.NamedNode], OxTerm] = {}
-    quads: dict[ox.Quad, None] = {}
+    last: dict[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode], OxTerm] = {}
+    quads: list[ox.Quad] = []
+    quad = ox.Quad
     for subject, predicate, obj in triples:
         if predicate in single:
             last[(subject, predicate)] = obj
         else:
-            quads[ox.Quad(subject, predicate, obj)] = None
-    for (subject, predicate), obj in last.items():
-        quads[ox.Quad(subject, predicate, obj)] = None
-    return list(quads)
+            quads.append(quad(subject, predicate, obj))
+    quads.extend(quad(subject, predicate, obj) for (subject, predicate), obj in last.items())
+    return quads
 
 
 def prepare(

@@ -41,6 +41,7 @@ from evidencegraph.ingest.mapping import (
     RDF,
     RDFS,
     SKOS,
+    XSD_DATE,
     Mapped,
     MappingError,
     TripleSink,
@@ -368,7 +369,7 @@ class _StudyMapper:
             study, EG.completionDate, date_literal(_get(module, "completionDateStruct", "date"))
         )
         submitted = date_literal(module.get("studyFirstSubmitDate"))
-        if submitted is not None and submitted.datatype == XSD.date:
+        if submitted is not None and submitted.datatype == XSD_DATE:
             out.add(study, EG.registrationDate, submitted)
 
     def _sponsors(self) -> None:

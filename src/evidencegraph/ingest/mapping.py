@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyoxigraph as ox
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
-from evidencegraph.graph.terms import Triple
+from evidencegraph.graph.terms import OxTerm, OxTriple, Triple, from_quad, to_oxigraph
 from evidencegraph.ontology.namespace import PREFIXES
 
 
@@ -49,27 +50,56 @@ class MappingError(Exception):
 
 @dataclass
 class Mapped:
-    """One record as triples, with its id and the warnings the mapping raised."""
+    """One record as triples (pyoxigraph terms, as the store takes them), its id and warnings."""
 
     record_id: str
     origin: str
-    triples: list[Triple]
+    triples: list[OxTriple]
     warnings: list[str] = field(default_factory=list)
+
+    def rdflib_triples(self) -> list[Triple]:
+        """The triples as rdflib terms."""
+        return [from_quad(ox.Triple(*triple)) for triple in self.triples]
+
+
+#: rdflib IRI -> pyoxigraph IRI, for the IRIs a mapping writes again and again
+_NAMED: dict[URIRef, ox.NamedNode] = {}
+_NAMED_LIMIT = 100_000
+
+
+def _named(iri: URIRef) -> ox.NamedNode:
+    named = _NAMED.get(iri)
+    if named is None:
+        if len(_NAMED) >= _NAMED_LIMIT:
+            _NAMED.clear()  # most are one record's own; the vocabulary's come back at once
+        named = _NAMED[iri] = ox.NamedNode(iri)
+    return named
 
 
 class TripleSink:
-    """Collects the triples of one record; empty values are skipped, unknown codes kept."""
+    """Collects the triples of one record; empty values are skipped, unknown codes kept.
+
+    Mappings hand it rdflib terms; it keeps pyoxigraph terms, which is what the
+    store and the gate take (plain strings, the bulk of a record, never become
+    rdflib literals at all).
+    """
 
     def __init__(self, origin: str, record_id: str):
         self.origin = origin
         self.record_id = record_id
-        self.triples: list[Triple] = []
+        self.triples: list[OxTriple] = []
         self.warnings: list[str] = []
 
-    def add(self, subject: URIRef, predicate: URIRef, obj: Node) -> None:
-        self.triples.append((subject, predicate, obj))
+    def add(self, subject: URIRef, predicate: URIRef, obj: Node | OxTerm) -> None:
+        if isinstance(obj, URIRef):
+            value: OxTerm = _named(obj)
+        elif isinstance(obj, (ox.Literal, ox.NamedNode)):
+            value = obj
+        else:
+            value = to_oxigraph(obj)  # type: ignore[arg-type]
+        self.triples.append((_named(subject), _named(predicate), value))
 
-    def add_optional(self, subject: URIRef, predicate: URIRef, obj: Node | None) -> None:
+    def add_optional(self, subject: URIRef, predicate: URIRef, obj: Node | OxTerm | None) -> None:
         if obj is not None:
             self.add(subject, predicate, obj)
 
@@ -79,7 +109,7 @@ class TripleSink:
             return
         text = str(value).strip()
         if text:
-            self.add(subject, predicate, Literal(text))
+            self.add(subject, predicate, ox.Literal(text))
 
     def code(
         self,
@@ -114,7 +144,13 @@ _YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
 
 
-def date_literal(value: object) -> Literal | None:
+#: The datatypes of dates, as pyoxigraph IRIs.
+XSD_DATE = ox.NamedNode(str(XSD.date))
+XSD_YEAR_MONTH = ox.NamedNode(str(XSD.gYearMonth))
+XSD_YEAR = ox.NamedNode(str(XSD.gYear))
+
+
+def date_literal(value: object) -> ox.Literal | None:
     """``2018-03-08`` -> xsd:date, ``2018-03`` -> xsd:gYearMonth, ``2018`` -> xsd:gYear."""
     if not isinstance(value, str):
         return None
@@ -124,9 +160,9 @@ def date_literal(value: object) -> Literal | None:
             datetime.date.fromisoformat(text)
         except ValueError:
             return None  # no such day (2016-02-30): left out rather than refused at the gate
-        return Literal(text, datatype=XSD.date)
+        return ox.Literal(text, datatype=XSD_DATE)
     if _YEAR_MONTH.match(text):
-        return Literal(text, datatype=XSD.gYearMonth)
+        return ox.Literal(text, datatype=XSD_YEAR_MONTH)
     if _YEAR.match(text):
-        return Literal(text, datatype=XSD.gYear)
+        return ox.Literal(text, datatype=XSD_YEAR)
     return None

@@ -19,13 +19,10 @@ from dataclasses import dataclass, field
 from typing import Literal as Choice
 
 import pyoxigraph as ox
-from rdflib import URIRef
-from rdflib.term import Node
 
 from evidencegraph.errors import EvidenceGraphError, StoreError
 from evidencegraph.graph.batch_gate import PreparedBatch, batch_quads, commit, judge, prepare
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.terms import OxTerm, to_oxigraph
 from evidencegraph.graph.validation import ValidationReport
 from evidencegraph.ingest.mapping import Mapped, MappingError
 from evidencegraph.ingest.records import Record, RecordError
@@ -125,31 +122,11 @@ class _Batch:
     written: Future[float] | None = None
 
     def quads(self) -> list[ox.Quad]:
-        return batch_quads(_oxigraph_triples(self.mapped))
+        return batch_quads(triple for record in self.mapped for triple in record.triples)
 
     @property
     def ids(self) -> list[str]:
         return [record.record_id for record in self.mapped]
-
-
-def _oxigraph_triples(
-    records: Iterable[Mapped],
-) -> Iterator[tuple[ox.NamedNode, ox.NamedNode, OxTerm]]:
-    """The records' triples as pyoxigraph terms; IRIs, which repeat, are converted once."""
-    iris: dict[Node, ox.NamedNode] = {}
-
-    def iri(node: Node) -> ox.NamedNode:
-        if node not in iris:
-            iris[node] = to_oxigraph(node)  # type: ignore[assignment]
-        return iris[node]
-
-    for record in records:
-        for subject, predicate, obj in record.triples:
-            yield (
-                iri(subject),
-                iri(predicate),
-                iri(obj) if isinstance(obj, URIRef) else to_oxigraph(obj),
-            )
 
 
 class Importer:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, cast
 
+import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
@@ -31,9 +32,12 @@ from evidencegraph.ingest.mapping import (
     EGV,
     RDF,
     RDFS,
+    XSD_YEAR,
+    XSD_YEAR_MONTH,
     Mapped,
     MappingError,
     TripleSink,
+    date_literal,
 )
 from evidencegraph.ingest.records import Record, RecordError
 
@@ -263,7 +267,7 @@ def _orcid(text: str) -> str:
     return compact
 
 
-def _pub_date(element: ElementTree.Element | None) -> Literal | None:
+def _pub_date(element: ElementTree.Element | None) -> ox.Literal | None:
     """PubDate as xsd:date, xsd:gYearMonth or xsd:gYear, to the precision given."""
     if element is None:
         return None
@@ -273,8 +277,8 @@ def _pub_date(element: ElementTree.Element | None) -> Literal | None:
     month_text = _text(element.find("Month")).lower()[:3]
     month = _MONTHS.get(month_text) or (int(month_text) if month_text.isdigit() else None)
     if month is None or not 1 <= month <= 12:
-        return Literal(year, datatype=XSD.gYear)
+        return ox.Literal(year, datatype=XSD_YEAR)
     day_text = _text(element.find("Day"))
-    if day_text.isdigit() and 1 <= int(day_text) <= 31:
-        return Literal(f"{year}-{month:02d}-{int(day_text):02d}", datatype=XSD.date)
-    return Literal(f"{year}-{month:02d}", datatype=XSD.gYearMonth)
+    day = date_literal(f"{year}-{month:02d}-{int(day_text):02d}") if day_text.isdigit() else None
+    # a day that does not exist (30 February) leaves the month
+    return day or ox.Literal(f"{year}-{month:02d}", datatype=XSD_YEAR_MONTH)
