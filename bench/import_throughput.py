@@ -190,10 +190,12 @@ def render(
         f"pyrudof {version('pyrudof')}, pyshacl {version('pyshacl')}, rdflib {version('rdflib')}; "
         f"{os.cpu_count()} CPUs.",
         "Synthetic studies from `bench/generate_ctgov.py` (seed 7), validation included. "
-        "*validate* is the gate's time on both threads (neighbourhood and N-Triples on the main "
-        "thread, rudof on the second), *waited* the part of it the main thread sat idle; "
-        "*store alone* writes the same records with no validation, so the difference in RSS is "
-        "the pipeline's own memory.",
+        "Three threads share the work: the main thread reads, maps and prepares each batch "
+        "(canonical form, neighbourhood, N-Triples), a judge thread validates it with rudof, a "
+        "writer thread commits it. *validate* is preparing plus judging, *waited* the time the "
+        "main thread sat idle for a verdict, *commit* the writer thread's time; *store alone* "
+        "reads, maps and writes the same records in the same batches with no validation, on "
+        "one thread, so the difference in RSS is the pipeline's own memory.",
         "",
         "| studies | triples | studies/s | read+map s | validate s | waited s | commit s "
         "| wall s | peak RSS MiB | store alone: RSS MiB, wall s | vs baseline |",

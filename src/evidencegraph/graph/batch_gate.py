@@ -141,7 +141,8 @@ def prepare(
             and not written.contains_quad(q)
         ]
         found.difference_update(replaced)
-    new_count = sum(1 for quad in batch if quad not in found)
+    # what the batch states that the store (or a pending batch) already holds is in ``found``
+    new_count = len(batch) - sum(1 for quad in found if written.contains_quad(quad))
     # default-graph quads in N-Quads are N-Triples lines; no Triple objects to build
     data = ox.serialize([*batch, *found], format=ox.RdfFormat.N_QUADS)
     assert data is not None
