@@ -17,6 +17,7 @@ from evidencegraph.graph.batch_gate import batch_quads, judge, prepare
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.graph.terms import to_oxigraph
+from evidencegraph.ingest import pipeline
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ontology.namespace import EG
 from support import DATA
@@ -85,17 +86,16 @@ def test_a_store_that_fails_half_way_says_what_was_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     written = []
-    real = OxigraphStore.write_quads
+    real = OxigraphStore.write_ntriples
 
-    def fail_on_the_second_batch(self, removals, additions):  # type: ignore[no-untyped-def]
-        if self.path is None:  # the gate's in-memory scratch stores
-            return real(self, removals, additions)
+    def fail_on_the_second_group(self, removals, ntriples, triples):  # type: ignore[no-untyped-def]
         if written:
             raise StoreError("cannot write to the store: disk full")
-        written.append(len(additions))
-        real(self, removals, additions)
+        written.append(triples)
+        real(self, removals, ntriples, triples)
 
-    monkeypatch.setattr(OxigraphStore, "write_quads", fail_on_the_second_batch)
+    monkeypatch.setattr(OxigraphStore, "write_ntriples", fail_on_the_second_group)
+    monkeypatch.setattr(pipeline, "GROUP_TRIPLES", 1)  # each batch written on its own
     store = tmp_path / "store.db"
     result = CliRunner().invoke(
         cli,

@@ -17,8 +17,9 @@ Terms stay pyoxigraph terms throughout (rdflib only for the pyshacl fallback).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
@@ -47,6 +48,46 @@ class PreparedBatch:
     new_count: int = 0
     data: str = ""
     focus: set[str] = field(default_factory=set)
+
+
+class Unwritten(Protocol):
+    """Triples judged (or being judged) but not yet in the store: a batch, or a group of them."""
+
+    @property
+    def written(self) -> OxigraphStore: ...
+
+    @property
+    def replaced(self) -> Collection[ox.Quad]: ...
+
+
+@dataclass
+class Overlay:
+    """Judged batches held in memory until they are written together (decision 0010).
+
+    ``written`` holds what the group adds, with values a later batch replaced
+    already taken out; ``replaced`` the stored triples the group takes out.
+    """
+
+    written: OxigraphStore = field(default_factory=lambda: OxigraphStore(None))
+    replaced: set[ox.Quad] = field(default_factory=set)
+    batches: list[PreparedBatch] = field(default_factory=list)
+    #: triples staged, repeats included: what decides when the group is written
+    size: int = 0
+
+    def stage(self, prepared: PreparedBatch) -> None:
+        """Add a batch, as it would be written after the batches staged before it."""
+        self.written.write_quads([], prepared.quads)
+        staged_before = [q for q in prepared.replaced if self.written.contains_quad(q)]
+        if staged_before:
+            self.written.write_quads(staged_before, [])
+        # the store may hold the same triple: out with it too (a no-op where it does not)
+        self.replaced.update(prepared.replaced)
+        self.batches.append(prepared)
+        self.size += len(prepared.quads)
+
+    def ntriples(self) -> bytes:
+        """What the group adds, as N-Triples."""
+        return self.written.dump_ntriples()
 
 
 @functools.cache
@@ -89,14 +130,14 @@ def prepare(
     quads: Sequence[ox.Quad],
     *,
     replace_single_values: bool,
-    pending: Sequence[PreparedBatch] = (),
+    pending: Sequence[Unwritten] = (),
 ) -> PreparedBatch:
     """Canonicalise the batch, fetch what it touches, and write the data to validate.
 
-    ``pending`` are batches not yet written (being judged, or judged good and
-    being written), oldest first: the new batch is prepared as if they were
-    written (their triples in, the values they replace out), so that it can be
-    judged while they are. A pending batch later found bad voids this one.
+    ``pending`` are batches (or groups of them) not yet written, oldest first:
+    the new batch is prepared as if they were written (their triples in, the
+    values they replace out), so that it can be judged while they are judged
+    or written. A pending batch later found bad voids this one.
     """
     written = OxigraphStore(None)
     written.write_quads([], quads)  # the store's canonical literal forms (decision 0005)
