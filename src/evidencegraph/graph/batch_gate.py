@@ -48,6 +48,8 @@ class PreparedBatch:
     new_count: int = 0
     data: str = ""
     focus: set[str] = field(default_factory=set)
+    #: every IRI the batch states something about or links to
+    nodes: frozenset[ox.NamedNode] = frozenset()
 
 
 class Unwritten(Protocol):
@@ -58,6 +60,10 @@ class Unwritten(Protocol):
 
     @property
     def replaced(self) -> Collection[ox.Quad]: ...
+
+    @property
+    def nodes(self) -> Collection[ox.NamedNode]:
+        """Every IRI in ``written``: a node outside it needs no lookup there."""
 
 
 @dataclass
@@ -73,6 +79,7 @@ class Overlay:
     batches: list[PreparedBatch] = field(default_factory=list)
     #: triples staged, repeats included: what decides when the group is written
     size: int = 0
+    nodes: set[ox.NamedNode] = field(default_factory=set)
 
     def stage(self, prepared: PreparedBatch) -> None:
         """Add a batch, as it would be written after the batches staged before it."""
@@ -84,6 +91,7 @@ class Overlay:
         self.replaced.update(prepared.replaced)
         self.batches.append(prepared)
         self.size += len(prepared.quads)
+        self.nodes.update(prepared.nodes)
 
     def ntriples(self) -> bytes:
         """What the group adds, as N-Triples."""
@@ -159,7 +167,14 @@ def prepare(
     if pending:
         for earlier in pending:  # a store read while one is written finds it here too
             found.difference_update(earlier.replaced)
-            found.update(earlier.written.neighbourhood_quads(focus_nodes, linked_nodes, inverse))
+            there = earlier.nodes  # most of a batch's nodes are new: no lookup for them
+            found.update(
+                earlier.written.neighbourhood_quads(
+                    [node for node in focus_nodes if node in there],
+                    [node for node in linked_nodes if node in there],
+                    inverse,
+                )
+            )
         # a node reached on one side may be typed only on another
         reached: set[ox.NamedNode] = set()
         for quad in found:
@@ -167,9 +182,13 @@ def prepare(
                 reached.add(quad.subject)
             if isinstance(quad.object, ox.NamedNode):
                 reached.add(quad.object)
-        reached_nodes = list(reached - _model_nodes())
-        for source in (store, *(earlier.written for earlier in pending)):
-            found.update(source.neighbourhood_quads([], reached_nodes, ()))
+        reached.difference_update(_model_nodes())
+        found.update(store.neighbourhood_quads([], list(reached), ()))
+        for earlier in pending:
+            there = earlier.nodes
+            found.update(
+                earlier.written.neighbourhood_quads([], [n for n in reached if n in there], ())
+            )
     replaced: list[ox.Quad] = []
     if replace_single_values:
         # a stored value of a single-valued property the batch gives another value for
@@ -194,6 +213,7 @@ def prepare(
         new_count=new_count,
         data=data.decode("utf-8"),
         focus={node.value for node in focus},
+        nodes=frozenset(focus | linked),
     )
 
 

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Literal as Choice
 
 import pyoxigraph as ox
@@ -131,7 +132,7 @@ class _Batch:
     good: bool = False
 
     def quads(self) -> list[ox.Quad]:
-        return batch_quads(triple for record in self.mapped for triple in record.triples)
+        return batch_quads(chain.from_iterable(record.triples for record in self.mapped))
 
     @property
     def ids(self) -> list[str]:
