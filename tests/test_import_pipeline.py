@@ -13,7 +13,7 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import NonConformingError, StoreError
-from evidencegraph.graph.batch_gate import batch_quads, judge, prepare
+from evidencegraph.graph.batch_gate import Overlay, PreparedBatch, batch_quads, judge, prepare
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.graph.terms import to_oxigraph
@@ -27,6 +27,14 @@ CTGOV = DATA / "ctgov"
 
 def _quads(triples: list[tuple[object, object, object]]) -> list[ox.Quad]:
     return batch_quads((to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in triples)  # type: ignore[arg-type]
+
+
+def staged(prepared: PreparedBatch) -> Overlay:
+    """A prepared batch held unwritten, as the import holds judged batches until their group
+    is written."""
+    overlay = Overlay()
+    overlay.stage(prepared)
+    return overlay
 
 
 def test_a_batch_is_judged_as_if_the_pending_one_were_written() -> None:
@@ -43,7 +51,9 @@ def test_a_batch_is_judged_as_if_the_pending_one_were_written() -> None:
     alone = judge(prepare(store, _quads(rest), replace_single_values=True))
     assert not alone.conforms
     assert {r.path for r in alone.results} == {"eg:studiesCondition"}
-    beside = judge(prepare(store, _quads(rest), replace_single_values=True, pending=[pending]))
+    beside = judge(
+        prepare(store, _quads(rest), replace_single_values=True, pending=[staged(pending)])
+    )
     assert beside.conforms, beside.table()
 
 
@@ -62,7 +72,7 @@ def test_values_the_pending_batch_replaces_are_gone_for_the_next() -> None:
         store,
         [typed, ox.Quad(node, label, ox.Literal("newest"))],
         replace_single_values=True,
-        pending=[pending],
+        pending=[staged(pending)],
     )
     # judged against "newer" (pending), not "old" (going): one label replaced, none doubled
     assert [q.object for q in following.replaced] == [ox.Literal("newer")]

@@ -41,11 +41,11 @@ from evidencegraph.graph.validation import (
 class PreparedBatch:
     """A batch ready to be judged and committed."""
 
-    #: the batch in the store's canonical form, in an in-memory store of its own
-    written: OxigraphStore
+    #: the batch in the store's canonical form
     quads: list[ox.Quad]
     replaced: list[ox.Quad] = field(default_factory=list)
     new_count: int = 0
+    #: what the judge reads: the batch and its neighbourhood as N-Triples (dropped once judged)
     data: str = ""
     focus: set[str] = field(default_factory=set)
     #: every IRI the batch states something about or links to
@@ -76,7 +76,6 @@ class Overlay:
 
     written: OxigraphStore = field(default_factory=lambda: OxigraphStore(None))
     replaced: set[ox.Quad] = field(default_factory=set)
-    batches: list[PreparedBatch] = field(default_factory=list)
     #: triples staged, repeats included: what decides when the group is written
     size: int = 0
     nodes: set[ox.NamedNode] = field(default_factory=set)
@@ -89,7 +88,6 @@ class Overlay:
             self.written.write_quads(staged_before, [])
         # the store may hold the same triple: out with it too (a no-op where it does not)
         self.replaced.update(prepared.replaced)
-        self.batches.append(prepared)
         self.size += len(prepared.quads)
         self.nodes.update(prepared.nodes)
 
@@ -207,7 +205,6 @@ def prepare(
     data = ox.serialize([*batch, *found], format=ox.RdfFormat.N_QUADS)
     assert data is not None
     return PreparedBatch(
-        written=written,
         quads=batch,
         replaced=replaced,
         new_count=new_count,

@@ -288,6 +288,11 @@ class Importer:
             if not report.conforms:
                 return self._reject_batch(batch, report)
             batch.good = True
+            # held until its group is written: keep only what that needs
+            assert batch.prepared is not None
+            batch.prepared.data = ""
+            for record in batch.mapped:
+                record.triples.clear()  # the prepared quads are what is written
             for group in self._groups:
                 if batch in group.batches:
                     self._write_if_judged(group)
