@@ -734,7 +734,7 @@ def test_a_batch_that_breaks_the_shapes_exits_1_and_writes_nothing_of_it(
     assert "imported:     2 (in 2 batch(es))" not in result.stdout
     assert "imported:     2 (in 1 batch(es))" in result.stdout.splitlines()
     assert f"committed: 2 record(s), the last {second}." in result.stdout
-    assert f"not committed: the 2 record(s) of the open batch, {SYNTHETIC_ID} .. {last}." in (
+    assert f"not committed: 2 record(s) read and not written, {SYNTHETIC_ID} .. {last}." in (
         result.stdout
     )
     assert f"egid:study/{SYNTHETIC_ID}" in result.stderr

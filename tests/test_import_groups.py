@@ -13,8 +13,12 @@ import pyoxigraph as ox
 import pytest
 from rdflib import URIRef
 
+from evidencegraph.errors import StoreError
+from evidencegraph.graph.batch_gate import PreparedBatch
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.graph.validation import ValidationReport
+from evidencegraph.ingest import pipeline
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.records import Record
@@ -141,3 +145,26 @@ def test_a_later_record_of_a_study_replaces_its_single_values(group_triples: int
     Importer(reference, map_study).run(as_records([later]))
     assert quads(graph) == quads(reference)
     assert graph.validate().conforms
+
+
+@pytest.mark.parametrize("group_triples", [ONE_BATCH_EACH, ALL_IN_ONE])
+def test_an_engine_failure_still_writes_what_was_judged_good(
+    group_triples: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_judge = pipeline.judge
+    failing = GOOD_IDS[2]
+
+    def judge_or_fail(prepared: PreparedBatch) -> ValidationReport:
+        if f"study/{failing}>" in prepared.data:
+            raise RuntimeError("the engine ran out of memory")
+        return real_judge(prepared)
+
+    monkeypatch.setattr(pipeline, "judge", judge_or_fail)
+    graph = EvidenceGraph(OxigraphStore(None))
+    importer = Importer(graph, map_study, batch_size=1, group_triples=group_triples)
+    with pytest.raises(StoreError, match="the SHACL engine failed on the batch starting at"):
+        importer.run(as_records([content(nct_id) for nct_id in GOOD_IDS]))
+    assert importer.summary.committed_ids == GOOD_IDS[:2]
+    monkeypatch.undo()
+    reference, _ = run([content(nct_id) for nct_id in GOOD_IDS[:2]])
+    assert quads(graph) == quads(reference)

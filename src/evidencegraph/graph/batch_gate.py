@@ -2,14 +2,16 @@
 
 The gate of ``load``, ``build`` and ``import``: the batch with the
 neighbourhood it touches goes to rudof. Split in three so that an import can
-validate one batch while it reads the next and writes the one before:
+validate one batch while it reads the next and writes earlier ones:
 
 - :func:`prepare` (needs the store): the batch in the store's canonical form,
   the neighbourhood it touches, the stored values it replaces (decision 0008),
   and the data to validate as N-Triples;
 - :func:`judge` (needs no store, so it can run on another thread; rudof
   releases the GIL while it validates): the validation report;
-- :func:`commit`: the replaced values out and the batch in, in one transaction.
+- :func:`commit`: the replaced values out and the batch in, in one transaction
+  (``load`` and ``build``; the import writes judged batches in groups held in an
+  :class:`Overlay`, decision 0010).
 
 Terms stay pyoxigraph terms throughout (rdflib only for the pyshacl fallback).
 """
@@ -63,7 +65,8 @@ class Unwritten(Protocol):
 
     @property
     def nodes(self) -> Collection[ox.NamedNode]:
-        """Every IRI in ``written``: a node outside it needs no lookup there."""
+        """Every IRI a lookup in ``written`` could find something for (the model's nodes,
+        looked up nowhere, may be left out): a node outside it needs no lookup there."""
 
 
 @dataclass

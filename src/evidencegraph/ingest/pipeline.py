@@ -2,10 +2,11 @@
 
 Records are read and mapped one at a time (memory stays flat however many
 there are) and grouped into batches of ``batch_size`` records. Each batch goes
-through the gate (SHACL, with only the neighbourhood it touches) and is
-committed in one transaction. With ``on_invalid="abort"`` the import stops at
-the first bad record or batch and commits nothing past the last good batch;
-with ``on_invalid="skip"`` each bad record is reported and left out.
+through the gate (SHACL, with only the neighbourhood it touches); good batches
+are written in groups, each group in one atomic write (decision 0010). With
+``on_invalid="abort"`` the import stops at the first bad record or batch and
+writes nothing past the last good batch; with ``on_invalid="skip"`` each bad
+record is reported and left out.
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ class ImportSummary:
             )
             if self.uncommitted_ids:
                 lines.append(
-                    f"not committed: the {len(self.uncommitted_ids)} record(s) of the open batch, "
+                    f"not committed: {len(self.uncommitted_ids)} record(s) read and not written, "
                     f"{self.uncommitted_ids[0]} .. {self.uncommitted_ids[-1]}."
                 )
             if self.stopped.error.origin == _THE_IMPORT:
@@ -209,7 +210,8 @@ class Importer:
                 try:
                     self._run(items)
                 finally:
-                    # whatever happened, write the groups judged good and count what was written
+                    # whatever happened, write what was judged good and count what was written
+                    self._void(list(self._unjudged))
                     self._close_groups()
                     self._settle(wait=True)
         except EvidenceGraphError as error:  # a store or engine failure: say what was written
@@ -223,8 +225,8 @@ class Importer:
         batch = _Batch()
         for mapped in self._mapped(items):
             if mapped is None:  # an abort-mode import stops at a bad record
-                if self._resolve(keep=0):  # good batches before it are still written
-                    self.summary.uncommitted_ids += batch.ids
+                self._resolve(keep=0)  # good batches before it are still written
+                self.summary.uncommitted_ids += batch.ids
                 return
             batch.mapped.append(mapped)
             if len(batch.mapped) >= self.batch_size:
@@ -266,6 +268,8 @@ class Importer:
                 return last
             last.closed = True
             self._write_if_judged(last)
+            if sum(1 for group in self._groups if group.written is not None) > 1:
+                self._settle(wait=True)  # at most two groups held: wait for the writer
         group = _Group()
         self._groups.append(group)
         return group
@@ -274,6 +278,10 @@ class Importer:
         """Hand a closed group to the writer once every batch in it has been judged good."""
         if group.closed and group.written is None and all(b.good for b in group.batches):
             group.written = self._writers.submit(self._timed_write, group.overlay)
+            for batch in group.batches:  # no longer needed to build the group again
+                assert batch.prepared is not None
+                batch.prepared.quads = []
+                batch.prepared.nodes = frozenset()
 
     def _close_groups(self) -> None:
         for group in self._groups:
@@ -283,8 +291,9 @@ class Importer:
     def _resolve(self, *, keep: int) -> bool:
         """Take verdicts, oldest first, until ``keep`` batches are left unjudged. False: stop."""
         while len(self._unjudged) > keep:
-            batch = self._unjudged.popleft()
-            report = self._verdict(batch)
+            batch = self._unjudged[0]
+            report = self._verdict(batch)  # an engine failure leaves it unjudged, to be voided
+            self._unjudged.popleft()
             if not report.conforms:
                 return self._reject_batch(batch, report)
             batch.good = True
@@ -306,18 +315,8 @@ class Importer:
         again without them, and everything judged good before is written.
         """
         later = list(self._unjudged)
-        self._unjudged.clear()
         void = [bad, *later]
-        for batch in later:
-            if batch.verdict is not None:
-                batch.verdict.cancel()  # a verdict on a void preparation is not wanted
-        for group in list(self._groups):
-            kept = [batch for batch in group.batches if not any(batch is v for v in void)]
-            if len(kept) < len(group.batches):
-                group.batches = kept
-                group.restage()
-            if not group.batches:
-                self._groups.remove(group)
+        self._void(void)
         self._close_groups()
         if self.on_invalid == "abort":
             self.summary.uncommitted_ids = [i for batch in void for i in batch.ids]
@@ -328,7 +327,24 @@ class Importer:
         for batch in later:
             batch.prepared = batch.verdict = None
             self._submit(batch)
+        # the caller's loop takes the verdicts of these too: at most one is left unjudged
         return True
+
+    def _void(self, void: list[_Batch]) -> None:
+        """Take batches out of the pipeline unwritten: their verdicts are not wanted, and
+        their groups are built again without them."""
+        for batch in void:
+            if batch in self._unjudged:
+                self._unjudged.remove(batch)
+            if batch.verdict is not None:
+                batch.verdict.cancel()
+        for group in list(self._groups):
+            kept = [batch for batch in group.batches if not any(batch is v for v in void)]
+            if len(kept) < len(group.batches):
+                group.batches = kept
+                group.restage()
+            if not group.batches:
+                self._groups.remove(group)
 
     def _skip_bad_records(self, batch: _Batch) -> None:
         """Judge a rejected batch's records one by one; write the good, report the bad."""
@@ -401,7 +417,7 @@ class Importer:
     def _timed_write(self, overlay: Overlay) -> float:
         """Write a group (on the writer thread); nothing after a failed write."""
         if self._write_failed.is_set():
-            raise StoreError("not written: a group of batches before it could not be written")
+            raise _NotWrittenError("a group of batches before it could not be written")
         started = time.perf_counter()
         try:
             # size counts repeats: never fewer than the triples written
@@ -421,6 +437,8 @@ class Importer:
             waited = time.perf_counter()
             try:
                 seconds = group.written.result()  # a store failure is raised here
+            except _NotWrittenError:
+                continue  # the failure before it has been raised already
             finally:
                 self.summary.seconds["waiting for commit"] += time.perf_counter() - waited
                 self._groups.popleft()
@@ -437,6 +455,10 @@ class Importer:
         summary.values_replaced += len(prepared.replaced)
         summary.batches_committed += 1
         summary.committed_ids.extend(record.record_id for record in records)
+
+
+class _NotWrittenError(StoreError):
+    """A group left unwritten because a write before it failed."""
 
 
 def _timed_judge(prepared: PreparedBatch) -> tuple[ValidationReport, float]:
