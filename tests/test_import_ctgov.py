@@ -31,7 +31,7 @@ from evidencegraph.ingest.mapping import MappingError
 from evidencegraph.ingest.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.records import Record, RecordError
 from evidencegraph.ontology.namespace import EG, EGID, EGV
-from support import DATA
+from support import DATA, study_without_conditions
 
 CTGOV = DATA / "ctgov"
 #: The real API v2 records; NCT04780763 is the retired classic format.
@@ -712,20 +712,11 @@ def test_abort_keeps_the_committed_batches_and_stops_at_the_bad_record(tmp_path:
     with_store(db, lambda graph: _assert_studies(graph, [last], present=False))
 
 
-def without_conditions() -> dict[str, Any]:
-    """Synthetic: NCT00973089 under another id, with no condition and no MeSH condition term."""
-    content = fixture("NCT00973089")
-    content["protocolSection"]["identificationModule"]["nctId"] = SYNTHETIC_ID
-    content["protocolSection"]["conditionsModule"]["conditions"] = []
-    del content["derivedSection"]["conditionBrowseModule"]
-    return content
-
-
 def test_a_batch_that_breaks_the_shapes_exits_1_and_writes_nothing_of_it(
     tmp_path: Path,
 ) -> None:
     broken = tmp_path / f"{SYNTHETIC_ID}.json"
-    broken.write_text(json.dumps(without_conditions()))
+    broken.write_text(json.dumps(study_without_conditions(SYNTHETIC_ID)))
     first, second, last = "NCT03418623", "NCT03630471", "NCT00763412"
     db = tmp_path / "kg.db"
     files = [CTGOV / f"{first}.json", CTGOV / f"{second}.json", broken, CTGOV / f"{last}.json"]

@@ -23,7 +23,7 @@ from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.records import Record
 from evidencegraph.ontology.namespace import EG, EGID
-from support import DATA
+from support import DATA, study_without_conditions
 
 CTGOV = DATA / "ctgov"
 GOOD_IDS = ["NCT03418623", "NCT03630471", "NCT00763412", "NCT00973089"]
@@ -35,14 +35,6 @@ ONE_BATCH_EACH, ALL_IN_ONE = 1, 10**9
 
 def content(nct_id: str) -> dict[str, Any]:
     return json.loads((CTGOV / f"{nct_id}.json").read_text("utf-8"))
-
-
-def broken() -> dict[str, Any]:
-    record = content("NCT00973089")
-    record["protocolSection"]["identificationModule"]["nctId"] = BROKEN_ID
-    record["protocolSection"]["conditionsModule"]["conditions"] = []
-    del record["derivedSection"]["conditionBrowseModule"]
-    return record
 
 
 def as_records(contents: list[dict[str, Any]]) -> list[Record]:
@@ -85,7 +77,7 @@ def test_the_grouping_does_not_change_what_is_written(batch_size: int, group_tri
 def test_skip_writes_the_good_records_around_a_bad_one(group_triples: int) -> None:
     first, second, third, fourth = (content(nct_id) for nct_id in GOOD_IDS)
     graph, summary = run(
-        [first, second, broken(), third, fourth],
+        [first, second, study_without_conditions(BROKEN_ID), third, fourth],
         batch_size=1,
         on_invalid="skip",
         group_triples=group_triples,
@@ -105,7 +97,9 @@ def test_abort_writes_every_good_batch_before_the_bad_one_and_nothing_after(
 ) -> None:
     first, second, third, _ = (content(nct_id) for nct_id in GOOD_IDS)
     graph, summary = run(
-        [first, second, broken(), third], batch_size=1, group_triples=group_triples
+        [first, second, study_without_conditions(BROKEN_ID), third],
+        batch_size=1,
+        group_triples=group_triples,
     )
     assert summary.stopped is not None and "breaks the shapes" in str(summary.stopped)
     assert summary.committed_ids == GOOD_IDS[:2]
