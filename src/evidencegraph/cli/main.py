@@ -86,7 +86,7 @@ def cli(ctx: click.Context, store: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from evidencegraph.cli import build, importing, network, query, stats, validate
+    from evidencegraph.cli import build, export, importing, network, query, stats, validate
 
     cli.add_command(build.build)
     cli.add_command(build.load)
@@ -96,6 +96,7 @@ def _register() -> None:
     cli.add_command(query.queries)
     cli.add_command(stats.stats)
     cli.add_command(network.network)
+    cli.add_command(export.export)
 
 
 _register()

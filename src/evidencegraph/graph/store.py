@@ -91,6 +91,25 @@ class Store(ABC):
             )
         return found
 
+    def links(
+        self, outgoing: Sequence[ox.NamedNode | ox.BlankNode], incoming: Sequence[ox.NamedNode]
+    ) -> set[ox.Quad]:
+        """Every triple whose subject is in ``outgoing`` or whose object is in ``incoming``."""
+        found: set[ox.Quad] = set()
+        for chunk in _values_chunks([n for n in outgoing if isinstance(n, ox.NamedNode)]):
+            found.update(
+                self.construct_quads(
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {chunk} }} ?s ?p ?o }}"
+                )
+            )
+        for chunk in _values_chunks(list(incoming)):
+            found.update(
+                self.construct_quads(
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?o {{ {chunk} }} ?s ?p ?o }}"
+                )
+            )
+        return found
+
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
         """:meth:`replace` for pyoxigraph quads, without counting what is new."""
         self.replace([from_quad(q) for q in removals], [from_quad(q) for q in additions])
@@ -215,6 +234,17 @@ class OxigraphStore(Store):
         typed.difference_update(focus)  # their types came with everything else they state
         for named in typed:
             found.update(lookup(named, _RDF_TYPE, None, graph))
+        return found
+
+    def links(
+        self, outgoing: Sequence[ox.NamedNode | ox.BlankNode], incoming: Sequence[ox.NamedNode]
+    ) -> set[ox.Quad]:
+        lookup, graph = self._store.quads_for_pattern, ox.DefaultGraph()
+        found: set[ox.Quad] = set()
+        for node in outgoing:
+            found.update(lookup(node, None, None, graph))
+        for node in incoming:
+            found.update(lookup(None, None, node, graph))
         return found
 
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:

@@ -1,0 +1,307 @@
+"""How an export is written: RDF in six syntaxes, KGX TSV node and edge files, Graphviz DOT.
+
+Every file is written to a temporary file beside its target and renamed into place, so a
+failure never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import networkx as nx
+import pyoxigraph as ox
+from rdflib import Graph
+
+from evidencegraph.errors import InputError, UsageError
+from evidencegraph.export.picture import colour, html, render
+from evidencegraph.export.select import model_terms
+from evidencegraph.graph.terms import from_quad
+from evidencegraph.ontology.namespace import PREFIXES, compact, context_file
+
+_RDF_SYNTAXES = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+#: format -> the file extensions it is guessed from (the first is its own)
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "turtle": (".ttl",),
+    "nt": (".nt",),
+    "nq": (".nq",),
+    "trig": (".trig",),
+    "jsonld": (".jsonld", ".json"),
+    "rdfxml": (".rdf", ".xml", ".owl"),
+    "csv": (".tsv", ".csv"),
+    "dot": (".dot", ".gv"),
+    "graphml": (".graphml",),
+    "gexf": (".gexf",),
+    "svg": (".svg",),
+    "png": (".png",),
+    "html": (".html", ".htm"),
+}
+FORMATS = tuple(EXTENSIONS)
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: what names a node, best first
+_NAME_PREDICATES = {
+    "http://www.w3.org/2000/01/rdf-schema#label": 0,
+    "http://purl.org/dc/terms/title": 1,
+    "https://w3id.org/evidencegraph/ontology#statement": 2,
+    "https://w3id.org/evidencegraph/ontology#quote": 3,
+}
+
+
+def guess_format(path: Path) -> str:
+    """The format a file name's extension names."""
+    suffix = path.suffix.lower()
+    for name, suffixes in EXTENSIONS.items():
+        if suffix in suffixes:
+            return name
+    known = ", ".join(s for suffixes in EXTENSIONS.values() for s in suffixes)
+    raise UsageError(
+        f"cannot tell the format from {path.name!r}: give --format, "
+        f"or end the name in one of {known}"
+    )
+
+
+def write(quads: Iterable[ox.Quad], fmt: str, output: Path | None, stdout: IO[bytes]) -> list[Path]:
+    """Write the export; returns the files written (none when it went to ``stdout``)."""
+    ordered = sorted(quads, key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
+    if fmt == "csv":
+        if output is None:
+            raise UsageError("--format csv writes two files (nodes and edges): give -o PREFIX")
+        return _write_kgx(ordered, output)
+    render = _RENDERERS.get(fmt)
+    if render is None:
+        raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    data = render(ordered)
+    if output is None:
+        stdout.write(data)
+        return []
+    with _atomic(output) as handle:
+        handle.write(data)
+    return [output]
+
+
+def _rdf(fmt: str) -> Callable[[list[ox.Quad]], bytes]:
+    def render(quads: list[ox.Quad]) -> bytes:
+        if fmt in ("nq", "trig"):
+            data = ox.serialize(quads, format=_RDF_SYNTAXES[fmt], prefixes=PREFIXES)
+        else:
+            triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+            data = ox.serialize(triples, format=_RDF_SYNTAXES[fmt], prefixes=PREFIXES)
+        assert data is not None
+        return data
+
+    return render
+
+
+def _jsonld(quads: list[ox.Quad]) -> bytes:
+    """JSON-LD compacted with the package's own context (``context.jsonld``)."""
+    graph = Graph()
+    for quad in quads:
+        graph.add(from_quad(quad))
+    context = json.loads(context_file().read_text(encoding="utf-8"))["@context"]
+    text = graph.serialize(format="json-ld", context=context, auto_compact=True, indent=2)
+    return text.encode("utf-8")
+
+
+def _dot(quads: list[ox.Quad]) -> bytes:
+    """A Graphviz graph people can read: one box per resource, named and coloured by its type;
+    one arrow per link between two of them, named by its predicate."""
+    labels, types = _labels(quads), _types(quads)
+    terms = {term.value for term in model_terms()}
+    links = [q for q in _links(quads) if _key(q.object) not in terms]  # not to classes, concepts
+    nodes = {_key(q.subject) for q in quads} | {_key(q.object) for q in links}
+    lines = [
+        "digraph evidence {",
+        "  rankdir=LR;",
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
+        '  edge [fontname="Helvetica", fontsize=8, color="#666666"];',
+    ]
+    for node in sorted(nodes):
+        kind = sorted(types.get(node, ["other"]))[0]
+        lines.append(
+            f"  {_dot_id(node)} [label={_dot_text(labels.get(node, compact(node)))}, "
+            f"fillcolor={_dot_text(colour(kind))}, tooltip={_dot_text(kind)}, "
+            f"URL={_dot_text(node)}];"
+        )
+    for quad in links:
+        lines.append(
+            f"  {_dot_id(_key(quad.subject))} -> {_dot_id(_key(quad.object))} "
+            f"[label={_dot_text(compact(quad.predicate.value))}];"
+        )
+    lines.append("}")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _key(term: object) -> str:
+    """A node's full IRI, or its blank-node form."""
+    return term.value if isinstance(term, ox.NamedNode) else str(term)
+
+
+def _dot_id(iri: str) -> str:
+    return _dot_text(iri)
+
+
+def _dot_text(text: str) -> str:
+    """A DOT string: double-quoted, with quotes and backslashes escaped (UTF-8 kept as is)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _labels(quads: list[ox.Quad]) -> dict[str, str]:
+    """A readable name per node: its label or title, else a finding's statement or a claim's
+    quote (shortened)."""
+    best: dict[str, tuple[int, str]] = {}
+    for quad in quads:
+        subject, obj = quad.subject, quad.object
+        if not (isinstance(obj, ox.Literal) and isinstance(subject, ox.NamedNode)):
+            continue
+        rank = _NAME_PREDICATES.get(quad.predicate.value)
+        if rank is not None and (subject.value not in best or rank < best[subject.value][0]):
+            best[subject.value] = (rank, obj.value)
+    return {node: _shorten(text) for node, (_, text) in best.items()}
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _types(quads: list[ox.Quad]) -> dict[str, list[str]]:
+    """Each node's classes, as CURIEs."""
+    types: dict[str, list[str]] = {}
+    for quad in quads:
+        if quad.predicate.value == _RDF_TYPE and isinstance(quad.object, ox.NamedNode):
+            types.setdefault(_key(quad.subject), []).append(compact(quad.object.value))
+    return types
+
+
+def _graph(quads: list[ox.Quad]) -> nx.MultiDiGraph:
+    """The export as a networkx graph: nodes with label and type, edges with their predicate."""
+    labels, types = _labels(quads), _types(quads)
+    graph = nx.MultiDiGraph()
+    for node in sorted(set(types) | set(labels)):
+        graph.add_node(
+            compact(node),
+            label=labels.get(node, compact(node)),
+            type="|".join(sorted(types.get(node, []))),
+        )
+    for quad in _links(quads):
+        predicate = compact(quad.predicate.value)
+        subject, obj = compact(_key(quad.subject)), compact(_key(quad.object))
+        for end in (subject, obj):
+            if end not in graph:
+                graph.add_node(end, label=labels.get(_iri(end), end), type="")
+        graph.add_edge(subject, obj, key=predicate, predicate=predicate)
+    return graph
+
+
+def _graphml(quads: list[ox.Quad]) -> bytes:
+    buffer = io.BytesIO()
+    nx.write_graphml(_graph(quads), buffer)
+    return buffer.getvalue()
+
+
+def _gexf(quads: list[ox.Quad]) -> bytes:
+    buffer = io.BytesIO()
+    nx.write_gexf(_graph(quads), buffer)
+    return buffer.getvalue()
+
+
+def _write_kgx(quads: list[ox.Quad], output: Path) -> list[Path]:
+    """KGX TSV: ``PREFIX_nodes.tsv`` (id, category, name) and ``PREFIX_edges.tsv`` (id,
+    subject, predicate, object); identifiers as CURIEs where a prefix is known."""
+    stem = output.with_suffix("") if output.suffix.lower() in (".tsv", ".csv") else output
+    nodes_path = stem.with_name(stem.name + "_nodes.tsv")
+    edges_path = stem.with_name(stem.name + "_edges.tsv")
+    labels = _labels(quads)
+    categories: dict[str, list[str]] = {}
+    for quad in quads:
+        if quad.predicate.value == _RDF_TYPE and isinstance(quad.object, ox.NamedNode):
+            categories.setdefault(_node_id(quad.subject), []).append(compact(quad.object.value))
+    node_rows = [["id", "category", "name"]] + [
+        [node, "|".join(sorted(categories[node])), labels.get(_iri(node), "")]
+        for node in sorted(categories)
+    ]
+    edge_rows = [["id", "subject", "predicate", "object"]] + [
+        [f"e{number}", _node_id(q.subject), compact(q.predicate.value), _node_id(q.object)]
+        for number, q in enumerate(_links(quads), start=1)
+    ]
+    with _atomic(nodes_path) as handle:
+        handle.write(_tsv_bytes(node_rows))
+    with _atomic(edges_path) as handle:
+        handle.write(_tsv_bytes(edge_rows))
+    return [nodes_path, edges_path]
+
+
+def _links(quads: list[ox.Quad]) -> Iterator[ox.Quad]:
+    for quad in quads:
+        if quad.predicate.value != _RDF_TYPE and isinstance(
+            quad.object, (ox.NamedNode, ox.BlankNode)
+        ):
+            yield quad
+
+
+def _node_id(term: object) -> str:
+    if isinstance(term, ox.NamedNode):
+        return compact(term.value)
+    return str(term)
+
+
+def _iri(node_id: str) -> str:
+    prefix, colon, local = node_id.partition(":")
+    return PREFIXES[prefix] + local if colon and prefix in PREFIXES else node_id
+
+
+def _tsv_bytes(rows: Iterable[list[str]]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, delimiter="\t", lineterminator="\n").writerows(rows)
+    return text.getvalue().encode("utf-8")
+
+
+@contextmanager
+def _atomic(path: Path) -> Iterator[IO[bytes]]:
+    """A file written beside ``path`` and renamed into place once complete."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as error:
+        raise InputError(
+            f"cannot write {path}: {error.strerror or error}; choose a writable place with -o"
+        ) from None
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            yield handle
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_RENDERERS: dict[str, Callable[[list[ox.Quad]], bytes]] = {
+    **{name: _rdf(name) for name in _RDF_SYNTAXES},
+    "jsonld": _jsonld,
+    "dot": _dot,
+    "graphml": _graphml,
+    "gexf": _gexf,
+    "svg": lambda quads: render(_dot(quads), "svg"),
+    "png": lambda quads: render(_dot(quads), "png"),
+    "html": lambda quads: html(quads, render(_dot(quads), "svg")),
+}

@@ -1,0 +1,145 @@
+"""Pictures of an export: Graphviz draws the DOT graph as SVG or PNG, and an HTML page wraps
+the SVG with pan, zoom and search, with nothing fetched from elsewhere."""
+
+from __future__ import annotations
+
+import html as html_text
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+import pyoxigraph as ox
+
+from evidencegraph.errors import InputError
+
+#: fill colour per class (CURIE); anything else is grey
+_COLOURS = {
+    "eg:Trial": "#8dd3c7",
+    "eg:Study": "#8dd3c7",
+    "eg:ObservationalStudy": "#8dd3c7",
+    "eg:Arm": "#ffffb3",
+    "eg:DrugIntervention": "#bebada",
+    "eg:Psychotherapy": "#bebada",
+    "eg:BehavioralIntervention": "#bebada",
+    "eg:Placebo": "#bebada",
+    "eg:Intervention": "#bebada",
+    "eg:Drug": "#d9d9f3",
+    "eg:Condition": "#fb8072",
+    "eg:Outcome": "#80b1d3",
+    "eg:Finding": "#fdb462",
+    "eg:Claim": "#fccde5",
+    "eg:JournalArticle": "#b3de69",
+    "eg:RegistryRecord": "#b3de69",
+    "eg:WebArticle": "#ccebc5",
+    "eg:PressRelease": "#ccebc5",
+    "eg:Report": "#ccebc5",
+    "eg:Risk": "#ffed6f",
+    "eg:Person": "#d9d9d9",
+    "eg:Organization": "#d9d9d9",
+}
+_OTHER = "#f0f0f0"
+_TIMEOUT_SECONDS = 120
+
+
+def colour(kind: str) -> str:
+    """The fill colour of a node of class ``kind`` (a CURIE)."""
+    return _COLOURS.get(kind, _OTHER)
+
+
+def render(dot: bytes, fmt: str) -> bytes:
+    """Graphviz's drawing of a DOT graph, as ``svg`` or ``png``."""
+    program = shutil.which("dot")
+    if program is None:
+        raise InputError(
+            f"--format {fmt} needs Graphviz's `dot` program, which is not installed: install "
+            "Graphviz (Debian: apt-get install graphviz), or export --format dot and draw it "
+            "elsewhere"
+        )
+    try:
+        done = subprocess.run(
+            [program, f"-T{fmt}"], input=dot, capture_output=True, timeout=_TIMEOUT_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        raise InputError(
+            f"Graphviz took more than {_TIMEOUT_SECONDS} s to draw the export: export fewer "
+            "nodes (fewer --hops), or --format dot"
+        ) from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip()
+        raise InputError(f"Graphviz could not draw the export: {message}")
+    return done.stdout
+
+
+def html(quads: Sequence[ox.Quad], svg: bytes) -> bytes:
+    """A page holding the picture (drag to pan, wheel to zoom, search by name) and the triples."""
+    rows = "\n".join(
+        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
+            *(html_text.escape(str(term)) for term in (q.subject, q.predicate, q.object))
+        )
+        for q in quads
+    )
+    picture = svg.decode("utf-8")
+    picture = picture[picture.index("<svg") :]  # no XML prologue inside HTML
+    page = _PAGE.replace("{{svg}}", picture).replace("{{rows}}", rows)
+    page = page.replace("{{count}}", f"{len(quads):,}")
+    return page.encode("utf-8")
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>evidencegraph export</title>
+<style>
+body { font-family: Helvetica, Arial, sans-serif; margin: 0; }
+header { padding: 0.5em 1em; background: #f4f4f4; border-bottom: 1px solid #ddd; }
+#view { height: 70vh; overflow: hidden; cursor: grab; border-bottom: 1px solid #ddd; }
+#view svg { width: 100%; height: 100%; }
+.dim { opacity: 0.15; }
+table { border-collapse: collapse; font-size: 12px; margin: 1em; }
+td { border-bottom: 1px solid #eee; padding: 2px 6px; vertical-align: top; }
+</style>
+</head>
+<body>
+<header>
+<strong>evidencegraph export</strong>: {{count}} triples.
+Drag to move, wheel to zoom.
+<label>Find: <input id="find" type="search" placeholder="a name"></label>
+</header>
+<div id="view">{{svg}}</div>
+<details><summary>The triples</summary><table>{{rows}}</table></details>
+<script>
+(function () {
+  var view = document.getElementById("view"), svg = view.querySelector("svg");
+  var box = svg.viewBox.baseVal, start = null;
+  svg.removeAttribute("width"); svg.removeAttribute("height");
+  view.addEventListener("wheel", function (event) {
+    event.preventDefault();
+    var k = event.deltaY > 0 ? 1.2 : 1 / 1.2, r = svg.getBoundingClientRect();
+    var x = box.x + (event.clientX - r.left) / r.width * box.width;
+    var y = box.y + (event.clientY - r.top) / r.height * box.height;
+    box.x = x - (x - box.x) * k; box.y = y - (y - box.y) * k;
+    box.width *= k; box.height *= k;
+  });
+  view.addEventListener("mousedown", function (event) {
+    start = [event.clientX, event.clientY, box.x, box.y];
+  });
+  window.addEventListener("mouseup", function () { start = null; });
+  window.addEventListener("mousemove", function (event) {
+    if (!start) { return; }
+    var r = svg.getBoundingClientRect();
+    box.x = start[2] - (event.clientX - start[0]) / r.width * box.width;
+    box.y = start[3] - (event.clientY - start[1]) / r.height * box.height;
+  });
+  document.getElementById("find").addEventListener("input", function (event) {
+    var text = event.target.value.toLowerCase();
+    svg.querySelectorAll("g.node").forEach(function (node) {
+      var hit = !text || node.textContent.toLowerCase().indexOf(text) >= 0;
+      node.classList.toggle("dim", !hit);
+    });
+  });
+})();
+</script>
+</body>
+</html>
+"""

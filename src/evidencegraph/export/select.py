@@ -1,0 +1,202 @@
+"""What an export holds: the neighbourhood of focus nodes, what a CONSTRUCT or DESCRIBE query
+builds, or the instances of a class; and, whatever was chosen, the provenance of every node in it.
+
+Links are followed in both directions, except into the model's own terms (classes and
+vocabulary concepts such as ``egv:Phase2``): every study of phase 2 points at that concept,
+and following those links back would pull in the registry.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+from rdflib import RDF, URIRef
+
+from evidencegraph.errors import UsageError
+from evidencegraph.graph.store import Store
+from evidencegraph.graph.validation import model_graph
+from evidencegraph.ontology.namespace import EG, EGID, PREFIXES, compact
+
+#: The most triples an export gathers unless told otherwise (``--max-triples``).
+DEFAULT_MAX_TRIPLES = 200_000
+
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+_CLAIM = ox.NamedNode(str(EG.Claim))
+_ASSERTED_BY = ox.NamedNode(str(EG.assertedBy))
+_REPORTS = ox.NamedNode(str(EG.reports))
+_DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
+_LABELS = ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title")
+
+
+class TooManyTriplesError(UsageError):
+    """An export that would hold more triples than allowed."""
+
+
+@functools.cache
+def model_terms() -> frozenset[ox.NamedNode]:
+    """The IRIs the model describes: classes, properties and vocabulary concepts."""
+    return frozenset(
+        ox.NamedNode(str(node)) for node in model_graph().subjects() if isinstance(node, URIRef)
+    )
+
+
+def resolve(store: Store, text: str) -> ox.NamedNode:
+    """The node ``text`` names: an IRI, a CURIE, a registry id (NCT number) or an exact label.
+
+    Raises UsageError, with close matches, when nothing in the store fits.
+    """
+    wanted = text.strip()
+    prefix, colon, local = wanted.partition(":")
+    candidates = []
+    if colon and prefix in PREFIXES:
+        candidates.append(PREFIXES[prefix] + local)
+    if wanted.upper().startswith("NCT") and wanted[3:].isdigit():
+        candidates.append(f"{EGID}study/{wanted.upper()}")
+    if colon and "/" in local:
+        candidates.append(wanted)
+    for candidate in candidates:
+        node = ox.NamedNode(candidate)
+        if store.links([node], [node]):
+            return node
+    labelled = _labelled(store, wanted)
+    if len(labelled) == 1:
+        return labelled[0]
+    if labelled:
+        shown = ", ".join(compact(node.value) for node in labelled[:6])
+        raise UsageError(f"{text!r} is the label of {len(labelled)} nodes ({shown}): give one IRI")
+    close = _close_labels(store, wanted)
+    hint = f" Close matches: {'; '.join(close)}." if close else ""
+    raise UsageError(
+        f"nothing in the store is named {text!r}.{hint} "
+        "Give an IRI, a CURIE (egid:study/NCT02649231), an NCT number or a label."
+    )
+
+
+def neighbourhood(
+    store: Store, focus: list[ox.NamedNode], hops: int, max_triples: int = DEFAULT_MAX_TRIPLES
+) -> set[ox.Quad]:
+    """Every triple within ``hops`` links of the focus nodes, in either direction (with no
+    hops, the focus nodes' own triples)."""
+    if hops < 0:
+        raise UsageError(f"--hops must be 0 or more, not {hops}")
+    found: set[ox.Quad] = set(store.links(list(focus), [])) if hops == 0 else set()
+    seen: set[ox.NamedNode | ox.BlankNode] = set(focus)
+    frontier: list[ox.NamedNode | ox.BlankNode] = list(focus)
+    terms = model_terms()
+    for hop in range(1, hops + 1):
+        incoming = [n for n in frontier if isinstance(n, ox.NamedNode) and n not in terms]
+        outgoing = [n for n in frontier if n not in terms]
+        found.update(store.links(outgoing, incoming))
+        _check_size(found, max_triples, f"--hops {hops} (after {hop} hop(s))")
+        frontier = list(_nodes(found) - seen)
+        seen.update(frontier)
+    return found
+
+
+def with_provenance(
+    store: Store, quads: set[ox.Quad], max_triples: int = DEFAULT_MAX_TRIPLES
+) -> set[ox.Quad]:
+    """``quads`` and, for every node in them, where it comes from: the sources it derives from
+    and the sources that report it (each described), and the claims about it with their sources."""
+    nodes = _nodes(quads) - model_terms()
+    incoming = store.links([], [n for n in nodes if isinstance(n, ox.NamedNode)])
+    typed = store.links(list(_nodes_in(q.subject for q in incoming)), [])
+    claims = _nodes_in(q.subject for q in typed if q.predicate == _RDF_TYPE and q.object == _CLAIM)
+    sources = _nodes_in(q.subject for q in incoming if q.predicate == _REPORTS)
+    sources |= _nodes_in(q.object for q in quads if q.predicate == _DERIVED_FROM)
+    kept = set(quads)
+    kept |= {q for q in incoming if q.subject in claims or q.subject in sources}
+    claim_quads = store.links(list(claims), [])
+    kept |= claim_quads
+    sources |= _nodes_in(
+        q.object for q in claim_quads if q.predicate in (_ASSERTED_BY, _DERIVED_FROM)
+    )
+    kept |= store.links(list(sources), [])
+    _check_size(kept, max_triples, "the provenance of the export")
+    return kept
+
+
+def resolve_class(text: str) -> ox.NamedNode:
+    """A class of the model named by CURIE (``eg:Trial``) or IRI."""
+    prefix, colon, local = text.strip().partition(":")
+    iri = PREFIXES[prefix] + local if colon and prefix in PREFIXES else text.strip()
+    classes = {
+        str(node)
+        for node in model_graph().subjects(RDF.type, URIRef("http://www.w3.org/2002/07/owl#Class"))
+    }
+    if iri in classes:
+        return ox.NamedNode(iri)
+    close = difflib.get_close_matches(text, sorted(compact(c) for c in classes), n=3, cutoff=0.5)
+    hint = f" Close matches: {', '.join(close)}." if close else ""
+    raise UsageError(f"{text!r} is not a class of the model.{hint} Give a CURIE such as eg:Trial.")
+
+
+def instances(store: Store, class_iri: ox.NamedNode, max_triples: int) -> set[ox.Quad]:
+    """Every instance of a class (or of its subclasses), each with its own triples."""
+    found = set(
+        store.construct_quads(
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s a/rdfs:subClassOf* {class_iri} . ?s ?p ?o }}"
+        )
+    )
+    _check_size(found, max_triples, f"--type {compact(class_iri.value)}")
+    return found
+
+
+def with_names(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
+    """``quads`` and the types and names of the nodes they link to without describing."""
+    described = {q.subject for q in quads}
+    boundary = [n for n in _nodes(quads) - described - model_terms()]
+    wanted = {_RDF_TYPE.value, *_LABELS}
+    return quads | {q for q in store.links(boundary, []) if q.predicate.value in wanted}
+
+
+def _nodes_in(terms: Iterable[object]) -> set[ox.NamedNode | ox.BlankNode]:
+    """The IRIs and blank nodes among ``terms``."""
+    return {term for term in terms if isinstance(term, (ox.NamedNode, ox.BlankNode))}
+
+
+def _nodes(quads: set[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
+    nodes: set[ox.NamedNode | ox.BlankNode] = set()
+    for quad in quads:
+        if isinstance(quad.subject, (ox.NamedNode, ox.BlankNode)):
+            nodes.add(quad.subject)
+        if isinstance(quad.object, (ox.NamedNode, ox.BlankNode)):
+            nodes.add(quad.object)
+    return nodes
+
+
+def _check_size(quads: set[ox.Quad], max_triples: int, what: str) -> None:
+    if len(quads) > max_triples:
+        raise TooManyTriplesError(
+            f"{what} gathers {len(quads):,} triples, more than --max-triples {max_triples:,}; "
+            "export fewer hops, or raise --max-triples"
+        )
+
+
+def _labelled(store: Store, label: str) -> list[ox.NamedNode]:
+    found: set[ox.NamedNode] = set()
+    for predicate in _LABELS:
+        for literal in (ox.Literal(label), ox.Literal(label, language="en")):
+            query = f"SELECT ?s WHERE {{ ?s <{predicate}> {literal} }}"
+            for row in store.query(query).rows:
+                found.add(ox.NamedNode(str(row["s"])))
+    return sorted(found, key=lambda node: node.value)
+
+
+def _close_labels(store: Store, wanted: str) -> list[str]:
+    """Labels like ``wanted``: those sharing its longest word, ranked by similarity."""
+    words = sorted(wanted.lower().split(), key=len, reverse=True)
+    if not words:
+        return []
+    word = ox.Literal(words[0])
+    query = (
+        "SELECT DISTINCT ?label WHERE { ?s ?p ?label "
+        f"VALUES ?p {{ {' '.join(f'<{p}>' for p in _LABELS)} }} "
+        f"FILTER(isLiteral(?label) && CONTAINS(LCASE(STR(?label)), {word})) }} LIMIT 500"
+    )
+    labels = [str(row["label"]) for row in store.query(query).rows]
+    return difflib.get_close_matches(wanted, labels, n=3, cutoff=0.3)

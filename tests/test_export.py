@@ -1,0 +1,288 @@
+"""`evidencegraph export`: what is chosen (focus and hops, a query, a class), that provenance
+comes along, every format read back by another tool, and every bad input refused cleanly."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import networkx as nx
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner, Result
+from rdflib import RDF, Graph, URIRef
+from rdflib.compare import isomorphic
+
+from evidencegraph.cli.main import cli
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ontology.namespace import EG, EGID, PREFIXES
+
+KARE = EGID["study/NCT02649231"]
+KARE_ARM = EGID["study/NCT02649231/arm/ketamine-therapy"]
+KARE_PAPER = EGID["source/doi/10.1176/appi.ajp.2021.21030277"]
+KETAMINE = EGID["drug/ketamine"]
+
+
+@pytest.fixture(scope="module")
+def db(built: EvidenceGraph, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A copy of the built curated store, so that the CLI can open it on its own."""
+    path = tmp_path_factory.mktemp("export") / "kg.db"
+    built.store.close()
+    try:
+        shutil.copytree(built.store.path, path)  # type: ignore[attr-defined]
+    finally:
+        built.store.__init__(built.store.path)  # type: ignore[misc]
+    yield f"oxigraph:{path}"
+
+
+def export(db: str, *args: str | Path) -> Result:
+    return CliRunner().invoke(cli, ["--store", db, "export", *(str(a) for a in args)])
+
+
+def turtle(result: Result) -> Graph:
+    assert result.exit_code == 0, result.output
+    return Graph().parse(data=result.stdout_bytes, format="turtle")
+
+
+def sparql_graph(built: EvidenceGraph, query: str) -> Graph:
+    result = built.query(query)
+    assert result.graph is not None
+    return result.graph
+
+
+# --- what is chosen ------------------------------------------------------------------------
+
+
+def test_one_hop_holds_every_triple_of_the_study_both_ways(built: EvidenceGraph, db: str) -> None:
+    exported = turtle(export(db, "--focus", "NCT02649231"))
+    expected = sparql_graph(
+        built,
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ <{KARE}> ?p ?o BIND(<{KARE}> AS ?s) }} "
+        f"UNION {{ ?s ?p <{KARE}> BIND(<{KARE}> AS ?o) }} }}",
+    )
+    assert len(expected) > 20
+    missing = [t for t in expected if t not in exported]
+    assert not missing, missing[:5]
+    # the arms are one hop away: linked, but their own triples are not in a 1-hop export
+    assert (KARE, EG.hasArm, KARE_ARM) in exported
+    assert (KARE_ARM, EG.armRole, None) not in exported
+
+
+def test_two_hops_reach_the_arms_own_triples(built: EvidenceGraph, db: str) -> None:
+    exported = turtle(export(db, "--focus", "egid:study/NCT02649231", "--hops", "2"))
+    arm = sparql_graph(built, f"CONSTRUCT {{ <{KARE_ARM}> ?p ?o }} WHERE {{ <{KARE_ARM}> ?p ?o }}")
+    assert len(arm) > 3
+    assert all(t in exported for t in arm)
+
+
+def test_provenance_comes_along(built: EvidenceGraph, db: str) -> None:
+    """Every claim about the study, with the source that asserts it, and the study's sources."""
+    exported = turtle(export(db, "--focus", str(KARE), "--hops", "0"))
+    claims = {
+        row["c"]
+        for row in built.query(f"SELECT ?c WHERE {{ ?c a <{EG.Claim}> ; ?p <{KARE}> }}").rows
+    }
+    assert len(claims) >= 5
+    for claim in claims:
+        source = built.query(f"SELECT ?s WHERE {{ <{claim}> <{EG.assertedBy}> ?s }}").rows[0]["s"]
+        assert (claim, EG.quote, None) in exported
+        assert (source, RDF.type, None) in exported  # the asserting source, described
+    assert (KARE_PAPER, EG.reports, KARE) in exported
+    assert (KARE_PAPER, EG.peerReviewed, None) in exported
+
+
+def test_a_construct_query_exports_what_it_builds(db: str, tmp_path: Path) -> None:
+    query = tmp_path / "arms.rq"
+    query.write_text(
+        f"PREFIX eg: <{EG}>\n"
+        "CONSTRUCT { ?study eg:hasArm ?arm } WHERE { ?study eg:hasArm ?arm }"
+    )
+    exported = turtle(export(db, "--query", query))
+    assert (KARE, EG.hasArm, KARE_ARM) in exported
+
+
+def test_a_type_exports_every_instance(built: EvidenceGraph, db: str) -> None:
+    exported = turtle(export(db, "--type", "eg:Outcome"))
+    outcomes = {r["o"] for r in built.query(f"SELECT ?o WHERE {{ ?o a <{EG.Outcome}> }}").rows}
+    assert outcomes and all((o, RDF.type, EG.Outcome) in exported for o in outcomes)
+
+
+# --- how it is written: every format read back ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "rdflib_format"),
+    [
+        ("kare.ttl", "turtle"),
+        ("kare.nt", "nt"),
+        ("kare.nq", "nquads"),
+        ("kare.trig", "trig"),
+        ("kare.jsonld", "json-ld"),
+        ("kare.rdf", "xml"),
+    ],
+)
+def test_every_rdf_format_round_trips(
+    db: str, tmp_path: Path, name: str, rdflib_format: str
+) -> None:
+    reference = turtle(export(db, "--focus", "NCT02649231", "--format", "turtle"))
+    path = tmp_path / name
+    result = export(db, "--focus", "NCT02649231", "-o", path)
+    assert result.exit_code == 0, result.output
+    if rdflib_format in ("nquads", "trig"):
+        from rdflib import Dataset
+
+        dataset = Dataset()
+        dataset.parse(path, format=rdflib_format)
+        read = Graph()
+        for s, p, o, _ in dataset.quads((None, None, None, None)):
+            read.add((s, p, o))
+    else:
+        read = Graph().parse(path, format=rdflib_format)
+    assert isomorphic(read, reference)
+
+
+def test_jsonld_is_compacted_with_the_package_context(db: str) -> None:
+    result = export(db, "--focus", "NCT02649231", "--format", "jsonld")
+    document = json.loads(result.stdout)
+    assert document["@context"]["eg"] == PREFIXES["eg"]
+    assert "@graph" in document
+    assert '"https://w3id.org/evidencegraph/ontology#hasArm"' not in result.stdout
+
+
+def test_kgx_tsv_files_read_back_with_the_csv_module(db: str, tmp_path: Path) -> None:
+    result = export(db, "--focus", "NCT02649231", "--format", "csv", "-o", tmp_path / "kare")
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "kare_nodes.tsv").open(newline="") as handle:
+        nodes = list(csv.DictReader(handle, delimiter="\t"))
+    with (tmp_path / "kare_edges.tsv").open(newline="") as handle:
+        edges = list(csv.DictReader(handle, delimiter="\t"))
+    kare = next(n for n in nodes if n["id"] == "egid:study/NCT02649231")
+    assert "eg:Trial" in kare["category"].split("|")
+    assert kare["name"]
+    assert {
+        "subject": "egid:study/NCT02649231",
+        "predicate": "eg:hasArm",
+        "object": "egid:study/NCT02649231/arm/ketamine-therapy",
+    }.items() <= next(e for e in edges if e["object"].endswith("arm/ketamine-therapy")).items()
+    assert len({e["id"] for e in edges}) == len(edges)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "reader"), [(".graphml", nx.read_graphml), (".gexf", nx.read_gexf)]
+)
+def test_graphml_and_gexf_read_back_with_networkx(
+    db: str, tmp_path: Path, suffix: str, reader: object
+) -> None:
+    path = tmp_path / f"kare{suffix}"
+    result = export(db, "--focus", "NCT02649231", "-o", path)
+    assert result.exit_code == 0, result.output
+    graph = reader(path)  # type: ignore[operator]
+    kare = graph.nodes["egid:study/NCT02649231"]
+    assert "eg:Trial" in kare["type"] and kare["label"] != "egid:study/NCT02649231"
+    assert graph.has_edge("egid:study/NCT02649231", "egid:study/NCT02649231/arm/ketamine-therapy")
+
+
+def test_dot_names_nodes_by_label(db: str) -> None:
+    result = export(db, "--focus", "NCT02649231", "--format", "dot")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("digraph")
+    assert "ketamine + relapse-prevention based therapy" in result.stdout  # an arm's label
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<svg"), (".png", b"\x89PNG")])
+def test_the_kare_picture_is_drawn(db: str, tmp_path: Path, suffix: str, magic: bytes) -> None:
+    path = tmp_path / f"kare{suffix}"
+    result = export(db, "--focus", "NCT02649231", "--hops", "2", "-o", path)
+    assert result.exit_code == 0, result.output
+    data = path.read_bytes()
+    assert magic in data[:200] or magic in data
+    assert len(data) > 10_000
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_the_html_page_is_self_contained(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "kare.html"
+    assert export(db, "--focus", "NCT02649231", "-o", path).exit_code == 0
+    page = path.read_text()
+    assert "<svg" in page and "<script>" in page
+    assert "http://" not in page.split("<svg")[0]  # nothing fetched from elsewhere
+    assert "src=" not in page
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+def test_an_unknown_focus_suggests_close_matches(db: str) -> None:
+    result = export(db, "--focus", "ketamin")
+    assert result.exit_code == 2
+    assert "nothing in the store is named 'ketamin'" in result.output
+    assert "Close matches: ketamine" in result.output
+
+
+def test_negative_hops_are_refused(db: str) -> None:
+    result = export(db, "--focus", "NCT02649231", "--hops", "-1")
+    assert result.exit_code == 2
+    assert "--hops must be 0 or more" in result.output
+
+
+def test_too_many_triples_stop_with_the_count(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "big.ttl"
+    result = export(db, "--focus", "NCT02649231", "--hops", "3", "--max-triples", "100", "-o", path)
+    assert result.exit_code == 2
+    assert "more than --max-triples 100" in result.output
+    assert not path.exists()
+    assert not list(tmp_path.iterdir())  # not even a temporary file
+
+
+def test_a_construct_with_a_syntax_error(db: str, tmp_path: Path) -> None:
+    query = tmp_path / "broken.rq"
+    query.write_text("CONSTRUCT { ?s ?p ?o WHERE { ?s ?p ?o }")
+    result = export(db, "--query", query)
+    assert result.exit_code == 2
+    assert "broken.rq" in result.output and "syntax error" in result.output.lower()
+
+
+def test_a_select_query_is_refused(db: str) -> None:
+    result = export(db, "--query", "drug-with-psychotherapy")
+    assert result.exit_code == 2
+    assert "not a CONSTRUCT or DESCRIBE query" in result.output
+
+
+def test_an_unknown_format_and_an_unguessable_name(db: str, tmp_path: Path) -> None:
+    assert export(db, "--focus", "NCT02649231", "--format", "xlsx").exit_code == 2
+    result = export(db, "--focus", "NCT02649231", "-o", tmp_path / "kare.xlsx")
+    assert result.exit_code == 2
+    assert "cannot tell the format from 'kare.xlsx'" in result.output
+
+
+def test_an_output_that_cannot_be_written(db: str, tmp_path: Path) -> None:
+    result = export(db, "--focus", "NCT02649231", "-o", tmp_path / "no" / "such" / "kare.ttl")
+    assert result.exit_code == 3
+    assert "cannot write" in result.output
+
+
+def test_an_unknown_class(db: str) -> None:
+    result = export(db, "--type", "eg:Trail")
+    assert result.exit_code == 2
+    assert "Close matches: eg:Trial" in result.output
+
+
+def test_nothing_or_two_things_chosen(db: str) -> None:
+    assert export(db).exit_code == 2
+    assert export(db, "--focus", "NCT02649231", "--type", "eg:Trial").exit_code == 2
+
+
+def test_the_store_contract_for_links_holds_on_both_paths(built: EvidenceGraph) -> None:
+    """Oxigraph's index lookups give what the generic SPARQL lookup gives."""
+    from evidencegraph.graph.store import OxigraphStore, Store
+
+    store = built.store
+    assert isinstance(store, OxigraphStore)
+    nodes = [ox.NamedNode(str(KARE)), ox.NamedNode(str(KETAMINE))]
+    assert store.links(nodes, nodes) == Store.links(store, nodes, nodes)
+    assert all(isinstance(q.subject, ox.NamedNode) for q in store.links(nodes, []))
+    assert URIRef(str(KARE))
