@@ -50,6 +50,9 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "html": (".html", ".htm"),
 }
 FORMATS = tuple(EXTENSIONS)
+#: The prefixes written; not ``egid:``, whose local names hold slashes that Turtle would escape
+#: (``egid:study\\/NCT02649231``): a full IRI reads better.
+_PREFIXES = {prefix: iri for prefix, iri in PREFIXES.items() if prefix != "egid"}
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 #: what names a node, best first
@@ -96,10 +99,10 @@ def write(quads: Iterable[ox.Quad], fmt: str, output: Path | None, stdout: IO[by
 def _rdf(fmt: str) -> Callable[[list[ox.Quad]], bytes]:
     def render(quads: list[ox.Quad]) -> bytes:
         if fmt in ("nq", "trig"):
-            data = ox.serialize(quads, format=_RDF_SYNTAXES[fmt], prefixes=PREFIXES)
+            data = ox.serialize(quads, format=_RDF_SYNTAXES[fmt], prefixes=_PREFIXES)
         else:
             triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-            data = ox.serialize(triples, format=_RDF_SYNTAXES[fmt], prefixes=PREFIXES)
+            data = ox.serialize(triples, format=_RDF_SYNTAXES[fmt], prefixes=_PREFIXES)
         assert data is not None
         return data
 
