@@ -63,8 +63,8 @@ class _Generic(OxigraphStore):
 
 def export_once(store: Store, nct: str) -> int:
     focus = [ox.NamedNode(f"https://w3id.org/evidencegraph/id/study/{nct}")]
-    quads = select.neighbourhood(store, focus, 2)
-    quads = select.with_names(store, select.with_provenance(store, quads))
+    chosen = select.neighbourhood(store, focus, 2)
+    quads = select.with_names(store, select.with_provenance(store, chosen))
     data = formats._RENDERERS["turtle"](sorted(quads, key=str))
     assert data
     return len(quads)

@@ -284,5 +284,11 @@ def test_the_store_contract_for_links_holds_on_both_paths(built: EvidenceGraph) 
     assert isinstance(store, OxigraphStore)
     nodes = [ox.NamedNode(str(KARE)), ox.NamedNode(str(KETAMINE))]
     assert store.links(nodes, nodes) == Store.links(store, nodes, nodes)
+    naming = [
+        ox.NamedNode(str(RDF.type)),
+        ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+    ]
+    assert store.about(nodes, naming) == Store.about(store, nodes, naming)
+    assert len(store.about(nodes, naming)) >= 3  # KARE's type; ketamine's type and label
     assert all(isinstance(q.subject, ox.NamedNode) for q in store.links(nodes, []))
     assert URIRef(str(KARE))

@@ -83,13 +83,13 @@ def export(
         store = graph.store
         if focus_ids:
             focus = [select.resolve(store, text) for text in focus_ids]
-            quads = select.neighbourhood(store, focus, hops, max_triples)
+            chosen_part = select.neighbourhood(store, focus, hops, max_triples)
         elif class_id is not None:
-            quads = select.instances(store, select.resolve_class(class_id), max_triples)
+            chosen_part = select.instances(store, select.resolve_class(class_id), max_triples)
         else:
             assert query_name is not None
-            quads = _query_quads(graph, query_name)
-        quads = select.with_names(store, select.with_provenance(store, quads, max_triples))
+            chosen_part = select.built_by_query(_query_quads(graph, query_name))
+        quads = select.with_names(store, select.with_provenance(store, chosen_part, max_triples))
     written = write(quads, fmt, output, sys.stdout.buffer)
     for path in written:
         app.info(f"wrote {path}")

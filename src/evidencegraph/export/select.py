@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import RDF, URIRef
@@ -29,6 +30,7 @@ _ASSERTED_BY = ox.NamedNode(str(EG.assertedBy))
 _REPORTS = ox.NamedNode(str(EG.reports))
 _DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
 _LABELS = ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title")
+_NAMING = [_RDF_TYPE, *(ox.NamedNode(iri) for iri in _LABELS)]
 
 
 class TooManyTriplesError(UsageError):
@@ -75,38 +77,55 @@ def resolve(store: Store, text: str) -> ox.NamedNode:
     )
 
 
+@dataclass
+class Selection:
+    """The triples chosen, and the nodes they describe in full (those whose own links were all
+    taken): the nodes the export is about, whose provenance comes along."""
+
+    quads: set[ox.Quad]
+    described: set[ox.NamedNode | ox.BlankNode]
+
+
 def neighbourhood(
     store: Store, focus: list[ox.NamedNode], hops: int, max_triples: int = DEFAULT_MAX_TRIPLES
-) -> set[ox.Quad]:
+) -> Selection:
     """Every triple within ``hops`` links of the focus nodes, in either direction (with no
     hops, the focus nodes' own triples)."""
     if hops < 0:
         raise UsageError(f"--hops must be 0 or more, not {hops}")
-    found: set[ox.Quad] = set(store.links(list(focus), [])) if hops == 0 else set()
+    if hops == 0:
+        return Selection(store.links(list(focus), []), set(focus))
+    found: set[ox.Quad] = set()
     seen: set[ox.NamedNode | ox.BlankNode] = set(focus)
     frontier: list[ox.NamedNode | ox.BlankNode] = list(focus)
     terms = model_terms()
+    described: set[ox.NamedNode | ox.BlankNode] = set()
     for hop in range(1, hops + 1):
-        incoming = [n for n in frontier if isinstance(n, ox.NamedNode) and n not in terms]
         outgoing = [n for n in frontier if n not in terms]
+        incoming = [n for n in outgoing if isinstance(n, ox.NamedNode)]
         found.update(store.links(outgoing, incoming))
+        described.update(outgoing)
         _check_size(found, max_triples, f"--hops {hops} (after {hop} hop(s))")
         frontier = list(_nodes(found) - seen)
         seen.update(frontier)
-    return found
+    return Selection(found, described)
 
 
 def with_provenance(
-    store: Store, quads: set[ox.Quad], max_triples: int = DEFAULT_MAX_TRIPLES
+    store: Store, selection: Selection, max_triples: int = DEFAULT_MAX_TRIPLES
 ) -> set[ox.Quad]:
-    """``quads`` and, for every node in them, where it comes from: the sources it derives from
-    and the sources that report it (each described), and the claims about it with their sources."""
-    nodes = _nodes(quads) - model_terms()
+    """The selection and, for every node it describes, where it comes from: the sources it
+    derives from and the sources that report it (each described), and the claims about it
+    with the sources that assert them."""
+    quads = selection.quads
+    nodes = selection.described - model_terms()
     incoming = store.links([], [n for n in nodes if isinstance(n, ox.NamedNode)])
-    typed = store.links(list(_nodes_in(q.subject for q in incoming)), [])
-    claims = _nodes_in(q.subject for q in typed if q.predicate == _RDF_TYPE and q.object == _CLAIM)
+    typed = store.about(list(_nodes_in(q.subject for q in incoming)), [_RDF_TYPE])
+    claims = _nodes_in(q.subject for q in typed if q.object == _CLAIM)
     sources = _nodes_in(q.subject for q in incoming if q.predicate == _REPORTS)
-    sources |= _nodes_in(q.object for q in quads if q.predicate == _DERIVED_FROM)
+    sources |= _nodes_in(
+        q.object for q in quads if q.predicate == _DERIVED_FROM and q.subject in nodes
+    )
     kept = set(quads)
     kept |= {q for q in incoming if q.subject in claims or q.subject in sources}
     claim_quads = store.links(list(claims), [])
@@ -117,6 +136,13 @@ def with_provenance(
     kept |= store.links(list(sources), [])
     _check_size(kept, max_triples, "the provenance of the export")
     return kept
+
+
+def with_names(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
+    """``quads`` and the types and names of the nodes they link to without describing."""
+    described = {q.subject for q in quads}
+    boundary = list(_nodes(quads) - described - model_terms())
+    return quads | store.about(boundary, _NAMING)
 
 
 def resolve_class(text: str) -> ox.NamedNode:
@@ -134,7 +160,7 @@ def resolve_class(text: str) -> ox.NamedNode:
     raise UsageError(f"{text!r} is not a class of the model.{hint} Give a CURIE such as eg:Trial.")
 
 
-def instances(store: Store, class_iri: ox.NamedNode, max_triples: int) -> set[ox.Quad]:
+def instances(store: Store, class_iri: ox.NamedNode, max_triples: int) -> Selection:
     """Every instance of a class (or of its subclasses), each with its own triples."""
     found = set(
         store.construct_quads(
@@ -143,15 +169,12 @@ def instances(store: Store, class_iri: ox.NamedNode, max_triples: int) -> set[ox
         )
     )
     _check_size(found, max_triples, f"--type {compact(class_iri.value)}")
-    return found
+    return Selection(found, {q.subject for q in found if isinstance(q.subject, ox.NamedNode)})
 
 
-def with_names(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
-    """``quads`` and the types and names of the nodes they link to without describing."""
-    described = {q.subject for q in quads}
-    boundary = [n for n in _nodes(quads) - described - model_terms()]
-    wanted = {_RDF_TYPE.value, *_LABELS}
-    return quads | {q for q in store.links(boundary, []) if q.predicate.value in wanted}
+def built_by_query(quads: set[ox.Quad]) -> Selection:
+    """What a query built: it describes the subjects of its triples."""
+    return Selection(quads, _nodes_in(q.subject for q in quads))
 
 
 def _nodes_in(terms: Iterable[object]) -> set[ox.NamedNode | ox.BlankNode]:

@@ -110,6 +110,20 @@ class Store(ABC):
             )
         return found
 
+    def about(
+        self, nodes: Sequence[ox.NamedNode | ox.BlankNode], predicates: Sequence[ox.NamedNode]
+    ) -> set[ox.Quad]:
+        """The triples of ``nodes`` along ``predicates`` (their types and labels, say)."""
+        found: set[ox.Quad] = set()
+        branches = " UNION ".join(f"{{ ?s {p} ?o BIND({p} AS ?p) }}" for p in predicates)
+        for chunk in _values_chunks([n for n in nodes if isinstance(n, ox.NamedNode)]):
+            found.update(
+                self.construct_quads(
+                    f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {chunk} }} {branches} }}"
+                )
+            )
+        return found
+
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
         """:meth:`replace` for pyoxigraph quads, without counting what is new."""
         self.replace([from_quad(q) for q in removals], [from_quad(q) for q in additions])
@@ -245,6 +259,16 @@ class OxigraphStore(Store):
             found.update(lookup(node, None, None, graph))
         for node in incoming:
             found.update(lookup(None, None, node, graph))
+        return found
+
+    def about(
+        self, nodes: Sequence[ox.NamedNode | ox.BlankNode], predicates: Sequence[ox.NamedNode]
+    ) -> set[ox.Quad]:
+        lookup, graph = self._store.quads_for_pattern, ox.DefaultGraph()
+        found: set[ox.Quad] = set()
+        for node in nodes:
+            for predicate in predicates:
+                found.update(lookup(node, predicate, None, graph))
         return found
 
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
