@@ -87,6 +87,7 @@ def cli(ctx: click.Context, store: str | None, verbose: int) -> None:
 
 def _register() -> None:
     from evidencegraph.cli import build, export, importing, network, query, stats, validate
+    from evidencegraph.cli import dump as dumping
 
     cli.add_command(build.build)
     cli.add_command(build.load)
@@ -96,6 +97,8 @@ def _register() -> None:
     cli.add_command(query.queries)
     cli.add_command(stats.stats)
     cli.add_command(network.network)
+    cli.add_command(dumping.dump)
+    cli.add_command(dumping.diff)
     cli.add_command(export.export)
 
 

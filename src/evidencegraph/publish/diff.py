@@ -1,0 +1,134 @@
+"""``diff``: the triples added and removed between two dumps, or a count of them per class.
+
+Both inputs are parsed whole (and their lines sorted, on disk past a memory budget) before
+the first difference is reported, so a file that is not RDF stops the diff with no output.
+Blank nodes are compared by label: two dumps of this project label them canonically.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, cast
+
+import pyoxigraph as ox
+
+from evidencegraph.errors import InputError
+from evidencegraph.ingest.rdf_files import syntax_for
+from evidencegraph.publish.sorted_turtle import sort_lines, split_triple
+
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+#: The class a triple is counted under when neither dump gives its subject a type.
+UNTYPED = "(untyped)"
+
+
+@dataclass
+class DumpContent:
+    """One dump: its triples as sorted N-Triples lines, and the types of its subjects."""
+
+    lines: Iterator[bytes]
+    types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+@dataclass(frozen=True)
+class ClassChange:
+    """Triples added and removed about the instances of one class."""
+
+    class_iri: str
+    added: int
+    removed: int
+
+
+def read_dump(path: Path, scratch: Path, syntax: str | None = None) -> DumpContent:
+    """Parse a dump (N-Triples, Turtle or any syntax ``load`` reads; ``.gz`` is unpacked).
+
+    The whole file is parsed before this returns. Raises InputError naming the file, and the
+    line and column of a syntax error; UsageError when the syntax cannot be told.
+    """
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    rdf_format = syntax_for(Path(name), syntax)
+    content = DumpContent(iter(()))
+    try:
+        with _open(path) as handle:
+            lines = sort_lines(_parse(handle, rdf_format, str(path), content), scratch)
+            first = next(lines, None)  # sort_lines reads all of its input before the first line
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    except (EOFError, zlib.error) as error:
+        raise InputError(
+            f"{path}: not a complete gzip file ({error}); give an uncompressed dump or "
+            "the .gz file `evidencegraph dump` wrote"
+        ) from None
+    content.lines = _prepend(first, lines)
+    return content
+
+
+def diff_lines(old: DumpContent, new: DumpContent) -> Iterator[tuple[str, bytes]]:
+    """``("-", line)`` for each triple only in ``old``, ``("+", line)`` for each only in
+    ``new``, in the order of the lines."""
+    removed, added = next(old.lines, None), next(new.lines, None)
+    while removed is not None or added is not None:
+        if added is None or (removed is not None and removed < added):
+            yield "-", removed  # type: ignore[misc]
+            removed = next(old.lines, None)
+        elif removed is None or added < removed:
+            yield "+", added
+            added = next(new.lines, None)
+        else:
+            removed, added = next(old.lines, None), next(new.lines, None)
+
+
+def summarise(old: DumpContent, new: DumpContent) -> list[ClassChange]:
+    """Added and removed triples counted per class of their subject (typed in either dump;
+    a subject of several classes counts in each), sorted by class IRI, untyped last."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sign, line in diff_lines(old, new):
+        subject = split_triple(line.decode("utf-8"))[0]
+        classes = old.types.get(subject, set()) | new.types.get(subject, set())
+        for class_term in classes or {UNTYPED}:
+            counts[class_term][0 if sign == "+" else 1] += 1
+    return [
+        ClassChange(_unbracket(term), added, removed)
+        for term, (added, removed) in sorted(counts.items(), key=lambda item: _order(item[0]))
+    ]
+
+
+def _parse(
+    handle: IO[bytes], rdf_format: ox.RdfFormat, name: str, into: DumpContent
+) -> Iterator[bytes]:
+    try:
+        for quad in ox.parse(handle, format=rdf_format):
+            if quad.predicate == _RDF_TYPE:
+                into.types[str(quad.subject)].add(str(quad.object))
+            yield f"{quad.subject} {quad.predicate} {quad.object} .\n".encode()
+    except SyntaxError as error:
+        where = f"{name}:{error.lineno}:{error.offset}" if error.lineno else name
+        raise InputError(
+            f"{where}: not RDF in the syntax its name says ({error.msg or error}). "
+            "Give a dump written by `evidencegraph dump` (.ttl, .nt or .nt.gz), "
+            "or fix the file there."
+        ) from None
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.name.endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
+
+
+def _prepend(first: bytes | None, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first is not None:
+        yield first
+        yield from rest
+
+
+def _order(term: str) -> tuple[bool, str]:
+    return term == UNTYPED, term
+
+
+def _unbracket(term: str) -> str:
+    return term[1:-1] if term.startswith("<") else term

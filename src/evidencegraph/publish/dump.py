@@ -1,0 +1,237 @@
+"""``dump``: the whole store as sorted Turtle, sorted gzipped N-Triples, and ``void.ttl``.
+
+Every file is written to a scratch folder inside the target directory and renamed into place
+once complete, so a failure never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import queue
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+import pyoxigraph as ox
+
+from evidencegraph import __version__
+from evidencegraph.errors import EvidenceGraphError
+from evidencegraph.graph.store import OxigraphStore, Store
+from evidencegraph.graph.terms import to_quads
+from evidencegraph.ontology.namespace import EGID, PREFIXES
+from evidencegraph.publish.sorted_turtle import (
+    TurtleWriter,
+    canonical_blank_nodes,
+    names_blank_node,
+    sort_lines,
+)
+from evidencegraph.publish.void import (
+    VOID_PREFIXES,
+    DatasetStatistics,
+    DumpFile,
+    dataset_statistics,
+    void_lines,
+)
+
+TURTLE_NAME = "evidencegraph.ttl"
+NTRIPLES_NAME = "evidencegraph.nt.gz"
+VOID_NAME = "void.ttl"
+#: The folder IRI void.ttl is written against when no --base-url is given; it never appears in
+#: the file, where every IRI under it is relative (so it resolves beside void.ttl).
+_HERE = "https://evidencegraph.invalid/dump/"
+#: zlib level for the N-Triples: level 6 (gzip's default) costs about twice level 1's time for
+#: a few per cent smaller files; the compression runs on its own thread either way.
+_GZIP_LEVEL = 6
+#: Lines handed to the compressing thread at a time.
+_CHUNK_LINES = 20_000
+
+
+class OutputError(EvidenceGraphError):
+    """A file or directory of the output cannot be written (exit 3)."""
+
+
+@dataclass(frozen=True)
+class DumpSummary:
+    """What a dump wrote: the triples, the files (the data files first, then void.ttl)."""
+
+    directory: Path
+    triples: int
+    files: tuple[DumpFile, ...]
+    statistics: DatasetStatistics
+
+
+def dump_store(
+    store: Store,
+    directory: Path,
+    *,
+    sparql_endpoint: str | None = None,
+    base_url: str | None = None,
+    issued: date | None = None,
+) -> DumpSummary:
+    """Write ``evidencegraph.ttl``, ``evidencegraph.nt.gz`` and ``void.ttl`` into ``directory``.
+
+    The same triples give the same bytes in the two data files, whatever order they were
+    loaded in. ``void.ttl`` links the files relative to itself unless ``base_url`` (the folder
+    they will be published in) is given; ``issued`` defaults to today (UTC).
+
+    Raises OutputError when ``directory`` cannot be created or written; files already there
+    are left as they were.
+    """
+    location = _folder_iri(base_url) if base_url is not None else _HERE
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        scratch_dir = tempfile.TemporaryDirectory(dir=directory, prefix=".dump-")
+    except OSError as error:
+        raise OutputError(
+            f"cannot write the dump to {directory}: {error.strerror or error}; "
+            "choose a directory you can write to"
+        ) from None
+    with scratch_dir as name:
+        scratch = Path(name)
+        try:
+            triples, data_files = _write_data(store, scratch)
+            statistics = dataset_statistics(store)
+            lines = void_lines(
+                statistics,
+                data_files,
+                location=location,
+                version=__version__,
+                issued=issued or datetime.now(timezone.utc).date(),
+                sparql_endpoint=sparql_endpoint,
+            )
+            with (scratch / VOID_NAME).open("wb") as handle:
+                hashing = _HashingFile(handle)
+                TurtleWriter(
+                    hashing, VOID_PREFIXES, location, declare_base=base_url is not None
+                ).write(sort_lines(lines, scratch))
+            void_file = DumpFile(VOID_NAME, "text/turtle", None, hashing.size, hashing.hexdigest())
+            for written in (*data_files, void_file):
+                os.replace(scratch / written.name, directory / written.name)
+        except OSError as error:
+            raise OutputError(
+                f"cannot write the dump to {directory}: {error.strerror or error}; "
+                "nothing was replaced there. Free some space or choose another directory."
+            ) from None
+    return DumpSummary(directory, triples, (*data_files, void_file), statistics)
+
+
+def _write_data(store: Store, scratch: Path) -> tuple[int, tuple[DumpFile, ...]]:
+    """The sorted Turtle and the sorted N-Triples, written in one pass over the sorted lines."""
+    raw = scratch / "unsorted.nt"
+    quads = store.quads() if isinstance(store, OxigraphStore) else to_quads(store.to_graph())
+    ox.serialize(quads, str(raw), format=ox.RdfFormat.N_TRIPLES)
+    with (
+        (scratch / TURTLE_NAME).open("wb") as turtle_file,
+        (scratch / NTRIPLES_NAME).open("wb") as ntriples_file,
+    ):
+        turtle = _HashingFile(turtle_file)
+        ntriples = _HashingFile(ntriples_file)
+        compressor = _Compressor(ntriples)
+        try:
+            lines = sort_lines(_canonical_lines(raw), scratch)
+            triples = TurtleWriter(turtle, PREFIXES, str(EGID)).write(compressor.tee(lines))
+        finally:
+            compressor.close()
+    raw.unlink()
+    return triples, (
+        DumpFile(TURTLE_NAME, "text/turtle", None, turtle.size, turtle.hexdigest()),
+        DumpFile(
+            NTRIPLES_NAME,
+            "application/n-triples",
+            "application/gzip",
+            ntriples.size,
+            ntriples.hexdigest(),
+        ),
+    )
+
+
+def _canonical_lines(raw: Path) -> Iterator[bytes]:
+    """The lines of ``raw``, those naming blank nodes relabelled canonically (at the end)."""
+    blank: list[bytes] = []
+    with raw.open("rb") as handle:
+        for line in handle:
+            if b"_:" in line and names_blank_node(line):
+                blank.append(line)
+            else:
+                yield line
+    yield from canonical_blank_nodes(blank)
+
+
+class _HashingFile:
+    """A binary file that keeps the SHA-256 and the size of what is written to it."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        self.size += len(data)
+        return self._handle.write(data)
+
+    def flush(self) -> None:
+        self._handle.flush()
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+class _Compressor:
+    """Byte-stable gzip (no file name, mtime 0) written on its own thread: zlib releases the
+    GIL, so compressing overlaps with the Turtle writer's work."""
+
+    def __init__(self, target: _HashingFile) -> None:
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self._error: BaseException | None = None
+        self._gzip = gzip.GzipFile(
+            filename="", mode="wb", fileobj=target, compresslevel=_GZIP_LEVEL, mtime=0
+        )
+        self._thread = threading.Thread(target=self._run, name="dump-gzip", daemon=True)
+        self._thread.start()
+
+    def tee(self, lines: Iterable[bytes]) -> Iterator[bytes]:
+        """Pass ``lines`` through, compressing a copy of them."""
+        held: list[bytes] = []
+        for line in lines:
+            held.append(line)
+            yield line
+            if len(held) == _CHUNK_LINES:
+                self._put(b"".join(held))
+                held = []
+        self._put(b"".join(held))
+
+    def close(self) -> None:
+        """Finish the gzip stream; raise what the compressing thread met, if anything."""
+        self._chunks.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _put(self, chunk: bytes) -> None:
+        if self._error is not None:
+            raise self._error
+        self._chunks.put(chunk)
+
+    def _run(self) -> None:
+        try:
+            while (chunk := self._chunks.get()) is not None:
+                if self._error is None:
+                    self._gzip.write(chunk)
+            if self._error is None:
+                self._gzip.close()
+        except BaseException as error:  # handed to the writing thread, raised there
+            self._error = error
+            while self._chunks.get() is not None:  # drain, so that the producer never blocks
+                pass
+
+
+def _folder_iri(url: str) -> str:
+    """``url`` as the IRI of a folder (ending in ``/``)."""
+    return url if url.endswith("/") else url + "/"

@@ -1,0 +1,197 @@
+"""The VoID and DCAT description of a dump: statistics taken by SPARQL, files, checksums.
+
+Terms, as published: VoID (http://rdfs.org/ns/void#, the W3C Interest Group Note
+"Describing Linked Datasets with the VoID Vocabulary"): void:triples, void:entities,
+void:classes, void:properties, void:distinctSubjects, void:distinctObjects,
+void:classPartition with void:class, void:propertyPartition with void:property,
+void:dataDump, void:sparqlEndpoint. DCAT 3 (http://www.w3.org/ns/dcat#): dcat:Dataset,
+dcat:distribution, dcat:Distribution, dcat:downloadURL, dcat:mediaType, dcat:compressFormat,
+dcat:byteSize (typed xsd:nonNegativeInteger), dcat:version; and the SPDX terms DCAT 3 takes
+for checksums (http://spdx.org/rdf/terms#): spdx:checksum, spdx:Checksum, spdx:algorithm,
+spdx:checksumAlgorithm_sha256, spdx:checksumValue (lower-case hex, typed xsd:hexBinary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pyoxigraph as ox
+
+from evidencegraph.graph.store import Store
+from evidencegraph.ontology.namespace import PREFIXES, compact
+
+VOID = "http://rdfs.org/ns/void#"
+DCAT = "http://www.w3.org/ns/dcat#"
+SPDX = "http://spdx.org/rdf/terms#"
+DCTERMS = "http://purl.org/dc/terms/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: The prefixes void.ttl is written with: the project's, and the three it describes itself in.
+VOID_PREFIXES: dict[str, str] = {**PREFIXES, "void": VOID, "dcat": DCAT, "spdx": SPDX}
+#: The licence the project's data and ontology are published under (README, evidence.ttl).
+LICENCE = "https://opensource.org/licenses/MIT"
+#: IANA media types, as DCAT 3 names them.
+MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+
+_TOTALS = """
+SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects)
+       (COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?o) AS ?objects)
+WHERE { ?s ?p ?o }
+"""
+_ENTITIES = "SELECT (COUNT(DISTINCT ?s) AS ?entities) WHERE { ?s ?p ?o FILTER(isIRI(?s)) }"
+_CLASSES = """
+SELECT ?class (COUNT(DISTINCT ?s) AS ?entities)
+WHERE { ?s a ?class } GROUP BY ?class
+"""
+_PROPERTIES = "SELECT ?property (COUNT(*) AS ?triples) WHERE { ?s ?property ?o } GROUP BY ?property"
+
+
+@dataclass(frozen=True)
+class DatasetStatistics:
+    """What VoID counts in a dataset. Entities are the distinct IRIs in subject position."""
+
+    triples: int
+    entities: int
+    distinct_subjects: int
+    distinct_objects: int
+    properties: int
+    #: (class IRI, distinct instances), sorted by IRI
+    class_partitions: tuple[tuple[str, int], ...]
+    #: (property IRI, triples), sorted by IRI
+    property_partitions: tuple[tuple[str, int], ...]
+
+    @property
+    def classes(self) -> int:
+        """Distinct objects of rdf:type."""
+        return len(self.class_partitions)
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    """One file of a dump, as its DCAT distribution describes it."""
+
+    name: str
+    media_type: str
+    compress_format: str | None
+    byte_size: int
+    sha256: str
+
+
+def dataset_statistics(store: Store) -> DatasetStatistics:
+    """Count, with SPARQL on ``store``, everything the VoID description states."""
+    totals = store.query(_TOTALS).rows[0]
+    entities = store.query(_ENTITIES).rows[0]
+    classes = sorted(
+        (str(row["class"]), int(row["entities"]))  # type: ignore[call-overload]
+        for row in store.query(_CLASSES).rows
+    )
+    properties = sorted(
+        (str(row["property"]), int(row["triples"]))  # type: ignore[call-overload]
+        for row in store.query(_PROPERTIES).rows
+    )
+    return DatasetStatistics(
+        triples=int(totals["triples"]),  # type: ignore[call-overload]
+        entities=int(entities["entities"]),  # type: ignore[call-overload]
+        distinct_subjects=int(totals["subjects"]),  # type: ignore[call-overload]
+        distinct_objects=int(totals["objects"]),  # type: ignore[call-overload]
+        properties=int(totals["properties"]),  # type: ignore[call-overload]
+        class_partitions=tuple(classes),
+        property_partitions=tuple(properties),
+    )
+
+
+def void_lines(
+    statistics: DatasetStatistics,
+    files: Sequence[DumpFile],
+    *,
+    location: str,
+    version: str,
+    issued: date,
+    sparql_endpoint: str | None = None,
+) -> list[bytes]:
+    """The VoID + DCAT description as N-Triples lines (unsorted).
+
+    ``location`` is the IRI of the folder holding the files (it ends in ``/``); the dataset
+    is ``<location>void.ttl#dataset`` and each file ``<location>NAME``.
+    """
+    document = location + "void.ttl"
+    dataset = ox.NamedNode(document + "#dataset")
+    lines: list[bytes] = []
+
+    def state(subject: ox.NamedNode, predicate: str, value: ox.NamedNode | ox.Literal) -> None:
+        lines.append(f"{subject} <{predicate}> {value} .\n".encode())
+
+    def count(value: int) -> ox.Literal:
+        return ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer"))
+
+    state(dataset, RDF_TYPE, ox.NamedNode(VOID + "Dataset"))
+    state(dataset, RDF_TYPE, ox.NamedNode(DCAT + "Dataset"))
+    state(dataset, DCTERMS + "title", ox.Literal("evidencegraph", language="en"))
+    state(
+        dataset,
+        DCTERMS + "description",
+        ox.Literal(
+            "A clinical-evidence knowledge graph: studies, arms, interventions, outcomes, "
+            "findings, and the sources that claim them, with the ontology and concept schemes "
+            "that describe them.",
+            language="en",
+        ),
+    )
+    state(dataset, DCTERMS + "license", ox.NamedNode(LICENCE))
+    state(dataset, DCAT + "version", ox.Literal(version))
+    state(dataset, DCTERMS + "issued", ox.Literal(issued.isoformat(), datatype=_xsd("date")))
+    state(dataset, VOID + "triples", count(statistics.triples))
+    state(dataset, VOID + "entities", count(statistics.entities))
+    state(dataset, VOID + "classes", count(statistics.classes))
+    state(dataset, VOID + "properties", count(statistics.properties))
+    state(dataset, VOID + "distinctSubjects", count(statistics.distinct_subjects))
+    state(dataset, VOID + "distinctObjects", count(statistics.distinct_objects))
+    if sparql_endpoint is not None:
+        state(dataset, VOID + "sparqlEndpoint", ox.NamedNode(sparql_endpoint))
+    for class_iri, entities in statistics.class_partitions:
+        partition = ox.NamedNode(f"{document}#partition/class/{_slug(class_iri)}")
+        state(dataset, VOID + "classPartition", partition)
+        state(partition, VOID + "class", ox.NamedNode(class_iri))
+        state(partition, VOID + "entities", count(entities))
+    for property_iri, triples in statistics.property_partitions:
+        partition = ox.NamedNode(f"{document}#partition/property/{_slug(property_iri)}")
+        state(dataset, VOID + "propertyPartition", partition)
+        state(partition, VOID + "property", ox.NamedNode(property_iri))
+        state(partition, VOID + "triples", count(triples))
+    for dump in files:
+        download = ox.NamedNode(location + dump.name)
+        distribution = ox.NamedNode(f"{document}#{dump.name}")
+        checksum = ox.NamedNode(f"{document}#{dump.name}-sha256")
+        state(dataset, VOID + "dataDump", download)
+        state(dataset, DCAT + "distribution", distribution)
+        state(distribution, RDF_TYPE, ox.NamedNode(DCAT + "Distribution"))
+        state(distribution, DCAT + "downloadURL", download)
+        state(distribution, DCAT + "mediaType", ox.NamedNode(MEDIA_TYPES + dump.media_type))
+        if dump.compress_format is not None:
+            state(
+                distribution,
+                DCAT + "compressFormat",
+                ox.NamedNode(MEDIA_TYPES + dump.compress_format),
+            )
+        state(
+            distribution,
+            DCAT + "byteSize",
+            ox.Literal(str(dump.byte_size), datatype=_xsd("nonNegativeInteger")),
+        )
+        state(distribution, SPDX + "checksum", checksum)
+        state(checksum, RDF_TYPE, ox.NamedNode(SPDX + "Checksum"))
+        state(checksum, SPDX + "algorithm", ox.NamedNode(SPDX + "checksumAlgorithm_sha256"))
+        state(checksum, SPDX + "checksumValue", ox.Literal(dump.sha256, datatype=_xsd("hexBinary")))
+    return lines
+
+
+def _xsd(name: str) -> ox.NamedNode:
+    return ox.NamedNode(XSD + name)
+
+
+def _slug(iri: str) -> str:
+    """A readable, unique fragment part for a partition: the CURIE, or the IRI, with ``#``
+    (not allowed inside a fragment) percent-encoded."""
+    return compact(iri).replace("%", "%25").replace("#", "%23")
