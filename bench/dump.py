@@ -35,33 +35,13 @@ HERE = Path(__file__).parent
 
 
 def build_store(path: Path, studies: int) -> int:
-    """N synthetic studies, plus the model and the curated evidence, into a new on-disk store."""
-    import pyoxigraph as ox
-
+    """N synthetic studies (``bench/generate.py``), the model and the curated evidence, in a
+    new on-disk store."""
     sys.path.insert(0, str(HERE))
-    from evidencegraph.evidence import evidence_files
-    from evidencegraph.graph.store import OxigraphStore
-    from evidencegraph.graph.terms import to_quads
-    from evidencegraph.ingest import ctgov
-    from evidencegraph.ingest.rdf_files import read_packaged
-    from evidencegraph.ontology.namespace import model_files
-    from generate_ctgov import iter_studies  # type: ignore[import-not-found]
+    from synthetic import build_store as build  # type: ignore[import-not-found]
 
-    store = ox.Store(str(path))
-    store.bulk_extend(to_quads(read_packaged([*model_files(), *evidence_files()])))
-    held: list[bytes] = []
-    for study in iter_studies(studies, seed=7):
-        for s, p, o in ctgov.map_study(study, "bench").triples:
-            held.append(f"{s} {p} {o} .\n".encode())
-        if len(held) >= 500_000:
-            store.bulk_load(b"".join(held), format=ox.RdfFormat.N_TRIPLES)
-            held = []
-    store.bulk_load(b"".join(held), format=ox.RdfFormat.N_TRIPLES)
-    store.flush()
-    size = len(store)
-    del store
-    OxigraphStore(path, read_only=True).close()  # the project's store opens it
-    return size
+    triples, _ = build(path, studies)
+    return int(triples)
 
 
 def run_pyoxigraph(path: Path, out: Path) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,19 +32,11 @@ HERE = Path(__file__).parent
 
 
 def build(studies: int, work: Path) -> tuple[EvidenceGraph, float]:
-    data = work / f"graph-{studies}.nt"
-    subprocess.run(
-        [sys.executable, str(HERE / "generate.py"), str(studies), str(data)],
-        check=True,
-        capture_output=True,
-    )
-    graph = EvidenceGraph(OxigraphStore(work / "store.db"))
-    graph.build()
-    started = time.perf_counter()
-    store = graph.store
-    assert isinstance(store, OxigraphStore)
-    store._store.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES)
-    return graph, time.perf_counter() - started
+    sys.path.insert(0, str(HERE))
+    from synthetic import build_store  # type: ignore[import-not-found]
+
+    _, seconds = build_store(work / "store.db", studies)
+    return EvidenceGraph(OxigraphStore(work / "store.db")), seconds
 
 
 class _Generic(OxigraphStore):

@@ -31,27 +31,13 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 
-def fill(store_path: Path, studies: int, chunk: int = 500) -> tuple[int, float]:
-    """Write ``studies`` synthetic studies into a new store; return its triples and seconds."""
-    import pyoxigraph as ox
+def fill(store_path: Path, studies: int) -> tuple[int, float]:
+    """``studies`` synthetic studies (``bench/generate.py``), the model and the curated
+    evidence, in a new store; returns its triples and seconds."""
+    from synthetic import build_store
 
-    from evidencegraph.graph.store import OxigraphStore
-    from evidencegraph.ingest import ctgov
-    from generate_ctgov import iter_studies
-
-    started = time.perf_counter()
-    store = OxigraphStore(store_path)
-    quads: list[ox.Quad] = []
-    for index, record in enumerate(iter_studies(studies, seed=7), start=1):
-        mapped = ctgov.map_study(record, f"synthetic:{index}")
-        quads.extend(ox.Quad(s, p, o) for s, p, o in mapped.triples)
-        if index % chunk == 0:
-            store.write_quads([], quads)
-            quads = []
-    store.write_quads([], quads)
-    triples = len(store)
-    store.close()
-    return triples, time.perf_counter() - started
+    triples, seconds = build_store(store_path, studies)
+    return int(triples), float(seconds)
 
 
 def measure(store_path: Path, queries: int, seed: int) -> dict[str, float]:
@@ -95,7 +81,12 @@ def measure(store_path: Path, queries: int, seed: int) -> dict[str, float]:
     )
     # named as people name them: ketamine by label, a study by its NCT number, an outcome by
     # IRI (outcome labels repeat from study to study)
-    nct = {s: projection.nodes[s]["identifiers"].split()[0] for s in studies}
+    nct = {
+        s: projection.nodes[s]["identifiers"].split()[0]
+        for s in studies
+        if projection.nodes[s]["identifiers"]
+    }
+    studies = sorted(nct)  # the curated studies without a registry number are named by IRI
     pairs = [("ketamine", o) for o in rng.sample(tested, min(queries // 2, len(tested)))]
     pairs += [
         (nct[a], nct[b]) for a, b in (rng.sample(studies, 2) for _ in range(queries - len(pairs)))
