@@ -33,6 +33,10 @@ class StoreError(EvidenceGraphError):
     """The store cannot be opened, read or written (exit 3)."""
 
 
+class OutputError(EvidenceGraphError):
+    """An output file or directory cannot be written (exit 3); nothing half-written is left."""
+
+
 class QuerySyntaxError(UsageError):
     """A SPARQL query does not parse; the message carries line and column."""
 

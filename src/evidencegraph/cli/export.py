@@ -33,6 +33,13 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 @click.option(
     "--query", "query_name", metavar="NAME|FILE.rq", help="A CONSTRUCT or DESCRIBE query."
 )
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A parameter of the --query, bound as the query command binds it (repeatable).",
+)
 @click.option("--type", "class_id", metavar="CLASS", help="Every instance of a class (eg:Trial).")
 @click.option(
     "--format", "output_format", type=click.Choice(FORMATS), help="Guessed from -o by default."
@@ -53,6 +60,7 @@ def export(
     focus_ids: tuple[str, ...],
     hops: int,
     query_name: str | None,
+    params: tuple[str, ...],
     class_id: str | None,
     output_format: str | None,
     output: Path | None,
@@ -60,10 +68,11 @@ def export(
 ) -> None:
     """Export part of the graph: around --focus nodes, what --query builds, or a --type.
 
-    The claims and sources about every exported node come along. Formats: RDF (turtle, nt,
-    nq, trig, jsonld compacted with the package's context, rdfxml), csv (KGX TSV nodes and
-    edges files), dot (Graphviz). The output is written to a temporary file and renamed, so
-    a failure never leaves half a file.
+    The claims and sources about every node the export describes in full come along, and the
+    type and name of every node it links to. Formats: RDF (turtle, nt, nq, trig, jsonld
+    compacted with the package's context, rdfxml), csv (KGX TSV nodes and edges files),
+    graphml, gexf, dot, and pictures drawn by Graphviz (svg, png, html). The output is written
+    to a temporary file and renamed, so a failure never leaves half a file.
 
     \b
     Examples:
@@ -88,7 +97,7 @@ def export(
             chosen_part = select.instances(store, select.resolve_class(class_id), max_triples)
         else:
             assert query_name is not None
-            chosen_part = select.built_by_query(_query_quads(graph, query_name))
+            chosen_part = select.built_by_query(_query_quads(graph, query_name, params))
         quads = select.with_names(store, select.with_provenance(store, chosen_part, max_triples))
     written = write(quads, fmt, output, sys.stdout.buffer)
     for path in written:
@@ -96,13 +105,14 @@ def export(
     click.echo(f"{len(quads):,} triples exported", err=True)
 
 
-def _query_quads(graph: EvidenceGraph, name: str) -> set[ox.Quad]:
+def _query_quads(graph: EvidenceGraph, name: str, params: tuple[str, ...]) -> set[ox.Quad]:
+    from evidencegraph.cli.query import _parse_params
     from evidencegraph.graph.terms import to_quads
     from evidencegraph.queries import NamedQuery, get_query, read_query_file
 
     named: NamedQuery = read_query_file(Path(name)) if name.endswith(".rq") else get_query(name)
     try:
-        result = graph.query(named.text, named.bind({}))
+        result = graph.query(named.text, named.bind(_parse_params(params)))
     except QuerySyntaxError as error:
         raise QuerySyntaxError(f"{named.path or named.name}: {error}") from None
     if result.graph is None:

@@ -12,7 +12,6 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -20,11 +19,12 @@ import networkx as nx
 import pyoxigraph as ox
 from rdflib import Graph
 
-from evidencegraph.errors import InputError, UsageError
+from evidencegraph.errors import OutputError, UsageError
 from evidencegraph.export.picture import colour, html, render
 from evidencegraph.export.select import model_terms
+from evidencegraph.graph.network import NAME_PROPERTIES
 from evidencegraph.graph.terms import from_quad
-from evidencegraph.ontology.namespace import PREFIXES, compact, context_file
+from evidencegraph.ontology.namespace import PREFIXES, compact, context_file, expand
 
 _RDF_SYNTAXES = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -50,18 +50,15 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "html": (".html", ".htm"),
 }
 FORMATS = tuple(EXTENSIONS)
+#: formats that never go to stdout
+_BINARY = {"png"}
 #: The prefixes written; not ``egid:``, whose local names hold slashes that Turtle would escape
 #: (``egid:study\\/NCT02649231``): a full IRI reads better.
 _PREFIXES = {prefix: iri for prefix, iri in PREFIXES.items() if prefix != "egid"}
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-#: what names a node, best first
-_NAME_PREDICATES = {
-    "http://www.w3.org/2000/01/rdf-schema#label": 0,
-    "http://purl.org/dc/terms/title": 1,
-    "https://w3id.org/evidencegraph/ontology#statement": 2,
-    "https://w3id.org/evidencegraph/ontology#quote": 3,
-}
+#: what names a node, best first (the network projection's order)
+_NAME_PREDICATES = {expand(curie): rank for rank, curie in enumerate(NAME_PROPERTIES)}
 
 
 def guess_format(path: Path) -> str:
@@ -87,12 +84,13 @@ def write(quads: Iterable[ox.Quad], fmt: str, output: Path | None, stdout: IO[by
     render = _RENDERERS.get(fmt)
     if render is None:
         raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if output is None and fmt in _BINARY:
+        raise UsageError(f"--format {fmt} is a picture, not text: give -o FILE.{fmt}")
     data = render(ordered)
     if output is None:
         stdout.write(data)
         return []
-    with _atomic(output) as handle:
-        handle.write(data)
+    _write_files({output: data})
     return [output]
 
 
@@ -135,7 +133,7 @@ def _dot(quads: list[ox.Quad]) -> bytes:
     for node in sorted(nodes):
         kind = sorted(types.get(node, ["other"]))[0]
         lines.append(
-            f"  {_dot_id(node)} [label={_dot_text(labels.get(node, compact(node)))}, "
+            f"  {_dot_id(node)} [label={_dot_text(_shorten(labels.get(node, compact(node))))}, "
             f"fillcolor={_dot_text(colour(kind))}, tooltip={_dot_text(kind)}, "
             f"URL={_dot_text(node)}];"
         )
@@ -173,7 +171,7 @@ def _labels(quads: list[ox.Quad]) -> dict[str, str]:
         rank = _NAME_PREDICATES.get(quad.predicate.value)
         if rank is not None and (subject.value not in best or rank < best[subject.value][0]):
             best[subject.value] = (rank, obj.value)
-    return {node: _shorten(text) for node, (_, text) in best.items()}
+    return {node: text for node, (_, text) in best.items()}
 
 
 def _shorten(text: str, limit: int = 60) -> str:
@@ -204,7 +202,7 @@ def _graph(quads: list[ox.Quad]) -> nx.MultiDiGraph:
         subject, obj = compact(_key(quad.subject)), compact(_key(quad.object))
         for end in (subject, obj):
             if end not in graph:
-                graph.add_node(end, label=labels.get(_iri(end), end), type="")
+                graph.add_node(end, label=labels.get(expand(end), end), type="")
         graph.add_edge(subject, obj, key=predicate, predicate=predicate)
     return graph
 
@@ -223,27 +221,23 @@ def _gexf(quads: list[ox.Quad]) -> bytes:
 
 def _write_kgx(quads: list[ox.Quad], output: Path) -> list[Path]:
     """KGX TSV: ``PREFIX_nodes.tsv`` (id, category, name) and ``PREFIX_edges.tsv`` (id,
-    subject, predicate, object); identifiers as CURIEs where a prefix is known."""
+    subject, predicate, object); identifiers as CURIEs where a prefix is known. Every end of
+    an edge is a node of the nodes file (with no category where the export does not type it)."""
     stem = output.with_suffix("") if output.suffix.lower() in (".tsv", ".csv") else output
     nodes_path = stem.with_name(stem.name + "_nodes.tsv")
     edges_path = stem.with_name(stem.name + "_edges.tsv")
-    labels = _labels(quads)
-    categories: dict[str, list[str]] = {}
-    for quad in quads:
-        if quad.predicate.value == _RDF_TYPE and isinstance(quad.object, ox.NamedNode):
-            categories.setdefault(_node_id(quad.subject), []).append(compact(quad.object.value))
+    labels, types = _labels(quads), _types(quads)
+    links = list(_links(quads))
+    nodes = set(types) | {_key(q.subject) for q in links} | {_key(q.object) for q in links}
     node_rows = [["id", "category", "name"]] + [
-        [node, "|".join(sorted(categories[node])), labels.get(_iri(node), "")]
-        for node in sorted(categories)
+        [compact(node), "|".join(sorted(types.get(node, []))), labels.get(node, "")]
+        for node in sorted(nodes)
     ]
     edge_rows = [["id", "subject", "predicate", "object"]] + [
         [f"e{number}", _node_id(q.subject), compact(q.predicate.value), _node_id(q.object)]
-        for number, q in enumerate(_links(quads), start=1)
+        for number, q in enumerate(links, start=1)
     ]
-    with _atomic(nodes_path) as handle:
-        handle.write(_tsv_bytes(node_rows))
-    with _atomic(edges_path) as handle:
-        handle.write(_tsv_bytes(edge_rows))
+    _write_files({nodes_path: _tsv_bytes(node_rows), edges_path: _tsv_bytes(edge_rows)})
     return [nodes_path, edges_path]
 
 
@@ -261,35 +255,35 @@ def _node_id(term: object) -> str:
     return str(term)
 
 
-def _iri(node_id: str) -> str:
-    prefix, colon, local = node_id.partition(":")
-    return PREFIXES[prefix] + local if colon and prefix in PREFIXES else node_id
-
-
 def _tsv_bytes(rows: Iterable[list[str]]) -> bytes:
     text = io.StringIO()
     csv.writer(text, delimiter="\t", lineterminator="\n").writerows(rows)
     return text.getvalue().encode("utf-8")
 
 
-@contextmanager
-def _atomic(path: Path) -> Iterator[IO[bytes]]:
-    """A file written beside ``path`` and renamed into place once complete."""
-    directory = path.parent if str(path.parent) else Path(".")
+def _write_files(files: dict[Path, bytes]) -> None:
+    """Write every file beside its target first, then rename them all into place: a failure
+    while writing leaves no file, old or new, touched."""
+    written: dict[Path, Path] = {}
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    except OSError as error:
-        raise InputError(
-            f"cannot write {path}: {error.strerror or error}; choose a writable place with -o"
-        ) from None
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            yield handle
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        for path, data in files.items():
+            directory = path.parent if str(path.parent) else Path(".")
+            try:
+                descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+            except OSError as error:
+                raise OutputError(
+                    f"cannot write {path}: {error.strerror or error}; "
+                    "choose a writable place with -o"
+                ) from None
+            written[path] = Path(name)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.chmod(name, 0o666 & ~_umask())
+        for path, scratch in written.items():
+            os.replace(scratch, path)
+    finally:
+        for scratch in written.values():
+            scratch.unlink(missing_ok=True)
 
 
 def _umask() -> int:

@@ -17,9 +17,10 @@ import pyoxigraph as ox
 from rdflib import RDF, URIRef
 
 from evidencegraph.errors import UsageError
+from evidencegraph.graph.network import NAME_PROPERTIES
 from evidencegraph.graph.store import Store
 from evidencegraph.graph.validation import model_graph
-from evidencegraph.ontology.namespace import EG, EGID, PREFIXES, compact
+from evidencegraph.ontology.namespace import EG, EGID, compact, expand
 
 #: The most triples an export gathers unless told otherwise (``--max-triples``).
 DEFAULT_MAX_TRIPLES = 200_000
@@ -30,7 +31,8 @@ _ASSERTED_BY = ox.NamedNode(str(EG.assertedBy))
 _REPORTS = ox.NamedNode(str(EG.reports))
 _DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
 _LABELS = ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title")
-_NAMING = [_RDF_TYPE, *(ox.NamedNode(iri) for iri in _LABELS)]
+#: a node's type and every property that can name it (``network.NAME_PROPERTIES``)
+_NAMING = [_RDF_TYPE, *(ox.NamedNode(expand(curie)) for curie in NAME_PROPERTIES)]
 
 
 class TooManyTriplesError(UsageError):
@@ -51,16 +53,14 @@ def resolve(store: Store, text: str) -> ox.NamedNode:
     Raises UsageError, with close matches, when nothing in the store fits.
     """
     wanted = text.strip()
-    prefix, colon, local = wanted.partition(":")
-    candidates = []
-    if colon and prefix in PREFIXES:
-        candidates.append(PREFIXES[prefix] + local)
+    candidates = [expand(wanted), wanted.strip("<>")]
     if wanted.upper().startswith("NCT") and wanted[3:].isdigit():
         candidates.append(f"{EGID}study/{wanted.upper()}")
-    if colon and "/" in local:
-        candidates.append(wanted)
     for candidate in candidates:
-        node = ox.NamedNode(candidate)
+        try:
+            node = ox.NamedNode(candidate)
+        except ValueError:
+            continue  # not an IRI (a label with a colon in it): try the labels
         if store.links([node], [node]):
             return node
     labelled = _labelled(store, wanted)
@@ -147,8 +147,7 @@ def with_names(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
 
 def resolve_class(text: str) -> ox.NamedNode:
     """A class of the model named by CURIE (``eg:Trial``) or IRI."""
-    prefix, colon, local = text.strip().partition(":")
-    iri = PREFIXES[prefix] + local if colon and prefix in PREFIXES else text.strip()
+    iri = expand(text.strip().strip("<>"))
     classes = {
         str(node)
         for node in model_graph().subjects(RDF.type, URIRef("http://www.w3.org/2002/07/owl#Class"))
@@ -165,7 +164,8 @@ def instances(store: Store, class_iri: ox.NamedNode, max_triples: int) -> Select
     found = set(
         store.construct_quads(
             "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s a/rdfs:subClassOf* {class_iri} . ?s ?p ?o }}"
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s a/rdfs:subClassOf* {class_iri} . ?s ?p ?o }} "
+            f"LIMIT {max_triples + 1}"  # enough to know the limit is passed, no more
         )
     )
     _check_size(found, max_triples, f"--type {compact(class_iri.value)}")

@@ -70,3 +70,9 @@ def compact(iri: str) -> str:
         if iri.startswith(namespace) and len(namespace) > len(best_namespace):
             best_prefix, best_namespace = prefix, namespace
     return f"{best_prefix}:{iri[len(best_namespace) :]}" if best_namespace else iri
+
+
+def expand(curie: str) -> str:
+    """The IRI a CURIE made by :func:`compact` stands for; anything else unchanged."""
+    prefix, colon, local = curie.partition(":")
+    return PREFIXES[prefix] + local if colon and prefix in PREFIXES else curie

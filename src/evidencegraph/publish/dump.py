@@ -21,7 +21,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from evidencegraph import __version__
-from evidencegraph.errors import EvidenceGraphError
+from evidencegraph.errors import OutputError
 from evidencegraph.graph.store import OxigraphStore, Store
 from evidencegraph.graph.terms import to_quads
 from evidencegraph.ontology.namespace import EGID, PREFIXES
@@ -50,10 +50,6 @@ _HERE = "https://evidencegraph.invalid/dump/"
 _GZIP_LEVEL = 6
 #: Lines handed to the compressing thread at a time.
 _CHUNK_LINES = 20_000
-
-
-class OutputError(EvidenceGraphError):
-    """A file or directory of the output cannot be written (exit 3)."""
 
 
 @dataclass(frozen=True)
