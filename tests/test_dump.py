@@ -338,6 +338,20 @@ def test_a_failing_dump_leaves_the_previous_files_untouched(
     assert {name: (tmp_path / name).read_bytes() for name in FILES} == before
 
 
+def test_a_directory_in_the_way_of_one_file_replaces_none_of_them(
+    built: EvidenceGraph, tmp_path: Path
+) -> None:
+    assert isinstance(built.store, OxigraphStore)
+    before = dumped(built.store, tmp_path)
+    (tmp_path / VOID_NAME).unlink()
+    (tmp_path / VOID_NAME).mkdir()  # void.ttl cannot be renamed over this
+    extra = store_with(quads_of(built.store), BLANK_NODES)
+    with pytest.raises(dump_module.OutputError, match="is a directory; nothing was replaced"):
+        dump_store(extra, tmp_path, issued=ISSUED)
+    for name in (TURTLE_NAME, NTRIPLES_NAME):
+        assert (tmp_path / name).read_bytes() == before[name]
+
+
 def test_sparql_endpoint_must_be_an_absolute_url(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli, ["--store", "memory:", "dump", str(tmp_path), "--sparql-endpoint", "not a url"]

@@ -107,7 +107,12 @@ def dump_store(
                     hashing, VOID_PREFIXES, location, declare_base=base_url is not None
                 ).write(sort_lines(lines, scratch))
             void_file = DumpFile(VOID_NAME, "text/turtle", None, hashing.size, hashing.hexdigest())
-            for written in (*data_files, void_file):
+            files = (*data_files, void_file)
+            # every rename is checked before the first: a directory where a file goes, say
+            blocked = [f.name for f in files if (directory / f.name).is_dir()]
+            if blocked:
+                raise OSError(f"{', '.join(blocked)} is a directory")
+            for written in files:
                 os.replace(scratch / written.name, directory / written.name)
         except OSError as error:
             raise OutputError(
