@@ -180,9 +180,10 @@ def test_graphml_and_gexf_read_back_with_networkx(
     result = export(db, "--focus", "NCT02649231", "-o", path)
     assert result.exit_code == 0, result.output
     graph = reader(path)  # type: ignore[operator]
-    kare = graph.nodes["egid:study/NCT02649231"]
-    assert "eg:Trial" in kare["type"] and kare["label"] != "egid:study/NCT02649231"
-    assert graph.has_edge("egid:study/NCT02649231", "egid:study/NCT02649231/arm/ketamine-therapy")
+    kare = graph.nodes[str(KARE)]
+    assert kare["type"] == "eg:Trial" and kare["label"].startswith("Adjunctive Ketamine")
+    assert "NCT02649231" in kare["identifiers"].split()
+    assert graph.has_edge(str(KARE), str(KARE_ARM))
 
 
 def test_dot_names_nodes_by_label(db: str) -> None:

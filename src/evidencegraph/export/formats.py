@@ -22,7 +22,8 @@ from rdflib import Graph
 from evidencegraph.errors import OutputError, UsageError
 from evidencegraph.export.picture import colour, html, render
 from evidencegraph.export.select import model_terms
-from evidencegraph.graph.network import NAME_PROPERTIES
+from evidencegraph.graph.network import NAME_PROPERTIES, project
+from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.graph.terms import from_quad
 from evidencegraph.ontology.namespace import PREFIXES, compact, context_file, expand
 
@@ -188,23 +189,13 @@ def _types(quads: list[ox.Quad]) -> dict[str, list[str]]:
 
 
 def _graph(quads: list[ox.Quad]) -> nx.MultiDiGraph:
-    """The export as a networkx graph: nodes with label and type, edges with their predicate."""
-    labels, types = _labels(quads), _types(quads)
-    graph = nx.MultiDiGraph()
-    for node in sorted(set(types) | set(labels)):
-        graph.add_node(
-            compact(node),
-            label=labels.get(node, compact(node)),
-            type="|".join(sorted(types.get(node, []))),
-        )
-    for quad in _links(quads):
-        predicate = compact(quad.predicate.value)
-        subject, obj = compact(_key(quad.subject)), compact(_key(quad.object))
-        for end in (subject, obj):
-            if end not in graph:
-                graph.add_node(end, label=labels.get(expand(end), end), type="")
-        graph.add_edge(subject, obj, key=predicate, predicate=predicate)
-    return graph
+    """The export as the network commands see a graph: :func:`network.project` of it (nodes
+    with type, label and identifiers; links with predicate, label and sources), so that an
+    exported GraphML reads like ``network … --format graphml`` and converts back with
+    ``network.to_rdf``."""
+    held = OxigraphStore(None)
+    held.write_quads([], quads)
+    return project(held)
 
 
 def _graphml(quads: list[ox.Quad]) -> bytes:
