@@ -350,3 +350,33 @@ def test_the_query_parameters_are_bound(db: str, tmp_path: Path) -> None:
     arms = {o for _, p, o in exported.triples((None, EG.hasArm, None))}
     assert KARE_ARM in arms
     assert {s for s, _, _ in exported.triples((None, EG.hasArm, None))} == {KARE}
+
+
+def test_a_type_is_filtered_by_drug_and_condition_as_the_named_queries_are(
+    built: EvidenceGraph, db: str
+) -> None:
+    exported = turtle(export(db, "--type", "eg:Trial", "--param", "drug=KETAMINE"))
+    with_ketamine = {
+        row["t"]
+        for row in built.query(
+            f"SELECT DISTINCT ?t WHERE {{ ?t a <{EG.Trial}> ; <{EG.hasArm}>/<{EG.receives}>/"
+            f"<{EG.drug}>/<{RDFS.label}> ?name FILTER(LCASE(STR(?name)) = 'ketamine') }}"
+        ).rows
+    }
+    trials = set(exported.subjects(RDF.type, EG.Trial))
+    assert KARE in with_ketamine
+    assert trials == with_ketamine
+    findings = turtle(
+        export(db, "--type", "eg:Finding", "--param", "condition=alcohol use disorder")
+    )
+    studies = {o for o in findings.objects(None, EG.ofStudy)}
+    assert KARE in studies
+    aud = EGID["condition/alcohol-use-disorder"]
+    for study in studies:
+        assert built.query(f"ASK {{ <{study}> <{EG.studiesCondition}> <{aud}> }}").boolean
+
+
+def test_a_type_filter_the_named_queries_do_not_have_is_refused(db: str) -> None:
+    result = export(db, "--type", "eg:Trial", "--param", "phase=2")
+    assert result.exit_code == 2
+    assert "--type takes --param drug or condition, not phase" in result.output

@@ -38,7 +38,8 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
     "params",
     multiple=True,
     metavar="NAME=VALUE",
-    help="A parameter of the --query, bound as the query command binds it (repeatable).",
+    help="A parameter of the --query, or a filter of --type (drug, condition), as the "
+    "named queries take them (repeatable).",
 )
 @click.option("--type", "class_id", metavar="CLASS", help="Every instance of a class (eg:Trial).")
 @click.option(
@@ -94,7 +95,10 @@ def export(
             focus = [select.resolve(store, text) for text in focus_ids]
             chosen_part = select.neighbourhood(store, focus, hops, max_triples)
         elif class_id is not None:
-            chosen_part = select.instances(store, select.resolve_class(class_id), max_triples)
+            from evidencegraph.cli.query import _parse_params
+
+            cls = select.resolve_class(class_id)
+            chosen_part = select.instances(store, cls, max_triples, _parse_params(params))
         else:
             assert query_name is not None
             chosen_part = select.built_by_query(_query_quads(graph, query_name, params))

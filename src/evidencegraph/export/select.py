@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import RDF, URIRef
 
-from evidencegraph.errors import UsageError
+from evidencegraph.errors import ParameterError, UsageError
 from evidencegraph.graph.network import NAME_PROPERTIES
 from evidencegraph.graph.store import Store
 from evidencegraph.graph.validation import model_graph
@@ -159,12 +159,53 @@ def resolve_class(text: str) -> ox.NamedNode:
     raise UsageError(f"{text!r} is not a class of the model.{hint} Give a CURIE such as eg:Trial.")
 
 
-def instances(store: Store, class_iri: ox.NamedNode, max_triples: int) -> Selection:
-    """Every instance of a class (or of its subclasses), each with its own triples."""
+#: The filters of ``--type``, named and matched as the named queries' parameters are: a name
+#: or synonym, compared case-insensitively.
+TYPE_FILTERS = {
+    "drug": "?study eg:hasArm/eg:receives/eg:drug/(rdfs:label|skos:altLabel) ?drugName . "
+    "FILTER(LCASE(STR(?drugName)) = LCASE(STR(?drug)))",
+    "condition": "?study eg:studiesCondition/(rdfs:label|skos:altLabel) ?conditionName . "
+    "FILTER(LCASE(STR(?conditionName)) = LCASE(STR(?condition)))",
+}
+#: From an instance to the study it belongs to (a study is its own).
+_TO_STUDY = "(eg:ofStudy|^eg:hasArm|^eg:hasOutcome|eg:reports|eg:about|^eg:receives/^eg:hasArm)?"
+
+
+def instances(
+    store: Store,
+    class_iri: ox.NamedNode,
+    max_triples: int,
+    filters: Mapping[str, str] | None = None,
+) -> Selection:
+    """Every instance of a class (or of its subclasses), each with its own triples.
+
+    ``filters`` (``drug``, ``condition``) keep the instances whose study involves that drug
+    or condition: the study itself, its arms and outcomes, its findings, the sources that
+    report it, the claims about it, the interventions its arms receive.
+    """
+    filters = dict(filters or {})
+    unknown = sorted(set(filters) - set(TYPE_FILTERS))
+    if unknown:
+        raise ParameterError(
+            f"--type takes --param {' or '.join(TYPE_FILTERS)}, not {', '.join(unknown)} "
+            "(the named queries' filters: a name or synonym, matched case-insensitively)"
+        )
+    where = ""
+    if filters:
+        names = sorted(filters)
+        # the values as pyoxigraph writes literals (escaped), never the caller's text as is
+        values = " ".join(str(ox.Literal(filters[name])) for name in names)
+        where = (
+            f"VALUES ({' '.join('?' + name for name in names)}) {{ ({values}) }} "
+            f"?s {_TO_STUDY} ?study . ?study a/rdfs:subClassOf* eg:Study . "
+            + " ".join(TYPE_FILTERS[name] for name in names)
+        )
     found = set(
         store.construct_quads(
             "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s a/rdfs:subClassOf* {class_iri} . ?s ?p ?o }} "
+            "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+            f"PREFIX eg: <{EG}> CONSTRUCT {{ ?s ?p ?o }} "
+            f"WHERE {{ ?s a/rdfs:subClassOf* {class_iri} . {where} ?s ?p ?o }} "
             f"LIMIT {max_triples + 1}"  # enough to know the limit is passed, no more
         )
     )
