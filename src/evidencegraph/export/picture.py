@@ -4,6 +4,7 @@ the SVG with pan, zoom and search, with nothing fetched from elsewhere."""
 from __future__ import annotations
 
 import html as html_text
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -80,8 +81,9 @@ def html(quads: Sequence[ox.Quad], svg: bytes) -> bytes:
     )
     picture = svg.decode("utf-8")
     picture = picture[picture.index("<svg") :]  # no XML prologue inside HTML
-    page = _PAGE.replace("{{svg}}", picture).replace("{{rows}}", rows)
-    page = page.replace("{{count}}", f"{len(quads):,}")
+    # one pass: a label that happens to read "{{rows}}" stays a label
+    fills = {"svg": picture, "rows": rows, "count": f"{len(quads):,}"}
+    page = re.sub(r"\{\{(svg|rows|count)\}\}", lambda match: fills[match.group(1)], _PAGE)
     return page.encode("utf-8")
 
 
