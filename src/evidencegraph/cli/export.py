@@ -9,6 +9,7 @@ import click
 import pyoxigraph as ox
 
 from evidencegraph.cli.context import AppContext, pass_app
+from evidencegraph.cli.options import parse_params
 from evidencegraph.errors import QuerySyntaxError, UsageError
 from evidencegraph.export.formats import FORMATS, guess_format, write
 from evidencegraph.export.select import DEFAULT_MAX_TRIPLES
@@ -95,10 +96,8 @@ def export(
             focus = [select.resolve(store, text) for text in focus_ids]
             chosen_part = select.neighbourhood(store, focus, hops, max_triples)
         elif class_id is not None:
-            from evidencegraph.cli.query import _parse_params
-
             cls = select.resolve_class(class_id)
-            chosen_part = select.instances(store, cls, max_triples, _parse_params(params))
+            chosen_part = select.instances(store, cls, max_triples, parse_params(params))
         else:
             assert query_name is not None
             chosen_part = select.built_by_query(_query_quads(graph, query_name, params))
@@ -110,13 +109,12 @@ def export(
 
 
 def _query_quads(graph: EvidenceGraph, name: str, params: tuple[str, ...]) -> set[ox.Quad]:
-    from evidencegraph.cli.query import _parse_params
     from evidencegraph.graph.terms import to_quads
     from evidencegraph.queries import NamedQuery, get_query, read_query_file
 
     named: NamedQuery = read_query_file(Path(name)) if name.endswith(".rq") else get_query(name)
     try:
-        result = graph.query(named.text, named.bind(_parse_params(params)))
+        result = graph.query(named.text, named.bind(parse_params(params)))
     except QuerySyntaxError as error:
         raise QuerySyntaxError(f"{named.path or named.name}: {error}") from None
     if result.graph is None:

@@ -7,6 +7,8 @@ from typing import TypeVar
 
 import click
 
+from evidencegraph.errors import ParameterError
+
 FC = TypeVar("FC", bound=Callable[..., object])
 
 #: RDF syntaxes accepted on input (see evidencegraph.ingest.rdf_files.RDF_SYNTAXES).
@@ -29,3 +31,16 @@ def format_option(
         show_default=True,
         help=help,
     )
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--param NAME=VALUE`` pairs as a dict; ParameterError for a pair that is not one."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.strip():
+            raise ParameterError(
+                f"--param {pair!r} is not NAME=VALUE (for example --param drug=ketamine)"
+            )
+        params[name.strip()] = value
+    return params

@@ -7,20 +7,13 @@ from pathlib import Path
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.cli.options import RDF_OUTPUT_FORMATS, RESULT_FORMATS, format_option
-from evidencegraph.errors import ParameterError, QuerySyntaxError, UsageError
-
-
-def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for pair in pairs:
-        name, equals, value = pair.partition("=")
-        if not equals or not name.strip():
-            raise ParameterError(
-                f"--param {pair!r} is not NAME=VALUE (for example --param drug=ketamine)"
-            )
-        params[name.strip()] = value
-    return params
+from evidencegraph.cli.options import (
+    RDF_OUTPUT_FORMATS,
+    RESULT_FORMATS,
+    format_option,
+    parse_params,
+)
+from evidencegraph.errors import QuerySyntaxError, UsageError
 
 
 @click.command()
@@ -72,7 +65,7 @@ def query(
     else:
         assert name is not None
         named = get_query(name)
-    bindings = named.bind(_parse_params(params))
+    bindings = named.bind(parse_params(params))
     with app.open_graph(read_only=True) as graph:
         try:
             result = graph.query(named.text, bindings)

@@ -19,20 +19,20 @@ from rdflib import RDF, URIRef
 from evidencegraph.errors import ParameterError, UsageError
 from evidencegraph.graph.network import NAME_PROPERTIES
 from evidencegraph.graph.store import Store
+from evidencegraph.graph.terms import RDF_TYPE
 from evidencegraph.graph.validation import model_graph
 from evidencegraph.ontology.namespace import EG, EGID, compact, expand
 
 #: The most triples an export gathers unless told otherwise (``--max-triples``).
 DEFAULT_MAX_TRIPLES = 200_000
 
-_RDF_TYPE = ox.NamedNode(str(RDF.type))
 _CLAIM = ox.NamedNode(str(EG.Claim))
 _ASSERTED_BY = ox.NamedNode(str(EG.assertedBy))
 _REPORTS = ox.NamedNode(str(EG.reports))
 _DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
 _LABELS = ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title")
 #: a node's type and every property that can name it (``network.NAME_PROPERTIES``)
-_NAMING = [_RDF_TYPE, *(ox.NamedNode(expand(curie)) for curie in NAME_PROPERTIES)]
+_NAMING = [RDF_TYPE, *(ox.NamedNode(expand(curie)) for curie in NAME_PROPERTIES)]
 
 
 class TooManyTriplesError(UsageError):
@@ -120,7 +120,7 @@ def with_provenance(
     quads = selection.quads
     nodes = selection.described - model_terms()
     incoming = store.links([], [n for n in nodes if isinstance(n, ox.NamedNode)])
-    typed = store.about(list(_nodes_in(q.subject for q in incoming)), [_RDF_TYPE])
+    typed = store.about(list(_nodes_in(q.subject for q in incoming)), [RDF_TYPE])
     claims = _nodes_in(q.subject for q in typed if q.object == _CLAIM)
     sources = _nodes_in(q.subject for q in incoming if q.predicate == _REPORTS)
     sources |= _nodes_in(

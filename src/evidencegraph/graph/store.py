@@ -19,7 +19,7 @@ from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
 from evidencegraph.graph.results import QueryResult
-from evidencegraph.graph.terms import Triple, from_quad, to_oxigraph, to_quads, to_rdflib
+from evidencegraph.graph.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_quads, to_rdflib
 
 #: The store used when neither --store nor EVIDENCEGRAPH_STORE says otherwise.
 DEFAULT_DESCRIPTOR = "oxigraph:./evidencegraph.db"
@@ -247,7 +247,7 @@ class OxigraphStore(Store):
                         typed.add(quad.subject)  # type: ignore[arg-type]
         typed.difference_update(focus)  # their types came with everything else they state
         for named in typed:
-            found.update(lookup(named, _RDF_TYPE, None, graph))
+            found.update(lookup(named, RDF_TYPE, None, graph))
         return found
 
     def links(
@@ -322,7 +322,6 @@ class OxigraphStore(Store):
         self._store = ox.Store()
 
 
-_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 #: Oxigraph's bulk loader ingests up to 1,000,000 triples as one chunk, one ingestion.
 _ONE_BULK_CHUNK = 1_000_000
 #: IRIs per VALUES block when a neighbourhood is fetched with SPARQL.

@@ -15,6 +15,8 @@ _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
 Triple = tuple[Node, Node, Node]
+#: rdf:type, as pyoxigraph writes it.
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 #: A triple of pyoxigraph terms: subject, predicate, object.
 OxTriple = tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode, OxTerm]
 

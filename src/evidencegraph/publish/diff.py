@@ -18,10 +18,10 @@ from typing import IO, cast
 import pyoxigraph as ox
 
 from evidencegraph.errors import InputError
+from evidencegraph.graph.terms import RDF_TYPE
 from evidencegraph.ingest.rdf_files import syntax_for
 from evidencegraph.publish.sorted_turtle import sort_lines, split_triple
 
-_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 #: The class a triple is counted under when neither dump gives its subject a type.
 UNTYPED = "(untyped)"
 
@@ -102,7 +102,7 @@ def _parse(
 ) -> Iterator[bytes]:
     try:
         for quad in ox.parse(handle, format=rdf_format):
-            if quad.predicate == _RDF_TYPE:
+            if quad.predicate == RDF_TYPE:
                 into.types[str(quad.subject)].add(str(quad.object))
             yield f"{quad.subject} {quad.predicate} {quad.object} .\n".encode()
     except SyntaxError as error:
