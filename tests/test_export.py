@@ -13,7 +13,7 @@ import networkx as nx
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner, Result
-from rdflib import RDF, RDFS, Graph
+from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from evidencegraph.cli.main import cli
@@ -218,10 +218,32 @@ def test_the_html_page_is_self_contained(db: str, tmp_path: Path) -> None:
 
 
 def test_an_unknown_focus_suggests_close_matches(db: str) -> None:
-    result = export(db, "--focus", "ketamin")
+    result = export(db, "--focus", "ketamne")
     assert result.exit_code == 2
-    assert "nothing in the store is named 'ketamin'" in result.output
+    assert "nothing in the store is named 'ketamne'" in result.output
     assert "Close matches: ketamine" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("2015-000222-11", KARE),  # KARE's EudraCT number
+        ("ketamine", KETAMINE),  # the drug, not the interventions that share its name
+        ("<https://w3id.org/evidencegraph/id/study/NCT02649231>", KARE),
+        ("Ketamine + Relapse-Prevention Based Therapy", KARE_ARM),  # a label, any case
+    ],
+)
+def test_a_focus_is_named_as_the_network_commands_name_nodes(
+    db: str, name: str, expected: URIRef
+) -> None:
+    exported = turtle(export(db, "--focus", name, "--hops", "0"))
+    assert (expected, RDF.type, None) in exported
+
+
+def test_a_name_shared_by_several_nodes_lists_them(db: str) -> None:
+    result = export(db, "--focus", "KARE")
+    assert result.exit_code == 2
+    assert "'KARE' names" in result.output and "give one IRI" in result.output
 
 
 def test_negative_hops_are_refused(db: str) -> None:

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from rdflib import RDF, URIRef
+from rdflib import RDF, Literal, URIRef
 
 from evidencegraph.errors import ParameterError, UsageError
-from evidencegraph.graph.network import NAME_PROPERTIES
+from evidencegraph.graph.network import IDENTIFIER_PROPERTIES, NAME_PROPERTIES
 from evidencegraph.graph.store import Store
 from evidencegraph.graph.terms import RDF_TYPE
 from evidencegraph.graph.validation import model_graph
@@ -30,7 +30,6 @@ _CLAIM = ox.NamedNode(str(EG.Claim))
 _ASSERTED_BY = ox.NamedNode(str(EG.assertedBy))
 _REPORTS = ox.NamedNode(str(EG.reports))
 _DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
-_LABELS = ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/dc/terms/title")
 #: a node's type and every property that can name it (``network.NAME_PROPERTIES``)
 _NAMING = [RDF_TYPE, *(ox.NamedNode(expand(curie)) for curie in NAME_PROPERTIES)]
 
@@ -48,9 +47,12 @@ def model_terms() -> frozenset[ox.NamedNode]:
 
 
 def resolve(store: Store, text: str) -> ox.NamedNode:
-    """The node ``text`` names: an IRI, a CURIE, a registry id (NCT number) or an exact label.
+    """The node ``text`` names, as the network commands resolve names: an IRI (bare or in
+    ``<>``), a CURIE, an NCT number, another identifier (EudraCT, DOI, PMID, registry id), an
+    exact name (label, title, a finding's statement, a claim's quote) or a part of one name.
 
-    Raises UsageError, with close matches, when nothing in the store fits.
+    Raises UsageError, with close matches, when nothing in the store fits, or naming the nodes
+    when several do.
     """
     wanted = text.strip()
     candidates = [expand(wanted), wanted.strip("<>")]
@@ -60,21 +62,58 @@ def resolve(store: Store, text: str) -> ox.NamedNode:
         try:
             node = ox.NamedNode(candidate)
         except ValueError:
-            continue  # not an IRI (a label with a colon in it): try the labels
+            continue  # not an IRI (a label with a colon in it): try the names
         if store.links([node], [node]):
             return node
-    labelled = _labelled(store, wanted)
-    if len(labelled) == 1:
-        return labelled[0]
-    if labelled:
-        shown = ", ".join(compact(node.value) for node in labelled[:6])
-        raise UsageError(f"{text!r} is the label of {len(labelled)} nodes ({shown}): give one IRI")
+    for finder in (_identified, _named_exactly, _named_in_part):
+        found = finder(store, wanted)
+        if len(found) > 1:  # a name shared by a drug or condition and the study-level nodes
+            found = _concepts(store, found) or found  # that use it names the concept
+        if len(found) == 1:
+            return found[0]
+        if found:
+            shown = ", ".join(compact(node.value) for node in found[:6])
+            more = "" if len(found) <= 6 else f" and {len(found) - 6} more"
+            raise UsageError(f"{text!r} names {len(found)} nodes ({shown}{more}): give one IRI")
     close = _close_labels(store, wanted)
     hint = f" Close matches: {'; '.join(close)}." if close else ""
     raise UsageError(
         f"nothing in the store is named {text!r}.{hint} "
         "Give an IRI, a CURIE (egid:study/NCT02649231), an NCT number or a label."
     )
+
+
+def _subjects(store: Store, pattern: str, value: str) -> list[ox.NamedNode]:
+    """The IRIs ``?s`` that ``pattern`` finds with ``?v`` bound to the literal ``value``."""
+    rows = store.query(f"SELECT DISTINCT ?s ?v WHERE {{ {pattern} }}", {"v": Literal(value)}).rows
+    found = {str(row["s"]) for row in rows if isinstance(row.get("s"), URIRef)}
+    return [ox.NamedNode(iri) for iri in sorted(found)]
+
+
+def _concepts(store: Store, nodes: list[ox.NamedNode]) -> list[ox.NamedNode]:
+    """The drugs and conditions among ``nodes``."""
+    kinds = {ox.NamedNode(str(EG.Drug)), ox.NamedNode(str(EG.Condition))}
+    typed = {q.subject for q in store.about(nodes, [RDF_TYPE]) if q.object in kinds}
+    return [node for node in nodes if node in typed]
+
+
+def _identified(store: Store, wanted: str) -> list[ox.NamedNode]:
+    predicates = " ".join(f"<{expand(curie)}>" for curie in IDENTIFIER_PROPERTIES)
+    found: set[ox.NamedNode] = set()
+    for value in {wanted, wanted.upper(), wanted.lower()}:
+        found.update(_subjects(store, f"VALUES ?p {{ {predicates} }} ?s ?p ?v", value))
+    return sorted(found, key=lambda node: node.value)
+
+
+def _named_exactly(store: Store, wanted: str) -> list[ox.NamedNode]:
+    names = "|".join(f"<{expand(curie)}>" for curie in NAME_PROPERTIES)
+    return _subjects(store, f"?s {names} ?name FILTER(LCASE(STR(?name)) = LCASE(STR(?v)))", wanted)
+
+
+def _named_in_part(store: Store, wanted: str) -> list[ox.NamedNode]:
+    names = "|".join(f"<{expand(curie)}>" for curie in (NAME_PROPERTIES[:2]))
+    pattern = f"?s {names} ?name FILTER(CONTAINS(LCASE(STR(?name)), LCASE(STR(?v))))"
+    return _subjects(store, pattern, wanted) if len(wanted) >= 3 else []
 
 
 @dataclass
@@ -241,26 +280,16 @@ def _check_size(quads: set[ox.Quad], max_triples: int, what: str) -> None:
         )
 
 
-def _labelled(store: Store, label: str) -> list[ox.NamedNode]:
-    found: set[ox.NamedNode] = set()
-    for predicate in _LABELS:
-        for literal in (ox.Literal(label), ox.Literal(label, language="en")):
-            query = f"SELECT ?s WHERE {{ ?s <{predicate}> {literal} }}"
-            for row in store.query(query).rows:
-                found.add(ox.NamedNode(str(row["s"])))
-    return sorted(found, key=lambda node: node.value)
-
-
 def _close_labels(store: Store, wanted: str) -> list[str]:
-    """Labels like ``wanted``: those sharing its longest word, ranked by similarity."""
+    """Names like ``wanted``: those sharing the start of its longest word, ranked by
+    similarity (a misspelt end still finds them)."""
     words = sorted(wanted.lower().split(), key=len, reverse=True)
     if not words:
         return []
-    word = ox.Literal(words[0])
+    names = "|".join(f"<{expand(curie)}>" for curie in NAME_PROPERTIES[:2])
     query = (
-        "SELECT DISTINCT ?label WHERE { ?s ?p ?label "
-        f"VALUES ?p {{ {' '.join(f'<{p}>' for p in _LABELS)} }} "
-        f"FILTER(isLiteral(?label) && CONTAINS(LCASE(STR(?label)), {word})) }} LIMIT 500"
+        f"SELECT DISTINCT ?name ?v WHERE {{ ?s {names} ?name "
+        "FILTER(CONTAINS(LCASE(STR(?name)), ?v)) } LIMIT 2000"
     )
-    labels = [str(row["label"]) for row in store.query(query).rows]
-    return difflib.get_close_matches(wanted, labels, n=3, cutoff=0.3)
+    rows = store.query(query, {"v": Literal(words[0][:4])}).rows
+    return difflib.get_close_matches(wanted, [str(row["name"]) for row in rows], n=3, cutoff=0.3)
