@@ -9,7 +9,7 @@ import click
 import pyoxigraph as ox
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.cli.options import parse_params
+from evidencegraph.cli.options import param_option, parse_params
 from evidencegraph.errors import QuerySyntaxError, UsageError
 from evidencegraph.export.formats import FORMATS, guess_format, write
 from evidencegraph.export.select import DEFAULT_MAX_TRIPLES
@@ -34,13 +34,9 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 @click.option(
     "--query", "query_name", metavar="NAME|FILE.rq", help="A CONSTRUCT or DESCRIBE query."
 )
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="A parameter of the --query, or a filter of --type (drug, condition), as the "
-    "named queries take them (repeatable).",
+@param_option(
+    "A parameter of the --query, or a filter of --type (drug, condition), as the named "
+    "queries take them (repeatable)."
 )
 @click.option("--type", "class_id", metavar="CLASS", help="Every instance of a class (eg:Trial).")
 @click.option(

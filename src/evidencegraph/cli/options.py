@@ -33,6 +33,12 @@ def format_option(
     )
 
 
+def param_option(help: str) -> Callable[[FC], FC]:
+    """The repeatable ``--param NAME=VALUE`` option, stored as ``params`` (see
+    :func:`parse_params`)."""
+    return click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help=help)
+
+
 def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
     """``--param NAME=VALUE`` pairs as a dict; ParameterError for a pair that is not one."""
     params: dict[str, str] = {}

@@ -11,6 +11,7 @@ from evidencegraph.cli.options import (
     RDF_OUTPUT_FORMATS,
     RESULT_FORMATS,
     format_option,
+    param_option,
     parse_params,
 )
 from evidencegraph.errors import QuerySyntaxError, UsageError
@@ -21,13 +22,7 @@ from evidencegraph.errors import QuerySyntaxError, UsageError
 @click.option(
     "--sparql", "sparql_text", metavar="TEXT", help="Run this SPARQL text instead of a named query."
 )
-@click.option(
-    "--param",
-    "params",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Bind a declared parameter to a value (repeatable).",
-)
+@param_option("Bind a declared parameter to a value (repeatable).")
 @format_option(
     [*RESULT_FORMATS, *RDF_OUTPUT_FORMATS],
     "table",
