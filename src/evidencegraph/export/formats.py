@@ -134,13 +134,13 @@ def _dot(quads: list[ox.Quad]) -> bytes:
     for node in sorted(nodes):
         kind = sorted(types.get(node, ["other"]))[0]
         lines.append(
-            f"  {_dot_id(node)} [label={_dot_text(_shorten(labels.get(node, compact(node))))}, "
+            f"  {_dot_text(node)} [label={_dot_text(_shorten(labels.get(node, compact(node))))}, "
             f"fillcolor={_dot_text(colour(kind))}, tooltip={_dot_text(kind)}, "
             f"URL={_dot_text(node)}];"
         )
     for quad in links:
         lines.append(
-            f"  {_dot_id(_key(quad.subject))} -> {_dot_id(_key(quad.object))} "
+            f"  {_dot_text(_key(quad.subject))} -> {_dot_text(_key(quad.object))} "
             f"[label={_dot_text(compact(quad.predicate.value))}];"
         )
     lines.append("}")
@@ -150,10 +150,6 @@ def _dot(quads: list[ox.Quad]) -> bytes:
 def _key(term: object) -> str:
     """A node's full IRI, or its blank-node form."""
     return term.value if isinstance(term, ox.NamedNode) else str(term)
-
-
-def _dot_id(iri: str) -> str:
-    return _dot_text(iri)
 
 
 def _dot_text(text: str) -> str:
@@ -225,7 +221,12 @@ def _write_kgx(quads: list[ox.Quad], output: Path) -> list[Path]:
         for node in sorted(nodes)
     ]
     edge_rows = [["id", "subject", "predicate", "object"]] + [
-        [f"e{number}", _node_id(q.subject), compact(q.predicate.value), _node_id(q.object)]
+        [
+            f"e{number}",
+            compact(_key(q.subject)),
+            compact(q.predicate.value),
+            compact(_key(q.object)),
+        ]
         for number, q in enumerate(links, start=1)
     ]
     _write_files({nodes_path: _tsv_bytes(node_rows), edges_path: _tsv_bytes(edge_rows)})
@@ -238,12 +239,6 @@ def _links(quads: list[ox.Quad]) -> Iterator[ox.Quad]:
             quad.object, (ox.NamedNode, ox.BlankNode)
         ):
             yield quad
-
-
-def _node_id(term: object) -> str:
-    if isinstance(term, ox.NamedNode):
-        return compact(term.value)
-    return str(term)
 
 
 def _tsv_bytes(rows: Iterable[list[str]]) -> bytes:

@@ -263,13 +263,8 @@ def _nodes_in(terms: Iterable[object]) -> set[ox.NamedNode | ox.BlankNode]:
 
 
 def _nodes(quads: set[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
-    nodes: set[ox.NamedNode | ox.BlankNode] = set()
-    for quad in quads:
-        if isinstance(quad.subject, (ox.NamedNode, ox.BlankNode)):
-            nodes.add(quad.subject)
-        if isinstance(quad.object, (ox.NamedNode, ox.BlankNode)):
-            nodes.add(quad.object)
-    return nodes
+    """The IRIs and blank nodes the quads link."""
+    return _nodes_in(q.subject for q in quads) | _nodes_in(q.object for q in quads)
 
 
 def _check_size(quads: set[ox.Quad], max_triples: int, what: str) -> None:
