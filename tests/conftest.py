@@ -9,7 +9,14 @@ import pytest
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore, Store
-from support import BACKENDS, make_store
+from support import BACKENDS, make_store, stop_shared_servers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_servers() -> Iterator[None]:
+    """The SPARQL servers the tests start on first use (support.py) stop with the session."""
+    yield
+    stop_shared_servers()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import pytest
+import requests
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore, Store
@@ -13,14 +21,148 @@ DATA = Path(__file__).parent / "data"
 SEEDS = DATA / "seeds"
 BROKEN = DATA / "broken"
 
-BACKENDS = ["memory", "oxigraph"]
+#: sparql: is a real Oxigraph server (`oxigraph serve`) over HTTP; virtuoso: Virtuoso Open
+#: Source, where it is installed (tests/virtuoso.py), else skipped with the reason.
+BACKENDS = ["memory", "oxigraph", "sparql", "virtuoso"]
 
 
 def make_store(kind: str, tmp_path: Path) -> Store:
     """A fresh, empty store of the given backend."""
     if kind == "memory":
         return OxigraphStore(None)
+    if kind == "sparql":
+        return _emptied(shared_oxigraph_server().descriptor)
+    if kind == "virtuoso":
+        from virtuoso import shared_virtuoso
+
+        return _emptied(shared_virtuoso().descriptor)
     return OxigraphStore(tmp_path / "store.db")
+
+
+def _emptied(descriptor: str) -> Store:
+    from evidencegraph.graph.sparql_store import SparqlStore
+
+    store = SparqlStore.open(descriptor.removeprefix("sparql:"))
+    store.clear()
+    return store
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (now)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_sparql(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    """Wait until ``url`` answers a SPARQL query; fail if the process dies first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited with status {process.returncode}")
+        try:
+            answer = requests.post(url, data={"query": "ASK {}"}, timeout=2)
+            if answer.ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def oxigraph_command() -> str | None:
+    """The `oxigraph` command (PyPI package oxigraph), on PATH or beside this Python."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    return shutil.which("oxigraph") or (str(beside) if beside.exists() else None)
+
+
+class OxigraphServer:
+    """`oxigraph serve` on 127.0.0.1 and a free port; on disk at ``location`` so that a
+    server killed and started again finds what was written before."""
+
+    def __init__(self, location: Path):
+        command = oxigraph_command()
+        if command is None:
+            pytest.skip("the oxigraph command (pip install oxigraph) is not installed")
+        self.command = command
+        self.location = location
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def descriptor(self) -> str:
+        return f"sparql:{self.url}/query"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.command,
+                "serve",
+                "--location",
+                str(self.location),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for_sparql(f"{self.url}/query", self.process)
+        except BaseException:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """Stop the server as a crash would: SIGKILL, no goodbye."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self.process = None
+
+
+class RunningServer(Protocol):
+    location: Path
+
+    def stop(self) -> None: ...
+
+
+_SHARED: dict[str, RunningServer] = {}
+
+
+def shared_oxigraph_server() -> OxigraphServer:
+    """The Oxigraph server the sparql backend's tests share, started on first use and
+    stopped at the end of the session (conftest.py)."""
+    if "oxigraph" not in _SHARED:
+        import tempfile
+
+        location = Path(tempfile.mkdtemp(prefix="evidencegraph-oxigraph-server-"))
+        _SHARED["oxigraph"] = OxigraphServer(location)
+    server = _SHARED["oxigraph"]
+    assert isinstance(server, OxigraphServer)
+    return server
+
+
+def stop_shared_servers() -> None:
+    """Stop the servers started for the session and remove their data."""
+    for server in _SHARED.values():
+        server.stop()
+        shutil.rmtree(server.location, ignore_errors=True)
+    _SHARED.clear()
 
 
 def rows(graph: EvidenceGraph, name: str, **params: str) -> list[dict[str, str]]:

@@ -1,4 +1,11 @@
-"""The Store contract: the same tests run over every backend."""
+"""The Store contract: the same tests run over every backend.
+
+Tests taking the ``store`` fixture run over every backend of support.BACKENDS: the
+embedded ones, ``sparql:`` against a real Oxigraph server, and Virtuoso where it is
+installed. The tests without it are about the embedded store's own files (its lock, its
+persistence on disk, read-only opening, its engine's transactions) and stay Oxigraph-only:
+for a remote store those are the server's business.
+"""
 
 from __future__ import annotations
 
@@ -150,6 +157,8 @@ def test_unknown_descriptor_is_a_usage_error() -> None:
 
 
 def test_on_disk_store_persists(tmp_path: Path) -> None:
+    # Oxigraph-only: a server keeps its data as it is set up to (tests/test_sparql_store.py
+    # starts a killed server again on the same data)
     first = OxigraphStore(tmp_path / "kg.db")
     first.add(TRIPLES)
     first.close()
@@ -171,6 +180,7 @@ def test_unwritable_store_path(tmp_path: Path) -> None:
 
 
 def test_store_locked_by_another_process(tmp_path: Path) -> None:
+    # Oxigraph-only: a server takes any number of clients
     path = tmp_path / "kg.db"
     holder = subprocess.Popen(
         [

@@ -63,8 +63,10 @@ class EvidenceGraphGroup(click.Group):
 
 
 STORE_HELP = (
-    "Where the graph lives: oxigraph:PATH (on disk, the default, ./evidencegraph.db) or "
-    "memory: (in this process only). Also read from EVIDENCEGRAPH_STORE."
+    "Where the graph lives: oxigraph:PATH (on disk, the default, ./evidencegraph.db), "
+    "memory: (in this process only) or sparql:URL (a SPARQL 1.1 server, such as "
+    "sparql:http://localhost:7878/query; see docs/sparql-store.md). Also read from "
+    "EVIDENCEGRAPH_STORE."
 )
 
 

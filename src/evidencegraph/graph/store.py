@@ -405,7 +405,16 @@ _BACKENDS: dict[str, Callable[[str, bool], Store]] = {
         rest or "./evidencegraph.db", read_only=read_only
     ),
     "memory": lambda rest, read_only: OxigraphStore(None),
+    "sparql": lambda rest, read_only: _open_sparql(rest, read_only),
 }
+
+
+def _open_sparql(rest: str, read_only: bool) -> Store:
+    """``sparql:URL`` (graph/sparql_store.py), imported when used: the embedded backends
+    need no HTTP client."""
+    from evidencegraph.graph.sparql_store import SparqlStore
+
+    return SparqlStore.open(rest, read_only=read_only)
 
 
 def resolve_descriptor(descriptor: str | None) -> str:

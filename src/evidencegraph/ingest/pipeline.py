@@ -70,8 +70,12 @@ class ImportSummary:
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     committed_ids: list[str] = field(default_factory=list)
+    #: each committed batch, in order: its first and last record and where they came from
+    committed_batches: list[str] = field(default_factory=list)
     stopped: Rejection | None = None
     uncommitted_ids: list[str] = field(default_factory=list)
+    #: when the store or the engine stopped the import: each batch read and not written
+    uncommitted_batches: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(
         default_factory=lambda: {
             "read and map": 0.0,
@@ -111,16 +115,61 @@ class ImportSummary:
                 "committed: "
                 + (f"{self.imported} record(s), the last {last}." if last else "nothing.")
             )
+            failed = self.stopped.error.origin == _THE_IMPORT
+            if failed:
+                lines.extend(_listed("committed", self.committed_batches, 1, last=True))
             if self.uncommitted_ids:
                 lines.append(
                     f"not committed: {len(self.uncommitted_ids)} record(s) read and not written, "
                     f"{self.uncommitted_ids[0]} .. {self.uncommitted_ids[-1]}."
                 )
-            if self.stopped.error.origin == _THE_IMPORT:
+            if failed:
+                after = len(self.committed_batches) + 1
+                lines.extend(_listed("not committed", self.uncommitted_batches, after))
                 lines.append("Run the import again once that is fixed: it adds no duplicates.")
             else:
                 lines.append("Fix the record, or run again with --on-invalid skip.")
         return lines
+
+    def written_note(self) -> str:
+        """What was and was not written when the store or the engine stopped the import."""
+        last = self.committed_ids[-1] if self.committed_ids else None
+        done = (
+            f"{self.imported} record(s) committed, the last {last}" if last else "nothing committed"
+        )
+        left = (
+            f"{len(self.uncommitted_ids)} record(s) not committed, "
+            f"{self.uncommitted_ids[0]} .. {self.uncommitted_ids[-1]}"
+            if self.uncommitted_ids
+            else "nothing read is left unwritten"
+        )
+        return f"({done}; {left}. Running the import again adds no duplicates.)"
+
+
+#: Batches listed one by one in the summary of an import the store stopped.
+_SHOWN_BATCHES = 10
+
+
+def _listed(label: str, batches: list[str], first_number: int, *, last: bool = False) -> list[str]:
+    """Lines naming ``batches`` (numbered from ``first_number``): the last ten of them
+    with ``last``, else the first ten."""
+    shown = batches[-_SHOWN_BATCHES:] if last else batches[:_SHOWN_BATCHES]
+    start = first_number + (len(batches) - len(shown) if last else 0)
+    lines = [f"  batch {start + i} {label}: {text}" for i, text in enumerate(shown)]
+    hidden = len(batches) - len(shown)
+    if hidden:
+        note = f"  ({hidden} more batch(es) {label}, {'before' if last else 'after'} these)"
+        lines.insert(0 if last else len(lines), note)
+    return lines
+
+
+def _describe(records: list[Mapped]) -> str:
+    """A batch for people: its first and last record id, and where they were read."""
+    first, last = records[0], records[-1]
+    if first is last:
+        return f"{first.record_id} ({first.origin})"
+    origins = first.origin if first.origin == last.origin else f"{first.origin} .. {last.origin}"
+    return f"{first.record_id} .. {last.record_id} ({len(records)} records, {origins})"
 
 
 @dataclass(eq=False)
@@ -197,6 +246,8 @@ class Importer:
         #: groups not yet written, oldest first; the last may still be open
         self._groups: deque[_Group] = deque()
         self._write_failed = threading.Event()
+        #: batches read and not yet written (or left out), oldest first
+        self._in_flight: list[_Batch] = []
 
     def run(self, items: Iterable[Record | RecordError]) -> ImportSummary:
         """Import every record; return the summary (also when the import stopped early)."""
@@ -215,14 +266,19 @@ class Importer:
                     self._close_groups()
                     self._settle(wait=True)
         except EvidenceGraphError as error:  # a store or engine failure: say what was written
-            self.summary.stopped = Rejection(RecordError(_THE_IMPORT, str(error)))
+            summary = self.summary
+            summary.uncommitted_ids = [i for batch in self._in_flight for i in batch.ids]
+            summary.uncommitted_batches = [_describe(b.mapped) for b in self._in_flight if b.mapped]
+            summary.stopped = Rejection(RecordError(_THE_IMPORT, str(error)))
+            if isinstance(error, StoreError):
+                raise StoreError(f"{error} {summary.written_note()}") from error
             raise
         finally:
             self.summary.seconds["wall"] = time.perf_counter() - started
         return self.summary
 
     def _run(self, items: Iterable[Record | RecordError]) -> None:
-        batch = _Batch()
+        batch = self._new_batch()
         for mapped in self._mapped(items):
             if mapped is None:  # an abort-mode import stops at a bad record
                 self._resolve(keep=0)  # good batches before it are still written
@@ -232,10 +288,15 @@ class Importer:
             if len(batch.mapped) >= self.batch_size:
                 if not self._advance(batch):
                     return
-                batch = _Batch()
+                batch = self._new_batch()
         if batch.mapped and not self._advance(batch):
             return
         self._resolve(keep=0)
+
+    def _new_batch(self) -> _Batch:
+        batch = _Batch()
+        self._in_flight.append(batch)
+        return batch
 
     def _advance(self, batch: _Batch) -> bool:
         """Hand a full batch to the judge, then take the verdict of the one before it.
@@ -324,6 +385,7 @@ class Importer:
             return False
         self._settle(wait=True)  # the store holds everything before the bad batch
         self._skip_bad_records(bad)
+        self._in_flight.remove(bad)  # its good records are written, the bad ones reported
         for batch in later:
             batch.prepared = batch.verdict = None
             self._submit(batch)
@@ -446,6 +508,7 @@ class Importer:
             for batch in group.batches:
                 assert batch.prepared is not None
                 self._count(batch.mapped, batch.prepared)
+                self._in_flight.remove(batch)
 
     def _count(self, records: list[Mapped], prepared: PreparedBatch) -> None:
         """Count a written batch in the summary."""
@@ -455,6 +518,7 @@ class Importer:
         summary.values_replaced += len(prepared.replaced)
         summary.batches_committed += 1
         summary.committed_ids.extend(record.record_id for record in records)
+        summary.committed_batches.append(_describe(records))
 
 
 class _NotWrittenError(StoreError):
