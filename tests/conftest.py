@@ -9,6 +9,10 @@ import pytest
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore, Store
+
+# `evidencegraph serve` on the curated evidence: its fixtures are defined here, once, so that
+# the session starts one server for every module's server tests, not one per importing module
+from server_support import curated_store_path, evidence_server  # noqa: F401
 from support import BACKENDS, make_store, stop_shared_servers
 
 

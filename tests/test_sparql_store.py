@@ -514,13 +514,17 @@ def test_a_connection_dropped_once_is_retried(shared: SparqlStore) -> None:
 #: property path (skos:broader*, rdfs:subClassOf*) joined with other patterns finds nothing
 #: (or too little). A fault of that engine, not of the store: see docs/sparql-store.md.
 VIRTUOSO_WRONG = {"drug-with-psychotherapy", "misreported-claims", "ongoing-trials"}
+#: Named queries Virtuoso 7.2 does not finish on the curated graph within the fixture's timeout:
+#: a zero-or-one property path from a bound node (`?outcome ^eg:outcome? ?x`) with an EXISTS.
+VIRTUOSO_UNFINISHED = {"intervention-outcome-links"}
 
 
 @pytest.fixture(scope="module")
 def virtuoso_built() -> Iterator[EvidenceGraph]:
     from virtuoso import shared_virtuoso  # skips where Virtuoso is not installed
 
-    graph = EvidenceGraph(SparqlStore.open(shared_virtuoso().descriptor.removeprefix("sparql:")))
+    descriptor = shared_virtuoso().descriptor.removeprefix("sparql:") + ";timeout=20"
+    graph = EvidenceGraph(SparqlStore.open(descriptor))
     graph.store.clear()
     graph.build()
     yield graph
@@ -533,6 +537,11 @@ def virtuoso_built() -> Iterator[EvidenceGraph]:
     [
         pytest.param(name, marks=pytest.mark.xfail(reason="Virtuoso 7.2's * paths"))
         if name in VIRTUOSO_WRONG
+        else pytest.param(
+            name,
+            marks=pytest.mark.xfail(raises=StoreError, reason="Virtuoso 7.2 does not finish"),
+        )
+        if name in VIRTUOSO_UNFINISHED
         else name
         for name in sorted(library())
     ],

@@ -88,7 +88,7 @@ def cli(ctx: click.Context, store: str | None, verbose: int) -> None:
 
 
 def _register() -> None:
-    from evidencegraph.cli import build, export, importing, network, query, stats, validate
+    from evidencegraph.cli import build, export, importing, network, query, serve, stats, validate
     from evidencegraph.cli import dump as dumping
 
     cli.add_command(build.build)
@@ -102,6 +102,7 @@ def _register() -> None:
     cli.add_command(dumping.dump)
     cli.add_command(dumping.diff)
     cli.add_command(export.export)
+    cli.add_command(serve.serve)
 
 
 _register()

@@ -53,9 +53,9 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
 FORMATS = tuple(EXTENSIONS)
 #: formats that never go to stdout
 _BINARY = {"png"}
-#: The prefixes written; not ``egid:``, whose local names hold slashes that Turtle would escape
-#: (``egid:study\\/NCT02649231``): a full IRI reads better.
-_PREFIXES = {prefix: iri for prefix, iri in PREFIXES.items() if prefix != "egid"}
+#: The prefixes written (here and by the server); not ``egid:``, whose local names hold slashes
+#: that Turtle would escape (``egid:study\\/NCT02649231``): a full IRI reads better.
+WRITTEN_PREFIXES = {prefix: iri for prefix, iri in PREFIXES.items() if prefix != "egid"}
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 #: what names a node, best first (the network projection's order)
@@ -98,17 +98,17 @@ def write(quads: Iterable[ox.Quad], fmt: str, output: Path | None, stdout: IO[by
 def _rdf(fmt: str) -> Callable[[list[ox.Quad]], bytes]:
     def render(quads: list[ox.Quad]) -> bytes:
         if fmt in ("nq", "trig"):
-            data = ox.serialize(quads, format=_RDF_SYNTAXES[fmt], prefixes=_PREFIXES)
+            data = ox.serialize(quads, format=_RDF_SYNTAXES[fmt], prefixes=WRITTEN_PREFIXES)
         else:
             triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-            data = ox.serialize(triples, format=_RDF_SYNTAXES[fmt], prefixes=_PREFIXES)
+            data = ox.serialize(triples, format=_RDF_SYNTAXES[fmt], prefixes=WRITTEN_PREFIXES)
         assert data is not None
         return data
 
     return render
 
 
-def _jsonld(quads: list[ox.Quad]) -> bytes:
+def jsonld_bytes(quads: list[ox.Quad]) -> bytes:
     """JSON-LD compacted with the package's own context (``context.jsonld``)."""
     graph = Graph()
     for quad in quads:
@@ -280,7 +280,7 @@ def _umask() -> int:
 
 _RENDERERS: dict[str, Callable[[list[ox.Quad]], bytes]] = {
     **{name: _rdf(name) for name in _RDF_SYNTAXES},
-    "jsonld": _jsonld,
+    "jsonld": jsonld_bytes,
     "dot": _dot,
     "graphml": _graphml,
     "gexf": _gexf,

@@ -171,6 +171,11 @@ class OxigraphStore(Store):
         self.descriptor = f"oxigraph:{self.path}" if self.path is not None else "memory:"
         self._store = _open_oxigraph(self.path, read_only=read_only)
 
+    @property
+    def native(self) -> ox.Store:
+        """The pyoxigraph store itself, for callers that stream its answers (the server)."""
+        return self._store
+
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(name): to_oxigraph(term) for name, term in (bindings or {}).items()

@@ -1,0 +1,627 @@
+"""The WSGI application: routes, the SPARQL 1.1 Protocol, named queries, linked data.
+
+Nothing here touches the store: every query, update and resource lookup is a job for the
+worker pool (``workers.py``), which can stop one that runs too long. What the store cannot
+change under a read-only server (answers, the VoID counts) is kept in the response cache.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import pyoxigraph as ox
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Request, Response
+
+from evidencegraph import __version__
+from evidencegraph.errors import ParameterError, UnknownQueryError
+from evidencegraph.graph.terms import to_oxigraph
+from evidencegraph.graph.values_binding import query_form
+from evidencegraph.ontology.namespace import EGID, EGV, ontology_file
+from evidencegraph.server.cache import CachedResponse, ResponseCache
+from evidencegraph.server.evaluate import (
+    Answer,
+    DescriptionJob,
+    Job,
+    QueryJob,
+    ResourceJob,
+    UpdateJob,
+    graph_bytes,
+)
+from evidencegraph.server.protocol import (
+    EXTENSION_OF,
+    EXTENSIONS,
+    GRAPH_MEDIA_TYPES,
+    HTML_MEDIA_TYPE,
+    RESULT_MEDIA_TYPES,
+    TEXT_MEDIA_TYPE,
+    NotAcceptableError,
+    QueryFormats,
+    json_or_html,
+    query_formats,
+    resource_format,
+)
+from evidencegraph.server.security import RefusedError, check_bearer, refuse_remote_fetch
+from evidencegraph.server.urls import local_path
+from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
+
+#: Parameters of the SPARQL 1.1 Protocol that name graphs of a dataset.
+_GRAPH_PARAMETERS = (
+    "default-graph-uri",
+    "named-graph-uri",
+    "using-graph-uri",
+    "using-named-graph-uri",
+)
+#: Query-string parameters of /queries/NAME that are not the query's parameters.
+_RESERVED = frozenset({"format"})
+#: VoID counts scan the whole store: they may take longer than one query may.
+_DESCRIPTION_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Everything ``evidencegraph serve`` was told (see cli/serve.py for what each means)."""
+
+    store_path: str
+    base_url: str
+    timeout: float = 30.0
+    demote_after: float = 3.0
+    max_rows: int = 100_000
+    max_request_bytes: int = 1 << 20
+    allow_update: bool = False
+    token: str | None = None
+    cors: tuple[str, ...] = ()
+    cache_size: int = 128 << 20
+    verbose: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url + "sparql"
+
+
+class _RequestError(Exception):
+    """A request answered early with a plain-text message."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+class EvidenceServer:
+    """The WSGI application. Call it as any WSGI app; :attr:`cache` and :attr:`pool` are open
+    to the caller (``run.py`` closes the pool)."""
+
+    def __init__(self, settings: ServerSettings, pool: WorkerPool):
+        self.settings = settings
+        self.pool = pool
+        self.cache = ResponseCache(settings.cache_size)
+        self._description: bytes | None = None
+        self._description_lock = threading.Lock()
+        self._ontology_bodies: dict[str, bytes] = {}
+        get = ["GET"]  # and HEAD, which werkzeug adds
+        self.urls = Map(
+            [
+                Rule("/", endpoint="index", methods=get),
+                Rule("/static/<path:name>", endpoint="static", methods=get),
+                Rule("/sparql", endpoint="sparql", methods=["GET", "POST"]),
+                Rule("/queries", endpoint="queries", methods=get),
+                Rule("/queries/<name>", endpoint="named_query", methods=get),
+                Rule("/id/<path:rest>", endpoint="data_resource", methods=get),
+                Rule("/vocab/<path:rest>", endpoint="concept_resource", methods=get),
+                Rule("/ontology", endpoint="ontology", methods=get),
+                Rule("/ontology.<extension>", endpoint="ontology", methods=get),
+                Rule("/.well-known/void", endpoint="void", methods=get),
+                Rule("/.well-known/void.ttl", endpoint="void", methods=get),
+            ]
+        )
+
+    # --- WSGI ---------------------------------------------------------------------------
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        started = time.perf_counter()
+        request = Request(environ)
+        request.max_content_length = self.settings.max_request_bytes
+        response = self._dispatch(request)
+        self._decorate(request, response)
+        if self.settings.verbose:
+            print(
+                f"{request.method} {request.full_path.rstrip('?')[:200]} {response.status_code} "
+                f"{(time.perf_counter() - started) * 1000:.1f} ms",
+                file=sys.stderr,
+            )
+        return response(environ, start_response)
+
+    def _dispatch(self, request: Request) -> Response:
+        try:
+            adapter = self.urls.bind_to_environ(request.environ)
+            if request.method == "OPTIONS":  # a CORS preflight, or a client asking
+                adapter.match(method="GET")  # 404 for a path that is not here
+                return Response(status=204, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
+            endpoint, arguments = adapter.match()
+            self._check_size(request)
+            handler: Callable[..., Response] = getattr(self, "_" + str(endpoint))
+            return handler(request, **arguments)
+        except _RequestError as stop:
+            return _text(stop.status, str(stop), stop.headers)
+        except NotAcceptableError as error:
+            return _text(406, str(error))
+        except RefusedError as error:
+            return _text(400, str(error))
+        except RequestEntityTooLarge:
+            return _too_large(self.settings.max_request_bytes)
+        except HTTPException as error:
+            if error.code in (301, 302, 307, 308):  # werkzeug's slash redirects
+                return error.get_response(request.environ)
+            return _text(error.code or 500, _http_message(error, request))
+        except Exception as error:  # a bug: say so, and keep serving
+            traceback.print_exc(file=sys.stderr)
+            return _text(500, f"internal error ({type(error).__name__}): {error}")
+
+    def _check_size(self, request: Request) -> None:
+        limit = self.settings.max_request_bytes
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge
+        if len(request.environ.get("QUERY_STRING", "")) > limit:
+            raise _RequestError(
+                414,
+                f"the URL is longer than this server's limit of {limit:,} bytes "
+                "(--max-request-bytes); send a long query by POST",
+            )
+
+    def _decorate(self, request: Request, response: Response) -> None:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        allowed = self.settings.cors
+        origin = request.headers.get("Origin")
+        if not allowed or origin is None or ("*" not in allowed and origin not in allowed):
+            return
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+        if "*" not in allowed:
+            response.vary.add("Origin")
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Location, X-Cache"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = (
+                "Accept, Authorization, Content-Type, If-None-Match"
+            )
+            response.headers["Access-Control-Max-Age"] = "600"
+
+    # --- running jobs -----------------------------------------------------------------
+
+    def _run(self, job: Job, *, timeout: float | None = None) -> Answer:
+        limit = self.settings.timeout if timeout is None else timeout
+        try:
+            return self.pool.run(job, timeout=limit, wait=self.settings.timeout)
+        except JobTimeoutError:
+            print(
+                f"evidencegraph serve: stopped a {type(job).__name__} after {limit:g} s; "
+                "its worker was replaced",
+                file=sys.stderr,
+            )
+            raise _RequestError(
+                503,
+                f"stopped: the request ran past this server's time limit of {limit:g} s "
+                "(--timeout). Narrow the query: bind more of its variables, or add a LIMIT "
+                "where no ORDER BY or GROUP BY has to see every row first.",
+            ) from None
+        except PoolBusyError:
+            raise _RequestError(
+                503,
+                f"every worker stayed busy for {self.settings.timeout:g} s; try again shortly",
+                {"Retry-After": "5"},
+            ) from None
+        except WorkerLostError:
+            raise _RequestError(
+                500, "the worker running the request died (out of memory?); try again"
+            ) from None
+
+    def _cached(self, request: Request, key: Hashable, job: Callable[[], Job]) -> Response:
+        """The answer to ``job`` from the cache, or run and then cached when it succeeded."""
+        entry = self.cache.get(key)
+        state = "hit"
+        if entry is None:
+            state = "miss" if self.cache.enabled else "off"
+            generation = self.cache.generation
+            answer = self._run(job())
+            entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
+            if answer.status == 200:
+                self.cache.put(key, entry, generation)
+        return self._respond(request, entry, state)
+
+    def _respond(self, request: Request, entry: CachedResponse, state: str) -> Response:
+        if entry.status != 200:
+            return Response(entry.body, status=entry.status, content_type=entry.content_type)
+        response = Response(entry.body, status=200, content_type=entry.content_type)
+        response.set_etag(entry.etag)
+        response.vary.add("Accept")
+        response.headers["X-Cache"] = state
+        if request.if_none_match.contains_weak(entry.etag):
+            response.status_code = 304
+            response.set_data(b"")
+        return response
+
+    # --- the SPARQL 1.1 Protocol ---------------------------------------------------------
+
+    def _sparql(self, request: Request) -> Response:
+        queries, updates = self._protocol_operation(request)
+        for name in _GRAPH_PARAMETERS:
+            if name in request.args or name in request.form:
+                raise _RequestError(
+                    400,
+                    f"{name} is not supported: this store keeps every triple in its default "
+                    "graph, and it is the dataset of every query. Leave the parameter out.",
+                )
+        if len(queries) + len(updates) > 1:
+            raise _RequestError(400, "give one query (or one update) per request, not several")
+        if updates:
+            return self._update(request, updates[0])
+        if not queries:
+            return self._service_description(request)
+        return self._query(request, queries[0], ())
+
+    def _protocol_operation(self, request: Request) -> tuple[list[str], list[str]]:
+        """The query and update texts of a request, in any of the Protocol's three ways."""
+        if request.method == "GET":
+            if "update" in request.args:
+                raise _RequestError(400, "an update must be sent by POST (SPARQL 1.1 Protocol 2.2)")
+            return request.args.getlist("query"), []
+        mimetype = request.mimetype
+        if mimetype == "application/x-www-form-urlencoded":
+            return request.form.getlist("query"), request.form.getlist("update")
+        body = request.get_data(cache=False)
+        try:
+            text = body.decode(request.mimetype_params.get("charset", "utf-8"))
+        except (LookupError, UnicodeDecodeError):
+            raise _RequestError(
+                400, "the request body is not text in the charset it names"
+            ) from None
+        if mimetype == "application/sparql-query":
+            return [text], []
+        if mimetype == "application/sparql-update":
+            return [], [text]
+        raise _RequestError(
+            415,
+            f"cannot read a POST body of type {mimetype or 'none'!r}: send "
+            "application/x-www-form-urlencoded (query= or update=), application/sparql-query "
+            "or application/sparql-update",
+        )
+
+    def _query(
+        self,
+        request: Request,
+        text: str,
+        bindings: tuple[tuple[str, ox.Literal | ox.NamedNode | ox.BlankNode], ...],
+    ) -> Response:
+        formats = query_formats(request)
+        key = ("query", text, bindings, formats)
+
+        def job() -> Job:
+            refuse_remote_fetch(text)
+            _check_acceptable(text, formats)
+            return QueryJob(text, bindings, formats.results, formats.graph, self.settings.max_rows)
+
+        return self._cached(request, key, job)
+
+    def _update(self, request: Request, text: str) -> Response:
+        if not self.settings.allow_update or self.settings.token is None:
+            raise _RequestError(
+                403,
+                "this server is read-only: updates are accepted only when it is started with "
+                "--allow-update and a bearer token",
+            )
+        refusal = check_bearer(request.headers.get("Authorization"), self.settings.token)
+        if refusal == 401:
+            raise _RequestError(
+                401,
+                "an update needs the server's bearer token: send Authorization: Bearer TOKEN",
+                {"WWW-Authenticate": 'Bearer realm="evidencegraph"'},
+            )
+        if refusal == 403:
+            raise _RequestError(
+                403,
+                "the bearer token is not this server's; nothing was changed",
+                {"WWW-Authenticate": 'Bearer realm="evidencegraph", error="invalid_token"'},
+            )
+        refuse_remote_fetch(text)
+        try:
+            answer = self._run(UpdateJob(text))
+        finally:
+            # whatever the outcome (a timed-out update may have committed just before), no
+            # answer computed before it may be served again
+            self.cache.clear()
+            with self._description_lock:
+                self._description = None
+        return Response(answer.body, status=answer.status, content_type=answer.content_type)
+
+    def _service_description(self, request: Request) -> Response:
+        try:
+            fmt = resource_format(request)
+        except NotAcceptableError:
+            fmt = "turtle"
+        if fmt == "html":  # a person: the page for people has the query form
+            return Response(status=303, headers={"Location": "/"})
+        endpoint = ox.NamedNode(self.settings.endpoint)
+        sd = "http://www.w3.org/ns/sparql-service-description#"
+        formats = "http://www.w3.org/ns/formats/"
+        statements = [
+            (endpoint, ox.NamedNode(_RDF_TYPE), ox.NamedNode(sd + "Service")),
+            (endpoint, ox.NamedNode(sd + "endpoint"), endpoint),
+            (endpoint, ox.NamedNode(sd + "supportedLanguage"), ox.NamedNode(sd + "SPARQL11Query")),
+        ]
+        if self.settings.allow_update:
+            statements.append(
+                (
+                    endpoint,
+                    ox.NamedNode(sd + "supportedLanguage"),
+                    ox.NamedNode(sd + "SPARQL11Update"),
+                )
+            )
+        for name in (
+            "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV",
+            "SPARQL_Results_TSV", "Turtle", "N-Triples", "JSON-LD", "RDF_XML",
+        ):  # fmt: skip
+            statements.append(
+                (endpoint, ox.NamedNode(sd + "resultFormat"), ox.NamedNode(formats + name))
+            )
+        triples = [ox.Triple(*statement) for statement in statements]
+        prefixes = {"sd": sd, "formats": formats}
+        return Response(graph_bytes(triples, fmt, prefixes), content_type=GRAPH_MEDIA_TYPES[fmt])
+
+    # --- named queries ------------------------------------------------------------------
+
+    def _queries(self, request: Request) -> Response:
+        from evidencegraph.queries import library
+
+        named = library()
+        if json_or_html(request) == "json":
+            payload = [
+                {
+                    "name": q.name,
+                    "title": q.title,
+                    "description": q.description,
+                    "parameters": [
+                        {
+                            "name": p.name,
+                            "kind": p.kind,
+                            "default": p.default,
+                            "description": p.description,
+                        }
+                        for p in q.parameters
+                    ],
+                    "text": q.text,
+                }
+                for q in named.values()
+            ]
+            return Response(json.dumps(payload, indent=2), content_type="application/json")
+        return Response(_queries_page(named.values()), content_type=HTML_MEDIA_TYPE)
+
+    def _named_query(self, request: Request, name: str) -> Response:
+        from evidencegraph.queries import get_query
+
+        try:
+            named = get_query(name)
+        except UnknownQueryError as error:
+            raise _RequestError(
+                404, str(error).replace("`evidencegraph queries`", "/queries")
+            ) from None
+        values: dict[str, str] = {}
+        for key in request.args:
+            if key in _RESERVED:
+                continue
+            given = request.args.getlist(key)
+            if len(given) > 1:
+                raise _RequestError(
+                    400, f"parameter {key!r} is given {len(given)} times; give it once"
+                )
+            values[key] = given[0]
+        try:
+            bound = named.bind(values)
+        except ParameterError as error:
+            raise _RequestError(400, str(error)) from None
+        bindings = tuple(sorted((name, to_oxigraph(term)) for name, term in bound.items()))
+        return self._query(request, named.text, bindings)
+
+    # --- linked data --------------------------------------------------------------------
+
+    def _data_resource(self, request: Request, rest: str) -> Response:
+        return self._resource(request, str(EGID), "/id/", rest)
+
+    def _concept_resource(self, request: Request, rest: str) -> Response:
+        return self._resource(request, str(EGV), "/vocab/", rest)
+
+    def _resource(self, request: Request, namespace: str, mount: str, rest: str) -> Response:
+        # ".ttl" and the like choose the format, unless the IRI itself ends so
+        # (a DOI may): the IRI without the extension is asked first, then the whole
+        candidates: list[tuple[str, str | None]] = [
+            (rest[: -len(extension)], fmt)
+            for extension, fmt in EXTENSIONS.items()
+            if rest.endswith(extension) and len(rest) > len(extension)
+        ]
+        candidates.append((rest, None))
+        for index, (local, chosen) in enumerate(candidates):
+            fmt = chosen or resource_format(request)
+            iri = namespace + local
+            entry = self.cache.get(("resource", iri, fmt))
+            state = "hit"
+            if entry is None:
+                state = "miss" if self.cache.enabled else "off"
+                generation = self.cache.generation
+                answer = self._run(ResourceJob(iri, fmt))
+                entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
+                if answer.status == 200:
+                    self.cache.put(("resource", iri, fmt), entry, generation)
+            if entry.status == 404 and index < len(candidates) - 1:
+                continue
+            response = self._respond(request, entry, state)
+            if entry.status == 200 and chosen is None:
+                response.headers["Content-Location"] = (
+                    local_path(iri) or mount + local
+                ) + EXTENSION_OF[fmt]
+            return response
+        raise AssertionError("the last candidate always answers")
+
+    def _ontology(self, request: Request, extension: str | None = None) -> Response:
+        if extension is not None:
+            fmt = EXTENSIONS.get("." + extension)
+            if fmt is None:
+                raise _RequestError(
+                    404,
+                    f"the ontology is served as /ontology and /ontology{{{','.join(EXTENSIONS)}}}",
+                )
+        else:
+            fmt = resource_format(request)
+        if fmt not in self._ontology_bodies:
+            self._ontology_bodies[fmt] = _ontology_bytes(fmt)
+        body = self._ontology_bodies[fmt]
+        media = HTML_MEDIA_TYPE if fmt == "html" else GRAPH_MEDIA_TYPES[fmt]
+        return self._respond(request, CachedResponse.of(200, media, body), "static")
+
+    def _void(self, request: Request) -> Response:
+        fmt = resource_format(request)
+        # a browser gets the Turtle as text it can show, not a file to save
+        media = TEXT_MEDIA_TYPE if fmt == "html" else None
+        fmt = "turtle" if fmt == "html" else fmt
+        with self._description_lock:
+            described = self._description
+        if described is None:
+            job = DescriptionJob(
+                self.settings.base_url + ".well-known/", self.settings.endpoint, __version__
+            )
+            answer = self._run(job, timeout=max(self.settings.timeout, _DESCRIPTION_TIMEOUT))
+            if answer.status != 200:
+                return Response(answer.body, status=answer.status, content_type=answer.content_type)
+            described = answer.body
+            with self._description_lock:
+                self._description = described
+        from evidencegraph.publish.void import VOID_PREFIXES
+
+        triples = ox.parse(described, format=ox.RdfFormat.N_TRIPLES)
+        body = graph_bytes(triples, fmt, VOID_PREFIXES)
+        entry = CachedResponse.of(200, media or GRAPH_MEDIA_TYPES[fmt], body)
+        return self._respond(request, entry, "static")
+
+    # --- files for people ---------------------------------------------------------------
+
+    def _index(self, request: Request) -> Response:
+        return self._static(request, "index.html")
+
+    def _static(self, request: Request, name: str) -> Response:
+        folder = resources.files("evidencegraph.server") / "static"
+        relative = safe_join(".", name)
+        target = folder.joinpath(*relative.split("/")) if relative else None
+        if target is None or not target.is_file():
+            raise _RequestError(404, f"no file {name!r} here")
+        import mimetypes
+
+        media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if media.startswith("text/") or media in ("application/javascript", "image/svg+xml"):
+            media += "; charset=utf-8"
+        entry = CachedResponse.of(200, media, target.read_bytes())
+        return self._respond(request, entry, "static")
+
+
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _check_acceptable(text: str, formats: QueryFormats) -> None:
+    """A 406 before any work when the query's form (read by the tokenizer; the parser has
+    the last word in the worker) has no format in what was asked for."""
+    form = "graph" if query_form(text) in ("CONSTRUCT", "DESCRIBE") else "select"
+    if formats.media_type(form) is None:
+        kind = "CONSTRUCT or DESCRIBE" if form == "graph" else "SELECT or ASK"
+        offered = GRAPH_MEDIA_TYPES if form == "graph" else RESULT_MEDIA_TYPES
+        raise NotAcceptableError(
+            f"this is a {kind} query; the request's Accept (or format=) names none of the "
+            f"formats its answer is written in: "
+            + ", ".join(media.split(";")[0] for media in offered.values())
+        )
+
+
+def _ontology_bytes(fmt: str) -> bytes:
+    if fmt == "html":
+        try:
+            from evidencegraph.server.ontology_page import ontology_html
+        except ImportError:
+            raise _RequestError(
+                501, "the ontology page is not part of this build of evidencegraph"
+            ) from None
+        return ontology_html(local_path).encode("utf-8")
+    turtle = ontology_file().read_bytes()
+    if fmt == "turtle":
+        return turtle
+    return graph_bytes(ox.parse(turtle, format=ox.RdfFormat.TURTLE), fmt)
+
+
+def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        message.rstrip() + "\n", status=status, content_type=TEXT_MEDIA_TYPE, headers=headers
+    )
+
+
+def _too_large(limit: int) -> Response:
+    return _text(
+        413,
+        f"the request body is larger than this server's limit of {limit:,} bytes "
+        "(--max-request-bytes)",
+    )
+
+
+def _http_message(error: HTTPException, request: Request) -> str:
+    if error.code == 404:
+        return (
+            f"nothing at {request.path}: see / for what this server offers (/sparql, /queries, "
+            "/id/..., /vocab/..., /ontology, /.well-known/void)"
+        )
+    if error.code == 405:
+        return f"{request.method} is not allowed on {request.path}"
+    return str(error.description or error.name)
+
+
+def _queries_page(queries: Iterable[Any]) -> str:
+    """The named queries for people: each with its parameters as a form that runs it, in the
+    frame of the server's other pages (pages.py) where that module is built."""
+    parts = [
+        "<h1>Named queries</h1>",
+        "<p>Run one here, or from a program: <code>GET /queries/NAME?param=value</code>, with "
+        "the results format by Accept; the list as JSON: "
+        '<a href="/queries?format=json">/queries?format=json</a>.</p>',
+    ]
+    for q in queries:
+        name = html.escape(q.name)
+        parts.append(f'<section id="{name}"><h2>{html.escape(q.title)}</h2>')
+        parts.append(f"<p><code>{name}</code>: {html.escape(q.description)}</p>")
+        parts.append(f'<form method="get" action="/queries/{name}">')
+        for p in q.parameters:
+            default = html.escape(p.default or "")
+            required = "" if p.default is not None else " required"
+            parts.append(
+                f"<p><label>{html.escape(p.name)} ({html.escape(p.kind)}) "
+                f'<input name="{html.escape(p.name)}" value="{default}"{required}></label> '
+                f"{html.escape(p.description)}</p>"
+            )
+        parts.append(
+            '<p><label>answer as <select name="format"><option>json</option><option>xml'
+            "</option><option>csv</option><option>tsv</option></select></label> "
+            "<button>Run</button></p></form></section>"
+        )
+    body = "\n".join(parts)
+    try:
+        from evidencegraph.server.pages import html_page
+    except ImportError:
+        return (
+            f"<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Named queries</title>{body}"
+        )
+    return html_page("Named queries", body)

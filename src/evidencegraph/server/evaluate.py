@@ -1,0 +1,264 @@
+"""What a worker process does with a job: run it on its store and write the answer's bytes.
+
+Every job is a small picklable value with a ``run(store)`` method that returns an
+:class:`Answer`; the worker pool (``workers.py``) sends jobs to worker processes and kills a
+worker whose job runs past its deadline. Answers are written by pyoxigraph's serialisers.
+SELECT solutions are first written as SPARQL TSV, where every row is one line, so that rows
+can be counted as they stream out and the query stopped as soon as it passes the row cap;
+other results formats are then written from that TSV (a lossless round trip, all in Rust).
+CONSTRUCT and DESCRIBE triples go the same way through N-Triples.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from types import ModuleType
+from typing import IO, Protocol, cast
+
+import pyoxigraph as ox
+
+from evidencegraph.graph.store import OxigraphStore, describe_syntax_error
+from evidencegraph.graph.terms import OxTerm
+from evidencegraph.server.protocol import (
+    GRAPH_MEDIA_TYPES,
+    HTML_MEDIA_TYPE,
+    RESULT_MEDIA_TYPES,
+    TEXT_MEDIA_TYPE,
+)
+
+_RESULTS_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+_RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a job answered: HTTP status, media type, body; ``form`` says what kind of result
+    it was (select, ask, graph, update, resource)."""
+
+    status: int
+    content_type: str
+    body: bytes
+    form: str = ""
+
+
+def failure(status: int, message: str) -> Answer:
+    """An answer that says, in plain text, what went wrong and what to do."""
+    return Answer(status, TEXT_MEDIA_TYPE, (message.rstrip() + "\n").encode("utf-8"))
+
+
+class Job(Protocol):
+    """A unit of work for a worker process."""
+
+    def run(self, store: OxigraphStore) -> Answer: ...
+
+
+class _RowCapError(Exception):
+    """Raised from inside pyoxigraph's serialiser to stop the query (see _LineCounter)."""
+
+
+class _LineCounter:
+    """A binary sink that counts lines as a serialiser writes them, and stops it (by raising
+    from ``write``, which pyoxigraph passes on) once more than ``limit`` lines have come
+    after the ``header`` lines. ``limit`` 0 counts without stopping."""
+
+    def __init__(self, limit: int, header: int):
+        self.limit = limit
+        self.header = header
+        self.lines = 0
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.limit and self.lines - self.header > self.limit:
+            raise _RowCapError
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _over_the_cap(limit: int, what: str) -> Answer:
+    return failure(
+        503,
+        f"the answer has more than {limit:,} {what}, this server's limit (--max-rows): it was "
+        "stopped there. Ask for fewer with LIMIT (and OFFSET to page through), or narrow the "
+        "query.",
+    )
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """A SPARQL query with pre-bound variables, answered in ``results`` (SELECT, ASK) or
+    ``graph`` (CONSTRUCT, DESCRIBE) format; at most ``max_rows`` rows or triples (0: any)."""
+
+    text: str
+    substitutions: tuple[tuple[str, OxTerm], ...]
+    results: str | None
+    graph: str | None
+    max_rows: int
+
+    def run(self, store: OxigraphStore) -> Answer:
+        substitutions: dict[ox.Variable, OxTerm | ox.Triple] = {
+            ox.Variable(name): term for name, term in self.substitutions
+        }
+        try:
+            answer = store.native.query(self.text, substitutions=substitutions or None)
+            if isinstance(answer, ox.QueryBoolean):
+                return self._boolean(answer)
+            if isinstance(answer, ox.QuerySolutions):
+                return self._solutions(answer)
+            return self._triples(answer)
+        except SyntaxError as error:
+            return failure(400, describe_syntax_error(str(error)))
+        except _RowCapError:
+            return _over_the_cap(self.max_rows, "rows or triples")
+        except (RuntimeError, OSError, ValueError) as error:
+            # evaluation errors (a bound variable the query does not project, a store read
+            # failing) surface here, some of them only while the rows stream out
+            return failure(400, f"cannot run the query: {error}")
+
+    def _not_acceptable(self, form: str) -> Answer:
+        wanted = "SPARQL results" if form != "graph" else "RDF"
+        return failure(
+            406,
+            f"this is a {'CONSTRUCT or DESCRIBE' if form == 'graph' else 'SELECT or ASK'} "
+            f"query, whose answer is {wanted}; the request's Accept (or format=) names no "
+            f"{wanted} format. Accept one of: "
+            + ", ".join((GRAPH_MEDIA_TYPES if form == "graph" else RESULT_MEDIA_TYPES).values()),
+        )
+
+    def _boolean(self, answer: ox.QueryBoolean) -> Answer:
+        if self.results is None:
+            return self._not_acceptable("ask")
+        body = answer.serialize(format=_RESULTS_FORMATS[self.results])
+        return Answer(200, RESULT_MEDIA_TYPES[self.results], body or b"", "ask")
+
+    def _solutions(self, answer: ox.QuerySolutions) -> Answer:
+        if self.results is None:
+            return self._not_acceptable("select")
+        sink = _LineCounter(self.max_rows, header=1)
+        answer.serialize(cast(IO[bytes], sink), format=ox.QueryResultsFormat.TSV)
+        body = sink.getvalue()
+        if self.results != "tsv":
+            rows = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
+            body = rows.serialize(format=_RESULTS_FORMATS[self.results]) or b""
+        return Answer(200, RESULT_MEDIA_TYPES[self.results], body, "select")
+
+    def _triples(self, answer: ox.QueryTriples) -> Answer:
+        if self.graph is None:
+            return self._not_acceptable("graph")
+        sink = _LineCounter(self.max_rows, header=0)
+        answer.serialize(cast(IO[bytes], sink), format=ox.RdfFormat.N_TRIPLES)
+        body = sink.getvalue()
+        if self.graph != "nt":
+            body = graph_bytes(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), self.graph)
+        return Answer(200, GRAPH_MEDIA_TYPES[self.graph], body, "graph")
+
+
+def graph_bytes(
+    triples: Iterable[ox.Triple | ox.Quad], fmt: str, prefixes: Mapping[str, str] | None = None
+) -> bytes:
+    """Triples written in an RDF syntax (``turtle``, ``nt``, ``jsonld``, ``rdfxml``), with
+    ``prefixes`` (the project's by default); JSON-LD compacted with the package context, as
+    ``export`` writes it."""
+    from evidencegraph.export.formats import WRITTEN_PREFIXES, jsonld_bytes
+
+    if fmt == "jsonld":
+        return jsonld_bytes([ox.Quad(t.subject, t.predicate, t.object) for t in triples])
+    plain = [ox.Triple(t.subject, t.predicate, t.object) for t in triples]
+    chosen = dict(WRITTEN_PREFIXES if prefixes is None else prefixes)
+    return ox.serialize(plain, format=_RDF_FORMATS[fmt], prefixes=chosen) or b""
+
+
+@dataclass(frozen=True)
+class UpdateJob:
+    """A SPARQL update, run in one transaction on a writable store."""
+
+    text: str
+
+    def run(self, store: OxigraphStore) -> Answer:
+        try:
+            store.native.update(self.text)
+        except SyntaxError as error:
+            return failure(400, describe_syntax_error(str(error)))
+        except (RuntimeError, OSError, ValueError) as error:
+            return failure(500, f"the update failed and nothing of it was written: {error}")
+        return Answer(204, TEXT_MEDIA_TYPE, b"", "update")
+
+
+@functools.cache
+def _pages() -> ModuleType | None:
+    try:
+        from evidencegraph.server import pages
+    except ImportError:
+        return None
+    return pages
+
+
+def _not_built() -> Answer:
+    return failure(501, "the linked-data pages are not part of this build of evidencegraph")
+
+
+@dataclass(frozen=True)
+class ResourceJob:
+    """What the graph says about one IRI: an HTML page (``fmt`` html) or its triples."""
+
+    iri: str
+    fmt: str
+
+    def run(self, store: OxigraphStore) -> Answer:
+        from evidencegraph.server.urls import local_path
+
+        pages = _pages()
+        if pages is None:
+            return _not_built()
+        unknown = failure(404, f"nothing is known about <{self.iri}> in this graph")
+        if self.fmt == "html":
+            page = pages.resource_html(store, self.iri, local_path)
+            if page is None:
+                return unknown
+            return Answer(200, HTML_MEDIA_TYPE, page.encode("utf-8"), "resource")
+        quads = pages.describe(store, self.iri)
+        if not quads:
+            return unknown
+        return Answer(200, GRAPH_MEDIA_TYPES[self.fmt], graph_bytes(quads, self.fmt), "resource")
+
+
+@dataclass(frozen=True)
+class DescriptionJob:
+    """The VoID description of the store as N-Triples: counts taken by SPARQL, the endpoint
+    named; the dataset is ``<location>void.ttl#dataset`` (publish/void.py)."""
+
+    location: str
+    endpoint: str
+    version: str
+
+    def run(self, store: OxigraphStore) -> Answer:
+        from evidencegraph.publish.void import dataset_statistics, void_lines
+
+        lines = void_lines(
+            dataset_statistics(store),
+            [],
+            location=self.location,
+            version=self.version,
+            issued=date.today(),
+            sparql_endpoint=self.endpoint,
+        )
+        return Answer(200, GRAPH_MEDIA_TYPES["nt"], b"".join(lines), "graph")
