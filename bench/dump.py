@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,8 @@ import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
+
+from common import peak_rss_mib  # type: ignore[import-not-found]
 
 HERE = Path(__file__).parent
 
@@ -92,15 +93,6 @@ def run_rdflib(path: Path, out: Path) -> None:
 
 
 RUNS = {"pyoxigraph": run_pyoxigraph, "sorted": run_sorted, "dump": run_dump, "rdflib": run_rdflib}
-
-
-def peak_rss_mib() -> float:
-    """This process's peak resident set since it started. Not ru_maxrss: Linux keeps that
-    across fork and exec, so a child would report the parent's peak (the store build)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(args: argparse.Namespace) -> None:

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
+from common import p95, replace_section  # type: ignore[import-not-found]
+
 BEGIN, END = "<!-- foundation:begin -->", "<!-- foundation:end -->"
 
 
@@ -35,11 +37,6 @@ def wall(
         subprocess.run(command, cwd=cwd, check=True, capture_output=True)
         times.append(time.perf_counter() - start)
     return times
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -122,12 +119,7 @@ def main() -> None:
     )
     print(section)
     if args.write:
-        text = args.write.read_text(encoding="utf-8") if args.write.exists() else "# Benchmarks\n"
-        if BEGIN in text:
-            text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        args.write.write_text(text, encoding="utf-8")
+        replace_section(args.write, BEGIN, END, section)
 
 
 if __name__ == "__main__":

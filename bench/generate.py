@@ -4,14 +4,20 @@ N studies, each a randomised trial with three arms, one to three interventions d
 vocabulary of 2,000 drugs and psychotherapies (ketamine and several psychotherapies among
 them), one or two conditions out of 1,000, two or three outcomes each with a finding, and the
 journal article that reports it; every tenth study has a claim about it in a web article.
-About one study in a hundred has an arm that gets ketamine with a psychotherapy, so the flagship
-question has answers at every size. Seeded: the same N and seed give the same bytes.
+About 60 triples per study. (Issue 6 sketched 2 to 4 outcomes and about 50 triples a study;
+the earlier benchmark sections were measured on these bytes, and a fourth outcome would add 9
+triples a study, not take any away, so the generator stays as it was.)
+
+One study in a hundred has an arm that gets ketamine with a psychotherapy, so the flagship
+question has answers at every size; ``--flagship-every K`` makes it one in K (``K=1000`` is
+closer to the registry, where under 0.2 % of studies involve ketamine at all). Seeded: the same
+N, seed and K give the same bytes.
 
 Written as N-Triples, the fastest thing to load (``Store.bulk_load``). The graph uses the
 model's classes and vocabulary, so load it beside the model (``evidencegraph build`` first):
 the flagship question follows the vocabulary's hierarchy of psychotherapies.
 
-Run:  python bench/generate.py 100000 /tmp/graph-100k.nt [--seed 7]
+Run:  python bench/generate.py 100000 /tmp/graph-100k.nt [--seed 7] [--flagship-every 100]
 """
 
 from __future__ import annotations
@@ -95,12 +101,16 @@ def vocabulary() -> Iterator[str]:
         yield f"{condition(number)} <{RDFS_LABEL}> {text(name)} ."
 
 
-def study(number: int, rng: random.Random) -> Iterator[str]:
+#: One study in this many gets ketamine with a psychotherapy in its first arm.
+FLAGSHIP_EVERY = 100
+
+
+def study(number: int, rng: random.Random, flagship_every: int = FLAGSHIP_EVERY) -> Iterator[str]:
     """One study's triples."""
     nct = f"NCT9{number:07d}"
     node = iri(f"study/{nct}")
     source = iri(f"source/synthetic/{nct}")
-    flagship = number % 100 == 0
+    flagship = number % flagship_every == 0
     yield f"{node} <{RDF_TYPE}> {term(EG, 'Trial')} ."
     yield f"{node} <{TITLE}> {text(f'Synthetic trial {nct}')} ."
     yield f"{node} {term(EG, 'nctId')} {text(nct)} ."
@@ -196,17 +206,17 @@ def _claim(nct: str, study_node: str) -> Iterator[str]:
     yield f"{article} {term(EG, 'sourceType')} {term(EGV, 'WebArticleSource')} ."
 
 
-def lines(studies: int, seed: int) -> Iterator[str]:
+def lines(studies: int, seed: int, flagship_every: int = FLAGSHIP_EVERY) -> Iterator[str]:
     """Every triple of the graph, as N-Triples lines without their newline."""
     rng = random.Random(seed)
     yield from vocabulary()
     for number in range(studies):
-        yield from study(number, rng)
+        yield from study(number, rng, flagship_every)
 
 
-def write(studies: int, seed: int, output: IO[str]) -> int:
+def write(studies: int, seed: int, output: IO[str], flagship_every: int = FLAGSHIP_EVERY) -> int:
     count = 0
-    for line in lines(studies, seed):
+    for line in lines(studies, seed, flagship_every):
         output.write(line + "\n")
         count += 1
     return count
@@ -217,15 +227,22 @@ def main() -> None:
     parser.add_argument("studies", type=int)
     parser.add_argument("output", type=Path, help="an .nt file (.nt.gz to compress), or -")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--flagship-every",
+        type=int,
+        default=FLAGSHIP_EVERY,
+        help="one study in this many gets ketamine with a psychotherapy (default 100)",
+    )
     args = parser.parse_args()
+    every = args.flagship_every
     if str(args.output) == "-":
-        count = write(args.studies, args.seed, sys.stdout)
+        count = write(args.studies, args.seed, sys.stdout, every)
     elif args.output.suffix == ".gz":
         with gzip.open(args.output, "wt", encoding="utf-8", compresslevel=1) as handle:
-            count = write(args.studies, args.seed, handle)
+            count = write(args.studies, args.seed, handle, every)
     else:
         with args.output.open("w", encoding="utf-8") as handle:
-            count = write(args.studies, args.seed, handle)
+            count = write(args.studies, args.seed, handle, every)
     print(f"wrote {count:,} triples for {args.studies:,} studies to {args.output}", file=sys.stderr)
 
 

@@ -51,3 +51,15 @@ def test_the_flagship_question_has_answers() -> None:
         "NCT90000200",
     }
     assert {str(row["drug"]).rsplit("/", 1)[-1] for row in rows} == {"ketamine"}
+
+
+def test_flagship_every_plants_the_combination_in_one_study_in_k() -> None:
+    module = generator()
+    # the default is one in 100, and asking for it changes nothing
+    assert list(module.lines(120, 7)) == list(module.lines(120, 7, 100))
+    text = "\n".join(module.lines(300, 7, 1000)) + "\n"
+    store = OxigraphStore(None)
+    store.add(model_graph())
+    store.write_quads([], list(ox.parse(text.encode(), format=ox.RdfFormat.N_QUADS)))
+    rows = EvidenceGraph(store).run("drug-with-psychotherapy").rows
+    assert {str(row["trial"]).rsplit("/", 1)[-1] for row in rows} == {"NCT90000000"}

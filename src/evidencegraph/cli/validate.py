@@ -30,6 +30,14 @@ from evidencegraph.errors import EXIT_NONCONFORMING
     is_flag=True,
     help="Validate FILES as a batch against what they touch in the store, as `load` would.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "rudof", "pyshacl"]),
+    default="auto",
+    show_default=True,
+    help="SHACL engine for the whole store: auto is rudof (chunk by chunk, fast) where "
+    "pyrudof is installed, else pyshacl; both report the same violations.",
+)
 @pass_app
 def validate(
     app: AppContext,
@@ -37,12 +45,18 @@ def validate(
     output_format: str,
     input_format: str | None,
     with_store: bool,
+    engine: str,
 ) -> None:
     """Validate the store (or FILES) against the shapes. Exit 0 conforms, 1 does not."""
     from evidencegraph.graph.validation import ValidationReport, validate_batch, validate_graph
     from evidencegraph.ingest.rdf_files import read_rdf_files
 
     report: ValidationReport
+    if files and engine != "auto":
+        raise click.UsageError(
+            "--engine chooses the engine for the whole store; FILES are validated with "
+            "pyshacl. Leave out --engine, or the FILES."
+        )
     if files:
         batch = read_rdf_files(files, input_format)
         if with_store:
@@ -52,7 +66,7 @@ def validate(
             report = validate_graph(batch)
     else:
         with app.open_graph(read_only=True) as graph:
-            report = graph.validate()
+            report = graph.validate(engine)
     if output_format == "table":
         click.echo(report.table(), nl=False)
     else:

@@ -17,7 +17,7 @@ from evidencegraph.graph.batch_gate import judge, prepare
 from evidencegraph.graph.results import QueryResult
 from evidencegraph.graph.store import Store, open_store
 from evidencegraph.graph.terms import to_quads
-from evidencegraph.graph.validation import ValidationReport, check_batch, validate_graph
+from evidencegraph.graph.validation import ValidationReport, check_batch
 from evidencegraph.ingest.rdf_files import read_packaged, read_rdf_files
 from evidencegraph.ontology.namespace import model_files
 from evidencegraph.queries import NamedQuery, get_query
@@ -126,9 +126,16 @@ class EvidenceGraph:
 
     # --- reading ---------------------------------------------------------------
 
-    def validate(self) -> ValidationReport:
-        """Validate the whole store against the shapes."""
-        return validate_graph(self.store.to_graph())
+    def validate(self, engine: str = "auto") -> ValidationReport:
+        """Validate the whole store against the shapes.
+
+        ``engine`` is ``auto`` (rudof, chunk by chunk, where pyrudof is installed; else
+        pyshacl), ``rudof`` or ``pyshacl``: the same results either way (decision 0012).
+        Raises UsageError for an engine that cannot run here.
+        """
+        from evidencegraph.graph.store_validation import validate_store
+
+        return validate_store(self.store, engine)
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         """Run a SPARQL query with variables pre-bound to RDF terms."""

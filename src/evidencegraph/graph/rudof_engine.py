@@ -4,7 +4,8 @@ rudof validates our shapes with the same results as pyshacl on every mutation
 case of the shape tests, several times faster (decision 0009). It leaves out
 ``sh:message`` for a few constraint components (sh:or, sh:not,
 sh:lessThanOrEquals); those messages are taken from the shapes themselves, so
-a rejected batch reads the same whichever engine judged it.
+a rejected batch reads the same whichever engine judged it. :class:`ChunkSession` serves
+``validate`` of a whole store, a chunk at a time (decision 0012).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import functools
 import re
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -20,7 +22,7 @@ from rdflib.namespace import SH
 
 from evidencegraph.graph.terms import Triple, to_quads
 from evidencegraph.graph.validation import model_graph, shapes_graph, show_path
-from evidencegraph.ontology.namespace import compact, shapes_file
+from evidencegraph.ontology.namespace import PREFIXES, compact, shapes_file
 
 _PYRUDOF_MISSING = False
 try:  # pyrudof is a dependency; the fallback keeps a broken wheel from stopping every load
@@ -100,25 +102,128 @@ def validate_ntriples(
             report = session.validate_shacl()
         finally:
             session.rollback_staging()
+    return [row for row, _ in _rows(report, focus)]
+
+
+def _rows(
+    report: Iterable[object], focus: set[str] | None
+) -> list[tuple[tuple[str, str, str, str, str, str], object]]:
+    """Each result as shown (see :func:`validate_ntriples`), with rudof's own entry."""
     results = []
     for entry in report:
-        focus_iri = _strip(entry.focus_node or "")
+        focus_iri = _strip(getattr(entry, "focus_node", "") or "")
         if focus is not None and focus_iri not in focus:
             continue
-        path = _show_rudof_path(entry.path)
-        constraint = _show(entry.constraint_component or "")
+        path = _show_rudof_path(getattr(entry, "path", None))
+        constraint = _show(getattr(entry, "constraint_component", "") or "")
         message = _message(entry, path, constraint)
-        results.append(
-            (
-                _show(focus_iri),
-                path,
-                constraint,
-                message,
-                _show(entry.severity or "").removeprefix("sh:") or "Violation",
-                _show_value(entry.value or ""),
-            )
+        row = (
+            _show(focus_iri),
+            path,
+            constraint,
+            message,
+            _severity(str(getattr(entry, "severity", "") or "")),
+            _show_value(getattr(entry, "value", "") or ""),
         )
+        results.append((row, entry))
     return results
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation rudof found: as shown (focus node, path, constraint, message, severity,
+    value), and the terms it names, as rudof writes them, for the SHACL report graph."""
+
+    row: tuple[str, str, str, str, str, str]
+    focus_node: str
+    path: str
+    constraint: str
+    source_shape: str
+    value: str
+
+
+class ChunkSession:
+    """A rudof session for validating a store chunk by chunk (``validate`` of a whole store).
+
+    The shapes are read as N-Triples written from :func:`shapes_graph`, whose blank node
+    labels rudof keeps: a result's source shape then names a node of that graph, as
+    pyshacl's does. Each chunk is staged on top of the shapes and the model, and rolled
+    back; the session is renewed every so often, since rudof keeps every term it has seen.
+    """
+
+    def __init__(self) -> None:
+        self._session: pyrudof.Rudof | None = None
+        self._staged = 0
+
+    def validate(self, data: str, focus: set[str]) -> list[Finding]:
+        """The violations on ``focus`` (IRIs, ``_:label`` for blank nodes) in N-Triples
+        ``data`` plus the model. Releases the GIL while rudof works: call it from a thread."""
+        if self._session is None or self._staged > _RENEW_AFTER_BYTES:
+            self._session = _fresh_session()
+            self._staged = 0
+        self._staged += len(data)
+        session = self._session
+        session.begin_staging()
+        try:
+            session.read_data(
+                data, pyrudof.RDFFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict, merge=True
+            )
+            report = session.validate_shacl()
+        finally:
+            session.rollback_staging()
+        return [
+            Finding(
+                row=row,
+                focus_node=str(getattr(entry, "focus_node", "") or ""),
+                path=str(getattr(entry, "path", "") or ""),
+                constraint=str(getattr(entry, "constraint_component", "") or ""),
+                source_shape=str(getattr(entry, "source_shape", "") or ""),
+                value=str(getattr(entry, "value", "") or ""),
+            )
+            for row, entry in _rows(report, focus)
+        ]
+
+
+def _fresh_session() -> pyrudof.Rudof:
+    session = pyrudof.Rudof()
+    session.read_shacl(
+        _shapes_ntriples(), pyrudof.ShaclFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict
+    )
+    session.read_data(
+        _model_ntriples(),
+        pyrudof.RDFFormat.NTriples,
+        reader_mode=pyrudof.ReaderMode.Strict,
+        merge=False,
+    )
+    return session
+
+
+@functools.cache
+def _shapes_ntriples() -> str:
+    return ntriples(shapes_graph())
+
+
+def term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+    """The RDF term rudof writes as ``text`` (an IRI bare or in <>, ``_:label``, a literal
+    whose datatype may be a CURIE such as ``xsd:integer``); None when it names none."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.startswith("_:"):
+        return ox.BlankNode(text[2:])
+    if not text.startswith('"'):
+        return ox.NamedNode(_strip(text))
+    try:
+        parsed = ox.parse(f"{_TURTLE_PREFIXES}<x:s> <x:p> {text} .", format=ox.RdfFormat.TURTLE)
+        value = next(iter(parsed)).object
+    except (SyntaxError, StopIteration):
+        return None
+    return value if isinstance(value, ox.Literal) else None
+
+
+def _severity(text: str) -> str:
+    """``Violation``, ``Warning`` or ``Info``: rudof names it bare, or by its sh: IRI."""
+    return _show(text).removeprefix("sh:") if ":" in text else (text or "Violation")
 
 
 def _strip(term: str) -> str:
@@ -139,13 +244,13 @@ def _show_value(term: str) -> str:
     return _show(term)
 
 
-def _literal(term: str) -> str:
-    """A literal in N-Triples form (as rdflib's n3() shows it), rudof's rendering repaired."""
-    try:
-        parsed = ox.parse(f"<x:s> <x:p> {term} .", format=ox.RdfFormat.N_TRIPLES)
-        return str(next(iter(parsed)).object)
-    except (SyntaxError, StopIteration):
-        return term
+def _literal(text: str) -> str:
+    """A literal in N-Triples form (as rdflib's n3() shows it), rudof's rendering repaired:
+    a datatype it writes as a CURIE (``"many"^^xsd:integer``) is written out in full."""
+    if text.startswith("_:"):
+        return text
+    parsed = term(text)
+    return str(parsed) if parsed is not None else text
 
 
 def _show_rudof_path(path: str | None) -> str:
@@ -191,6 +296,8 @@ def _messages() -> dict[tuple[str, str], str]:
 
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
+#: Prefixes a rudof rendering of a literal may use for its datatype (``xsd:integer``).
+_TURTLE_PREFIXES = "".join(f"@prefix {prefix}: <{iri}> .\n" for prefix, iri in PREFIXES.items())
 #: Lexical forms rudof does not check (it accepts "2016-13-45"^^xsd:date); pyshacl does.
 _LEXICAL = {
     _XSD + "date": re.compile(

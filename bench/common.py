@@ -1,0 +1,217 @@
+"""What the benchmark scripts share: peak memory, percentiles, the machine and the package
+versions, the run's name, report sections between markers, and rdflib's Graph as a Store."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import resource
+import subprocess
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, Variable
+from rdflib.term import Node
+
+from evidencegraph.graph.results import QueryResult
+from evidencegraph.graph.store import Store
+from evidencegraph.graph.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_rdflib
+
+ROOT = Path(__file__).parent.parent
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set since it started (or since :func:`reset_peak_rss`).
+    Not ru_maxrss: Linux keeps that across fork and exec, so a child would report the
+    parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mib() -> float:
+    """This process's resident set now."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak_rss() -> None:
+    """Start :func:`peak_rss_mib` afresh from the current resident set (Linux 4.0 and later:
+    writing 5 to clear_refs resets the peak), so one process can measure several steps."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def p95(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def replace_section(path: Path, begin: str, end: str, section: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in place of the one
+    between the same markers in ``path``, or at its end; the rest of the file stays."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def versions(names: Iterable[str]) -> str:
+    """``name version`` for each installed distribution, ``name missing`` for the others."""
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} missing")
+    return ", ".join(found)
+
+
+def machine() -> str:
+    """CPU model and cores, memory, operating system and Python."""
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        total_kib = int(meminfo.read_text().split("MemTotal:")[1].split()[0])
+        memory = f", {total_kib / 1024**2:.1f} GiB RAM"
+    return (
+        f"{model}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}, "
+        f"{platform.machine()}; Python {platform.python_version()}"
+    )
+
+
+def run_id() -> str:
+    """The run's name: UTC start time and the commit of the code measured (``+changes`` when
+    the work tree differs from it)."""
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"{started}-nogit"
+    return f"{started}-{commit}{'+changes' if dirty else ''}"
+
+
+class RdflibStore(Store):
+    """rdflib's in-memory Graph behind the Store seam, for the baselines: SPARQL by rdflib's
+    engine, the lookups the gate and the export make by ``Graph.triples`` (its indexes)."""
+
+    descriptor = "rdflib:memory"
+
+    def __init__(self, graph: Graph | None = None) -> None:
+        self.graph = graph if graph is not None else Graph()
+
+    def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
+        initial = {Variable(name): term for name, term in (bindings or {}).items()}
+        result = self.graph.query(sparql, initBindings=initial)
+        if result.type == "ASK":
+            return QueryResult.from_boolean(bool(result.askAnswer))
+        if result.type == "SELECT":
+            names = list(result.vars or [])
+            rows = [
+                {str(name): row[name] for name in names if row[name] is not None}
+                for row in result  # type: ignore[union-attr]
+            ]
+            return QueryResult.from_rows(names, rows)  # type: ignore[arg-type]
+        built = Graph()
+        for triple in result:
+            built.add(triple)  # type: ignore[arg-type]
+        return QueryResult.from_graph(built)
+
+    def add(self, triples: Iterable[Triple]) -> int:
+        before = len(self.graph)
+        for triple in triples:
+            self.graph.add(triple)
+        return len(self.graph) - before
+
+    def replace(self, removals: Iterable[Triple], additions: Iterable[Triple]) -> int:
+        for triple in removals:
+            self.graph.remove(triple)
+        return self.add(additions)
+
+    def _quads(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[ox.Quad]:
+        for triple in self.graph.triples(pattern):
+            yield ox.Quad(*(to_oxigraph(term) for term in triple))  # type: ignore[misc]
+
+    def neighbourhood_quads(
+        self,
+        focus: Sequence[ox.NamedNode],
+        linked: Sequence[ox.NamedNode],
+        inverse: Iterable[ox.NamedNode],
+    ) -> set[ox.Quad]:
+        backwards = [to_rdflib(p) for p in inverse]
+        found: set[ox.Quad] = set()
+        typed: set[Node] = {to_rdflib(node) for node in linked}
+        for node in focus:
+            term = to_rdflib(node)
+            for quad in self._quads((term, None, None)):
+                found.add(quad)
+                typed.add(to_rdflib(quad.object))
+            for predicate in backwards:
+                for quad in self._quads((None, predicate, term)):
+                    found.add(quad)
+                    typed.add(to_rdflib(quad.subject))
+        rdf_type = to_rdflib(RDF_TYPE)
+        for node in typed:
+            found.update(self._quads((node, rdf_type, None)))
+        return found
+
+    def links(
+        self, outgoing: Sequence[ox.NamedNode | ox.BlankNode], incoming: Sequence[ox.NamedNode]
+    ) -> set[ox.Quad]:
+        found: set[ox.Quad] = set()
+        for node in outgoing:
+            found.update(self._quads((to_rdflib(node), None, None)))
+        for node in incoming:
+            found.update(self._quads((None, None, to_rdflib(node))))
+        return found
+
+    def about(
+        self, nodes: Sequence[ox.NamedNode | ox.BlankNode], predicates: Sequence[ox.NamedNode]
+    ) -> set[ox.Quad]:
+        found: set[ox.Quad] = set()
+        for node in nodes:
+            for predicate in predicates:
+                found.update(self._quads((to_rdflib(node), to_rdflib(predicate), None)))
+        return found
+
+    def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
+        self.replace([from_quad(q) for q in removals], [from_quad(q) for q in additions])
+
+    def contains(self, triple: Triple) -> bool:
+        return triple in self.graph
+
+    def __len__(self) -> int:
+        return len(self.graph)
+
+    def clear(self) -> None:
+        self.graph.remove((None, None, None))
+
+    def to_graph(self) -> Graph:
+        return self.graph
