@@ -88,23 +88,7 @@ def queries(output_format: str) -> None:
 
     named = library()
     if output_format == "json":
-        payload = [
-            {
-                "name": q.name,
-                "title": q.title,
-                "description": q.description,
-                "parameters": [
-                    {
-                        "name": p.name,
-                        "kind": p.kind,
-                        "default": p.default,
-                        "description": p.description,
-                    }
-                    for p in q.parameters
-                ],
-            }
-            for q in named.values()
-        ]
+        payload = [q.describe() for q in named.values()]
         click.echo(json.dumps(payload, indent=2))
         return
     for q in named.values():

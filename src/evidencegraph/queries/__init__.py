@@ -71,6 +71,26 @@ class NamedQuery:
     parameters: tuple[Parameter, ...] = field(default=())
     path: str = ""
 
+    def describe(self, *, with_text: bool = False) -> dict[str, object]:
+        """Name, title, description and parameters (and the text) as JSON-ready values."""
+        described: dict[str, object] = {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "parameters": [
+                {
+                    "name": p.name,
+                    "kind": p.kind,
+                    "default": p.default,
+                    "description": p.description,
+                }
+                for p in self.parameters
+            ],
+        }
+        if with_text:
+            described["text"] = self.text
+        return described
+
     def bind(self, values: Mapping[str, str]) -> dict[str, Node]:
         """RDF terms for every parameter: the given values, else the defaults.
 

@@ -387,24 +387,7 @@ class EvidenceServer:
 
         named = library()
         if json_or_html(request) == "json":
-            payload = [
-                {
-                    "name": q.name,
-                    "title": q.title,
-                    "description": q.description,
-                    "parameters": [
-                        {
-                            "name": p.name,
-                            "kind": p.kind,
-                            "default": p.default,
-                            "description": p.description,
-                        }
-                        for p in q.parameters
-                    ],
-                    "text": q.text,
-                }
-                for q in named.values()
-            ]
+            payload = [q.describe(with_text=True) for q in named.values()]
             return Response(json.dumps(payload, indent=2), content_type="application/json")
         return Response(_queries_page(named.values()), content_type=HTML_MEDIA_TYPE)
 
