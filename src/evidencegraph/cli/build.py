@@ -33,7 +33,7 @@ def build(app: AppContext) -> None:
                 graph.store.descriptor,
                 summary.triples_read,
                 summary.triples_added,
-                summary.store_size,
+                len(graph.store),
             )
         )
 
@@ -62,6 +62,6 @@ def load(app: AppContext, files: tuple[Path, ...], syntax: str | None) -> None:
                 graph.store.descriptor,
                 summary.triples_read,
                 summary.triples_added,
-                summary.store_size,
+                len(graph.store),
             )
         )

@@ -28,11 +28,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LoadSummary:
-    """What a load did: triples read in the batch, and triples new to the store."""
+    """What a load did: triples read in the batch, and triples new to the store.
+
+    It does not count the store: Oxigraph counts by reading every triple (1.5 s at 6 M).
+    """
 
     triples_read: int
     triples_added: int
-    store_size: int
     values_replaced: int = 0
     validate_seconds: float = 0.0
     commit_seconds: float = 0.0
@@ -106,7 +108,6 @@ class EvidenceGraph:
         return LoadSummary(
             triples_read=len(batch),
             triples_added=added,
-            store_size=len(self.store),
             values_replaced=replaced,
             validate_seconds=validated - started,
             commit_seconds=time.perf_counter() - validated,
