@@ -22,7 +22,7 @@ from rdflib.namespace import SH
 
 from evidencegraph.graph.terms import Triple, to_quads
 from evidencegraph.graph.validation import model_graph, shapes_graph, show_path
-from evidencegraph.ontology.namespace import PREFIXES, compact, shapes_file
+from evidencegraph.ontology.namespace import PREFIXES, compact
 
 _PYRUDOF_MISSING = False
 try:  # pyrudof is a dependency; the fallback keeps a broken wheel from stopping every load
@@ -45,20 +45,7 @@ _staged_bytes = 0
 @functools.cache
 def _session() -> pyrudof.Rudof:
     """One rudof session holding the shapes and the model; batches are staged on top."""
-    session = pyrudof.Rudof()
-    session.read_shacl(
-        shapes_file().read_text(encoding="utf-8"),
-        pyrudof.ShaclFormat.Turtle,
-        reader_mode=pyrudof.ReaderMode.Strict,
-    )
-    # merge must be given: pyrudof merges when it is left out
-    session.read_data(
-        _model_ntriples(),
-        pyrudof.RDFFormat.NTriples,
-        reader_mode=pyrudof.ReaderMode.Strict,
-        merge=False,
-    )
-    return session
+    return _fresh_session()
 
 
 @functools.cache
@@ -189,6 +176,7 @@ def _fresh_session() -> pyrudof.Rudof:
     session.read_shacl(
         _shapes_ntriples(), pyrudof.ShaclFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict
     )
+    # merge must be given: pyrudof merges when it is left out
     session.read_data(
         _model_ntriples(),
         pyrudof.RDFFormat.NTriples,
