@@ -3,6 +3,7 @@ nodes, and a store that fails half-way."""
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.graph.terms import to_oxigraph
 from evidencegraph.ingest import pipeline
-from evidencegraph.ingest.ctgov import map_study
+from evidencegraph.ingest.ctgov import map_study, read_paths
 from evidencegraph.ontology.namespace import EG
 from support import DATA
 
@@ -160,3 +161,31 @@ def test_the_progress_bar_is_sized_in_records(tmp_path: Path) -> None:
             return super().read(3)
 
     assert _count(Chunked(b"xx<Pub><Pub>y<Pub>"), b"<Pub>") == 3
+
+
+def test_the_garbage_collector_is_collected_less_during_an_import_and_restored_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import sets the collector's thresholds for its records, and leaves the process as
+    it found it, also when a write fails."""
+    seen: list[tuple[tuple[int, int, int], int]] = []
+    real = OxigraphStore.write_ntriples
+
+    def watch(self, removals, ntriples, triples):  # type: ignore[no-untyped-def]
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        if len(seen) > 1:
+            raise StoreError("cannot write to the store: disk full")
+        real(self, removals, ntriples, triples)
+
+    before = gc.get_threshold()
+    monkeypatch.setattr(OxigraphStore, "write_ntriples", watch)
+    monkeypatch.setattr(pipeline, "GROUP_TRIPLES", 1)
+    files = [CTGOV / "NCT03418623.json", CTGOV / "NCT03630471.json"]
+    graph = EvidenceGraph(OxigraphStore(tmp_path / "store.db"))
+    with pytest.raises(StoreError, match="disk full"):
+        pipeline.Importer(graph, map_study, batch_size=1).run(read_paths(files))
+    graph.close()
+    assert seen and seen[0][0][0] == pipeline._YOUNG_COLLECTION_EVERY
+    assert seen[0][1] > 0  # what was alive before the import is set aside
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
