@@ -98,26 +98,26 @@ def run_engine(engine: str, data: Path, scratch: Path) -> dict[str, object]:
         from evidencegraph.graph import rudof_engine
 
         session = pyrudof.Rudof()
-        session.read_shacl(rudof_engine._shapes_ntriples(), pyrudof.ShaclFormat.NTriples)
+        session.read_shacl(rudof_engine.shapes_ntriples(), pyrudof.ShaclFormat.NTriples)
         session.read_data(str(data), pyrudof.RDFFormat.NTriples, merge=False)
         rows = rudof_engine._rows(session.validate_shacl(), None)
         results = [[row[0], row[1], row[2]] for row, _ in rows]
     elif engine == "shifty":
         import shifty  # type: ignore[import-not-found]
 
-        from evidencegraph.graph.rudof_engine import _shapes_ntriples
+        from evidencegraph.graph.rudof_engine import shapes_ntriples
 
         shapes = scratch / "shapes.nt"
-        shapes.write_text(_shapes_ntriples(), encoding="utf-8")
+        shapes.write_text(shapes_ntriples(), encoding="utf-8")
         _, report_graph, _ = shifty.validate(data, shacl_graph=shapes, infer=False)
         results = _shown(report_graph)
     elif engine == "pyshacl-turbo":
         import pyshacl_turbo  # type: ignore[import-not-found]
 
-        from evidencegraph.graph.rudof_engine import _shapes_ntriples
+        from evidencegraph.graph.rudof_engine import shapes_ntriples
 
         shapes = scratch / "shapes.nt"
-        shapes.write_text(_shapes_ntriples(), encoding="utf-8")
+        shapes.write_text(shapes_ntriples(), encoding="utf-8")
         _, report_graph, _ = pyshacl_turbo.validate(
             str(data), shacl_graph=str(shapes), data_graph_format="nt", shacl_graph_format="nt"
         )

@@ -212,18 +212,19 @@ def render(
         "",
         f"Machine: {platform.machine()}, {platform.system()}, "
         f"Python {platform.python_version()}; pyoxigraph {version('pyoxigraph')}, "
-        f"pyrudof {version('pyrudof')}, pyshacl {version('pyshacl')}, rdflib {version('rdflib')}; "
+        f"pyrudof {version('pyrudof')}, pyshifty {version('pyshifty')}, pyshacl {version('pyshacl')}, rdflib {version('rdflib')}; "
         f"{os.cpu_count()} CPUs.",
         "Synthetic studies from `bench/generate_ctgov.py` (seed 7), validation included. "
         "Three threads share the work: the main thread reads, maps and prepares each batch "
-        "(canonical form, neighbourhood, N-Triples), a judge thread validates it with rudof, a "
+        "(canonical form, neighbourhood, N-Triples), a judge thread validates it (shifty, and "
+        "rudof for a batch shifty does not pass: decision 0015), a "
         "writer thread writes judged batches in groups (decision 0010). *validate* is preparing "
         "plus judging, *waited* the time the main thread sat idle for a verdict, *commit* the "
         "writer thread's time; *no gate* reads, maps and writes the same records the way the "
         "import writes them, with no neighbourhood and no SHACL, on one thread: the ceiling "
         "without validation, and the store's own share of the memory. *CPU ms/study* is the "
         "main thread's CPU time per study, and that of every other thread (the judge with "
-        "rudof's own threads, the writer, Oxigraph's bulk loader, RocksDB's background work).",
+        "the engines' own threads, the writer, Oxigraph's bulk loader, RocksDB's background work).",
         "",
         "| studies | triples | studies/s | read+map s | validate s | waited s | commit s "
         "| wall s | CPU ms/study: main, others | peak RSS MiB | no gate: RSS MiB, wall s "

@@ -14,13 +14,14 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import NonConformingError, StoreError
+from evidencegraph.graph import rudof_engine, shifty_engine
 from evidencegraph.graph.batch_gate import Overlay, PreparedBatch, batch_quads, judge, prepare
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.graph.terms import to_oxigraph
 from evidencegraph.ingest import pipeline
 from evidencegraph.ingest.ctgov import map_study, read_paths
-from evidencegraph.ontology.namespace import EG
+from evidencegraph.ontology.namespace import EG, EGID, EGV
 from support import DATA
 
 CTGOV = DATA / "ctgov"
@@ -189,3 +190,54 @@ def test_the_garbage_collector_is_collected_less_during_an_import_and_restored_a
     assert seen[0][1] > 0  # what was alive before the import is set aside
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("with_shifty", [True, False], ids=["shifty-first", "rudof-only"])
+def test_rudof_is_asked_only_when_the_first_look_does_not_pass(
+    with_shifty: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch shifty passes is not shown to rudof; one it does not pass is, and rudof's
+    results, kept to the batch's nodes, are the verdict (decision 0015). Without shifty,
+    rudof judges every batch."""
+    asked: list[int] = []
+    real = rudof_engine.validate_ntriples
+
+    def counted(data: str, focus: set[str] | None) -> list[tuple[str, str, str, str, str, str]]:
+        asked.append(1)
+        return real(data, focus)
+
+    monkeypatch.setattr(rudof_engine, "validate_ntriples", counted)
+    monkeypatch.setattr(shifty_engine, "available", lambda: with_shifty)
+    content = json.loads((CTGOV / "NCT03418623.json").read_text())
+    triples = map_study(content, "NCT03418623.json").rdflib_triples()
+    store = OxigraphStore(None)
+
+    assert judge(prepare(store, _quads(triples), replace_single_values=True)).conforms
+    assert len(asked) == (0 if with_shifty else 1)
+
+    # the conditions untyped: the study breaks eg:studiesCondition's sh:class
+    conditions = {o for s, p, o in triples if p == EG.studiesCondition}
+    broken = [t for t in triples if not (t[0] in conditions and t[1] == RDF.type)]
+    report = judge(prepare(store, _quads(broken), replace_single_values=True))
+    assert not report.conforms
+    assert {r.path for r in report.results} == {"eg:studiesCondition"}
+    assert len(asked) == (1 if with_shifty else 2)
+
+    # only a neighbour the batch links to is incomplete (the study, typed and nothing else):
+    # shifty sees the whole data and does not pass it, rudof reports nothing on the batch
+    study = next(s for s, p, o in triples if p == RDF.type and o == EG.Trial)
+    record = next(s for s, p, o in triples if p == RDF.type and o == EG.RegistryRecord)
+    claim = EGID["test/claim/1"]
+    neighbours = OxigraphStore(None)
+    neighbours.write_quads([], _quads([(study, RDF.type, EG.Trial), (record, RDF.type, EG.Source)]))
+    claim_batch = [
+        (claim, RDF.type, EG.Claim),
+        (claim, EG.assertedBy, record),
+        (claim, EG.quote, Literal("A claim about the trial")),
+        (claim, EG.claimKind, EGV.HistoryClaim),
+        (claim, EG.verificationStatus, EGV.Unverified),
+        (claim, EG.about, study),
+    ]
+    asked.clear()
+    assert judge(prepare(neighbours, _quads(claim_batch), replace_single_values=True)).conforms
+    assert len(asked) == 1

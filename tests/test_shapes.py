@@ -11,7 +11,7 @@ from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRe
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from evidencegraph.graph import rudof_engine
+from evidencegraph.graph import rudof_engine, shifty_engine
 from evidencegraph.graph.terms import to_quads
 from evidencegraph.graph.validation import (
     ValidationReport,
@@ -712,6 +712,20 @@ def test_the_gate_engine_reports_the_same_violations(mutation: Mutation) -> None
     )
     by_rudof = {(row[0], row[1], row[2], row[3]) for row in rows}
     assert by_rudof == {(r.focus_node, r.path, r.constraint, r.message) for r in by_pyshacl.results}
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
+def test_the_gates_first_look_never_passes_a_broken_graph(mutation: Mutation) -> None:
+    """shifty's first look (decision 0015) lets a batch through without asking rudof: it must
+    never pass one pyshacl finds a violation in (lexical forms are the gate's own check)."""
+    graph = mutated(mutation)
+    assert rudof_engine.ill_typed(to_quads(graph)) or not shifty_engine.conforms(
+        rudof_engine.ntriples(graph)
+    )
+
+
+def test_the_gates_first_look_passes_the_valid_graph() -> None:
+    assert shifty_engine.conforms(rudof_engine.ntriples(valid_graph()))
 
 
 def test_the_gate_engine_refuses_ill_typed_dates_and_booleans() -> None:

@@ -26,7 +26,7 @@ from typing import Protocol
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
 
-from evidencegraph.graph import rudof_engine
+from evidencegraph.graph import rudof_engine, shifty_engine
 from evidencegraph.graph.store import OxigraphStore, Store
 from evidencegraph.graph.terms import OxTerm, OxTriple, from_quad
 from evidencegraph.graph.validation import (
@@ -218,11 +218,16 @@ def prepare(
 
 
 def judge(prepared: PreparedBatch) -> ValidationReport:
-    """The validation report of a prepared batch: rudof, or pyshacl where rudof is missing."""
+    """The validation report of a prepared batch: rudof, or pyshacl where rudof is missing.
+
+    shifty looks first (decision 0015): a batch it passes whole, with lexical forms our own
+    check passes, conforms, and rudof is not asked.
+    """
     if rudof_engine.available():
-        rows = rudof_engine.ill_typed(prepared.quads) + rudof_engine.validate_ntriples(
-            prepared.data, prepared.focus
-        )
+        rows = rudof_engine.ill_typed(prepared.quads)
+        if not rows and shifty_engine.available() and shifty_engine.conforms(prepared.data):
+            return ValidationReport(conforms=True, results=[])
+        rows += rudof_engine.validate_ntriples(prepared.data, prepared.focus)
         results = sorted(
             (ValidationResult(*row) for row in rows),
             key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value),

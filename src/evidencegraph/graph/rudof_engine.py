@@ -51,7 +51,8 @@ def _session() -> pyrudof.Rudof:
 
 
 @functools.cache
-def _model_ntriples() -> str:
+def model_ntriples() -> str:
+    """The model (ontology and vocabularies) as N-Triples: every judgement holds it."""
     return ntriples(model_graph())
 
 
@@ -176,11 +177,11 @@ class ChunkSession:
 def _fresh_session() -> pyrudof.Rudof:
     session = pyrudof.Rudof()
     session.read_shacl(
-        _shapes_ntriples(), pyrudof.ShaclFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict
+        shapes_ntriples(), pyrudof.ShaclFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict
     )
     # merge must be given: pyrudof merges when it is left out
     session.read_data(
-        _model_ntriples(),
+        model_ntriples(),
         pyrudof.RDFFormat.NTriples,
         reader_mode=pyrudof.ReaderMode.Strict,
         merge=False,
@@ -189,7 +190,8 @@ def _fresh_session() -> pyrudof.Rudof:
 
 
 @functools.cache
-def _shapes_ntriples() -> str:
+def shapes_ntriples() -> str:
+    """The shapes as N-Triples, written from the parsed graph pyshacl gets."""
     return ntriples(shapes_graph())
 
 

@@ -1,0 +1,54 @@
+"""The gate's first look: shifty (Rust, through pyshifty) says whether a batch conforms.
+
+Nearly every batch of an import conforms, and shifty decides that with about half of rudof's
+CPU (decision 0015). It is asked only *whether* the batch, its neighbourhood and the model
+conform, every node of them. When they do, no focus node can break a shape and the gate is
+done. When they do not, the gate asks rudof (decision 0009), whose results it reports, kept to
+the batch's own nodes: the violation may be on a neighbour the batch only links to, whose
+triples are copied in part. Either way, what the gate accepts and reports is rudof's answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from evidencegraph.graph.rudof_engine import model_ntriples, shapes_ntriples
+
+_SHIFTY_MISSING = False
+try:  # pyshifty is a dependency; without it (a broken wheel) rudof judges every batch
+    import shifty
+except ImportError:  # pragma: no cover - exercised only where pyshifty does not install
+    _SHIFTY_MISSING = True
+
+_LOCK = threading.Lock()
+
+
+def available() -> bool:
+    """Whether shifty can be used on this machine."""
+    return not _SHIFTY_MISSING
+
+
+@functools.cache
+def _validator() -> shifty.PreparedValidator:
+    """The shapes, parsed and planned once (N-Triples is Turtle, which shifty reads)."""
+    return shifty.PreparedValidator(shapes_ntriples().encode("utf-8"))
+
+
+@functools.cache
+def _model() -> bytes:
+    return model_ntriples().encode("utf-8")
+
+
+def conforms(data: str) -> bool:
+    """Whether N-Triples ``data`` together with the model conforms to the shapes.
+
+    Only the data is validated and searched (``graph_mode="data"``, as pyshacl does with a
+    separate shapes graph); no inference. Releases the GIL while shifty works.
+    """
+    payload = _model() + data.encode("utf-8")
+    with _LOCK:
+        verdict, _, _ = _validator().validate(
+            payload, graph_mode="data", infer=False, sort_results=False
+        )
+    return bool(verdict)
