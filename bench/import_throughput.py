@@ -212,7 +212,8 @@ def render(
         "",
         f"Machine: {platform.machine()}, {platform.system()}, "
         f"Python {platform.python_version()}; pyoxigraph {version('pyoxigraph')}, "
-        f"pyrudof {version('pyrudof')}, pyshifty {version('pyshifty')}, pyshacl {version('pyshacl')}, rdflib {version('rdflib')}; "
+        f"pyrudof {version('pyrudof')}, pyshifty {version('pyshifty')}, "
+        f"pyshacl {version('pyshacl')}, rdflib {version('rdflib')}; "
         f"{os.cpu_count()} CPUs.",
         "Synthetic studies from `bench/generate_ctgov.py` (seed 7), validation included. "
         "Three threads share the work: the main thread reads, maps and prepares each batch "
