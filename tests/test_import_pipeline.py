@@ -164,31 +164,39 @@ def test_the_progress_bar_is_sized_in_records(tmp_path: Path) -> None:
     assert _count(Chunked(b"xx<Pub><Pub>y<Pub>"), b"<Pub>") == 3
 
 
-def test_the_garbage_collector_is_collected_less_during_an_import_and_restored_after(
+def test_garbage_is_collected_by_the_import_itself_and_the_collector_restored_after(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The import sets the collector's thresholds for its records, and leaves the process as
-    it found it, also when a write fails."""
-    seen: list[tuple[tuple[int, int, int], int]] = []
-    real = OxigraphStore.write_ntriples
+    """The import turns automatic collection off and collects every so many records itself,
+    and leaves the process as it found it, also when a write fails."""
+    seen: list[tuple[bool, int]] = []
+    collected: list[int] = []
+    real_write, real_collect = OxigraphStore.write_ntriples, gc.collect
 
     def watch(self, removals, ntriples, triples):  # type: ignore[no-untyped-def]
-        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
         if len(seen) > 1:
             raise StoreError("cannot write to the store: disk full")
-        real(self, removals, ntriples, triples)
+        real_write(self, removals, ntriples, triples)
 
-    before = gc.get_threshold()
+    def counted(generation: int = 2) -> int:
+        collected.append(generation)
+        return real_collect(generation)
+
     monkeypatch.setattr(OxigraphStore, "write_ntriples", watch)
+    monkeypatch.setattr(gc, "collect", counted)
     monkeypatch.setattr(pipeline, "GROUP_TRIPLES", 1)
+    monkeypatch.setattr(pipeline, "_COLLECT_EVERY_RECORDS", 1)
     files = [CTGOV / "NCT03418623.json", CTGOV / "NCT03630471.json"]
     graph = EvidenceGraph(OxigraphStore(tmp_path / "store.db"))
+    assert gc.isenabled()
     with pytest.raises(StoreError, match="disk full"):
         pipeline.Importer(graph, map_study, batch_size=1).run(read_paths(files))
     graph.close()
-    assert seen and seen[0][0][0] == pipeline._YOUNG_COLLECTION_EVERY
+    assert seen and not seen[0][0]  # no automatic collection while the import ran
     assert seen[0][1] > 0  # what was alive before the import is set aside
-    assert gc.get_threshold() == before
+    assert collected  # the import collected itself
+    assert gc.isenabled()
     assert gc.get_freeze_count() == 0
 
 

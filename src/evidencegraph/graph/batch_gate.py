@@ -43,10 +43,14 @@ from evidencegraph.graph.validation import (
 class PreparedBatch:
     """A batch ready to be judged and committed."""
 
-    #: the batch in the store's canonical form
+    #: the batch in the store's canonical form (an import drops them once the batch is judged)
     quads: list[ox.Quad]
     replaced: list[ox.Quad] = field(default_factory=list)
     new_count: int = 0
+    #: the same batch as N-Triples, and its number of triples: what an import stages and keeps
+    #: until the batch is written (bytes, which the garbage collector need not walk)
+    ntriples: bytes = b""
+    size: int = 0
     #: what the judge reads: the batch and its neighbourhood as N-Triples (dropped once judged)
     data: str = ""
     focus: set[str] = field(default_factory=set)
@@ -85,13 +89,13 @@ class Overlay:
 
     def stage(self, prepared: PreparedBatch) -> None:
         """Add a batch, as it would be written after the batches staged before it."""
-        self.written.write_quads([], prepared.quads)
+        self.written.native.load(prepared.ntriples, format=ox.RdfFormat.N_TRIPLES)
         staged_before = [q for q in prepared.replaced if self.written.contains_quad(q)]
         if staged_before:
             self.written.write_quads(staged_before, [])
         # the store may hold the same triple: out with it too (a no-op where it does not)
         self.replaced.update(prepared.replaced)
-        self.size += len(prepared.quads)
+        self.size += prepared.size
         self.nodes.update(prepared.nodes)
 
     def ntriples(self) -> bytes:
@@ -205,13 +209,16 @@ def prepare(
     # what the batch states that the store (or a pending batch) already holds is in ``found``
     new_count = len(batch) - sum(1 for quad in found if written.contains_quad(quad))
     # default-graph quads in N-Quads are N-Triples lines; no Triple objects to build
-    data = ox.serialize([*batch, *found], format=ox.RdfFormat.N_QUADS)
-    assert data is not None
+    own = ox.serialize(batch, format=ox.RdfFormat.N_QUADS)
+    around = ox.serialize(found, format=ox.RdfFormat.N_QUADS)
+    assert own is not None and around is not None
     return PreparedBatch(
         quads=batch,
         replaced=replaced,
         new_count=new_count,
-        data=data.decode("utf-8"),
+        ntriples=own,
+        size=len(batch),
+        data=(own + around).decode("utf-8"),
         focus={node.value for node in focus},
         nodes=frozenset(focus | linked),
     )

@@ -47,9 +47,9 @@ DEFAULT_BATCH_SIZE = 100
 #: Triples of judged batches written together (decision 0010): about 2,000 registry studies,
 #: a quarter of what Oxigraph's bulk loader takes in one atomic ingestion.
 GROUP_TRIPLES = 250_000
-#: Allocations between two collections of the youngest generation while an import runs
-#: (CPython's default is 700); see :func:`_collect_less`.
-_YOUNG_COLLECTION_EVERY = 50_000
+#: Records read between two cyclic garbage collections while an import runs (about one group);
+#: see :func:`_collect_less`.
+_COLLECT_EVERY_RECORDS = 2_000
 
 
 @dataclass
@@ -347,7 +347,7 @@ class Importer:
             group.written = self._writers.submit(self._timed_write, group.overlay)
             for batch in group.batches:  # no longer needed to build the group again
                 assert batch.prepared is not None
-                batch.prepared.quads = []
+                batch.prepared.ntriples = b""
                 batch.prepared.nodes = frozenset()
 
     def _close_groups(self) -> None:
@@ -367,8 +367,9 @@ class Importer:
             # held until its group is written: keep only what that needs
             assert batch.prepared is not None
             batch.prepared.data = ""
+            batch.prepared.quads = []  # judged: its N-Triples are what is staged and written
             for record in batch.mapped:
-                record.triples.clear()  # the prepared quads are what is written
+                record.triples.clear()  # the prepared N-Triples are what is written
             for group in self._groups:
                 if batch in group.batches:
                     self._write_if_judged(group)
@@ -439,6 +440,8 @@ class Importer:
                 summary.seconds["read and map"] += time.perf_counter() - started
                 return
             summary.records_read += 1
+            if summary.records_read % _COLLECT_EVERY_RECORDS == 0:
+                gc.collect()  # automatic collection is off while the import runs
             result = self._map(item)
             summary.seconds["read and map"] += time.perf_counter() - started
             if self.on_progress is not None:
@@ -529,23 +532,25 @@ class Importer:
 
 @contextmanager
 def _collect_less() -> Iterator[None]:
-    """Fewer cyclic garbage collections while records stream through.
+    """No automatic cyclic garbage collection while records stream through.
 
-    Each record is parsed into thousands of dicts and lists that its mapping drops again,
-    all freed by reference counting. With CPython's default thresholds they still set off a
-    collection every 700 allocations, and every so often a full one over everything alive
-    (the model and shapes graphs, the caches): a fifth of the main thread's time on 5,000
-    studies, and a growing share as the import goes on. What is alive before the import is
-    set aside (``gc.freeze``) and the youngest generation is collected less often; both are
-    restored afterwards.
+    Each record is parsed into thousands of dicts and lists that its mapping drops again, all
+    freed by reference counting. CPython's collector still counts them, and with its default
+    thresholds it set off a collection every 700 allocations, and every so often a full one:
+    about a fifth of the main thread's CPU on 20,000 studies, a share that grew as the import
+    went on. So what is alive before the import is set aside (``gc.freeze``), automatic
+    collection is off, and :meth:`Importer._mapped` collects once every
+    ``_COLLECT_EVERY_RECORDS`` records, which bounds what cycles can hold. Both are restored
+    afterwards.
     """
-    thresholds = gc.get_threshold()
+    enabled = gc.isenabled()
     gc.freeze()
-    gc.set_threshold(_YOUNG_COLLECTION_EVERY, *thresholds[1:])
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()
         gc.unfreeze()
 
 
