@@ -61,7 +61,7 @@ def one_import(directory: Path, store_path: Path, batch_size: int) -> dict[str, 
         "triples": summary.triples_added,
         **summary.seconds,
         "wall": wall,  # the import's own wall time, opening and closing the store included
-        # CPU seconds: the main thread's, and every other thread's (the judge and rudof's
+        # CPU seconds: the main thread's, and every other thread's (the judge and the engines'
         # own threads, the writer, Oxigraph's bulk loader and RocksDB's background work)
         "cpu_main": main_cpu,
         "cpu_others": all_cpu - main_cpu,

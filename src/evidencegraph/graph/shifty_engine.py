@@ -5,7 +5,8 @@ CPU (decision 0015). It is asked only *whether* the batch, its neighbourhood and
 conform, every node of them. When they do, no focus node can break a shape and the gate is
 done. When they do not, the gate asks rudof (decision 0009), whose results it reports, kept to
 the batch's own nodes: the violation may be on a neighbour the batch only links to, whose
-triples are copied in part. Either way, what the gate accepts and reports is rudof's answer.
+triples are copied in part. So shifty only ever lets through a batch in which no node breaks
+a shape, and every violation the gate reports is rudof's.
 """
 
 from __future__ import annotations
