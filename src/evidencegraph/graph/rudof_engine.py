@@ -41,13 +41,37 @@ _LOCK = threading.Lock()
 #: 2,000 registry studies. A session grows by about 60 MiB per 100 MB staged (it keeps every
 #: term it has seen) and a fresh one costs milliseconds, so it is renewed often.
 _RENEW_AFTER_BYTES = 50_000_000
-_staged_bytes = 0
 
 
-@functools.cache
-def _session() -> pyrudof.Rudof:
-    """One rudof session holding the shapes and the model; batches are staged on top."""
-    return _fresh_session()
+class _Staging:
+    """A rudof session holding the shapes and the model; each validation is staged on top
+    and rolled back, and the session is renewed every ``_RENEW_AFTER_BYTES`` staged."""
+
+    def __init__(self) -> None:
+        self._session: pyrudof.Rudof | None = None
+        self._staged = 0
+
+    def report(self, data: str) -> Iterable[object]:
+        """rudof's report on N-Triples ``data`` plus the model. Releases the GIL while rudof
+        works; one caller at a time."""
+        if self._session is None or self._staged > _RENEW_AFTER_BYTES:
+            self._session = _fresh_session()
+            self._staged = 0
+        self._staged += len(data)
+        session = self._session
+        session.begin_staging()
+        try:
+            session.read_data(
+                data, pyrudof.RDFFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict, merge=True
+            )
+            report: Iterable[object] = session.validate_shacl()
+        finally:
+            session.rollback_staging()
+        return report
+
+
+#: the gate's session, shared by every batch (under ``_LOCK``)
+_GATE = _Staging()
 
 
 @functools.cache
@@ -75,23 +99,8 @@ def validate_ntriples(
     violation, shown the way the rest of the package shows terms; with
     ``focus`` (IRIs) only results on those nodes are kept.
     """
-    global _staged_bytes
     with _LOCK:
-        if _staged_bytes > _RENEW_AFTER_BYTES:
-            # rudof keeps every term it has seen, even in rolled-back stages: a fresh
-            # session every so often keeps a registry-sized import's memory flat
-            _session.cache_clear()
-            _staged_bytes = 0
-        _staged_bytes += len(data)
-        session = _session()
-        session.begin_staging()
-        try:
-            session.read_data(
-                data, pyrudof.RDFFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict, merge=True
-            )
-            report = session.validate_shacl()
-        finally:
-            session.rollback_staging()
+        report = _GATE.report(data)
     return [row for row, _ in _rows(report, focus)]
 
 
@@ -142,25 +151,12 @@ class ChunkSession:
     """
 
     def __init__(self) -> None:
-        self._session: pyrudof.Rudof | None = None
-        self._staged = 0
+        self._staging = _Staging()
 
     def validate(self, data: str, focus: set[str]) -> list[Finding]:
         """The violations on ``focus`` (IRIs, ``_:label`` for blank nodes) in N-Triples
         ``data`` plus the model. Releases the GIL while rudof works: call it from a thread."""
-        if self._session is None or self._staged > _RENEW_AFTER_BYTES:
-            self._session = _fresh_session()
-            self._staged = 0
-        self._staged += len(data)
-        session = self._session
-        session.begin_staging()
-        try:
-            session.read_data(
-                data, pyrudof.RDFFormat.NTriples, reader_mode=pyrudof.ReaderMode.Strict, merge=True
-            )
-            report = session.validate_shacl()
-        finally:
-            session.rollback_staging()
+        report = self._staging.report(data)
         return [
             Finding(
                 row=row,
