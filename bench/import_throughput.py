@@ -27,6 +27,8 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
+from common import replace_section  # type: ignore[import-not-found]
+
 BEGIN, END = "<!-- import:begin -->", "<!-- import:end -->"
 HERE = Path(__file__).parent
 
@@ -48,13 +50,13 @@ def one_import(directory: Path, store_path: Path, batch_size: int) -> dict[str, 
     from evidencegraph.ingest.records import expand_paths
 
     started = time.perf_counter()
-    main_cpu, all_cpu = time.thread_time(), _process_cpu()
+    main_cpu, all_cpu = time.thread_time(), time.process_time()
     graph = EvidenceGraph(OxigraphStore(store_path))
     files = expand_paths([directory], ctgov.SUFFIXES)
     summary = Importer(graph, ctgov.map_study, batch_size=batch_size).run(ctgov.read_paths(files))
     wall = time.perf_counter() - started
     graph.close()
-    main_cpu, all_cpu = time.thread_time() - main_cpu, _process_cpu() - all_cpu
+    main_cpu, all_cpu = time.thread_time() - main_cpu, time.process_time() - all_cpu
     assert summary.stopped is None, str(summary.stopped)
     return {
         "studies": summary.imported,
@@ -67,11 +69,6 @@ def one_import(directory: Path, store_path: Path, batch_size: int) -> dict[str, 
         "cpu_others": all_cpu - main_cpu,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-
-
-def _process_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def store_only(directory: Path, store_path: Path, batch_size: int) -> dict[str, float]:
@@ -191,13 +188,7 @@ def main() -> None:
     report = render(rows, base, args)
     print(report)
     if args.write:
-        text = args.write.read_text() if args.write.exists() else ""
-        section = f"{BEGIN}\n{report}{END}"
-        if BEGIN in text:
-            text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        args.write.write_text(text)
+        replace_section(args.write, BEGIN, END, f"{BEGIN}\n{report}{END}")
 
 
 def render(
