@@ -241,9 +241,10 @@ def test_a_focus_is_named_as_the_network_commands_name_nodes(
 
 
 def test_a_name_shared_by_several_nodes_lists_them(db: str) -> None:
-    result = export(db, "--focus", "KARE")
+    result = export(db, "--focus", "alcohol education")  # two arms and an intervention
     assert result.exit_code == 2
-    assert "'KARE' names" in result.output and "give one IRI" in result.output
+    assert "'alcohol education' names 3 nodes" in result.output
+    assert "give one IRI" in result.output
 
 
 def test_negative_hops_are_refused(db: str) -> None:
@@ -402,3 +403,181 @@ def test_a_type_filter_the_named_queries_do_not_have_is_refused(db: str) -> None
     result = export(db, "--type", "eg:Trial", "--param", "phase=2")
     assert result.exit_code == 2
     assert "--type takes --param drug or condition, not phase" in result.output
+
+
+# --- issue 14: more hops hold more, every node named, hard caps, names, pictures -------------
+
+RDF_TYPE_IRI = str(RDF.type)
+NAMES = {str(RDFS.label), "http://purl.org/dc/terms/title", str(EG.statement), str(EG.quote)}
+DAKWAR = EGID["study/dakwar-2019"]
+
+
+def triples_of(result: Result) -> set[ox.Triple]:
+    assert result.exit_code == 0, result.output
+    return {
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in ox.parse(result.stdout_bytes, format=ox.RdfFormat.N_TRIPLES)
+    }
+
+
+@pytest.mark.parametrize(
+    "focus",
+    [
+        "NCT02649231",
+        "egid:study/dakwar-2019",
+        "ketamine",
+        "alcohol use disorder",
+        "egid:claim/000/awakn-trial-uk-2021",
+        "egv:Phase2",  # a term of the model: its incoming links are not followed
+    ],
+)
+def test_more_hops_never_hold_less(db: str, focus: str) -> None:
+    """N+1 hops hold everything N hops hold (``--hops 1`` of KARE held less than ``--hops 0``:
+    the findings pointing at the study lost their type and statement)."""
+    before: set[ox.Triple] = set()
+    for hops in range(4):
+        now = triples_of(export(db, "--focus", focus, "--hops", str(hops), "--format", "nt"))
+        lost = before - now
+        assert not lost, (focus, hops, sorted(map(str, lost))[:3])
+        before = now
+
+
+@pytest.mark.parametrize("hops", ["0", "1", "2"])
+def test_every_node_of_the_graph_an_export_writes_is_typed_and_named(db: str, hops: str) -> None:
+    triples = triples_of(export(db, "--focus", "NCT02649231", "--hops", hops, "--format", "nt"))
+    nodes = {t.subject for t in triples} | {t.object for t in triples}
+    ours = {n for n in nodes if isinstance(n, ox.NamedNode) and n.value.startswith(str(EGID))}
+    typed = {t.subject for t in triples if t.predicate.value == RDF_TYPE_IRI}
+    named = {t.subject for t in triples if t.predicate.value in NAMES}
+    assert ours - typed == set()
+    assert ours - named == set()
+    # the findings of KARE point at it: they come with their type and statement
+    finding = ox.NamedNode(f"{EGID}finding/NCT02649231/pda-ketamine-vs-saline")
+    assert ox.Triple(finding, ox.NamedNode(RDF_TYPE_IRI), ox.NamedNode(str(EG.Finding))) in triples
+
+
+def dot_nodes(dot: str) -> dict[str, dict[str, str]]:
+    """The node statements of a DOT graph this package writes: IRI -> attributes."""
+    import re
+
+    found: dict[str, dict[str, str]] = {}
+    for line in dot.splitlines():
+        match = re.match(r'  "([^"]+)" \[(.*)\];$', line)
+        if match and "->" not in line:
+            found[match.group(1)] = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', match.group(2)))
+    return found
+
+
+def test_a_picture_names_every_node_and_labels_links_in_words(db: str) -> None:
+    result = export(db, "--focus", "NCT02649231", "--hops", "2", "--format", "dot")
+    assert result.exit_code == 0, result.output
+    nodes = dot_nodes(result.stdout)
+    assert len(nodes) > 30
+    unnamed = {iri: a["label"] for iri, a in nodes.items() if a["label"].startswith("egid:")}
+    assert not unnamed  # no raw CURIE for a name
+    assert not [iri for iri in nodes if not iri.startswith(str(EGID))]  # no model terms
+    # another study of the condition is shown by its title, not its IRI
+    assert nodes[str(DAKWAR)]["label"].startswith("A Single Ketamine Infusion")
+    assert f'"{KARE}" -> "{KARE_ARM}" [label="has arm"];' in result.stdout
+    assert 'label="eg:' not in result.stdout and 'label="prov:' not in result.stdout
+
+
+def test_a_picture_colours_claims_by_verification_status_with_a_legend(
+    built: EvidenceGraph, db: str
+) -> None:
+    from evidencegraph.export.picture import status_colour
+
+    result = export(db, "--focus", "NCT02649231", "--format", "dot")
+    nodes = dot_nodes(result.stdout)
+    rows = built.query(
+        f"SELECT ?c ?status WHERE {{ ?c a <{EG.Claim}> ; <{EG.about}> <{KARE}> ; "
+        f"<{EG.verificationStatus}> ?status }}"
+    ).rows
+    statuses = {str(row["status"]) for row in rows}
+    assert len(statuses) >= 2  # confirmed and misreported claims (FACTS.md)
+    for row in rows:
+        assert nodes[str(row["c"])]["fillcolor"] == status_colour(str(row["status"]))
+    assert len({status_colour(s) for s in statuses}) == len(statuses)
+    legend = next(line for line in result.stdout.splitlines() if line.startswith("  legend "))
+    assert "claim: misreported" in legend and "claim: confirmed" in legend
+    assert ">trial<" in legend and ">arm<" in legend
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_the_drawn_picture_holds_the_legend_and_the_words(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "kare.svg"
+    assert export(db, "--focus", "NCT02649231", "-o", path).exit_code == 0
+    svg = path.read_text()
+    assert "claim: misreported" in svg and "has arm" in svg
+    assert "egid:finding" not in svg
+
+
+@pytest.mark.parametrize(
+    ("args", "advice"),
+    [
+        (("--focus", "NCT02649231", "--hops", "2"), "fewer --hops"),
+        (("--type", "eg:Trial"), "--param drug=NAME"),
+    ],
+)
+def test_max_triples_is_a_hard_cap(
+    db: str, tmp_path: Path, args: tuple[str, ...], advice: str
+) -> None:
+    """The names of the nodes at the edge count too: exactly the limit passes, one less does
+    not, and the refusal fits how the export was chosen."""
+    full = triples_of(export(db, *args, "--format", "nt"))
+    at_limit = triples_of(export(db, *args, "--format", "nt", "--max-triples", str(len(full))))
+    assert at_limit == full
+    path = tmp_path / "over.nt"
+    result = export(db, *args, "--max-triples", str(len(full) - 1), "-o", path)
+    assert result.exit_code == 2
+    assert f"more than --max-triples {len(full) - 1:,}" in result.output
+    assert advice in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_type_refusal_does_not_talk_about_hops(db: str) -> None:
+    result = export(db, "--type", "eg:Trial", "--max-triples", "10")
+    assert result.exit_code == 2
+    assert "hops" not in result.output
+    assert "--type eg:Trial" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("KARE", KARE),  # the study's acronym
+        ("kare", KARE),
+        ("KEDA", EGID["study/NCT06090422"]),  # an acronym in mixed case (KeDA)
+        ("dakwar-2019", DAKWAR),  # the last part of its IRI
+    ],
+)
+def test_a_focus_is_named_by_acronym_or_the_end_of_its_iri(
+    db: str, name: str, expected: URIRef
+) -> None:
+    exported = turtle(export(db, "--focus", name, "--hops", "0"))
+    assert (expected, RDF.type, EG.Trial) in exported
+    assert (expected, EG.hasArm, None) in exported  # described, not just named
+
+
+def test_an_export_that_matches_nothing_says_so_and_writes_nothing(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "none.ttl"
+    result = export(db, "--type", "eg:Trial", "--param", "drug=no such drug", "-o", path)
+    assert result.exit_code == 1
+    assert "matches nothing" in result.output and "nothing was written" in result.output
+    assert not list(tmp_path.iterdir())
+    query = tmp_path / "empty.rq"
+    query.write_text(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o ; a <{EG}NoSuchClass> }}")
+    result = export(db, "--query", query, "-o", tmp_path / "none.nt")
+    assert result.exit_code == 1
+    assert "matches nothing" in result.output
+    assert not (tmp_path / "none.nt").exists()
+
+
+def test_kgx_names_the_model_terms_it_points_at(db: str, tmp_path: Path) -> None:
+    assert export(db, "--focus", "NCT02649231", "-o", tmp_path / "k.tsv").exit_code == 0
+    with (tmp_path / "k_nodes.tsv").open(newline="") as handle:
+        nodes = {row["id"]: row for row in csv.DictReader(handle, delimiter="\t")}
+    phase = nodes["egv:Phase2"]
+    assert phase["category"] == "skos:Concept" and phase["name"]
+    ours = [row for node, row in nodes.items() if node.startswith("egid:")]
+    assert ours and all(row["category"] and row["name"] for row in ours)

@@ -22,7 +22,8 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
     "focus_ids",
     multiple=True,
     metavar="ID",
-    help="A node to export around: IRI, CURIE, NCT number or exact label (repeatable).",
+    help="A node to export around: IRI, CURIE, NCT number or other identifier, a study's "
+    "acronym, a label, or the last part of an IRI (repeatable).",
 )
 @click.option(
     "--hops",
@@ -50,7 +51,8 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
     type=click.IntRange(min=1),
     default=DEFAULT_MAX_TRIPLES,
     show_default=True,
-    help="Stop, saying so, when the export would hold more triples than this.",
+    help="Stop, saying so and writing nothing, when the export (provenance and names "
+    "included) would hold more triples than this.",
 )
 @pass_app
 def export(
@@ -91,13 +93,18 @@ def export(
         if focus_ids:
             focus = [select.resolve(store, text) for text in focus_ids]
             chosen_part = select.neighbourhood(store, focus, hops, max_triples)
+            how, asked = "focus", " ".join(f"--focus {text}" for text in focus_ids)
         elif class_id is not None:
             cls = select.resolve_class(class_id)
-            chosen_part = select.instances(store, cls, max_triples, parse_params(params))
+            filters = parse_params(params)
+            chosen_part = select.instances(store, cls, max_triples, filters)
+            how = "type"
+            asked = " ".join([f"--type {class_id}", *(f"--param {p}" for p in params)])
         else:
             assert query_name is not None
             chosen_part = select.built_by_query(_query_quads(graph, query_name, params))
-        quads = select.with_names(store, select.with_provenance(store, chosen_part, max_triples))
+            how, asked = "query", f"--query {query_name}"
+        quads = select.gather(store, chosen_part, max_triples, how, asked)
     written = write(quads, fmt, output, sys.stdout.buffer)
     for path in written:
         app.info(f"wrote {path}")

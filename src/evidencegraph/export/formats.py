@@ -20,12 +20,12 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from evidencegraph.errors import OutputError, UsageError
-from evidencegraph.export.picture import colour, html, render
-from evidencegraph.export.select import model_terms
-from evidencegraph.graph.network import NAME_PROPERTIES, project
+from evidencegraph.export.picture import colour, html, legend, render, status_colour
+from evidencegraph.export.select import model_descriptions
+from evidencegraph.graph.network import NAME_PROPERTIES, predicate_label, project
 from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.graph.terms import from_quad
-from evidencegraph.ontology.namespace import PREFIXES, compact, context_file, expand
+from evidencegraph.ontology.namespace import EG, EGID, PREFIXES, compact, context_file, expand
 
 _RDF_SYNTAXES = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -58,6 +58,9 @@ _BINARY = {"png"}
 WRITTEN_PREFIXES = {prefix: iri for prefix, iri in PREFIXES.items() if prefix != "egid"}
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_VERIFICATION_STATUS = str(EG.verificationStatus)
+#: the namespace of the graph's own nodes: what a picture draws
+_DATA = str(EGID)
 #: what names a node, best first (the network projection's order)
 _NAME_PREDICATES = {expand(curie): rank for rank, curie in enumerate(NAME_PROPERTIES)}
 
@@ -119,32 +122,64 @@ def jsonld_bytes(quads: list[ox.Quad]) -> bytes:
 
 
 def _dot(quads: list[ox.Quad]) -> bytes:
-    """A Graphviz graph people can read: one box per resource, named and coloured by its type;
-    one arrow per link between two of them, named by its predicate."""
+    """A Graphviz graph people can read: one box per node of the graph, named (a study by
+    its title) and coloured by its type, a claim by its verification status; one arrow per
+    link between two of them, named in words as ``network path`` names it; and a legend.
+
+    Terms of the model (classes, concepts such as ``egv:Phase2``) and IRIs outside the graph
+    (the MeSH term a condition matches) are not drawn: they are not nodes of the graph."""
     labels, types = _labels(quads), _types(quads)
-    terms = {term.value for term in model_terms()}
-    links = [q for q in _links(quads) if _key(q.object) not in terms]  # not to classes, concepts
-    nodes = {_key(q.subject) for q in quads} | {_key(q.object) for q in links}
+    statuses = _statuses(quads)
+    links = [q for q in _links(quads) if _drawn(q.subject) and _drawn(q.object)]
+    nodes = {_key(q.subject) for q in quads if _drawn(q.subject)}
+    nodes |= {_key(q.object) for q in links}
     lines = [
         "digraph evidence {",
         "  rankdir=LR;",
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];',
         '  edge [fontname="Helvetica", fontsize=8, color="#666666"];',
     ]
+    shown: set[str] = set()
     for node in sorted(nodes):
-        kind = sorted(types.get(node, ["other"]))[0]
+        kind = _shown_type(types.get(node, []))
+        status = statuses.get(node) if kind == "eg:Claim" else None
+        fill = status_colour(status) if status else colour(kind)
+        shown.add(status or kind)
+        tooltip = f"{kind}, {compact(status)}" if status else kind
         lines.append(
             f"  {_dot_text(node)} [label={_dot_text(_shorten(labels.get(node, compact(node))))}, "
-            f"fillcolor={_dot_text(colour(kind))}, tooltip={_dot_text(kind)}, "
+            f"fillcolor={_dot_text(fill)}, tooltip={_dot_text(tooltip)}, "
             f"URL={_dot_text(node)}];"
         )
     for quad in links:
         lines.append(
             f"  {_dot_text(_key(quad.subject))} -> {_dot_text(_key(quad.object))} "
-            f"[label={_dot_text(compact(quad.predicate.value))}];"
+            f"[label={_dot_text(predicate_label(compact(quad.predicate.value)))}];"
         )
+    if shown:
+        lines.append(f"  legend [shape=plaintext, style=solid, label=<{legend(shown)}>];")
     lines.append("}")
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _drawn(term: object) -> bool:
+    """Whether a picture draws ``term``: a node of the graph (under the data namespace)."""
+    return isinstance(term, ox.NamedNode) and term.value.startswith(_DATA)
+
+
+def _shown_type(classes: list[str]) -> str:
+    """The class a node is drawn as: one with a colour of its own, else the first."""
+    coloured = sorted(c for c in classes if colour(c) != colour("other"))
+    return (coloured or sorted(classes) or ["other"])[0]
+
+
+def _statuses(quads: list[ox.Quad]) -> dict[str, str]:
+    """Each node's verification status, as an IRI."""
+    return {
+        _key(q.subject): q.object.value
+        for q in quads
+        if q.predicate.value == _VERIFICATION_STATUS and isinstance(q.object, ox.NamedNode)
+    }
 
 
 def _key(term: object) -> str:
@@ -209,15 +244,22 @@ def _gexf(quads: list[ox.Quad]) -> bytes:
 def _write_kgx(quads: list[ox.Quad], output: Path) -> list[Path]:
     """KGX TSV: ``PREFIX_nodes.tsv`` (id, category, name) and ``PREFIX_edges.tsv`` (id,
     subject, predicate, object); identifiers as CURIEs where a prefix is known. Every end of
-    an edge is a node of the nodes file (with no category where the export does not type it)."""
+    an edge is a node of the nodes file; the model's terms an export points at (``egv:Phase2``)
+    take their category and name from the model, and IRIs outside the graph (a MeSH term)
+    have neither."""
     stem = output.with_suffix("") if output.suffix.lower() in (".tsv", ".csv") else output
     nodes_path = stem.with_name(stem.name + "_nodes.tsv")
     edges_path = stem.with_name(stem.name + "_edges.tsv")
     labels, types = _labels(quads), _types(quads)
     links = list(_links(quads))
     nodes = set(types) | {_key(q.subject) for q in links} | {_key(q.object) for q in links}
+    model = model_descriptions()
     node_rows = [["id", "category", "name"]] + [
-        [compact(node), "|".join(sorted(types.get(node, []))), labels.get(node, "")]
+        [
+            compact(node),
+            "|".join(sorted(types.get(node) or model.get(node, ([], ""))[0])),
+            labels.get(node) or model.get(node, ([], ""))[1],
+        ]
         for node in sorted(nodes)
     ]
     edge_rows = [["id", "subject", "predicate", "object"]] + [

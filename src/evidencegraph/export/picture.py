@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from evidencegraph.errors import InputError
+from evidencegraph.graph.network import predicate_label
+from evidencegraph.ontology.namespace import EGV
 
 #: fill colour per class (CURIE); anything else is grey
 _COLOURS = {
@@ -39,12 +41,45 @@ _COLOURS = {
     "eg:Organization": "#d9d9d9",
 }
 _OTHER = "#f0f0f0"
+#: fill colour of a claim per verification status (a claim with none keeps the claim colour):
+#: green holds, red does not, amber half, grey nobody knows
+_STATUS_COLOURS = {
+    str(EGV.Confirmed): "#5aae61",
+    str(EGV.Contested): "#fdae61",
+    str(EGV.AmbiguousReferent): "#fee08b",
+    str(EGV.Misreported): "#f46d43",
+    str(EGV.Unsupported): "#d73027",
+    str(EGV.Unverified): "#bdbdbd",
+}
 _TIMEOUT_SECONDS = 120
 
 
 def colour(kind: str) -> str:
     """The fill colour of a node of class ``kind`` (a CURIE)."""
     return _COLOURS.get(kind, _OTHER)
+
+
+def status_colour(status: str) -> str:
+    """The fill colour of a claim with verification status ``status`` (an IRI)."""
+    return _STATUS_COLOURS.get(status, colour("eg:Claim"))
+
+
+def legend(shown: set[str]) -> str:
+    """A Graphviz HTML-like table: a swatch and a name for each class (CURIE) and each
+    claim verification status (IRI) in ``shown``, classes first."""
+    statuses = sorted((s for s in shown if s in _STATUS_COLOURS), key=list(_STATUS_COLOURS).index)
+    rows = [
+        (colour(kind), predicate_label(kind))
+        for kind in sorted(shown - set(statuses), key=lambda k: (colour(k) == _OTHER, k))
+    ]
+    rows += [(status_colour(status), f"claim: {predicate_label(status)}") for status in statuses]
+    cells = "".join(
+        f'<tr><td bgcolor="{fill}" width="16"> </td>'
+        f'<td align="left">{html_text.escape(name, quote=False)}</td></tr>'
+        for fill, name in rows
+    )
+    title = '<tr><td colspan="2"><b>legend</b></td></tr>'
+    return f'<table border="0" cellspacing="2">{title}{cells}</table>'
 
 
 def render(dot: bytes, fmt: str) -> bytes:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib import RDF, Literal, URIRef
 
-from evidencegraph.errors import ParameterError, UsageError
+from evidencegraph.errors import EXIT_NONCONFORMING, EvidenceGraphError, ParameterError, UsageError
 from evidencegraph.graph.network import IDENTIFIER_PROPERTIES, NAME_PROPERTIES
 from evidencegraph.graph.store import Store
 from evidencegraph.graph.terms import RDF_TYPE
@@ -30,12 +30,32 @@ _CLAIM = ox.NamedNode(str(EG.Claim))
 _ASSERTED_BY = ox.NamedNode(str(EG.assertedBy))
 _REPORTS = ox.NamedNode(str(EG.reports))
 _DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
-#: a node's type and every property that can name it (``network.NAME_PROPERTIES``)
-_NAMING = [RDF_TYPE, *(ox.NamedNode(expand(curie)) for curie in NAME_PROPERTIES)]
+#: every property that can name a node (``network.NAME_PROPERTIES``)
+_NAMES = [ox.NamedNode(expand(curie)) for curie in NAME_PROPERTIES]
+#: a node's type, its names and its verification status (what a picture colours a claim by)
+_NAMING = [RDF_TYPE, *_NAMES, ox.NamedNode(str(EG.verificationStatus))]
+#: What a focus can be named by besides the network commands' identifiers: a study's acronym
+#: (``KARE``), matched in any case.
+_FOCUS_IDENTIFIERS = (*IDENTIFIER_PROPERTIES, "eg:acronym")
 
 
 class TooManyTriplesError(UsageError):
     """An export that would hold more triples than allowed."""
+
+
+class NothingToExportError(EvidenceGraphError):
+    """What was asked for exists, but holds no triple: nothing is written (exit 1, as
+    ``network path`` exits when two nodes are not connected)."""
+
+    exit_code = EXIT_NONCONFORMING
+
+
+#: What to do when an export is too large, per way of choosing it.
+ADVICE = {
+    "focus": "export fewer --hops, or raise --max-triples",
+    "type": "narrow it with --param drug=NAME or --param condition=NAME, or raise --max-triples",
+    "query": "make the query build fewer triples, or raise --max-triples",
+}
 
 
 @functools.cache
@@ -44,6 +64,25 @@ def model_terms() -> frozenset[ox.NamedNode]:
     return frozenset(
         ox.NamedNode(str(node)) for node in model_graph().subjects() if isinstance(node, URIRef)
     )
+
+
+@functools.cache
+def model_descriptions() -> dict[str, tuple[list[str], str]]:
+    """The classes (CURIEs) and the name of every term of the model, by IRI: what a table
+    of nodes says of the concepts and classes an export points at."""
+    graph = model_graph()
+    names = [URIRef(expand(curie)) for curie in ("skos:prefLabel", *NAME_PROPERTIES)]
+    described: dict[str, tuple[list[str], str]] = {}
+    for node in {s for s in graph.subjects() if isinstance(s, URIRef)}:
+        classes = sorted(compact(str(c)) for c in graph.objects(node, RDF.type))
+        found = [
+            str(value)
+            for name in names
+            for value in sorted(graph.objects(node, name), key=str)
+            if isinstance(value, Literal) and value.language in (None, "en")
+        ]
+        described[str(node)] = (classes, found[0] if found else "")
+    return described
 
 
 def resolve(store: Store, text: str) -> ox.NamedNode:
@@ -65,7 +104,7 @@ def resolve(store: Store, text: str) -> ox.NamedNode:
             continue  # not an IRI (a label with a colon in it): try the names
         if store.links([node], [node]):
             return node
-    for finder in (_identified, _named_exactly, _named_in_part):
+    for finder in (_identified, _named_exactly, _iri_ending_in, _named_in_part):
         found = finder(store, wanted)
         if len(found) > 1:  # a name shared by a drug or condition and the study-level nodes
             found = _concepts(store, found) or found  # that use it names the concept
@@ -98,11 +137,30 @@ def _concepts(store: Store, nodes: list[ox.NamedNode]) -> list[ox.NamedNode]:
 
 
 def _identified(store: Store, wanted: str) -> list[ox.NamedNode]:
-    predicates = " ".join(f"<{expand(curie)}>" for curie in IDENTIFIER_PROPERTIES)
+    """The nodes with ``wanted`` as an identifier or acronym, in any case."""
+    predicates = " ".join(f"<{expand(curie)}>" for curie in _FOCUS_IDENTIFIERS)
     found: set[ox.NamedNode] = set()
     for value in {wanted, wanted.upper(), wanted.lower()}:
         found.update(_subjects(store, f"VALUES ?p {{ {predicates} }} ?s ?p ?v", value))
+    if not found:  # an acronym in mixed case (KeDA) typed in another case
+        acronym = f"<{expand('eg:acronym')}>"
+        found.update(
+            _subjects(store, f"?s {acronym} ?a FILTER(LCASE(STR(?a)) = LCASE(STR(?v)))", wanted)
+        )
     return sorted(found, key=lambda node: node.value)
+
+
+def _iri_ending_in(store: Store, wanted: str) -> list[ox.NamedNode]:
+    """The typed nodes whose IRI's last part is ``wanted`` (``dakwar-2019`` names
+    ``egid:study/dakwar-2019``), in any case."""
+    if not wanted or any(c in wanted for c in "/#<> "):
+        return []
+    pattern = "?s a ?type FILTER(isIRI(?s) && STRENDS(LCASE(STR(?s)), LCASE(STR(?v))))"
+    return [
+        node
+        for node in _subjects(store, pattern, "/" + wanted)
+        if node.value.lower().endswith("/" + wanted.lower())
+    ]
 
 
 def _named_exactly(store: Store, wanted: str) -> list[ox.NamedNode]:
@@ -129,29 +187,36 @@ def neighbourhood(
     store: Store, focus: list[ox.NamedNode], hops: int, max_triples: int = DEFAULT_MAX_TRIPLES
 ) -> Selection:
     """Every triple within ``hops`` links of the focus nodes, in either direction (with no
-    hops, the focus nodes' own triples)."""
+    hops, the focus nodes' own triples).
+
+    More hops never hold less: the focus nodes' own triples come first whatever they are
+    (even a term of the model, whose incoming links are not followed), and each hop adds
+    to what the hops before it found.
+    """
     if hops < 0:
         raise UsageError(f"--hops must be 0 or more, not {hops}")
-    if hops == 0:
-        return Selection(store.links(list(focus), []), set(focus))
-    found: set[ox.Quad] = set()
+    found: set[ox.Quad] = store.links(list(focus), [])
+    _check_size(found, max_triples, f"--hops {hops} (the focus nodes' own triples)", "focus")
+    described: set[ox.NamedNode | ox.BlankNode] = set(focus)
     seen: set[ox.NamedNode | ox.BlankNode] = set(focus)
     frontier: list[ox.NamedNode | ox.BlankNode] = list(focus)
     terms = model_terms()
-    described: set[ox.NamedNode | ox.BlankNode] = set()
     for hop in range(1, hops + 1):
-        outgoing = [n for n in frontier if n not in terms]
-        incoming = [n for n in outgoing if isinstance(n, ox.NamedNode)]
+        outgoing = [n for n in frontier if n not in terms or n in focus]
+        incoming = [n for n in outgoing if isinstance(n, ox.NamedNode) and n not in terms]
         found.update(store.links(outgoing, incoming))
         described.update(outgoing)
-        _check_size(found, max_triples, f"--hops {hops} (after {hop} hop(s))")
+        _check_size(found, max_triples, f"--hops {hops} (after {hop} hop(s))", "focus")
         frontier = list(_nodes(found) - seen)
         seen.update(frontier)
     return Selection(found, described)
 
 
 def with_provenance(
-    store: Store, selection: Selection, max_triples: int = DEFAULT_MAX_TRIPLES
+    store: Store,
+    selection: Selection,
+    max_triples: int = DEFAULT_MAX_TRIPLES,
+    advice: str = "focus",
 ) -> set[ox.Quad]:
     """The selection and, for every node it describes, where it comes from: the sources it
     derives from and the sources that report it (each described), and the claims about it
@@ -173,15 +238,39 @@ def with_provenance(
         q.object for q in claim_quads if q.predicate in (_ASSERTED_BY, _DERIVED_FROM)
     )
     kept |= store.links(list(sources), [])
-    _check_size(kept, max_triples, "the provenance of the export")
+    _check_size(kept, max_triples, "the export with its provenance", advice)
     return kept
 
 
 def with_names(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
-    """``quads`` and the types and names of the nodes they link to without describing."""
-    described = {q.subject for q in quads}
-    boundary = list(_nodes(quads) - described - model_terms())
-    return quads | store.about(boundary, _NAMING)
+    """``quads`` and the types, names and verification status of every node in them that
+    they do not already type and name (the model's own terms aside: their names live in
+    the model).
+
+    A node can be the subject of a triple without being described: a finding that points
+    at the focus (``eg:ofStudy``) is one, and it is named here like any node at the edge.
+    """
+    typed = {q.subject for q in quads if q.predicate == RDF_TYPE}
+    named = {q.subject for q in quads if q.predicate in _NAMES}
+    unnamed = list(_nodes(quads) - (typed & named) - model_terms())
+    return quads | store.about(sorted(unnamed, key=str), _NAMING)
+
+
+def gather(
+    store: Store, selection: Selection, max_triples: int, advice: str, asked: str
+) -> set[ox.Quad]:
+    """What an export writes: the selection, its provenance and the names of every node in
+    it, never more than ``max_triples`` triples.
+
+    ``advice`` is how the export was chosen (a key of :data:`ADVICE`: ``focus``, ``type``,
+    ``query``). Raises NothingToExportError when the selection is empty (``asked`` says what
+    was asked for) and TooManyTriplesError past ``max_triples``.
+    """
+    if not selection.quads:
+        raise NothingToExportError(f"{asked} matches nothing in the store: nothing was written")
+    quads = with_names(store, with_provenance(store, selection, max_triples, advice))
+    _check_size(quads, max_triples, "the export with its provenance and names", advice)
+    return quads
 
 
 def resolve_class(text: str) -> ox.NamedNode:
@@ -248,7 +337,7 @@ def instances(
             f"LIMIT {max_triples + 1}"  # enough to know the limit is passed, no more
         )
     )
-    _check_size(found, max_triples, f"--type {compact(class_iri.value)}")
+    _check_size(found, max_triples, f"--type {compact(class_iri.value)}", "type")
     return Selection(found, {q.subject for q in found if isinstance(q.subject, ox.NamedNode)})
 
 
@@ -267,11 +356,12 @@ def _nodes(quads: set[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
     return _nodes_in(q.subject for q in quads) | _nodes_in(q.object for q in quads)
 
 
-def _check_size(quads: set[ox.Quad], max_triples: int, what: str) -> None:
+def _check_size(quads: set[ox.Quad], max_triples: int, what: str, advice: str) -> None:
+    """Stop past ``max_triples``, with the :data:`ADVICE` for how the export was chosen."""
     if len(quads) > max_triples:
         raise TooManyTriplesError(
             f"{what} gathers {len(quads):,} triples, more than --max-triples {max_triples:,}; "
-            "export fewer hops, or raise --max-triples"
+            f"{ADVICE[advice]}"
         )
 
 
