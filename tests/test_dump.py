@@ -20,7 +20,13 @@ from evidencegraph.errors import EXIT_ERROR, EXIT_USAGE
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.publish import dump as dump_module
-from evidencegraph.publish.dump import NTRIPLES_NAME, TURTLE_NAME, VOID_NAME, dump_store
+from evidencegraph.publish.dump import (
+    DEFAULT_BASE_URL,
+    NTRIPLES_NAME,
+    TURTLE_NAME,
+    VOID_NAME,
+    dump_store,
+)
 from evidencegraph.publish.sorted_turtle import TurtleWriter, relative_reference, sort_lines
 
 VOID = "http://rdfs.org/ns/void#"
@@ -265,8 +271,9 @@ def test_void_checksums_and_sizes_match_the_files(curated_dump: Path) -> None:
     for distribution in distributions:
         url = void.value(distribution, URIRef(DCAT + "downloadURL"))
         assert url in dumps
-        path = Path(unquote(urlparse(str(url)).path))
-        assert path.parent == curated_dump  # the links resolve beside void.ttl
+        # named under the default folder the dump is published in, the file's own name last
+        assert str(url).startswith(DEFAULT_BASE_URL)
+        path = curated_dump / unquote(urlparse(str(url)).path).rsplit("/", 1)[-1]
         checksum = void.value(distribution, URIRef(SPDX + "checksum"))
         assert void.value(checksum, URIRef(SPDX + "algorithm")) == URIRef(
             SPDX + "checksumAlgorithm_sha256"
@@ -288,7 +295,7 @@ def test_void_states_licence_version_issued_and_endpoint(
     assert isinstance(built.store, OxigraphStore)
     plain = dumped(built.store, tmp_path / "plain")[VOID_NAME].decode()
     assert "void:sparqlEndpoint" not in plain
-    assert "@base" not in plain and "invalid" not in plain
+    assert plain.startswith(f"@base <{DEFAULT_BASE_URL}> .\n") and "invalid" not in plain
     with_endpoint = dumped(
         built.store,
         tmp_path / "published",
@@ -466,3 +473,90 @@ def test_dump_and_diff_through_the_cli(tmp_path: Path) -> None:
     assert again.exit_code == 0
     for name in FILES:
         assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "again" / name).read_bytes()
+
+
+# --- issue 14: every file of a dump reads alone; relative IRIs resolve against the file ------
+
+
+def cli_run(*args: str | Path) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_every_file_of_a_dump_reads_with_plain_pyoxigraph_and_every_command(
+    built: EvidenceGraph, curated_dump: Path, tmp_path: Path
+) -> None:
+    """void.ttl was written with relative IRIs and no @base: pyoxigraph, load, validate and
+    diff all refused it ("No scheme found in an absolute IRI")."""
+    assert isinstance(built.store, OxigraphStore)
+    curated = {ox.Triple(q.subject, q.predicate, q.object) for q in built.store.quads()}
+    plain = tmp_path / "evidencegraph.nt"
+    plain.write_bytes(gzip.decompress((curated_dump / NTRIPLES_NAME).read_bytes()))
+    for path, syntax in (
+        (curated_dump / TURTLE_NAME, ox.RdfFormat.TURTLE),
+        (plain, ox.RdfFormat.N_TRIPLES),
+        (curated_dump / VOID_NAME, ox.RdfFormat.TURTLE),
+    ):
+        triples = {  # read with no base IRI given
+            ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(path=path, format=syntax)
+        }
+        assert all(
+            "://" in term.value
+            for t in triples
+            for term in (t.subject, t.predicate, t.object)
+            if isinstance(term, ox.NamedNode)
+        )
+        if path.name != VOID_NAME:
+            assert triples == curated
+        for command in (
+            ("--store", f"oxigraph:{tmp_path / ('db-' + path.name)}", "load", path),
+            ("validate", path),
+            ("diff", path, path),
+        ):
+            result = cli_run(*command)
+            assert result.exit_code == 0, (command, result.output)
+    # the .gz file diff reads as it is: it equals the Turtle
+    result = cli_run("diff", curated_dump / NTRIPLES_NAME, curated_dump / TURTLE_NAME)
+    assert result.exit_code == 0 and result.output == ""
+    void = Graph().parse(curated_dump / VOID_NAME, format="turtle")
+    dataset = URIRef(DEFAULT_BASE_URL + "void.ttl#dataset")
+    assert (dataset, URIRef(RDF_TYPE), URIRef(VOID + "Dataset")) in void
+
+
+RELATIVE = f"""@prefix eg: <{EG}> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<risk/relative-risk> a eg:Risk ; rdfs:label "a risk named by a relative IRI" .
+"""
+
+
+def test_a_file_with_relative_iris_loads_against_its_location_or_the_base(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    data = folder / "relative.ttl"
+    data.write_text(RELATIVE)
+    here = ox.NamedNode(folder.resolve().as_uri() + "/risk/relative-risk")
+    chosen = ox.NamedNode(EGID + "risk/relative-risk")
+    for args, expected in (((), here), (("--base", EGID), chosen)):
+        db = tmp_path / f"kg-{len(args)}.db"
+        result = cli_run("--store", f"oxigraph:{db}", "load", *args, data)
+        assert result.exit_code == 0, result.output
+        store = OxigraphStore(db)
+        try:
+            subjects = {q.subject for q in store.quads()}
+        finally:
+            store.close()
+        assert subjects == {expected}
+    result = cli_run("validate", "--base", EGID, data)
+    assert result.exit_code == 0, result.output
+    assert cli_run("validate", data).exit_code == 0
+
+
+def test_a_base_that_is_not_an_absolute_iri_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "relative.ttl"
+    data.write_text(RELATIVE)
+    db = tmp_path / "kg.db"
+    result = cli_run("--store", f"oxigraph:{db}", "load", "--base", "risk/", data)
+    assert result.exit_code == EXIT_USAGE
+    assert "not an absolute URL" in result.output
+    result = cli_run("--store", f"oxigraph:{db}", "validate", "--base", EGID)
+    assert result.exit_code == EXIT_USAGE
+    assert "--base is for FILES" in result.output

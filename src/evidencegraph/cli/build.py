@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.cli.options import RDF_INPUT_FORMATS
+from evidencegraph.cli.options import RDF_INPUT_FORMATS, base_option
 
 
 def _summary(verb: str, app_store: str, read: int, added: int, size: int) -> str:
@@ -47,15 +47,19 @@ def build(app: AppContext) -> None:
     default=None,
     help="RDF syntax of every FILE (default: guessed from each extension).",
 )
+@base_option(
+    "The IRI relative IRIs in FILES resolve against (default: each file's own location, "
+    "its file:// IRI). A file's @base comes first."
+)
 @pass_app
-def load(app: AppContext, files: tuple[Path, ...], syntax: str | None) -> None:
+def load(app: AppContext, files: tuple[Path, ...], syntax: str | None, base: str | None) -> None:
     """Load RDF FILES as one batch: validate it with what it touches, then commit it whole.
 
     A batch that violates the shapes is rejected whole (exit 1) with a report;
     the store is left exactly as it was.
     """
     with app.open_graph() as graph:
-        summary = graph.load_files(files, syntax)
+        summary = graph.load_files(files, syntax, base)
         click.echo(
             _summary(
                 "Loaded into",

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.cli.options import RDF_INPUT_FORMATS
-
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-
-
-def _absolute_iri(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    import pyoxigraph as ox
-
-    try:
-        if not _SCHEME.match(value):
-            raise ValueError("no scheme")
-        ox.NamedNode(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not an absolute URL (for example https://example.org/sparql)"
-        ) from None
-    return value
+from evidencegraph.cli.options import RDF_INPUT_FORMATS, absolute_iri
 
 
 @click.command()
@@ -35,15 +16,15 @@ def _absolute_iri(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.option(
     "--sparql-endpoint",
     metavar="URL",
-    callback=_absolute_iri,
+    callback=absolute_iri,
     help="The SPARQL endpoint serving this graph, stated in void.ttl (void:sparqlEndpoint).",
 )
 @click.option(
     "--base-url",
     metavar="URL",
-    callback=_absolute_iri,
-    help="The folder URL the files will be published at; void.ttl links them under it "
-    "(default: links relative to void.ttl itself).",
+    callback=absolute_iri,
+    help="The folder URL the files will be published at; void.ttl names them under it and "
+    "declares it as its @base (default: https://w3id.org/evidencegraph/dump/).",
 )
 @click.option(
     "--issued",

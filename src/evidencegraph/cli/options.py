@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -31,6 +32,33 @@ def format_option(
         show_default=True,
         help=help,
     )
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def absolute_iri(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A click callback: ``value`` if it is an absolute IRI (with a scheme), else a usage
+    error saying so."""
+    if value is None:
+        return None
+    import pyoxigraph as ox
+
+    try:
+        if not _SCHEME.match(value):
+            raise ValueError("no scheme")
+        ox.NamedNode(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an absolute URL (an IRI with a scheme, for example "
+            "https://example.org/data/)"
+        ) from None
+    return value
+
+
+def base_option(help: str) -> Callable[[FC], FC]:
+    """The ``--base IRI`` option of the commands that read RDF files, stored as ``base``."""
+    return click.option("--base", "base", metavar="IRI", callback=absolute_iri, help=help)
 
 
 def param_option(help: str) -> Callable[[FC], FC]:

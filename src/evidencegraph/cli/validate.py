@@ -8,7 +8,12 @@ from pathlib import Path
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.cli.options import RDF_INPUT_FORMATS, RDF_OUTPUT_FORMATS, format_option
+from evidencegraph.cli.options import (
+    RDF_INPUT_FORMATS,
+    RDF_OUTPUT_FORMATS,
+    base_option,
+    format_option,
+)
 from evidencegraph.errors import EXIT_NONCONFORMING
 
 
@@ -24,6 +29,10 @@ from evidencegraph.errors import EXIT_NONCONFORMING
     type=click.Choice(RDF_INPUT_FORMATS),
     default=None,
     help="RDF syntax of FILES (default: guessed from each extension).",
+)
+@base_option(
+    "The IRI relative IRIs in FILES resolve against (default: each file's own location, "
+    "its file:// IRI)."
 )
 @click.option(
     "--with-store",
@@ -44,6 +53,7 @@ def validate(
     files: tuple[Path, ...],
     output_format: str,
     input_format: str | None,
+    base: str | None,
     with_store: bool,
     engine: str,
 ) -> None:
@@ -57,8 +67,10 @@ def validate(
             "--engine chooses the engine for the whole store; FILES are validated with "
             "pyshacl. Leave out --engine, or the FILES."
         )
+    if base is not None and not files:
+        raise click.UsageError("--base is for FILES: the store's IRIs are absolute already")
     if files:
-        batch = read_rdf_files(files, input_format)
+        batch = read_rdf_files(files, input_format, base)
         if with_store:
             with app.open_graph(read_only=True) as graph:
                 report = validate_batch(graph.store, batch)

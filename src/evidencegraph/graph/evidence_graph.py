@@ -113,9 +113,12 @@ class EvidenceGraph:
             commit_seconds=time.perf_counter() - validated,
         )
 
-    def load_files(self, paths: Iterable[Path], syntax: str | None = None) -> LoadSummary:
-        """Read RDF files as one batch and :meth:`load` it."""
-        return self.load(read_rdf_files(paths, syntax))
+    def load_files(
+        self, paths: Iterable[Path], syntax: str | None = None, base: str | None = None
+    ) -> LoadSummary:
+        """Read RDF files as one batch and :meth:`load` it; relative IRIs resolve against
+        ``base``, else against each file's location."""
+        return self.load(read_rdf_files(paths, syntax, base))
 
     def build(self) -> LoadSummary:
         """Load the model (ontology, concept schemes) and the curated evidence as one batch."""

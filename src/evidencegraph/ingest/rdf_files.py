@@ -43,14 +43,21 @@ def syntax_for(path: Path, syntax: str | None = None) -> ox.RdfFormat:
     )
 
 
-def parse_rdf(source: IO[bytes], rdf_format: ox.RdfFormat, name: str, into: Graph) -> None:
+def parse_rdf(
+    source: IO[bytes],
+    rdf_format: ox.RdfFormat,
+    name: str,
+    into: Graph,
+    base_iri: str | None = None,
+) -> None:
     """Parse one RDF document into ``into``; named graphs are merged into the default graph.
+    Relative IRIs resolve against ``base_iri`` (a document's own ``@base`` comes first).
 
     Raises InputError naming ``name``, the line and the column of a syntax error.
     """
     try:
         with quiet_rdflib():
-            for quad in ox.parse(source, format=rdf_format):
+            for quad in ox.parse(source, format=rdf_format, base_iri=base_iri):
                 into.add(from_quad(quad))
     except SyntaxError as error:
         where = f"{name}:{error.lineno}:{error.offset}" if error.lineno else name
@@ -61,8 +68,13 @@ def parse_rdf(source: IO[bytes], rdf_format: ox.RdfFormat, name: str, into: Grap
         ) from None
 
 
-def read_rdf_files(paths: Iterable[Path], syntax: str | None = None) -> Graph:
+def read_rdf_files(
+    paths: Iterable[Path], syntax: str | None = None, base: str | None = None
+) -> Graph:
     """Read every file into one graph (the batch). Nothing is written anywhere.
+
+    Relative IRIs resolve against ``base`` if given, else against the file's own location
+    (its ``file://`` IRI), as Jena's ``riot`` resolves them.
 
     Raises UsageError for an unknown format and InputError for a missing,
     unreadable or malformed file.
@@ -72,10 +84,15 @@ def read_rdf_files(paths: Iterable[Path], syntax: str | None = None) -> Graph:
         rdf_format = syntax_for(path, syntax)
         try:
             with path.open("rb") as handle:
-                parse_rdf(handle, rdf_format, str(path), graph)
+                parse_rdf(handle, rdf_format, str(path), graph, base or file_iri(path))
         except OSError as error:
             raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
     return graph
+
+
+def file_iri(path: Path) -> str:
+    """The ``file://`` IRI of ``path``: the base a file's relative IRIs resolve against."""
+    return path.resolve().as_uri()
 
 
 def read_packaged(files: Iterable[Traversable]) -> Graph:

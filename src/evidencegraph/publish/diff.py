@@ -19,7 +19,7 @@ import pyoxigraph as ox
 
 from evidencegraph.errors import InputError
 from evidencegraph.graph.terms import RDF_TYPE
-from evidencegraph.ingest.rdf_files import syntax_for
+from evidencegraph.ingest.rdf_files import file_iri, syntax_for
 from evidencegraph.publish.sorted_turtle import sort_lines, split_triple
 
 #: The class a triple is counted under when neither dump gives its subject a type.
@@ -45,6 +45,7 @@ class ClassChange:
 
 def read_dump(path: Path, scratch: Path, syntax: str | None = None) -> DumpContent:
     """Parse a dump (N-Triples, Turtle or any syntax ``load`` reads; ``.gz`` is unpacked).
+    Relative IRIs resolve against the file's location, as ``load`` resolves them.
 
     The whole file is parsed before this returns. Raises InputError naming the file, and the
     line and column of a syntax error; UsageError when the syntax cannot be told.
@@ -54,7 +55,8 @@ def read_dump(path: Path, scratch: Path, syntax: str | None = None) -> DumpConte
     content = DumpContent(iter(()))
     try:
         with _open(path) as handle:
-            lines = sort_lines(_parse(handle, rdf_format, str(path), content), scratch)
+            parsed = _parse(handle, rdf_format, str(path), content, file_iri(path))
+            lines = sort_lines(parsed, scratch)
             first = next(lines, None)  # sort_lines reads all of its input before the first line
     except OSError as error:
         raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
@@ -98,10 +100,10 @@ def summarise(old: DumpContent, new: DumpContent) -> list[ClassChange]:
 
 
 def _parse(
-    handle: IO[bytes], rdf_format: ox.RdfFormat, name: str, into: DumpContent
+    handle: IO[bytes], rdf_format: ox.RdfFormat, name: str, into: DumpContent, base_iri: str
 ) -> Iterator[bytes]:
     try:
-        for quad in ox.parse(handle, format=rdf_format):
+        for quad in ox.parse(handle, format=rdf_format, base_iri=base_iri):
             if quad.predicate == RDF_TYPE:
                 into.types[str(quad.subject)].add(str(quad.object))
             yield f"{quad.subject} {quad.predicate} {quad.object} .\n".encode()

@@ -24,7 +24,7 @@ from evidencegraph import __version__
 from evidencegraph.errors import OutputError
 from evidencegraph.graph.store import OxigraphStore, Store
 from evidencegraph.graph.terms import to_quads
-from evidencegraph.ontology.namespace import EGID, PREFIXES
+from evidencegraph.ontology.namespace import BASE, EGID, PREFIXES
 from evidencegraph.publish.sorted_turtle import (
     TurtleWriter,
     canonical_blank_nodes,
@@ -42,9 +42,11 @@ from evidencegraph.publish.void import (
 TURTLE_NAME = "evidencegraph.ttl"
 NTRIPLES_NAME = "evidencegraph.nt.gz"
 VOID_NAME = "void.ttl"
-#: The folder IRI void.ttl is written against when no --base-url is given; it never appears in
-#: the file, where every IRI under it is relative (so it resolves beside void.ttl).
-_HERE = "https://evidencegraph.invalid/dump/"
+#: The folder void.ttl names the files in when no --base-url is given: the project's own
+#: place for dumps, under the namespace of its IRIs. void.ttl declares it as its ``@base``, so
+#: every IRI in it is absolute to any reader, and stays the same wherever the dump is written
+#: (a folder's file:// IRI would make void.ttl differ by where it was dumped).
+DEFAULT_BASE_URL = BASE + "dump/"
 #: zlib level for the N-Triples: level 6 (gzip's default) costs about twice level 1's time for
 #: a few per cent smaller files; the compression runs on its own thread either way.
 _GZIP_LEVEL = 6
@@ -73,13 +75,14 @@ def dump_store(
     """Write ``evidencegraph.ttl``, ``evidencegraph.nt.gz`` and ``void.ttl`` into ``directory``.
 
     The same triples give the same bytes in the two data files, whatever order they were
-    loaded in. ``void.ttl`` links the files relative to itself unless ``base_url`` (the folder
-    they will be published in) is given; ``issued`` defaults to today (UTC).
+    loaded in. ``void.ttl`` names the files under ``base_url``, the folder they will be
+    published in (default :data:`DEFAULT_BASE_URL`), which it declares as its ``@base``:
+    every file of a dump reads alone, with absolute IRIs. ``issued`` defaults to today (UTC).
 
     Raises OutputError when ``directory`` cannot be created or written; files already there
     are left as they were.
     """
-    location = _folder_iri(base_url) if base_url is not None else _HERE
+    location = _folder_iri(base_url if base_url is not None else DEFAULT_BASE_URL)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         scratch_dir = tempfile.TemporaryDirectory(dir=directory, prefix=".dump-")
@@ -103,9 +106,7 @@ def dump_store(
             )
             with (scratch / VOID_NAME).open("wb") as handle:
                 hashing = _HashingFile(handle)
-                TurtleWriter(
-                    hashing, VOID_PREFIXES, location, declare_base=base_url is not None
-                ).write(sort_lines(lines, scratch))
+                TurtleWriter(hashing, VOID_PREFIXES, location).write(sort_lines(lines, scratch))
             void_file = DumpFile(VOID_NAME, "text/turtle", None, hashing.size, hashing.hexdigest())
             files = (*data_files, void_file)
             # every rename is checked before the first: a directory where a file goes, say

@@ -112,9 +112,8 @@ class TurtleWriter:
     """Writes sorted N-Triples lines as Turtle: one block per subject, ``rdf:type`` first.
 
     IRIs are written as prefixed names when the local name needs no escape, else relative to
-    ``base`` when they are under it (``<study/NCT02649231>``), else in full. With
-    ``declare_base=False`` the ``@base`` line is left out, so relative IRIs resolve against
-    the document's own location (``void.ttl`` names the files beside it that way).
+    ``base`` when they are under it (``<study/NCT02649231>``), else in full. The ``@base`` is
+    always declared: a relative IRI must never depend on where the file is read from.
     """
 
     def __init__(
@@ -122,14 +121,12 @@ class TurtleWriter:
         out: BinaryWriter,
         prefixes: Mapping[str, str],
         base: str | None = None,
-        *,
-        declare_base: bool = True,
     ) -> None:
         self._out = out
         self._prefixes = sorted(prefixes.items(), key=lambda item: (-len(item[1]), item[0]))
         self._base = base
         self._iris: dict[str, str] = {}
-        header = [f"@base <{base}> .\n"] if base is not None and declare_base else []
+        header = [f"@base <{base}> .\n"] if base is not None else []
         header += [f"@prefix {name}: <{iri}> .\n" for name, iri in sorted(prefixes.items())]
         self._out.write("".join(header).encode())
 
