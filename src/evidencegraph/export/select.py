@@ -118,7 +118,7 @@ def resolve(store: Store, text: str) -> ox.NamedNode:
     hint = f" Close matches: {'; '.join(close)}." if close else ""
     raise UsageError(
         f"nothing in the store is named {text!r}.{hint} "
-        "Give an IRI, a CURIE (egid:study/NCT02649231), an NCT number or a label."
+        "Give an IRI, a CURIE (egid:study/NCT02649231), an NCT number, an acronym or a label."
     )
 
 
