@@ -69,10 +69,14 @@ def export(
     """Export part of the graph: around --focus nodes, what --query builds, or a --type.
 
     The claims and sources about every node the export describes in full come along, and the
-    type and name of every node it links to. Formats: RDF (turtle, nt, nq, trig, jsonld
-    compacted with the package's context, rdfxml), csv (KGX TSV nodes and edges files),
-    graphml, gexf, dot, and pictures drawn by Graphviz (svg, png, html). The output is written
-    to a temporary file and renamed, so a failure never leaves half a file.
+    type, name and verification status of every other node in it. More --hops never hold
+    less. --max-triples caps what is written, all of it counted. An export that matches
+    nothing writes no file and exits 1.
+
+    Formats: RDF (turtle, nt, nq, trig, jsonld compacted with the package's context,
+    rdfxml), csv (KGX TSV nodes and edges files), graphml, gexf, dot, and pictures drawn by
+    Graphviz (svg, png, html). The output is written to a temporary file and renamed, so a
+    failure never leaves half a file.
 
     \b
     Examples:
