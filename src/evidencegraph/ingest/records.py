@@ -52,10 +52,12 @@ class Limits:
 
 
 def size_text(size: int) -> str:
-    """``33554432`` -> ``32 MiB``: sizes in messages, as the options take them."""
+    """``33554432`` -> ``32 MiB``, ``1572864`` -> ``1.5 MiB``: sizes in messages, in the units
+    the options take."""
     for unit, factor in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", 1 << 10)):
-        if size >= factor and size % factor == 0:
-            return f"{size // factor:,} {unit}"
+        if size >= factor:
+            exact = size % factor == 0
+            return f"{size // factor:,} {unit}" if exact else f"{size / factor:,.1f} {unit}"
     return f"{size:,} bytes"
 
 
