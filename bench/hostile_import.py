@@ -31,6 +31,7 @@ import io
 import json
 import os
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -136,6 +137,13 @@ def hostile_records() -> list[tuple[str, bytes, str]]:
     ]
 
 
+ZIP_CASES = {
+    "bad-crc": "a ZIP member with a bad CRC",
+    "encrypted": "an encrypted ZIP member",
+    "method-99": "a ZIP member compressed with method 99 (AES)",
+}
+
+
 def hostile_zips(directory: Path) -> list[tuple[Path, str]]:
     """ZIP archives with a damaged, an encrypted and an unknown-method member."""
     data = (CTGOV / "NCT00973089.json").read_bytes()
@@ -156,7 +164,7 @@ def hostile_zips(directory: Path) -> list[tuple[Path, str]]:
                 raw[header + offset : header + offset + 2] = struct.pack("<H", 99)
         path = directory / f"hostile-{kind}.zip"
         path.write_bytes(bytes(raw))
-        made.append((path, f"a ZIP member with {kind.replace('-', ' ')}"))
+        made.append((path, ZIP_CASES[kind]))
     return made
 
 
@@ -282,7 +290,46 @@ def skip_mode(work: Path) -> dict[str, Any]:
         (line.split()[1] for line in result["stdout"].splitlines() if line.startswith("imported:")),
         "0",
     )
-    return {"code": result["code"], "imported": int(imported), "last": _last_line(result)}
+    return {
+        "code": result["code"],
+        "imported": int(imported),
+        "last": _last_line(result),
+        "mapping": mapping_cost(directory),
+    }
+
+
+def mapping_cost(directory: Path, rounds: int = 5) -> dict[str, float]:
+    """ms per study of map_study over the synthetic studies, with the shape check (issue 13)
+    and with it replaced by nothing; the check alone. Best of ``rounds``."""
+    from evidencegraph.ingest import ctgov
+    from evidencegraph.ingest.records import Record
+
+    studies = [
+        item
+        for item in ctgov.read_paths(sorted(directory.glob("NCT9*.json")))
+        if isinstance(item, Record)
+    ]
+
+    def best(step: Any) -> float:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for item in studies:
+                step(item)
+            times.append(time.perf_counter() - started)
+        return min(times) / len(studies) * 1000
+
+    result = {"with": best(lambda item: ctgov.map_study(item.content, item.origin))}
+    check = getattr(ctgov, "_check_shape", None)
+    if check is None:  # the code before issue 13 has no shape check
+        return result
+    result["check"] = best(lambda item: check(item.content, "NCT00000000"))
+    ctgov._check_shape = lambda content, nct_id: None
+    try:
+        result["without"] = best(lambda item: ctgov.map_study(item.content, item.origin))
+    finally:
+        ctgov._check_shape = check
+    return result
 
 
 def _last_line(result: dict[str, Any]) -> str:
@@ -325,7 +372,7 @@ def gz_bomb(path: Path, title_mib: int) -> None:
         packed.write(tail)
 
 
-def bombs(work: Path, zip_mib: int, gz_mib: int) -> dict[str, Any]:
+def bombs(work: Path, zip_mib: int, gz_mib: int, under_mib: int = 0) -> dict[str, Any]:
     results: dict[str, Any] = {}
     baseline = run_measured(
         [
@@ -350,6 +397,17 @@ def bombs(work: Path, zip_mib: int, gz_mib: int) -> dict[str, Any]:
     )
     results["zip"]["size"] = archive.stat().st_size
     archive.unlink()
+    if under_mib:
+        zip_bomb(archive, under_mib)
+        results["zip-under"] = run_measured(
+            [
+                *("--store", f"oxigraph:{work / 'under.db'}", "import", "ctgov"),
+                *(str(archive), "--no-progress"),
+            ],
+            work,
+        )
+        results["zip-under"]["size"] = archive.stat().st_size
+        archive.unlink()
     packed = work / "bomb.xml.gz"
     gz_bomb(packed, gz_mib)
     results["gz"] = run_measured(
@@ -377,7 +435,8 @@ def render(
         "",
         f"Command: `python bench/hostile_import.py --label {label} --cases {args.cases} "
         f"--seed {args.seed} --zip-mib {args.zip_mib} --gz-mib {args.gz_mib} "
-        "--write docs/benchmarks.md`",
+        + (f"--zip-under-mib {args.zip_under_mib} " if args.zip_under_mib else "")
+        + "--write docs/benchmarks.md`",
         "",
         f"Mutated records ({args.cases}, seed {args.seed}): "
         f"{outcomes.get('mapped', 0)} mapped, {outcomes.get('refused', 0)} refused with a "
@@ -395,7 +454,7 @@ def render(
         "|---|---|---|",
     ]
     for what, outcome, detail in fuzzed["crafted"]:
-        shown = detail.replace("|", "\\|").replace(str(ROOT) + "/", "")
+        shown = re.sub(r"/tmp/eg-hostile-[^/]+/\w+/", "", detail).replace("|", "\\|")
         lines.append(f"| {what} | {outcome} | {shown[:140]} |")
     lines += [
         "",
@@ -403,6 +462,7 @@ def render(
         f"**{skip['imported']} record(s) imported**; last line on stderr: "
         f"`{skip['last'].replace('`', '')[:160]}`",
         "",
+        *_mapping_lines(skip["mapping"]),
         "| input | size on disk | exit | peak RSS MiB | vs baseline | wall s | last line, stderr |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
@@ -413,8 +473,11 @@ def render(
     )
     for key, what in (
         ("zip", f"ZIP, one member: a study with a {args.zip_mib:,} MiB title"),
+        ("zip-under", f"ZIP, one member: a study with a {args.zip_under_mib:,} MiB title"),
         ("gz", f".xml.gz, one article with a {args.gz_mib:,} MiB title"),
     ):
+        if key not in bomb:
+            continue
         row = bomb[key]
         last = _last_line(row).replace("|", "\\|").replace("`", "")
         lines.append(
@@ -424,6 +487,19 @@ def render(
     return "\n".join(lines) + "\n"
 
 
+def _mapping_lines(cost: dict[str, float]) -> list[str]:
+    if "check" not in cost:
+        return [f"`map_study`: {cost['with']:.2f} ms a study (250 synthetic studies).", ""]
+    share = cost["check"] / cost["without"] * 100
+    return [
+        f"`map_study`: {cost['with']:.2f} ms a study with the shape check, "
+        f"{cost['without']:.2f} ms with the check replaced by nothing; the check alone "
+        f"{cost['check']:.3f} ms ({share:.0f}% of the mapping it guards; 250 synthetic "
+        "studies, best of 5).",
+        "",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label", default="after", help="the report section's name")
@@ -431,6 +507,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--zip-mib", type=int, default=1024, help="the ZIP member's title")
     parser.add_argument("--gz-mib", type=int, default=512, help="the article's title")
+    parser.add_argument(
+        "--zip-under-mib", type=int, default=0, help="also a ZIP member under the member limit"
+    )
     parser.add_argument("--write", type=Path, help="replace this label's section of this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="eg-hostile-") as temporary:
@@ -439,7 +518,7 @@ def main() -> None:
         print(fuzzed["outcomes"], fuzzed["places"], flush=True)
         skip = skip_mode(work)
         print(skip, flush=True)
-        bomb = bombs(work, args.zip_mib, args.gz_mib)
+        bomb = bombs(work, args.zip_mib, args.gz_mib, args.zip_under_mib)
         print({k: {"code": v["code"], "peak": v["peak_mib"]} for k, v in bomb.items()})
     report = render(args.label, args, fuzzed, skip, bomb)
     print(report)

@@ -20,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
-import fastjsonschema
 from rdflib import XSD, Literal, URIRef
 
 from evidencegraph.ingest.identifiers import (
@@ -36,6 +35,7 @@ from evidencegraph.ingest.identifiers import (
     slug,
     study_iri,
 )
+from evidencegraph.ingest.json_shape import Check, ShapeError, compile_shape
 from evidencegraph.ingest.mapping import (
     DCTERMS,
     EG,
@@ -180,14 +180,18 @@ def read_paths(
                 yield from _member_reader(limits)(stream, str(path))
 
 
-def _member_reader(limits: Limits) -> Callable[[IO[bytes], str], Iterator[Record | RecordError]]:
-    def read(stream: IO[bytes], origin: str) -> Iterator[Record | RecordError]:
-        return _read_member(stream, origin, limits)
+def _member_reader(
+    limits: Limits,
+) -> Callable[[IO[bytes] | bytearray, str], Iterator[Record | RecordError]]:
+    def read(source: IO[bytes] | bytearray, origin: str) -> Iterator[Record | RecordError]:
+        return _read_member(source, origin, limits)
 
     return read
 
 
-def _read_member(stream: IO[bytes], origin: str, limits: Limits) -> Iterator[Record | RecordError]:
+def _read_member(
+    source: IO[bytes] | bytearray, origin: str, limits: Limits
+) -> Iterator[Record | RecordError]:
     if not origin.lower().endswith(".json"):
         yield RecordError(
             origin,
@@ -195,7 +199,7 @@ def _read_member(stream: IO[bytes], origin: str, limits: Limits) -> Iterator[Rec
             "(or .json members of the bulk-download .zip).",
         )
         return
-    parsed = read_json(stream, origin, limits.member)
+    parsed = read_json(source, origin, limits.member)
     if isinstance(parsed, RecordError):
         yield parsed
         return
@@ -225,6 +229,7 @@ def _record_too_large(size: int, limit: int) -> str:
         f"the study record ({size_text(size)}; the largest real ones are under 1 MiB)",
         limit,
         "--max-record-size",
+        read="it was not imported",
     )
 
 
@@ -256,11 +261,10 @@ def map_study(content: object, origin: str) -> Mapped:
 
 
 @functools.cache
-def _shape_validator() -> Callable[[object], object]:
+def _shape_check() -> Check:
     """The compiled check of ctgov_shape.json: every field the mapping reads, and its types."""
     text = resources.files("evidencegraph.ingest").joinpath("ctgov_shape.json").read_text()
-    validator: Callable[[object], object] = fastjsonschema.compile(json.loads(text))
-    return validator
+    return compile_shape(json.loads(text))
 
 
 def _check_shape(content: dict[str, Any], nct_id: str) -> None:
@@ -271,49 +275,13 @@ def _check_shape(content: dict[str, Any], nct_id: str) -> None:
     MappingError naming the field (as a JSON path), what it holds and what was expected.
     """
     try:
-        _shape_validator()(content)
-    except fastjsonschema.JsonSchemaValueException as error:
-        field_path = (error.name or "").removeprefix("data.").removeprefix("data")
-        expected = _expected(error.definition, error.rule)
+        _shape_check()(content)
+    except ShapeError as error:
         raise MappingError(
-            f"the field {field_path or '(the record)'} holds {_json_kind(error.value)} where "
-            f"{expected} is expected; the record does not have the shape of a ClinicalTrials.gov "
+            f"the field {error}; the record does not have the shape of a ClinicalTrials.gov "
             "API v2 study. Export it again from ClinicalTrials.gov, or correct that field.",
             nct_id,
         ) from None
-
-
-_JSON_KINDS = {
-    "string": "text",
-    "number": "a number",
-    "integer": "an integer",
-    "object": "an object",
-    "array": "a list",
-    "null": "null",
-    "boolean": "true or false",
-}
-
-
-def _expected(definition: object, rule: object) -> str:
-    types = definition.get("type") if isinstance(definition, dict) else None
-    if rule != "type" or types is None:
-        return f"a value meeting {rule!r}"
-    names = [_JSON_KINDS.get(name, name) for name in ([types] if isinstance(types, str) else types)]
-    return " or ".join(names)
-
-
-def _json_kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"{str(value).lower()} (a boolean)"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
 
 
 def _get(data: Any, *keys: str) -> Any:

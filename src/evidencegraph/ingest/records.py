@@ -9,7 +9,6 @@ a whole (a path that does not exist, an empty directory) raise InputError.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import re
 import zipfile
@@ -32,7 +31,7 @@ _ZIP_METHODS = {
     zipfile.ZIP_LZMA: "LZMA",
 }
 #: A JSON escape of a UTF-16 surrogate: the only way a lone one gets into a parsed string.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -61,10 +60,11 @@ def size_text(size: int) -> str:
     return f"{size:,} bytes"
 
 
-def too_large(what: str, limit: int, option: str) -> str:
-    """The reason given for an input past a limit: what, the limit, and the option to raise it."""
+def too_large(what: str, limit: int, option: str, *, read: str = "it was not read further") -> str:
+    """The reason given for an input past a limit: what, the limit, what was done with it,
+    and the option that raises the limit."""
     return (
-        f"{what} is larger than the limit of {size_text(limit)}; it was not read further. "
+        f"{what} is larger than the limit of {size_text(limit)}; {read}. "
         f"If the input is genuine, raise the limit with {option} SIZE."
     )
 
@@ -119,39 +119,45 @@ def expand_paths(paths: Iterable[Path], suffixes: tuple[str, ...]) -> list[Path]
     return files
 
 
-def read_capped(stream: IO[bytes], limit: int) -> bytes | None:
+def read_capped(stream: IO[bytes], limit: int) -> bytearray | None:
     """The whole stream, or None once it holds more than ``limit`` bytes (read in chunks, so
     no more than the limit and one chunk is ever held)."""
-    parts: list[bytes] = []
-    total = 0
-    while chunk := stream.read(min(_CHUNK, limit + 1 - total)):
-        parts.append(chunk)
-        total += len(chunk)
-        if total > limit:
+    buffer = bytearray()
+    while chunk := stream.read(min(_CHUNK, limit + 1 - len(buffer))):
+        buffer += chunk
+        if len(buffer) > limit:
             return None
-    return b"".join(parts)
+    return buffer
 
 
-def read_json(stream: IO[bytes], origin: str, limit: int) -> Record | RecordError:
-    """One JSON document of at most ``limit`` bytes; a syntax error names the line and column.
+def read_json(source: IO[bytes] | bytearray, origin: str, limit: int) -> Record | RecordError:
+    """One JSON document of at most ``limit`` bytes, from a stream or bytes already read (which
+    are emptied once decoded, so the bytes, the text and the parsed values of a large document
+    are never all held at once); a syntax error names the line and column.
 
     Refused as a record (a RecordError, never an exception): a document past the limit, text
-    that is not UTF-8, invalid JSON, nesting deeper than the parser's stack allows, an integer
-    of more digits than Python converts (4,300), and a lone UTF-16 surrogate in a string
-    (no RDF literal can hold one).
+    that is not UTF-8 (or UTF-16/32, as JSON allows), invalid JSON, nesting deeper than the
+    parser's stack allows, an integer of more digits than Python converts (4,300), and a lone
+    UTF-16 surrogate in a string (no RDF literal can hold one).
     """
-    raw = read_capped(stream, limit)
-    if raw is None:
+    raw = source if isinstance(source, bytearray) else read_capped(source, limit)
+    if raw is None or len(raw) > limit:
         return RecordError(origin, too_large("the JSON document", limit, "--max-member-size"))
+    size = len(raw)
     try:
-        content = json.loads(raw)
+        # strict decoding: json.loads(bytes) would let UTF-8-encoded surrogates through
+        text = raw.decode(json.detect_encoding(raw))
+    except UnicodeDecodeError as error:
+        return RecordError(origin, f"not UTF-8 text ({error.reason}); is this a JSON file?")
+    finally:
+        raw.clear()
+    try:
+        content = json.loads(text)
     except json.JSONDecodeError as error:
         return RecordError(
             f"{origin}:{error.lineno}:{error.colno}",
             f"invalid JSON: {error.msg}. Export the record again as JSON.",
         )
-    except UnicodeDecodeError as error:
-        return RecordError(origin, f"not UTF-8 text ({error.reason}); is this a JSON file?")
     except RecursionError:
         return RecordError(
             origin,
@@ -162,7 +168,7 @@ def read_json(stream: IO[bytes], origin: str, limit: int) -> Record | RecordErro
         return RecordError(
             origin, f"a number in the JSON is too long to read ({error}). Correct that value."
         )
-    if _SURROGATE_ESCAPE.search(raw):
+    if _SURROGATE_ESCAPE.search(text):
         where = _lone_surrogate(content)
         if where is not None:
             return RecordError(
@@ -170,7 +176,7 @@ def read_json(stream: IO[bytes], origin: str, limit: int) -> Record | RecordErro
                 f"{where}: a lone UTF-16 surrogate escape (\\uD800-\\uDFFF without its pair); "
                 "it is no character, and no RDF literal can hold it. Correct that text.",
             )
-    return Record(origin, content, len(raw))
+    return Record(origin, content, size)
 
 
 def _lone_surrogate(content: object) -> str | None:
@@ -205,7 +211,7 @@ def _encodes(text: str) -> bool:
 
 def iter_zip_members(
     path: Path,
-    read_member: Callable[[IO[bytes], str], Iterator[Record | RecordError]],
+    read_member: Callable[[bytearray, str], Iterator[Record | RecordError]],
     max_member: int,
 ) -> Iterator[Record | RecordError]:
     """Each member of a ZIP archive, streamed from the archive without unpacking to disk.
@@ -229,12 +235,12 @@ def iter_zip_members(
             if isinstance(data, RecordError):
                 yield data
             else:
-                yield from read_member(io.BytesIO(data), origin)
+                yield from read_member(data, origin)
 
 
 def _member_bytes(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str, limit: int
-) -> bytes | RecordError:
+) -> bytearray | RecordError:
     """A member's bytes, decompressed and checked (CRC) by zipfile, or why they cannot be."""
     if info.flag_bits & 0x1:
         return RecordError(
