@@ -1164,3 +1164,104 @@ def test_a_size_option_that_is_no_size_is_a_usage_error(db: Path, size: str) -> 
                                                 ("8m", 8 << 20), ("2 GiB", 2 << 30)])  # fmt: skip
 def test_sizes_are_bytes_or_binary_multiples(size: str, expected: int) -> None:
     assert ByteSize().convert(size, None, None) == expected
+
+
+class _Tracked(dict):  # type: ignore[type-arg]
+    """A JSON object that notes each key read from it, as a path from the record's top."""
+
+    def __init__(self, data: dict[str, Any], path: tuple[str, ...], seen: set[tuple[str, ...]]):
+        super().__init__({key: _tracked(value, (*path, key), seen) for key, value in data.items()})
+        self._path, self._seen = path, seen
+
+    def get(self, key: str, default: object = None) -> Any:
+        self._seen.add((*self._path, key))
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self._seen.add((*self._path, key))
+        return super().__getitem__(key)
+
+
+def _tracked(value: object, path: tuple[str, ...], seen: set[tuple[str, ...]]) -> object:
+    if isinstance(value, dict):
+        return _Tracked(value, path, seen)
+    if isinstance(value, list):
+        return [_tracked(item, (*path, "[]"), seen) for item in value]
+    return value
+
+
+def _shape_paths(
+    node: dict[str, Any], definitions: dict[str, Any], path: tuple[str, ...] = ()
+) -> set[tuple[str, ...]]:
+    if "$ref" in node:
+        node = definitions[node["$ref"].removeprefix("#/definitions/")]
+    paths = {path}
+    for key, sub in node.get("properties", {}).items():
+        paths |= _shape_paths(sub, definitions, (*path, key))
+    if "items" in node:
+        paths |= _shape_paths(node["items"], definitions, (*path, "[]"))
+    return paths
+
+
+def _with_adverse_events() -> dict[str, Any]:
+    """NCT00763412 with a serious adverse event added (no fixture reports one), shaped as the
+    API v2 reports them."""
+    content = fixture("NCT00763412")
+    events = content["resultsSection"]["adverseEventsModule"]
+    group = events["eventGroups"][0]["id"]
+    events["seriousEvents"] = [
+        {"term": "Hypoglycaemia", "stats": [{"groupId": group, "numAffected": 1, "numAtRisk": 9}]}
+    ]
+    return content
+
+
+def _shape() -> dict[str, Any]:
+    text = resources.files("evidencegraph.ingest").joinpath("ctgov_shape.json").read_text()
+    shape: dict[str, Any] = json.loads(text)
+    return shape
+
+
+#: A value of every JSON type, and nested lists and objects
+EVERY_TYPE: list[object] = [None, True, 7, 2.5, "x", [], ["x"], [["x"]], {}, {"id": ["x"]}]
+
+
+def test_every_listed_field_given_every_json_type_is_mapped_or_refused() -> None:
+    """Each field ctgov_shape.json lists, in a real record, replaced by a value of each JSON
+    type: the record is mapped or refused with a MappingError, never anything else."""
+    shape = _shape()
+    outcomes = {"mapped": 0, "refused": 0}
+    for path in sorted(_shape_paths(shape, shape["definitions"]) - {()}):
+        for value in EVERY_TYPE:
+            content = _with_adverse_events()
+            parent: Any = content
+            for key in path[:-1]:
+                parent = parent[0] if key == "[]" else parent.get(key)
+                if not parent:
+                    break
+            else:
+                if path[-1] == "[]":
+                    parent[0] = value
+                else:
+                    parent[path[-1]] = value
+                try:
+                    map_study(content, "x.json")
+                    outcomes["mapped"] += 1
+                except MappingError:
+                    outcomes["refused"] += 1
+    assert outcomes["mapped"] > 100 and outcomes["refused"] > 300, outcomes
+
+
+def test_the_shape_lists_every_field_the_mapping_reads() -> None:
+    """What makes the shape check enough: mapping the real records (with results, without)
+    reads no field that ctgov_shape.json does not give a type, so no field reaches the
+    mapping with a type it was not written for."""
+    shape = _shape()
+    listed = _shape_paths(shape, shape["definitions"])
+    with_events = _with_adverse_events()
+    seen: set[tuple[str, ...]] = set()
+    for nct_id in GOOD_IDS:
+        map_study(_tracked(fixture(nct_id), (), seen), f"{nct_id}.json")
+    map_study(_tracked(with_events, (), seen), "with-events.json")
+    assert len(seen) > 60  # the fixtures reach the mapping's every part
+    assert ("resultsSection", "adverseEventsModule", "seriousEvents", "[]", "stats") in seen
+    assert sorted(seen - listed) == []
