@@ -395,3 +395,19 @@ def test_the_default_record_limit_takes_real_articles_and_refuses_a_16_mib_title
     items = list(pubmed.read_paths([packed]))
     assert len(items) == 1 and isinstance(items[0], RecordError)
     assert "larger than the limit of 8 MiB" in items[0].reason
+
+
+def test_the_record_limit_holds_for_articles_smaller_than_a_read_chunk() -> None:
+    """Articles of a few kB, read in chunks of a sixteenth of the limit, are measured too."""
+    files = sorted(PUBMED.glob("*.xml"))
+    sizes = [
+        len(ElementTree.tostring(element))
+        for path in files
+        for element in ElementTree.parse(path).getroot().iter("PubmedArticle")
+    ]
+    small = Limits(record=min(sizes) // 2, member=1 << 30)
+    refused = list(pubmed.read_paths(files, small))
+    assert [type(item) for item in refused] == [RecordError] * len(files)  # one a file
+    assert all(item.origin.endswith(": article 1") for item in refused)
+    ample = Limits(record=2 * max(sizes), member=1 << 30)
+    assert [type(item) for item in pubmed.read_paths(files, ample)] == [Record] * len(sizes)

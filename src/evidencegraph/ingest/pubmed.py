@@ -49,7 +49,8 @@ SUFFIXES = (".xml", ".xml.gz")
 #: 16 MiB that Oxigraph takes in one N-Triples line. A baseline file decompresses to a few
 #: hundred MB.
 DEFAULT_LIMITS = Limits(record=8 * MIB, member=4096 * MIB)
-#: Bytes handed to the XML parser at a time; a record is measured to within one of these.
+#: Bytes handed to the XML parser at a time, at most; a record is measured to within one of
+#: these, so they are never more than a sixteenth of the record limit.
 _CHUNK = 1 << 20
 #: expat's refusals of entity expansion ("billion laughs"); older expat lacks the first
 _ENTITY_ATTACKS = frozenset(
@@ -131,7 +132,8 @@ def read_stream(
     state = _Reading(origin)
     total = 0
     try:
-        while chunk := stream.read(_CHUNK):
+        step = min(_CHUNK, max(limits.record // 16, 256))
+        while chunk := stream.read(step):
             total += len(chunk)
             state.pending += len(chunk)
             parser.feed(chunk)
