@@ -10,6 +10,7 @@ import copy
 import csv
 import json
 import re
+import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -23,13 +24,14 @@ from rdflib import RDF, RDFS, XSD, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
 
+from evidencegraph.cli.importing import ByteSize
 from evidencegraph.cli.main import cli
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.ingest.ctgov import map_study, read_paths
 from evidencegraph.ingest.mapping import MappingError
 from evidencegraph.ingest.pipeline import Importer, ImportSummary
-from evidencegraph.ingest.records import Record, RecordError
+from evidencegraph.ingest.records import Limits, Record, RecordError
 from evidencegraph.ontology.namespace import EG, EGID, EGV
 from support import DATA, study_without_conditions
 
@@ -920,3 +922,346 @@ def test_the_progress_bar_goes_to_stderr_only_when_asked(db: Path, tmp_path: Pat
     assert "importing" not in result.stdout
     quiet = run_import(store_of(db), CTGOV / "NCT03418623.json")  # --no-progress
     assert "importing" not in quiet.stderr
+
+
+# --- 11. hostile input (issue 13): wrong types, crafted JSON and ZIPs, size limits -----------
+
+
+def _set(content: dict[str, Any], path: str, value: object) -> dict[str, Any]:
+    """``content`` with the value at a dotted path (``a.b.0.c``) replaced."""
+    *parents, last = path.split(".")
+    node: Any = content
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    if isinstance(node, list):
+        node[int(last)] = value
+    else:
+        node[last] = value
+    return content
+
+
+#: (fixture, dotted path, value put there, the field as the message names it, what it says)
+WRONG_TYPES = [
+    ("NCT00973089", "protocolSection.designModule.phases", [["PHASE2"]],
+     "protocolSection.designModule.phases[0]", "holds a list where text is expected"),
+    ("NCT00973089", "protocolSection.statusModule", ["COMPLETED"],
+     "protocolSection.statusModule", "holds a list where an object or null is expected"),
+    ("NCT03418623", "protocolSection.sponsorCollaboratorsModule.collaborators", ["Acme"],
+     "protocolSection.sponsorCollaboratorsModule.collaborators[0]",
+     "holds text where an object is expected"),
+    ("NCT00973089", "protocolSection.identificationModule.briefTitle", 5,
+     "protocolSection.identificationModule.briefTitle",
+     "holds a number where text or null is expected"),
+    ("NCT00973089", "protocolSection.designModule.enrollmentInfo.count", True,
+     "protocolSection.designModule.enrollmentInfo.count",
+     "holds true (a boolean) where an integer or null is expected"),
+    ("NCT00973089", "derivedSection", "none",
+     "derivedSection", "holds text where an object or null is expected"),
+    ("NCT00763412", "resultsSection.outcomeMeasuresModule.outcomeMeasures.0.classes",
+     {"title": "x"}, "resultsSection.outcomeMeasuresModule.outcomeMeasures[0].classes",
+     "holds an object where a list or null is expected"),
+    ("NCT00763412",
+     "resultsSection.participantFlowModule.periods.0.milestones.0.achievements.0.numSubjects",
+     [3],
+     "resultsSection.participantFlowModule.periods[0].milestones[0].achievements[0].numSubjects",
+     "holds a list where text or a number or null is expected"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("nct_id", "path", "value", "field", "says"), WRONG_TYPES)
+def test_a_field_of_the_wrong_type_is_a_record_error_naming_the_field(
+    nct_id: str, path: str, value: object, field: str, says: str
+) -> None:
+    content = _set(fixture(nct_id), path, value)
+    with pytest.raises(MappingError) as error:
+        map_study(content, "x.json")
+    assert f"the field {field} {says}" in str(error.value)
+    assert error.value.record_id == nct_id
+
+
+def _bad_phases() -> dict[str, Any]:
+    """NCT00973089 with its phases as a list of lists: a traceback before issue 13."""
+    return _set(fixture("NCT00973089"), "protocolSection.designModule.phases", [["PHASE2"]])
+
+
+def test_skip_mode_imports_the_records_around_a_wrong_typed_one(tmp_path: Path) -> None:
+    directory = tmp_path / "records"
+    directory.mkdir()
+    for nct_id in ("NCT00763412", "NCT03418623", "NCT03630471"):
+        (directory / f"{nct_id}.json").write_bytes((CTGOV / f"{nct_id}.json").read_bytes())
+    bad = directory / "NCT00973089.json"
+    bad.write_text(json.dumps(_bad_phases()))
+    db = tmp_path / "kg.db"
+
+    aborted = run_import(store_of(db), directory)
+    assert aborted.exit_code == 3, aborted.output
+    assert f"{bad} (NCT00973089): the field protocolSection.designModule.phases[0]" in (
+        aborted.stderr
+    )
+
+    result = run_import(store_of(db), directory, "--on-invalid", "skip")
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^imported:\s+3 ", result.stdout, re.MULTILINE)
+    assert re.search(r"^skipped:\s+1$", result.stdout, re.MULTILINE)
+    assert f"skipped: {bad} (NCT00973089): the field" in result.stderr
+    with_store(db, lambda graph: _assert_studies(graph, ["NCT00973089"], present=False))
+    imported = ["NCT00763412", "NCT03418623", "NCT03630471"]
+    with_store(db, lambda graph: _assert_studies(graph, imported, present=True))
+
+
+def _written(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, "utf-8")
+    return path
+
+
+def deep_json(tmp_path: Path) -> tuple[Path, list[str]]:
+    text = json.dumps(fixture("NCT00973089"))[:-1] + ', "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    return _written(tmp_path, "deep.json", text), ["deep.json", "nested too deeply"]
+
+
+def long_integer(tmp_path: Path) -> tuple[Path, list[str]]:
+    text = json.dumps(_set(fixture("NCT00973089"), "protocolSection.x", "@"))
+    path = _written(tmp_path, "long.json", text.replace('"@"', "7" * 5000))
+    return path, ["long.json", "a number in the JSON is too long to read"]
+
+
+def lone_surrogate(tmp_path: Path) -> tuple[Path, list[str]]:
+    content = _set(fixture("NCT00973089"), "protocolSection.identificationModule.briefTitle", "@")
+    path = _written(tmp_path, "surrogate.json", json.dumps(content).replace("@", "A \\udc80 B"))
+    return path, [
+        "surrogate.json",
+        "protocolSection.identificationModule.briefTitle: a lone UTF-16 surrogate",
+    ]
+
+
+def _patched_zip(tmp_path: Path, name: str, patch: Callable[[bytearray, int], None]) -> Path:
+    """A ZIP of one stored member (NCT00973089.json), its bytes changed by ``patch``, which
+    gets the archive and the offset of the central directory entry."""
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.write(CTGOV / "NCT00973089.json", "NCT00973089.json")
+    raw = bytearray(path.read_bytes())
+    patch(raw, raw.rfind(b"PK\x01\x02"))
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def zip_bad_crc(tmp_path: Path) -> tuple[Path, list[str]]:
+    def flip(raw: bytearray, central: int) -> None:
+        raw[30 + len("NCT00973089.json") + 200] ^= 0x01  # a byte of the stored JSON
+
+    path = _patched_zip(tmp_path, "crc.zip", flip)
+    return path, [f"{path}:NCT00973089.json", "damaged", "Bad CRC-32"]
+
+
+def zip_encrypted(tmp_path: Path) -> tuple[Path, list[str]]:
+    def encrypt(raw: bytearray, central: int) -> None:
+        raw[6] |= 1  # the local header's flags, then the central directory's
+        raw[central + 8] |= 1
+
+    path = _patched_zip(tmp_path, "locked.zip", encrypt)
+    return path, [f"{path}:NCT00973089.json", "encrypted"]
+
+
+def zip_unknown_method(tmp_path: Path) -> tuple[Path, list[str]]:
+    def method(raw: bytearray, central: int) -> None:
+        raw[8:10] = (99).to_bytes(2, "little")  # AES, which zipfile cannot read
+        raw[central + 10 : central + 12] = (99).to_bytes(2, "little")
+
+    path = _patched_zip(tmp_path, "aes.zip", method)
+    return path, [f"{path}:NCT00973089.json", "method 99"]
+
+
+@pytest.mark.parametrize(
+    "bad_input",
+    [deep_json, long_integer, lone_surrogate, zip_bad_crc, zip_encrypted, zip_unknown_method],
+)
+def test_crafted_json_and_zips_exit_3_naming_the_file_and_leave_the_store_alone(
+    bad_input: BadInput, db: Path, tmp_path: Path
+) -> None:
+    test_bad_input_exits_3_with_a_message_and_leaves_the_store_alone(bad_input, db, tmp_path)
+
+
+def test_a_study_past_the_record_limit_is_refused_and_the_others_import(tmp_path: Path) -> None:
+    limit = 20 * 1024
+    large = sorted(p.name for p in good_files() if p.stat().st_size > limit)
+    small = sorted(p.stem for p in good_files() if p.stat().st_size <= limit)
+    assert large and small  # NCT00763412 and NCT03630471 are over 20 KiB, the others under
+    db = tmp_path / "kg.db"
+    result = run_import(store_of(db), *good_files(), "--on-invalid", "skip",
+                        "--max-record-size", "20KiB")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    for name in large:
+        assert f"{name}: the study record (" in result.stderr
+    assert "larger than the limit of 20 KiB" in result.stderr
+    assert "--max-record-size SIZE" in result.stderr
+    assert re.search(rf"^imported:\s+{len(small)} ", result.stdout, re.MULTILINE)
+    with_store(db, lambda graph: _assert_studies(graph, small, present=True))
+
+
+def test_a_page_refuses_only_its_study_past_the_record_limit(tmp_path: Path) -> None:
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"studies": [fixture("NCT00973089"), fixture("NCT00763412")]}))
+    items = list(read_paths([page], Limits(record=20 * 1024, member=1 << 20)))
+    assert isinstance(items[0], Record)
+    assert isinstance(items[1], RecordError)
+    assert items[1].origin == f"{page}: studies[1]"
+    assert "--max-record-size" in items[1].reason
+
+
+def _zip_with_a_large_title(path: Path, title_mib: int) -> Path:
+    """A ZIP of one study whose title is ``title_mib`` MiB of one letter: a few kB on disk."""
+    head = json.dumps(_set(fixture("NCT00973089"), "protocolSection.x", "@")).split('"@"')
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("NCT00973089.json", "w", force_zip64=True) as member,
+    ):
+        member.write(head[0].encode() + b'"')
+        for _ in range(title_mib):
+            member.write(b"A" * (1 << 20))
+        member.write(b'"' + head[1].encode())
+    return path
+
+
+def test_a_zip_member_past_the_member_limit_is_refused_and_never_held(
+    db: Path, tmp_path: Path
+) -> None:
+    archive = _zip_with_a_large_title(tmp_path / "bomb.zip", 64)
+    assert archive.stat().st_size < 1 << 20  # 64 MiB decompressed
+    tracemalloc.start()
+    try:
+        items = list(read_paths([archive], Limits(record=1 << 20, member=4 << 20)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20  # neither the member nor the title was read whole
+    assert [type(item) for item in items] == [RecordError]
+
+    before = triple_count(db)
+    result = run_import(store_of(db), archive, "--max-member-size", "4MiB")
+    assert result.exit_code == 3, result.output
+    assert f"{archive}:NCT00973089.json: the ZIP member (64.0 MiB decompressed" in result.stderr
+    assert "--max-member-size SIZE" in result.stderr
+    assert triple_count(db) == before
+
+
+def test_a_plain_file_past_the_member_limit_is_refused(db: Path) -> None:
+    path = CTGOV / "NCT00763412.json"  # 42 kB
+    result = run_import(store_of(db), path, "--max-member-size", "16KiB")
+    assert result.exit_code == 3, result.output
+    assert f"{path}: the JSON document is larger than the limit of 16 KiB" in result.stderr
+
+
+@pytest.mark.parametrize("size", ["lots", "0", "-5MiB", "1.5GiB"])
+def test_a_size_option_that_is_no_size_is_a_usage_error(db: Path, size: str) -> None:
+    result = run_import(store_of(db), CTGOV / "NCT00973089.json", "--max-record-size", size)
+    assert result.exit_code == 2, result.output
+    assert "is not a size" in result.stderr
+
+
+@pytest.mark.parametrize(("size", "expected"), [("1000", 1000), ("64KiB", 65536),
+                                                ("8m", 8 << 20), ("2 GiB", 2 << 30)])  # fmt: skip
+def test_sizes_are_bytes_or_binary_multiples(size: str, expected: int) -> None:
+    assert ByteSize().convert(size, None, None) == expected
+
+
+class _Tracked(dict):  # type: ignore[type-arg]
+    """A JSON object that notes each key read from it, as a path from the record's top."""
+
+    def __init__(self, data: dict[str, Any], path: tuple[str, ...], seen: set[tuple[str, ...]]):
+        super().__init__({key: _tracked(value, (*path, key), seen) for key, value in data.items()})
+        self._path, self._seen = path, seen
+
+    def get(self, key: str, default: object = None) -> Any:
+        self._seen.add((*self._path, key))
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self._seen.add((*self._path, key))
+        return super().__getitem__(key)
+
+
+def _tracked(value: object, path: tuple[str, ...], seen: set[tuple[str, ...]]) -> object:
+    if isinstance(value, dict):
+        return _Tracked(value, path, seen)
+    if isinstance(value, list):
+        return [_tracked(item, (*path, "[]"), seen) for item in value]
+    return value
+
+
+def _shape_paths(
+    node: dict[str, Any], definitions: dict[str, Any], path: tuple[str, ...] = ()
+) -> set[tuple[str, ...]]:
+    if "$ref" in node:
+        node = definitions[node["$ref"].removeprefix("#/definitions/")]
+    paths = {path}
+    for key, sub in node.get("properties", {}).items():
+        paths |= _shape_paths(sub, definitions, (*path, key))
+    if "items" in node:
+        paths |= _shape_paths(node["items"], definitions, (*path, "[]"))
+    return paths
+
+
+def _with_adverse_events() -> dict[str, Any]:
+    """NCT00763412 with a serious adverse event added (no fixture reports one), shaped as the
+    API v2 reports them."""
+    content = fixture("NCT00763412")
+    events = content["resultsSection"]["adverseEventsModule"]
+    group = events["eventGroups"][0]["id"]
+    events["seriousEvents"] = [
+        {"term": "Hypoglycaemia", "stats": [{"groupId": group, "numAffected": 1, "numAtRisk": 9}]}
+    ]
+    return content
+
+
+def _shape() -> dict[str, Any]:
+    text = resources.files("evidencegraph.ingest").joinpath("ctgov_shape.json").read_text()
+    shape: dict[str, Any] = json.loads(text)
+    return shape
+
+
+#: A value of every JSON type, and nested lists and objects
+EVERY_TYPE: list[object] = [None, True, 7, 2.5, "x", [], ["x"], [["x"]], {}, {"id": ["x"]}]
+
+
+def test_every_listed_field_given_every_json_type_is_mapped_or_refused() -> None:
+    """Each field ctgov_shape.json lists, in a real record, replaced by a value of each JSON
+    type: the record is mapped or refused with a MappingError, never anything else."""
+    shape = _shape()
+    outcomes = {"mapped": 0, "refused": 0}
+    for path in sorted(_shape_paths(shape, shape["definitions"]) - {()}):
+        for value in EVERY_TYPE:
+            content = _with_adverse_events()
+            parent: Any = content
+            for key in path[:-1]:
+                parent = parent[0] if key == "[]" else parent.get(key)
+                if not parent:
+                    break
+            else:
+                if path[-1] == "[]":
+                    parent[0] = value
+                else:
+                    parent[path[-1]] = value
+                try:
+                    map_study(content, "x.json")
+                    outcomes["mapped"] += 1
+                except MappingError:
+                    outcomes["refused"] += 1
+    assert outcomes["mapped"] > 100 and outcomes["refused"] > 300, outcomes
+
+
+def test_the_shape_lists_every_field_the_mapping_reads() -> None:
+    """What makes the shape check enough: mapping the real records (with results, without)
+    reads no field that ctgov_shape.json does not give a type, so no field reaches the
+    mapping with a type it was not written for."""
+    shape = _shape()
+    listed = _shape_paths(shape, shape["definitions"])
+    with_events = _with_adverse_events()
+    seen: set[tuple[str, ...]] = set()
+    for nct_id in GOOD_IDS:
+        map_study(_tracked(fixture(nct_id), (), seen), f"{nct_id}.json")
+    map_study(_tracked(with_events, (), seen), "with-events.json")
+    assert len(seen) > 60  # the fixtures reach the mapping's every part
+    assert ("resultsSection", "adverseEventsModule", "seriousEvents", "[]", "stats") in seen
+    assert sorted(seen - listed) == []

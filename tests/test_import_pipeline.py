@@ -249,3 +249,23 @@ def test_rudof_is_asked_only_when_the_first_look_does_not_pass(
     asked.clear()
     assert judge(prepare(neighbours, _quads(claim_batch), replace_single_values=True)).conforms
     assert len(asked) == 1
+
+
+def test_a_mapping_that_fails_unforeseen_is_a_record_error_and_skip_mode_goes_on() -> None:
+    """The net under the mappings: an exception no refusal foresaw (here a mapping made to
+    fail on one record) ends neither the import nor in a traceback."""
+    files = sorted(CTGOV.glob("NCT0*.json"))[:3]
+
+    def failing_on_the_second(content: object, origin: str) -> pipeline.Mapped:
+        if origin == str(files[1]):
+            raise TypeError("unhashable type: 'list'")
+        return map_study(content, origin)
+
+    graph = EvidenceGraph(OxigraphStore(None))
+    summary = pipeline.Importer(graph, failing_on_the_second, on_invalid="skip").run(
+        read_paths(files)
+    )
+    assert summary.imported == 2
+    assert [str(rejection.error.origin) for rejection in summary.rejected] == [str(files[1])]
+    reason = summary.rejected[0].error.reason
+    assert "TypeError: unhashable type: 'list'" in reason and "a bug in evidencegraph" in reason

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import tracemalloc
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.ingest import ctgov, pubmed
 from evidencegraph.ingest.pipeline import Importer, ImportSummary
-from evidencegraph.ingest.records import Record
+from evidencegraph.ingest.records import Limits, Record, RecordError
 from evidencegraph.ontology.namespace import EG, EGID, EGV
 from support import DATA
 
@@ -313,3 +314,100 @@ def test_empty_directory(store_path: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     assert_refused(store_path, empty, f"{empty}:", "holds no .xml or .xml.gz file")
+
+
+# --- hostile input (issue 13): entity expansion, size limits ---------------------------------
+
+
+def billion_laughs(levels: int = 9) -> bytes:
+    """An efetch-shaped file whose title expands ten-fold per entity level (10**9 "ha")."""
+    entities = '<!ENTITY a0 "ha">' + "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, levels + 1)
+    )
+    return (
+        f'<?xml version="1.0"?><!DOCTYPE PubmedArticleSet [{entities}]><PubmedArticleSet>'
+        "<PubmedArticle><MedlineCitation><PMID>1</PMID><Article><Journal><Title>J</Title>"
+        f"</Journal><ArticleTitle>&a{levels};</ArticleTitle></Article></MedlineCitation>"
+        "</PubmedArticle></PubmedArticleSet>"
+    ).encode()
+
+
+def test_entity_expansion_is_refused_as_an_attack_not_a_bad_download(
+    store_path: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "laughs.xml"
+    path.write_bytes(billion_laughs())
+    output = assert_refused(store_path, path, f"{path}:1:", "entity-expansion", "billion laughs")
+    assert "not a download fault" in output
+    assert "Download the file again" not in output
+
+
+def large_title_gz(path: Path, title_mib: int) -> Path:
+    """The NEJM fixture, gzipped, with its title grown to ``title_mib`` MiB of one letter."""
+    head, tail = NEJM.read_bytes().split(b"</ArticleTitle>", 1)
+    with gzip.open(path, "wb") as packed:
+        packed.write(head)
+        for _ in range(title_mib):
+            packed.write(b"A" * (1 << 20))
+        packed.write(b"</ArticleTitle>" + tail)
+    return path
+
+
+def test_an_article_past_the_record_limit_is_refused_with_bounded_memory(
+    store_path: Path, tmp_path: Path
+) -> None:
+    packed = large_title_gz(tmp_path / "bomb.xml.gz", 48)
+    assert packed.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        items = list(pubmed.read_paths([packed], Limits(record=1 << 20, member=1 << 30)))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20  # neither the file nor the title was read whole
+    assert len(items) == 1 and isinstance(items[0], RecordError)
+
+    assert_refused(
+        store_path,
+        packed,
+        f"{packed}: article 1: the article (more than 1 MiB of XML since the start)",
+        "--max-record-size SIZE",
+        options=("--max-record-size", "1MiB"),
+    )
+
+
+def test_a_gz_file_past_the_member_limit_is_refused(store_path: Path, tmp_path: Path) -> None:
+    packed = large_title_gz(tmp_path / "bomb.xml.gz", 3)
+    assert_refused(
+        store_path,
+        packed,
+        f"{packed}: the file, decompressed, after 0 article(s) is larger than the limit of 2 MiB",
+        "--max-member-size SIZE",
+        options=("--max-member-size", "2MiB", "--max-record-size", "64MiB"),
+    )
+
+
+def test_the_default_record_limit_takes_real_articles_and_refuses_a_16_mib_title(
+    tmp_path: Path,
+) -> None:
+    assert pubmed.DEFAULT_LIMITS.record >= 100 * NEJM.stat().st_size
+    packed = large_title_gz(tmp_path / "bomb.xml.gz", 16)  # past the 8 MiB default
+    items = list(pubmed.read_paths([packed]))
+    assert len(items) == 1 and isinstance(items[0], RecordError)
+    assert "larger than the limit of 8 MiB" in items[0].reason
+
+
+def test_the_record_limit_holds_for_articles_smaller_than_a_read_chunk() -> None:
+    """Articles of a few kB, read in chunks of a sixteenth of the limit, are measured too."""
+    files = sorted(PUBMED.glob("*.xml"))
+    sizes = [
+        len(ElementTree.tostring(element))
+        for path in files
+        for element in ElementTree.parse(path).getroot().iter("PubmedArticle")
+    ]
+    small = Limits(record=min(sizes) // 2, member=1 << 30)
+    refused = list(pubmed.read_paths(files, small))
+    assert [type(item) for item in refused] == [RecordError] * len(files)  # one a file
+    assert all(item.origin.endswith(": article 1") for item in refused)
+    ample = Limits(record=2 * max(sizes), member=1 << 30)
+    assert [type(item) for item in pubmed.read_paths(files, ample)] == [Record] * len(sizes)

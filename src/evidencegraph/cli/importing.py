@@ -11,12 +11,33 @@ from typing import TYPE_CHECKING
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
+from evidencegraph.ingest.records import Limits
 
 if TYPE_CHECKING:
     from evidencegraph.ingest.pipeline import ImportSummary, Mapper
 
 #: Warnings shown one by one before the rest are only counted (all with -v).
 _SHOWN_WARNINGS = 20
+#: Units a size option takes; binary multiples whichever way they are written.
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+class ByteSize(click.ParamType):  # type: ignore[type-arg]
+    """A size in bytes: ``1000000``, ``64KiB``, ``32MiB``, ``2GiB`` (``K``/``M``/``G`` with or
+    without ``iB`` or ``B``, any case; all binary multiples)."""
+
+    name = "size"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower().replace(" ", "").removesuffix("ib").removesuffix("b")
+        number, unit = (text[:-1], text[-1]) if text[-1:] in "kmg" and text else (text, "")
+        if not number.isdigit() or int(number) < 1:
+            self.fail(f"{value!r} is not a size: write bytes, or a number with KiB, MiB or GiB.")
+        return int(number) * _SIZE_UNITS[unit]
 
 
 def _options(function: Callable[..., None]) -> Callable[..., None]:
@@ -34,6 +55,20 @@ def _options(function: Callable[..., None]) -> Callable[..., None]:
         show_default=True,
         help="abort: stop at the first bad record, committing nothing past the last good "
         "batch. skip: report each bad record with its id and reason, import the rest.",
+    )(function)
+    function = click.option(
+        "--max-record-size",
+        type=ByteSize(),
+        default=None,
+        help="Refuse a record larger than this (ctgov: a study's JSON; pubmed: an article's "
+        "XML). Default: 8 MiB.",
+    )(function)
+    function = click.option(
+        "--max-member-size",
+        type=ByteSize(),
+        default=None,
+        help="Refuse a file or ZIP member larger than this, decompressed (read no further). "
+        "Default: 256 MiB for ctgov, 4 GiB for pubmed (.xml.gz decompressed).",
     )(function)
     function = click.option(
         "--progress/--no-progress",
@@ -59,6 +94,8 @@ def ctgov(
     batch_size: int,
     on_invalid: str,
     progress: bool | None,
+    max_record_size: int | None,
+    max_member_size: int | None,
 ) -> None:
     """Import ClinicalTrials.gov API v2 study JSON.
 
@@ -67,7 +104,8 @@ def ctgov(
     """
     from evidencegraph.ingest import ctgov as reader
 
-    _run(app, reader, reader.map_study, paths, batch_size, on_invalid, progress)
+    limits = _limits(reader.DEFAULT_LIMITS, max_record_size, max_member_size)
+    _run(app, reader, reader.map_study, paths, batch_size, on_invalid, progress, limits)
 
 
 @import_group.command()
@@ -79,6 +117,8 @@ def pubmed(
     batch_size: int,
     on_invalid: str,
     progress: bool | None,
+    max_record_size: int | None,
+    max_member_size: int | None,
 ) -> None:
     """Import PubMed efetch XML (PubmedArticleSet), plain or gzipped.
 
@@ -86,7 +126,15 @@ def pubmed(
     """
     from evidencegraph.ingest import pubmed as reader
 
-    _run(app, reader, reader.map_article, paths, batch_size, on_invalid, progress)
+    limits = _limits(reader.DEFAULT_LIMITS, max_record_size, max_member_size)
+    _run(app, reader, reader.map_article, paths, batch_size, on_invalid, progress, limits)
+
+
+def _limits(default: Limits, record: int | None, member: int | None) -> Limits:
+    return Limits(
+        record=default.record if record is None else record,
+        member=default.member if member is None else member,
+    )
 
 
 def _run(
@@ -97,15 +145,17 @@ def _run(
     batch_size: int,
     on_invalid: str,
     progress: bool | None,
+    limits: Limits,
 ) -> None:
     """Read ``paths`` with a reader module (``SUFFIXES``, ``RECORD_MARKER``, ``read_paths``)
-    and import what ``mapper`` makes of each record."""
+    and import what ``mapper`` makes of each record, refusing records and files past
+    ``limits``."""
     from evidencegraph.errors import InputError, NonConformingError
     from evidencegraph.ingest.pipeline import Importer
     from evidencegraph.ingest.records import expand_paths
 
     files = expand_paths(paths, reader.SUFFIXES)
-    items = reader.read_paths(files)
+    items = reader.read_paths(files, limits)
 
     show_bar = sys.stderr.isatty() if progress is None else progress
     with app.open_graph() as graph:
@@ -120,7 +170,7 @@ def _run(
                 from evidencegraph.ingest.records import count_records
 
                 with click.progressbar(
-                    length=count_records(files, reader.RECORD_MARKER),
+                    length=count_records(files, reader.RECORD_MARKER, limits.member),
                     label="importing",
                     file=sys.stderr,
                     show_pos=True,

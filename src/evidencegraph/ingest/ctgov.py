@@ -12,9 +12,11 @@ docs/importing.md has the field-by-field table.
 from __future__ import annotations
 
 import functools
+import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
+from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,6 +35,7 @@ from evidencegraph.ingest.identifiers import (
     slug,
     study_iri,
 )
+from evidencegraph.ingest.json_shape import Check, ShapeError, compile_shape
 from evidencegraph.ingest.mapping import (
     DCTERMS,
     EG,
@@ -47,10 +50,24 @@ from evidencegraph.ingest.mapping import (
     TripleSink,
     date_literal,
 )
-from evidencegraph.ingest.records import Record, RecordError, iter_zip_members, read_json
+from evidencegraph.ingest.records import (
+    MIB,
+    Limits,
+    Record,
+    RecordError,
+    iter_zip_members,
+    read_json,
+    size_text,
+    too_large,
+)
 from evidencegraph.ingest.vocabulary import Entry, normalise_name, vocabulary
 
 SUFFIXES = (".json", ".zip")
+#: The largest real study record seen is about 0.5 MB (NCT04431453, with results), and Oxigraph
+#: takes no text over 16 MiB in one N-Triples line; an API page
+#: holds up to 1,000 studies. Each JSON document is parsed whole, so the member limit is what
+#: bounds memory (about ten times the document).
+DEFAULT_LIMITS = Limits(record=8 * MIB, member=256 * MIB)
 #: Counted in the inputs to size the progress bar: once per record.
 RECORD_MARKER = b'"protocolSection"'
 
@@ -147,17 +164,34 @@ _CLASSIC_KEYS = frozenset({"FullStudiesResponse", "FullStudy", "StudyFieldsRespo
 # --- reading -------------------------------------------------------------------
 
 
-def read_paths(files: Iterable[Path]) -> Iterator[Record | RecordError]:
-    """Every study record in the files, in order (API pages and ZIPs expanded)."""
+def read_paths(
+    files: Iterable[Path], limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Record | RecordError]:
+    """Every study record in the files, in order (API pages and ZIPs expanded).
+
+    A file or ZIP member larger than ``limits.member`` bytes, and a study larger than
+    ``limits.record``, is a record error; so is a member that cannot be read.
+    """
     for path in files:
         if path.suffix.lower() == ".zip":
-            yield from iter_zip_members(path, _read_member)
+            yield from iter_zip_members(path, _member_reader(limits), limits.member)
         else:
             with path.open("rb") as stream:
-                yield from _read_member(stream, str(path))
+                yield from _member_reader(limits)(stream, str(path))
 
 
-def _read_member(stream: IO[bytes], origin: str) -> Iterator[Record | RecordError]:
+def _member_reader(
+    limits: Limits,
+) -> Callable[[IO[bytes] | bytearray, str], Iterator[Record | RecordError]]:
+    def read(source: IO[bytes] | bytearray, origin: str) -> Iterator[Record | RecordError]:
+        return _read_member(source, origin, limits)
+
+    return read
+
+
+def _read_member(
+    source: IO[bytes] | bytearray, origin: str, limits: Limits
+) -> Iterator[Record | RecordError]:
     if not origin.lower().endswith(".json"):
         yield RecordError(
             origin,
@@ -165,19 +199,38 @@ def _read_member(stream: IO[bytes], origin: str) -> Iterator[Record | RecordErro
             "(or .json members of the bulk-download .zip).",
         )
         return
-    parsed = read_json(stream, origin)
+    parsed = read_json(source, origin, limits.member)
     if isinstance(parsed, RecordError):
         yield parsed
         return
     content = parsed.content
     if isinstance(content, dict) and isinstance(content.get("studies"), list):
-        for index, study in enumerate(content["studies"]):
-            yield Record(f"{origin}: studies[{index}]", study)
+        studies = [(f"{origin}: studies[{i}]", study) for i, study in enumerate(content["studies"])]
     elif isinstance(content, list):
-        for index, study in enumerate(content):
-            yield Record(f"{origin}: [{index}]", study)
+        studies = [(f"{origin}: [{i}]", study) for i, study in enumerate(content)]
     else:
-        yield parsed
+        if parsed.size > limits.record:
+            yield RecordError(origin, _record_too_large(parsed.size, limits.record))
+        else:
+            yield parsed
+        return
+    for where, study in studies:
+        # a document within the record limit holds no study past it: sizes are measured
+        # (as compact JSON) only for the studies of a larger page
+        size = len(json.dumps(study, ensure_ascii=False)) if parsed.size > limits.record else 0
+        if size > limits.record:
+            yield RecordError(where, _record_too_large(size, limits.record))
+        else:
+            yield Record(where, study, size)
+
+
+def _record_too_large(size: int, limit: int) -> str:
+    return too_large(
+        f"the study record ({size_text(size)}; the largest real ones are under 1 MiB)",
+        limit,
+        "--max-record-size",
+        read="it was not imported",
+    )
 
 
 # --- mapping -------------------------------------------------------------------
@@ -203,7 +256,32 @@ def map_study(content: object, origin: str) -> Mapped:
     if nct_id is None:
         shown = f" ({raw_id!r} is not NCT and eight digits)" if raw_id else ""
         raise MappingError(f"the study has no NCT id{shown}; every imported study needs one.")
+    _check_shape(content, nct_id)
     return _StudyMapper(nct_id, content, origin).map()
+
+
+@functools.cache
+def _shape_check() -> Check:
+    """The compiled check of ctgov_shape.json: every field the mapping reads, and its types."""
+    text = resources.files("evidencegraph.ingest").joinpath("ctgov_shape.json").read_text()
+    return compile_shape(json.loads(text))
+
+
+def _check_shape(content: dict[str, Any], nct_id: str) -> None:
+    """Refuse a study in which a field the mapping reads holds a value of another JSON type.
+
+    Checked once, before mapping, against ``ctgov_shape.json`` (a JSON Schema of exactly the
+    fields read below): the mapping can then take each value's type for granted. Raises
+    MappingError naming the field (as a JSON path), what it holds and what was expected.
+    """
+    try:
+        _shape_check()(content)
+    except ShapeError as error:
+        raise MappingError(
+            f"the field {error}; the record does not have the shape of a ClinicalTrials.gov "
+            "API v2 study. Export it again from ClinicalTrials.gov, or correct that field.",
+            nct_id,
+        ) from None
 
 
 def _get(data: Any, *keys: str) -> Any:
@@ -219,9 +297,16 @@ def _list(data: Any, *keys: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+#: Numbers of more digits before or after the point are left out: no clinical value has them,
+#: and ``int(Decimal("1e999999999"))`` alone would take gigabytes.
+_MAX_EXPONENT = 40
+
+
 def _decimal(text: object) -> Decimal | None:
+    if isinstance(text, bool):
+        return None
     if isinstance(text, (int, float)):
-        return Decimal(str(text))
+        text = str(text)
     if not isinstance(text, str):
         return None
     text = text.strip()
@@ -231,7 +316,9 @@ def _decimal(text: object) -> Decimal | None:
         value = Decimal(text)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    if not value.is_finite() or (value and abs(value.adjusted()) > _MAX_EXPONENT):
+        return None
+    return value
 
 
 def _integer(text: object) -> int | None:

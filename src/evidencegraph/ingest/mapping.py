@@ -45,7 +45,12 @@ PROV = Terms("prov")
 
 
 class MappingError(Exception):
-    """A record the importer cannot map (not a study, no identifier); says why."""
+    """A record the importer cannot map (not a study, no identifier, a field of the wrong
+    type); says why, and which record when its id is known."""
+
+    def __init__(self, message: str, record_id: str = ""):
+        super().__init__(message)
+        self.record_id = record_id
 
 
 @dataclass

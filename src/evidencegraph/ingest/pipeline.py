@@ -459,7 +459,16 @@ class Importer:
         try:
             return self.mapper(item.content, item.origin)
         except MappingError as error:
-            return RecordError(item.origin, str(error))
+            return RecordError(item.origin, str(error), error.record_id)
+        except Exception as error:
+            # The readers and the mappings refuse every malformed record with a MappingError
+            # or a RecordError (tests/test_fuzz_import.py); this is the net under them, so
+            # that one unforeseen record is reported, and skipped in skip mode.
+            return RecordError(
+                item.origin,
+                f"the importer failed on this record ({type(error).__name__}: {error}). "
+                "This is a bug in evidencegraph: please report it with the record.",
+            )
 
     def _reject(self, rejection: Rejection) -> bool:
         """Record a rejection; True when the import goes on."""

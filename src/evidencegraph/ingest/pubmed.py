@@ -10,10 +10,12 @@ the field-by-field table.
 from __future__ import annotations
 
 import gzip
+import pyexpat
 import xml.etree.ElementTree as ElementTree
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
@@ -39,9 +41,28 @@ from evidencegraph.ingest.mapping import (
     TripleSink,
     date_literal,
 )
-from evidencegraph.ingest.records import Record, RecordError
+from evidencegraph.ingest.records import MIB, Limits, Record, RecordError, size_text, too_large
 
 SUFFIXES = (".xml", ".xml.gz")
+#: A PubMed article's XML is a few kB, tens of kB with thousands of authors. Articles are
+#: streamed, so the record limit is what bounds memory; it also keeps every text under the
+#: 16 MiB that Oxigraph takes in one N-Triples line. A baseline file decompresses to a few
+#: hundred MB.
+DEFAULT_LIMITS = Limits(record=8 * MIB, member=4096 * MIB)
+#: Bytes handed to the XML parser at a time, at most; a record is measured to within one of
+#: these, so they are never more than a sixteenth of the record limit.
+_CHUNK = 1 << 20
+#: expat's refusals of entity expansion ("billion laughs"); older expat lacks the first
+_ENTITY_ATTACKS = frozenset(
+    code
+    for code in (
+        pyexpat.errors.codes.get(
+            "limit on input amplification factor (from DTD and entities) breached"
+        ),
+        pyexpat.errors.codes.get("recursive entity reference"),
+    )
+    if code is not None
+)
 #: Counted in the inputs to size the progress bar: once per record.
 RECORD_MARKER = b"<PubmedArticle>"
 MESH = "http://id.nlm.nih.gov/mesh/"
@@ -79,49 +100,130 @@ _MONTHS = {
 # --- reading -------------------------------------------------------------------
 
 
-def read_paths(files: Iterable[Path]) -> Iterator[Record | RecordError]:
-    """Every article element of every file, in order, streamed."""
+def read_paths(
+    files: Iterable[Path], limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Record | RecordError]:
+    """Every article element of every file, in order, streamed.
+
+    An article larger than ``limits.record`` bytes, and a file that is (or decompresses to)
+    more than ``limits.member`` bytes, is refused once the limit is reached.
+    """
     for path in files:
         if path.name.lower().endswith(".gz"):
             with gzip.open(path, "rb") as packed:
-                yield from read_stream(cast(IO[bytes], packed), str(path))
+                yield from read_stream(cast(IO[bytes], packed), str(path), limits, "decompressed")
         else:
             with path.open("rb") as plain:
-                yield from read_stream(plain, str(path))
+                yield from read_stream(plain, str(path), limits)
 
 
-def read_stream(stream: IO[bytes], origin: str) -> Iterator[Record | RecordError]:
-    """The ``PubmedArticle`` elements of one XML stream, each cleared once mapped."""
-    count = 0
-    root: ElementTree.Element | None = None
+def read_stream(
+    stream: IO[bytes], origin: str, limits: Limits = DEFAULT_LIMITS, how: str = ""
+) -> Iterator[Record | RecordError]:
+    """The ``PubmedArticle`` elements of one XML stream, each detached once read.
+
+    The stream is fed to the parser a chunk at a time, so no more than ``limits.record``
+    bytes (and one chunk) of one article are ever held; ``how`` says how the stream was
+    read, for messages ("decompressed").
+    """
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+        events=("start", "end")
+    )
+    state = _Reading(origin)
+    total = 0
     try:
-        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+        step = min(_CHUNK, max(limits.record // 16, 256))
+        while chunk := stream.read(step):
+            total += len(chunk)
+            state.pending += len(chunk)
+            parser.feed(chunk)
+            yield from state.take(parser.read_events())
+            if state.done:
+                return
+            if total > limits.member:
+                what = f"the file{', ' + how + ',' if how else ''}"
+                yield RecordError(
+                    origin,
+                    too_large(
+                        f"{what} after {state.count} article(s)", limits.member, "--max-member-size"
+                    ),
+                )
+                return
+            if state.pending > limits.record:
+                yield RecordError(
+                    f"{origin}: article {state.count + 1}",
+                    too_large(
+                        f"the article (more than {size_text(limits.record)} of XML since "
+                        f"{'article ' + str(state.count) if state.count else 'the start'})",
+                        limits.record,
+                        "--max-record-size",
+                    ),
+                )
+                return
+        parser.close()
+        yield from state.take(parser.read_events())
+    except ElementTree.ParseError as error:
+        yield _parse_error(error, origin, state.count)
+    except (OSError, EOFError, zlib.error) as error:
+        yield RecordError(origin, f"cannot read the file ({error}); is it a complete .gz file?")
+
+
+class _Reading:
+    """Where the reading of one stream is: the root, the articles read, bytes since the last."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.root: ElementTree.Element | None = None
+        self.count = 0
+        #: bytes fed since the last article ended (to within a chunk)
+        self.pending = 0
+        self.done = False
+
+    def take(self, events: Iterable[Any]) -> Iterator[Record | RecordError]:
+        for event, element in events:
+            assert isinstance(element, ElementTree.Element)
             if event == "start":
-                if root is None:
-                    root = element
+                if self.root is None:
+                    self.root = element
                     if element.tag not in ("PubmedArticleSet", "PubmedBookArticleSet"):
+                        self.done = True
                         yield RecordError(
-                            origin,
+                            self.origin,
                             f"not PubMed efetch XML: the root element is <{element.tag}>, "
                             "not <PubmedArticleSet>. Fetch with efetch.fcgi?db=pubmed&retmode=xml.",
                         )
                         return
                 continue
+            if element is self.root:
+                continue
             if element.tag in ("PubmedArticle", "PubmedBookArticle"):
-                count += 1
-                yield Record(f"{origin}: article {count}", element)
-                # detach the article so memory stays flat; whoever holds it keeps it whole
-                if root is not None and element in root:
-                    root.remove(element)
-    except ElementTree.ParseError as error:
-        line, column = error.position
-        yield RecordError(
-            f"{origin}:{line}:{column + 1}",
-            f"truncated or malformed XML ({error.msg if hasattr(error, 'msg') else error}); "
-            f"{count} article(s) before it were read. Download the file again.",
+                self.count += 1
+                self.pending = 0
+                yield Record(f"{self.origin}: article {self.count}", element)
+            if self.root is not None and element in self.root:
+                # detach each child of the root once read (articles, and whatever else is
+                # there), so memory stays flat; whoever holds an article keeps it whole
+                self.root.remove(element)
+
+
+def _parse_error(error: ElementTree.ParseError, origin: str, count: int) -> RecordError:
+    line, column = error.position
+    where = f"{origin}:{line}:{column + 1}"
+    message = error.msg if hasattr(error, "msg") else str(error)
+    if error.code in _ENTITY_ATTACKS:
+        return RecordError(
+            where,
+            f"the XML declares entities that expand far beyond the file ({message}): an "
+            "entity-expansion ('billion laughs') attack, refused. PubMed's own files declare no "
+            f"entities, so this one was made or altered elsewhere: it is not a download fault. "
+            f"{count} article(s) before it were read. Find out where the file came from before "
+            "importing anything from it.",
         )
-    except (OSError, EOFError) as error:
-        yield RecordError(origin, f"cannot read the file ({error}); is it a complete .gz file?")
+    return RecordError(
+        where,
+        f"truncated or malformed XML ({message}); "
+        f"{count} article(s) before it were read. Download the file again.",
+    )
 
 
 # --- mapping -------------------------------------------------------------------
