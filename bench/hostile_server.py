@@ -12,6 +12,10 @@ included) spent in the attack phase, in all and per hostile request. The clients
 machine's cores with the server: the faster hostile requests are answered, the more of them
 come, and the more CPU the clients themselves take.
 
+Then (issue 13 point 3) the cross product of every triple with every other, ORDER BY both
+objects, on a server with its defaults: its status, how long it took, and the largest resident
+memory of any of the server's processes while it ran (sampled every 50 ms).
+
 Run:  python bench/hostile_server.py --seconds 10 --label after --write docs/benchmarks.md
 """
 
@@ -106,6 +110,54 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
+MEMORY_HOG = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"
+
+
+def _tree_pids(pid: int) -> list[int]:
+    pids, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        pids.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        pending.extend(int(child) for child in children)
+    return pids
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def memory_hog(endpoint: str, server_pid: int) -> dict[str, object]:
+    """The cross-product query's status, seconds and the peak RSS (MiB) of any server process."""
+    result: dict[str, object] = {}
+
+    def send() -> None:
+        started = time.perf_counter()
+        answer = requests.post(endpoint, data={"query": MEMORY_HOG}, timeout=120)
+        result.update(status=answer.status_code, seconds=time.perf_counter() - started)
+        result["message"] = answer.text.strip()[:120]
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    peak = 0.0
+    while sender.is_alive():
+        peak = max([peak, *(_rss_mib(pid) for pid in _tree_pids(server_pid))])
+        time.sleep(0.05)
+    sender.join()
+    result["peak_mib"] = peak
+    return result
+
+
 def run(seconds: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         store = build_curated_store(Path(folder) / "evidencegraph.db")
@@ -126,6 +178,7 @@ def run(seconds: float) -> dict[str, object]:
                 client.join()
             cpu = _tree_cpu(server.process.pid) - cpu_before
             log_lines = len(server.log().splitlines())
+            hog = memory_hog(server.endpoint, server.process.pid)
     return {
         "alone_p50": statistics.median(alone),
         "alone_p95": p95(alone),
@@ -134,6 +187,7 @@ def run(seconds: float) -> dict[str, object]:
         "ordinary_requests": len(attacked),
         "hostile": dict(statuses),
         "server_cpu": cpu,
+        "hog": hog,
         "log_lines": log_lines,
     }
 
@@ -159,11 +213,16 @@ def section(label: str, seconds: float, figures: dict[str, object], command: str
             f"| ratio | {attacked / alone:.1f}x | |",
             "",
             f"Hostile requests answered by status: {hostile}; ordinary requests during the attack: "
-            f"{figures['ordinary_requests']}; lines the server wrote on stderr: "
+            f"{figures['ordinary_requests']}; lines the server wrote on stderr during the attack: "
             f"{figures['log_lines']}. CPU time of the server's processes during the attack: "
             f"{figures['server_cpu']:.1f} s, "
             f"{1000 * figures['server_cpu'] / max(1, sum(figures['hostile'].values())):.1f} ms "  # type: ignore[operator, attr-defined]
             "per hostile request.",
+            "",
+            f"The cross product `{MEMORY_HOG}` (issue 13 point 3): status "
+            f"{figures['hog']['status']} after {figures['hog']['seconds']:.1f} s, peak resident "  # type: ignore[index]
+            f"memory of a server process {figures['hog']['peak_mib']:,.0f} MiB "  # type: ignore[index]
+            f'("{figures["hog"]["message"]}").',  # type: ignore[index]
             end,
         ]
     )
