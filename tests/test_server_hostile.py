@@ -337,3 +337,24 @@ def test_xml_cannot_carry_control_characters(
     assert requests.get(
         evidence_server.endpoint, params={"query": query}, headers={"Accept": fallback}, timeout=30
     ).ok
+
+
+def test_a_long_query_is_read_for_its_form_only_at_its_head(
+    evidence_server: EvidenceServerProcess,  # noqa: F811
+) -> None:
+    """The form of a query (for an early 406) is read in its first 8 KiB only, so that a long
+    text costs the main process little: past a long prologue the worker decides."""
+    prologue = "".join(f"PREFIX p{n}: <http://example.org/{n}#>\n" for n in range(400))
+    query = prologue + "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1"
+    assert len(prologue) > 8192
+    turtle = requests.post(
+        evidence_server.endpoint,
+        data={"query": query},
+        headers={"Accept": "text/turtle"},
+        timeout=30,
+    )
+    assert turtle.status_code == 200, turtle.text
+    csv = requests.post(
+        evidence_server.endpoint, data={"query": query}, headers={"Accept": "text/csv"}, timeout=30
+    )
+    assert csv.status_code == 406 and "CONSTRUCT" in csv.text

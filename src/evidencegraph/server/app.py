@@ -28,7 +28,7 @@ from werkzeug.wrappers import Request, Response
 from evidencegraph import __version__
 from evidencegraph.errors import ParameterError, UnknownQueryError
 from evidencegraph.graph.terms import to_oxigraph
-from evidencegraph.graph.values_binding import query_form
+from evidencegraph.graph.values_binding import tokenize
 from evidencegraph.ontology.namespace import EGID, EGV, ontology_file
 from evidencegraph.server.cache import CachedResponse, ResponseCache
 from evidencegraph.server.evaluate import (
@@ -585,10 +585,26 @@ def _dataset(request: Request) -> tuple[tuple[str, ...] | None, tuple[str, ...] 
     return chosen[0], chosen[1]
 
 
+#: How much of a query's text is read for its form (SELECT, CONSTRUCT...) before a worker
+#: sees it: the tokenizer is Python, and a megabyte took it a second of the main process.
+_FORM_WINDOW = 8192
+
+
 def _check_acceptable(text: str, formats: QueryFormats) -> None:
-    """A 406 before any work when the query's form (read by the tokenizer; the parser has
-    the last word in the worker) has no format in what was asked for."""
-    form = "graph" if query_form(text) in ("CONSTRUCT", "DESCRIBE") else "select"
+    """A 406 before any work when the query's form (read by the tokenizer in the first
+    8 KiB; the parser has the last word in the worker, which answers 406 itself) has no
+    format in what was asked for."""
+    keyword = next(
+        (
+            token.keyword
+            for token in tokenize(text[:_FORM_WINDOW])
+            if token.keyword in ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+        ),
+        None,
+    )
+    if keyword is None:  # a prologue longer than the window: the worker decides
+        return
+    form = "graph" if keyword in ("CONSTRUCT", "DESCRIBE") else "select"
     if formats.media_type(form) is None:
         kind = "CONSTRUCT or DESCRIBE" if form == "graph" else "SELECT or ASK"
         offered = GRAPH_MEDIA_TYPES if form == "graph" else RESULT_MEDIA_TYPES
