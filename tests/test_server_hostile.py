@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,6 +119,61 @@ def test_load_is_refused_and_nothing_is_fetched(
         update_server.endpoint, params={"query": "ASK { ?s ?p ?o }"}, timeout=30
     ).json()
     assert ask["boolean"] is False
+
+
+#: Pieces that read differently to a tokenizer and to the parser: escapes in IRIs and strings
+#: that decode to quotes, '#' and '>', long strings, escaped quotes, comments.
+_NOISE = [
+    "<http://a/\\u0041#>", "<http://a/\\u0022>", "<http://a/\\u0027>", "<http://a/\\u003E>",
+    "<http://a/\\U00000023>", "'a\\u0027b'", '"a\\u0022b"', "'''x'y''z'''", '"""x"y""z"""',
+    "'\\''", '"\\""', "# c ' \" <\n", "#\\u000A\n", "?o", "ex:a", "ex:\\#b", "1.5", "<x>",
+]  # fmt: skip
+
+
+def test_no_generated_query_that_makes_the_engine_fetch_passes_the_check() -> None:
+    """Differential: 200 seeded queries built from the pieces above around a SERVICE call;
+    whenever Oxigraph itself tries to fetch (to a closed port on 127.0.0.1: it fails with a
+    connection error and nothing is reached), the check must have refused the text."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        target = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://s"), ox.NamedNode("http://p"), ox.NamedNode("http://o")))
+    rng = random.Random(13)
+
+    def statement() -> str:
+        piece = rng.choice(_NOISE)
+        if piece.startswith("#"):
+            return piece
+        return rng.choice(
+            [f"OPTIONAL {{ ?s ?p {piece} }}", f"BIND({piece} AS ?v{rng.randrange(999)})",
+             f"FILTER(?o != {piece})"]
+        )  # fmt: skip
+
+    fetched = smuggled = 0
+    for _ in range(200):
+        before = " ".join(statement() for _ in range(rng.randint(0, 3)))
+        after = " ".join(statement() for _ in range(rng.randint(0, 2)))
+        keyword = rng.choice(["SERVICE", "service", "SeRvIcE", "\\u0053ERVICE"])
+        endpoint = rng.choice([f"<{target}>", f"<{target[:-1]}\\u002F>", "ep:"])
+        query = (
+            f"PREFIX ex: <http://ex/> PREFIX ep: <{target}> SELECT * WHERE {{ ?s ?p ?o . "
+            f"{before} {keyword} {endpoint} {{ ?a ?b ?c }} {after} }}"
+        )
+        try:
+            list(store.query(query))
+            continue
+        except SyntaxError:
+            continue
+        except OSError:  # the engine tried to reach the endpoint
+            fetched += 1
+        try:
+            refuse_remote_fetch(query)
+            smuggled += 1
+        except RefusedError:
+            pass
+    assert fetched > 50  # the generator does reach the engine's SERVICE
+    assert smuggled == 0
 
 
 @pytest.mark.parametrize(
