@@ -270,14 +270,31 @@ def test_accept_it_cannot_serve_is_406(evidence_server: EvidenceServerProcess) -
     assert construct_as_csv.status_code == 406 and "CONSTRUCT" in construct_as_csv.text
 
 
-def test_graph_parameters_are_refused(evidence_server: EvidenceServerProcess) -> None:
-    for name in ("default-graph-uri", "named-graph-uri"):
-        answer = requests.get(
-            evidence_server.endpoint,
-            params={"query": "ASK {}", name: "http://example.org/g"},
-            timeout=30,
-        )
-        assert answer.status_code == 400 and name in answer.text and "default graph" in answer.text
+def test_dataset_parameters_choose_the_graphs(evidence_server: EvidenceServerProcess) -> None:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    whole, _ = count(evidence_server, query)
+    assert whole > 0
+    # a default graph named by the Protocol replaces the store's: this one holds nothing
+    answer = requests.get(
+        evidence_server.endpoint,
+        params={"query": query, "default-graph-uri": "http://example.org/no-such-graph"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    assert answer.status_code == 200
+    assert answer.json()["results"]["bindings"][0]["n"]["value"] == "0"
+    bad = requests.get(
+        evidence_server.endpoint,
+        params={"query": query, "named-graph-uri": "not an IRI"},
+        timeout=30,
+    )
+    assert bad.status_code == 400 and "named-graph-uri" in bad.text
+    update = requests.post(
+        evidence_server.endpoint,
+        data={"update": "CLEAR ALL", "using-graph-uri": "http://example.org/g"},
+        timeout=30,
+    )
+    assert update.status_code == 400 and "using-graph-uri" in update.text
 
 
 def test_unknown_post_body_is_415(evidence_server: EvidenceServerProcess) -> None:

@@ -98,6 +98,29 @@ class ByteSize(click.ParamType):  # type: ignore[type-arg]
     help="Largest request body (413 past it) and query string (414).",
 )
 @click.option(
+    "--max-header-bytes",
+    type=ByteSize(),
+    default="16KiB",
+    show_default=True,
+    help="Largest request line and headers together; past it the answer is 431.",
+)
+@click.option(
+    "--max-query-depth",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Deepest nesting a query or update may have (groups, brackets and chained "
+    "operators, UNIONs, OPTIONALs); deeper ones are refused with 400. 0: no limit.",
+)
+@click.option(
+    "--max-query-memory",
+    type=ByteSize(),
+    default="2GiB",
+    show_default=True,
+    help="Most data memory a worker process may use while it runs a query; past it the "
+    "query is stopped and the answer is 503. 0: no limit.",
+)
+@click.option(
     "--allow-update",
     is_flag=True,
     help="Accept SPARQL Update from clients that send the bearer token "
@@ -141,6 +164,9 @@ def serve(
     demote_after: float,
     max_rows: int,
     max_request_bytes: int,
+    max_header_bytes: int,
+    max_query_depth: int,
+    max_query_memory: int,
     allow_update: bool,
     token_file: Path | None,
     cors: tuple[str, ...],
@@ -197,6 +223,9 @@ def serve(
         demote_after=demote_after,
         max_rows=max_rows,
         max_request_bytes=max_request_bytes,
+        max_header_bytes=max_header_bytes,
+        max_query_depth=max_query_depth,
+        max_query_memory=max_query_memory,
         allow_update=allow_update,
         token=token,
         cors=cors,

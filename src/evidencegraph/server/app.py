@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import signal
 import sys
 import threading
 import time
@@ -27,7 +28,7 @@ from werkzeug.wrappers import Request, Response
 from evidencegraph import __version__
 from evidencegraph.errors import ParameterError, UnknownQueryError
 from evidencegraph.graph.terms import to_oxigraph
-from evidencegraph.graph.values_binding import query_form
+from evidencegraph.graph.values_binding import tokenize
 from evidencegraph.ontology.namespace import EGID, EGV, ontology_file
 from evidencegraph.server.cache import CachedResponse, ResponseCache
 from evidencegraph.server.evaluate import (
@@ -39,6 +40,7 @@ from evidencegraph.server.evaluate import (
     UpdateJob,
     graph_bytes,
 )
+from evidencegraph.server.limits import DEFAULT_MAX_DEPTH, refuse_deep_nesting
 from evidencegraph.server.protocol import (
     EXTENSION_OF,
     EXTENSIONS,
@@ -52,17 +54,13 @@ from evidencegraph.server.protocol import (
     query_formats,
     resource_format,
 )
-from evidencegraph.server.security import RefusedError, check_bearer, refuse_remote_fetch
+from evidencegraph.server.security import RefusedError, check_bearer
 from evidencegraph.server.urls import local_path
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 
-#: Parameters of the SPARQL 1.1 Protocol that name graphs of a dataset.
-_GRAPH_PARAMETERS = (
-    "default-graph-uri",
-    "named-graph-uri",
-    "using-graph-uri",
-    "using-named-graph-uri",
-)
+#: Parameters of the SPARQL 1.1 Protocol that name the graphs of an update's dataset, which
+#: pyoxigraph's update takes none of (a query's are passed on, see _dataset).
+_USING_PARAMETERS = ("using-graph-uri", "using-named-graph-uri")
 #: Query-string parameters of /queries/NAME that are not the query's parameters.
 _RESERVED = frozenset({"format"})
 #: VoID counts scan the whole store: they may take longer than one query may.
@@ -84,6 +82,9 @@ class ServerSettings:
     cors: tuple[str, ...] = ()
     cache_size: int = 128 << 20
     verbose: int = 0
+    max_query_depth: int = DEFAULT_MAX_DEPTH
+    max_query_memory: int = 2 << 30
+    max_header_bytes: int = 16 << 10
 
     @property
     def endpoint(self) -> str:
@@ -116,6 +117,8 @@ class EvidenceServer:
                 Rule("/", endpoint="index", methods=get),
                 Rule("/static/<path:name>", endpoint="static", methods=get),
                 Rule("/sparql", endpoint="sparql", methods=["GET", "POST"]),
+                # the W3C Protocol tests, and some clients, name the endpoint with a slash
+                Rule("/sparql/", endpoint="sparql", methods=["GET", "POST"]),
                 Rule("/queries", endpoint="queries", methods=get),
                 Rule("/queries/<name>", endpoint="named_query", methods=get),
                 Rule("/id/<path:rest>", endpoint="data_resource", methods=get),
@@ -147,12 +150,12 @@ class EvidenceServer:
 
     def _dispatch(self, request: Request) -> Response:
         try:
+            self._check_size(request)
             adapter = self.urls.bind_to_environ(request.environ)
             if request.method == "OPTIONS":  # a CORS preflight, or a client asking
                 adapter.match(method="GET")  # 404 for a path that is not here
                 return Response(status=204, headers={"Allow": "GET, HEAD, POST, OPTIONS"})
             endpoint, arguments = adapter.match()
-            self._check_size(request)
             handler: Callable[..., Response] = getattr(self, "_" + str(endpoint))
             return handler(request, **arguments)
         except _RequestError as stop:
@@ -172,6 +175,20 @@ class EvidenceServer:
             return _text(500, f"internal error ({type(error).__name__}): {error}")
 
     def _check_size(self, request: Request) -> None:
+        # headers first, before anything reads one (werkzeug's Accept parsing of a 0.9 MB
+        # header took seconds); waitress stops larger ones sooner, but lets through a request
+        # line as long as --max-request-bytes (a query in the URL) and headers beside it
+        headers = sum(
+            len(name) + len(str(value))
+            for name, value in request.environ.items()
+            if name.startswith("HTTP_") or name in ("CONTENT_TYPE", "CONTENT_LENGTH")
+        )
+        if headers > self.settings.max_header_bytes:
+            raise _RequestError(
+                431,
+                f"the request's headers take {headers:,} bytes, more than this server's limit "
+                f"of {self.settings.max_header_bytes:,} (--max-header-bytes)",
+            )
         limit = self.settings.max_request_bytes
         if request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge
@@ -223,9 +240,19 @@ class EvidenceServer:
                 f"every worker stayed busy for {self.settings.timeout:g} s; try again shortly",
                 {"Retry-After": "5"},
             ) from None
-        except WorkerLostError:
+        except WorkerLostError as lost:
+            if self.settings.max_query_memory and lost.exitcode == -signal.SIGABRT:
+                # an allocation past RLIMIT_DATA (confine.py) aborts the Rust engine
+                raise _RequestError(
+                    503,
+                    "stopped: the request needed more memory than this server lets one worker "
+                    f"use, {self.settings.max_query_memory:,} bytes (--max-query-memory). "
+                    "Narrow it: bind more of its variables, avoid ORDER BY or GROUP BY over a "
+                    "cross product.",
+                ) from None
             raise _RequestError(
-                500, "the worker running the request died (out of memory?); try again"
+                500,
+                f"the worker running the request died (exit status {lost.exitcode}); try again",
             ) from None
 
     def _cached(self, request: Request, key: Hashable, job: Callable[[], Job]) -> Response:
@@ -257,20 +284,20 @@ class EvidenceServer:
 
     def _sparql(self, request: Request) -> Response:
         queries, updates = self._protocol_operation(request)
-        for name in _GRAPH_PARAMETERS:
-            if name in request.args or name in request.form:
-                raise _RequestError(
-                    400,
-                    f"{name} is not supported: this store keeps every triple in its default "
-                    "graph, and it is the dataset of every query. Leave the parameter out.",
-                )
         if len(queries) + len(updates) > 1:
             raise _RequestError(400, "give one query (or one update) per request, not several")
         if updates:
+            for name in _USING_PARAMETERS:
+                if _parameter(request, name):
+                    raise _RequestError(
+                        400,
+                        f"{name} is not supported: an update here runs on the store's own "
+                        "dataset. Name the graphs in the update itself (USING, WITH, GRAPH).",
+                    )
             return self._update(request, updates[0])
         if not queries:
             return self._service_description(request)
-        return self._query(request, queries[0], ())
+        return self._query(request, queries[0], (), _dataset(request))
 
     def _protocol_operation(self, request: Request) -> tuple[list[str], list[str]]:
         """The query and update texts of a request, in any of the Protocol's three ways."""
@@ -281,37 +308,53 @@ class EvidenceServer:
         mimetype = request.mimetype
         if mimetype == "application/x-www-form-urlencoded":
             return request.form.getlist("query"), request.form.getlist("update")
-        body = request.get_data(cache=False)
-        try:
-            text = body.decode(request.mimetype_params.get("charset", "utf-8"))
-        except (LookupError, UnicodeDecodeError):
+        if mimetype not in ("application/sparql-query", "application/sparql-update"):
             raise _RequestError(
-                400, "the request body is not text in the charset it names"
+                415,
+                f"cannot read a POST body of type {mimetype or 'none'!r}: send "
+                "application/x-www-form-urlencoded (query= or update=), "
+                "application/sparql-query or application/sparql-update",
+            )
+        charset = request.mimetype_params.get("charset", "utf-8").strip().lower()
+        if charset not in ("utf-8", "utf8"):
+            raise _RequestError(
+                415,
+                f"cannot read a {mimetype} body in charset {charset!r}: the SPARQL 1.1 "
+                "Protocol (2.1.3, 2.2.2) has it in UTF-8. Send it as UTF-8 (charset=utf-8, or "
+                "no charset).",
+            )
+        try:
+            text = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _RequestError(
+                400, f"the request body is not UTF-8 (byte {error.start + 1} is not)"
             ) from None
         if mimetype == "application/sparql-query":
             return [text], []
-        if mimetype == "application/sparql-update":
-            return [], [text]
-        raise _RequestError(
-            415,
-            f"cannot read a POST body of type {mimetype or 'none'!r}: send "
-            "application/x-www-form-urlencoded (query= or update=), application/sparql-query "
-            "or application/sparql-update",
-        )
+        return [], [text]
 
     def _query(
         self,
         request: Request,
         text: str,
         bindings: tuple[tuple[str, ox.Literal | ox.NamedNode | ox.BlankNode], ...],
+        dataset: tuple[tuple[str, ...] | None, tuple[str, ...] | None] = (None, None),
     ) -> Response:
         formats = query_formats(request)
-        key = ("query", text, bindings, formats)
+        # relative IRIs resolve against the URL the request was sent to, as Oxigraph's
+        # server does; it is part of what the answer depends on
+        base = request.base_url
+        key = ("query", text, bindings, formats, dataset, base)
 
         def job() -> Job:
-            refuse_remote_fetch(text)
+            # cheap, and here rather than in a worker: a query that could crash one never
+            # reaches it. SERVICE and LOAD are checked in the worker, on the parsed query.
+            refuse_deep_nesting(text, self.settings.max_query_depth)
             _check_acceptable(text, formats)
-            return QueryJob(text, bindings, formats.results, formats.graph, self.settings.max_rows)
+            return QueryJob(
+                text, bindings, formats.results, formats.graph, self.settings.max_rows,
+                base, *dataset,
+            )  # fmt: skip
 
         return self._cached(request, key, job)
 
@@ -335,9 +378,9 @@ class EvidenceServer:
                 "the bearer token is not this server's; nothing was changed",
                 {"WWW-Authenticate": 'Bearer realm="evidencegraph", error="invalid_token"'},
             )
-        refuse_remote_fetch(text)
+        refuse_deep_nesting(text, self.settings.max_query_depth)
         try:
-            answer = self._run(UpdateJob(text))
+            answer = self._run(UpdateJob(text, request.base_url))
         finally:
             # whatever the outcome (a timed-out update may have committed just before), no
             # answer computed before it may be served again
@@ -519,10 +562,49 @@ class EvidenceServer:
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
+def _parameter(request: Request, name: str) -> list[str]:
+    """Every value of ``name`` in the query string and, for a form, the body."""
+    return request.args.getlist(name) + request.form.getlist(name)
+
+
+def _dataset(request: Request) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The Protocol's dataset: the default-graph-uri and named-graph-uri IRIs (None for a
+    parameter not given; when either is given, the two replace the query's FROM and FROM
+    NAMED). Raises _RequestError (400) for a value that is not an absolute IRI."""
+    chosen: list[tuple[str, ...] | None] = []
+    for name in ("default-graph-uri", "named-graph-uri"):
+        values = _parameter(request, name)
+        for value in values:
+            try:
+                ox.NamedNode(value)
+            except ValueError as error:
+                raise _RequestError(
+                    400, f"{name}={value!r} is not an absolute IRI ({error})"
+                ) from None
+        chosen.append(tuple(values) if values else None)
+    return chosen[0], chosen[1]
+
+
+#: How much of a query's text is read for its form (SELECT, CONSTRUCT...) before a worker
+#: sees it: the tokenizer is Python, and a megabyte took it a second of the main process.
+_FORM_WINDOW = 8192
+
+
 def _check_acceptable(text: str, formats: QueryFormats) -> None:
-    """A 406 before any work when the query's form (read by the tokenizer; the parser has
-    the last word in the worker) has no format in what was asked for."""
-    form = "graph" if query_form(text) in ("CONSTRUCT", "DESCRIBE") else "select"
+    """A 406 before any work when the query's form (read by the tokenizer in the first
+    8 KiB; the parser has the last word in the worker, which answers 406 itself) has no
+    format in what was asked for."""
+    keyword = next(
+        (
+            token.keyword
+            for token in tokenize(text[:_FORM_WINDOW])
+            if token.keyword in ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+        ),
+        None,
+    )
+    if keyword is None:  # a prologue longer than the window: the worker decides
+        return
+    form = "graph" if keyword in ("CONSTRUCT", "DESCRIBE") else "select"
     if formats.media_type(form) is None:
         kind = "CONSTRUCT or DESCRIBE" if form == "graph" else "SELECT or ASK"
         offered = GRAPH_MEDIA_TYPES if form == "graph" else RESULT_MEDIA_TYPES

@@ -12,6 +12,9 @@ CONSTRUCT and DESCRIBE triples go the same way through N-Triples.
 from __future__ import annotations
 
 import functools
+import math
+import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -19,15 +22,17 @@ from types import ModuleType
 from typing import IO, Protocol, cast
 
 import pyoxigraph as ox
+import rdflib
 
 from evidencegraph.graph.store import OxigraphStore, describe_syntax_error
-from evidencegraph.graph.terms import OxTerm
+from evidencegraph.graph.terms import OxTerm, quiet_rdflib
 from evidencegraph.server.protocol import (
     GRAPH_MEDIA_TYPES,
     HTML_MEDIA_TYPE,
     RESULT_MEDIA_TYPES,
     TEXT_MEDIA_TYPE,
 )
+from evidencegraph.server.security import RefusedError, refuse_remote_fetch
 
 _RESULTS_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -39,6 +44,13 @@ _RDF_FORMATS = {
     "turtle": ox.RdfFormat.TURTLE,
     "nt": ox.RdfFormat.N_TRIPLES,
     "rdfxml": ox.RdfFormat.RDF_XML,
+}
+#: Characters XML 1.0 cannot carry, raw or as a character reference: C0 controls other than
+#: tab, line feed and carriage return, and U+FFFE, U+FFFF (Oxigraph writes them raw).
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+_PLAIN = {
+    "http://www.w3.org/2001/XMLSchema#string",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
 }
 
 
@@ -94,6 +106,27 @@ class _LineCounter:
         return b"".join(self.parts)
 
 
+class NotWritableError(Exception):
+    """The answer cannot be written in the format asked for (406); the message says why."""
+
+
+def _xml_checked(body: bytes, fmt: str) -> bytes:
+    """``body`` unchanged, when it is well-formed XML as far as characters go; else raise
+    NotWritableError. XML 1.0 has no way at all to write U+0000 and most C0 controls (not
+    even ``&#1;``), and RDF literals may hold them: such an answer is refused, naming the
+    formats that carry it, rather than sent as a document no XML parser accepts."""
+    found = _NOT_XML.search(body)
+    if found is None:
+        return body
+    code = found.group().decode("utf-8", "replace")
+    others = "SPARQL JSON, CSV or TSV" if fmt == "xml" else "Turtle, N-Triples or JSON-LD"
+    raise NotWritableError(
+        f"the answer holds the character U+{ord(code):04X}, which XML 1.0 cannot carry "
+        f"(raw or escaped), so it cannot be written as "
+        f"{'SPARQL XML results' if fmt == 'xml' else 'RDF/XML'}: ask for {others} instead."
+    )
+
+
 def _over_the_cap(limit: int, what: str) -> Answer:
     return failure(
         503,
@@ -113,13 +146,34 @@ class QueryJob:
     results: str | None
     graph: str | None
     max_rows: int
+    #: relative IRIs in the query resolve against it (the request's URL)
+    base_iri: str | None = None
+    #: the Protocol's default-graph-uri and named-graph-uri; None: the store's own dataset
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
 
     def run(self, store: OxigraphStore) -> Answer:
         substitutions: dict[ox.Variable, OxTerm | ox.Triple] = {
             ox.Variable(name): term for name, term in self.substitutions
         }
         try:
-            answer = store.native.query(self.text, substitutions=substitutions or None)
+            refuse_remote_fetch(self.text)
+        except RefusedError as error:
+            return failure(400, str(error))
+        default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None
+        named_graphs: list[ox.NamedNode | ox.BlankNode] | None = None
+        if self.default_graphs is not None or self.named_graphs is not None:
+            # a dataset named by the Protocol replaces the query's own (FROM, FROM NAMED)
+            default_graph = [ox.NamedNode(iri) for iri in self.default_graphs or ()]
+            named_graphs = [ox.NamedNode(iri) for iri in self.named_graphs or ()]
+        try:
+            answer = store.native.query(
+                self.text,
+                base_iri=self.base_iri,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+                substitutions=substitutions or None,
+            )
             if isinstance(answer, ox.QueryBoolean):
                 return self._boolean(answer)
             if isinstance(answer, ox.QuerySolutions):
@@ -129,6 +183,10 @@ class QueryJob:
             return failure(400, describe_syntax_error(str(error)))
         except _RowCapError:
             return _over_the_cap(self.max_rows, "rows or triples")
+        except NotWritableError as error:
+            return failure(406, str(error))
+        except MemoryError:
+            return out_of_memory()
         except (RuntimeError, OSError, ValueError) as error:
             # evaluation errors (a bound variable the query does not project, a store read
             # failing) surface here, some of them only while the rows stream out
@@ -159,6 +217,8 @@ class QueryJob:
         if self.results != "tsv":
             rows = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
             body = rows.serialize(format=_RESULTS_FORMATS[self.results]) or b""
+        if self.results == "xml":
+            body = _xml_checked(body, "xml")
         return Answer(200, RESULT_MEDIA_TYPES[self.results], body, "select")
 
     def _triples(self, answer: ox.QueryTriples) -> Answer:
@@ -180,11 +240,41 @@ def graph_bytes(
     ``export`` writes it."""
     from evidencegraph.export.formats import WRITTEN_PREFIXES, jsonld_bytes
 
-    if fmt == "jsonld":
-        return jsonld_bytes([ox.Quad(t.subject, t.predicate, t.object) for t in triples])
     plain = [ox.Triple(t.subject, t.predicate, t.object) for t in triples]
+    if fmt == "jsonld":
+        if all(_compacts_exactly(t.object) for t in plain):
+            return jsonld_bytes([ox.Quad(t.subject, t.predicate, t.object) for t in plain])
+        # rdflib's compaction would write NaN or INF as bare NaN/Infinity (not JSON) or drop
+        # the datatype of an ill-typed literal: Oxigraph's writer keeps every literal exactly
+        # (expanded JSON-LD, each literal with its @value and @type)
+        return ox.serialize(plain, format=ox.RdfFormat.JSON_LD) or b""
     chosen = dict(WRITTEN_PREFIXES if prefixes is None else prefixes)
-    return ox.serialize(plain, format=_RDF_FORMATS[fmt], prefixes=chosen) or b""
+    body = ox.serialize(plain, format=_RDF_FORMATS[fmt], prefixes=chosen) or b""
+    return _xml_checked(body, fmt) if fmt == "rdfxml" else body
+
+
+def _compacts_exactly(term: object) -> bool:
+    """Whether rdflib's JSON-LD writer keeps ``term`` as it is: a literal of a datatype it
+    converts must be well typed, and not a NaN or infinite float."""
+    if not isinstance(term, ox.Literal) or term.datatype.value in _PLAIN:
+        return True
+    with quiet_rdflib(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        literal = rdflib.Literal(term.value, datatype=term.datatype.value)
+    if literal.ill_typed:
+        return False
+    value = literal.value
+    return not (isinstance(value, float) and not math.isfinite(value))
+
+
+def out_of_memory() -> Answer:
+    """The answer to a job that ran out of the memory a worker may use."""
+    return failure(
+        503,
+        "stopped: the query needed more memory than this server lets one query use "
+        "(--max-query-memory). Narrow it: bind more of its variables, avoid ORDER BY or "
+        "GROUP BY over a cross product.",
+    )
 
 
 @dataclass(frozen=True)
@@ -192,10 +282,18 @@ class UpdateJob:
     """A SPARQL update, run in one transaction on a writable store."""
 
     text: str
+    #: relative IRIs in the update resolve against it (the request's URL)
+    base_iri: str | None = None
 
     def run(self, store: OxigraphStore) -> Answer:
         try:
-            store.native.update(self.text)
+            refuse_remote_fetch(self.text, update=True)
+        except RefusedError as error:
+            return failure(400, str(error))
+        try:
+            store.native.update(self.text, base_iri=self.base_iri)
+        except MemoryError:
+            return out_of_memory()
         except SyntaxError as error:
             return failure(400, describe_syntax_error(str(error)))
         except (RuntimeError, OSError, ValueError) as error:
@@ -238,7 +336,11 @@ class ResourceJob:
         quads = pages.describe(store, self.iri)
         if not quads:
             return unknown
-        return Answer(200, GRAPH_MEDIA_TYPES[self.fmt], graph_bytes(quads, self.fmt), "resource")
+        try:
+            body = graph_bytes(quads, self.fmt)
+        except NotWritableError as error:
+            return failure(406, str(error))
+        return Answer(200, GRAPH_MEDIA_TYPES[self.fmt], body, "resource")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def serve(
     from waitress.server import MultiSocketServer, create_server
 
     pool = WorkerPool(
-        StoreSpec(settings.store_path, settings.allow_update),
+        StoreSpec(settings.store_path, settings.allow_update, settings.max_query_memory),
         workers,
         demote_after=settings.demote_after or None,
     )
@@ -48,9 +48,11 @@ def serve(
             threads=threads,
             ident="evidencegraph",
             # the app answers an oversized body with its own message (413); waitress's limits
-            # only stop what the app would not see in time: a chunked body, huge headers
+            # only stop what the app would not see in time: a chunked body, and headers
+            # (431), which werkzeug would otherwise parse at length (a 0.9 MB Accept header
+            # cost seconds); the query string is part of the request line, so room for it
             max_request_body_size=2 * settings.max_request_bytes + 65536,
-            max_request_header_size=max(262144, settings.max_request_bytes + 65536),
+            max_request_header_size=settings.max_header_bytes + settings.max_request_bytes,
             asyncore_use_poll=True,
             clear_untrusted_proxy_headers=True,
         )

@@ -39,7 +39,12 @@ class JobTimeoutError(Exception):
 
 
 class WorkerLostError(Exception):
-    """The worker died during the job (killed from outside, out of memory) (500)."""
+    """The worker died during the job (killed from outside, out of memory) (500).
+    ``exitcode`` is the process's (negative: the signal that ended it), if known."""
+
+    def __init__(self, exitcode: int | None = None):
+        super().__init__(exitcode)
+        self.exitcode = exitcode
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class StoreSpec:
 
     path: str
     writable: bool
+    #: the most bytes of data memory a worker may use (confine.py); 0: no cap
+    memory_limit: int = 0
 
 
 def worker_main(connection: Connection, spec: StoreSpec) -> None:
@@ -55,6 +62,9 @@ def worker_main(connection: Connection, spec: StoreSpec) -> None:
     closes. Ctrl-C in a terminal reaches the whole process group; the parent decides."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from evidencegraph.graph.store import OxigraphStore
+    from evidencegraph.server.confine import confine_worker
+
+    confine_worker(spec.memory_limit)  # before the store starts threads
 
     try:
         store = OxigraphStore(spec.path, read_only=not spec.writable)
@@ -237,7 +247,8 @@ class WorkerPool:
             healthy = True
             return answer
         except (EOFError, OSError):
-            raise WorkerLostError from None
+            worker.process.join(timeout=1.0)  # to learn how it ended
+            raise WorkerLostError(worker.process.exitcode) from None
         finally:
             if demoted:  # its successor is in the pool already
                 self._discard(worker)
