@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pyoxigraph as ox
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.cli.options import param_option, parse_params
+from evidencegraph.cli.options import (
+    DEFAULT_MAX_TRIPLES,
+    EXPORT_FORMATS,
+    param_option,
+    parse_params,
+)
 from evidencegraph.errors import QuerySyntaxError, UsageError
-from evidencegraph.export.formats import FORMATS, guess_format, write
-from evidencegraph.export.select import DEFAULT_MAX_TRIPLES
-from evidencegraph.graph.evidence_graph import EvidenceGraph
+
+if TYPE_CHECKING:  # the exporters import networkx and rdflib: only when an export runs
+    import pyoxigraph as ox
+
+    from evidencegraph.graph.evidence_graph import EvidenceGraph
 
 
 @click.command()
@@ -40,7 +47,10 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 )
 @click.option("--type", "class_id", metavar="CLASS", help="Every instance of a class (eg:Trial).")
 @click.option(
-    "--format", "output_format", type=click.Choice(FORMATS), help="Guessed from -o by default."
+    "--format",
+    "output_format",
+    type=click.Choice(EXPORT_FORMATS),
+    help="Guessed from -o by default.",
 )
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="The file to write (stdout if none)."
@@ -79,6 +89,7 @@ def export(
       evidencegraph export --query my-construct.rq -o part.jsonld
     """
     from evidencegraph.export import select
+    from evidencegraph.export.formats import guess_format, write
 
     chosen = [bool(focus_ids), query_name is not None, class_id is not None]
     if sum(chosen) != 1:
