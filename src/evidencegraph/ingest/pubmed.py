@@ -115,10 +115,15 @@ def read_stream(stream: IO[bytes], origin: str) -> Iterator[Record | RecordError
                     root.remove(element)
     except ElementTree.ParseError as error:
         line, column = error.position
+        read = (
+            "no article of this file could be read"
+            if count == 0
+            else f"the {count} complete article(s) before this point were read"
+        )
         yield RecordError(
             f"{origin}:{line}:{column + 1}",
-            f"truncated or malformed XML ({error.msg if hasattr(error, 'msg') else error}); "
-            f"{count} article(s) before it were read. Download the file again.",
+            f"truncated or malformed XML ({error.msg if hasattr(error, 'msg') else error}): "
+            f"{read}. Download the file again.",
         )
     except (OSError, EOFError) as error:
         yield RecordError(origin, f"cannot read the file ({error}); is it a complete .gz file?")
