@@ -126,6 +126,19 @@ def test_a_write_beside_a_running_server_is_refused_naming_it(tmp_path: Path) ->
     assert triples_in(store) == before + 2
 
 
+def test_a_write_beside_a_writable_server_names_it(tmp_path: Path) -> None:
+    store = build_curated_store(tmp_path / "kg.db")
+    token = tmp_path / "token"
+    token.write_text("a-token-of-twenty-characters\n", encoding="utf-8")
+    with EvidenceServerProcess(store, "--allow-update", "--token-file", str(token)) as server:
+        refused = cli_process(
+            "--store", f"oxigraph:{store}", "load", str(DATA / "valid-extra-risk.nt")
+        )
+    assert refused.returncode == 3, refused.stderr
+    assert "is open to write in `evidencegraph serve`" in refused.stderr
+    assert server.url in refused.stderr and "SPARQL Update" in refused.stderr
+
+
 def test_serve_refuses_a_store_another_process_is_writing(tmp_path: Path) -> None:
     store = build_curated_store(tmp_path / "kg.db")
     holder = subprocess.Popen(
@@ -188,11 +201,33 @@ def test_progress_lines_off_a_terminal_and_quiet_silences_them(tmp_path: Path) -
         assert not re.search(r"^(importing|validating|dumping): ", silent.stderr, re.M), args
 
 
-def test_progress_lines_wait_for_the_interval(tmp_path: Path) -> None:
+def test_progress_lines_come_every_interval_even_inside_a_long_step(tmp_path: Path) -> None:
     store = f"oxigraph:{build_curated_store(tmp_path / 'kg.db')}"
     slow = run("--store", store, "validate", env={INTERVAL_ENV: "3600"})
     assert slow.exit_code == 0
-    assert "validating: " not in slow.stderr  # a short job says nothing
+    assert "validating: " not in slow.stderr  # a job shorter than the interval says nothing
+    # a timer writes the lines: they come while one step runs (here: the whole validation)
+    ticking = run("--store", store, "validate", env={INTERVAL_ENV: "0.02"})
+    assert ticking.exit_code == 0
+    assert re.search(
+        r"^validating: [0-9,]+ (of [0-9,]+ )?subjects.*(so far|left)$", ticking.stderr, re.M
+    )
+    assert re.search(
+        r"^validating: [0-9,]+ of [0-9,]+ subjects \(100%\), .*, done in ", ticking.stderr, re.M
+    )
+
+
+def test_export_says_which_step_it_is_at(tmp_path: Path) -> None:
+    store = f"oxigraph:{build_curated_store(tmp_path / 'kg.db')}"
+    args = ["--store", store, "export", "--focus", "NCT02649231", "-o", str(tmp_path / "x.ttl")]
+    shown = run(*args, env={INTERVAL_ENV: "0"})
+    assert shown.exit_code == 0, shown.output
+    steps = [line for line in shown.stderr.splitlines() if line.startswith("exporting: ")]
+    assert steps[0].startswith("exporting: step 2 of 4, the claims and sources about it; ")
+    assert re.match(r"exporting: step 4 of 4, writing [0-9,]+ triples as turtle; ", steps[-2])
+    assert steps[-1].startswith("exporting: 4 steps in ")
+    quiet = run("-q", *args, env={INTERVAL_ENV: "0"})
+    assert quiet.exit_code == 0 and "exporting: " not in quiet.stderr
 
 
 # --- point 13: messages --------------------------------------------------------------------

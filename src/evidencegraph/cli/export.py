@@ -97,19 +97,27 @@ def export(
     if hops < 0:
         raise UsageError(f"--hops must be 0 or more, not {hops}")
     fmt = output_format or (guess_format(output) if output is not None else "turtle")
-    with app.open_graph(read_only=True) as graph:
-        store = graph.store
-        if focus_ids:
-            focus = [select.resolve(store, text) for text in focus_ids]
-            chosen_part = select.neighbourhood(store, focus, hops, max_triples)
-        elif class_id is not None:
-            cls = select.resolve_class(class_id)
-            chosen_part = select.instances(store, cls, max_triples, parse_params(params))
-        else:
-            assert query_name is not None
-            chosen_part = select.built_by_query(_query_quads(graph, query_name, params))
-        quads = select.with_names(store, select.with_provenance(store, chosen_part, max_triples))
-    written = write(quads, fmt, output, sys.stdout.buffer)
+    # four steps of unequal length: progress says which one runs, and for how long
+    with app.progress("exporting", 4, unit="steps") as progress:
+        progress.stage = "selecting what it holds"
+        with app.open_graph(read_only=True) as graph:
+            store = graph.store
+            if focus_ids:
+                focus = [select.resolve(store, text) for text in focus_ids]
+                chosen_part = select.neighbourhood(store, focus, hops, max_triples)
+            elif class_id is not None:
+                cls = select.resolve_class(class_id)
+                chosen_part = select.instances(store, cls, max_triples, parse_params(params))
+            else:
+                assert query_name is not None
+                chosen_part = select.built_by_query(_query_quads(graph, query_name, params))
+            progress.step("the claims and sources about it")
+            described = select.with_provenance(store, chosen_part, max_triples)
+            progress.step("the names of the nodes it links to")
+            quads = select.with_names(store, described)
+        progress.step(f"writing {len(quads):,} triples as {fmt}")
+        written = write(quads, fmt, output, sys.stdout.buffer)
+        progress.advance()
     for path in written:
         app.info(f"wrote {path}")
     click.echo(f"{len(quads):,} triples exported", err=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import threading
 import time
 from types import TracebackType
 from typing import IO, Any, TextIO, cast
@@ -30,7 +31,10 @@ class Progress:
     where the job counts for itself; use it as a context manager.
 
     ``mode`` is ``bar`` (click.progressbar), ``lines`` (a line every ``interval`` seconds:
-    done, total where known, rate and time left) or ``off``.
+    done, total where known, rate and time left) or ``off``. Off a terminal a thread writes
+    the line, so a step that takes long (a sort, one big query) is not silent either;
+    ``stage`` says what the job is doing now. With ``unit="steps"`` the job counts stages of
+    unequal length: lines then say how long it has run, not a rate.
     """
 
     def __init__(
@@ -54,6 +58,10 @@ class Progress:
         self._last_line = self._started
         self._lines = 0
         self._bar: Any = None
+        self.stage: str | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def __enter__(self) -> Progress:
         if self.mode == "bar":
@@ -68,7 +76,16 @@ class Progress:
             )
             self._bar.__enter__()
         self._started = self._last_line = time.monotonic()
+        if self.mode == "lines" and self.interval > 0:
+            self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+            self._ticker.start()
         return self
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.interval):
+            with self._lock:
+                if time.monotonic() - self._last_line >= self.interval * 0.99:
+                    self._line()
 
     def __exit__(
         self,
@@ -76,10 +93,20 @@ class Progress:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
         if self._bar is not None:
             self._bar.__exit__(kind, error, trace)
         elif self.mode == "lines" and self._lines and kind is None:
             self._line(final=True)  # the last word, once earlier lines have been shown
+
+    def step(self, stage: str) -> None:
+        """One more step done (``unit="steps"``), the job now at ``stage``."""
+        self.stage = stage
+        if self._bar is not None:
+            self._bar.label = f"{self.label} ({stage})"
+        self.advance()
 
     def advance(self, steps: int = 1) -> None:
         """``steps`` more done."""
@@ -94,16 +121,29 @@ class Progress:
         if self._bar is not None:
             self._bar.update(done - self.done)
         self.done = done
-        if self.mode == "lines":
-            now = time.monotonic()
-            if now - self._last_line >= self.interval:
-                self._last_line = now
-                self._line()
+        if self.mode == "lines" and self.interval <= 0:
+            with self._lock:
+                self._line()  # no interval: a line at each report (what tests ask for)
 
     def _line(self, *, final: bool = False) -> None:
-        elapsed = max(time.monotonic() - self._started, 1e-9)
+        now = time.monotonic()
+        self._last_line = now
+        elapsed = max(now - self._started, 1e-9)
         rate = self.done / elapsed
-        text = f"{self.label}: {self.done:,}"
+        label = f"{self.label} ({self.stage})" if self.stage and not final else self.label
+        if self.unit == "steps":
+            if final:
+                text = f"{self.label}: {self.done} steps in {_duration(elapsed)}"
+            elif self.total and self.done >= self.total:
+                return  # every step done: the final line says so
+            else:  # the step under way, and what it does
+                now_at = min(self.done + 1, self.total or self.done + 1)
+                text = f"{self.label}: step {now_at}" + (f" of {self.total}" if self.total else "")
+                text += (f", {self.stage}" if self.stage else "") + f"; {_duration(elapsed)} so far"
+            click.echo(text, file=self._stream)
+            self._lines += 1
+            return
+        text = f"{label}: {self.done:,}"
         if self.total:
             text += f" of {self.total:,} {self.unit} ({min(self.done / self.total, 1):.0%})"
         else:
@@ -113,6 +153,8 @@ class Progress:
             text += f", done in {_duration(elapsed)}"
         elif self.total and rate > 0 and self.done < self.total:
             text += f", about {_duration((self.total - self.done) / rate)} left"
+        else:
+            text += f", {_duration(elapsed)} so far"
         click.echo(text, file=self._stream)
         self._lines += 1
 
