@@ -240,6 +240,16 @@ def test_global_options_may_follow_the_command(tmp_path: Path) -> None:
     assert json.loads(after.stdout)["triples"] == triples_in(tmp_path / "kg.db")
     equals = run("query", "commercial-interests", f"--store={store}", "-v")
     assert equals.exit_code == 0, equals.output
+    missing = run("stats", "--store")
+    assert missing.exit_code == 2 and "--store needs a value" in missing.output
+    assert hoist_global_options(["network", "path", "a", "b", "-vv", "-q"]) == [
+        "-vv",
+        "-q",
+        "network",
+        "path",
+        "a",
+        "b",
+    ]
     assert hoist_global_options(["query", "--sparql", "x", "--", "--store", "y"]) == [
         "query",
         "--sparql",

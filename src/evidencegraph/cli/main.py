@@ -91,7 +91,11 @@ def hoist_global_options(args: list[str]) -> list[str]:
                 rest.append(args[index])
         elif name in _GLOBAL_OPTIONS:
             front.append(arg)
-            if _GLOBAL_OPTIONS[name] and "=" not in arg and index + 1 < len(args):
+            if _GLOBAL_OPTIONS[name] and "=" not in arg:
+                if index + 1 >= len(args):
+                    raise click.UsageError(
+                        f"{name} needs a value, for example {name} oxigraph:./evidencegraph.db"
+                    )
                 index += 1
                 front.append(args[index])
         elif short is not None:
