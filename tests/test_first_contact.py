@@ -4,7 +4,6 @@ they use, a server never silently stale, progress on long jobs, and plain messag
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
@@ -28,14 +27,14 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
-def cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """The CLI in a process of its own, stderr not a terminal."""
+def cli_process(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The CLI in a process of its own, stderr not a terminal; a server that does not stop
+    by itself within ``timeout`` seconds fails the test."""
     return subprocess.run(
         [sys.executable, "-m", "evidencegraph", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
-        timeout=300,
+        timeout=timeout,
     )
 
 
@@ -154,7 +153,7 @@ def test_serve_refuses_a_store_another_process_is_writing(tmp_path: Path) -> Non
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
-        refused = cli_process("--store", f"oxigraph:{store}", "serve", "--port", "0")
+        refused = cli_process("--store", f"oxigraph:{store}", "serve", "--port", "0", timeout=60)
     finally:
         holder.communicate("", timeout=30)
     assert refused.returncode == 3, refused.stderr
@@ -277,7 +276,7 @@ def test_a_port_in_use_is_exit_3_and_nothing_stopped(curated_store_path: Path) -
         taken.listen()
         port = taken.getsockname()[1]
         result = cli_process(
-            "--store", f"oxigraph:{curated_store_path}", "serve", "--port", str(port)
+            "--store", f"oxigraph:{curated_store_path}", "serve", "--port", str(port), timeout=60
         )
     assert result.returncode == 3, result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
