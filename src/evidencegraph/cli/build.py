@@ -11,8 +11,9 @@ from evidencegraph.cli.options import RDF_INPUT_FORMATS, base_option
 
 
 def _summary(verb: str, app_store: str, read: int, added: int, size: int) -> str:
+    # "memory:" already ends in a colon: "Loaded into memory: 12 triples read", not "::"
     return (
-        f"{verb} {app_store}: {read:,} triples read, {added:,} new; "
+        f"{verb} {app_store.rstrip(':')}: {read:,} triples read, {added:,} new; "
         f"the store holds {size:,} triples. The batch conforms to the shapes."
     )
 

@@ -49,13 +49,15 @@ def dump(
 
     with app.open_graph(read_only=True) as graph:
         app.info(f"dumping {graph.store.descriptor} into {directory}")
-        summary = dump_store(
-            graph.store,
-            directory,
-            sparql_endpoint=sparql_endpoint,
-            base_url=base_url,
-            issued=issued.date() if issued is not None else None,
-        )
+        with app.progress("dumping", unit="triples") as progress:
+            summary = dump_store(
+                graph.store,
+                directory,
+                sparql_endpoint=sparql_endpoint,
+                base_url=base_url,
+                issued=issued.date() if issued is not None else None,
+                on_progress=progress.report,
+            )
     click.echo(f"Dumped {summary.triples:,} triples into {directory}:")
     for written in summary.files:
         click.echo(f"  {written.name}  {written.byte_size:,} bytes  sha256 {written.sha256}")

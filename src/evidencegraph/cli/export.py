@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import pyoxigraph as ox
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.cli.options import param_option, parse_params
+from evidencegraph.cli.options import (
+    DEFAULT_MAX_TRIPLES,
+    EXPORT_FORMATS,
+    param_option,
+    parse_params,
+)
 from evidencegraph.errors import QuerySyntaxError, UsageError
-from evidencegraph.export.formats import FORMATS, guess_format, write
-from evidencegraph.export.select import DEFAULT_MAX_TRIPLES
-from evidencegraph.graph.evidence_graph import EvidenceGraph
+
+if TYPE_CHECKING:  # the exporters import networkx and rdflib: only when an export runs
+    import pyoxigraph as ox
+
+    from evidencegraph.graph.evidence_graph import EvidenceGraph
 
 
 @click.command()
@@ -41,7 +48,10 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 )
 @click.option("--type", "class_id", metavar="CLASS", help="Every instance of a class (eg:Trial).")
 @click.option(
-    "--format", "output_format", type=click.Choice(FORMATS), help="Guessed from -o by default."
+    "--format",
+    "output_format",
+    type=click.Choice(EXPORT_FORMATS),
+    help="Guessed from -o by default.",
 )
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="The file to write (stdout if none)."
@@ -85,6 +95,7 @@ def export(
       evidencegraph export --query my-construct.rq -o part.jsonld
     """
     from evidencegraph.export import select
+    from evidencegraph.export.formats import guess_format, write
 
     chosen = [bool(focus_ids), query_name is not None, class_id is not None]
     if sum(chosen) != 1:
@@ -92,24 +103,29 @@ def export(
     if hops < 0:
         raise UsageError(f"--hops must be 0 or more, not {hops}")
     fmt = output_format or (guess_format(output) if output is not None else "turtle")
-    with app.open_graph(read_only=True) as graph:
-        store = graph.store
-        if focus_ids:
-            focus = [select.resolve(store, text) for text in focus_ids]
-            chosen_part = select.neighbourhood(store, focus, hops, max_triples)
-            how, asked = "focus", " ".join(f"--focus {text}" for text in focus_ids)
-        elif class_id is not None:
-            cls = select.resolve_class(class_id)
-            filters = parse_params(params)
-            chosen_part = select.instances(store, cls, max_triples, filters)
-            how = "type"
-            asked = " ".join([f"--type {class_id}", *(f"--param {p}" for p in params)])
-        else:
-            assert query_name is not None
-            chosen_part = select.built_by_query(_query_quads(graph, query_name, params))
-            how, asked = "query", f"--query {query_name}"
-        quads = select.gather(store, chosen_part, max_triples, how, asked)
-    written = write(quads, fmt, output, sys.stdout.buffer)
+    # four steps of unequal length: progress says which one runs, and for how long
+    with app.progress("exporting", 4, unit="steps") as progress:
+        progress.stage = "selecting what it holds"
+        with app.open_graph(read_only=True) as graph:
+            store = graph.store
+            if focus_ids:
+                focus = [select.resolve(store, text) for text in focus_ids]
+                chosen_part = select.neighbourhood(store, focus, hops, max_triples)
+                how, asked = "focus", " ".join(f"--focus {text}" for text in focus_ids)
+            elif class_id is not None:
+                cls = select.resolve_class(class_id)
+                filters = parse_params(params)
+                chosen_part = select.instances(store, cls, max_triples, filters)
+                how = "type"
+                asked = " ".join([f"--type {class_id}", *(f"--param {p}" for p in params)])
+            else:
+                assert query_name is not None
+                chosen_part = select.built_by_query(_query_quads(graph, query_name, params))
+                how, asked = "query", f"--query {query_name}"
+            quads = select.gather(store, chosen_part, max_triples, how, asked, progress.step)
+        progress.step(f"writing {len(quads):,} triples as {fmt}")
+        written = write(quads, fmt, output, sys.stdout.buffer)
+        progress.advance()
     for path in written:
         app.info(f"wrote {path}")
     click.echo(f"{len(quads):,} triples exported", err=True)

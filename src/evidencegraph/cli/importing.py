@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -73,7 +72,8 @@ def _options(function: Callable[..., None]) -> Callable[..., None]:
     function = click.option(
         "--progress/--no-progress",
         default=None,
-        help="Show a progress bar (default: when stderr is a terminal).",
+        help="Show a progress bar, or no progress at all (default: a bar when stderr is a "
+        "terminal, else a line every few seconds; the global --quiet silences both).",
     )(function)
     return click.argument(
         "paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True)
@@ -152,12 +152,11 @@ def _run(
     ``limits``."""
     from evidencegraph.errors import InputError, NonConformingError
     from evidencegraph.ingest.pipeline import Importer
-    from evidencegraph.ingest.records import expand_paths
+    from evidencegraph.ingest.records import count_records, expand_paths
 
     files = expand_paths(paths, reader.SUFFIXES)
     items = reader.read_paths(files, limits)
 
-    show_bar = sys.stderr.isatty() if progress is None else progress
     with app.open_graph() as graph:
         importer = Importer(
             graph,
@@ -165,19 +164,12 @@ def _run(
             batch_size=batch_size,
             on_invalid=on_invalid,  # type: ignore[arg-type]
         )
+        progress_shown = app.progress("importing", unit="records", bar=progress)
         try:
-            if show_bar:
-                from evidencegraph.ingest.records import count_records
-
-                with click.progressbar(
-                    length=count_records(files, reader.RECORD_MARKER, limits.member),
-                    label="importing",
-                    file=sys.stderr,
-                    show_pos=True,
-                ) as bar:
-                    importer.on_progress = bar.update
-                    importer.run(items)
-            else:
+            if progress_shown.mode != "off":
+                progress_shown.total = count_records(files, reader.RECORD_MARKER, limits.member)
+            with progress_shown:
+                importer.on_progress = progress_shown.advance
                 importer.run(items)
         finally:  # also when the store or the engine fails: say what was written
             _report(app, importer.summary)

@@ -18,6 +18,24 @@ RDF_INPUT_FORMATS = ("turtle", "nt", "nq", "trig", "n3", "rdfxml", "jsonld")
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 #: RDF syntaxes for graph output, mapped to rdflib serializer names.
 RDF_OUTPUT_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
+#: ``export --format`` choices (evidencegraph.export.formats.FORMATS, which imports networkx).
+EXPORT_FORMATS = (
+    "turtle",
+    "nt",
+    "nq",
+    "trig",
+    "jsonld",
+    "rdfxml",
+    "csv",
+    "dot",
+    "graphml",
+    "gexf",
+    "svg",
+    "png",
+    "html",
+)
+#: ``export --max-triples`` default (evidencegraph.export.select.DEFAULT_MAX_TRIPLES).
+DEFAULT_MAX_TRIPLES = 200_000
 
 
 def format_option(

@@ -61,9 +61,9 @@ def query(
         assert name is not None
         named = get_query(name)
     bindings = named.bind(parse_params(params))
-    with app.open_graph(read_only=True) as graph:
+    with app.open_store(read_only=True) as store:
         try:
-            result = graph.query(named.text, bindings)
+            result = store.query(named.text, bindings)
         except QuerySyntaxError as error:
             raise QuerySyntaxError(f"{named.path or named.name}: {error}") from None
     if result.kind == "graph":

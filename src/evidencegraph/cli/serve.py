@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.errors import UsageError
+from evidencegraph.errors import StoreError, UsageError
 
 if TYPE_CHECKING:
     from evidencegraph.server.app import ServerSettings
@@ -243,7 +243,11 @@ def serve(
             announce=lambda url, final: _announce(url, final, descriptor, count),
         )
     except OSError as error:
-        raise UsageError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+        # the port is taken, or the address is not this machine's: not a usage error (exit 3)
+        raise StoreError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}. Stop what uses the "
+            "port, or choose another with --port (--port 0 picks a free one)"
+        ) from None
 
 
 def _announce(url: str, settings: ServerSettings, descriptor: str, workers: int) -> None:

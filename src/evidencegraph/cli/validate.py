@@ -77,8 +77,13 @@ def validate(
         else:
             report = validate_graph(batch)
     else:
-        with app.open_graph(read_only=True) as graph:
-            report = graph.validate(engine)
+        from evidencegraph.graph.store_validation import validate_store
+
+        with (
+            app.open_graph(read_only=True) as graph,
+            app.progress("validating", unit="subjects") as progress,
+        ):
+            report = validate_store(graph.store, engine, on_progress=progress.report)
     if output_format == "table":
         click.echo(report.table(), nl=False)
     else:

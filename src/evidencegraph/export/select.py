@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -257,18 +257,28 @@ def with_names(store: Store, quads: set[ox.Quad]) -> set[ox.Quad]:
 
 
 def gather(
-    store: Store, selection: Selection, max_triples: int, advice: str, asked: str
+    store: Store,
+    selection: Selection,
+    max_triples: int,
+    advice: str,
+    asked: str,
+    on_step: Callable[[str], None] | None = None,
 ) -> set[ox.Quad]:
     """What an export writes: the selection, its provenance and the names of every node in
     it, never more than ``max_triples`` triples.
 
     ``advice`` is how the export was chosen (a key of :data:`ADVICE`: ``focus``, ``type``,
     ``query``). Raises NothingToExportError when the selection is empty (``asked`` says what
-    was asked for) and TooManyTriplesError past ``max_triples``.
+    was asked for) and TooManyTriplesError past ``max_triples``. ``on_step`` hears which of
+    the two gathering steps starts (for progress).
     """
     if not selection.quads:
         raise NothingToExportError(f"{asked} matches nothing in the store: nothing was written")
-    quads = with_names(store, with_provenance(store, selection, max_triples, advice))
+    step = on_step or (lambda _stage: None)
+    step("the claims and sources about it")
+    described = with_provenance(store, selection, max_triples, advice)
+    step("the names of the nodes it links to")
+    quads = with_names(store, described)
     _check_size(quads, max_triples, "the export with its provenance and names", advice)
     return quads
 

@@ -326,6 +326,14 @@ class SparqlHttp:
         if status < 300:
             return
         gist = _gist(response)
+        if status == 403 and self.endpoint.credentials == "none":
+            # 403 without credentials is the server's no, not a request for them (a read-only
+            # server refusing an update, say): its own reason says what is wrong
+            raise StoreError(
+                f"the server {url} refused the {what} (HTTP 403 {gist}). If it takes writes "
+                f"only with credentials, put them in the URL (http://USER:PASSWORD@host/…), "
+                f"or set {USER_ENV} and {PASSWORD_ENV}, or {TOKEN_ENV}."
+            )
         if status in (401, 403):
             sent = self.endpoint.credentials
             advice = (

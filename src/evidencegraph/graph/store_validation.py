@@ -16,7 +16,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef
@@ -65,13 +65,19 @@ def chosen_engine(engine: str = "auto") -> str:
 
 
 def validate_store(
-    store: Store, engine: str = "auto", *, chunk_subjects: int = CHUNK_SUBJECTS
+    store: Store,
+    engine: str = "auto",
+    *,
+    chunk_subjects: int = CHUNK_SUBJECTS,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
     """Validate everything in ``store`` (plus the model) against the shapes.
 
     ``engine`` is ``auto`` (rudof where pyrudof is installed, else pyshacl), ``rudof`` or
     ``pyshacl``; both give the same results and a SHACL report graph (decision 0012).
-    Raises UsageError for an engine that cannot run here.
+    ``on_progress(subjects judged, subjects in all)`` is called as chunks are judged (rudof
+    only: pyshacl judges the store in one call). Raises UsageError for an engine that cannot
+    run here.
     """
     if chosen_engine(engine) == "pyshacl":
         return validate_graph(store.to_graph())
@@ -80,10 +86,14 @@ def validate_store(
         copy = OxigraphStore(None)
         copy.write_quads([], list(store.construct_quads("CONSTRUCT WHERE { ?s ?p ?o }")))
         store = copy
-    return _with_rudof(store, chunk_subjects)
+    return _with_rudof(store, chunk_subjects, on_progress)
 
 
-def _with_rudof(store: OxigraphStore, chunk_subjects: int) -> ValidationReport:
+def _with_rudof(
+    store: OxigraphStore,
+    chunk_subjects: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ValidationReport:
     inverse = [ox.NamedNode(str(p)) for p in sorted(inverse_path_predicates())]
     local = threading.local()
 
@@ -95,10 +105,21 @@ def _with_rudof(store: OxigraphStore, chunk_subjects: int) -> ValidationReport:
 
     findings: list[rudof_engine.Finding] = []
     ill_typed: list[tuple[str, str, str, str, str, str]] = []
+    subjects = _subjects(store)
+    sizes: collections.deque[int] = collections.deque()
+    judged = 0
+
+    def collect(future: concurrent.futures.Future[list[rudof_engine.Finding]]) -> None:
+        nonlocal judged
+        findings.extend(future.result())
+        judged += sizes.popleft()
+        if on_progress is not None:
+            on_progress(judged, len(subjects))
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=JUDGES) as pool:
         pending: collections.deque[concurrent.futures.Future[list[rudof_engine.Finding]]]
         pending = collections.deque()
-        for chunk in _chunks(_subjects(store), chunk_subjects):
+        for chunk in _chunks(subjects, chunk_subjects):
             # Oxigraph's lookups take blank nodes as well as IRIs
             quads = store.neighbourhood_quads(chunk, [], inverse)  # type: ignore[arg-type]
             members = set(chunk)
@@ -106,11 +127,12 @@ def _with_rudof(store: OxigraphStore, chunk_subjects: int) -> ValidationReport:
             data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
             assert data is not None
             if len(pending) >= JUDGES:  # at most one chunk waiting per judge: memory stays flat
-                findings.extend(pending.popleft().result())
+                collect(pending.popleft())
             focus = {_label(node) for node in chunk}
+            sizes.append(len(chunk))
             pending.append(pool.submit(judge, data.decode("utf-8"), focus))
         while pending:
-            findings.extend(pending.popleft().result())
+            collect(pending.popleft())
     # every subject is in one chunk only, so no result comes twice
     rows = [finding.row for finding in findings] + ill_typed
     results = sorted(

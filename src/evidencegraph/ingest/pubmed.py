@@ -210,19 +210,23 @@ def _parse_error(error: ElementTree.ParseError, origin: str, count: int) -> Reco
     line, column = error.position
     where = f"{origin}:{line}:{column + 1}"
     message = error.msg if hasattr(error, "msg") else str(error)
+    read = (
+        "no article of this file could be read"
+        if count == 0
+        else f"the {count} complete article(s) before this point were read"
+    )
     if error.code in _ENTITY_ATTACKS:
         return RecordError(
             where,
             f"the XML declares entities that expand far beyond the file ({message}): an "
             "entity-expansion ('billion laughs') attack, refused. PubMed's own files declare no "
             f"entities, so this one was made or altered elsewhere: it is not a download fault. "
-            f"{count} article(s) before it were read. Find out where the file came from before "
+            f"{read[0].upper()}{read[1:]}. Find out where the file came from before "
             "importing anything from it.",
         )
     return RecordError(
         where,
-        f"truncated or malformed XML ({message}); "
-        f"{count} article(s) before it were read. Download the file again.",
+        f"truncated or malformed XML ({message}): {read}. Download the file again.",
     )
 
 

@@ -12,7 +12,7 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -71,6 +71,7 @@ def dump_store(
     sparql_endpoint: str | None = None,
     base_url: str | None = None,
     issued: date | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> DumpSummary:
     """Write ``evidencegraph.ttl``, ``evidencegraph.nt.gz`` and ``void.ttl`` into ``directory``.
 
@@ -78,6 +79,9 @@ def dump_store(
     loaded in. ``void.ttl`` names the files under ``base_url``, the folder they will be
     published in (default :data:`DEFAULT_BASE_URL`), which it declares as its ``@base``:
     every file of a dump reads alone, with absolute IRIs. ``issued`` defaults to today (UTC).
+
+    ``on_progress(triples written, triples in all)`` is called now and then while the sorted
+    triples are written.
 
     Raises OutputError when ``directory`` cannot be created or written; files already there
     are left as they were.
@@ -94,7 +98,7 @@ def dump_store(
     with scratch_dir as name:
         scratch = Path(name)
         try:
-            triples, data_files = _write_data(store, scratch)
+            triples, data_files = _write_data(store, scratch, on_progress)
             statistics = dataset_statistics(store)
             lines = void_lines(
                 statistics,
@@ -123,7 +127,9 @@ def dump_store(
     return DumpSummary(directory, triples, (*data_files, void_file), statistics)
 
 
-def _write_data(store: Store, scratch: Path) -> tuple[int, tuple[DumpFile, ...]]:
+def _write_data(
+    store: Store, scratch: Path, on_progress: Callable[[int, int], None] | None = None
+) -> tuple[int, tuple[DumpFile, ...]]:
     """The sorted Turtle and the sorted N-Triples, written in one pass over the sorted lines."""
     raw = scratch / "unsorted.nt"
     quads = store.quads() if isinstance(store, OxigraphStore) else to_quads(store.to_graph())
@@ -136,7 +142,10 @@ def _write_data(store: Store, scratch: Path) -> tuple[int, tuple[DumpFile, ...]]
         ntriples = _HashingFile(ntriples_file)
         compressor = _Compressor(ntriples)
         try:
-            lines = sort_lines(_canonical_lines(raw), scratch)
+            read = _Counted(_canonical_lines(raw))
+            lines = sort_lines(read, scratch)
+            if on_progress is not None:
+                lines = _reporting(lines, read, on_progress)
             triples = TurtleWriter(turtle, PREFIXES, str(EGID)).write(compressor.tee(lines))
         finally:
             compressor.close()
@@ -151,6 +160,37 @@ def _write_data(store: Store, scratch: Path) -> tuple[int, tuple[DumpFile, ...]]
             ntriples.hexdigest(),
         ),
     )
+
+
+class _Counted:
+    """Lines passed through, counted: the sort reads them all before it yields the first, so
+    the count is the total by the time the sorted lines are written."""
+
+    def __init__(self, lines: Iterable[bytes]) -> None:
+        self._lines = iter(lines)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for line in self._lines:
+            self.count += 1
+            yield line
+
+
+#: Lines written between two progress reports.
+_REPORT_EVERY = 10_000
+
+
+def _reporting(
+    lines: Iterable[bytes], read: _Counted, on_progress: Callable[[int, int], None]
+) -> Iterator[bytes]:
+    """``lines`` passed through, telling ``on_progress`` how many of how many went by."""
+    done = 0
+    for line in lines:
+        yield line
+        done += 1
+        if done % _REPORT_EVERY == 0:
+            on_progress(done, read.count)
+    on_progress(done, read.count)
 
 
 def _canonical_lines(raw: Path) -> Iterator[bytes]:

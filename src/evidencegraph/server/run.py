@@ -6,8 +6,10 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from types import FrameType
 
+from evidencegraph.graph.serving_guard import guard_server
 from evidencegraph.server.app import EvidenceServer, ServerSettings
 from evidencegraph.server.workers import StoreSpec, WorkerPool
 
@@ -33,12 +35,19 @@ def serve(
     """
     from waitress.server import MultiSocketServer, create_server
 
-    pool = WorkerPool(
-        StoreSpec(settings.store_path, settings.allow_update, settings.max_query_memory),
-        workers,
-        demote_after=settings.demote_after or None,
-    )
+    # no other process may write the store while it is served (graph/serving_guard.py)
+    guard = guard_server(Path(settings.store_path), f"oxigraph:{settings.store_path}")
+    try:
+        pool = WorkerPool(
+            StoreSpec(settings.store_path, settings.allow_update, settings.max_query_memory),
+            workers,
+            demote_after=settings.demote_after or None,
+        )
+    except BaseException:
+        guard.release()
+        raise
     previous = signal.signal(signal.SIGTERM, _stop)
+    started = False
     try:
         app = EvidenceServer(settings, pool)
         server = create_server(
@@ -64,7 +73,9 @@ def serve(
             shown = "localhost" if host in ("0.0.0.0", "::", "") else host
             shown = f"[{shown}]" if ":" in shown else shown
             app.settings = replace(settings, base_url=f"http://{shown}:{bound_port}/")
+        guard.announce(app.settings.base_url)
         announce(app.settings.base_url, app.settings)
+        started = True
         try:
             server.run()
         except KeyboardInterrupt:
@@ -74,4 +85,6 @@ def serve(
     finally:
         signal.signal(signal.SIGTERM, previous)
         pool.close()
-        print("evidencegraph serve: stopped", file=sys.stderr)
+        guard.release()
+        if started:  # a server that never listened did not stop: its error says why
+            print("evidencegraph serve: stopped", file=sys.stderr)
