@@ -32,10 +32,9 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node, _is_valid_uri
-
-import pyoxigraph as ox
 
 from evidencegraph.errors import InputError, ParameterError, QuerySyntaxError, UnknownQueryError
 from evidencegraph.graph.store import describe_syntax_error
