@@ -36,7 +36,7 @@ def test_cq1_flagship_finds_kare_dakwar_and_columbia_not_yoon(built: EvidenceGra
     assert by_trial[KARE]["therapyComparator"] == "ketamine + alcohol education"
     assert "ketamine + medication management" in by_trial[COLUMBIA]["comparator"]
     assert by_trial[COLUMBIA]["therapyComparator"] == "ketamine + medication management"
-    # every Dakwar arm got the therapy: nothing isolates it
+    # every Dakwar arm got the therapy, and the midazolam arm no ketamine: nothing isolates it
     assert by_trial[DAKWAR].get("therapyComparator", "") == ""
     # Dakwar's registry link is inferred, and is shown as such
     assert "NCT02539511" in by_trial[DAKWAR]["registryIds"]

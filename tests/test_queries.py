@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from rdflib import XSD, Literal, URIRef
@@ -208,3 +209,19 @@ def test_an_unprojected_parameter_works_from_the_cli(store_descriptor: str, tmp_
         "arm",
         "https://w3id.org/evidencegraph/id/study/yoon-2019/arm/naltrexone-ketamine",
     ]
+
+
+def test_the_flagship_text_sent_as_it_is_ignores_the_unbound_condition(
+    built: EvidenceGraph,
+) -> None:
+    # a SPARQL client that binds only ?drug (the server's query page, SPARQLWrapper) gets the
+    # answer of today: the condition left unbound means any
+    text = bind_by_values(
+        get_query("drug-with-psychotherapy").text, {"drug": ox.Literal("ketamine")}
+    )
+    trials = {str(row["trial"]) for row in built.store.query(text).rows}
+    assert trials == {
+        "https://w3id.org/evidencegraph/id/study/NCT02649231",
+        "https://w3id.org/evidencegraph/id/study/dakwar-2019",
+        "https://w3id.org/evidencegraph/id/study/NCT04084860",
+    }

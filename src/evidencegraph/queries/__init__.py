@@ -10,7 +10,7 @@ A query file opens with comment lines that declare it::
 ``param`` lines read ``NAME KIND [DEFAULT] -- DESCRIPTION``; KIND is one of
 ``literal``, ``iri``, ``integer``, ``decimal`` or ``term`` (any RDF term in
 Turtle syntax). A parameter without a default is required. The default ``""``
-is the empty string, which a query can read as "any" (``FILTER(STR(?p) = "")``
+is the empty string, which a query can read as "any" (``FILTER(COALESCE(STR(?p), "") = "")``
 in a branch of its own), for a parameter the user may leave out: binding it to
 a value, rather than leaving it unbound, reads the same under substitution and
 under ``VALUES``, where a test of ``BOUND`` does not.
