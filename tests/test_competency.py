@@ -82,6 +82,10 @@ def test_cq1_condition_takes_a_name_or_synonym_in_any_case_and_narrower_conditio
     assert {r["trial"] for r in broader} == everything
     assert rows(built, "drug-with-psychotherapy", condition="depression") == []
     assert rows(built, "drug-with-psychotherapy", condition="no such condition") == []
+    # "any" (the default), "ANY" and "" restrict nothing
+    for anything in ("any", "ANY", ""):
+        found = rows(built, "drug-with-psychotherapy", condition=anything)
+        assert {r["trial"] for r in found} == everything, anything
 
 
 def test_cq1_condition_leaves_out_trials_of_other_conditions() -> None:

@@ -25,7 +25,7 @@ def test_library_has_the_ten_competency_questions() -> None:
     flagship = queries["drug-with-psychotherapy"]
     assert [(p.name, p.kind, p.default) for p in flagship.parameters] == [
         ("drug", "literal", "ketamine"),
-        ("condition", "literal", ""),  # "" binds the empty string: any condition
+        ("condition", "literal", "any"),  # a value that means every condition
     ]
     for query in queries.values():
         assert query.title and query.description, query.name

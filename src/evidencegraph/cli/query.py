@@ -53,7 +53,7 @@ def query(
       # title: Trials of a drug
       # description: What the query answers, in a sentence or two.
       # param: drug literal ketamine -- the drug's name, any case
-      # param: condition literal "" -- a condition; "" (the default) means any
+      # param: condition literal any -- a condition; any (the default): every one
     Each param line reads NAME KIND [DEFAULT] -- DESCRIPTION. KIND is literal,
     iri (an IRI, <IRI> or a CURIE such as egid:study/NCT02649231), integer,
     decimal or term (any RDF term in Turtle syntax). Without a DEFAULT the

@@ -5,15 +5,15 @@ A query file opens with comment lines that declare it::
     # title: Trials that pair a drug with a psychotherapy in the same arm
     # description: Competency question 1. ...
     # param: drug literal ketamine -- the drug's name, matched case-insensitively
-    # param: condition literal "" -- only trials of this condition; "" (the default): any
+    # param: condition literal any -- only trials of this condition; any: every one
 
 ``param`` lines read ``NAME KIND [DEFAULT] -- DESCRIPTION``; KIND is one of
 ``literal``, ``iri``, ``integer``, ``decimal`` or ``term`` (any RDF term in
-Turtle syntax). A parameter without a default is required. The default ``""``
-is the empty string, which a query can read as "any" (``FILTER(COALESCE(STR(?p), "") = "")``
-in a branch of its own), for a parameter the user may leave out: binding it to
-a value, rather than leaving it unbound, reads the same under substitution and
-under ``VALUES``, where a test of ``BOUND`` does not.
+Turtle syntax). A parameter without a default is required; the default ``""``
+is the empty string. A parameter the user may leave out takes a default that
+means "no restriction" (the flagship's ``condition`` defaults to ``any``), tested
+in a branch of its own: a value reads the same under substitution and under
+``VALUES``, where a test of ``BOUND`` does not.
 Values are turned into RDF terms and bound to the variable of the same name,
 never pasted into the query text: by SPARQL SEP-0007 substitution when the
 SELECT projects the variable, and otherwise by ``VALUES`` written into every
