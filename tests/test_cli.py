@@ -233,9 +233,9 @@ def test_sparql_syntax_error_names_line_and_column(built_store: str) -> None:
 
 
 def test_undeclared_param(built_store: str) -> None:
-    result = run("query", "drug-with-psychotherapy", "--param", "condition=x", store=built_store)
+    result = run("query", "drug-with-psychotherapy", "--param", "phase=x", store=built_store)
     assert result.exit_code == 2
-    assert "declares no parameter 'condition'" in result.output and "drug" in result.output
+    assert "declares no parameter 'phase'" in result.output and "drug" in result.output
 
 
 def test_param_not_name_equals_value(built_store: str) -> None:

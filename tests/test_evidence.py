@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.term import Node
 
 from evidencegraph.evidence import evidence_files
 from evidencegraph.ingest.rdf_files import read_packaged
@@ -232,3 +233,203 @@ def test_attributed_quotation_is_kept_apart_from_the_confirmed_role(evidence: Gr
     assert evidence.value(role, EG.verificationStatus) == EGV.Confirmed
     assert evidence.value(quotation, EG.verificationStatus) == EGV.Unverified
     assert "breakthrough moment" not in str(evidence.value(role, EG.quote))
+
+
+# --- issue 15: the curated evidence after the outside audit ---------------------------
+
+REGISTRY_COPIES = (
+    "NCT01551329",
+    "NCT00588952",
+    "NCT02823977",
+    "NCT05661669",
+    "NCT06090422",
+    "NCT07247370",
+)
+KARE_RELAPSE = EGID["finding/NCT02649231/relapse-ketamine-vs-saline"]
+
+
+def test_unverified_claims_carry_no_support_or_dispute(evidence: Graph) -> None:
+    # points 1, 2, 4: the files' own rule, for every claim
+    for claim in evidence.subjects(EG.verificationStatus, EGV.Unverified):
+        if (claim, RDF.type, EG.Claim) not in evidence:
+            continue
+        links = set(evidence.objects(claim, EG.supportedBy)) | set(
+            evidence.objects(claim, EG.disputedBy)
+        )
+        assert not links, f"{claim} is unverified yet linked to {links}"
+
+
+def test_promising_results_and_several_studies_are_unverified(evidence: Graph) -> None:
+    promising = EGID["claim/002/addiction-promising-results"]
+    assert evidence.value(promising, EG.verificationStatus) == EGV.Unverified
+    assert evidence.value(promising, EG.supportedBy) is None
+    # the status and its note agree: unverified, and the note says why
+    several = EGID["claim/000/several-clinical-studies"]
+    assert evidence.value(several, EG.verificationStatus) == EGV.Unverified
+    assert str(evidence.value(several, EG.verificationNote)).startswith("Unverified as a whole")
+
+
+def test_ajp_claim_names_both_candidates_as_partial_support(evidence: Graph) -> None:
+    claim = EGID["claim/002/ajp-study-drinking-days-vs-placebo"]
+    assert evidence.value(claim, EG.verificationStatus) == EGV.AmbiguousReferent
+    assert evidence.value(claim, EG.disputedBy) is None
+    supports = set(evidence.objects(claim, EG.supportedBy))
+    studies = {evidence.value(finding, EG.ofStudy) for finding in supports}
+    assert studies == set(evidence.objects(claim, EG.candidateReferent))
+    assert studies == {EGID["study/NCT02649231"], EGID["study/dakwar-2019"]}
+
+
+def test_null_relapse_result_is_inconclusive_never_support_or_dispute(evidence: Graph) -> None:
+    # FACTS.md (a): relapse did not differ (OR 0.80, 95% CI 0.31 to 2.10)
+    assert Decimal(str(evidence.value(KARE_RELAPSE, EG.ciLower))) < 1
+    assert Decimal(str(evidence.value(KARE_RELAPSE, EG.ciUpper))) > 1
+    assert not list(evidence.subjects(EG.supportedBy, KARE_RELAPSE))
+    assert not list(evidence.subjects(EG.disputedBy, KARE_RELAPSE))
+    assert set(evidence.subjects(EG.inconclusiveEvidence, KARE_RELAPSE)) == {
+        EGID["claim/000/temporary-relief-not-lasting-sobriety"],
+        EGID["claim/002/reduces-cravings-and-relapse-risk"],
+    }
+    # and no finding of no significant difference backs or disputes any claim
+    for finding in evidence.subjects(EG.direction, EGV.NoSignificantDifference):
+        assert not list(evidence.subjects(EG.supportedBy, finding)), finding
+        assert not list(evidence.subjects(EG.disputedBy, finding)), finding
+
+
+def test_registry_copies_are_registry_links_not_nct_ids(evidence: Graph) -> None:
+    for nct in REGISTRY_COPIES:
+        study = EGID[f"study/{nct}"]
+        assert evidence.value(study, EG.nctId) is None, nct
+        link = evidence.value(study, EG.registryLink)
+        assert str(evidence.value(link, EG.registryId)) == nct
+        assert evidence.value(link, EG.linkBasis) == EGV.RegistryCopyLink
+        assert evidence.value(link, EG.verificationStatus) == EGV.Unverified
+    # an eg:nctId is only ever stated for a study whose record was checked
+    for study, _ in evidence.subject_objects(EG.nctId):
+        assert evidence.value(study, EG.verificationStatus) == EGV.Confirmed, study
+
+
+def test_healthy_volunteer_study_does_not_study_aud(evidence: Graph) -> None:
+    study = EGID["study/NCT00588952"]
+    conditions = set(evidence.objects(study, EG.studiesCondition))
+    assert EGID["condition/alcohol-use-disorder"] not in conditions
+    assert {str(evidence.value(c, RDFS.label)) for c in conditions} == {"healthy volunteers"}
+
+
+def test_more_kare_is_a_study_with_no_registry_id(evidence: Graph) -> None:
+    # FACTS.md (a): phase III follow-up, n = 280, co-funded by Awakn; no registry id verified
+    more_kare = EGID["study/more-kare"]
+    assert (more_kare, RDF.type, EG.Trial) in evidence
+    assert int(evidence.value(more_kare, EG.enrolment)) == 280  # type: ignore[arg-type]
+    assert evidence.value(more_kare, EG.phase) == EGV.Phase3
+    assert evidence.value(more_kare, EG.verificationStatus) == EGV.Unverified
+    assert evidence.value(more_kare, EG.funder) == EGID["org/awakn-life-sciences"]
+    assert evidence.value(more_kare, EG.nctId) is None
+    assert evidence.value(more_kare, EG.registryLink) is None
+    doses = {
+        Decimal(str(evidence.value(i, EG.doseValue)))
+        for arm in evidence.objects(more_kare, EG.hasArm)
+        for i in evidence.objects(arm, EG.receives)
+    }
+    assert doses == {Decimal("0.8"), Decimal("0.05")}
+    interest = evidence.value(more_kare, EG.commercialInterest)
+    assert evidence.value(interest, EG.interestedParty) == EGID["org/awakn-life-sciences"]
+    licence = evidence.value(EGID["study/NCT02649231"], EG.commercialInterest)
+    assert evidence.value(licence, EG.interestKind) == EGV.Licensing
+
+
+#: The checkable statements the audit found without a claim (issue 15 point 10), by line.
+UNCLAIMED = {
+    ("000_3cbc098de68e58e0.txt", 2): [
+        "As researchers and clinicians explore its benefits, ketamine infusion therapy has "
+        "sparked both enthusiasm and controversy."
+    ],
+    ("000_3cbc098de68e58e0.txt", 67): [
+        "There’s still much we don’t know about how ketamine impacts the brain and body after "
+        "prolonged therapy."
+    ],
+    ("000_3cbc098de68e58e0.txt", 69): [
+        "While some view ketamine as a pioneering breakthrough, others worry it’s simply a trend "
+        "that glamorizes drug use under a medical label."
+    ],
+    ("002_40481dbaa88eec7c.txt", 14): [
+        "One of the most challenging aspects of addiction is the brain’s rewiring in response to "
+        "substance use, leading to cravings and compulsive behavior."
+    ],
+    ("002_40481dbaa88eec7c.txt", 27): [
+        "This approach leverages ketamine’s ability to open new pathways in the brain, allowing "
+        "for deeper therapeutic insights and progress."
+    ],
+    ("002_40481dbaa88eec7c.txt", 28): [
+        "These sessions are often accompanied by counseling and support to help patients "
+        "integrate their experiences and maintain sobriety.",
+        "The outpatient model allows individuals to continue their daily lives while undergoing "
+        "treatment, reducing the stigma and disruption often associated with inpatient programs.",
+    ],
+    ("002_40481dbaa88eec7c.txt", 30): [
+        "These plans consider the patient’s history, type of addiction, and co-occurring mental "
+        "health conditions, ensuring that the treatment is tailored to their specific needs."
+    ],
+    ("002_40481dbaa88eec7c.txt", 43): [
+        "Ongoing research continues to shed light on the most effective ways to use ketamine, "
+        "optimize dosages, and integrate it with other therapies.",
+        "As more data becomes available, it is likely that ketamine will become a standard "
+        "component of addiction treatment protocols.",
+    ],
+}
+
+
+def test_the_ten_unclaimed_statements_have_claims(evidence: Graph) -> None:
+    quotes = {str(q) for q in evidence.objects(None, EG.quote)}
+    statements = [s for sentences in UNCLAIMED.values() for s in sentences]
+    assert len(statements) == 10
+    for (name, number), sentences in UNCLAIMED.items():
+        line = (SEEDS / name).read_text(encoding="utf-8").splitlines()[number - 1]
+        for sentence in sentences:
+            assert sentence in line, (name, number)  # the audit's line, as the file has it
+            assert sentence in quotes, sentence
+
+
+def test_compound_quotes_are_split(evidence: Graph) -> None:
+    def claims_quoting(text: str) -> set[Node]:
+        return {c for c, q in evidence.subject_objects(EG.quote) if text in str(q)}
+
+    # "(UK, 2021)": UK right, Awakn and 2021 wrong, each its own claim and status
+    assert not claims_quoting("Awakn Life Sciences Trial (UK")
+    statuses = {
+        str(evidence.value(claim, EG.quote)): evidence.value(claim, EG.verificationStatus)
+        for claim in claims_quoting("Awakn") | claims_quoting("UK") | claims_quoting("2021")
+        if evidence.value(claim, EG.assertedBy)
+        == EGID["source/web/000-ketamine-infusion-alcoholism"]
+    }
+    assert statuses == {
+        "The Awakn Life Sciences Trial": EGV.Misreported,
+        "UK": EGV.Confirmed,
+        "2021": EGV.Misreported,
+    }
+    # the FDA-1970 sentence and the 1960s sentence: date apart from the rest
+    assert not claims_quoting("1970 as a general anesthetic, ketamine works")
+    assert claims_quoting("FDA in 1970") and claims_quoting("works differently from")
+    assert not claims_quoting("1960s, has been used")
+    assert claims_quoting("first synthesized in the 1960s")
+    assert claims_quoting("used primarily as an anesthetic")
+
+
+def test_attribution_inside_the_article(evidence: Graph) -> None:
+    niaaa = EGID["claim/000/niaaa-29-5-million-aud"]
+    assert evidence.value(niaaa, EG.attributedTo) == EGID["org/niaaa"]
+    assert (
+        evidence.value(niaaa, EG.assertedBy) == EGID["source/web/000-ketamine-infusion-alcoholism"]
+    )
+    quotation = EGID["claim/000/celia-morgan-quotation"]
+    assert evidence.value(quotation, EG.attributedTo) == EGID["person/celia-morgan"]
+    # FACTS.md (a): KARE's funder is the MRC; the NIHR item is not a funder's
+    assert evidence.value(EGID["study/NCT02649231"], EG.funder) == EGID["org/mrc"]
+    texts = " ".join(str(o) for o in evidence.objects() if isinstance(o, Literal))
+    assert "funder's news item" not in texts
+
+
+def test_the_infusion_experience_is_not_a_risk(evidence: Graph) -> None:
+    monitored = EGID["claim/000/monitored-experience-effects"]
+    assert evidence.value(monitored, EG.namesRisk) is None
+    risk_labels = {str(evidence.value(r, RDFS.label)) for r in evidence.subjects(RDF.type, EG.Risk)}
+    assert not risk_labels & {"visual distortions", "altered perception of time", "dissociation"}

@@ -30,6 +30,9 @@ ALIGNMENT_PREDICATES = (
     RDFS.subPropertyOf,
     SKOS.closeMatch,
     SKOS.exactMatch,
+    SKOS.broadMatch,
+    SKOS.narrowMatch,
+    SKOS.relatedMatch,
     RDFS.seeAlso,
 )
 
@@ -65,17 +68,20 @@ ALLOWED_EXTERNAL_IRIS = frozenset(
         "http://purl.obolibrary.org/obo/OBI_0003697",
         "http://purl.obolibrary.org/obo/OBI_0003699",
         "http://purl.obolibrary.org/obo/SEPIO_0000001",
-        "http://purl.obolibrary.org/obo/SEPIO_0000002",
         "http://purl.obolibrary.org/obo/SEPIO_0000007",
         "http://purl.obolibrary.org/obo/SEPIO_0000008",
+        "http://purl.obolibrary.org/obo/SEPIO_0000173",
+        "http://purl.obolibrary.org/obo/SEPIO_0000405",
         "http://purl.obolibrary.org/obo/STATO_0000182",
         "http://purl.obolibrary.org/obo/STATO_0000196",
+        "http://purl.obolibrary.org/obo/STATO_0000314",
+        "http://purl.obolibrary.org/obo/STATO_0000315",
         "http://purl.obolibrary.org/obo/STATO_0000457",
         "http://purl.org/spar/cito/isDisputedBy",
         "http://purl.org/spar/cito/isSupportedBy",
         "http://purl.org/spar/fabio/JournalArticle",
         "http://purl.org/spar/fabio/PressRelease",
-        "http://purl.org/spar/fabio/Report",
+        "http://purl.org/spar/fabio/ReportDocument",
         "http://www.w3.org/ns/prov#Agent",
         "http://www.w3.org/ns/prov#Entity",
         "http://www.w3.org/ns/prov#wasAttributedTo",
@@ -234,3 +240,42 @@ def test_allow_list_is_within_the_verified_vocabularies() -> None:
         iri for iri in ALLOWED_EXTERNAL_IRIS if not iri.startswith(VERIFIED_VOCABULARIES)
     )
     assert not outside, f"not from a vocabulary verified for the project: {outside}"
+
+
+# --- issue 15 point 16: no alignment lets a reasoner conclude something false ---------
+
+CITO = "http://purl.org/spar/cito/"
+PROV = "http://www.w3.org/ns/prov#"
+OBO = "http://purl.obolibrary.org/obo/"
+
+
+def test_no_alignment_makes_the_graph_say_false_things(ontology: Graph) -> None:
+    # cito:isSupportedBy/isDisputedBy are sub-properties of cito:isCitedBy: as super-properties
+    # they would make the KARE paper cite a blog post; prov:wasAttributedTo has range
+    # prov:Agent: it would make every article an agent. Related, not broader.
+    for own, external in (
+        (EG.supportedBy, URIRef(CITO + "isSupportedBy")),
+        (EG.disputedBy, URIRef(CITO + "isDisputedBy")),
+        (EG.assertedBy, URIRef(PROV + "wasAttributedTo")),
+    ):
+        assert (own, RDFS.subPropertyOf, external) not in ontology, own
+        assert (own, SKOS.relatedMatch, external) in ontology, own
+    # a finding is SEPIO's study finding, not its evidence line
+    assert (EG.Finding, SKOS.closeMatch, URIRef(OBO + "SEPIO_0000173")) in ontology
+    assert (EG.Finding, SKOS.closeMatch, URIRef(OBO + "SEPIO_0000002")) not in ontology
+    # a report is a FaBiO expression, as the other source classes are, not a work
+    fabio = "http://purl.org/spar/fabio/"
+    assert (EG.Report, RDFS.subClassOf, URIRef(fabio + "ReportDocument")) in ontology
+    assert (EG.Report, RDFS.subClassOf, URIRef(fabio + "Report")) not in ontology
+    # the bounds hold STATO's lower and upper confidence limits, not the interval
+    assert (EG.ciLower, SKOS.closeMatch, URIRef(OBO + "STATO_0000315")) in ontology
+    assert (EG.ciUpper, SKOS.closeMatch, URIRef(OBO + "STATO_0000314")) in ontology
+    # inconclusive evidence is SEPIO's third evidence direction
+    assert (EG.inconclusiveEvidence, SKOS.relatedMatch, URIRef(OBO + "SEPIO_0000405")) in ontology
+    # and no own property is a sub-property of anything outside the ontology any more
+    outside = {
+        (s, o)
+        for s, o in ontology.subject_objects(RDFS.subPropertyOf)
+        if isinstance(o, URIRef) and not str(o).startswith(str(EG))
+    }
+    assert outside == set()

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
+from click.testing import CliRunner
 from rdflib import XSD, Literal, URIRef
 
-from evidencegraph.errors import InputError, ParameterError, UnknownQueryError
+from evidencegraph.cli.main import cli
+from evidencegraph.errors import InputError, ParameterError, QuerySyntaxError, UnknownQueryError
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.graph.terms import to_oxigraph
+from evidencegraph.graph.values_binding import bind_by_values
 from evidencegraph.queries import get_query, library, parse_query
 
 
@@ -17,7 +24,8 @@ def test_library_has_the_ten_competency_questions() -> None:
     assert "drug-with-psychotherapy" in queries
     flagship = queries["drug-with-psychotherapy"]
     assert [(p.name, p.kind, p.default) for p in flagship.parameters] == [
-        ("drug", "literal", "ketamine")
+        ("drug", "literal", "ketamine"),
+        ("condition", "literal", "any"),  # a value that means every condition
     ]
     for query in queries.values():
         assert query.title and query.description, query.name
@@ -81,3 +89,139 @@ def test_unknown_query_suggests() -> None:
         get_query("ongoing-trial")
     with pytest.raises(UnknownQueryError, match="evidencegraph queries"):
         get_query("zzzzzz")
+
+
+# --- issue 14 point 10: parameters bound whatever the projection ----------------------
+
+#: A user's query whose parameter the SELECT does not project.
+UNPROJECTED = """# title: Arms that receive a drug
+# param: drug literal ketamine -- the drug's name, any case
+PREFIX eg: <https://w3id.org/evidencegraph/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?arm WHERE {
+  ?concept rdfs:label ?name .
+  FILTER(LCASE(STR(?name)) = LCASE(STR(?drug)))
+  ?arm eg:receives/eg:drug ?concept .
+}
+"""
+
+
+def test_a_parameter_need_not_be_projected(built: EvidenceGraph) -> None:
+    query = parse_query(UNPROJECTED, "arms")
+    arms = {str(row["arm"]) for row in built.run(query, {"drug": "Midazolam"}).rows}
+    # FACTS.md: midazolam is the comparator of Dakwar et al., NCT04084860 and KeDA
+    assert arms == {
+        "https://w3id.org/evidencegraph/id/study/dakwar-2019/arm/midazolam",
+        "https://w3id.org/evidencegraph/id/study/NCT04084860/arm/midazolam-met-mbrp",
+        "https://w3id.org/evidencegraph/id/study/NCT04084860/arm/midazolam-medication-management",
+        "https://w3id.org/evidencegraph/id/study/NCT06090422/arm/midazolam",
+    }
+    assert built.run(query, {"drug": "no such drug"}).rows == []
+
+
+def test_unprojected_parameters_read_the_same_under_values(built: EvidenceGraph) -> None:
+    # what a sparql: store sends (every binding by VALUES) answers as the embedded store does
+    query = parse_query(UNPROJECTED, "arms")
+    text, bindings = query.prepare({"drug": "ketamine"})
+    assert not bindings and "VALUES ?drug" in text  # bound in the text, not substituted
+    embedded = built.store.query(text, bindings)
+    everything_by_values = bind_by_values(
+        query.text,
+        {name: to_oxigraph(term) for name, term in query.bind({"drug": "ketamine"}).items()},
+    )
+    remote = built.store.query(everything_by_values)
+    assert embedded.rows and sorted(map(str, embedded.rows)) == sorted(map(str, remote.rows))
+
+
+def test_projected_parameters_stay_substituted() -> None:
+    text, bindings = get_query("drug-with-psychotherapy").prepare({"condition": "AUD"})
+    assert text == get_query("drug-with-psychotherapy").text
+    assert bindings == {"drug": Literal("ketamine"), "condition": Literal("AUD")}
+
+
+def test_empty_default_and_bad_defaults() -> None:
+    query = parse_query('# param: c literal "" -- any when empty\nSELECT ?c WHERE {}', "q")
+    assert query.parameters[0].default == "" and not query.parameters[0].required
+    assert query.bind({}) == {"c": Literal("")}
+    with pytest.raises(InputError, match=r"q.rq:2: the default of --param n='x' is not an integer"):
+        parse_query("# title: t\n# param: n integer x -- a number\nSELECT * {}", "q", "q.rq")
+
+
+def test_prepare_reports_syntax_errors_on_the_text_as_written() -> None:
+    query = parse_query("# param: d literal x -- x\nSELECT ?s\nWHERE { ?s ?p }", "q")
+    with pytest.raises(QuerySyntaxError, match="line 3 column"):
+        query.prepare({})
+
+
+def test_the_header_is_documented_where_users_look() -> None:
+    help_text = CliRunner().invoke(cli, ["query", "--help"]).output
+    assert "# param: drug literal ketamine -- " in help_text
+    assert "NAME KIND [DEFAULT] -- DESCRIPTION" in help_text
+    root = Path(__file__).resolve().parents[1]
+    guide = (root / "docs" / "queries.md").read_text(encoding="utf-8")
+    assert "# param: NAME KIND [DEFAULT] -- DESCRIPTION" in guide
+    assert "docs/queries.md" in (root / "README.md").read_text(encoding="utf-8")
+
+
+# --- issue 14 point 12: syntax errors shown on the query text ---------------------------
+
+
+@pytest.fixture
+def store_descriptor(tmp_path: Path) -> str:
+    descriptor = f"oxigraph:{tmp_path / 'kg.db'}"
+    result = CliRunner().invoke(cli, ["--store", descriptor, "build"])
+    assert result.exit_code == 0, result.output
+    return descriptor
+
+
+def test_a_syntax_error_shows_line_caret_and_hint(store_descriptor: str) -> None:
+    text = "SELECT ?s WHERE {\n  ?s ?p ?o\n  OPTINAL { ?s ?p ?o }\n}"
+    result = CliRunner().invoke(cli, ["--store", store_descriptor, "query", "--sparql", text])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    where = next(i for i, line in enumerate(lines) if "   3 |   OPTINAL { ?s ?p ?o }" in line)
+    caret = lines[where + 1]
+    # oxigraph stops after the misspelt word; the caret stands at that column, under line 3
+    assert "line 3 column 11" in result.output
+    assert caret.index("^") == lines[where].index("{")
+    assert "   2 |   ?s ?p ?o" in lines[where - 1]  # the line before, for context
+    assert any(line.startswith("Hint: ") and "misspelt keyword" in line for line in lines)
+    assert "Traceback" not in result.output
+
+
+def test_a_syntax_error_in_a_query_file_names_it(store_descriptor: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.rq"
+    broken.write_text("# title: broken\nSELEC ?s WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--store", store_descriptor, "query", str(broken)])
+    assert result.exit_code == 2
+    assert f"{broken}: SPARQL syntax error at line 2 column" in result.output
+    assert "   2 | SELEC ?s WHERE { ?s ?p ?o }" in result.output
+    assert "starts with SELECT, ASK, CONSTRUCT or DESCRIBE" in result.output
+
+
+def test_an_unprojected_parameter_works_from_the_cli(store_descriptor: str, tmp_path: Path) -> None:
+    mine = tmp_path / "arms.rq"
+    mine.write_text(UNPROJECTED, encoding="utf-8")
+    args = ["--store", store_descriptor, "query", str(mine), "--param", "drug=naltrexone"]
+    result = CliRunner().invoke(cli, [*args, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "arm",
+        "https://w3id.org/evidencegraph/id/study/yoon-2019/arm/naltrexone-ketamine",
+    ]
+
+
+def test_the_flagship_text_sent_as_it_is_ignores_the_unbound_condition(
+    built: EvidenceGraph,
+) -> None:
+    # a SPARQL client that binds only ?drug (the server's query page, SPARQLWrapper) gets the
+    # answer of today: the condition left unbound means any
+    text = bind_by_values(
+        get_query("drug-with-psychotherapy").text, {"drug": ox.Literal("ketamine")}
+    )
+    trials = {str(row["trial"]) for row in built.store.query(text).rows}
+    assert trials == {
+        "https://w3id.org/evidencegraph/id/study/NCT02649231",
+        "https://w3id.org/evidencegraph/id/study/dakwar-2019",
+        "https://w3id.org/evidencegraph/id/study/NCT04084860",
+    }

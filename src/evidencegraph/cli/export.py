@@ -132,14 +132,17 @@ def export(
 
 
 def _query_quads(graph: EvidenceGraph, name: str, params: tuple[str, ...]) -> set[ox.Quad]:
+    from evidencegraph.cli.query import explain_syntax_error
     from evidencegraph.graph.terms import to_quads
     from evidencegraph.queries import NamedQuery, get_query, read_query_file
 
     named: NamedQuery = read_query_file(Path(name)) if name.endswith(".rq") else get_query(name)
     try:
-        result = graph.query(named.text, named.bind(parse_params(params)))
+        text, bindings = named.prepare(parse_params(params))
+        result = graph.query(text, bindings)
     except QuerySyntaxError as error:
-        raise QuerySyntaxError(f"{named.path or named.name}: {error}") from None
+        where = named.path or named.name
+        raise QuerySyntaxError(explain_syntax_error(str(error), named.text, where)) from None
     if result.graph is None:
         raise UsageError(
             f"{named.path or named.name} is not a CONSTRUCT or DESCRIBE query: "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -43,8 +44,23 @@ def query(
     Examples:
       evidencegraph query drug-with-psychotherapy
       evidencegraph query drug-with-psychotherapy --param drug=ketamine --format csv
-      evidencegraph query my-question.rq
+      evidencegraph query drug-with-psychotherapy --param condition=alcoholism
+      evidencegraph query my-question.rq --param drug=naltrexone
       evidencegraph query --sparql 'SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }'
+
+    \b
+    A query file may declare parameters in comment lines at its top:
+      # title: Trials of a drug
+      # description: What the query answers, in a sentence or two.
+      # param: drug literal ketamine -- the drug's name, any case
+      # param: condition literal any -- a condition; any (the default): every one
+    Each param line reads NAME KIND [DEFAULT] -- DESCRIPTION. KIND is literal,
+    iri (an IRI, <IRI> or a CURIE such as egid:study/NCT02649231), integer,
+    decimal or term (any RDF term in Turtle syntax). Without a DEFAULT the
+    parameter is required. --param NAME=VALUE binds ?NAME to the value as an
+    RDF term, never as text pasted into the query, whether or not the SELECT
+    projects ?NAME. `evidencegraph queries` lists the packaged queries and
+    their parameters; docs/queries.md says more.
     """
     from evidencegraph.queries import NamedQuery, get_query, parse_query, read_query_file
 
@@ -60,12 +76,13 @@ def query(
     else:
         assert name is not None
         named = get_query(name)
-    bindings = named.bind(parse_params(params))
-    with app.open_store(read_only=True) as store:
-        try:
-            result = store.query(named.text, bindings)
-        except QuerySyntaxError as error:
-            raise QuerySyntaxError(f"{named.path or named.name}: {error}") from None
+    where = named.path or named.name
+    try:
+        text, bindings = named.prepare(parse_params(params))
+        with app.open_store(read_only=True) as store:
+            result = store.query(text, bindings)
+    except QuerySyntaxError as error:
+        raise QuerySyntaxError(explain_syntax_error(str(error), named.text, where)) from None
     if result.kind == "graph":
         rdf_format = RDF_OUTPUT_FORMATS.get(output_format, "turtle")
         click.echo(result.serialize_graph(rdf_format), nl=False)
@@ -100,6 +117,74 @@ def queries(output_format: str) -> None:
                 )
             )
         for p in q.parameters:
-            default = f" (default: {p.default})" if p.default is not None else " (required)"
+            shown = '""' if p.default == "" else p.default
+            default = f" (default: {shown})" if p.default is not None else " (required)"
             click.echo(f"  --param {p.name}=<{p.kind}>{default}: {p.description}")
         click.echo()
+
+
+#: The message graph.store.describe_syntax_error writes.
+_AT = re.compile(
+    r"SPARQL syntax error at line (\d+) column (\d+): (.*?)\.? Fix the query and run it again\.?$",
+    re.DOTALL,
+)
+
+#: Plain hints for what the parser says, first match wins; the last one always matches.
+_HINTS: tuple[tuple[str, str], ...] = (
+    (
+        "prefix the query does not declare",
+        "declare every prefix before SELECT, e.g. "
+        "PREFIX eg: <https://w3id.org/evidencegraph/ontology#> (docs/queries.md lists them)",
+    ),
+    (
+        "CONSTRUCT",
+        "a query starts with SELECT, ASK, CONSTRUCT or DESCRIBE (after any PREFIX lines): "
+        "check the spelling of the first keyword",
+    ),
+    (
+        "DESCRIBE",
+        "a query starts with SELECT, ASK, CONSTRUCT or DESCRIBE (after any PREFIX lines): "
+        "check the spelling of the first keyword",
+    ),
+    (
+        "LATERAL, SERVICE",
+        "a triple pattern is incomplete, or two are not separated by '.': each needs a "
+        "subject, a predicate and an object",
+    ),
+    (
+        "expected",
+        "the parser stopped at the caret; the mistake is there or just before it: a misspelt "
+        "keyword, a missing '.', '}' or ')', or text that needs quotes",
+    ),
+    ("", "the mistake is at the caret or just before it"),
+)
+
+
+def explain_syntax_error(message: str, text: str, where: str) -> str:
+    """A syntax error shown on the query text: the line, a caret under the column the parser
+    stopped at, and a plain hint. Falls back to ``where: message`` when the message names no
+    line and column, or the line is not in ``text``."""
+    match = _AT.match(message)
+    lines = text.replace("\r\n", "\n").split("\n")
+    if not match or not 1 <= int(match.group(1)) <= len(lines):
+        return f"{where}: {message}"
+    number, column, what = int(match.group(1)), int(match.group(2)), match.group(3).strip()
+    line = lines[number - 1]
+    at_end = not "".join(lines[number - 1 :])[max(column - 1, 0) :].strip()
+    # the caret keeps the line's tabs so that it stands under the same character
+    pad = "".join(ch if ch == "\t" else " " for ch in line[: max(column - 1, 0)])
+    gutter = f"{number:>4} | "
+    # the line before, for context: the parser often stops just after the mistake
+    before = f"{number - 1:>4} | {lines[number - 2]}\n" if number > 1 else ""
+    hint = next(h for key, h in _HINTS if key in what)
+    if at_end and "prefix" not in what:
+        hint = (
+            "the query ends too early: a '}' or ')' is missing, or the last triple pattern "
+            "is incomplete"
+        )
+    return (
+        f"{where}: SPARQL syntax error at line {number} column {column}: {what}\n"
+        f"{before}{gutter}{line}\n"
+        f"{' ' * (len(gutter) - 2)}| {pad}^\n"
+        f"Hint: {hint}. Fix the query and run it again."
+    )

@@ -148,9 +148,11 @@ class EvidenceGraph:
     def run(
         self, name_or_query: str | NamedQuery, params: Mapping[str, str] | None = None
     ) -> QueryResult:
-        """Run a named query (or a parsed query file), binding ``params`` as RDF terms."""
+        """Run a named query (or a parsed query file), binding ``params`` as RDF terms
+        whether or not the query projects them (NamedQuery.prepare)."""
         named = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
-        return self.store.query(named.text, named.bind(params or {}))
+        text, bindings = named.prepare(params or {})
+        return self.store.query(text, bindings)
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """A networkx projection of the instance graph (see evidencegraph.graph.network)."""

@@ -5,13 +5,20 @@ A query file opens with comment lines that declare it::
     # title: Trials that pair a drug with a psychotherapy in the same arm
     # description: Competency question 1. ...
     # param: drug literal ketamine -- the drug's name, matched case-insensitively
+    # param: condition literal any -- only trials of this condition; any: every one
 
 ``param`` lines read ``NAME KIND [DEFAULT] -- DESCRIPTION``; KIND is one of
 ``literal``, ``iri``, ``integer``, ``decimal`` or ``term`` (any RDF term in
-Turtle syntax); a parameter without a default is required. Values are turned
-into RDF terms and pre-bound to the variable of the same name (SPARQL
-SEP-0007 substitution), never pasted into the query text; a SELECT query must
-therefore project each of its parameters.
+Turtle syntax). A parameter without a default is required; the default ``""``
+is the empty string. A parameter the user may leave out takes a default that
+means "no restriction" (the flagship's ``condition`` defaults to ``any``), tested
+in a branch of its own: a value reads the same under substitution and under
+``VALUES``, where a test of ``BOUND`` does not.
+Values are turned into RDF terms and bound to the variable of the same name,
+never pasted into the query text: by SPARQL SEP-0007 substitution when the
+SELECT projects the variable, and otherwise by ``VALUES`` written into every
+group where it is in scope (:meth:`NamedQuery.prepare`), so a parameter need
+not be projected. docs/queries.md is the user's guide to the header.
 """
 
 from __future__ import annotations
@@ -25,14 +32,19 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node, _is_valid_uri
 
-from evidencegraph.errors import InputError, ParameterError, UnknownQueryError
+from evidencegraph.errors import InputError, ParameterError, QuerySyntaxError, UnknownQueryError
+from evidencegraph.graph.store import describe_syntax_error
 from evidencegraph.graph.terms import quiet_rdflib, to_oxigraph
+from evidencegraph.graph.values_binding import bind_by_values, query_form, uses_service
 from evidencegraph.ontology.namespace import PREFIXES
 
 PARAM_KINDS = ("literal", "iri", "integer", "decimal", "term")
+#: How a header writes the empty string as a default.
+EMPTY_DEFAULT = '""'
 _HEADER = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*)$")
 _PARAM = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<kind>\w+)(?:\s+(?P<default>.*?))?\s*--\s*(?P<doc>.+)$"
@@ -50,6 +62,7 @@ class Parameter:
 
     @property
     def required(self) -> bool:
+        """A parameter without a default must be given."""
         return self.default is None
 
     def to_term(self, value: str) -> Node:
@@ -116,6 +129,43 @@ class NamedQuery:
             bound[parameter.name] = parameter.to_term(raw)
         return bound
 
+    def prepare(self, values: Mapping[str, str]) -> tuple[str, dict[str, Node]]:
+        """The text to run and the terms to substitute, whatever the projection.
+
+        Parameters the SELECT projects are left to SEP-0007 substitution (the
+        rows then say what was asked); any other parameter, which substitution
+        refuses, is bound by ``VALUES`` in every group where it is in scope,
+        the same rewrite a ``sparql:`` store makes (graph/values_binding.py).
+        Raises ParameterError as :meth:`bind` does, QuerySyntaxError when the
+        text does not parse (line and column of the text as written).
+        """
+        bound = self.bind(values)
+        projected = _projected_variables(self.text)
+        if projected is None:
+            return self.text, bound
+        inline = {name: term for name, term in bound.items() if name not in projected}
+        if not inline:
+            return self.text, bound
+        text = bind_by_values(self.text, {name: to_oxigraph(term) for name, term in inline.items()})
+        return text, {name: term for name, term in bound.items() if name in projected}
+
+
+def _projected_variables(text: str) -> frozenset[str] | None:
+    """The variables a SELECT query projects (None for ASK, CONSTRUCT and DESCRIBE, which
+    substitution binds whatever they mention), as pyoxigraph reads them on an empty store.
+    Raises QuerySyntaxError when the text does not parse."""
+    if query_form(text) != "SELECT" or uses_service(text):
+        return None  # nothing to project; and an empty store must never call a SERVICE
+    try:
+        answer = ox.Store().query(text)
+    except SyntaxError as error:
+        raise QuerySyntaxError(describe_syntax_error(str(error))) from None
+    except (RuntimeError, OSError, ValueError):
+        return None  # evaluation trouble on an empty store: let the real run report it
+    if not isinstance(answer, ox.QuerySolutions):
+        return None
+    return frozenset(variable.value for variable in answer.variables)
+
 
 def parse_query(text: str, name: str, path: str = "") -> NamedQuery:
     """Parse a query's header. Raises InputError for a malformed header line."""
@@ -141,9 +191,16 @@ def parse_query(text: str, name: str, path: str = "") -> NamedQuery:
                 f"write '# param: NAME KIND [DEFAULT] -- DESCRIPTION' with KIND one of "
                 f"{', '.join(PARAM_KINDS)}"
             )
-        parameters.append(
-            Parameter(param["name"], param["kind"], param["default"] or None, param["doc"].strip())
-        )
+        default = param["default"] or None
+        if default == EMPTY_DEFAULT:
+            default = ""
+        parameter = Parameter(param["name"], param["kind"], default, param["doc"].strip())
+        if parameter.default:
+            try:  # a default that is not a valid term is the file's mistake: say so on its line
+                parameter.to_term(parameter.default)
+            except ParameterError as error:
+                raise InputError(f"{path or name}:{number}: the default of {error}") from None
+        parameters.append(parameter)
     return NamedQuery(
         name=name,
         title=" ".join(fields["title"]) or name,

@@ -454,11 +454,11 @@ class EvidenceServer:
                 )
             values[key] = given[0]
         try:
-            bound = named.bind(values)
+            text, bound = named.prepare(values)
         except ParameterError as error:
             raise _RequestError(400, str(error)) from None
         bindings = tuple(sorted((name, to_oxigraph(term)) for name, term in bound.items()))
-        return self._query(request, named.text, bindings)
+        return self._query(request, text, bindings)
 
     # --- linked data --------------------------------------------------------------------
 
