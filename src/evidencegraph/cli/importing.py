@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
+from evidencegraph.errors import UsageError
 from evidencegraph.ingest.records import Limits, size_text
 from evidencegraph.ingest.sources import Source, get_source, source_names
 
@@ -116,8 +117,27 @@ class SourceGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in source_names():
-            self.add_command(source_command(get_source(cmd_name)))
+            self.add_command(source_command(get_source(cmd_name)), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The subcommands and their summaries; a source that cannot be loaded is listed
+        with the reason, so that one broken package leaves the others usable."""
+        rows: list[tuple[str, str]] = []
+        width = (
+            formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
+        )
+        for name in self.list_commands(ctx):
+            try:
+                command = self.get_command(ctx, name)
+            except UsageError as error:
+                rows.append((name, f"(cannot be used: {error})"))
+                continue
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(width)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(name="import", cls=SourceGroup)
