@@ -55,6 +55,33 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 Json = dict[str, Any]
+
+#: The tables the generator draws from (names, codes, weights, outcome measures ...), one JSON
+#: file per section below: data, read at run time, not code.
+DATA = Path(__file__).parent / "data"
+
+
+def _tuples(value: Any) -> Any:
+    """``value`` read from JSON with every array a tuple: the tables are constants."""
+    if isinstance(value, list):
+        return tuple(_tuples(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _tuples(item) for key, item in value.items()}
+    return value
+
+
+@functools.cache
+def _tables(section: str) -> dict[str, Any]:
+    with (DATA / f"ctgov_{section}.json").open(encoding="utf-8") as file:
+        tables: dict[str, Any] = _tuples(json.load(file))
+    return tables
+
+
+def _table(section: str, name: str) -> Any:
+    """The table ``name`` of ``bench/data/ctgov_{section}.json``."""
+    return _tables(section)[name]
+
+
 T = TypeVar("T")
 
 DEFAULT_SEED = 7
@@ -77,81 +104,25 @@ SYNTHETIC_MESH_BASE = 900_000_000  # D900000000 and up: a range MeSH does not us
 # Enumerations, as the API v2 spells them
 # --------------------------------------------------------------------------------------------
 
-STATUS_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("COMPLETED", 36),
-    ("RECRUITING", 17),
-    ("UNKNOWN", 13),
-    ("NOT_YET_RECRUITING", 7),
-    ("ACTIVE_NOT_RECRUITING", 8),
-    ("TERMINATED", 8),
-    ("WITHDRAWN", 5),
-    ("ENROLLING_BY_INVITATION", 4),
-    ("SUSPENDED", 2),
-)
+STATUS_WEIGHTS: tuple[tuple[str, int], ...] = _table("enumerations", "STATUS_WEIGHTS")
 FINISHED_STATUSES = frozenset({"COMPLETED", "TERMINATED", "WITHDRAWN", "UNKNOWN"})
 ACTUAL_ENROLLMENT_STATUSES = frozenset({"COMPLETED", "TERMINATED", "WITHDRAWN"})
 STOPPED_STATUSES = frozenset({"TERMINATED", "WITHDRAWN", "SUSPENDED"})
 LAST_KNOWN_STATUSES = ("RECRUITING", "ACTIVE_NOT_RECRUITING", "NOT_YET_RECRUITING")
-WHY_STOPPED = (
-    "Slow accrual",
-    "Sponsor decision",
-    "Funding ended",
-    "PI left the institution",
-    "Study drug no longer available",
-    "Recruiting or enrolling participants has halted prematurely and will not resume",
-    "Futility at interim analysis",
-    "COVID-19 restrictions on in-person visits",
-)
-PHASE_CHOICES: tuple[tuple[str, ...], ...] = (
-    ("PHASE1",),
-    ("PHASE2",),
-    ("PHASE3",),
-    ("PHASE4",),
-    ("PHASE1", "PHASE2"),
-    ("PHASE2", "PHASE3"),
-    ("NA",),
-    ("EARLY_PHASE1",),
-)
+WHY_STOPPED = _table("enumerations", "WHY_STOPPED")
+PHASE_CHOICES: tuple[tuple[str, ...], ...] = _table("enumerations", "PHASE_CHOICES")
 PHASE_WEIGHTS = (14, 22, 14, 12, 6, 3, 25, 4)
 DRUG_PHASE_WEIGHTS = (16, 27, 18, 15, 7, 4, 6, 7)
 MASKINGS = ("NONE", "SINGLE", "DOUBLE", "TRIPLE", "QUADRUPLE")
 WHO_MASKED = ("PARTICIPANT", "CARE_PROVIDER", "INVESTIGATOR", "OUTCOMES_ASSESSOR")
-PURPOSE_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("TREATMENT", 62),
-    ("PREVENTION", 9),
-    ("SUPPORTIVE_CARE", 7),
-    ("BASIC_SCIENCE", 6),
-    ("DIAGNOSTIC", 4),
-    ("HEALTH_SERVICES_RESEARCH", 4),
-    ("SCREENING", 2),
-    ("OTHER", 6),
-)
-INTERVENTION_MODEL_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("PARALLEL", 70),
-    ("CROSSOVER", 12),
-    ("FACTORIAL", 8),
-    ("SEQUENTIAL", 10),
+PURPOSE_WEIGHTS: tuple[tuple[str, int], ...] = _table("enumerations", "PURPOSE_WEIGHTS")
+INTERVENTION_MODEL_WEIGHTS: tuple[tuple[str, int], ...] = _table(
+    "enumerations", "INTERVENTION_MODEL_WEIGHTS"
 )
 OBSERVATIONAL_MODELS = ("COHORT", "CASE_CONTROL", "CASE_ONLY", "CROSS_SECTIONAL", "OTHER")
 TIME_PERSPECTIVES = ("PROSPECTIVE", "RETROSPECTIVE", "CROSS_SECTIONAL", "OTHER")
-INTERVENTION_LABELS = {
-    "DRUG": "Drug",
-    "BEHAVIORAL": "Behavioral",
-    "DEVICE": "Device",
-    "PROCEDURE": "Procedure",
-    "BIOLOGICAL": "Biological",
-    "DIETARY_SUPPLEMENT": "Dietary Supplement",
-    "OTHER": "Other",
-}
-KIND_WEIGHTS: tuple[tuple[str, int], ...] = (
-    ("DRUG", 54),
-    ("BIOLOGICAL", 10),
-    ("BEHAVIORAL", 11),
-    ("DEVICE", 9),
-    ("PROCEDURE", 7),
-    ("DIETARY_SUPPLEMENT", 5),
-    ("OTHER", 4),
-)
+INTERVENTION_LABELS = _table("enumerations", "INTERVENTION_LABELS")
+KIND_WEIGHTS: tuple[tuple[str, int], ...] = _table("enumerations", "KIND_WEIGHTS")
 PHARMACOLOGICAL_KINDS = frozenset({"DRUG", "BIOLOGICAL", "DIETARY_SUPPLEMENT"})
 
 # --------------------------------------------------------------------------------------------
@@ -171,56 +142,7 @@ class Place:
     lon: float
 
 
-PLACES: tuple[Place, ...] = (
-    Place("Boston", "Massachusetts", "02114", "United States", 42.35843, -71.05977),
-    Place("New York", "New York", "10032", "United States", 40.71427, -74.00597),
-    Place("Baltimore", "Maryland", "21287", "United States", 39.29038, -76.61219),
-    Place("Charleston", "South Carolina", "29425", "United States", 32.77657, -79.93092),
-    Place("Saint Louis", "Missouri", "63110", "United States", 38.62727, -90.19789),
-    Place("Chicago", "Illinois", "60611", "United States", 41.85003, -87.65005),
-    Place("Houston", "Texas", "77030", "United States", 29.76328, -95.36327),
-    Place("San Francisco", "California", "94143", "United States", 37.77493, -122.41942),
-    Place("Los Angeles", "California", "90095", "United States", 34.05223, -118.24368),
-    Place("Seattle", "Washington", "98195", "United States", 47.60621, -122.33207),
-    Place("Philadelphia", "Pennsylvania", "19104", "United States", 39.95233, -75.16379),
-    Place("Pittsburgh", "Pennsylvania", "15213", "United States", 40.44062, -79.99589),
-    Place("Nashville", "Tennessee", "37232", "United States", 36.16589, -86.78444),
-    Place("Atlanta", "Georgia", "30322", "United States", 33.749, -84.38798),
-    Place("Denver", "Colorado", "80045", "United States", 39.73915, -104.9847),
-    Place("Minneapolis", "Minnesota", "55455", "United States", 44.97997, -93.26384),
-    Place("Ann Arbor", "Michigan", "48109", "United States", 42.27756, -83.74088),
-    Place("New Haven", "Connecticut", "06511", "United States", 41.30815, -72.92816),
-    Place("Durham", "North Carolina", "27710", "United States", 35.99403, -78.89862),
-    Place("Salt Lake City", "Utah", "84132", "United States", 40.76078, -111.89105),
-    Place("Toronto", "Ontario", "M5T 1R8", "Canada", 43.70011, -79.4163),
-    Place("Montreal", "Quebec", "H3A 1A1", "Canada", 45.50884, -73.58781),
-    Place("Vancouver", "British Columbia", "V5Z 1M9", "Canada", 49.24966, -123.11934),
-    Place("London", None, "SE5 8AF", "United Kingdom", 51.50853, -0.12574),
-    Place("Oxford", None, "OX3 7JX", "United Kingdom", 51.75222, -1.25596),
-    Place("Manchester", None, "M13 9PL", "United Kingdom", 53.48095, -2.23743),
-    Place("Paris", None, "75013", "France", 48.85341, 2.3488),
-    Place("Lyon", None, "69003", "France", 45.74846, 4.84671),
-    Place("Berlin", None, "10117", "Germany", 52.52437, 13.41053),
-    Place("München", None, "81675", "Germany", 48.13743, 11.57549),
-    Place("Köln", None, "50937", "Germany", 50.93333, 6.95),
-    Place("Amsterdam", None, "1105 AZ", "Netherlands", 52.37403, 4.88969),
-    Place("Copenhagen", None, "2100", "Denmark", 55.67594, 12.56553),
-    Place("Stockholm", None, "171 76", "Sweden", 59.32938, 18.06871),
-    Place("Madrid", None, "28041", "Spain", 40.4165, -3.70256),
-    Place("Barcelona", None, "08036", "Spain", 41.38879, 2.15899),
-    Place("Milano", None, "20122", "Italy", 45.46427, 9.18951),
-    Place("Genève", None, "1205", "Switzerland", 46.20222, 6.14569),
-    Place("São Paulo", None, "05403-000", "Brazil", -23.5475, -46.63611),
-    Place("Sydney", "New South Wales", "2050", "Australia", -33.86785, 151.20732),
-    Place("Melbourne", "Victoria", "3050", "Australia", -37.814, 144.96332),
-    Place("Tokyo", None, None, "Japan", 35.6895, 139.69171),
-    Place("Seoul", None, None, "Korea, Republic of", 37.566, 126.9784),
-    Place("Shanghai", "Shanghai", None, "China", 31.22222, 121.45806),
-    Place("New Delhi", "Delhi", "110029", "India", 28.63576, 77.22445),
-    Place("Jerusalem", None, None, "Israel", 31.76904, 35.21633),
-    Place("Cairo", None, None, "Egypt", 30.06263, 31.24967),
-    Place("Mexico City", None, "14080", "Mexico", 19.42847, -99.12766),
-)
+PLACES: tuple[Place, ...] = tuple(Place(**row) for row in _table("places", "PLACES"))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -233,48 +155,11 @@ class Organisation:
     nih_code: str | None = None
 
 
-_ENGLISH_PATTERNS = (
-    "{city} General Hospital",
-    "{city} University Medical Center",
-    "{city} Institute for Clinical Research",
-    "{city} Behavioral Health Center",
-    "{city} Children's Hospital",
-)
-_LOCAL_PATTERNS: dict[str, tuple[str, ...]] = {
-    "France": ("Hôpital Universitaire de {city}", "Centre Hospitalier de {city}"),
-    "Germany": ("Universitätsklinikum {city}", "Klinikum {city} Psychiatrie"),
-    "Spain": ("Hospital Universitario de {city}", "Instituto de Investigación de {city}"),
-    "Italy": ("Ospedale Universitario di {city}", "Istituto Clinico di {city}"),
-    "Brazil": ("Hospital das Clínicas de {city}", "Universidade de {city}"),
-    "Switzerland": ("Hôpitaux Universitaires de {city}",),
-    "Mexico": ("Hospital General de {city}", "Instituto Nacional de Psiquiatría de {city}"),
-}
-_NIH_INSTITUTES = (
-    ("National Institute on Alcohol Abuse and Alcoholism (NIAAA)", "AA"),
-    ("National Institute of Mental Health (NIMH)", "MH"),
-    ("National Institute on Drug Abuse (NIDA)", "DA"),
-    ("National Cancer Institute (NCI)", "CA"),
-    ("National Heart, Lung, and Blood Institute (NHLBI)", "HL"),
-    ("National Institute of Diabetes and Digestive and Kidney Diseases (NIDDK)", "DK"),
-    ("National Institute on Aging (NIA)", "AG"),
-    ("National Institute of Neurological Disorders and Stroke (NINDS)", "NS"),
-    ("National Institute of Allergy and Infectious Diseases (NIAID)", "AI"),
-    ("National Center for Complementary and Integrative Health (NCCIH)", "AT"),
-    ("National Institute of Nursing Research (NINR)", "NR"),
-    ("National Institute of Arthritis and Musculoskeletal and Skin Diseases (NIAMS)", "AR"),
-)
-_FEDERAL_AGENCIES = (
-    "VA Office of Research and Development",
-    "United States Department of Defense",
-    "Centers for Disease Control and Prevention",
-    "Agency for Healthcare Research and Quality (AHRQ)",
-    "U.S. Army Medical Research and Development Command",
-)
-_COMPANY_STEMS = (
-    "Asterion", "Bexalta", "Corvane", "Delinor", "Evonyx", "Falcora", "Genvira", "Heliodor",
-    "Ixoran", "Juvanta", "Kestrel", "Lumenis Bio", "Meridor", "Nexova", "Orvexa", "Pallatin",
-    "Quorvan", "Relyon", "Solvane", "Taviro",
-)  # fmt: skip
+_ENGLISH_PATTERNS = _table("places", "_ENGLISH_PATTERNS")
+_LOCAL_PATTERNS: dict[str, tuple[str, ...]] = _table("places", "_LOCAL_PATTERNS")
+_NIH_INSTITUTES = _table("places", "_NIH_INSTITUTES")
+_FEDERAL_AGENCIES = _table("places", "_FEDERAL_AGENCIES")
+_COMPANY_STEMS = _table("places", "_COMPANY_STEMS")
 _COMPANY_SUFFIXES = ("Pharmaceuticals", "Therapeutics", "Biosciences")
 
 
@@ -309,30 +194,10 @@ ORGANISATIONS_BY_CLASS: dict[str, tuple[Organisation, ...]] = {
 }
 SITES = tuple(org for org in ORGANISATIONS if org.org_class == "OTHER")
 
-FIRST_NAMES = (
-    "Ana", "Raymond", "Vikram", "Maria", "James", "Li", "Fatima", "Jonas", "Sofia", "David",
-    "Aiko", "Olumide", "Elena", "Michael", "Priya", "Thomas", "Chiara", "Hassan", "Ingrid",
-    "Carlos", "Rebecca", "Kenji", "Amara", "Peter", "Lucía", "Samuel", "Nadia", "Erik", "Grace",
-    "Daniel", "Yusuf", "Hannah", "Mateo", "Leila", "Robert", "Zoë", "Arjun", "Sarah", "Björn",
-    "Joanne",
-)  # fmt: skip
-LAST_NAMES = (
-    "Anderson", "Okafor", "Nakamura", "Rossi", "Schmidt", "García", "Chen", "Kowalski", "Haddad",
-    "Johansson", "Patel", "Müller", "Dubois", "Silva", "Kim", "O'Brien", "Novak", "Hernández",
-    "Walker", "Ivanova", "Larsen", "Moreau", "Tanaka", "Fischer", "Bianchi", "Cohen", "Singh",
-    "Murphy", "Andersen", "Costa", "Weber", "Lindqvist", "Mensah", "Romero", "Park", "Bauer",
-    "Ahmed", "Green", "Fernández", "Yilmaz", "Kaplan", "Nguyen", "Hughes", "Moretti", "Wright",
-    "Takahashi", "Berger", "Santos", "Kelly", "Mitchell",
-)  # fmt: skip
+FIRST_NAMES = _table("places", "FIRST_NAMES")
+LAST_NAMES = _table("places", "LAST_NAMES")
 DEGREES = ("MD", "PhD", "MD, PhD", "MD, MPH", "PharmD", "PsyD", "DO")
-INVESTIGATOR_TITLES = (
-    "Professor of Psychiatry",
-    "Associate Professor",
-    "Assistant Professor in Pediatrics",
-    "Clinical Senior Lecturer",
-    "Principal Investigator",
-    "Director, Clinical Research Unit",
-)
+INVESTIGATOR_TITLES = _table("places", "INVESTIGATOR_TITLES")
 
 # --------------------------------------------------------------------------------------------
 # Conditions (about 1,000) with MeSH categories
@@ -348,83 +213,7 @@ class Category:
 
 
 CATEGORIES: dict[str, Category] = {
-    "mental": Category(
-        (("D000001523", "Mental Disorders"),),
-        (("BXM", "Behaviors and Mental Disorders"),),
-    ),
-    "substance": Category(
-        (
-            ("D000019966", "Substance-Related Disorders"),
-            ("D000064419", "Chemically-Induced Disorders"),
-            ("D000001523", "Mental Disorders"),
-        ),
-        (("BXM", "Behaviors and Mental Disorders"), ("BC25", "Substance Related Disorders")),
-    ),
-    "alcohol": Category(
-        (
-            ("D000004327", "Drinking Behavior"),
-            ("D000019973", "Alcohol-Related Disorders"),
-            ("D000019966", "Substance-Related Disorders"),
-            ("D000064419", "Chemically-Induced Disorders"),
-            ("D000001523", "Mental Disorders"),
-        ),
-        (("BXM", "Behaviors and Mental Disorders"), ("BC25", "Substance Related Disorders")),
-    ),
-    "metabolic": Category(
-        (
-            ("D000044882", "Glucose Metabolism Disorders"),
-            ("D000008659", "Metabolic Diseases"),
-            ("D000004700", "Endocrine System Diseases"),
-        ),
-        (
-            ("BC18", "Nutritional and Metabolic Diseases"),
-            ("BC19", "Gland and Hormone Related Diseases"),
-        ),
-    ),
-    "respiratory": Category(
-        (("D000008171", "Lung Diseases"), ("D000012140", "Respiratory Tract Diseases")),
-        (("BC08", "Respiratory Tract (Lung and Bronchial) Diseases"),),
-    ),
-    "digestive": Category(
-        (("D000004066", "Digestive System Diseases"),),
-        (("BC06", "Digestive System Diseases"),),
-    ),
-    "mouth": Category(
-        (("D000014076", "Tooth Diseases"), ("D000009057", "Stomatognathic Diseases")),
-        (("BC07", "Mouth and Tooth Diseases"),),
-    ),
-    "symptoms": Category(
-        (("D000010335", "Pathologic Processes"),),
-        (("BC23", "Symptoms and General Pathology"),),
-    ),
-    "cardio": Category(
-        ((f"D{SYNTHETIC_MESH_BASE + 90001:09d}", "Cardiovascular Diseases"),),
-        (("BC14", "Heart and Blood Diseases"),),
-    ),
-    "oncology": Category(
-        ((f"D{SYNTHETIC_MESH_BASE + 90002:09d}", "Neoplasms"),),
-        (("BC04", "Neoplasms"),),
-    ),
-    "neuro": Category(
-        ((f"D{SYNTHETIC_MESH_BASE + 90003:09d}", "Nervous System Diseases"),),
-        (("BC10", "Nervous System Diseases"),),
-    ),
-    "infection": Category(
-        ((f"D{SYNTHETIC_MESH_BASE + 90004:09d}", "Infections"),),
-        (("BC01", "Infections"),),
-    ),
-    "musculo": Category(
-        ((f"D{SYNTHETIC_MESH_BASE + 90005:09d}", "Musculoskeletal Diseases"),),
-        (("BC05", "Muscle, Bone, and Cartilage Diseases"),),
-    ),
-    "skin": Category(
-        ((f"D{SYNTHETIC_MESH_BASE + 90006:09d}", "Skin Diseases"),),
-        (("BC17", "Skin and Connective Tissue Diseases"),),
-    ),
-    "renal": Category(
-        ((f"D{SYNTHETIC_MESH_BASE + 90007:09d}", "Kidney Diseases"),),
-        (("BC13", "Urinary Tract, Sexual Organs, and Pregnancy Conditions"),),
-    ),
+    key: Category(**row) for key, row in _table("conditions", "CATEGORIES").items()
 }
 
 
@@ -439,126 +228,13 @@ class Condition:
 
 
 # (name, category, real MeSH id or "" for a synthetic one, MeSH term or None for no MeSH)
-_BASE_CONDITIONS: tuple[tuple[str, str, str, str | None], ...] = (
-    ("Alcohol Use Disorder", "alcohol", "D000000437", "Alcoholism"),
-    ("Alcoholism", "alcohol", "D000000437", "Alcoholism"),
-    ("Alcohol Drinking", "alcohol", "D000000428", "Alcohol Drinking"),
-    ("Depression", "mental", "D000003863", "Depression"),
-    ("Major Depressive Disorder", "mental", "D000003865", "Depressive Disorder, Major"),
-    ("Treatment Resistant Depression", "mental", "D000061218",
-     "Depressive Disorder, Treatment-Resistant"),
-    ("Depressive Disorder", "mental", "D000003866", "Depressive Disorder"),
-    ("Post-traumatic Stress Disorder", "mental", "D000013313", "Stress Disorders, Post-Traumatic"),
-    ("Suicidal Ideation", "mental", "D000059020", "Suicidal Ideation"),
-    ("Opioid Use Disorder", "substance", "D000009293", "Opioid-Related Disorders"),
-    ("Cocaine Use Disorder", "substance", "D000019970", "Cocaine-Related Disorders"),
-    ("Substance Use Disorders", "substance", "D000019966", "Substance-Related Disorders"),
-    ("Personality Disorders", "mental", "D000010554", "Personality Disorders"),
-    ("Attention Deficit Hyperactivity Disorder", "mental", "D000001289",
-     "Attention Deficit Disorder with Hyperactivity"),
-    ("Bipolar Disorder", "mental", "", "Bipolar Disorder"),
-    ("Schizophrenia", "mental", "", "Schizophrenia"),
-    ("Generalized Anxiety Disorder", "mental", "", "Anxiety Disorders"),
-    ("Panic Disorder", "mental", "", "Panic Disorder"),
-    ("Obsessive-Compulsive Disorder", "mental", "", "Obsessive-Compulsive Disorder"),
-    ("Autism Spectrum Disorder", "mental", "", "Autism Spectrum Disorder"),
-    ("Anorexia Nervosa", "mental", "", "Anorexia Nervosa"),
-    ("Insomnia", "mental", "", "Sleep Initiation and Maintenance Disorders"),
-    ("Gambling Disorder", "mental", "", "Gambling"),
-    ("Postpartum Depression", "mental", "", "Depression, Postpartum"),
-    ("Cannabis Use Disorder", "substance", "", "Marijuana Abuse"),
-    ("Tobacco Use Disorder", "substance", "", "Tobacco Use Disorder"),
-    ("Methamphetamine Use Disorder", "substance", "", "Amphetamine-Related Disorders"),
-    ("Alcohol Withdrawal Syndrome", "alcohol", "", "Alcohol Withdrawal Delirium"),
-    ("Cystic Fibrosis", "respiratory", "D000003550", "Cystic Fibrosis"),
-    ("Diabetes Mellitus", "metabolic", "D000003920", "Diabetes Mellitus"),
-    ("Prediabetes", "metabolic", "D000011236", "Prediabetic State"),
-    ("Glucose Intolerance", "metabolic", "D000018149", "Glucose Intolerance"),
-    ("Type 2 Diabetes", "metabolic", "", "Diabetes Mellitus, Type 2"),
-    ("Type 1 Diabetes", "metabolic", "", "Diabetes Mellitus, Type 1"),
-    ("Obesity", "metabolic", "", "Obesity"),
-    ("Metabolic Syndrome", "metabolic", "", "Metabolic Syndrome"),
-    ("Dental Caries", "mouth", "D000003731", "Dental Caries"),
-    ("Periodontitis", "mouth", "", "Periodontitis"),
-    ("Hypertension", "cardio", "", "Hypertension"),
-    ("Heart Failure", "cardio", "", "Heart Failure"),
-    ("Atrial Fibrillation", "cardio", "", "Atrial Fibrillation"),
-    ("Coronary Artery Disease", "cardio", "", "Coronary Artery Disease"),
-    ("Peripheral Arterial Disease", "cardio", "", "Peripheral Arterial Disease"),
-    ("Stroke", "neuro", "", "Stroke"),
-    ("Asthma", "respiratory", "", "Asthma"),
-    ("COPD", "respiratory", "", "Pulmonary Disease, Chronic Obstructive"),
-    ("Idiopathic Pulmonary Fibrosis", "respiratory", "", "Idiopathic Pulmonary Fibrosis"),
-    ("Breast Cancer", "oncology", "", "Breast Neoplasms"),
-    ("Prostate Cancer", "oncology", "", "Prostatic Neoplasms"),
-    ("Non-small Cell Lung Cancer", "oncology", "", "Carcinoma, Non-Small-Cell Lung"),
-    ("Colorectal Cancer", "oncology", "", "Colorectal Neoplasms"),
-    ("Pancreatic Cancer", "oncology", "", "Pancreatic Neoplasms"),
-    ("Melanoma", "oncology", "", "Melanoma"),
-    ("Multiple Myeloma", "oncology", "", "Multiple Myeloma"),
-    ("Glioblastoma", "oncology", "", "Glioblastoma"),
-    ("Hepatocellular Carcinoma", "oncology", "", "Carcinoma, Hepatocellular"),
-    ("Acute Myeloid Leukemia", "oncology", "", "Leukemia, Myeloid, Acute"),
-    ("Alzheimer Disease", "neuro", "", "Alzheimer Disease"),
-    ("Parkinson Disease", "neuro", "", "Parkinson Disease"),
-    ("Multiple Sclerosis", "neuro", "", "Multiple Sclerosis"),
-    ("Epilepsy", "neuro", "", "Epilepsy"),
-    ("Migraine", "neuro", "", "Migraine Disorders"),
-    ("Traumatic Brain Injury", "neuro", "", "Brain Injuries, Traumatic"),
-    ("Neuropathic Pain", "neuro", "", "Neuralgia"),
-    ("Chronic Pain", "symptoms", "", "Chronic Pain"),
-    ("Postoperative Pain", "symptoms", "", "Pain, Postoperative"),
-    ("Fatigue", "symptoms", "", "Fatigue"),
-    ("Fibrosis", "symptoms", "D000005355", "Fibrosis"),
-    ("HIV Infections", "infection", "", "HIV Infections"),
-    ("COVID-19", "infection", "", "COVID-19"),
-    ("Hepatitis C", "infection", "", "Hepatitis C"),
-    ("Tuberculosis", "infection", "", "Tuberculosis"),
-    ("Influenza", "infection", "", "Influenza, Human"),
-    ("Sepsis", "infection", "", "Sepsis"),
-    ("Rheumatoid Arthritis", "musculo", "", "Arthritis, Rheumatoid"),
-    ("Knee Osteoarthritis", "musculo", "", "Osteoarthritis, Knee"),
-    ("Osteoporosis", "musculo", "", "Osteoporosis"),
-    ("Low Back Pain", "musculo", "", "Low Back Pain"),
-    ("Crohn Disease", "digestive", "", "Crohn Disease"),
-    ("Ulcerative Colitis", "digestive", "", "Colitis, Ulcerative"),
-    ("Exocrine Pancreatic Insufficiency", "digestive", "D000010188",
-     "Exocrine Pancreatic Insufficiency"),
-    ("Nonalcoholic Fatty Liver Disease", "digestive", "", "Non-alcoholic Fatty Liver Disease"),
-    ("Psoriasis", "skin", "", "Psoriasis"),
-    ("Atopic Dermatitis", "skin", "", "Dermatitis, Atopic"),
-    ("Chronic Kidney Disease", "renal", "", "Renal Insufficiency, Chronic"),
-    ("Healthy Volunteers", "symptoms", "", None),  # registered, but MeSH maps nothing
-)  # fmt: skip
-_CONDITION_VARIANTS = (
-    "Chronic {0}",
-    "Severe {0}",
-    "Moderate {0}",
-    "Refractory {0}",
-    "Recurrent {0}",
-    "Early {0}",
-    "{0} in Adolescents",
-    "{0} in Older Adults",
-    "{0} in Veterans",
-    "{0} in Pregnancy",
-    "Comorbid {0}",
-    "Newly Diagnosed {0}",
-    "Advanced {0}",
-    "{0}, Mild",
+_BASE_CONDITIONS: tuple[tuple[str, str, str, str | None], ...] = _table(
+    "conditions", "_BASE_CONDITIONS"
 )
+_CONDITION_VARIANTS = _table("conditions", "_CONDITION_VARIANTS")
 VARIANTS_PER_CONDITION = 11
 HEALTHY_VOLUNTEERS = "Healthy Volunteers"
-FOCUS_CONDITION_NAMES = (
-    "Alcohol Use Disorder",
-    "Alcoholism",
-    "Depression",
-    "Post-traumatic Stress Disorder",
-    "Major Depressive Disorder",
-    "Treatment Resistant Depression",
-    "Suicidal Ideation",
-    "Opioid Use Disorder",
-    "Cocaine Use Disorder",
-)
+FOCUS_CONDITION_NAMES = _table("conditions", "FOCUS_CONDITION_NAMES")
 
 
 def _base_conditions() -> tuple[Condition, ...]:
@@ -618,111 +294,17 @@ class InterventionSpec:
     drug_class: str | None = None
 
 
-def _synthetic_class(offset: int, term: str, abbrev: str) -> DrugClass:
-    return DrugClass(f"D{SYNTHETIC_MESH_BASE + 80000 + offset:09d}", term, (abbrev, term))
-
-
 DRUG_CLASSES: dict[str, DrugClass] = {
-    "Hypoglycemic Agents": DrugClass(
-        "D000007004", "Hypoglycemic Agents", ("Hypo", "Hypoglycemic Agents")
-    ),
-    "Central Nervous System Depressants": _synthetic_class(
-        1, "Central Nervous System Depressants", "CNSDep"
-    ),
-    "Antidepressive Agents": _synthetic_class(2, "Antidepressive Agents", "Psy"),
-    "Anesthetics, Dissociative": _synthetic_class(3, "Anesthetics, Dissociative", "Anest"),
-    "Alcohol Deterrents": _synthetic_class(4, "Alcohol Deterrents", "AlcDet"),
-    "Antipsychotic Agents": _synthetic_class(5, "Antipsychotic Agents", "Tranq"),
-    "Cardiovascular Agents": _synthetic_class(6, "Cardiovascular Agents", "CVA"),
-    "Antineoplastic Agents": _synthetic_class(7, "Antineoplastic Agents", "ANeo"),
-    "Anti-Infective Agents": _synthetic_class(8, "Anti-Infective Agents", "Infe"),
-    "Anti-Inflammatory Agents": _synthetic_class(9, "Anti-Inflammatory Agents", "AnAg"),
-    "Analgesics": _synthetic_class(10, "Analgesics", "Analg"),
-    "Respiratory System Agents": _synthetic_class(11, "Respiratory System Agents", "Resp"),
-    "Neuroprotective Agents": _synthetic_class(12, "Neuroprotective Agents", "Neuro"),
-    "Antibodies, Monoclonal": _synthetic_class(13, "Antibodies, Monoclonal", "Immun"),
-    "Micronutrients": _synthetic_class(14, "Micronutrients", "Micro"),
-    "Protein Kinase Inhibitors": _synthetic_class(15, "Protein Kinase Inhibitors", "Enz"),
-}  # fmt: skip
+    key: DrugClass(**row) for key, row in _table("interventions", "DRUG_CLASSES").items()
+}
 PHYSIOLOGICAL_EFFECTS = ("D000045505", "Physiological Effects of Drugs")
 ALL_DRUGS_BRANCH = ("All", "All Drugs and Chemicals")
 
 # Generic drug names by class; "B:" marks a biological.
-_REAL_DRUGS: dict[str, tuple[str, ...]] = {
-    "Antidepressive Agents": (
-        "Sertraline", "Fluoxetine", "Escitalopram", "Citalopram", "Paroxetine", "Venlafaxine",
-        "Duloxetine", "Bupropion", "Mirtazapine", "Vortioxetine", "Trazodone", "Amitriptyline",
-        "Nortriptyline", "Esketamine", "Zuranolone", "Psilocybin",
-    ),
-    "Central Nervous System Depressants": (
-        "Midazolam", "Propofol", "Lorazepam", "Diazepam", "Dexmedetomidine", "Nitrous Oxide",
-        "Zolpidem", "Gabapentin", "Pregabalin", "Baclofen", "Gamma-Hydroxybutyrate",
-    ),
-    "Alcohol Deterrents": (
-        "Naltrexone", "Acamprosate", "Disulfiram", "Topiramate", "Varenicline", "Nalmefene",
-        "Buprenorphine", "Methadone", "Naloxone", "Lofexidine", "Ondansetron", "Prazosin",
-        "Doxazosin", "Mifepristone", "Cannabidiol", "Oxytocin",
-    ),
-    "Antipsychotic Agents": (
-        "Aripiprazole", "Olanzapine", "Quetiapine", "Risperidone", "Clozapine", "Lurasidone",
-        "Haloperidol", "Lithium Carbonate", "Lamotrigine", "Valproate", "Brexpiprazole",
-    ),
-    "Hypoglycemic Agents": (
-        "Metformin", "Insulin Glargine", "Empagliflozin", "Dapagliflozin", "Semaglutide",
-        "Liraglutide", "Tirzepatide", "Sitagliptin", "Pioglitazone", "Glipizide",
-    ),
-    "Cardiovascular Agents": (
-        "Atorvastatin", "Rosuvastatin", "Lisinopril", "Losartan", "Amlodipine", "Metoprolol",
-        "Carvedilol", "Spironolactone", "Apixaban", "Rivaroxaban", "Warfarin", "Clopidogrel",
-        "Aspirin", "Ticagrelor", "Furosemide", "Hydrochlorothiazide", "Ivabradine",
-        "Propranolol", "Sacubitril/Valsartan",
-    ),
-    "Antineoplastic Agents": (
-        "B:Pembrolizumab", "B:Nivolumab", "B:Atezolizumab", "B:Trastuzumab", "B:Bevacizumab",
-        "Cisplatin", "Carboplatin", "Paclitaxel", "Docetaxel", "Gemcitabine", "Capecitabine",
-        "Oxaliplatin", "Cyclophosphamide", "Doxorubicin", "Osimertinib", "Olaparib",
-        "Palbociclib", "Letrozole", "Tamoxifen", "Enzalutamide", "Abiraterone", "Lenalidomide",
-        "Bortezomib", "Imatinib", "Temozolomide",
-    ),
-    "Anti-Infective Agents": (
-        "Remdesivir", "Dolutegravir", "Tenofovir", "Emtricitabine", "Sofosbuvir", "Isoniazid",
-        "Rifampin", "Amoxicillin", "Azithromycin", "Doxycycline", "Ceftriaxone", "Vancomycin",
-        "Oseltamivir", "Hydroxychloroquine", "Ivermectin",
-    ),
-    "Anti-Inflammatory Agents": (
-        "B:Adalimumab", "B:Infliximab", "B:Ustekinumab", "B:Dupilumab", "B:Secukinumab",
-        "Methotrexate", "Prednisone", "Dexamethasone", "Tofacitinib", "Upadacitinib",
-        "Ibuprofen", "Celecoxib", "Naproxen", "Colchicine",
-    ),
-    "Analgesics": (
-        "Morphine", "Oxycodone", "Fentanyl", "Hydromorphone", "Tramadol", "Acetaminophen",
-        "Lidocaine", "Bupivacaine", "Ketorolac",
-    ),
-    "Respiratory System Agents": (
-        "Budesonide", "Fluticasone", "Salmeterol", "Tiotropium", "Montelukast", "Albuterol",
-        "Ivacaftor", "Elexacaftor/Tezacaftor/Ivacaftor", "Pirfenidone", "Nintedanib",
-    ),
-    "Neuroprotective Agents": (
-        "Levetiracetam", "Carbamazepine", "Donepezil", "Memantine", "Levodopa/Carbidopa",
-        "Rasagiline", "B:Ocrelizumab", "B:Erenumab", "Sumatriptan", "B:Botulinum Toxin Type A",
-        "Riluzole", "B:Lecanemab",
-    ),
-}  # fmt: skip
+_REAL_DRUGS: dict[str, tuple[str, ...]] = _table("interventions", "_REAL_DRUGS")
 _REAL_MESH = {"Repaglinide": ("C000072379", "Repaglinide")}
 
-KETAMINE_SPECS = (
-    InterventionSpec(
-        "Ketamine", ("DRUG",), ("Ketalar",), "D000007649", "Ketamine", "Anesthetics, Dissociative"
-    ),
-    InterventionSpec(
-        "Ketamine Hydrochloride",
-        ("DRUG",),
-        ("Ketalar", "Ketamine HCl"),
-        "D000007649",
-        "Ketamine",
-        "Anesthetics, Dissociative",
-    ),
-)
+KETAMINE_SPECS = tuple(InterventionSpec(**row) for row in _table("interventions", "KETAMINE_SPECS"))
 PLACEBO = InterventionSpec("Placebo", ("DRUG", "OTHER"), ("Placebo comparator",))
 SALINE_PLACEBO = InterventionSpec("Saline Placebo", ("DRUG", "OTHER"), ("0.9% sodium chloride",))
 MIDAZOLAM = InterventionSpec(
@@ -730,27 +312,8 @@ MIDAZOLAM = InterventionSpec(
 )
 
 # Psychotherapies are registered as BEHAVIORAL, or now and then as OTHER.
-_PSYCHOTHERAPIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Cognitive Behavioral Therapy", ("CBT",)),
-    ("Motivational Enhancement Therapy", ("MET",)),
-    ("Mindfulness-Based Relapse Prevention", ("MBRP",)),
-    ("Relapse Prevention Therapy", ()),
-    ("Motivational Interviewing", ("MI",)),
-    ("Psychotherapy", ()),
-    ("Counseling", ()),
-    ("Prolonged Exposure Therapy", ("PE",)),
-    ("Cognitive Processing Therapy", ("CPT",)),
-    ("Dialectical Behavior Therapy", ("DBT",)),
-    ("Acceptance and Commitment Therapy", ("ACT",)),
-    ("Interpersonal Psychotherapy", ("IPT",)),
-    ("Behavioral Activation", ()),
-    ("Mindfulness-Based Cognitive Therapy", ("MBCT",)),
-    ("Contingency Management", ()),
-    ("Twelve-Step Facilitation", ("TSF",)),
-    ("Problem-Solving Therapy", ()),
-    ("Eye Movement Desensitization and Reprocessing", ("EMDR",)),
-    ("Trauma-Focused Cognitive Behavioral Therapy", ("TF-CBT",)),
-    ("Psychedelic-Assisted Psychotherapy", ()),
+_PSYCHOTHERAPIES: tuple[tuple[str, tuple[str, ...]], ...] = _table(
+    "interventions", "_PSYCHOTHERAPIES"
 )
 PSYCHOTHERAPIES = tuple(
     InterventionSpec(name, ("BEHAVIORAL", "OTHER"), other) for name, other in _PSYCHOTHERAPIES
@@ -758,104 +321,17 @@ PSYCHOTHERAPIES = tuple(
 # The therapies the benchmarks look for first get drawn most often.
 FEATURED_PSYCHOTHERAPIES = PSYCHOTHERAPIES[:7]
 
-_OTHER_BEHAVIORAL = (
-    "Aerobic Exercise Training", "Yoga", "Tai Chi", "Dietary Counseling",
-    "Smoking Cessation Counseling", "Text Message Reminders", "Peer Support",
-    "Sleep Hygiene Education", "Brief Alcohol Intervention",
-    "Web-Based Self-Help Program", "Parent Training", "Family Therapy", "Group Therapy",
-    "Case Management", "Psychoeducation", "Music Therapy", "Art Therapy", "Resistance Training",
-    "Financial Incentives", "Brief Advice", "Telehealth Coaching", "Cognitive Training",
-    "Biofeedback Training", "Relaxation Training", "Stress Management Program",
-)  # fmt: skip
-_COMPARATOR_OTHERS = (
-    "Treatment as Usual",
-    "Usual Care",
-    "Standard of Care",
-    "Health Education",
-    "Enhanced Usual Care",
-    "Attention Control",
-    "Waitlist",
-    "Questionnaires",
-    "Blood Sample Collection",
-    "Biospecimen Collection",
-    "Magnetic Resonance Imaging",
-    "Quality-of-Life Assessment",
-)
-_DEVICES = (
-    "Transcranial Magnetic Stimulation", "Continuous Glucose Monitor", "Insulin Pump",
-    "Transcutaneous Electrical Nerve Stimulation", "Virtual Reality Headset",
-    "Smartphone Application", "Wearable Activity Tracker", "Deep Brain Stimulation",
-    "Vagus Nerve Stimulator", "Drug-Eluting Stent",
-    "Hearing Aid", "Continuous Positive Airway Pressure", "Photobiomodulation Device",
-    "Transcranial Direct Current Stimulation", "Bright Light Therapy Box", "Neurofeedback System",
-    "Remote Blood Pressure Monitor", "Knee Brace", "Compression Stockings",
-    "Negative Pressure Wound Therapy", "Intraocular Lens", "Cochlear Implant",
-    "Spinal Cord Stimulator",
-    "Closed-Loop Insulin Delivery", "Digital Therapeutic", "Pulse Oximeter",
-)  # fmt: skip
+_OTHER_BEHAVIORAL = _table("interventions", "_OTHER_BEHAVIORAL")
+_COMPARATOR_OTHERS = _table("interventions", "_COMPARATOR_OTHERS")
+_DEVICES = _table("interventions", "_DEVICES")
 _DEVICE_BRANDS = ("Vireo", "Altus", "Cerebra", "Lumina", "Pulsar")
-_PROCEDURES = (
-    "Electroconvulsive Therapy", "Laparoscopic Cholecystectomy", "Total Knee Arthroplasty",
-    "Percutaneous Coronary Intervention", "Bariatric Surgery", "Colonoscopy", "Nerve Block",
-    "Spinal Anesthesia", "General Anesthesia", "Acupuncture", "Physical Therapy", "Hemodialysis",
-    "Stereotactic Radiosurgery", "Radiotherapy", "Lumbar Puncture", "Catheter Ablation",
-    "Fecal Microbiota Transplantation", "Stem Cell Transplantation", "Dental Restoration",
-    "Incomplete Caries Removal", "Scaling and Root Planing", "Cesarean Section", "Skin Biopsy",
-    "Bronchoscopy", "Endoscopic Ultrasound", "Hip Arthroscopy", "Tonsillectomy",
-    "Carotid Endarterectomy", "Cardiac Rehabilitation", "Pulmonary Rehabilitation",
-    "Hyperbaric Oxygen Therapy", "Plasmapheresis",
-    "Cryotherapy", "Dry Needling", "Manual Therapy", "Surgical Resection", "Liver Transplantation",
-    "Sentinel Lymph Node Biopsy", "Intrauterine Insemination", "Whole Body Hyperthermia",
-)  # fmt: skip
-_SUPPLEMENTS = (
-    "Vitamin D3", "Omega-3 Fatty Acids", "Melatonin", "Zinc Sulfate", "Probiotics",
-    "Ferrous Sulfate",
-    "Folic Acid", "Magnesium Citrate", "Curcumin", "Creatine", "Whey Protein", "N-Acetylcysteine",
-    "Coenzyme Q10", "Vitamin B12", "Thiamine", "Vitamin C", "Calcium Carbonate", "Fish Oil",
-    "Green Tea Extract", "Resveratrol", "Inulin", "Beta-Alanine", "L-Theanine", "Saffron Extract",
-    "Ashwagandha", "Glutamine", "Selenium", "Lutein", "Oral Nutritional Supplement",
-    "Ketogenic Diet",
-)  # fmt: skip
-_VACCINE_TARGETS = (
-    "Influenza", "COVID-19", "Pneumococcal", "Hepatitis B", "Herpes Zoster",
-    "Respiratory Syncytial Virus",
-    "Human Papillomavirus", "Rotavirus", "Meningococcal", "Tuberculosis", "Malaria", "Dengue",
-    "Ebola", "Rabies", "Cholera", "Typhoid", "Pertussis", "Measles-Mumps-Rubella",
-)  # fmt: skip
+_PROCEDURES = _table("interventions", "_PROCEDURES")
+_SUPPLEMENTS = _table("interventions", "_SUPPLEMENTS")
+_VACCINE_TARGETS = _table("interventions", "_VACCINE_TARGETS")
 # Made-up INN-like names: prefix + link + stem. The stem says the class, as real INNs do.
-_INN_PREFIXES = (
-    "ab", "bel", "cor", "dal", "efi", "fal", "gor", "hel", "ival", "jen", "kal", "lor", "mir",
-    "nol", "opa", "pel", "quin", "ros", "sel", "tal", "ul", "vor", "wel", "xan", "yor", "zal",
-    "ben", "cal", "dor", "elv",
-)  # fmt: skip
+_INN_PREFIXES = _table("interventions", "_INN_PREFIXES")
 _INN_LINKS = ("a", "e", "i", "o", "u", "")
-_INN_STEMS: tuple[tuple[str, str, str], ...] = (
-    ("tinib", "DRUG", "Protein Kinase Inhibitors"),
-    ("mab", "BIOLOGICAL", "Antibodies, Monoclonal"),
-    ("pril", "DRUG", "Cardiovascular Agents"),
-    ("sartan", "DRUG", "Cardiovascular Agents"),
-    ("olol", "DRUG", "Cardiovascular Agents"),
-    ("gliflozin", "DRUG", "Hypoglycemic Agents"),
-    ("glutide", "DRUG", "Hypoglycemic Agents"),
-    ("vastatin", "DRUG", "Cardiovascular Agents"),
-    ("xaban", "DRUG", "Cardiovascular Agents"),
-    ("oxetine", "DRUG", "Antidepressive Agents"),
-    ("azepam", "DRUG", "Central Nervous System Depressants"),
-    ("peridone", "DRUG", "Antipsychotic Agents"),
-    ("setron", "DRUG", "Alcohol Deterrents"),
-    ("ciclovir", "DRUG", "Anti-Infective Agents"),
-    ("floxacin", "DRUG", "Anti-Infective Agents"),
-    ("cept", "BIOLOGICAL", "Anti-Inflammatory Agents"),
-    ("citinib", "DRUG", "Anti-Inflammatory Agents"),
-    ("coxib", "DRUG", "Analgesics"),
-    ("lukast", "DRUG", "Respiratory System Agents"),
-    ("parib", "DRUG", "Antineoplastic Agents"),
-    ("racetam", "DRUG", "Neuroprotective Agents"),
-    ("tecan", "DRUG", "Antineoplastic Agents"),
-    ("kinra", "BIOLOGICAL", "Anti-Inflammatory Agents"),
-    ("gepant", "DRUG", "Neuroprotective Agents"),
-    ("orexant", "DRUG", "Central Nervous System Depressants"),
-)
+_INN_STEMS: tuple[tuple[str, str, str], ...] = _table("interventions", "_INN_STEMS")
 INNS_PER_STEM = 48
 CODE_NAMES = 380
 
@@ -976,24 +452,7 @@ DRUGS_BY_CLASS: dict[str, tuple[InterventionSpec, ...]] = {
     cls: tuple(spec for spec in INTERVENTIONS_BY_KIND["DRUG"] if spec.drug_class == cls)
     for cls in DRUG_CLASSES
 }
-CLASSES_FOR_CATEGORY: dict[str, tuple[str, ...]] = {
-    "mental": (
-        "Antidepressive Agents",
-        "Antipsychotic Agents",
-        "Central Nervous System Depressants",
-    ),
-    "alcohol": ("Alcohol Deterrents", "Central Nervous System Depressants"),
-    "substance": ("Alcohol Deterrents",),
-    "metabolic": ("Hypoglycemic Agents",),
-    "cardio": ("Cardiovascular Agents",),
-    "oncology": ("Antineoplastic Agents", "Protein Kinase Inhibitors"),
-    "infection": ("Anti-Infective Agents",),
-    "respiratory": ("Respiratory System Agents",),
-    "neuro": ("Neuroprotective Agents",),
-    "musculo": ("Anti-Inflammatory Agents", "Analgesics"),
-    "skin": ("Anti-Inflammatory Agents",),
-    "symptoms": ("Analgesics",),
-}
+CLASSES_FOR_CATEGORY: dict[str, tuple[str, ...]] = _table("interventions", "CLASSES_FOR_CATEGORY")
 ADDICTION_DRUGS = tuple(
     spec
     for spec in DRUGS_BY_CLASS["Alcohol Deterrents"]
@@ -1018,351 +477,37 @@ class OutcomeTemplate:
     areas: tuple[str, ...] = ()  # condition categories it suits; empty means any
 
 
-def _outcome(
-    measure: str,
-    description: str,
-    unit: str,
-    kind: str,
-    center: float,
-    scale: float,
-    *areas: str,
-) -> OutcomeTemplate:
-    return OutcomeTemplate(measure, description, unit, kind, center, scale, areas)
-
-
-# Each row: measure, description, unit, result kind, centre, scale[, condition categories].
-DEPRESSION_OUTCOMES = (
-    _outcome(
-        "Change From Baseline in Montgomery-Åsberg Depression Rating Scale (MADRS) Total Score",
-        "The MADRS is a 10-item clinician-rated scale; total scores range from 0 to 60 and "
-        "higher scores mean more severe depression.",
-        "score on a scale", "score", -12.0, 8.0,
-    ),
-    _outcome(
-        "Change in Hamilton Depression Rating Scale (HAM-D17) Score",
-        "Clinician-rated; scores range from 0 to 52, higher scores indicate worse depression.",
-        "score on a scale", "score", -9.0, 6.5,
-    ),
-    _outcome(
-        "Number of Participants With Response (50% or Greater Reduction in MADRS)",
-        "Response is a reduction of at least 50% from baseline in MADRS total score.",
-        "Participants", "count", 0.45, 0.2,
-    ),
-    _outcome(
-        "Number of Participants in Remission",
-        "Remission is a MADRS total score of 10 or less.",
-        "Participants", "count", 0.3, 0.15,
-    ),
-    _outcome(
-        "Change in Beck Depression Inventory-II (BDI-II) Score",
-        "Self-reported; scores range from 0 to 63.",
-        "score on a scale", "score", -10.0, 9.0,
-    ),
-    _outcome(
-        "Change in Columbia Suicide Severity Rating Scale (C-SSRS) Ideation Score",
-        "Suicidal ideation subscale; scores range from 0 to 5.",
-        "score on a scale", "score", -1.2, 1.1,
-    ),
-    _outcome(
-        "Change in Generalized Anxiety Disorder 7-item (GAD-7) Score",
-        "Scores range from 0 to 21.",
-        "score on a scale", "score", -4.0, 4.0,
-    ),
-    _outcome(
-        "Time to Relapse",
-        "Time from response to relapse of depressive symptoms.",
-        "weeks", "time", 14.0, 6.0,
-    ),
-    _outcome(
-        "Clinician-Administered Dissociative States Scale (CADSS) Score",
-        "Dissociative symptoms measured 40 minutes after the start of infusion.",
-        "score on a scale", "score", 6.0, 5.0,
-    ),
-)  # fmt: skip
-ALCOHOL_OUTCOMES = (
-    _outcome(
-        "Percent Heavy Drinking Days",
-        "Percentage of days with 4 or more (women) or 5 or more (men) standard drinks, "
-        "by Timeline Followback.",
-        "percentage of days", "score", 32.0, 20.0,
-    ),
-    _outcome(
-        "Percent Days Abstinent",
-        "Percentage of days with no alcohol use, by Timeline Followback.",
-        "percentage of days", "score", 55.0, 25.0,
-    ),
-    _outcome(
-        "Number of Drinks per Drinking Day",
-        "Mean standard drinks on drinking days.",
-        "drinks per drinking day", "score", 5.5, 2.5,
-    ),
-    _outcome(
-        "Number of Participants With No Heavy Drinking Days",
-        "Participants reporting no heavy drinking day in the last 4 weeks of treatment.",
-        "Participants", "count", 0.3, 0.15,
-    ),
-    _outcome(
-        "Change in Penn Alcohol Craving Scale (PACS) Score",
-        "Scores range from 0 to 30; higher scores indicate more craving.",
-        "score on a scale", "score", -5.0, 5.0,
-    ),
-    _outcome(
-        "Phosphatidylethanol (PEth) Blood Concentration",
-        "Biomarker of alcohol consumption.",
-        "ng/mL", "score", 120.0, 80.0,
-    ),
-    _outcome(
-        "Time to First Heavy Drinking Day",
-        "Days from randomization to the first heavy drinking day.",
-        "days", "time", 35.0, 15.0,
-    ),
-)  # fmt: skip
-SUBSTANCE_OUTCOMES = (
-    _outcome(
-        "Percentage of Negative Urine Drug Screens",
-        "Weekly urine drug screens negative for the primary substance.",
-        "percentage of screens", "score", 45.0, 22.0,
-    ),
-    _outcome(
-        "Days of Use in the Past 30 Days",
-        "Self-reported by Timeline Followback.",
-        "days", "score", 12.0, 8.0,
-    ),
-    _outcome(
-        "Number of Participants Retained in Treatment",
-        "Participants attending the final treatment visit.",
-        "Participants", "count", 0.6, 0.15,
-    ),
-    _outcome(
-        "Craving Visual Analog Scale Score",
-        "0 is no craving and 100 the strongest craving.",
-        "score on a scale", "score", 38.0, 20.0,
-    ),
-)  # fmt: skip
-PTSD_OUTCOMES = (
-    _outcome(
-        "Change in Clinician-Administered PTSD Scale for DSM-5 (CAPS-5) Total Score",
-        "Scores range from 0 to 80; higher scores indicate more severe PTSD.",
-        "score on a scale", "score", -14.0, 10.0,
-    ),
-    _outcome(
-        "Change in PTSD Checklist for DSM-5 (PCL-5) Score",
-        "Self-reported; scores range from 0 to 80.",
-        "score on a scale", "score", -15.0, 12.0,
-    ),
-    _outcome(
-        "Number of Participants No Longer Meeting PTSD Diagnostic Criteria",
-        "Loss of diagnosis on the CAPS-5.",
-        "Participants", "count", 0.35, 0.15,
-    ),
-)  # fmt: skip
-GENERIC_OUTCOMES = (
-    _outcome(
-        "Change From Baseline in {condition} Symptom Severity Score",
-        "Validated severity scale; higher scores mean more severe symptoms.",
-        "score on a scale", "score", -6.0, 5.0,
-    ),
-    _outcome(
-        "Number of Participants With Treatment-Emergent Adverse Events",
-        "Adverse events starting or worsening after the first dose.",
-        "Participants", "count", 0.35, 0.2,
-    ),
-    _outcome(
-        "SF-36 Physical Component Summary Score",
-        "Health-related quality of life; higher scores are better.",
-        "score on a scale", "score", 45.0, 9.0,
-    ),
-    _outcome(
-        "Number of Participants Hospitalized",
-        "Hospital admission for any cause.",
-        "Participants", "count", 0.12, 0.08,
-    ),
-    _outcome(
-        "Percentage of Participants Completing Treatment",
-        "Completion of all scheduled sessions or doses.",
-        "percentage of participants", "rate", 75.0, 12.0,
-    ),
-    _outcome(
-        "Patient Global Impression of Improvement (PGI-I)",
-        "Scores range from 1 (very much better) to 7 (very much worse).",
-        "score on a scale", "score", 2.9, 1.1,
-    ),
-    _outcome("Serum C-Reactive Protein", "High-sensitivity CRP.", "mg/L", "score", 3.1, 2.2),
-    _outcome(
-        "Overall Survival",
-        "Time from randomization to death from any cause.",
-        "months", "time", 18.0, 8.0, "oncology",
-    ),
-    _outcome(
-        "Progression-Free Survival",
-        "Time from randomization to disease progression or death, per RECIST 1.1.",
-        "months", "time", 8.0, 4.0, "oncology",
-    ),
-    _outcome(
-        "Objective Response Rate",
-        "Participants with complete or partial response.",
-        "percentage of participants", "rate", 30.0, 12.0, "oncology",
-    ),
-    _outcome(
-        "Change in HbA1c",
-        "Glycated haemoglobin from baseline.",
-        "percentage of HbA1c", "score", -0.8, 0.9, "metabolic",
-    ),
-    _outcome(
-        "Change in Body Weight",
-        "Weight measured in light clothing.",
-        "kg", "score", -3.5, 4.0, "metabolic",
-    ),
-    _outcome(
-        "Body Mass Index",
-        "Weight in kilograms divided by the square of height in metres.",
-        "kg/m^2", "score", 27.0, 4.5, "metabolic", "respiratory",
-    ),
-    _outcome(
-        "Change in Systolic Blood Pressure",
-        "Seated office blood pressure, mean of three readings.",
-        "mmHg", "score", -8.0, 9.0, "cardio", "metabolic", "renal",
-    ),
-    _outcome(
-        "Pain Intensity on a 0-10 Numeric Rating Scale",
-        "0 is no pain and 10 the worst pain imaginable.",
-        "score on a scale", "score", 4.2, 2.1, "symptoms", "musculo", "neuro",
-    ),
-    _outcome(
-        "Time to First Exacerbation",
-        "Days to the first moderate or severe exacerbation.",
-        "days", "time", 120.0, 50.0, "respiratory",
-    ),
-    _outcome(
-        "Change in FEV1",
-        "Forced expiratory volume in one second, pre-bronchodilator.",
-        "L", "score", 0.12, 0.2, "respiratory",
-    ),
-    _outcome(
-        "Change in Cognitive Function (MoCA)",
-        "Montreal Cognitive Assessment; scores range from 0 to 30.",
-        "score on a scale", "score", 0.8, 2.0, "neuro", "mental",
-    ),
-    _outcome(
-        "Number of Participants With Sustained Virologic Response",
-        "Undetectable viral load 12 weeks after the end of treatment.",
-        "Participants", "count", 0.8, 0.1, "infection",
-    ),
-    _outcome(
-        "Change in Psoriasis Area and Severity Index (PASI)",
-        "Scores range from 0 to 72.",
-        "score on a scale", "score", -9.0, 6.0, "skin",
-    ),
-)  # fmt: skip
-# Measures where a smaller number is the better result (change scores, centre < 0, are too).
-LOWER_IS_BETTER = frozenset(
-    {
-        "Percent Heavy Drinking Days",
-        "Number of Drinks per Drinking Day",
-        "Phosphatidylethanol (PEth) Blood Concentration",
-        "Days of Use in the Past 30 Days",
-        "Craving Visual Analog Scale Score",
-        "Number of Participants With Treatment-Emergent Adverse Events",
-        "Number of Participants Hospitalized",
-        "Patient Global Impression of Improvement (PGI-I)",
-        "Serum C-Reactive Protein",
-        "Body Mass Index",
-        "Pain Intensity on a 0-10 Numeric Rating Scale",
-    }
+# Each row: measure, description, unit, result kind (score, count, rate, time), centre, scale and
+# the condition categories it suits (none: any).
+DEPRESSION_OUTCOMES = tuple(
+    OutcomeTemplate(**row) for row in _table("outcomes", "DEPRESSION_OUTCOMES")
 )
+ALCOHOL_OUTCOMES = tuple(OutcomeTemplate(**row) for row in _table("outcomes", "ALCOHOL_OUTCOMES"))
+SUBSTANCE_OUTCOMES = tuple(
+    OutcomeTemplate(**row) for row in _table("outcomes", "SUBSTANCE_OUTCOMES")
+)
+PTSD_OUTCOMES = tuple(OutcomeTemplate(**row) for row in _table("outcomes", "PTSD_OUTCOMES"))
+GENERIC_OUTCOMES = tuple(OutcomeTemplate(**row) for row in _table("outcomes", "GENERIC_OUTCOMES"))
+# Measures where a smaller number is the better result (change scores, centre < 0, are too).
+LOWER_IS_BETTER = frozenset(_table("outcomes", "LOWER_IS_BETTER"))
 THEME_OUTCOMES = {
     "mental": DEPRESSION_OUTCOMES,
     "alcohol": ALCOHOL_OUTCOMES,
     "substance": SUBSTANCE_OUTCOMES,
 }
 PTSD_MESH_TERM = "Stress Disorders, Post-Traumatic"
-TIME_FRAMES = (
-    "Baseline and Week 12",
-    "Week 8",
-    "Up to 24 months",
-    "Baseline, Day 1, Day 7 and Day 28",
-    "6 months",
-    "From randomization up to 5 years",
-    "24 hours after infusion",
-    "12 weeks post-randomization",
-    "Baseline to end of treatment (16 weeks)",
-    "Week 4 post-infusion",
-    "2 year/end of study",
-)
+TIME_FRAMES = _table("outcomes", "TIME_FRAMES")
 
-ADVERSE_EVENT_TERMS = (
-    ("Nausea", "Gastrointestinal disorders"),
-    ("Headache", "Nervous system disorders"),
-    ("Dizziness", "Nervous system disorders"),
-    ("Dissociation", "Psychiatric disorders"),
-    ("Fatigue", "General disorders"),
-    ("Insomnia", "Psychiatric disorders"),
-    ("Blood pressure increased", "Investigations"),
-    ("Vomiting", "Gastrointestinal disorders"),
-    ("Diarrhoea", "Gastrointestinal disorders"),
-    ("Anxiety", "Psychiatric disorders"),
-    ("Upper respiratory tract infection", "Infections and infestations"),
-    ("Rash", "Skin and subcutaneous tissue disorders"),
-    ("Arthralgia", "Musculoskeletal and connective tissue disorders"),
-    ("Back pain", "Musculoskeletal and connective tissue disorders"),
-    ("Dry mouth", "Gastrointestinal disorders"),
-    ("Somnolence", "Nervous system disorders"),
-    ("Vision blurred", "Eye disorders"),
-    ("Cough", "Respiratory, thoracic and mediastinal disorders"),
-    ("Decreased appetite", "Metabolism and nutrition disorders"),
-    ("Injection site reaction", "General disorders"),
-)
-SERIOUS_EVENT_TERMS = (
-    ("Pneumonia", "Infections and infestations"),
-    ("Myocardial infarction", "Cardiac disorders"),
-    ("Suicidal ideation", "Psychiatric disorders"),
-    ("Suicide attempt", "Psychiatric disorders"),
-    ("Alcohol withdrawal syndrome", "Psychiatric disorders"),
-    ("Atrial fibrillation", "Cardiac disorders"),
-    ("Fall", "Injury, poisoning and procedural complications"),
-    ("Sepsis", "Infections and infestations"),
-    ("Pulmonary embolism", "Respiratory, thoracic and mediastinal disorders"),
-    ("Acute kidney injury", "Renal and urinary disorders"),
-    ("Cellulitis", "Infections and infestations"),
-    ("Hypoglycaemia", "Metabolism and nutrition disorders"),
-)
-ADVERSE_EVENT_TIME_FRAMES = (
-    "From first dose through 30 days after the last dose.",
-    "Up to 12 weeks",
-    "2 years",
-)
-CONTINUOUS_DISPERSIONS = {
-    "MEAN": ("Standard Deviation", "Standard Error", "95% Confidence Interval", "Full Range"),
-    "LEAST_SQUARES_MEAN": ("Standard Error", "95% Confidence Interval"),
-    "MEDIAN": ("Inter-Quartile Range", "Full Range"),
-}
+ADVERSE_EVENT_TERMS = _table("outcomes", "ADVERSE_EVENT_TERMS")
+SERIOUS_EVENT_TERMS = _table("outcomes", "SERIOUS_EVENT_TERMS")
+ADVERSE_EVENT_TIME_FRAMES = _table("outcomes", "ADVERSE_EVENT_TIME_FRAMES")
+CONTINUOUS_DISPERSIONS = _table("outcomes", "CONTINUOUS_DISPERSIONS")
 SPREAD_DISPERSIONS = frozenset({"Standard Deviation", "Standard Error"})
-ANALYSIS_METHODS = {
-    "score": ("ANCOVA", "Mixed Models Analysis", "t-test, 2 sided", "Wilcoxon (Mann-Whitney)"),
-    "count": ("Chi-squared", "Fisher Exact", "Regression, Logistic", "Cochran-Mantel-Haenszel"),
-    "rate": ("Chi-squared", "Fisher Exact", "Cochran-Mantel-Haenszel"),
-    "time": ("Log Rank", "Regression, Cox"),
-}
-ANALYSIS_PARAMS = {
-    "score": ("Mean Difference (Final Values)", "Mean Difference (Net)"),
-    "count": ("Odds Ratio (OR)", "Risk Difference (RD)"),
-    "rate": ("Risk Difference (RD)", "Risk Ratio (RR)"),
-    "time": ("Hazard Ratio (HR)",),
-}
+ANALYSIS_METHODS = _table("outcomes", "ANALYSIS_METHODS")
+ANALYSIS_PARAMS = _table("outcomes", "ANALYSIS_PARAMS")
 ORG_ID_PREFIXES = ("STU", "IRB", "PRO", "CT", "HUM")
 NON_INFERIORITY_TYPES = ("SUPERIORITY", "SUPERIORITY", "SUPERIORITY_OR_OTHER", "NON_INFERIORITY")
-CITATION_JOURNALS = (
-    "Am J Psychiatry",
-    "JAMA Psychiatry",
-    "Alcohol Clin Exp Res",
-    "Addiction",
-    "Lancet",
-    "N Engl J Med",
-    "J Clin Psychiatry",
-    "Drug Alcohol Depend",
-    "BMJ Open",
-    "Trials",
-)
+CITATION_JOURNALS = _table("outcomes", "CITATION_JOURNALS")
 
 # --------------------------------------------------------------------------------------------
 # The plan of one study, drawn before any JSON is built
@@ -1565,21 +710,10 @@ def choose_intervention(category: str, rng: random.Random) -> InterventionSpec:
     return pick(rng, INTERVENTIONS_BY_KIND[kind])
 
 
-ORAL_PLACEBO_TEXTS = (
-    "Matching placebo capsules, identical in appearance, taken on the same schedule.",
-    "Inactive sugar pill administered once daily.",
-)
+ORAL_PLACEBO_TEXTS = _table("texts", "ORAL_PLACEBO_TEXTS")
 INFUSION_PLACEBO_TEXT = "Intravenous 0.9% saline infused over 40 minutes."
-DRUG_ROUTES = (
-    "orally once daily",
-    "orally twice daily",
-    "intravenously every 3 weeks",
-    "subcutaneously every 2 weeks",
-)
-NO_INTERVENTION_TEXTS = (
-    "Participants continue usual care without study intervention.",
-    "No intervention; assessments only.",
-)
+DRUG_ROUTES = _table("texts", "DRUG_ROUTES")
+NO_INTERVENTION_TEXTS = _table("texts", "NO_INTERVENTION_TEXTS")
 THERAPY_PROVIDERS = ("a licensed therapist", "a trained counsellor", "a clinical psychologist")
 
 

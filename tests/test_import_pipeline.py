@@ -134,10 +134,11 @@ def test_a_store_that_fails_half_way_says_what_was_written(
 
 
 def test_the_command_line_default_batch_size_is_the_library_one() -> None:
-    from evidencegraph.cli.importing import ctgov, pubmed
+    from evidencegraph.cli.importing import source_command
     from evidencegraph.ingest.pipeline import DEFAULT_BATCH_SIZE
+    from evidencegraph.ingest.sources import get_source
 
-    for command in (ctgov, pubmed):
+    for command in (source_command(get_source("ctgov")), source_command(get_source("pubmed"))):
         option = next(p for p in command.params if p.name == "batch_size")
         assert option.default == DEFAULT_BATCH_SIZE
 

@@ -1,19 +1,27 @@
-"""``import ctgov`` and ``import pubmed``: registry and bibliographic records into the graph."""
+"""``import NAME``: records of a registered source (ctgov, pubmed, ...) into the graph.
+
+The subcommands come from the source registry (``evidencegraph.ingest.sources``); this module
+only turns options into limits and runs the pipeline.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.ingest.records import Limits
+from evidencegraph.errors import UsageError
+from evidencegraph.ingest.records import Limits, size_text
+from evidencegraph.ingest.sources import Source, get_source, source_names
 
 if TYPE_CHECKING:
-    from evidencegraph.ingest.pipeline import ImportSummary, Mapper
+    from evidencegraph.ingest.pipeline import ImportSummary
+
+#: What --on-invalid takes (the pipeline's OnInvalid, named here without importing it).
+OnInvalid = Literal["abort", "skip"]
 
 #: Warnings shown one by one before the rest are only counted (all with -v).
 _SHOWN_WARNINGS = 20
@@ -39,7 +47,9 @@ class ByteSize(click.ParamType):  # type: ignore[type-arg]
         return int(number) * _SIZE_UNITS[unit]
 
 
-def _options(function: Callable[..., None]) -> Callable[..., None]:
+def _options(function: Callable[..., None], source: Source) -> Callable[..., None]:
+    """The options every import takes; the limits' defaults are the source's own."""
+    limits = source.default_limits
     function = click.option(
         "--batch-size",
         type=click.IntRange(min=1),
@@ -59,15 +69,14 @@ def _options(function: Callable[..., None]) -> Callable[..., None]:
         "--max-record-size",
         type=ByteSize(),
         default=None,
-        help="Refuse a record larger than this (ctgov: a study's JSON; pubmed: an article's "
-        "XML). Default: 8 MiB.",
+        help=f"Refuse a record larger than this. Default: {size_text(limits.record)}.",
     )(function)
     function = click.option(
         "--max-member-size",
         type=ByteSize(),
         default=None,
         help="Refuse a file or ZIP member larger than this, decompressed (read no further). "
-        "Default: 256 MiB for ctgov, 4 GiB for pubmed (.xml.gz decompressed).",
+        f"Default: {size_text(limits.member)}.",
     )(function)
     function = click.option(
         "--progress/--no-progress",
@@ -80,54 +89,60 @@ def _options(function: Callable[..., None]) -> Callable[..., None]:
     )(function)
 
 
-@click.group(name="import")
+def source_command(source: Source) -> click.Command:
+    """``import NAME``: the subcommand that imports with ``source``."""
+
+    @pass_app
+    def command(
+        app: AppContext,
+        paths: tuple[Path, ...],
+        batch_size: int,
+        on_invalid: OnInvalid,
+        progress: bool | None,
+        max_record_size: int | None,
+        max_member_size: int | None,
+    ) -> None:
+        limits = _limits(source.default_limits, max_record_size, max_member_size)
+        _run(app, source, paths, batch_size, on_invalid, progress, limits)
+
+    return click.command(name=source.name, help=source.description)(_options(command, source))
+
+
+class SourceGroup(click.Group):
+    """A group with one subcommand per registered source (ingest/sources.py), each built
+    when it is asked for, so that naming the sources imports none of them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *source_names()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in source_names():
+            self.add_command(source_command(get_source(cmd_name)), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The subcommands and their summaries; a source that cannot be loaded is listed
+        with the reason, so that one broken package leaves the others usable."""
+        rows: list[tuple[str, str]] = []
+        width = (
+            formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
+        )
+        for name in self.list_commands(ctx):
+            try:
+                command = self.get_command(ctx, name)
+            except UsageError as error:
+                rows.append((name, f"(cannot be used: {error})"))
+                continue
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(width)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(name="import", cls=SourceGroup)
 def import_group() -> None:
     """Import ClinicalTrials.gov or PubMed records, validated batch by batch."""
-
-
-@import_group.command()
-@_options
-@pass_app
-def ctgov(
-    app: AppContext,
-    paths: tuple[Path, ...],
-    batch_size: int,
-    on_invalid: str,
-    progress: bool | None,
-    max_record_size: int | None,
-    max_member_size: int | None,
-) -> None:
-    """Import ClinicalTrials.gov API v2 study JSON.
-
-    PATHS are study files, API pages ({"studies": [...]}), directories of them,
-    or the bulk-download ZIP of one JSON file per study (read without unpacking).
-    """
-    from evidencegraph.ingest import ctgov as reader
-
-    limits = _limits(reader.DEFAULT_LIMITS, max_record_size, max_member_size)
-    _run(app, reader, reader.map_study, paths, batch_size, on_invalid, progress, limits)
-
-
-@import_group.command()
-@_options
-@pass_app
-def pubmed(
-    app: AppContext,
-    paths: tuple[Path, ...],
-    batch_size: int,
-    on_invalid: str,
-    progress: bool | None,
-    max_record_size: int | None,
-    max_member_size: int | None,
-) -> None:
-    """Import PubMed efetch XML (PubmedArticleSet), plain or gzipped.
-
-    An article's ClinicalTrials.gov ids (DataBankList) link it to the studies it reports.
-    """
-    from evidencegraph.ingest import pubmed as reader
-
-    limits = _limits(reader.DEFAULT_LIMITS, max_record_size, max_member_size)
-    _run(app, reader, reader.map_article, paths, batch_size, on_invalid, progress, limits)
 
 
 def _limits(default: Limits, record: int | None, member: int | None) -> Limits:
@@ -139,35 +154,28 @@ def _limits(default: Limits, record: int | None, member: int | None) -> Limits:
 
 def _run(
     app: AppContext,
-    reader: ModuleType,
-    mapper: Mapper,
+    source: Source,
     paths: tuple[Path, ...],
     batch_size: int,
-    on_invalid: str,
+    on_invalid: OnInvalid,
     progress: bool | None,
     limits: Limits,
 ) -> None:
-    """Read ``paths`` with a reader module (``SUFFIXES``, ``RECORD_MARKER``, ``read_paths``)
-    and import what ``mapper`` makes of each record, refusing records and files past
-    ``limits``."""
+    """Read ``paths`` with ``source`` and import what it maps each record to, refusing
+    records and files past ``limits``."""
     from evidencegraph.errors import InputError, NonConformingError
     from evidencegraph.ingest.pipeline import Importer
-    from evidencegraph.ingest.records import count_records, expand_paths
+    from evidencegraph.ingest.records import expand_paths
 
-    files = expand_paths(paths, reader.SUFFIXES)
-    items = reader.read_paths(files, limits)
+    files = expand_paths(paths, source.suffixes)
+    items = source.read(files, limits)
 
     with app.open_graph() as graph:
-        importer = Importer(
-            graph,
-            mapper,
-            batch_size=batch_size,
-            on_invalid=on_invalid,  # type: ignore[arg-type]
-        )
+        importer = Importer(graph, source.map, batch_size=batch_size, on_invalid=on_invalid)
         progress_shown = app.progress("importing", unit="records", bar=progress)
         try:
             if progress_shown.mode != "off":
-                progress_shown.total = count_records(files, reader.RECORD_MARKER, limits.member)
+                progress_shown.total = source.count_records(files, limits)
             with progress_shown:
                 importer.on_progress = progress_shown.advance
                 importer.run(items)

@@ -127,7 +127,7 @@ class EvidenceGraphGroup(click.Group):
         try:
             return super().invoke(ctx)
         except NonConformingError as error:
-            click.echo(error.report.table(), err=True)  # type: ignore[attr-defined]
+            click.echo(error.report.table(), err=True)
             raise _ExitError(str(error), error.exit_code) from None
         except EvidenceGraphError as error:
             raise _ExitError(str(error), error.exit_code) from None

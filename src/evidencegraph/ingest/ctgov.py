@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
-from rdflib import XSD, Literal, URIRef
+from rdflib import XSD, Graph, Literal, URIRef
 
 from evidencegraph.ingest.identifiers import (
     article_iri,
@@ -38,8 +38,6 @@ from evidencegraph.ingest.identifiers import (
 from evidencegraph.ingest.json_shape import Check, ShapeError, compile_shape
 from evidencegraph.ingest.mapping import (
     DCTERMS,
-    EG,
-    EGV,
     PROV,
     RDF,
     RDFS,
@@ -60,7 +58,9 @@ from evidencegraph.ingest.records import (
     size_text,
     too_large,
 )
+from evidencegraph.ingest.sources import RecordSource
 from evidencegraph.ingest.vocabulary import Entry, normalise_name, vocabulary
+from evidencegraph.ontology.namespace import EG, EGV, vocabulary_files
 
 SUFFIXES = (".json", ".zip")
 #: The largest real study record seen is about 0.5 MB (NCT04431453, with results), and Oxigraph
@@ -669,12 +669,15 @@ def _is_psychotherapy(concept: URIRef) -> bool:
 
 @functools.cache
 def _psychotherapy_concepts() -> frozenset[URIRef]:
-    """egv:Psychotherapy and every concept narrower than it, from the packaged model."""
-    from evidencegraph.graph.validation import model_graph
-
+    """egv:Psychotherapy and every concept narrower than it, from the packaged concept scheme
+    of intervention types (the model is the ontology package's, read here as data)."""
+    scheme = Graph()
+    for file in vocabulary_files():
+        if file.name == "intervention-type.ttl":
+            scheme.parse(data=file.read_text(encoding="utf-8"), format="turtle")
     return frozenset(
         node
-        for node in model_graph().transitive_subjects(SKOS.broader, EGV.Psychotherapy)
+        for node in scheme.transitive_subjects(SKOS.broader, EGV.Psychotherapy)
         if isinstance(node, URIRef)
     )
 
@@ -955,3 +958,19 @@ class _ResultsMapper:
             EG.statement,
             f"{kind.capitalize()} adverse event {term}, {title}: {affected}{of} affected",
         )
+
+
+#: The registry's source: ``evidencegraph import ctgov``.
+SOURCE = RecordSource(
+    name="ctgov",
+    description="""Import ClinicalTrials.gov API v2 study JSON.
+
+    PATHS are study files, API pages ({"studies": [...]}), directories of them,
+    or the bulk-download ZIP of one JSON file per study (read without unpacking).
+    """,
+    suffixes=SUFFIXES,
+    default_limits=DEFAULT_LIMITS,
+    record_marker=RECORD_MARKER,
+    reader=read_paths,
+    mapper=map_study,
+)

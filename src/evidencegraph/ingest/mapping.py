@@ -9,48 +9,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import XSD, Literal, URIRef
+from rdflib import XSD, Literal, Namespace, URIRef
 from rdflib.term import Node
 
+from evidencegraph.errors import MappingError as MappingError  # where the mappings took it from
 from evidencegraph.graph.terms import OxTerm, OxTriple, Triple, from_quad, to_oxigraph
-from evidencegraph.ontology.namespace import PREFIXES
+from evidencegraph.ontology.namespace import EG, PREFIXES
 
-
-class Terms:
-    """The IRIs of a namespace, each made once: ``Terms("eg").Trial``.
-
-    rdflib's Namespace builds a new URIRef on every attribute access; mapping a
-    registry touches the same few hundred terms millions of times.
-    """
-
-    def __init__(self, prefix: str):
-        self._base = PREFIXES[prefix]
-
-    def __getattr__(self, name: str) -> URIRef:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        term = URIRef(self._base + name)
-        setattr(self, name, term)
-        return term
-
-
-#: The terms the mappings write, each IRI made once.
-EG = Terms("eg")
-EGV = Terms("egv")
-DCTERMS = Terms("dcterms")
-RDF = Terms("rdf")
-RDFS = Terms("rdfs")
-SKOS = Terms("skos")
-PROV = Terms("prov")
-
-
-class MappingError(Exception):
-    """A record the importer cannot map (not a study, no identifier, a field of the wrong
-    type); says why, and which record when its id is known."""
-
-    def __init__(self, message: str, record_id: str = ""):
-        super().__init__(message)
-        self.record_id = record_id
+#: The namespaces the mappings write, all from the ontology's namespace module.
+DCTERMS = Namespace(PREFIXES["dcterms"])
+RDF = Namespace(PREFIXES["rdf"])
+RDFS = Namespace(PREFIXES["rdfs"])
+SKOS = Namespace(PREFIXES["skos"])
+PROV = Namespace(PREFIXES["prov"])
 
 
 @dataclass
@@ -65,20 +36,6 @@ class Mapped:
     def rdflib_triples(self) -> list[Triple]:
         """The triples as rdflib terms."""
         return [from_quad(ox.Triple(*triple)) for triple in self.triples]
-
-
-#: rdflib IRI -> pyoxigraph IRI, for the IRIs a mapping writes again and again
-_NAMED: dict[URIRef, ox.NamedNode] = {}
-_NAMED_LIMIT = 100_000
-
-
-def _named(iri: URIRef) -> ox.NamedNode:
-    named = _NAMED.get(iri)
-    if named is None:
-        if len(_NAMED) >= _NAMED_LIMIT:
-            _NAMED.clear()  # most are one record's own; the vocabulary's come back at once
-        named = _NAMED[iri] = ox.NamedNode(iri)
-    return named
 
 
 class TripleSink:
@@ -97,12 +54,12 @@ class TripleSink:
 
     def add(self, subject: URIRef, predicate: URIRef, obj: Node | OxTerm) -> None:
         if isinstance(obj, URIRef):
-            value: OxTerm = _named(obj)
+            value: OxTerm = ox.NamedNode(obj)
         elif isinstance(obj, (ox.Literal, ox.NamedNode)):
             value = obj
         else:
             value = to_oxigraph(obj)  # type: ignore[arg-type]
-        self.triples.append((_named(subject), _named(predicate), value))
+        self.triples.append((ox.NamedNode(subject), ox.NamedNode(predicate), value))
 
     def add_optional(self, subject: URIRef, predicate: URIRef, obj: Node | OxTerm | None) -> None:
         if obj is not None:

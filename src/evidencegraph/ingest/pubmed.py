@@ -30,8 +30,6 @@ from evidencegraph.ingest.identifiers import (
 )
 from evidencegraph.ingest.mapping import (
     DCTERMS,
-    EG,
-    EGV,
     RDF,
     RDFS,
     XSD_YEAR,
@@ -42,6 +40,8 @@ from evidencegraph.ingest.mapping import (
     date_literal,
 )
 from evidencegraph.ingest.records import MIB, Limits, Record, RecordError, size_text, too_large
+from evidencegraph.ingest.sources import RecordSource
+from evidencegraph.ontology.namespace import EG, EGV
 
 SUFFIXES = (".xml", ".xml.gz")
 #: A PubMed article's XML is a few kB, tens of kB with thousands of authors. Articles are
@@ -388,3 +388,18 @@ def _pub_date(element: ElementTree.Element | None) -> ox.Literal | None:
     day = date_literal(f"{year}-{month:02d}-{int(day_text):02d}") if day_text.isdigit() else None
     # a day that does not exist (30 February) leaves the month
     return day or ox.Literal(f"{year}-{month:02d}", datatype=XSD_YEAR_MONTH)
+
+
+#: The registry's source: ``evidencegraph import pubmed``.
+SOURCE = RecordSource(
+    name="pubmed",
+    description="""Import PubMed efetch XML (PubmedArticleSet), plain or gzipped.
+
+    An article's ClinicalTrials.gov ids (DataBankList) link it to the studies it reports.
+    """,
+    suffixes=SUFFIXES,
+    default_limits=DEFAULT_LIMITS,
+    record_marker=RECORD_MARKER,
+    reader=read_paths,
+    mapper=map_article,
+)

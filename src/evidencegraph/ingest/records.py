@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, cast
 
 from evidencegraph.errors import InputError
+from evidencegraph.errors import RecordError as RecordError  # where the readers took it from
 
 MIB = 1 << 20
 #: Bytes read from a stream at a time: what a refused input costs past its limit.
@@ -77,19 +78,6 @@ class Record:
     content: object
     #: the record's size in bytes where the reader knows it (a JSON document's length)
     size: int = 0
-
-
-@dataclass(frozen=True)
-class RecordError:
-    """A record that cannot be imported: where it is, which record, and why."""
-
-    origin: str
-    reason: str
-    record_id: str = ""
-
-    def __str__(self) -> str:
-        where = f"{self.origin} ({self.record_id})" if self.record_id else self.origin
-        return f"{where}: {self.reason}"
 
 
 def expand_paths(paths: Iterable[Path], suffixes: tuple[str, ...]) -> list[Path]:
