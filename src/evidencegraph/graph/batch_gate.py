@@ -246,6 +246,58 @@ def judge(prepared: PreparedBatch) -> ValidationReport:
     return validate_graph(graph, focus={URIRef(iri) for iri in prepared.focus})
 
 
+#: Triples of a staged batch judged at once: the subjects they belong to, their
+#: neighbourhood and rudof's model of them stay small (tens of MB) at this size.
+JUDGE_CHUNK = 20_000
+
+
+@dataclass
+class _Staged:
+    """A whole batch staged in a scratch store, seen by :func:`prepare` as a pending write."""
+
+    written: OxigraphStore
+    nodes: Collection[ox.NamedNode]
+    replaced: tuple[ox.Quad, ...] = ()
+
+
+def judge_staged(
+    store: Store,
+    staged: OxigraphStore,
+    subjects: Iterable[ox.NamedNode],
+    nodes: Collection[ox.NamedNode],
+    *,
+    chunk_triples: int | None = None,
+) -> ValidationReport:
+    """The report on a batch staged whole in ``staged``, judged a chunk of subjects at a time.
+
+    Each chunk is prepared with the staged batch as a pending write, so its neighbourhood
+    is what it would be with the whole batch in the store; only the chunk's own data and
+    neighbourhood are in memory at once (``load`` of a file of millions of triples).
+    ``subjects`` are the batch's subjects, ``nodes`` every IRI it names.
+    """
+    size = chunk_triples or JUDGE_CHUNK
+    pending = [_Staged(staged, nodes)]
+    lookup, graph = staged.native.quads_for_pattern, ox.DefaultGraph()
+    results: set[ValidationResult] = set()
+    chunk: list[ox.Quad] = []
+
+    def judge_chunk() -> None:
+        prepared = prepare(store, chunk, replace_single_values=False, pending=pending)
+        results.update(judge(prepared).results)
+        chunk.clear()
+
+    for subject in subjects:
+        chunk.extend(lookup(subject, None, None, graph))
+        if len(chunk) >= size:
+            judge_chunk()
+    if chunk:
+        judge_chunk()
+    ordered = sorted(
+        results, key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value)
+    )
+    return ValidationReport(conforms=not ordered, results=ordered)
+
+
 def commit(store: Store, prepared: PreparedBatch) -> int:
     """Write a judged batch: replaced values out, the batch in, one transaction."""
     store.write_quads(prepared.replaced, prepared.quads)

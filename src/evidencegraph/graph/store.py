@@ -7,6 +7,7 @@ and adds a batch atomically: all of it or none of it.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from abc import ABC, abstractmethod
@@ -137,6 +138,10 @@ class Store(ABC):
         ]
         self.write_quads(removals, additions)
 
+    def add_staged(self, staged: OxigraphStore) -> int:
+        """Add every triple of a scratch store, all or none; return how many were new."""
+        return self.add(from_quad(quad) for quad in staged.quads())
+
     @abstractmethod
     def contains(self, triple: Triple) -> bool:
         """Whether the store holds the triple."""
@@ -170,6 +175,12 @@ class OxigraphStore(Store):
         self.path = Path(path) if path is not None else None
         self.descriptor = f"oxigraph:{self.path}" if self.path is not None else "memory:"
         self._store = _open_oxigraph(self.path, read_only=read_only)
+        if not read_only and self._take_back_unfinished_load():
+            logging.getLogger(__name__).warning(
+                "%s: a load was cut off while it wrote (killed, or the disk filled); "
+                "its triples were taken back out, so the store is as it was before it",
+                self.descriptor,
+            )
 
     @property
     def native(self) -> ox.Store:
@@ -306,6 +317,53 @@ class OxigraphStore(Store):
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
 
+    def add_staged(self, staged: OxigraphStore) -> int:
+        # One atomic write for what fits one (the bulk loader's single ingestion); a larger
+        # batch in steps, under a journal of its new triples that the next open takes back
+        # out if the steps did not all finish: a transaction of a million triples would
+        # take 0.9 GB on its own.
+        new = [quad for quad in staged.quads() if quad not in self._store]
+        if not new:
+            return 0
+        if len(new) <= WRITE_STEP or self.path is None:
+            data = ox.serialize(new, format=ox.RdfFormat.N_QUADS)
+            assert data is not None
+            self.write_ntriples([], data, len(new))
+            return len(new)
+        journal = self.path / _JOURNAL
+        try:
+            with journal.open("wb") as handle:
+                ox.serialize(new, handle, format=ox.RdfFormat.N_QUADS)
+                handle.flush()
+                os.fsync(handle.fileno())
+            for start in range(0, len(new), WRITE_STEP):
+                step = new[start : start + WRITE_STEP]
+                data = ox.serialize(step, format=ox.RdfFormat.N_QUADS)
+                assert data is not None
+                self._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+        except OSError as error:
+            self._take_back_unfinished_load()
+            raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
+        journal.unlink()
+        return len(new)
+
+    def _take_back_unfinished_load(self) -> bool:
+        """Remove the triples a load journaled and did not finish writing (idempotent: a
+        kill during it leaves the journal for the next open). True if there was one."""
+        if self.path is None or not (self.path / _JOURNAL).exists():
+            return False
+        journal = self.path / _JOURNAL
+        step: list[ox.Quad] = []
+        for quad in ox.parse(path=journal, format=ox.RdfFormat.N_TRIPLES):
+            step.append(quad)
+            if len(step) >= WRITE_STEP // 4:
+                self._store.update(f"DELETE DATA {{ {_data_block(step)} }}")
+                step.clear()
+        if step:
+            self._store.update(f"DELETE DATA {{ {_data_block(step)} }}")
+        journal.unlink()
+        return True
+
     def contains(self, triple: Triple) -> bool:
         return next(iter(to_quads([triple]))) in self._store
 
@@ -327,6 +385,10 @@ class OxigraphStore(Store):
         self._store = ox.Store()
 
 
+#: Triples a large load writes in one step (one RocksDB ingestion, about 250 MB at most).
+WRITE_STEP = 200_000
+#: The new triples of a load being written in steps, in the store's directory until it ends.
+_JOURNAL = "evidencegraph-unfinished-load.nt"
 #: Oxigraph's bulk loader ingests up to 1,000,000 triples as one chunk, one ingestion.
 _ONE_BULK_CHUNK = 1_000_000
 #: IRIs per VALUES block when a neighbourhood is fetched with SPARQL.
