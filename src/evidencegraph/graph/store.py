@@ -7,9 +7,12 @@ and adds a batch atomically: all of it or none of it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import re
+import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -435,18 +438,90 @@ def _open_oxigraph(path: Path | None, *, read_only: bool) -> ox.Store:
     try:
         if read_only:
             return ox.Store.read_only(str(path))
-        return ox.Store(str(path))
+        if not path.exists():
+            _create_oxigraph(path)
+        store = ox.Store(str(path))
     except OSError as error:
-        text = str(error)
-        if "lock" in text.lower():
-            raise StoreError(
-                f"the store {path} is in use by another process (its lock file is held); "
-                "stop that process, or choose another store with --store oxigraph:PATH"
-            ) from None
-        raise StoreError(
-            f"cannot open the store at {path}: {error.strerror or text}; "
-            "choose a writable directory with --store oxigraph:PATH"
-        ) from None
+        raise _open_error(path, error, read_only=read_only) from None
+    # the lock is ours: no other process is bulk loading into it
+    _remove_orphan_bulk_files(path)
+    return store
+
+
+def _create_oxigraph(path: Path) -> None:
+    """Make a new store in a scratch directory beside ``path`` and rename it into place, so
+    that a process killed while RocksDB lays out its files leaves no half-made store."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in path.parent.glob(f".{path.name}.creating-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(leftover, ignore_errors=True)
+    scratch = path.parent / f".{path.name}.creating-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        made = ox.Store(str(scratch))
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)  # a full disk, say: leave nothing behind
+        raise
+    del made  # pyoxigraph closes the store (and releases its lock) when the object goes
+    try:
+        scratch.rename(path)
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not path.exists():  # another process made it first: open theirs
+            raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_orphan_bulk_files(path: Path) -> None:
+    """Oxigraph's bulk loader writes ``bulk-*.sst`` files and ingests them; a process killed
+    between the two leaves them behind, unused, holding disk space."""
+    for orphan in path.glob("bulk-*.sst"):
+        with contextlib.suppress(OSError):
+            orphan.unlink()
+
+
+def _open_error(path: Path, error: OSError, *, read_only: bool) -> StoreError:
+    """What went wrong opening the store at ``path``, and what to do about it."""
+    text = str(error)
+    if "lock" in text.lower():
+        return StoreError(
+            f"the store {path} is in use by another process (its lock file is held); "
+            "stop that process, or choose another store with --store oxigraph:PATH"
+        )
+    if error.errno == errno.ENOSPC or "no space left" in text.lower():
+        return StoreError(
+            f"cannot open the store at {path}: the disk is full (no space left on the "
+            "device). Free some space on it (or choose a store on another disk with "
+            "--store oxigraph:PATH) and run the command again; the store is unchanged."
+        )
+    if read_only and _half_made(path, text):
+        return StoreError(
+            f"the store at {path} was left half-made (its creation was interrupted before "
+            "it held anything). Run a command that writes to it (`evidencegraph build` or "
+            "`load`), which finishes making it, or remove the directory."
+        )
+    return StoreError(
+        f"cannot open the store at {path}: {error.strerror or text}; "
+        "choose a writable directory with --store oxigraph:PATH"
+    )
+
+
+def _half_made(path: Path, message: str) -> bool:
+    """Whether a store that fails to open was cut off while RocksDB created it: some of
+    its column families missing, or its CURRENT file not yet written."""
+    if "Column family not found" in message:
+        return True
+    return path.is_dir() and not (path / "CURRENT").exists()
 
 
 def _to_result(answer: object) -> QueryResult:
