@@ -224,15 +224,20 @@ def prepare(
     )
 
 
-def judge(prepared: PreparedBatch) -> ValidationReport:
+def judge(prepared: PreparedBatch, *, first_look: bool = True) -> ValidationReport:
     """The validation report of a prepared batch: rudof, or pyshacl where rudof is missing.
 
-    shifty looks first (decision 0015): a batch it passes whole, with lexical forms our own
-    check passes, conforms, and rudof is not asked.
+    shifty looks first (decision 0015; unless ``first_look`` is False): a batch it passes
+    whole, with lexical forms our own check passes, conforms, and rudof is not asked.
     """
     if rudof_engine.available():
         rows = rudof_engine.ill_typed(prepared.quads)
-        if not rows and shifty_engine.available() and shifty_engine.conforms(prepared.data):
+        if (
+            not rows
+            and first_look
+            and shifty_engine.available()
+            and shifty_engine.conforms(prepared.data)
+        ):
             return ValidationReport(conforms=True, results=[])
         rows += rudof_engine.validate_ntriples(prepared.data, prepared.focus)
         results = sorted(
@@ -248,7 +253,7 @@ def judge(prepared: PreparedBatch) -> ValidationReport:
 
 #: Triples of a staged batch judged at once: the subjects they belong to, their
 #: neighbourhood and rudof's model of them stay small (tens of MB) at this size.
-JUDGE_CHUNK = 20_000
+JUDGE_CHUNK = 2_000
 
 
 @dataclass
@@ -283,7 +288,10 @@ def judge_staged(
 
     def judge_chunk() -> None:
         prepared = prepare(store, chunk, replace_single_values=False, pending=pending)
-        results.update(judge(prepared).results)
+        # no first look: shifty judges every node of the data, and a chunk's data holds
+        # nodes of other chunks in part (their types, their links to the chunk), so it
+        # never passes one, and looking cost three times rudof's own time
+        results.update(judge(prepared, first_look=False).results)
         chunk.clear()
 
     for subject in subjects:

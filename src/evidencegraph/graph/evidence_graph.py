@@ -143,9 +143,8 @@ class EvidenceGraph:
                 batch.add(from_quad(triple))
             del staging
             return self.load(batch)
-        subjects = {quad.subject for quad in staging.quads()}  # named: no blank nodes here
-        report = judge_staged(self.store, staging, subjects, staged.nodes)  # type: ignore[arg-type]
-        del subjects
+        report = judge_staged(self.store, staging, staged.subjects, staged.nodes)
+        del staged
         validated = time.perf_counter()
         if not report.conforms:
             raise NonConformingError(

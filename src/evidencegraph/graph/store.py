@@ -16,6 +16,7 @@ import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 import pyoxigraph as ox
 from rdflib import Graph, Variable
@@ -178,7 +179,13 @@ class OxigraphStore(Store):
         self.path = Path(path) if path is not None else None
         self.descriptor = f"oxigraph:{self.path}" if self.path is not None else "memory:"
         self._store = _open_oxigraph(self.path, read_only=read_only)
-        if not read_only and self._take_back_unfinished_load():
+        if read_only and self.path is not None and (self.path / _JOURNAL).exists():
+            logging.getLogger(__name__).warning(
+                "%s: a load was cut off while it wrote, and part of it is in the store; "
+                "the next command that writes to it takes that part back out",
+                self.descriptor,
+            )
+        elif not read_only and self._take_back_unfinished_load():
             logging.getLogger(__name__).warning(
                 "%s: a load was cut off while it wrote (killed, or the disk filled); "
                 "its triples were taken back out, so the store is as it was before it",
@@ -322,33 +329,41 @@ class OxigraphStore(Store):
 
     def add_staged(self, staged: OxigraphStore) -> int:
         # One atomic write for what fits one (the bulk loader's single ingestion); a larger
-        # batch in steps, under a journal of its new triples that the next open takes back
-        # out if the steps did not all finish: a transaction of a million triples would
-        # take 0.9 GB on its own.
-        new = [quad for quad in staged.quads() if quad not in self._store]
-        if not new:
-            return 0
-        if len(new) <= WRITE_STEP or self.path is None:
-            data = ox.serialize(new, format=ox.RdfFormat.N_QUADS)
-            assert data is not None
-            self.write_ntriples([], data, len(new))
+        # batch in steps, each journaled before it is written, so that the next open takes
+        # the new triples back out if the steps did not all finish: one transaction of a
+        # million triples would take 0.9 GB on its own.
+        if len(staged.native) <= WRITE_STEP or self.path is None:
+            new = [quad for quad in staged.quads() if quad not in self._store]
+            if new:
+                self.write_ntriples([], _ntriples(new), len(new))
             return len(new)
-        journal = self.path / _JOURNAL
+        added = 0
         try:
-            with journal.open("wb") as handle:
-                ox.serialize(new, handle, format=ox.RdfFormat.N_QUADS)
-                handle.flush()
-                os.fsync(handle.fileno())
-            for start in range(0, len(new), WRITE_STEP):
-                step = new[start : start + WRITE_STEP]
-                data = ox.serialize(step, format=ox.RdfFormat.N_QUADS)
-                assert data is not None
-                self._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+            with (self.path / _JOURNAL).open("wb") as journal:
+                step: list[ox.Quad] = []
+                for quad in staged.quads():
+                    if quad not in self._store:
+                        step.append(quad)
+                        if len(step) >= WRITE_STEP:
+                            added += self._journaled_step(journal, step)
+                if step:
+                    added += self._journaled_step(journal, step)
         except OSError as error:
             self._take_back_unfinished_load()
             raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
-        journal.unlink()
-        return len(new)
+        (self.path / _JOURNAL).unlink()
+        return added
+
+    def _journaled_step(self, journal: IO[bytes], step: list[ox.Quad]) -> int:
+        """Journal the step's triples (on disk before any is written), then write them."""
+        data = _ntriples(step)
+        journal.write(data)
+        journal.flush()
+        os.fsync(journal.fileno())
+        self._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+        count = len(step)
+        step.clear()
+        return count
 
     def _take_back_unfinished_load(self) -> bool:
         """Remove the triples a load journaled and did not finish writing (idempotent: a
@@ -389,7 +404,7 @@ class OxigraphStore(Store):
 
 
 #: Triples a large load writes in one step (one RocksDB ingestion, about 250 MB at most).
-WRITE_STEP = 200_000
+WRITE_STEP = 100_000
 #: The new triples of a load being written in steps, in the store's directory until it ends.
 _JOURNAL = "evidencegraph-unfinished-load.nt"
 #: Oxigraph's bulk loader ingests up to 1,000,000 triples as one chunk, one ingestion.
@@ -409,6 +424,13 @@ def _incoming_links_pattern(predicates: Iterable[ox.NamedNode]) -> str:
     VALUES block, Oxigraph scans every triple of them (seconds on a registry-sized store)."""
     terms = sorted(str(predicate) for predicate in predicates)
     return " UNION ".join(f"{{ ?in {term} ?s BIND({term} AS ?p) }}" for term in terms)
+
+
+def _ntriples(quads: Sequence[ox.Quad]) -> bytes:
+    """Default-graph quads as N-Triples (their N-Quads lines are just that)."""
+    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    assert data is not None
+    return data
 
 
 def _data_block(quads: list[ox.Quad]) -> str:

@@ -291,6 +291,8 @@ class StagedFiles:
     triples: int = 0
     #: every IRI the files state something about or link to
     nodes: set[ox.NamedNode] = field(default_factory=set)
+    #: the IRIs the files state something about
+    subjects: set[ox.NamedNode] = field(default_factory=set)
     blank_nodes: bool = False
 
 
@@ -302,13 +304,14 @@ def stage_rdf_files(sources: Iterable[RdfInput], into: ox.Store) -> StagedFiles:
     error :func:`read_quads` raises. ``into`` is left holding part of the files then.
     """
     staged = StagedFiles()
-    nodes = staged.nodes
+    nodes, subjects = staged.nodes, staged.subjects
     named, literal = ox.NamedNode, ox.Literal
     for source in sources:
         pending: list[ox.Quad] = []
         for quad in read_quads(source):
             subject, obj = quad.subject, quad.object
             if type(subject) is named:
+                subjects.add(subject)
                 nodes.add(subject)
             else:
                 staged.blank_nodes = True
