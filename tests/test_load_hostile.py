@@ -166,6 +166,7 @@ LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
         (f'{X} <urn:n> "12abc"^^<{XSD}integer> .', "'12abc' is not a valid xsd:int"),
         (f'{X} <urn:f> "maybe"^^<{XSD}boolean> .', "'maybe' is not a valid xsd:bool"),
         (f'{X} <urn:d> "2020-02-31x"^^<{XSD}date> .', "is not a valid xsd:date"),
+        (f'{X} <urn:d> "2021-02-29"^^<{XSD}date> .', "'2021-02-29' is not a valid xsd:date"),
         (f'{X} {LABEL} "a\\u0000b" .', "NUL character"),
     ],
 )  # fmt: skip

@@ -9,6 +9,7 @@ quadratic time) or expands without bound (XML entities), and refused with file a
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import xml.parsers.expat
@@ -339,10 +340,22 @@ def literal_problem(value: ox.Literal) -> str | None:
     if "\x00" in text:
         return "holds a NUL character (U+0000), which no RDF text should"
     pattern = _LEXICAL.get(value.datatype.value)
-    if pattern is None or pattern.fullmatch(text):
+    if pattern is None or (pattern.fullmatch(text) and _real_day(value.datatype.value, text)):
         return None
     datatype = value.datatype.value.replace(_XSD, "xsd:")
     return f"{text!r} is not a valid {datatype}"
+
+
+def _real_day(datatype: str, text: str) -> bool:
+    """Whether a date's (or date-time's) day exists: the patterns let 2021-02-30 through."""
+    if datatype not in (_XSD + "date", _XSD + "dateTime") or text.startswith("-"):
+        return True
+    year, month, day = text.split("T")[0].split("-")[:3]
+    try:
+        datetime.date(int(year), int(month), int(day[:2]))
+    except ValueError:
+        return int(year) > 9999  # beyond Python's dates, but a valid XSD year
+    return True
 
 
 def _literal_error(path: Path, quad: ox.Quad, problem: str) -> InputError:
