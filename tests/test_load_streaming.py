@@ -4,6 +4,9 @@ writes a large batch in steps under a journal (issue 13, point 12): still all or
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -123,3 +126,37 @@ def test_a_load_cut_off_between_steps_is_taken_back_at_the_next_open(
     assert "a load was cut off while it wrote" in caplog.text
     assert contents(store) == before
     assert not (store / store_module._JOURNAL).exists()
+
+
+def test_a_load_killed_between_steps_leaves_the_store_as_it_was(store: Path) -> None:
+    """A real SIGKILL after the second of the load's steps, then the next commands."""
+    before = contents(store)
+    child = f"""
+import os, signal
+from pathlib import Path
+from evidencegraph.graph import store as s
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+s.WRITE_STEP = 20
+write_step = s.OxigraphStore._journaled_step
+written = []
+def killed_after_two(self, journal, quads):
+    written.append(write_step(self, journal, quads))
+    if len(written) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return written[-1]
+s.OxigraphStore._journaled_step = killed_after_two
+EvidenceGraph(s.OxigraphStore({str(store)!r})).load_files([Path({str(VALID)!r})])
+"""
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert (store / store_module._JOURNAL).exists()
+    assert len(contents(store)) == len(before) + 40  # two steps of 20 got in
+    reader = subprocess.run(
+        [sys.executable, "-m", "evidencegraph", "--store", f"oxigraph:{store}", "stats"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert reader.returncode == 0 and "a load was cut off while it wrote" in reader.stderr
+    OxigraphStore(store).close()  # the next writable open takes the two steps back out
+    assert contents(store) == before
