@@ -372,11 +372,14 @@ class OxigraphStore(Store):
             return False
         journal = self.path / _JOURNAL
         step: list[ox.Quad] = []
-        for quad in ox.parse(path=journal, format=ox.RdfFormat.N_TRIPLES):
-            step.append(quad)
-            if len(step) >= WRITE_STEP // 4:
-                self._store.update(f"DELETE DATA {{ {_data_block(step)} }}")
-                step.clear()
+        try:
+            for quad in ox.parse(path=journal, format=ox.RdfFormat.N_TRIPLES):
+                step.append(quad)
+                if len(step) >= WRITE_STEP // 4:
+                    self._store.update(f"DELETE DATA {{ {_data_block(step)} }}")
+                    step.clear()
+        except SyntaxError:
+            pass  # a step cut off while it was journaled: it was never written, nothing to undo
         if step:
             self._store.update(f"DELETE DATA {{ {_data_block(step)} }}")
         journal.unlink()
