@@ -466,7 +466,7 @@ def _open_oxigraph(path: Path | None, *, read_only: bool) -> ox.Store:
         if not path.exists():
             _create_oxigraph(path)
         store = ox.Store(str(path))
-    except OSError as error:
+    except (OSError, RuntimeError) as error:  # RocksDB's "Invalid argument" is a RuntimeError
         raise _open_error(path, error, read_only=read_only) from None
     # the lock is ours: no other process is bulk loading into it
     _remove_orphan_bulk_files(path)
@@ -515,7 +515,7 @@ def _remove_orphan_bulk_files(path: Path) -> None:
             orphan.unlink()
 
 
-def _open_error(path: Path, error: OSError, *, read_only: bool) -> StoreError:
+def _open_error(path: Path, error: OSError | RuntimeError, *, read_only: bool) -> StoreError:
     """What went wrong opening the store at ``path``, and what to do about it."""
     text = str(error)
     if "lock" in text.lower():
@@ -523,7 +523,7 @@ def _open_error(path: Path, error: OSError, *, read_only: bool) -> StoreError:
             f"the store {path} is in use by another process (its lock file is held); "
             "stop that process, or choose another store with --store oxigraph:PATH"
         )
-    if error.errno == errno.ENOSPC or "no space left" in text.lower():
+    if getattr(error, "errno", None) == errno.ENOSPC or "no space left" in text.lower():
         return StoreError(
             f"cannot open the store at {path}: the disk is full (no space left on the "
             "device). Free some space on it (or choose a store on another disk with "
@@ -536,7 +536,7 @@ def _open_error(path: Path, error: OSError, *, read_only: bool) -> StoreError:
             "`load`), which finishes making it, or remove the directory."
         )
     return StoreError(
-        f"cannot open the store at {path}: {error.strerror or text}; "
+        f"cannot open the store at {path}: {getattr(error, 'strerror', None) or text}; "
         "choose a writable directory with --store oxigraph:PATH"
     )
 
