@@ -131,3 +131,27 @@ def test_a_full_disk_at_open_says_to_free_space(full_disk: Path) -> None:
     assert "the disk is full" in result.output and "Free some space" in result.output
     assert "choose a writable directory" not in result.output
     assert not path.exists()  # no half-made store left behind either
+
+
+def test_a_bulk_load_killed_midway_leaves_files_the_next_open_removes(tmp_path: Path) -> None:
+    """A real SIGKILL while Oxigraph's bulk loader writes its sorted files, before it
+    ingests them (the import writes its groups with it)."""
+    data = tmp_path / "many.nt"
+    with data.open("w") as out:
+        for n in range(300_000):
+            out.write(f'<https://example.org/s{n}> <https://example.org/p> "value {n}" .\n')
+    for number, delay in enumerate((0.4, 0.6, 0.8, 1.0, 1.2, 0.3, 0.5, 0.7, 0.9)):
+        path = tmp_path / f"kg-{number}.db"
+        OxigraphStore(path).close()
+        kill_while_creating(
+            f"import pyoxigraph; store = pyoxigraph.Store({str(path)!r})",
+            f"store.bulk_load(path={str(data)!r}, format=pyoxigraph.RdfFormat.N_TRIPLES)",
+            delay,
+        )
+        if list(path.glob("bulk-*.sst")):
+            break
+    else:
+        pytest.skip("no kill landed while the bulk loader's files were on disk here")
+    with OxigraphStore(path) as reopened:
+        len(reopened)  # the store opens and answers
+    assert not list(path.glob("bulk-*.sst"))
