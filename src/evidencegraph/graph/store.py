@@ -463,7 +463,7 @@ def _open_oxigraph(path: Path | None, *, read_only: bool) -> ox.Store:
     try:
         if read_only:
             return ox.Store.read_only(str(path))
-        if not path.exists():
+        if not path.exists() or (path.is_dir() and not any(path.iterdir())):
             _create_oxigraph(path)
         store = ox.Store(str(path))
     except (OSError, RuntimeError) as error:  # RocksDB's "Invalid argument" is a RuntimeError
@@ -481,6 +481,8 @@ def _create_oxigraph(path: Path) -> None:
         pid = leftover.name.rsplit("-", 1)[-1]
         if not (pid.isdigit() and _alive(int(pid))):
             shutil.rmtree(leftover, ignore_errors=True)
+    if path.is_dir():
+        path.rmdir()  # an empty directory someone made for the store: the rename replaces it
     scratch = path.parent / f".{path.name}.creating-{os.getpid()}"
     shutil.rmtree(scratch, ignore_errors=True)
     try:
