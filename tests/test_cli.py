@@ -340,9 +340,12 @@ def test_verbose_says_what_it_does(store_path: str) -> None:
 def test_ill_typed_literal_is_reported_without_tracebacks(built_store: str) -> None:
     before = dump(built_store)
     result = run("load", str(BROKEN / "ill-typed-enrolment.ttl"), store=built_store)
-    assert result.exit_code == 1
+    # refused as it is read (issue 13 point 13), with the file and line, before any shape
+    assert result.exit_code == 3
     assert "Traceback" not in result.output
-    assert "eg:enrolment" in result.output
+    assert "ill-typed-enrolment.ttl:6:" in result.output
+    assert "'many' is not a valid xsd:integer" in result.output
+    assert "ontology#enrolment" in result.output
     assert dump(built_store) == before
 
 

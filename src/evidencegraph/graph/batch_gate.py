@@ -224,15 +224,20 @@ def prepare(
     )
 
 
-def judge(prepared: PreparedBatch) -> ValidationReport:
+def judge(prepared: PreparedBatch, *, first_look: bool = True) -> ValidationReport:
     """The validation report of a prepared batch: rudof, or pyshacl where rudof is missing.
 
-    shifty looks first (decision 0015): a batch it passes whole, with lexical forms our own
-    check passes, conforms, and rudof is not asked.
+    shifty looks first (decision 0015; unless ``first_look`` is False): a batch it passes
+    whole, with lexical forms our own check passes, conforms, and rudof is not asked.
     """
     if rudof_engine.available():
         rows = rudof_engine.ill_typed(prepared.quads)
-        if not rows and shifty_engine.available() and shifty_engine.conforms(prepared.data):
+        if (
+            not rows
+            and first_look
+            and shifty_engine.available()
+            and shifty_engine.conforms(prepared.data)
+        ):
             return ValidationReport(conforms=True, results=[])
         rows += rudof_engine.validate_ntriples(prepared.data, prepared.focus)
         results = sorted(
@@ -244,6 +249,61 @@ def judge(prepared: PreparedBatch) -> ValidationReport:
     for quad in ox.parse(prepared.data, format=ox.RdfFormat.N_TRIPLES):
         graph.add(from_quad(quad))
     return validate_graph(graph, focus={URIRef(iri) for iri in prepared.focus})
+
+
+#: Triples of a staged batch judged at once: the subjects they belong to, their
+#: neighbourhood and rudof's model of them stay small (tens of MB) at this size.
+JUDGE_CHUNK = 2_000
+
+
+@dataclass
+class _Staged:
+    """A whole batch staged in a scratch store, seen by :func:`prepare` as a pending write."""
+
+    written: OxigraphStore
+    nodes: Collection[ox.NamedNode]
+    replaced: tuple[ox.Quad, ...] = ()
+
+
+def judge_staged(
+    store: Store,
+    staged: OxigraphStore,
+    subjects: Iterable[ox.NamedNode],
+    nodes: Collection[ox.NamedNode],
+    *,
+    chunk_triples: int | None = None,
+) -> ValidationReport:
+    """The report on a batch staged whole in ``staged``, judged a chunk of subjects at a time.
+
+    Each chunk is prepared with the staged batch as a pending write, so its neighbourhood
+    is what it would be with the whole batch in the store; only the chunk's own data and
+    neighbourhood are in memory at once (``load`` of a file of millions of triples).
+    ``subjects`` are the batch's subjects, ``nodes`` every IRI it names.
+    """
+    size = chunk_triples or JUDGE_CHUNK
+    pending = [_Staged(staged, nodes)]
+    lookup, graph = staged.native.quads_for_pattern, ox.DefaultGraph()
+    results: set[ValidationResult] = set()
+    chunk: list[ox.Quad] = []
+
+    def judge_chunk() -> None:
+        prepared = prepare(store, chunk, replace_single_values=False, pending=pending)
+        # no first look: shifty judges every node of the data, and a chunk's data holds
+        # nodes of other chunks in part (their types, their links to the chunk), so it
+        # never passes one, and looking cost three times rudof's own time
+        results.update(judge(prepared, first_look=False).results)
+        chunk.clear()
+
+    for subject in subjects:
+        chunk.extend(lookup(subject, None, None, graph))
+        if len(chunk) >= size:
+            judge_chunk()
+    if chunk:
+        judge_chunk()
+    ordered = sorted(
+        results, key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value)
+    )
+    return ValidationReport(conforms=not ordered, results=ordered)
 
 
 def commit(store: Store, prepared: PreparedBatch) -> int:

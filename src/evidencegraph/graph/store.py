@@ -7,12 +7,16 @@ and adds a batch atomically: all of it or none of it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
 import os
 import re
+import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import pyoxigraph as ox
 from rdflib import Graph, Variable
@@ -141,6 +145,10 @@ class Store(ABC):
         ]
         self.write_quads(removals, additions)
 
+    def add_staged(self, staged: OxigraphStore) -> int:
+        """Add every triple of a scratch store, all or none; return how many were new."""
+        return self.add(from_quad(quad) for quad in staged.quads())
+
     @abstractmethod
     def contains(self, triple: Triple) -> bool:
         """Whether the store holds the triple."""
@@ -179,6 +187,18 @@ class OxigraphStore(Store):
         self.path = Path(path) if path is not None else None
         self.descriptor = f"oxigraph:{self.path}" if self.path is not None else "memory:"
         self._store = _open_oxigraph(self.path, read_only=read_only)
+        if read_only and self.path is not None and (self.path / _JOURNAL).exists():
+            logging.getLogger(__name__).warning(
+                "%s: a load was cut off while it wrote, and part of it is in the store; "
+                "the next command that writes to it takes that part back out",
+                self.descriptor,
+            )
+        elif not read_only and self._take_back_unfinished_load():
+            logging.getLogger(__name__).warning(
+                "%s: a load was cut off while it wrote (killed, or the disk filled); "
+                "its triples were taken back out, so the store is as it was before it",
+                self.descriptor,
+            )
 
     @property
     def native(self) -> ox.Store:
@@ -318,6 +338,65 @@ class OxigraphStore(Store):
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
 
+    def add_staged(self, staged: OxigraphStore) -> int:
+        # One atomic write for what fits one (the bulk loader's single ingestion); a larger
+        # batch in steps, each journaled before it is written, so that the next open takes
+        # the new triples back out if the steps did not all finish: one transaction of a
+        # million triples would take 0.9 GB on its own.
+        if len(staged.native) <= WRITE_STEP or self.path is None:
+            new = [quad for quad in staged.quads() if quad not in self._store]
+            if new:
+                self.write_ntriples([], _ntriples(new), len(new))
+            return len(new)
+        added = 0
+        self._written = True
+        try:
+            with (self.path / _JOURNAL).open("wb") as journal:
+                step: list[ox.Quad] = []
+                for quad in staged.quads():
+                    if quad not in self._store:
+                        step.append(quad)
+                        if len(step) >= WRITE_STEP:
+                            added += self._journaled_step(journal, step)
+                if step:
+                    added += self._journaled_step(journal, step)
+        except OSError as error:
+            self._take_back_unfinished_load()
+            raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
+        (self.path / _JOURNAL).unlink()
+        return added
+
+    def _journaled_step(self, journal: IO[bytes], step: list[ox.Quad]) -> int:
+        """Journal the step's triples (on disk before any is written), then write them."""
+        data = _ntriples(step)
+        journal.write(data)
+        journal.flush()
+        os.fsync(journal.fileno())
+        self._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+        count = len(step)
+        step.clear()
+        return count
+
+    def _take_back_unfinished_load(self) -> bool:
+        """Remove the triples a load journaled and did not finish writing (idempotent: a
+        kill during it leaves the journal for the next open). True if there was one."""
+        if self.path is None or not (self.path / _JOURNAL).exists():
+            return False
+        journal = self.path / _JOURNAL
+        step: list[ox.Quad] = []
+        try:
+            for quad in ox.parse(path=journal, format=ox.RdfFormat.N_TRIPLES):
+                step.append(quad)
+                if len(step) >= WRITE_STEP // 4:
+                    self._store.update(f"DELETE DATA {{ {_data_block(step)} }}")
+                    step.clear()
+        except SyntaxError:
+            pass  # a step cut off while it was journaled: it was never written, nothing to undo
+        if step:
+            self._store.update(f"DELETE DATA {{ {_data_block(step)} }}")
+        journal.unlink()
+        return True
+
     def contains(self, triple: Triple) -> bool:
         return next(iter(to_quads([triple]))) in self._store
 
@@ -364,6 +443,10 @@ class OxigraphStore(Store):
             ) from None
 
 
+#: Triples a large load writes in one step (one RocksDB ingestion, about 250 MB at most).
+WRITE_STEP = 100_000
+#: The new triples of a load being written in steps, in the store's directory until it ends.
+_JOURNAL = "evidencegraph-unfinished-load.nt"
 #: Oxigraph's bulk loader ingests up to 1,000,000 triples as one chunk, one ingestion.
 _ONE_BULK_CHUNK = 1_000_000
 #: IRIs per VALUES block when a neighbourhood is fetched with SPARQL.
@@ -381,6 +464,13 @@ def _incoming_links_pattern(predicates: Iterable[ox.NamedNode]) -> str:
     VALUES block, Oxigraph scans every triple of them (seconds on a registry-sized store)."""
     terms = sorted(str(predicate) for predicate in predicates)
     return " UNION ".join(f"{{ ?in {term} ?s BIND({term} AS ?p) }}" for term in terms)
+
+
+def _ntriples(quads: Sequence[ox.Quad]) -> bytes:
+    """Default-graph quads as N-Triples (their N-Quads lines are just that)."""
+    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    assert data is not None
+    return data
 
 
 def _data_block(quads: list[ox.Quad]) -> str:
@@ -410,18 +500,92 @@ def _open_oxigraph(path: Path | None, *, read_only: bool) -> ox.Store:
     try:
         if read_only:
             return ox.Store.read_only(str(path))
-        return ox.Store(str(path))
-    except OSError as error:
-        text = str(error)
-        if "lock" in text.lower():
-            raise StoreError(
-                f"the store {path} is in use by another process (its lock file is held); "
-                "stop that process, or choose another store with --store oxigraph:PATH"
-            ) from None
-        raise StoreError(
-            f"cannot open the store at {path}: {error.strerror or text}; "
-            "choose a writable directory with --store oxigraph:PATH"
-        ) from None
+        if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+            _create_oxigraph(path)
+        store = ox.Store(str(path))
+    except (OSError, RuntimeError) as error:  # RocksDB's "Invalid argument" is a RuntimeError
+        raise _open_error(path, error, read_only=read_only) from None
+    # the lock is ours: no other process is bulk loading into it
+    _remove_orphan_bulk_files(path)
+    return store
+
+
+def _create_oxigraph(path: Path) -> None:
+    """Make a new store in a scratch directory beside ``path`` and rename it into place, so
+    that a process killed while RocksDB lays out its files leaves no half-made store."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in path.parent.glob(f".{path.name}.creating-*"):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(leftover, ignore_errors=True)
+    if path.is_dir():
+        path.rmdir()  # an empty directory someone made for the store: the rename replaces it
+    scratch = path.parent / f".{path.name}.creating-{os.getpid()}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        made = ox.Store(str(scratch))
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)  # a full disk, say: leave nothing behind
+        raise
+    del made  # pyoxigraph closes the store (and releases its lock) when the object goes
+    try:
+        scratch.rename(path)
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not path.exists():  # another process made it first: open theirs
+            raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_orphan_bulk_files(path: Path) -> None:
+    """Oxigraph's bulk loader writes ``bulk-*.sst`` files and ingests them; a process killed
+    between the two leaves them behind, unused, holding disk space."""
+    for orphan in path.glob("bulk-*.sst"):
+        with contextlib.suppress(OSError):
+            orphan.unlink()
+
+
+def _open_error(path: Path, error: OSError | RuntimeError, *, read_only: bool) -> StoreError:
+    """What went wrong opening the store at ``path``, and what to do about it."""
+    text = str(error)
+    if "lock" in text.lower():
+        return StoreError(
+            f"the store {path} is in use by another process (its lock file is held); "
+            "stop that process, or choose another store with --store oxigraph:PATH"
+        )
+    if getattr(error, "errno", None) == errno.ENOSPC or "no space left" in text.lower():
+        return StoreError(
+            f"cannot open the store at {path}: the disk is full (no space left on the "
+            "device). Free some space on it (or choose a store on another disk with "
+            "--store oxigraph:PATH) and run the command again; the store is unchanged."
+        )
+    if read_only and _half_made(path, text):
+        return StoreError(
+            f"the store at {path} was left half-made (its creation was interrupted before "
+            "it held anything). Run a command that writes to it (`evidencegraph build` or "
+            "`load`), which finishes making it, or remove the directory."
+        )
+    return StoreError(
+        f"cannot open the store at {path}: {getattr(error, 'strerror', None) or text}; "
+        "choose a writable directory with --store oxigraph:PATH"
+    )
+
+
+def _half_made(path: Path, message: str) -> bool:
+    """Whether a store that fails to open was cut off while RocksDB created it: some of
+    its column families missing, or its CURRENT file not yet written."""
+    if "Column family not found" in message:
+        return True
+    return path.is_dir() and not (path / "CURRENT").exists()
 
 
 def _to_result(answer: object) -> QueryResult:
