@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -336,3 +337,71 @@ def test_study_page_shows_an_inferred_registry_link_with_its_status(built: Evide
     text = _Page(page).plain
     assert "Registry link: NCT02539511 (inferred) unverified" in text
     assert "midazolam 0.025 mg/kg, one IV infusion (active placebo)" in text
+
+
+# --- templates and the one model renderer -----------------------------------------------
+
+
+def test_every_page_is_rendered_from_a_packaged_template_with_autoescaping() -> None:
+    from evidencegraph.server.templates import environment, render
+
+    env = environment()
+    assert env.autoescape is True
+    names = set(env.list_templates())
+    assert {"base.html", "resource.html", "ontology.html", "index.html", "queries.html"} <= names
+    for name in names:  # each one compiles
+        env.get_template(name)
+    # a value is escaped unless it is markup, as html.escape does it (quotes too)
+    page = render("queries.html", queries=[])
+    assert "<title>Named queries · evidencegraph</title>" in page
+    hostile = env.from_string('<a title="{{ x }}">{{ x }}</a>').render(x="\"'><script>")
+    assert hostile == '<a title="&quot;&#x27;&gt;&lt;script&gt;">&quot;&#x27;&gt;&lt;script&gt;</a>'
+    # and the templates ship with the package: setup.cfg names them as package data
+    setup = (Path(__file__).parent.parent / "setup.cfg").read_text(encoding="utf-8")
+    assert "server/templates/*.html" in setup and "jinja2" in setup.lower()
+
+
+def test_the_ontology_page_and_the_reference_render_one_description() -> None:
+    from evidencegraph.ontology.description import describe_model
+    from evidencegraph.ontology.reference import render_reference
+
+    model = describe_model()
+    page = ontology_html(local_path)
+    parsed = _Page(page)
+    markdown = render_reference()
+    terms = [*model.classes, *model.properties, *model.schemes]
+    assert len(model.classes) > 10 and len(model.properties) > 10 and model.schemes
+    for term in terms:
+        anchor = str(term.iri).removeprefix(str(EG)).replace(str(EGV), "egv-")
+        assert anchor in parsed.ids, term.iri
+        assert f'<a id="{term.curie.replace(":", "-")}"></a>' in markdown, term.iri
+        assert term.label in parsed.plain and term.curie in markdown
+        for alignment in term.alignments:  # the alignments in both outputs
+            for target in alignment.targets:
+                assert str(target) in page, (term.iri, target)
+        for comment in term.comments:  # comments on the page
+            assert " ".join(comment.split()) in parsed.plain
+    for scheme in model.schemes:
+        for concept in scheme.concepts:
+            assert "egv-" + str(concept.iri).removeprefix(str(EGV)) in parsed.ids
+            assert concept.curie in markdown
+
+
+def test_no_module_imports_a_private_name_from_another_package() -> None:
+    import ast
+
+    src = Path(__file__).parent.parent / "src" / "evidencegraph"
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        package = ".".join(("evidencegraph", *path.relative_to(src).parent.parts))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            if not node.module.startswith("evidencegraph"):
+                continue
+            target = node.module.rsplit(".", 1)[0] if node.module != "evidencegraph" else ""
+            same = node.module == package or target == package
+            for alias in node.names:
+                if alias.name.startswith("_") and not same and node.module != "evidencegraph":
+                    found.append(f"{path.relative_to(src)}: from {node.module} import {alias.name}")
+    assert not found, found

@@ -874,11 +874,16 @@ def test_a_signal_stops_the_server_and_its_workers(
 
 def test_index_and_static_files(evidence_server: EvidenceServerProcess) -> None:
     static = Path(__file__).parent.parent / "src" / "evidencegraph" / "server" / "static"
-    if not (static / "index.html").exists():
-        pytest.skip("the page for people is not in this build")
     index = requests.get(evidence_server.url, timeout=30)
     assert index.status_code == 200 and index.headers["Content-Type"].startswith("text/html")
-    for file in static.iterdir():
+    # the query page (rendered from templates/index.html) in the frame of the others
+    assert '<script src="/static/app.js" defer></script>' in index.text
+    assert '<textarea id="query"' in index.text and '<a href="/ontology">Ontology</a>' in index.text
+    again = requests.get(evidence_server.url, timeout=30)
+    assert index.headers["ETag"] and again.text == index.text
+    files = sorted(static.iterdir())
+    assert {file.name for file in files} >= {"app.js", "style.css"}
+    for file in files:
         served = requests.get(evidence_server.url + "static/" + file.name, timeout=30)
         assert served.status_code == 200 and served.content == file.read_bytes()
     escape = requests.get(evidence_server.url + "static/..%2F__init__.py", timeout=30)
