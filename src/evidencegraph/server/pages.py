@@ -332,6 +332,21 @@ class _Identifier:
     term: _Term | None = None
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """How the page shows one term (see ``terms.html``): its kind (``iri``, ``bnode``, or a
+    literal as ``lang``, ``url``, ``text``, ``typed``), its text (an IRI's name, a blank
+    node's id, a literal's value), and for an IRI where a link goes and its title (the IRI;
+    for a typed literal, the datatype's CURIE)."""
+
+    kind: str
+    text: str
+    href: str | None = None
+    external: bool = False
+    title: str = ""
+    language: str = ""
+
+
 class _ResourcePage:
     """The page of one resource, as the template ``resource.html`` asks for it: what it is,
     its kind's sections, its triples. The methods hand out terms and texts; the template
@@ -342,6 +357,7 @@ class _ResourcePage:
         self.node = node
         self.local_path = local_path
         self.max_incoming = MAX_INCOMING
+        self._shown: dict[_Term, _Shown] = {}
 
     # -- terms
 
@@ -352,6 +368,26 @@ class _ResourcePage:
         if local is not None:
             return local
         return iri if iri.startswith(("http://", "https://")) else None
+
+    def shown(self, term: _Term) -> _Shown:
+        """How the page shows ``term``, worked out once per page (a page names the same
+        arms, concepts and sources many times)."""
+        found = self._shown.get(term)
+        if found is None:
+            found = self._shown[term] = self._show(term)
+        return found
+
+    def _show(self, term: _Term) -> _Shown:
+        kind = self.kind_of(term)
+        if isinstance(term, ox.NamedNode):
+            iri = term.value
+            external = not self.local_path(iri)
+            return _Shown(kind, self.facts.name(term), self.href(iri), external, iri)
+        if isinstance(term, ox.Literal):
+            return _Shown(
+                kind, term.value, None, False, compact(term.datatype.value), term.language or ""
+            )
+        return _Shown(kind, term.value)
 
     @staticmethod
     def kind_of(term: _Term | None) -> str:

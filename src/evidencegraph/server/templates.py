@@ -31,6 +31,7 @@ def environment() -> Environment:
         autoescape=True,
         finalize=_escaped,
         undefined=StrictUndefined,  # a misspelt name fails the page, not shows nothing
+        auto_reload=False,  # package data: it does not change under a running server
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
