@@ -55,7 +55,7 @@ from evidencegraph.server.protocol import (
     resource_format,
 )
 from evidencegraph.server.security import RefusedError, check_bearer
-from evidencegraph.server.templates import render
+from evidencegraph.server.templating import render
 from evidencegraph.server.urls import local_path
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 

@@ -22,7 +22,7 @@ from evidencegraph.ontology.description import (
     describe_model,
 )
 from evidencegraph.ontology.namespace import PREFIXES, compact
-from evidencegraph.server.templates import render
+from evidencegraph.server.templating import render
 from evidencegraph.server.urls import LocalPath, ontology_anchor
 
 #: A fact of an entry: its caption and the terms it lists.

@@ -6,6 +6,9 @@ outcomes, findings, registry links, sources) and the provenance an export brings
 about it and about its findings, with the sources that assert them); a claim brings the source
 that asserts it; a source the claims it makes. The page shows the same triples for people,
 with each claim set against the evidence: where it comes from, and where it disagrees.
+
+What the page holds is worked out here (:class:`_ResourcePage`); how it is written is the
+template's (``templates/resource.html``, its terms by ``templates/terms.html``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from evidencegraph.graph.store import Store
 from evidencegraph.graph.terms import RDF_TYPE, to_oxigraph
 from evidencegraph.graph.validation import model_graph
 from evidencegraph.ontology.namespace import compact, expand
-from evidencegraph.server.templates import render
+from evidencegraph.server.templating import render
 from evidencegraph.server.urls import LocalPath, ontology_anchor
 
 #: The most links into one resource a description holds (a vocabulary concept such as

@@ -1,4 +1,5 @@
-"""Where an IRI of the graph lives on the server: local URL paths for IRIs under our bases."""
+"""Where an IRI of the graph lives on the server: local URL paths for IRIs under our bases,
+and the anchors of the model's terms on the ontology page."""
 
 from __future__ import annotations
 
