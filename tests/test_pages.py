@@ -343,7 +343,7 @@ def test_study_page_shows_an_inferred_registry_link_with_its_status(built: Evide
 
 
 def test_every_page_is_rendered_from_a_packaged_template_with_autoescaping() -> None:
-    from evidencegraph.server.templates import environment, render
+    from evidencegraph.server.templating import environment, render
 
     env = environment()
     assert env.autoescape is True
