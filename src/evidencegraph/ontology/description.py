@@ -223,14 +223,22 @@ class ModelDescription:
 @functools.cache
 def describe_model() -> ModelDescription:
     """The packaged model described, read once per process."""
-    return _Reader().describe()
+    return describe_graphs(
+        load_graph([ontology_file()]), load_graph(vocabulary_files()), load_graph([shapes_file()])
+    )
+
+
+def describe_graphs(ontology: Graph, vocab: Graph, shapes: Graph) -> ModelDescription:
+    """A model given as its three graphs (the OWL ontology, the SKOS concept schemes, the
+    SHACL shapes) described."""
+    return _Reader(ontology, vocab, shapes).describe()
 
 
 class _Reader:
-    def __init__(self) -> None:
-        self.ontology = load_graph([ontology_file()])
-        self.vocab = load_graph(vocabulary_files())
-        self.shapes = load_graph([shapes_file()])
+    def __init__(self, ontology: Graph, vocab: Graph, shapes: Graph) -> None:
+        self.ontology = ontology
+        self.vocab = vocab
+        self.shapes = shapes
         self.allowed = self.allowed_by()
 
     def term_fields(self, graph: Graph, subject: URIRef) -> dict[str, object]:

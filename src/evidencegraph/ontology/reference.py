@@ -452,7 +452,12 @@ class _Reference:
 def render_reference() -> str:
     """The ontology reference as Markdown: namespaces, classes with their shapes, properties
     and concept schemes, every list sorted so that the output is the same on every run."""
-    return _Reference(describe_model()).render()
+    return render_markdown(describe_model())
+
+
+def render_markdown(model: ModelDescription) -> str:
+    """A model's description as the Markdown of ``docs/ontology.md``."""
+    return _Reference(model).render()
 
 
 def main() -> None:

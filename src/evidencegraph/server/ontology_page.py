@@ -39,7 +39,12 @@ def ontology_html(local_path: LocalPath) -> str:
 
 @functools.cache
 def _render(local_path: LocalPath) -> str:
-    return render("ontology.html", page=_OntologyPage(describe_model(), local_path))
+    return render_model(describe_model(), local_path)
+
+
+def render_model(model: ModelDescription, local_path: LocalPath) -> str:
+    """A model's description as the HTML of the ontology page."""
+    return render("ontology.html", page=_OntologyPage(model, local_path))
 
 
 class _OntologyPage:
