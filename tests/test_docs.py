@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 from evidencegraph.cli.main import cli
@@ -28,17 +29,57 @@ def test_readme_has_the_two_commands_and_ci_runs_the_test_one() -> None:
     assert tests in ci_lines
 
 
-def test_every_command_is_documented_and_has_help() -> None:
-    # the group imports each command when it is used: ask it for the list, not cli.commands
-    with click.Context(cli) as ctx:
-        names = cli.list_commands(ctx)
-        assert {"build", "load", "import", "query", "serve", "export"} <= set(names)
-        for name in names:
-            command = cli.get_command(ctx, name)
-            assert command is not None, name
-            assert f"`{name}" in README, f"README does not document `{name}`"
-            assert command.help, name
-            assert CliRunner().invoke(cli, [name, "--help"]).exit_code == 0
+def _command_paths() -> list[tuple[str, ...]]:
+    """Every command and subcommand as the words that call it (``("network", "path")``).
+
+    The group imports each command when it is used: ask it for the list, not ``cli.commands``.
+    """
+    found: list[tuple[str, ...]] = []
+
+    def walk(group: click.Group, ctx: click.Context, prefix: tuple[str, ...]) -> None:
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None, " ".join((*prefix, name))
+            found.append((*prefix, name))
+            if isinstance(command, click.Group):
+                with click.Context(command, parent=ctx, info_name=name) as inner:
+                    walk(command, inner, (*prefix, name))
+
+    with click.Context(cli, info_name="evidencegraph") as ctx:
+        walk(cli, ctx, ())
+    return found
+
+
+COMMAND_PATHS = _command_paths()
+#: The README and every page under docs/: where a command may be documented.
+DOCS = README + "".join(
+    page.read_text(encoding="utf-8") for page in sorted((ROOT / "docs").glob("*.md"))
+)
+
+
+def test_the_commands_are_listed_whole() -> None:
+    names = {path[0] for path in COMMAND_PATHS}
+    assert {"build", "load", "import", "query", "serve", "export"} <= names
+    assert {("import", "ctgov"), ("import", "pubmed"), ("network", "path")} <= set(COMMAND_PATHS)
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=" ".join)
+def test_every_command_and_subcommand_is_documented_and_has_help(path: tuple[str, ...]) -> None:
+    words = " ".join(path)
+    with click.Context(cli, info_name="evidencegraph") as ctx:
+        command: click.Command | None = cli
+        for name in path:
+            assert isinstance(command, click.Group), words
+            command = command.get_command(ctx, name)
+        assert command is not None, words
+        assert command.help, f"`evidencegraph {words}` has no help text"
+    if len(path) == 1:  # a top-level command is in the README's table of commands
+        assert f"`{words}" in README, f"README does not document `{words}`"
+    documented = re.search(rf"(evidencegraph |`){re.escape(words)}\b", DOCS)
+    assert documented, f"neither README.md nor docs/*.md mentions `evidencegraph {words}`"
+    result = CliRunner().invoke(cli, [*path, "--help"], prog_name="evidencegraph")
+    assert result.exit_code == 0, result.output
+    assert "Usage: evidencegraph " + words in result.output
 
 
 def test_exit_codes_are_documented() -> None:

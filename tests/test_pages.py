@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -336,3 +337,143 @@ def test_study_page_shows_an_inferred_registry_link_with_its_status(built: Evide
     text = _Page(page).plain
     assert "Registry link: NCT02539511 (inferred) unverified" in text
     assert "midazolam 0.025 mg/kg, one IV infusion (active placebo)" in text
+
+
+# --- templates and the one model renderer -----------------------------------------------
+
+
+def test_every_page_is_rendered_from_a_packaged_template_with_autoescaping() -> None:
+    from evidencegraph.server.templating import environment, render
+
+    env = environment()
+    assert env.autoescape is True
+    names = set(env.list_templates())
+    assert {"base.html", "resource.html", "ontology.html", "index.html", "queries.html"} <= names
+    for name in names:  # each one compiles
+        env.get_template(name)
+    # a value is escaped unless it is markup, as html.escape does it (quotes too)
+    page = render("queries.html", queries=[])
+    assert "<title>Named queries · evidencegraph</title>" in page
+    hostile = env.from_string('<a title="{{ x }}">{{ x }}</a>').render(x="\"'><script>")
+    assert hostile == '<a title="&quot;&#x27;&gt;&lt;script&gt;">&quot;&#x27;&gt;&lt;script&gt;</a>'
+    # and the templates ship with the package: setup.cfg names them as package data
+    setup = (Path(__file__).parent.parent / "setup.cfg").read_text(encoding="utf-8")
+    assert "server/templates/*.html" in setup and "jinja2" in setup.lower()
+
+
+def test_the_ontology_page_and_the_reference_render_one_description() -> None:
+    from evidencegraph.ontology.description import describe_model
+    from evidencegraph.ontology.reference import render_reference
+
+    model = describe_model()
+    page = ontology_html(local_path)
+    parsed = _Page(page)
+    markdown = render_reference()
+    terms = [*model.classes, *model.properties, *model.schemes]
+    assert len(model.classes) > 10 and len(model.properties) > 10 and model.schemes
+    for term in terms:
+        anchor = str(term.iri).removeprefix(str(EG)).replace(str(EGV), "egv-")
+        assert anchor in parsed.ids, term.iri
+        assert f'<a id="{term.curie.replace(":", "-")}"></a>' in markdown, term.iri
+        assert term.label in parsed.plain and term.curie in markdown
+        for alignment in term.alignments:  # the alignments in both outputs
+            for target in alignment.targets:
+                assert str(target) in page, (term.iri, target)
+        for comment in term.comments:  # comments on the page
+            assert " ".join(comment.split()) in parsed.plain
+    for scheme in model.schemes:
+        for concept in scheme.concepts:
+            assert "egv-" + str(concept.iri).removeprefix(str(EGV)) in parsed.ids
+            assert concept.curie in markdown
+
+
+def test_no_module_imports_a_private_name_from_another_package() -> None:
+    import ast
+
+    src = Path(__file__).parent.parent / "src" / "evidencegraph"
+    found = []
+    for path in sorted(src.rglob("*.py")):
+        package = ".".join(("evidencegraph", *path.relative_to(src).parent.parts))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            if not node.module.startswith("evidencegraph"):
+                continue
+            target = node.module.rsplit(".", 1)[0] if node.module != "evidencegraph" else ""
+            same = node.module == package or target == package
+            for alias in node.names:
+                if alias.name.startswith("_") and not same and node.module != "evidencegraph":
+                    found.append(f"{path.relative_to(src)}: from {node.module} import {alias.name}")
+    assert not found, found
+
+
+TINY_MODEL = """
+@prefix eg: <https://w3id.org/evidencegraph/ontology#> .
+@prefix egv: <https://w3id.org/evidencegraph/vocab/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+<https://w3id.org/evidencegraph/ontology> a owl:Ontology ; dcterms:title "Tiny <b>model</b>" .
+eg:Thing a owl:Class ; rdfs:label "thing <script>alert(1)</script>" ;
+    skos:definition "A | B * c" ; rdfs:comment "a note about 'things'" ;
+    skos:closeMatch <https://example.org/Thing> .
+eg:Part a owl:Class ; rdfs:subClassOf eg:Thing .
+eg:hasPart a owl:ObjectProperty ; rdfs:label "has part" ; rdfs:domain eg:Thing ;
+    rdfs:range eg:Part .
+"""
+TINY_VOCAB = """
+@prefix eg: <https://w3id.org/evidencegraph/ontology#> .
+@prefix egv: <https://w3id.org/evidencegraph/vocab/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+egv:S a skos:ConceptScheme ; skos:prefLabel "scheme" .
+egv:A a skos:Concept ; skos:inScheme egv:S ; skos:prefLabel "a" ; eg:rank 2 .
+egv:B a skos:Concept ; skos:inScheme egv:S ; skos:prefLabel "b \\"quoted\\"" ;
+    skos:broader egv:A ; skos:notation "B1" .
+"""
+TINY_SHAPES = """
+@prefix eg: <https://w3id.org/evidencegraph/ontology#> .
+@prefix egv: <https://w3id.org/evidencegraph/vocab/> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+eg:ThingShape a sh:NodeShape ; sh:targetClass eg:Thing ;
+    sh:property [ sh:path eg:kind ; sh:in ( egv:A egv:B ) ] .
+"""
+
+
+def test_one_description_of_any_model_renders_as_the_page_and_as_markdown() -> None:
+    """Whatever the model files hold (here a tiny one with markup in its texts, a class with
+    no label or definition, a narrower concept), both outputs come from one description."""
+    from evidencegraph.ontology.description import describe_graphs
+    from evidencegraph.ontology.reference import render_markdown
+    from evidencegraph.server.ontology_page import render_model
+
+    model = describe_graphs(
+        Graph().parse(data=TINY_MODEL, format="turtle"),
+        Graph().parse(data=TINY_VOCAB, format="turtle"),
+        Graph().parse(data=TINY_SHAPES, format="turtle"),
+    )
+    assert [str(c.iri) for c in model.classes] == [str(EG.Part), str(EG.Thing)]  # by label
+    (scheme,) = model.schemes
+    assert [(str(c.iri), c.depth) for c in scheme.concepts] == [(str(EGV.A), 0), (str(EGV.B), 1)]
+
+    page = render_model(model, local_path)
+    parsed = _Page(page)
+    assert "<script>" not in page and "<b>" not in page
+    assert "thing &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<h1>Tiny &lt;b&gt;model&lt;/b&gt;</h1>" in page
+    assert {"Thing", "Part", "hasPart", "egv-S", "egv-A", "egv-B"} <= set(parsed.ids)
+    assert "(no definition)" in parsed.plain and "a note about 'things'" in parsed.plain
+    assert "https://example.org/Thing" in parsed.hrefs and "/vocab/B" in parsed.hrefs
+    assert 'style="padding-left: 1.8em"' in page  # egv:B under egv:A
+    assert "rank 2" in parsed.plain and "notation B1" in parsed.plain
+    assert "b &quot;quoted&quot;" in page
+    assert "Values of eg:kind" in parsed.plain  # the scheme, by the shape that allows it
+
+    markdown = render_markdown(model)
+    assert "thing \\<script\\>alert(1)\\</script\\>" in markdown
+    assert "A | B \\* c" in markdown
+    assert '<a id="eg-Part"></a>' in markdown and '<a id="egv-B"></a>' in markdown
+    assert "- **Close match:** <https://example.org/Thing>" in markdown
+    assert "- **Allowed values of:** [`eg:kind`]" not in markdown  # eg:kind is not documented
+    assert "- **Allowed values of:** `eg:kind`" in markdown
+    assert "#### Shape `ThingShape`" in markdown

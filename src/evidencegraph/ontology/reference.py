@@ -9,43 +9,23 @@ import re
 import sys
 from collections.abc import Iterable
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH, SKOS
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, SH, SKOS
 from rdflib.term import Node
 
-from evidencegraph._compat import Traversable
-from evidencegraph.ontology.namespace import (
-    BASE,
-    EG,
-    PREFIXES,
-    compact,
-    ontology_file,
-    shapes_file,
-    vocabulary_files,
+from evidencegraph.ontology.description import (
+    ModelDescription,
+    Term,
+    describe_model,
+    integer_of,
+    iris_of,
+    list_of,
+    text_of,
 )
+from evidencegraph.ontology.namespace import PREFIXES, compact
 
 #: The command that regenerates ``docs/ontology.md``.
 REGENERATE = "python -m evidencegraph.ontology.reference > docs/ontology.md"
-
-#: Alignment predicates, in the order they are listed, with their captions.
-ALIGNMENTS: tuple[tuple[URIRef, str], ...] = (
-    (OWL.equivalentClass, "Equivalent class"),
-    (OWL.equivalentProperty, "Equivalent property"),
-    (SKOS.exactMatch, "Exact match"),
-    (SKOS.closeMatch, "Close match"),
-    (SKOS.broadMatch, "Broad match"),
-    (SKOS.narrowMatch, "Narrow match"),
-    (SKOS.relatedMatch, "Related match"),
-    (RDFS.seeAlso, "See also"),
-)
-
-#: Property kinds documented in the "Properties" section.
-PROPERTY_KINDS: tuple[tuple[URIRef, str], ...] = (
-    (OWL.ObjectProperty, "object property"),
-    (OWL.DatatypeProperty, "datatype property"),
-    (OWL.AnnotationProperty, "annotation property"),
-)
 
 #: Range constraints of a shape, as the symbol put before the bound.
 _BOUNDS: tuple[tuple[URIRef, str], ...] = (
@@ -98,52 +78,6 @@ _RENDERED = _NOT_VALUE | {
 _MARKDOWN_SPECIAL = "\\`*_[]<>$"
 
 
-def _load(files: Iterable[Traversable]) -> Graph:
-    graph = Graph()
-    for model_file in files:
-        with model_file.open("rb") as handle:
-            graph.parse(handle, format="turtle")
-    return graph
-
-
-def _text(graph: Graph, subject: Node, predicate: URIRef) -> str | None:
-    """One literal value, English first, whitespace normalised; None when there is none."""
-    values = [o for o in graph.objects(subject, predicate) if isinstance(o, Literal)]
-    if not values:
-        return None
-
-    def preference(literal: Literal) -> tuple[int, str]:
-        language = literal.language
-        return (0 if language == "en" else 1 if language is None else 2, str(literal))
-
-    return " ".join(str(min(values, key=preference)).split())
-
-
-def _texts(graph: Graph, subject: Node, predicate: URIRef) -> list[str]:
-    return sorted(
-        {
-            " ".join(str(o).split())
-            for o in graph.objects(subject, predicate)
-            if isinstance(o, Literal)
-        }
-    )
-
-
-def _iris(graph: Graph, subject: Node, predicate: URIRef) -> list[URIRef]:
-    """The IRI values, the project's own first, each group sorted."""
-    values = (o for o in graph.objects(subject, predicate) if isinstance(o, URIRef))
-    return sorted(values, key=lambda iri: (not _own(iri), str(iri)))
-
-
-def _integer(graph: Graph, subject: Node, predicate: URIRef) -> int | None:
-    value = graph.value(subject, predicate)
-    return int(str(value)) if isinstance(value, Literal) else None
-
-
-def _list(graph: Graph, head: Node) -> list[Node]:
-    return list(Collection(graph, head))
-
-
 def _md(text: str) -> str:
     """``text`` with the characters Markdown (and GitHub's inline maths) would interpret escaped."""
     return "".join("\\" + char if char in _MARKDOWN_SPECIAL else char for char in text)
@@ -171,52 +105,15 @@ def _heading(level: int, label: str, iri: str) -> str:
     return f'{"#" * level} <a id="{_anchor(iri)}"></a>{_md(label)} ({_code(compact(iri))})'
 
 
-def _own(node: Node) -> bool:
-    return isinstance(node, URIRef) and str(node).startswith(BASE)
-
-
-def _sort_key(label: str, iri: str) -> tuple[str, str]:
-    return (label.casefold(), iri)
-
-
 class _Reference:
-    """The model files, parsed, and the Markdown rendered from them."""
+    """The Markdown rendered from the model's description (and its shapes)."""
 
-    def __init__(self) -> None:
-        self.ontology = _load([ontology_file()])
-        self.vocab = _load(vocabulary_files())
-        self.shapes = _load([shapes_file()])
-        self.classes = sorted(
-            (c for c in self.ontology.subjects(RDF.type, OWL.Class) if _own(c)),
-            key=lambda c: _sort_key(self._label(self.ontology, c), str(c)),
-        )
-        self.property_kind: dict[Node, str] = {}
-        for kind, caption in PROPERTY_KINDS:
-            for prop in self.ontology.subjects(RDF.type, kind):
-                if _own(prop) and prop not in self.property_kind:
-                    self.property_kind[prop] = caption
-        self.properties = sorted(
-            self.property_kind,
-            key=lambda p: _sort_key(self._label(self.ontology, p), str(p)),
-        )
-        self.schemes = sorted(
-            set(self.vocab.subjects(RDF.type, SKOS.ConceptScheme)),
-            key=lambda s: _sort_key(self._label(self.vocab, s), str(s)),
-        )
-        concepts = set(self.vocab.subjects(RDF.type, SKOS.Concept))
-        self.documented: set[str] = {
-            str(term) for term in [*self.classes, *self.properties, *self.schemes, *concepts]
-        }
+    def __init__(self, model: ModelDescription) -> None:
+        self.model = model
+        self.shapes = model.shapes
+        self.documented = model.documented
 
     # ----- terms ------------------------------------------------------------
-
-    @staticmethod
-    def _label(graph: Graph, subject: Node) -> str:
-        return (
-            _text(graph, subject, RDFS.label)
-            or _text(graph, subject, SKOS.prefLabel)
-            or compact(str(subject))
-        )
 
     def term(self, node: Node) -> str:
         """A Markdown reference to ``node``: a link to its entry, a CURIE or the full IRI."""
@@ -235,13 +132,11 @@ class _Reference:
     def terms(self, nodes: Iterable[Node]) -> str:
         return ", ".join(self.term(node) for node in nodes)
 
-    def _alignments(self, graph: Graph, subject: Node) -> list[str]:
-        lines = []
-        for predicate, caption in ALIGNMENTS:
-            targets = _iris(graph, subject, predicate)
-            if targets:
-                lines.append(f"- **{caption}:** {self.terms(targets)}")
-        return lines
+    def _alignments(self, term: Term) -> list[str]:
+        return [
+            f"- **{alignment.caption}:** {self.terms(alignment.targets)}"
+            for alignment in term.alignments
+        ]
 
     # ----- shapes -----------------------------------------------------------
 
@@ -251,13 +146,13 @@ class _Reference:
         if isinstance(node, URIRef):
             return self.term(node)
         if (shapes.value(node, RDF.first)) is not None:
-            return " / ".join(self.path(step) for step in _list(shapes, node))
+            return " / ".join(self.path(step) for step in list_of(shapes, node))
         inverse = shapes.value(node, SH.inversePath)
         if inverse is not None:
             return "^" + self.path(inverse)
         alternatives = shapes.value(node, SH.alternativePath)
         if alternatives is not None:
-            return "(" + " | ".join(self.path(p) for p in _list(shapes, alternatives)) + ")"
+            return "(" + " | ".join(self.path(p) for p in list_of(shapes, alternatives)) + ")"
         for predicate, suffix in (
             (SH.zeroOrMorePath, "*"),
             (SH.oneOrMorePath, "+"),
@@ -276,12 +171,12 @@ class _Reference:
         """Each value constraint of a shape, in words."""
         shapes = self.shapes
         parts: list[str] = []
-        parts += [self.term(t) for t in _iris(shapes, node, SH.datatype)]
-        parts += [self.term(t) for t in _iris(shapes, node, SH["class"])]
-        for kind in _iris(shapes, node, SH.nodeKind):
+        parts += [self.term(t) for t in iris_of(shapes, node, SH.datatype)]
+        parts += [self.term(t) for t in iris_of(shapes, node, SH["class"])]
+        for kind in iris_of(shapes, node, SH.nodeKind):
             parts.append("IRI" if kind == SH.IRI else self.term(kind))
         for members in sorted(shapes.objects(node, SH["in"]), key=str):
-            parts.append("one of " + self.terms(_list(shapes, members)))
+            parts.append("one of " + self.terms(list_of(shapes, members)))
         parts += [
             "has value " + self.term(v) for v in sorted(shapes.objects(node, SH.hasValue), key=str)
         ]
@@ -298,15 +193,17 @@ class _Reference:
             (SH.equals, "="),
             (SH.disjoint, "disjoint from"),
         ):
-            parts += [f"{caption} {self.term(o)}" for o in _iris(shapes, node, predicate)]
+            parts += [f"{caption} {self.term(o)}" for o in iris_of(shapes, node, predicate)]
         for members in sorted(shapes.objects(node, SH["or"]), key=str):
-            parts.append("either " + " or ".join(self.describe(m) for m in _list(shapes, members)))
+            parts.append(
+                "either " + " or ".join(self.describe(m) for m in list_of(shapes, members))
+            )
         for members in sorted(shapes.objects(node, SH.xone), key=str):
             parts.append(
-                "exactly one of " + "; ".join(self.describe(m) for m in _list(shapes, members))
+                "exactly one of " + "; ".join(self.describe(m) for m in list_of(shapes, members))
             )
         for members in sorted(shapes.objects(node, SH["and"]), key=str):
-            parts.append("both " + " and ".join(self.describe(m) for m in _list(shapes, members)))
+            parts.append("both " + " and ".join(self.describe(m) for m in list_of(shapes, members)))
         parts += [
             f"not ({self.describe(n)})" for n in sorted(shapes.objects(node, SH["not"]), key=str)
         ]
@@ -318,8 +215,8 @@ class _Reference:
         return parts
 
     def cardinality(self, node: Node) -> str:
-        low = _integer(self.shapes, node, SH.minCount)
-        high = _integer(self.shapes, node, SH.maxCount)
+        low = integer_of(self.shapes, node, SH.minCount)
+        high = integer_of(self.shapes, node, SH.maxCount)
         return f"{low or 0}..{'*' if high is None else high}"
 
     def describe(self, node: Node) -> str:
@@ -330,7 +227,7 @@ class _Reference:
         if path is not None:
             parts.append(self.path(path))
         if (shapes.value(node, SH.minCount), shapes.value(node, SH.maxCount)) != (None, None):
-            absent = _integer(shapes, node, SH.maxCount) == 0
+            absent = integer_of(shapes, node, SH.maxCount) == 0
             parts.append("absent" if absent else f"[{self.cardinality(node)}]")
         value = self.value(node)
         if value:
@@ -343,7 +240,7 @@ class _Reference:
         for shape in sorted(shapes.subjects(SH.targetClass, target), key=str):
             name = str(shape).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
             lines += ["", f"#### Shape {_code(name)}", ""]
-            message = _text(shapes, shape, SH.message)
+            message = text_of(shapes, shape, SH.message)
             if message:
                 lines += [_md(message), ""]
             node_level = self.value_parts(shape)
@@ -359,7 +256,7 @@ class _Reference:
                         self.path(path) if path is not None else "(no path)",
                         self.cardinality(prop),
                         self.value(prop) or "—",
-                        _md(_text(shapes, prop, SH.message) or ""),
+                        _md(text_of(shapes, prop, SH.message) or ""),
                     )
                 )
             if rows:
@@ -375,8 +272,6 @@ class _Reference:
     # ----- sections ---------------------------------------------------------
 
     def intro(self) -> list[str]:
-        graph = self.ontology
-        ontologies = sorted(graph.subjects(RDF.type, OWL.Ontology), key=str)
         lines = [
             "# The evidencegraph ontology",
             "",
@@ -384,18 +279,16 @@ class _Reference:
             "`shapes.ttl`, `vocab/*.ttl`); do not edit it by hand. Regenerate it with "
             f"`{REGENERATE}`._",
         ]
-        for ontology in ontologies:
-            title = _text(graph, ontology, DCTERMS.title) or self._label(graph, ontology)
-            lines += ["", f"**{_md(title)}**"]
-            description = _text(graph, ontology, DCTERMS.description)
-            if description:
-                lines += ["", _md(description)]
-            lines += ["", f"- **Ontology IRI:** {self.term(ontology)}"]
-            for version_iri in _iris(graph, ontology, OWL.versionIRI):
+        for ontology in self.model.ontologies:
+            lines += ["", f"**{_md(ontology.title)}**"]
+            if ontology.description:
+                lines += ["", _md(ontology.description)]
+            lines += ["", f"- **Ontology IRI:** {self.term(ontology.iri)}"]
+            for version_iri in ontology.version_iris:
                 lines.append(f"- **Version IRI:** {self.term(version_iri)}")
-            for version in _texts(graph, ontology, OWL.versionInfo):
+            for version in ontology.versions:
                 lines.append(f"- **Version:** {_md(version)}")
-            for licence in _iris(graph, ontology, DCTERMS.license):
+            for licence in ontology.licences:
                 lines.append(f"- **Licence:** {self.term(licence)}")
         lines += [
             "",
@@ -414,7 +307,6 @@ class _Reference:
         return lines
 
     def class_lines(self) -> list[str]:
-        graph = self.ontology
         lines = [
             "",
             "## Classes",
@@ -425,44 +317,37 @@ class _Reference:
             "| Class | CURIE | Superclasses |",
             "|---|---|---|",
         ]
-        for cls in self.classes:
+        for cls in self.model.classes:
             lines.append(
-                f"| [{_md(self._label(graph, cls))}](#{_anchor(str(cls))}) "
-                f"| {_code(compact(str(cls)))} "
-                f"| {_cell(self.terms(_iris(graph, cls, RDFS.subClassOf)) or '—')} |"
+                f"| [{_md(cls.label)}](#{_anchor(str(cls.iri))}) "
+                f"| {_code(cls.curie)} "
+                f"| {_cell(self.terms(cls.superclasses) or '—')} |"
             )
-        for cls in self.classes:
-            lines += ["", _heading(3, self._label(graph, cls), str(cls)), ""]
-            lines += self._definition_lines(graph, cls)
+        for cls in self.model.classes:
+            lines += ["", _heading(3, cls.label, str(cls.iri)), ""]
+            lines += self._definition_lines(cls)
             facts = []
-            superclasses = _iris(graph, cls, RDFS.subClassOf)
-            if superclasses:
-                facts.append(f"- **Superclasses:** {self.terms(superclasses)}")
-            subclasses = sorted(
-                (s for s in graph.subjects(RDFS.subClassOf, cls) if _own(s)), key=str
-            )
-            if subclasses:
-                facts.append(f"- **Subclasses:** {self.terms(subclasses)}")
-            facts += self._alignments(graph, cls)
-            for predicate, caption in ((RDFS.domain, "Domain of"), (RDFS.range, "Range of")):
-                props = sorted((p for p in graph.subjects(predicate, cls) if _own(p)), key=str)
+            if cls.superclasses:
+                facts.append(f"- **Superclasses:** {self.terms(cls.superclasses)}")
+            if cls.subclasses:
+                facts.append(f"- **Subclasses:** {self.terms(cls.subclasses)}")
+            facts += self._alignments(cls)
+            for props, caption in ((cls.domain_of, "Domain of"), (cls.range_of, "Range of")):
                 if props:
                     facts.append(f"- **{caption}:** {self.terms(props)}")
             if facts:
                 lines += ["", *facts]
-            lines += self.shape_lines(cls)
+            lines += self.shape_lines(cls.iri)
         return lines
 
-    def _definition_lines(self, graph: Graph, subject: Node) -> list[str]:
-        definition = _text(graph, subject, SKOS.definition) or "(no definition)"
-        lines = [_md(definition)]
-        example = _text(graph, subject, SKOS.example)
-        if example:
-            lines += ["", f"*Example:* {_md(example)}"]
+    @staticmethod
+    def _definition_lines(term: Term) -> list[str]:
+        lines = [_md(term.definition or "(no definition)")]
+        if term.example:
+            lines += ["", f"*Example:* {_md(term.example)}"]
         return lines
 
     def property_lines(self) -> list[str]:
-        graph = self.ontology
         lines = [
             "",
             "## Properties",
@@ -470,81 +355,31 @@ class _Reference:
             "| Property | CURIE | Kind | Domain | Range |",
             "|---|---|---|---|---|",
         ]
-        for prop in self.properties:
-            domain = self.terms(_iris(graph, prop, RDFS.domain)) or "—"
-            range_ = self.terms(_iris(graph, prop, RDFS.range)) or "—"
+        for prop in self.model.properties:
+            domain = self.terms(prop.domain) or "—"
+            range_ = self.terms(prop.range) or "—"
             lines.append(
-                f"| [{_md(self._label(graph, prop))}](#{_anchor(str(prop))}) "
-                f"| {_code(compact(str(prop)))} | {self.property_kind[prop]} "
+                f"| [{_md(prop.label)}](#{_anchor(str(prop.iri))}) "
+                f"| {_code(prop.curie)} | {prop.kind} "
                 f"| {_cell(domain)} | {_cell(range_)} |"
             )
-        for prop in self.properties:
-            lines += ["", _heading(3, self._label(graph, prop), str(prop)), ""]
-            lines += self._definition_lines(graph, prop)
+        for prop in self.model.properties:
+            lines += ["", _heading(3, prop.label, str(prop.iri)), ""]
+            lines += self._definition_lines(prop)
             lines += [
                 "",
-                f"- **Kind:** {self.property_kind[prop]}",
-                f"- **Domain:** {self.terms(_iris(graph, prop, RDFS.domain)) or '—'}",
-                f"- **Range:** {self.terms(_iris(graph, prop, RDFS.range)) or '—'}",
+                f"- **Kind:** {prop.kind}",
+                f"- **Domain:** {self.terms(prop.domain) or '—'}",
+                f"- **Range:** {self.terms(prop.range) or '—'}",
             ]
-            parents = _iris(graph, prop, RDFS.subPropertyOf)
-            if parents:
-                lines.append(f"- **Subproperty of:** {self.terms(parents)}")
-            children = sorted(
-                (s for s in graph.subjects(RDFS.subPropertyOf, prop) if _own(s)), key=str
-            )
-            if children:
-                lines.append(f"- **Subproperties:** {self.terms(children)}")
-            lines += self._alignments(graph, prop)
+            if prop.parents:
+                lines.append(f"- **Subproperty of:** {self.terms(prop.parents)}")
+            if prop.children:
+                lines.append(f"- **Subproperties:** {self.terms(prop.children)}")
+            lines += self._alignments(prop)
         return lines
 
-    def _concept_order(self, scheme: Node) -> list[tuple[Node, int]]:
-        """The scheme's concepts depth first (broader before narrower), with their depth."""
-        vocab = self.vocab
-        members = set(vocab.subjects(SKOS.inScheme, scheme)) | set(
-            vocab.subjects(SKOS.topConceptOf, scheme)
-        )
-
-        def key(concept: Node) -> tuple[bool, int, str, str]:
-            rank = _integer(vocab, concept, EG.rank)
-            label = self._label(vocab, concept)
-            return (rank is None, -(rank or 0), label.casefold(), str(concept))
-
-        def parents(concept: Node) -> set[Node]:
-            broader = set(vocab.objects(concept, SKOS.broader))
-            broader |= set(vocab.subjects(SKOS.narrower, concept))
-            return broader & members
-
-        order: list[tuple[Node, int]] = []
-        seen: set[Node] = set()
-
-        def visit(concept: Node, depth: int) -> None:
-            if concept in seen:
-                return
-            seen.add(concept)
-            order.append((concept, depth))
-            for child in sorted((m for m in members if concept in parents(m)), key=key):
-                visit(child, depth + 1)
-
-        for top in sorted((m for m in members if not parents(m)), key=key):
-            visit(top, 0)
-        for rest in sorted(members - seen, key=key):
-            visit(rest, 0)
-        return order
-
-    def _allowed_by(self) -> dict[Node, set[Node]]:
-        """For each concept, the shape paths whose ``sh:in`` lists it."""
-        allowed: dict[Node, set[Node]] = {}
-        for shape, members in self.shapes.subject_objects(SH["in"]):
-            path = self.shapes.value(shape, SH.path)
-            if path is None:
-                continue
-            for concept in _list(self.shapes, members):
-                allowed.setdefault(concept, set()).add(path)
-        return allowed
-
     def scheme_lines(self) -> list[str]:
-        vocab = self.vocab
         lines = [
             "",
             "## Concept schemes",
@@ -553,16 +388,11 @@ class _Reference:
             "their broader concept; ranked concepts come in descending `eg:rank`.",
         ]
         lines += self.shape_lines(SKOS.Concept)
-        allowed = self._allowed_by()
-        for scheme in self.schemes:
-            lines += ["", _heading(3, self._label(vocab, scheme), str(scheme)), ""]
-            lines.append(_md(_text(vocab, scheme, SKOS.definition) or "(no definition)"))
-            facts = self._alignments(vocab, scheme)
-            order = self._concept_order(scheme)
-            paths = sorted(
-                {path for concept, _ in order for path in allowed.get(concept, set())},
-                key=lambda p: _plain(self.path(p)),
-            )
+        for scheme in self.model.schemes:
+            lines += ["", _heading(3, scheme.label, str(scheme.iri)), ""]
+            lines.append(_md(scheme.definition or "(no definition)"))
+            facts = self._alignments(scheme)
+            paths = sorted(scheme.allowed_paths, key=lambda p: _plain(self.path(p)))
             if paths:
                 facts.append("- **Allowed values of:** " + ", ".join(self.path(p) for p in paths))
             if facts:
@@ -572,26 +402,25 @@ class _Reference:
                 "| Concept | Label | Definition | Broader | Matches, notation, rank |",
                 "|---|---|---|---|---|",
             ]
-            for concept, depth in order:
-                label = _md(self._label(vocab, concept))
-                alternatives = _texts(vocab, concept, SKOS.altLabel)
-                if alternatives:
-                    label += " (also: " + ", ".join(_md(a) for a in alternatives) + ")"
+            for concept in scheme.concepts:
+                label = _md(concept.label)
+                if concept.alternative_labels:
+                    label += (
+                        " (also: " + ", ".join(_md(a) for a in concept.alternative_labels) + ")"
+                    )
                 notes = [
-                    f"{caption.lower()} {self.terms(_iris(vocab, concept, predicate))}"
-                    for predicate, caption in ALIGNMENTS
-                    if _iris(vocab, concept, predicate)
+                    f"{alignment.caption.lower()} {self.terms(alignment.targets)}"
+                    for alignment in concept.alignments
                 ]
-                notes += [f"notation {_code(n)}" for n in _texts(vocab, concept, SKOS.notation)]
-                rank = _integer(vocab, concept, EG.rank)
-                if rank is not None:
-                    notes.append(f"rank {rank}")
+                notes += [f"notation {_code(n)}" for n in concept.notations]
+                if concept.rank is not None:
+                    notes.append(f"rank {concept.rank}")
                 cells = [
-                    "&nbsp;&nbsp;" * depth
-                    + f'<a id="{_anchor(str(concept))}"></a>{_code(compact(str(concept)))}',
+                    "&nbsp;&nbsp;" * concept.depth
+                    + f'<a id="{_anchor(str(concept.iri))}"></a>{_code(concept.curie)}',
                     label,
-                    _md(_text(vocab, concept, SKOS.definition) or "(no definition)"),
-                    self.terms(_iris(vocab, concept, SKOS.broader)) or "—",
+                    _md(concept.definition or "(no definition)"),
+                    self.terms(concept.broader) or "—",
                     "; ".join(notes) or "—",
                 ]
                 lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
@@ -599,7 +428,7 @@ class _Reference:
 
     def other_shape_lines(self) -> list[str]:
         """Shapes whose target class is documented nowhere else."""
-        covered = {*self.classes, SKOS.Concept}
+        covered = {*(c.iri for c in self.model.classes), SKOS.Concept}
         targets = sorted(set(self.shapes.objects(None, SH.targetClass)) - covered, key=str)
         lines: list[str] = []
         if targets:
@@ -623,7 +452,12 @@ class _Reference:
 def render_reference() -> str:
     """The ontology reference as Markdown: namespaces, classes with their shapes, properties
     and concept schemes, every list sorted so that the output is the same on every run."""
-    return _Reference().render()
+    return render_markdown(describe_model())
+
+
+def render_markdown(model: ModelDescription) -> str:
+    """A model's description as the Markdown of ``docs/ontology.md``."""
+    return _Reference(model).render()
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ change under a read-only server (answers, the VoID counts) is kept in the respon
 
 from __future__ import annotations
 
-import html
 import json
 import signal
 import sys
@@ -41,6 +40,7 @@ from evidencegraph.server.evaluate import (
     graph_bytes,
 )
 from evidencegraph.server.limits import DEFAULT_MAX_DEPTH, refuse_deep_nesting
+from evidencegraph.server.ontology_page import ontology_html
 from evidencegraph.server.protocol import (
     EXTENSION_OF,
     EXTENSIONS,
@@ -55,6 +55,7 @@ from evidencegraph.server.protocol import (
     resource_format,
 )
 from evidencegraph.server.security import RefusedError, check_bearer
+from evidencegraph.server.templating import render
 from evidencegraph.server.urls import local_path
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 
@@ -111,6 +112,7 @@ class EvidenceServer:
         self._description: bytes | None = None
         self._description_lock = threading.Lock()
         self._ontology_bodies: dict[str, bytes] = {}
+        self._index_body: bytes | None = None
         get = ["GET"]  # and HEAD, which werkzeug adds
         self.urls = Map(
             [
@@ -432,7 +434,8 @@ class EvidenceServer:
         if json_or_html(request) == "json":
             payload = [q.describe(with_text=True) for q in named.values()]
             return Response(json.dumps(payload, indent=2), content_type="application/json")
-        return Response(_queries_page(named.values()), content_type=HTML_MEDIA_TYPE)
+        page = render("queries.html", queries=list(named.values()))
+        return Response(page, content_type=HTML_MEDIA_TYPE)
 
     def _named_query(self, request: Request, name: str) -> Response:
         from evidencegraph.queries import get_query
@@ -542,7 +545,10 @@ class EvidenceServer:
     # --- files for people ---------------------------------------------------------------
 
     def _index(self, request: Request) -> Response:
-        return self._static(request, "index.html")
+        if self._index_body is None:  # the same for every request: rendered once
+            self._index_body = render("index.html").encode("utf-8")
+        entry = CachedResponse.of(200, HTML_MEDIA_TYPE, self._index_body)
+        return self._respond(request, entry, "static")
 
     def _static(self, request: Request, name: str) -> Response:
         folder = resources.files("evidencegraph.server") / "static"
@@ -617,12 +623,6 @@ def _check_acceptable(text: str, formats: QueryFormats) -> None:
 
 def _ontology_bytes(fmt: str) -> bytes:
     if fmt == "html":
-        try:
-            from evidencegraph.server.ontology_page import ontology_html
-        except ImportError:
-            raise _RequestError(
-                501, "the ontology page is not part of this build of evidencegraph"
-            ) from None
         return ontology_html(local_path).encode("utf-8")
     turtle = ontology_file().read_bytes()
     if fmt == "turtle":
@@ -653,40 +653,3 @@ def _http_message(error: HTTPException, request: Request) -> str:
     if error.code == 405:
         return f"{request.method} is not allowed on {request.path}"
     return str(error.description or error.name)
-
-
-def _queries_page(queries: Iterable[Any]) -> str:
-    """The named queries for people: each with its parameters as a form that runs it, in the
-    frame of the server's other pages (pages.py) where that module is built."""
-    parts = [
-        "<h1>Named queries</h1>",
-        "<p>Run one here, or from a program: <code>GET /queries/NAME?param=value</code>, with "
-        "the results format by Accept; the list as JSON: "
-        '<a href="/queries?format=json">/queries?format=json</a>.</p>',
-    ]
-    for q in queries:
-        name = html.escape(q.name)
-        parts.append(f'<section id="{name}"><h2>{html.escape(q.title)}</h2>')
-        parts.append(f"<p><code>{name}</code>: {html.escape(q.description)}</p>")
-        parts.append(f'<form method="get" action="/queries/{name}">')
-        for p in q.parameters:
-            default = html.escape(p.default or "")
-            required = "" if p.default is not None else " required"
-            parts.append(
-                f"<p><label>{html.escape(p.name)} ({html.escape(p.kind)}) "
-                f'<input name="{html.escape(p.name)}" value="{default}"{required}></label> '
-                f"{html.escape(p.description)}</p>"
-            )
-        parts.append(
-            '<p><label>answer as <select name="format"><option>json</option><option>xml'
-            "</option><option>csv</option><option>tsv</option></select></label> "
-            "<button>Run</button></p></form></section>"
-        )
-    body = "\n".join(parts)
-    try:
-        from evidencegraph.server.pages import html_page
-    except ImportError:
-        return (
-            f"<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Named queries</title>{body}"
-        )
-    return html_page("Named queries", body)

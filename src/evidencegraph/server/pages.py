@@ -6,17 +6,20 @@ outcomes, findings, registry links, sources) and the provenance an export brings
 about it and about its findings, with the sources that assert them); a claim brings the source
 that asserts it; a source the claims it makes. The page shows the same triples for people,
 with each claim set against the evidence: where it comes from, and where it disagrees.
+
+What the page holds is worked out here (:class:`_ResourcePage`); how it is written is the
+template's (``templates/resource.html``, its terms by ``templates/terms.html``).
 """
 
 from __future__ import annotations
 
 import functools
-import html
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
+from markupsafe import Markup
 from rdflib import RDFS, SKOS, URIRef
 
 from evidencegraph.export.select import Selection, model_terms, with_provenance
@@ -25,13 +28,12 @@ from evidencegraph.graph.store import Store
 from evidencegraph.graph.terms import RDF_TYPE, to_oxigraph
 from evidencegraph.graph.validation import model_graph
 from evidencegraph.ontology.namespace import compact, expand
+from evidencegraph.server.templating import render
+from evidencegraph.server.urls import LocalPath, ontology_anchor
 
 #: The most links into one resource a description holds (a vocabulary concept such as
 #: egv:Phase2 is the object of one triple per study of that phase).
 MAX_INCOMING = 1000
-
-#: The local path of an IRI under the project's base, or None (``server.urls.local_path``).
-LocalPath = Callable[[str], "str | None"]
 
 #: The alternate formats a resource page links to: extension, media type, name.
 ALTERNATES = (
@@ -219,27 +221,7 @@ def _with_names(store: Store, quads: set[ox.Quad], full: set[_Subject]) -> set[o
 def html_page(title: str, body: str, head: str = "") -> str:
     """A whole page of the server's: ``title`` is escaped here; ``body`` and ``head`` are
     HTML the caller has escaped."""
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)} · evidencegraph</title>
-<link rel="stylesheet" href="/static/style.css">
-<link rel="icon" href="data:,">
-{head}</head>
-<body>
-<header class="site">
-<a class="brand" href="/">evidencegraph</a>
-<nav><a href="/">Query</a> <a href="/ontology">Ontology</a> \
-<a href="/.well-known/void">Dataset (VoID)</a></nav>
-</header>
-<main>
-{body}
-</main>
-</body>
-</html>
-"""
+    return render("page.html", title=title, body=Markup(body), head=Markup(head))
 
 
 def resource_html(store: Store, iri: str, local_path: LocalPath) -> str | None:
@@ -252,7 +234,7 @@ def resource_html(store: Store, iri: str, local_path: LocalPath) -> str | None:
     if not description.quads:
         return None
     page = _ResourcePage(_Facts(description.quads), ox.NamedNode(iri), local_path)
-    return page.render(description.truncated)
+    return render("resource.html", page=page, truncated=description.truncated)
 
 
 class _Facts:
@@ -307,19 +289,8 @@ class _Facts:
         return sorted(set(terms), key=lambda t: (self.name(t), str(t)))
 
 
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
 def _local_name(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-
-def _ontology_anchor(iri: str) -> str | None:
-    """The anchor of a term of the model on the ontology page, or None."""
-    from evidencegraph.server.ontology_page import anchor  # that module builds on this one
-
-    return anchor(iri) if ox.NamedNode(iri) in model_terms() else None
 
 
 def _count(n: int, noun: str) -> str:
@@ -340,88 +311,148 @@ def _status_rank(status: _Term | None) -> int:
     return _STATUS_ORDER.index(name) if name in _STATUS_ORDER else len(_STATUS_ORDER)
 
 
-def _status_class(status: _Term | None) -> str:
-    """The CSS class of a verification status (``status-misreported``)."""
-    if not isinstance(status, ox.NamedNode):
-        return "status-none"
-    return "status-" + "".join(c for c in _local_name(status.value).lower() if c.isalnum())
+@dataclass(frozen=True)
+class _Rated:
+    """A finding's rating along one predicate (direction, level of evidence)."""
+
+    label: str
+    values: list[_Term]
 
 
-class _Html:
-    """Terms written as HTML: IRIs as links, literals as escaped text."""
+@dataclass(frozen=True)
+class _Result:
+    """A finding's numbers as one line of text, then its ratings."""
 
-    def __init__(self, facts: _Facts, local_path: LocalPath) -> None:
+    numbers: str | None
+    rated: list[_Rated]
+
+
+@dataclass(frozen=True)
+class _Identifier:
+    """One identifier of a source: a text (``DOI 10.…``) or a term (its URL)."""
+
+    text: str | None = None
+    term: _Term | None = None
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """How the page shows one term (see ``terms.html``): its kind (``iri``, ``bnode``, or a
+    literal as ``lang``, ``url``, ``text``, ``typed``), its text (an IRI's name, a blank
+    node's id, a literal's value), and for an IRI where a link goes and its title (the IRI;
+    for a typed literal, the datatype's CURIE)."""
+
+    kind: str
+    text: str
+    href: str | None = None
+    external: bool = False
+    title: str = ""
+    language: str = ""
+
+
+class _ResourcePage:
+    """The page of one resource, as the template ``resource.html`` asks for it: what it is,
+    its kind's sections, its triples. The methods hand out terms and texts; the template
+    writes them as HTML."""
+
+    def __init__(self, facts: _Facts, node: ox.NamedNode, local_path: LocalPath) -> None:
         self.facts = facts
+        self.node = node
         self.local_path = local_path
+        self.max_incoming = MAX_INCOMING
+        self._shown: dict[_Term, _Shown] = {}
+
+    # -- terms
 
     def href(self, iri: str) -> str | None:
+        """Where a link to ``iri`` goes: its local path, the IRI itself (http and https
+        only), or None."""
         local = self.local_path(iri)
         if local is not None:
             return local
         return iri if iri.startswith(("http://", "https://")) else None
 
-    def link(self, term: _Term, text: str | None = None) -> str:
-        """``term`` as a link to its page (a literal as text)."""
-        if not isinstance(term, ox.NamedNode):
-            return self.value(term)
-        shown = _e(text if text is not None else self.facts.name(term))
-        href = self.href(term.value)
-        if href is None:
-            return f'<span class="iri" title="{_e(term.value)}">{shown}</span>'
-        external = "" if self.local_path(term.value) else ' class="external"'
-        return f'<a href="{_e(href)}"{external} title="{_e(term.value)}">{shown}</a>'
+    def shown(self, term: _Term) -> _Shown:
+        """How the page shows ``term``, worked out once per page (a page names the same
+        arms, concepts and sources many times)."""
+        found = self._shown.get(term)
+        if found is None:
+            found = self._shown[term] = self._show(term)
+        return found
 
-    def value(self, term: _Term) -> str:
-        """An object as the page shows it: a link, a blank node, or a literal with its
-        language or (other than string) datatype."""
+    def _show(self, term: _Term) -> _Shown:
+        kind = self.kind_of(term)
         if isinstance(term, ox.NamedNode):
-            return self.link(term)
+            iri = term.value
+            external = not self.local_path(iri)
+            return _Shown(kind, self.facts.name(term), self.href(iri), external, iri)
+        if isinstance(term, ox.Literal):
+            return _Shown(
+                kind, term.value, None, False, compact(term.datatype.value), term.language or ""
+            )
+        return _Shown(kind, term.value)
+
+    @staticmethod
+    def kind_of(term: _Term | None) -> str:
+        """How the page shows a term: ``iri``, ``bnode``, or a literal as ``lang`` (with its
+        language), ``url`` (an xsd:anyURI on the web), ``text`` (a string) or ``typed``."""
+        if isinstance(term, ox.NamedNode):
+            return "iri"
         if isinstance(term, ox.BlankNode):
-            return f'<span class="bnode">_:{_e(term.value)}</span>'
-        text = _e(term.value)
+            return "bnode"
+        if not isinstance(term, ox.Literal):
+            return "none"
         if term.language:
-            return f'{text} <span class="lang">@{_e(term.language)}</span>'
+            return "lang"
         datatype = term.datatype.value
         if datatype == _XSD + "anyURI" and term.value.startswith(("http://", "https://")):
-            return f'<a class="external" href="{text}">{text}</a>'
-        if datatype == _XSD + "string":
-            return text
-        return f'<span title="{_e(compact(datatype))}">{text}</span>'
+            return "url"
+        return "text" if datatype == _XSD + "string" else "typed"
 
-    def values(self, terms: Sequence[_Term], separator: str = "<br>") -> str:
-        return separator.join(self.value(t) for t in terms) if terms else "—"
+    @staticmethod
+    def curie(iri: str) -> str:
+        return compact(iri)
 
-    def links(self, terms: Sequence[_Term], separator: str = ", ") -> str:
-        return separator.join(self.link(t) for t in terms) if terms else "—"
+    @staticmethod
+    def named(iri: str) -> ox.NamedNode:
+        return ox.NamedNode(iri)
 
-    def plain(self, term: _Term | None) -> str:
-        """A term's name as escaped text, or a dash."""
-        return "—" if term is None else _e(self.facts.name(term))
+    def name(self, term: _Term) -> str:
+        return self.facts.name(term)
 
+    @staticmethod
+    def predicate_label(iri: str) -> str:
+        """A predicate's label in the model, or its CURIE."""
+        return _model_labels().get(iri) or compact(iri)
 
-class _ResourcePage(_Html):
-    """The page of one resource: what it is, its kind's sections, its triples."""
+    @staticmethod
+    def status_class(status: _Term | None) -> str:
+        """The CSS class of a verification status (``status-misreported``)."""
+        if not isinstance(status, ox.NamedNode):
+            return "status-none"
+        return "status-" + "".join(c for c in _local_name(status.value).lower() if c.isalnum())
 
-    def __init__(self, facts: _Facts, node: ox.NamedNode, local_path: LocalPath) -> None:
-        super().__init__(facts, local_path)
-        self.node = node
+    def objects(self, subject: _Term, curie: str) -> list[_Term]:
+        return self.facts.objects(subject, curie)
 
-    def render(self, truncated: bool) -> str:
-        facts, node = self.facts, self.node
-        kinds = facts.types(node)
-        sections: list[str] = []
-        if kinds & _subclasses("eg:Study"):
-            sections = self.study_sections()
-        elif _p("eg:Claim") in kinds:
-            sections = [self.claim_section()]
-        elif kinds & _subclasses("eg:Source"):
-            sections = [self.source_claims_section()]
-        body = "\n".join(
-            [self.heading(), *sections, self.properties_section(), self.incoming_section(truncated)]
-        )
-        return html_page(facts.name(node), body, self.alternate_links())
+    def first(self, subject: _Term, curie: str) -> _Term | None:
+        return self.facts.first(subject, curie)
+
+    def subjects(self, curie: str, obj: _Term) -> list[_Term]:
+        return self.facts.subjects(curie, obj)
 
     # -- what every page has
+
+    def kind(self) -> str:
+        """Which sections the page has: ``study``, ``claim``, ``source`` or ``other``."""
+        kinds = self.facts.types(self.node)
+        if kinds & _subclasses("eg:Study"):
+            return "study"
+        if _p("eg:Claim") in kinds:
+            return "claim"
+        if kinds & _subclasses("eg:Source"):
+            return "source"
+        return "other"
 
     def formats(self) -> list[tuple[str, str, str]]:
         """(path, media type, name) of each alternate format of the page's resource."""
@@ -430,130 +461,31 @@ class _ResourcePage(_Html):
             return []
         return [(path + extension, media, name) for extension, media, name in ALTERNATES]
 
-    def alternate_links(self) -> str:
-        return "".join(
-            f'<link rel="alternate" type="{media}" href="{_e(path)}">\n'
-            for path, media, _ in self.formats()
-        )
+    def ontology_anchor(self) -> str | None:
+        """The anchor of the page's resource on the ontology page, when it is a term of
+        the model."""
+        iri = self.node.value
+        return ontology_anchor(iri) if self.node in model_terms() else None
 
-    def heading(self) -> str:
-        facts, node = self.facts, self.node
-        types = facts.objects(node, "rdf:type")
-        kinds = ", ".join(self.link(t) for t in types) or "a resource with no type"
-        formats = " · ".join(
-            f'<a href="{_e(path)}" type="{media}">{name}</a>'
-            for path, media, name in self.formats()
-        )
-        also = f'<p class="formats">This description as {formats}</p>' if formats else ""
-        documented = _ontology_anchor(node.value)
-        if documented is not None:
-            also += (
-                f'<p class="formats">Documented in <a href="/ontology#{_e(documented)}">the '
-                "ontology</a></p>"
-            )
-        return (
-            f'<h1>{_e(facts.name(node))}</h1>\n<p class="iri"><code>{_e(node.value)}</code></p>\n'
-            f'<p class="types">{kinds}</p>\n{also}'
-        )
+    def properties(self) -> list[tuple[str, list[_Term]]]:
+        """Every predicate of the resource but its types, with its objects."""
+        found = self.facts.properties(self.node).items()
+        return [(p, objects) for p, objects in found if p != RDF_TYPE.value]
 
-    def properties_section(self) -> str:
-        rows = []
-        for predicate, objects in self.facts.properties(self.node).items():
-            if predicate == RDF_TYPE.value:
-                continue
-            rows.append(
-                f"<tr><th>{self.predicate(predicate)}</th><td>{self.values(objects)}</td></tr>"
-            )
-        table = f'<table class="properties">{"".join(rows)}</table>' if rows else "<p>None.</p>"
-        return f'<section id="properties">\n<h2>Properties</h2>\n{table}\n</section>'
-
-    def incoming_section(self, truncated: bool) -> str:
-        links = self.facts.incoming(self.node)
-        if not links:
-            return '<section id="incoming">\n<h2>Links here</h2>\n<p>None.</p>\n</section>'
-        rows = "".join(
-            f"<tr><td>{self.link(subject)}</td><td>{self.predicate(predicate)}</td></tr>"
-            for subject, predicate in links
-        )
-        note = (
-            f'<p class="note">The first {MAX_INCOMING:,} links are shown; query the SPARQL '
-            "endpoint for all of them.</p>"
-            if truncated
-            else ""
-        )
-        return (
-            f'<section id="incoming">\n<h2>Links here ({len(links):,})</h2>\n{note}'
-            f'<table class="incoming"><tr><th>From</th><th>by</th></tr>{rows}</table>\n</section>'
-        )
-
-    def predicate(self, iri: str) -> str:
-        label = _model_labels().get(iri) or compact(iri)
-        curie = compact(iri)
-        shown = self.link(ox.NamedNode(iri), label)
-        return shown + (f' <span class="curie">{_e(curie)}</span>' if curie != label else "")
+    def incoming(self) -> list[tuple[_Term, str]]:
+        return self.facts.incoming(self.node)
 
     # -- a study
 
-    def study_sections(self) -> list[str]:
-        return [
-            self.conditions_section(),
-            self.arms_section(),
-            self.outcomes_section(),
-            self.findings_section(),
-            self.study_claims_section(),
-            self.sources_section(),
-        ]
-
-    def conditions_section(self) -> str:
-        conditions = self.facts.objects(self.node, "eg:studiesCondition")
-        links = self.facts.objects(self.node, "eg:registryLink")
-        lines = [f"<p>Conditions: {self.links(conditions)}</p>"]
-        for link in links:  # a registry identifier that is not a fact: say how it stands
-            basis = self.plain(self.facts.first(link, "eg:linkBasis"))
-            status = self.facts.first(link, "eg:verificationStatus")
+    def registry_links(self) -> list[tuple[_Term, str, _Term | None, _Term | None]]:
+        """Each registry link: the link, what it shows, its basis and its status."""
+        found = []
+        for link in self.facts.objects(self.node, "eg:registryLink"):
             registry_id = self.facts.first(link, "eg:registryId")
             shown = self.facts.name(registry_id if registry_id is not None else link)
-            lines.append(
-                f"<p>Registry link: {self.link(link, shown)} ({basis}) "
-                f"{self.status_badge(status)}</p>"
-            )
-        return '<section id="conditions">\n' + "\n".join(lines) + "\n</section>"
-
-    def arms_section(self) -> str:
-        facts = self.facts
-        rows = []
-        for arm in facts.objects(self.node, "eg:hasArm"):
-            received = "".join(
-                f"<li>{self.intervention(i)}</li>" for i in facts.objects(arm, "eg:receives")
-            )
-            rows.append(
-                f"<tr><td>{self.link(arm)}</td>"
-                f"<td>{self.links(facts.objects(arm, 'eg:armRole'))}</td>"
-                f"<td>{self.plain(facts.first(arm, 'eg:participants'))}</td>"
-                f"<td><ul>{received}</ul></td></tr>"
-            )
-        return self.table_section(
-            "arms", "Arms", ["Arm", "Role", "Participants", "Receives"], rows, "No arms recorded."
-        )
-
-    def intervention(self, intervention: _Term) -> str:
-        facts = self.facts
-        kind = self.links(facts.objects(intervention, "eg:interventionType"))
-        drugs = facts.objects(intervention, "eg:drug")
-        drug = f"; drug: {self.links(drugs)}" if drugs else ""
-        return f'{self.link(intervention)} <span class="kind">({kind}{drug})</span>'
-
-    def outcomes_section(self) -> str:
-        facts = self.facts
-        rows = [
-            f"<tr><td>{self.link(outcome)}</td>"
-            f"<td>{self.values(facts.objects(outcome, 'eg:timeFrame'))}</td>"
-            f"<td>{self.primary(facts.first(outcome, 'eg:isPrimaryOutcome'))}</td></tr>"
-            for outcome in facts.objects(self.node, "eg:hasOutcome")
-        ]
-        return self.table_section(
-            "outcomes", "Outcomes", ["Outcome", "Time frame", "Primary"], rows, "None recorded."
-        )
+            basis = self.facts.first(link, "eg:linkBasis")
+            found.append((link, shown, basis, self.facts.first(link, "eg:verificationStatus")))
+        return found
 
     @staticmethod
     def primary(value: _Term | None) -> str:
@@ -561,66 +493,46 @@ class _ResourcePage(_Html):
             return "—"
         return "primary" if value.value in ("true", "1") else "secondary"
 
-    def findings_section(self) -> str:
-        facts = self.facts
-        rows = []
-        for finding in facts.subjects("eg:ofStudy", self.node):
-            comparators = facts.objects(finding, "eg:comparatorGroup")
-            against = self.links(comparators) if comparators else ""
-            described = facts.objects(finding, "eg:comparatorDescription")
-            if described:
-                against += f' <span class="kind">({self.values(described, "; ")})</span>'
-            groups = self.links(facts.objects(finding, "eg:experimentalGroup"))
-            if against:
-                groups += f"<br>vs {against}"
-            rows.append(
-                f"<tr><td>{self.link(finding)}</td>"
-                f"<td>{self.links(facts.objects(finding, 'eg:outcome'))}</td>"
-                f"<td>{groups}</td><td>{self.result(finding)}</td>"
-                f"<td>{self.links(facts.objects(finding, 'prov:wasDerivedFrom'))}</td></tr>"
-            )
-        headers = ["Finding", "Outcome", "Groups", "Result", "Source"]
-        return self.table_section("findings", "Findings", headers, rows, "No findings recorded.")
-
-    def result(self, finding: _Term) -> str:
+    def result(self, finding: _Term) -> _Result:
         """A finding's numbers (measure, value and unit, confidence interval, p-value,
         spread), then its direction and level of evidence."""
         facts = self.facts
+        name = self.plain
         parts = []
         measure = facts.first(finding, "eg:effectMeasure")
         value = facts.first(finding, "eg:value")
         unit = facts.first(finding, "eg:unitLabel") or facts.first(finding, "eg:unit")
         if value is not None:
-            shown = _e(facts.name(value)) + (f" {self.plain(unit)}" if unit is not None else "")
-            parts.append(f"{self.plain(measure)}: {shown}" if measure is not None else shown)
+            shown = facts.name(value) + (f" {name(unit)}" if unit is not None else "")
+            parts.append(f"{name(measure)}: {shown}" if measure is not None else shown)
         elif measure is not None:
-            parts.append(self.plain(measure))
+            parts.append(name(measure))
         lower, upper = facts.first(finding, "eg:ciLower"), facts.first(finding, "eg:ciUpper")
         if lower is not None and upper is not None:
             percent = _percent(facts.first(finding, "eg:confidenceLevel"))
-            parts.append(f"{percent}CI {self.plain(lower)} to {self.plain(upper)}")
+            parts.append(f"{percent}CI {name(lower)} to {name(upper)}")
         for curie, caption in (("eg:pValue", "p = "), ("eg:denominator", "of ")):
             found = facts.first(finding, curie)
             if found is not None:
-                parts.append(caption + self.plain(found))
+                parts.append(caption + name(found))
         spread = facts.first(finding, "eg:spread")
         if spread is not None:
             spread_type = facts.first(finding, "eg:spreadType")
-            parts.append(
-                f"{self.plain(spread_type) if spread_type else 'spread'} {self.plain(spread)}"
-            )
-        lines = ["; ".join(parts)] if parts else []
-        for curie in ("eg:direction", "eg:evidenceLevel"):
-            values = facts.objects(finding, curie)
-            if values:
-                lines.append(f"{self.predicate_label(curie)}: {self.links(values)}")
-        return "<br>".join(lines) or "—"
+            parts.append(f"{name(spread_type) if spread_type else 'spread'} {name(spread)}")
+        rated = [
+            _Rated(_model_labels().get(_p(curie)) or curie, values)
+            for curie in ("eg:direction", "eg:evidenceLevel")
+            if (values := facts.objects(finding, curie))
+        ]
+        return _Result("; ".join(parts) if parts else None, rated)
 
-    @staticmethod
-    def predicate_label(curie: str) -> str:
-        return _e(_model_labels().get(_p(curie)) or curie)
+    def plain(self, term: _Term | None) -> str:
+        """A term's name, or a dash."""
+        return "—" if term is None else self.facts.name(term)
 
-    def study_claims_section(self) -> str:
+    def claims_about(self) -> tuple[list[_Term], dict[_Term, list[str]], list[_Term]]:
+        """The claims about the study (in order, with how each is tied to it), and the other
+        claims its findings or sources bear on, in order."""
         facts = self.facts
         direct: dict[_Term, list[str]] = {}
         for curie, words in _CLAIM_TIES:
@@ -639,113 +551,38 @@ class _ResourcePage(_Html):
             for claim in facts.subjects(curie, item)
             if claim not in direct
         }
-        about = self.claim_list(sorted(direct, key=self.claim_order), direct)
-        others = self.claim_list(sorted(bearing, key=self.claim_order), {})
-        body = [
-            '<section id="claims">\n<h2>Claims about this study</h2>',
-            self.claim_summary(list(direct)) + about if direct else "<p>None recorded.</p>",
-        ]
-        if bearing:
-            body += [
-                "<h3>Other claims its findings or sources bear on</h3>",
-                self.claim_summary(list(bearing)) + others,
-            ]
-        return "\n".join(body) + "\n</section>"
+        return (
+            sorted(direct, key=self.claim_order),
+            direct,
+            sorted(bearing, key=self.claim_order),
+        )
+
+    def sorted_claims(self, claims: Iterable[_Term]) -> list[_Term]:
+        """Claims in the order the page lists them: disagreements first, then by name."""
+        return sorted(claims, key=self.claim_order)
 
     def claim_order(self, claim: _Term) -> tuple[int, str]:
         return _status_rank(self.facts.first(claim, "eg:verificationStatus")), self.facts.name(
             claim
         )
 
-    def claim_summary(self, claims: Sequence[_Term]) -> str:
-        """How many claims, from how many sources, and how they stand."""
+    def claim_summary(self, claims: Sequence[_Term]) -> tuple[str, list[tuple[_Term | None, int]]]:
+        """How many claims from how many sources (``3 claims from 1 source``), and how many
+        of them stand each way, disagreements first."""
         facts = self.facts
         sources = {s for claim in claims for s in facts.objects(claim, "eg:assertedBy")}
         statuses = Counter(facts.first(claim, "eg:verificationStatus") for claim in claims)
-        counts = ", ".join(
-            f'<span class="status {_status_class(status)}">{n} {self.plain(status)}</span>'
-            for status, n in sorted(statuses.items(), key=lambda item: _status_rank(item[0]))
-        )
-        return (
-            f'<p class="summary">{_count(len(claims), "claim")} from '
-            f"{_count(len(sources), 'source')}: {counts}</p>"
-        )
+        counted = sorted(statuses.items(), key=lambda item: _status_rank(item[0]))
+        return f"{_count(len(claims), 'claim')} from {_count(len(sources), 'source')}", counted
 
-    def status_badge(self, status: _Term | None) -> str:
-        """A verification status as a coloured badge linking to the concept's page."""
-        href = self.href(status.value) if isinstance(status, ox.NamedNode) else None
-        target = f' href="{_e(href)}"' if href else ""
-        return f'<a class="status {_status_class(status)}"{target}>{self.plain(status)}</a>'
+    @staticmethod
+    def peer_review(reviewed: _Term | None) -> str | None:
+        if not isinstance(reviewed, ox.Literal):
+            return None
+        return "peer reviewed" if reviewed.value in ("true", "1") else "not peer reviewed"
 
-    def claim_list(self, claims: Sequence[_Term], ties: dict[_Term, list[str]]) -> str:
-        items = "\n".join(
-            f"<li>{self.claim_card(claim, ties.get(claim, []))}</li>" for claim in claims
-        )
-        return f'<ol class="claims">\n{items}\n</ol>'
-
-    def claim_card(self, claim: _Term, ties: Sequence[str] = ()) -> str:
-        """One claim: its words, who says it, how it stands, and the evidence for and
-        against it."""
-        facts = self.facts
-        status = facts.first(claim, "eg:verificationStatus")
-        quote = facts.first(claim, "eg:quote")
-        words = _e(facts.name(quote if quote is not None else claim))
-        sources = facts.objects(claim, "eg:assertedBy")
-        said_by = "; ".join(self.source_line(source) for source in sources) or "no source recorded"
-        # on the source's own page, who says it goes without saying
-        said = [] if sources == [self.node] else [f'<p class="by">said by {said_by}</p>']
-        verdict = [self.status_badge(status)]
-        kind = facts.objects(claim, "eg:claimKind")
-        if kind:
-            verdict.append(self.links(kind))
-        stated = facts.first(claim, "eg:statedValue")
-        if stated is not None:
-            unit = facts.first(claim, "eg:statedUnit")
-            verdict.append(
-                f"states {self.plain(stated)}" + (f" {self.plain(unit)}" if unit else "")
-            )
-        href = self.href(claim.value) if isinstance(claim, ox.NamedNode) else None
-        lines = [
-            f'<blockquote><a href="{_e(href)}">{words}</a></blockquote>'
-            if href
-            else f"<blockquote>{words}</blockquote>",
-            *said,
-            f'<p class="verdict">{" · ".join(verdict)}</p>',
-        ]
-        for curie, caption in (
-            ("eg:disputedBy", "Disputed by"),
-            ("eg:supportedBy", "Supported by"),
-            ("eg:candidateReferent", "Candidate referents"),
-            ("eg:closestEvidence", "Closest evidence"),
-        ):
-            found = facts.objects(claim, curie)
-            if found:
-                css = "against" if curie == "eg:disputedBy" else "evidence"
-                lines.append(f'<p class="{css}">{caption}: {self.links(found, "; ")}</p>')
-        for note in facts.objects(claim, "eg:verificationNote"):
-            lines.append(f'<p class="note">{_e(facts.name(note))}</p>')
-        if ties:
-            lines.append(f'<p class="tie">{_e("; ".join(ties))}</p>')
-        return f'<div class="claim {_status_class(status)}">\n' + "\n".join(lines) + "\n</div>"
-
-    def source_line(self, source: _Term) -> str:
-        """A source with what a reader weighs it by: its kind, peer review, commercial
-        interests."""
-        facts = self.facts
-        notes = [self.links(facts.objects(source, "rdf:type"))]
-        reviewed = facts.first(source, "eg:peerReviewed")
-        if isinstance(reviewed, ox.Literal):
-            notes.append(
-                "peer reviewed" if reviewed.value in ("true", "1") else "not peer reviewed"
-            )
-        interests = facts.objects(source, "eg:commercialInterest")
-        if interests:
-            notes.append(
-                f'<span class="against">commercial interest: {self.links(interests)}</span>'
-            )
-        return f"{self.link(source)} ({', '.join(notes)})"
-
-    def sources_section(self) -> str:
+    def sources(self) -> list[tuple[_Term, list[_Identifier], str]]:
+        """The study's sources by name: each with its identifiers and its roles."""
         facts = self.facts
         roles: dict[_Term, list[str]] = defaultdict(list)
         for source in facts.subjects("eg:reports", self.node):
@@ -759,46 +596,9 @@ class _ResourcePage(_Html):
         rows = []
         for source in sorted(roles, key=lambda s: facts.name(s)):
             identifiers = [
-                *(f"DOI {self.plain(v)}" for v in facts.objects(source, "eg:doi")),
-                *(f"PMID {self.plain(v)}" for v in facts.objects(source, "eg:pmid")),
-                *(self.value(v) for v in facts.objects(source, "eg:url")),
+                *(_Identifier(f"DOI {self.plain(v)}") for v in facts.objects(source, "eg:doi")),
+                *(_Identifier(f"PMID {self.plain(v)}") for v in facts.objects(source, "eg:pmid")),
+                *(_Identifier(term=v) for v in facts.objects(source, "eg:url")),
             ]
-            rows.append(
-                f"<tr><td>{self.source_line(source)}</td>"
-                f"<td>{self.values(facts.objects(source, 'dcterms:issued'))}</td>"
-                f"<td>{'<br>'.join(identifiers) or '—'}</td>"
-                f"<td>{_e('; '.join(roles[source]))}</td></tr>"
-            )
-        headers = ["Source", "Issued", "Identifiers", "Role"]
-        return self.table_section("sources", "Sources", headers, rows, "No sources recorded.")
-
-    # -- a claim, a source
-
-    def claim_section(self) -> str:
-        return (
-            '<section id="claim">\n<h2>Where this claim comes from</h2>\n'
-            f"{self.claim_card(self.node)}\n</section>"
-        )
-
-    def source_claims_section(self) -> str:
-        claims = self.facts.subjects("eg:assertedBy", self.node)
-        if not claims:
-            return ""
-        ordered = sorted(claims, key=self.claim_order)
-        return (
-            '<section id="claims">\n<h2>Claims this source makes</h2>\n'
-            f"{self.claim_summary(claims)}{self.claim_list(ordered, {})}\n</section>"
-        )
-
-    def table_section(
-        self, anchor: str, title: str, headers: Sequence[str], rows: Sequence[str], empty: str
-    ) -> str:
-        if not rows:
-            return f'<section id="{anchor}">\n<h2>{title}</h2>\n<p>{empty}</p>\n</section>'
-        head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-        return (
-            f'<section id="{anchor}">\n<h2>{title}</h2>\n'
-            f'<table class="{anchor}"><tr>{head}</tr>\n'
-            + "\n".join(rows)
-            + "\n</table>\n</section>"
-        )
+            rows.append((source, identifiers, "; ".join(roles[source])))
+        return rows

@@ -1,10 +1,15 @@
-"""Where an IRI of the graph lives on the server: local URL paths for IRIs under our bases."""
+"""Where an IRI of the graph lives on the server: local URL paths for IRIs under our bases,
+and the anchors of the model's terms on the ontology page."""
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote
+from collections.abc import Callable
+from urllib.parse import quote
 
-from evidencegraph.ontology.namespace import BASE, EG, EGID, EGV
+from evidencegraph.ontology.namespace import EG, EGID, EGV
+
+#: The local path of an IRI under the project's base, or None (:func:`local_path`).
+LocalPath = Callable[[str], "str | None"]
 
 #: The ontology's IRI without its ``#``: ``https://w3id.org/evidencegraph/ontology``.
 ONTOLOGY_IRI = str(EG).rstrip("#")
@@ -37,18 +42,11 @@ def local_path(iri: str) -> str | None:
     return None
 
 
-def iri_for_path(path: str) -> str | None:
-    """The IRI a local path (``/id/study/NCT…``, ``/vocab/Completed``) stands for, or None.
-
-    The inverse of :func:`local_path` for resource paths; ``path`` is the URL path as
-    received (percent-encoded), without any format extension.
-    """
-    for prefix, mount in _MOUNTS:
-        if path.startswith(mount) and len(path) > len(mount):
-            return prefix + unquote(path[len(mount) :])
+def ontology_anchor(iri: str) -> str | None:
+    """The id of a term's entry on the ontology page: the local name of an ``eg:`` term,
+    ``egv-`` and the local name of a concept or scheme; None for an IRI outside the two."""
+    if iri.startswith(str(EG)):
+        return iri[len(str(EG)) :] or None
+    if iri.startswith(str(EGV)):
+        return "egv-" + iri[len(str(EGV)) :]
     return None
-
-
-def is_local_iri(iri: str) -> bool:
-    """Whether ``iri`` is under the project's base (``https://w3id.org/evidencegraph/``)."""
-    return iri.startswith(BASE)
