@@ -11,6 +11,7 @@ by design are skipped with the reason (see ``NOT_APPLICABLE``).
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,6 @@ SUITE = json.loads(
 TOKEN = "a-protocol-test-token-0123456789"
 #: Tests whose expectation this server does not meet by design, and why.
 NOT_APPLICABLE = {
-    "update_dataset_default_graph": "using-graph-uri: pyoxigraph runs an update on the store's "
-    "dataset and takes no USING dataset; the server refuses the parameter (400)",
-    "update_dataset_default_graphs": "using-graph-uri (as above)",
-    "update_dataset_named_graphs": "using-named-graph-uri (as above)",
-    "update_dataset_full": "using-graph-uri and using-named-graph-uri (as above)",
     "query_multiple_dataset": "the request percent-encodes the '&' between its two "
     "named-graph-uri values, so it names one graph, which does not exist: by the Protocol "
     "(2.1.4) that graph alone is the dataset and the ASK is false, not the true the "
@@ -138,3 +134,62 @@ def test_protocol(protocol_server: EvidenceServerProcess, case: dict[str, Any]) 
             continue
         assert 200 <= answer.status_code < 400, (answer.status_code, answer.text)
         _check_body(step, answer)
+
+
+# --- beyond the suite: the update's dataset parameters against hostile input --------------
+
+
+def _update(server: EvidenceServerProcess, text: str, **params: str) -> requests.Response:
+    return requests.post(
+        server.endpoint,
+        params=params,
+        data=text.encode(),
+        headers={"Content-Type": "application/sparql-update", "Authorization": f"Bearer {TOKEN}"},
+        timeout=30,
+    )
+
+
+def _graph_count(server: EvidenceServerProcess) -> int:
+    answer = requests.get(
+        server.endpoint,
+        params={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def test_a_using_graph_that_could_inject_is_refused(protocol_server: EvidenceServerProcess) -> None:
+    _reset(protocol_server)
+    before = _graph_count(protocol_server)
+    assert before > 0
+    # were it pasted into the text, this value would close the IRI and drop every graph
+    hostile = "http://example.org/g> WHERE {} ; DROP ALL ; INSERT { <x> <y> <z> } USING <http://example.org/g"
+    for name in ("using-graph-uri", "using-named-graph-uri"):
+        answer = _update(
+            protocol_server, "INSERT { ?s ?p ?o } WHERE { ?s ?p ?o }", **{name: hostile}
+        )
+        assert (
+            answer.status_code == 400
+            and f"{name}=" in answer.text
+            and "absolute IRI" in answer.text
+        )
+    assert _graph_count(protocol_server) == before  # nothing was run
+
+
+def test_service_in_an_update_with_a_using_graph_is_refused(
+    protocol_server: EvidenceServerProcess,
+) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        target = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+        for text in (
+            f"INSERT {{ ?s ?p ?o }} WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
+            f"DELETE WHERE {{ SERVICE SILENT <{target}> {{ ?s ?p ?o }} }}",
+        ):
+            answer = _update(protocol_server, text, **{"using-graph-uri": "http://example.org/g"})
+            assert answer.status_code == 400 and "SERVICE" in answer.text, answer.text
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody came

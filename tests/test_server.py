@@ -289,12 +289,6 @@ def test_dataset_parameters_choose_the_graphs(evidence_server: EvidenceServerPro
         timeout=30,
     )
     assert bad.status_code == 400 and "named-graph-uri" in bad.text
-    update = requests.post(
-        evidence_server.endpoint,
-        data={"update": "CLEAR ALL", "using-graph-uri": "http://example.org/g"},
-        timeout=30,
-    )
-    assert update.status_code == 400 and "using-graph-uri" in update.text
 
 
 def test_unknown_post_body_is_415(evidence_server: EvidenceServerProcess) -> None:

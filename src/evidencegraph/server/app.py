@@ -56,12 +56,15 @@ from evidencegraph.server.protocol import (
 )
 from evidencegraph.server.security import RefusedError, check_bearer
 from evidencegraph.server.templating import render
+from evidencegraph.server.update_dataset import (
+    USING_GRAPH,
+    USING_NAMED_GRAPH,
+    UpdateDatasetError,
+    with_using_dataset,
+)
 from evidencegraph.server.urls import local_path
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 
-#: Parameters of the SPARQL 1.1 Protocol that name the graphs of an update's dataset, which
-#: pyoxigraph's update takes none of (a query's are passed on, see _dataset).
-_USING_PARAMETERS = ("using-graph-uri", "using-named-graph-uri")
 #: Query-string parameters of /queries/NAME that are not the query's parameters.
 _RESERVED = frozenset({"format"})
 #: VoID counts scan the whole store: they may take longer than one query may.
@@ -289,13 +292,6 @@ class EvidenceServer:
         if len(queries) + len(updates) > 1:
             raise _RequestError(400, "give one query (or one update) per request, not several")
         if updates:
-            for name in _USING_PARAMETERS:
-                if _parameter(request, name):
-                    raise _RequestError(
-                        400,
-                        f"{name} is not supported: an update here runs on the store's own "
-                        "dataset. Name the graphs in the update itself (USING, WITH, GRAPH).",
-                    )
             return self._update(request, updates[0])
         if not queries:
             return self._service_description(request)
@@ -380,6 +376,12 @@ class EvidenceServer:
                 "the bearer token is not this server's; nothing was changed",
                 {"WWW-Authenticate": 'Bearer realm="evidencegraph", error="invalid_token"'},
             )
+        try:  # the Protocol's dataset, as USING clauses; all below sees what the engine runs
+            text = with_using_dataset(
+                text, _parameter(request, USING_GRAPH), _parameter(request, USING_NAMED_GRAPH)
+            )
+        except UpdateDatasetError as error:
+            raise _RequestError(400, str(error)) from None
         refuse_deep_nesting(text, self.settings.max_query_depth)
         try:
             answer = self._run(UpdateJob(text, request.base_url))
