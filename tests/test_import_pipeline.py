@@ -270,3 +270,31 @@ def test_a_mapping_that_fails_unforeseen_is_a_record_error_and_skip_mode_goes_on
     assert [str(rejection.error.origin) for rejection in summary.rejected] == [str(files[1])]
     reason = summary.rejected[0].error.reason
     assert "TypeError: unhashable type: 'list'" in reason and "a bug in evidencegraph" in reason
+
+
+def test_progress_counts_records_settled_not_records_read(tmp_path: Path) -> None:
+    """Issue 14 point 9: progress said "85 of 85 records (100%)" for 6 of an import's 7
+    seconds (real records, skip mode: every record was read at once, then a batch holding
+    one record without a condition was judged record by record). A record is done when it is
+    written or left out, so the count never runs ahead of what the import has settled."""
+    files = [CTGOV / f"{n}.json" for n in ("NCT00763412", "NCT00973089", "NCT03418623")]
+    no_condition = json.loads(files[1].read_text())
+    del no_condition["protocolSection"]["conditionsModule"]  # no condition: breaks the shapes
+    no_condition.pop("derivedSection", None)
+    broken = tmp_path / "NCT00973089.json"
+    broken.write_text(json.dumps(no_condition))
+    files[1] = broken
+
+    graph = EvidenceGraph(OxigraphStore(None))
+    importer = pipeline.Importer(graph, map_study, on_invalid="skip")
+    shown: list[tuple[int, int]] = []  # (records reported done, records settled) at each report
+
+    def report(done: int) -> None:
+        settled = importer.summary.imported + len(importer.summary.rejected)
+        shown.append(((shown[-1][0] if shown else 0) + done, settled))
+
+    importer.on_progress = report
+    summary = importer.run(read_paths(files))
+    assert summary.imported == 2 and len(summary.rejected) == 1
+    assert shown and shown[-1][0] == 3
+    assert all(reported <= settled for reported, settled in shown), shown

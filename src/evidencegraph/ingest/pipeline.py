@@ -422,6 +422,7 @@ class Importer:
             verdict = judge(prepared)
             if not verdict.conforms:
                 self.summary.rejected.append(Rejection(_record_error(record, verdict), verdict))
+                self._settled(1)
                 continue
             started = time.perf_counter()
             commit(self.store, prepared)
@@ -444,8 +445,6 @@ class Importer:
                 gc.collect()  # automatic collection is off while the import runs
             result = self._map(item)
             summary.seconds["read and map"] += time.perf_counter() - started
-            if self.on_progress is not None:
-                self.on_progress(1)
             if isinstance(result, Mapped):
                 summary.warnings.extend(result.warnings)
                 yield result
@@ -474,6 +473,7 @@ class Importer:
         """Record a rejection; True when the import goes on."""
         if self.on_invalid == "skip":
             self.summary.rejected.append(rejection)
+            self._settled(1)
             return True
         self.summary.stopped = rejection
         return False
@@ -537,6 +537,13 @@ class Importer:
         summary.batches_committed += 1
         summary.committed_ids.extend(record.record_id for record in records)
         summary.committed_batches.append(_describe(records))
+        self._settled(len(records))
+
+    def _settled(self, records: int) -> None:
+        # Progress counts records written or left out, not records read: reading runs ahead
+        # of the gate, and a rejected batch is judged again record by record.
+        if self.on_progress is not None:
+            self.on_progress(records)
 
 
 @contextmanager
