@@ -249,3 +249,20 @@ def test_the_ends_too_early_hint_only_when_something_is_left_open(
     assert ("ends too early" in hint) is ends_early, hint
     if not ends_early:
         assert "misspelt keyword" in hint, hint
+
+
+def test_a_parameter_in_having_binds_after_grouping(tmp_path: Path) -> None:
+    """`HAVING (COUNT(?a) > ?n)` with ?n a parameter outside the projection answered no row
+    at all: ?n was bound by VALUES inside WHERE, and grouping dropped it."""
+    mine = tmp_path / "groups.rq"
+    mine.write_text(
+        "# param: n integer 0 -- fewest rows a group keeps\n"
+        "SELECT ?g (COUNT(*) AS ?c) WHERE { VALUES ?g { 1 1 1 2 2 3 } }\n"
+        "GROUP BY ?g HAVING (COUNT(*) > ?n) ORDER BY ?g\n",
+        encoding="utf-8",
+    )
+    for n, expected in (("0", ["1,3", "2,2", "3,1"]), ("1", ["1,3", "2,2"]), ("2", ["1,3"])):
+        args = ["--store", "memory:", "query", str(mine), "--param", f"n={n}", "--format", "csv"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert result.output.split() == ["g,c", *expected], (n, result.output)
