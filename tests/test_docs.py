@@ -95,3 +95,13 @@ def test_docs_exist() -> None:
         r"\(decisions/([^)]+)\)", (ROOT / "docs" / "architecture.md").read_text()
     ):
         assert (ROOT / "docs" / "decisions" / link).is_file(), link
+
+
+def test_the_exit_code_table_names_exports_refusals_where_they_exit() -> None:
+    """`export --focus ketamne` exits 2, but the README's table listed export only under 1
+    ("nothing matched"): a user reading it expected 1."""
+    refused = CliRunner().invoke(cli, ["--store", "memory:", "export", "--focus", "ketamne"])
+    assert refused.exit_code == EXIT_USAGE, refused.output
+    table = README[README.index("### Exit codes") :]
+    row = next(line for line in table.splitlines() if line.startswith(f"| {EXIT_USAGE} |"))
+    assert "export" in row and "focus" in row and "--max-triples" in row, row

@@ -560,3 +560,24 @@ def test_a_base_that_is_not_an_absolute_iri_is_refused(tmp_path: Path) -> None:
     result = cli_run("--store", f"oxigraph:{db}", "validate", "--base", EGID)
     assert result.exit_code == EXIT_USAGE
     assert "--base is for FILES" in result.output
+
+
+def test_load_and_validate_of_the_gzipped_dump_say_to_unpack_it(
+    curated_dump: Path, tmp_path: Path
+) -> None:
+    """`load dump/evidencegraph.nt.gz` said "cannot tell the RDF format from the extension
+    '.gz'", and with --format nt a parser error at 1:1: neither says the file is compressed
+    and what to do. load and validate read RDF uncompressed (docs/dump.md)."""
+    gzipped = curated_dump / NTRIPLES_NAME
+    store = tmp_path / "kg.db"
+    for command in (
+        ("--store", f"oxigraph:{store}", "load", gzipped),
+        ("--store", f"oxigraph:{store}", "load", "--format", "nt", gzipped),
+        ("validate", gzipped),
+        ("validate", "--format", "nt", gzipped),
+    ):
+        result = cli_run(*command)
+        assert result.exit_code == EXIT_USAGE, (command, result.output)
+        assert "gzip" in result.output and f"gunzip -k {gzipped}" in result.output, result.output
+        assert "Traceback" not in result.output
+    assert not store.exists() or len(OxigraphStore(store, read_only=True)) == 0

@@ -581,3 +581,14 @@ def test_kgx_names_the_model_terms_it_points_at(db: str, tmp_path: Path) -> None
     assert phase["category"] == "skos:Concept" and phase["name"]
     ours = [row for node, row in nodes.items() if node.startswith("egid:")]
     assert ours and all(row["category"] and row["name"] for row in ours)
+
+
+def test_type_takes_a_bare_class_name_as_network_central_does() -> None:
+    """`network central --type Trial` works, and the README shows it; `export --type Trial`
+    was refused ("'Trial' is not a class of the model ... Give a CURIE such as eg:Trial")."""
+    from evidencegraph.export.select import resolve_class
+
+    assert resolve_class("Trial") == resolve_class("eg:Trial") == ox.NamedNode(str(EG.Trial))
+    assert resolve_class("Finding") == ox.NamedNode(str(EG.Finding))
+    refused = CliRunner().invoke(cli, ["--store", "memory:", "export", "--type", "Trail"])
+    assert refused.exit_code == 2 and "Close matches" in refused.output

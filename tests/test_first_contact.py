@@ -4,16 +4,19 @@ they use, a server never silently stale, progress on long jobs, and plain messag
 from __future__ import annotations
 
 import json
+import math
 import re
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from evidencegraph.cli.main import cli, hoist_global_options
-from evidencegraph.cli.progress import INTERVAL_ENV
+from evidencegraph.cli.progress import INTERVAL_ENV, Progress, progress_interval
 from evidencegraph.graph.store import OxigraphStore
 from server_support import EvidenceServerProcess, build_curated_store
 from support import DATA
@@ -304,3 +307,18 @@ def test_a_truncated_pubmed_file_says_what_was_read(tmp_path: Path) -> None:
         "--store", "memory:", "import", "pubmed", "--on-invalid", "skip", str(one_then_cut)
     )
     assert "the 1 complete article(s) before this point were read" in second_run.output
+
+
+def test_a_progress_interval_too_large_for_a_timer_is_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """EVIDENCEGRAPH_PROGRESS_SECONDS=inf (or 1e309) printed "OverflowError: timestamp out of
+    range for platform time_t" from the progress thread: the interval is handed to a timer's
+    wait, which takes at most threading.TIMEOUT_MAX seconds."""
+    for value in ("inf", "1e309", "1e300", "nan"):
+        monkeypatch.setenv(INTERVAL_ENV, value)
+        interval = progress_interval()
+        assert math.isfinite(interval) and 0 <= interval <= threading.TIMEOUT_MAX, value
+    monkeypatch.setenv(INTERVAL_ENV, "1e300")
+    with Progress("testing", 1, mode="lines") as progress:
+        progress.advance()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -270,3 +271,49 @@ def test_a_mapping_that_fails_unforeseen_is_a_record_error_and_skip_mode_goes_on
     assert [str(rejection.error.origin) for rejection in summary.rejected] == [str(files[1])]
     reason = summary.rejected[0].error.reason
     assert "TypeError: unhashable type: 'list'" in reason and "a bug in evidencegraph" in reason
+
+
+def test_progress_counts_records_judged_not_records_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14 point 9: progress said "85 of 85 records (100%)" for 6 of an import's 7
+    seconds (real records, skip mode: every record was read at once, then a batch holding
+    one record without a condition was judged record by record). A record is done when the
+    gate has judged it (then it is written, or left out), so the count never runs ahead of
+    the records the gate has judged."""
+    files = [CTGOV / f"{n}.json" for n in ("NCT00763412", "NCT00973089", "NCT03418623")]
+    no_condition = json.loads(files[1].read_text())
+    del no_condition["protocolSection"]["conditionsModule"]  # no condition: breaks the shapes
+    no_condition.pop("derivedSection", None)
+    broken = tmp_path / "NCT00973089.json"
+    broken.write_text(json.dumps(no_condition))
+    files[1] = broken
+
+    judged = [0]  # records the gate has given a verdict on, a batch's and then one by one
+    batch_verdict, record_verdict = pipeline.Importer._verdict, pipeline.judge
+
+    def counted_batch(self: pipeline.Importer, batch: pipeline._Batch) -> object:
+        report = batch_verdict(self, batch)
+        judged[0] += len(batch.mapped)
+        return report
+
+    def counted_record(prepared: PreparedBatch) -> object:
+        report = record_verdict(prepared)
+        if threading.current_thread() is threading.main_thread():  # not a batch's, one record's
+            judged[0] += 1
+        return report
+
+    monkeypatch.setattr(pipeline.Importer, "_verdict", counted_batch)
+    monkeypatch.setattr(pipeline, "judge", counted_record)
+    graph = EvidenceGraph(OxigraphStore(None))
+    importer = pipeline.Importer(graph, map_study, on_invalid="skip")
+    shown: list[tuple[int, int]] = []  # (records reported done, records judged) at each report
+
+    def report(done: int) -> None:
+        shown.append(((shown[-1][0] if shown else 0) + done, judged[0]))
+
+    importer.on_progress = report
+    summary = importer.run(read_paths(files))
+    assert summary.imported == 2 and len(summary.rejected) == 1
+    assert shown and shown[-1][0] == 3
+    assert all(reported <= gated for reported, gated in shown), shown

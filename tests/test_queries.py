@@ -225,3 +225,44 @@ def test_the_flagship_text_sent_as_it_is_ignores_the_unbound_condition(
         "https://w3id.org/evidencegraph/id/study/dakwar-2019",
         "https://w3id.org/evidencegraph/id/study/NCT04084860",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "ends_early"),
+    [
+        ("SELECT ?x WHERE { ?x ?p ?o } LIMT 3", False),  # the parser reads to the end
+        ("SELECT ?x WHERE { ?x ?p ?o . BIND(1 AS ?x) }", False),
+        ("SELECT ?x WHERE { ?x ?p ?o . FILTER(?o = 1)", True),  # '}' missing
+        ('SELECT ?x WHERE { ?x ?p "unterminated }', True),
+        ("SELECT ?x WHERE { ?x ?p ?o . FILTER(?o = <urn:x#y>)", True),  # '#' in an IRI
+    ],
+)
+def test_the_ends_too_early_hint_only_when_something_is_left_open(
+    text: str, ends_early: bool
+) -> None:
+    """`... } LIMT 3` was told "the query ends too early: a '}' or ')' is missing", though
+    every bracket was closed: Oxigraph reports a misspelt keyword near the end of the text at
+    the end of the text."""
+    result = CliRunner().invoke(cli, ["--store", "memory:", "query", "--sparql", text])
+    assert result.exit_code == 2, result.output
+    hint = next(line for line in result.output.splitlines() if line.startswith("Hint: "))
+    assert ("ends too early" in hint) is ends_early, hint
+    if not ends_early:
+        assert "misspelt keyword" in hint, hint
+
+
+def test_a_parameter_in_having_binds_after_grouping(tmp_path: Path) -> None:
+    """`HAVING (COUNT(?a) > ?n)` with ?n a parameter outside the projection answered no row
+    at all: ?n was bound by VALUES inside WHERE, and grouping dropped it."""
+    mine = tmp_path / "groups.rq"
+    mine.write_text(
+        "# param: n integer 0 -- fewest rows a group keeps\n"
+        "SELECT ?g (COUNT(*) AS ?c) WHERE { VALUES ?g { 1 1 1 2 2 3 } }\n"
+        "GROUP BY ?g HAVING (COUNT(*) > ?n) ORDER BY ?g\n",
+        encoding="utf-8",
+    )
+    for n, expected in (("0", ["1,3", "2,2", "3,1"]), ("1", ["1,3", "2,2"]), ("2", ["1,3"])):
+        args = ["--store", "memory:", "query", str(mine), "--param", f"n={n}", "--format", "csv"]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert result.output.split() == ["g,c", *expected], (n, result.output)

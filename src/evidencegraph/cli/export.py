@@ -46,7 +46,9 @@ if TYPE_CHECKING:  # the exporters import networkx and rdflib: only when an expo
     "A parameter of the --query, or a filter of --type (drug, condition), as the named "
     "queries take them (repeatable)."
 )
-@click.option("--type", "class_id", metavar="CLASS", help="Every instance of a class (eg:Trial).")
+@click.option(
+    "--type", "class_id", metavar="CLASS", help="Every instance of a class (eg:Trial, or Trial)."
+)
 @click.option(
     "--format",
     "output_format",

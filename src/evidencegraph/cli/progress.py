@@ -4,6 +4,7 @@ elsewhere (a log, a CI job, a pipe), nothing with ``--quiet``."""
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import sys
 import threading
@@ -21,9 +22,13 @@ DEFAULT_INTERVAL = 5.0
 def progress_interval() -> float:
     """Seconds between progress lines: $EVIDENCEGRAPH_PROGRESS_SECONDS, else 5."""
     try:
-        return max(0.0, float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL)))
+        seconds = float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL))
     except ValueError:
         return DEFAULT_INTERVAL
+    if math.isnan(seconds):
+        return DEFAULT_INTERVAL
+    # the progress thread waits this long: a timer takes at most TIMEOUT_MAX (inf overflows)
+    return min(max(0.0, seconds), threading.TIMEOUT_MAX)
 
 
 class Progress:

@@ -160,6 +160,26 @@ _HINTS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: What may hold brackets without opening one: strings, IRIs, comments; and a lone quote.
+_NOT_BRACKETS = re.compile(
+    r'"""(?:[^\\]|\\.)*?"""|\'\'\'(?:[^\\]|\\.)*?\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+    r'|<[^<>"{}|^`\\\s]*>|#[^\n]*|(["\'])|([{}()])'
+)
+
+
+def _left_open(text: str) -> bool:
+    """Whether a string, a '{' or a '(' is still open at the end of ``text``."""
+    depth = 0
+    for match in _NOT_BRACKETS.finditer(text):
+        quote, bracket = match.group(1), match.group(2)
+        if quote:
+            return True
+        if bracket:
+            depth += 1 if bracket in "{(" else -1
+    return depth > 0
+
+
 def explain_syntax_error(message: str, text: str, where: str) -> str:
     """A syntax error shown on the query text: the line, a caret under the column the parser
     stopped at, and a plain hint. Falls back to ``where: message`` when the message names no
@@ -181,6 +201,10 @@ def explain_syntax_error(message: str, text: str, where: str) -> str:
         hint = (
             "the query ends too early: a '}' or ')' is missing, or the last triple pattern "
             "is incomplete"
+            if _left_open(text)
+            # every bracket closed: Oxigraph reports a misspelt keyword near the end at the end
+            else "the parser read to the end of the query without finding what it expected: "
+            "a misspelt keyword, or a clause out of place or not allowed there"
         )
     return (
         f"{where}: SPARQL syntax error at line {number} column {column}: {what}\n"

@@ -284,7 +284,8 @@ def gather(
 
 
 def resolve_class(text: str) -> ox.NamedNode:
-    """A class of the model named by CURIE (``eg:Trial``) or IRI."""
+    """A class of the model named by CURIE (``eg:Trial``), IRI, or bare name (``Trial``, as
+    ``network central --type`` takes it)."""
     iri = expand(text.strip().strip("<>"))
     classes = {
         str(node)
@@ -292,6 +293,8 @@ def resolve_class(text: str) -> ox.NamedNode:
     }
     if iri in classes:
         return ox.NamedNode(iri)
+    if ":" not in text and expand(f"eg:{text.strip()}") in classes:
+        return ox.NamedNode(expand(f"eg:{text.strip()}"))
     close = difflib.get_close_matches(text, sorted(compact(c) for c in classes), n=3, cutoff=0.5)
     hint = f" Close matches: {', '.join(close)}." if close else ""
     raise UsageError(f"{text!r} is not a class of the model.{hint} Give a CURIE such as eg:Trial.")

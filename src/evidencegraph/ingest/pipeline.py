@@ -364,6 +364,7 @@ class Importer:
             if not report.conforms:
                 return self._reject_batch(batch, report)
             batch.good = True
+            self._settled(len(batch.mapped))
             # held until its group is written: keep only what that needs
             assert batch.prepared is not None
             batch.prepared.data = ""
@@ -422,11 +423,13 @@ class Importer:
             verdict = judge(prepared)
             if not verdict.conforms:
                 self.summary.rejected.append(Rejection(_record_error(record, verdict), verdict))
+                self._settled(1)
                 continue
             started = time.perf_counter()
             commit(self.store, prepared)
             self.summary.seconds["commit"] += time.perf_counter() - started
             self._count([record], prepared)
+            self._settled(1)
 
     def _mapped(self, items: Iterable[Record | RecordError]) -> Iterator[Mapped | None]:
         """Mapped records; None once an abort-mode import must stop."""
@@ -444,8 +447,6 @@ class Importer:
                 gc.collect()  # automatic collection is off while the import runs
             result = self._map(item)
             summary.seconds["read and map"] += time.perf_counter() - started
-            if self.on_progress is not None:
-                self.on_progress(1)
             if isinstance(result, Mapped):
                 summary.warnings.extend(result.warnings)
                 yield result
@@ -474,6 +475,7 @@ class Importer:
         """Record a rejection; True when the import goes on."""
         if self.on_invalid == "skip":
             self.summary.rejected.append(rejection)
+            self._settled(1)
             return True
         self.summary.stopped = rejection
         return False
@@ -537,6 +539,13 @@ class Importer:
         summary.batches_committed += 1
         summary.committed_ids.extend(record.record_id for record in records)
         summary.committed_batches.append(_describe(records))
+
+    def _settled(self, records: int) -> None:
+        # Progress counts records judged good or left out, not records read: reading runs
+        # ahead of the gate (the slow part), and a rejected batch is judged again record by
+        # record. Not records written: a group of about 2,000 studies is written at once.
+        if self.on_progress is not None:
+            self.on_progress(records)
 
 
 @contextmanager

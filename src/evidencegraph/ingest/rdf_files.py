@@ -118,7 +118,15 @@ def rdf_inputs(
 ) -> list[RdfInput]:
     """The inputs of a ``load``, each with its syntax and base IRI: ``base`` if given, else
     the file's own location (its ``file://`` IRI), as Jena's ``riot`` resolves them (a
-    document's own ``@base`` comes first). Raises UsageError for an unknown syntax."""
+    document's own ``@base`` comes first). Raises UsageError for an unknown syntax, and for a
+    gzip-compressed file (read uncompressed, so that errors name a line of the file)."""
+    paths = list(paths)
+    for path in paths:
+        if path.suffix.lower() == ".gz":
+            raise UsageError(
+                f"{path}: a gzip-compressed file; load and validate read RDF uncompressed: "
+                f"unpack it first (gunzip -k {path}) and give {path.with_suffix('')}"
+            )
     return [RdfInput(path, syntax_for(path, syntax), base or file_iri(path)) for path in paths]
 
 

@@ -39,7 +39,7 @@ from rdflib.term import Node, _is_valid_uri
 from evidencegraph.errors import InputError, ParameterError, QuerySyntaxError, UnknownQueryError
 from evidencegraph.graph.store import describe_syntax_error
 from evidencegraph.graph.terms import quiet_rdflib, to_oxigraph
-from evidencegraph.graph.values_binding import bind_by_values, query_form, uses_service
+from evidencegraph.graph.values_binding import bind_by_values, query_form, tokenize, uses_service
 from evidencegraph.ontology.namespace import PREFIXES
 
 PARAM_KINDS = ("literal", "iri", "integer", "decimal", "term")
@@ -146,8 +146,44 @@ class NamedQuery:
         inline = {name: term for name, term in bound.items() if name not in projected}
         if not inline:
             return self.text, bound
-        text = bind_by_values(self.text, {name: to_oxigraph(term) for name, term in inline.items()})
+        text = _grouped_by(self.text, frozenset(inline))
+        text = bind_by_values(text, {name: to_oxigraph(term) for name, term in inline.items()})
         return text, {name: term for name, term in bound.items() if name in projected}
+
+
+def _grouped_by(text: str, names: frozenset[str]) -> str:
+    """The query with each of ``names`` used after its WHERE group (in HAVING, ORDER BY or
+    the GROUP BY itself) added to its GROUP BY keys.
+
+    VALUES binds a parameter inside the WHERE group; grouping then drops every variable
+    that is not a key, so ``HAVING (COUNT(?a) > ?n)`` saw ?n unbound and kept no group.
+    A parameter has one value, so grouping by it too changes no group.
+    """
+    tokens = tokenize(text)
+    form = next((i for i, t in enumerate(tokens) if t.keyword == "SELECT"), None)
+    opening = next((i for i in range(form or 0, len(tokens)) if tokens[i].text == "{"), None)
+    if form is None or opening is None:
+        return text
+    depth, close = 0, len(tokens)
+    for index in range(opening, len(tokens)):
+        depth += {"{": 1, "}": -1}.get(tokens[index].text, 0)
+        if depth == 0:
+            close = index
+            break
+    tail = tokens[close + 1 :]
+    used = {t.text[1:] for t in tail if t.kind == "variable"} & names
+    by = next(
+        (
+            i
+            for i in range(len(tail) - 1)
+            if tail[i].keyword == "GROUP" and tail[i + 1].keyword == "BY"
+        ),
+        None,
+    )
+    if not used or by is None:
+        return text
+    after = tail[by + 1].end
+    return text[:after] + "".join(f" ?{name}" for name in sorted(used)) + text[after:]
 
 
 def _projected_variables(text: str) -> frozenset[str] | None:
