@@ -592,3 +592,23 @@ def test_type_takes_a_bare_class_name_as_network_central_does() -> None:
     assert resolve_class("Finding") == ox.NamedNode(str(EG.Finding))
     refused = CliRunner().invoke(cli, ["--store", "memory:", "export", "--type", "Trail"])
     assert refused.exit_code == 2 and "Close matches" in refused.output
+
+
+def test_kgx_writes_every_node_typed_and_named_and_outside_iris_as_xrefs(
+    db: str, tmp_path: Path
+) -> None:
+    """A MeSH term a condition is mapped to was a node with no category and no name; KGX
+    carries such identifiers as the ``xref`` of the node that names them."""
+    result = export(db, "--focus", "alcohol use disorder", "--hops", "0", "-o", tmp_path / "c.tsv")
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "c_nodes.tsv").open(newline="") as handle:
+        nodes = {row["id"]: row for row in csv.DictReader(handle, delimiter="\t")}
+    assert all(row["category"] and row["name"] for row in nodes.values()), [
+        node for node, row in nodes.items() if not (row["category"] and row["name"])
+    ]
+    # concepts.ttl maps alcohol use disorder to MeSH D000437 (Alcoholism)
+    mesh = "http://id.nlm.nih.gov/mesh/D000437"
+    assert mesh not in nodes
+    assert mesh in nodes["egid:condition/alcohol-use-disorder"]["xref"].split("|")
+    with (tmp_path / "c_edges.tsv").open(newline="") as handle:
+        assert all(row["object"] != mesh for row in csv.DictReader(handle, delimiter="\t"))

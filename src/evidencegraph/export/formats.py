@@ -242,23 +242,36 @@ def _gexf(quads: list[ox.Quad]) -> bytes:
 
 
 def _write_kgx(quads: list[ox.Quad], output: Path) -> list[Path]:
-    """KGX TSV: ``PREFIX_nodes.tsv`` (id, category, name) and ``PREFIX_edges.tsv`` (id,
-    subject, predicate, object); identifiers as CURIEs where a prefix is known. Every end of
-    an edge is a node of the nodes file; the model's terms an export points at (``egv:Phase2``)
-    take their category and name from the model, and IRIs outside the graph (a MeSH term)
-    have neither."""
+    """KGX TSV: ``PREFIX_nodes.tsv`` (id, category, name, xref) and ``PREFIX_edges.tsv`` (id,
+    subject, predicate, object); identifiers as CURIEs where a prefix is known. Every node is
+    typed and named: the export's own nodes by their types and names, the model's terms it
+    points at (``egv:Phase2``) from the model. An IRI outside the graph (a MeSH or ChEBI term
+    a condition or drug is mapped to) is no node of its own but an ``xref`` of the node that
+    links to it, as KGX carries cross-references."""
     stem = output.with_suffix("") if output.suffix.lower() in (".tsv", ".csv") else output
     nodes_path = stem.with_name(stem.name + "_nodes.tsv")
     edges_path = stem.with_name(stem.name + "_edges.tsv")
     labels, types = _labels(quads), _types(quads)
-    links = list(_links(quads))
-    nodes = set(types) | {_key(q.subject) for q in links} | {_key(q.object) for q in links}
     model = model_descriptions()
-    node_rows = [["id", "category", "name"]] + [
+
+    def described(node: str) -> bool:
+        return node in types or node in model
+
+    edges: list[ox.Quad] = []
+    xrefs: dict[str, set[str]] = {}
+    for quad in _links(quads):
+        target = _key(quad.object)
+        if described(target):
+            edges.append(quad)
+        else:
+            xrefs.setdefault(_key(quad.subject), set()).add(compact(target))
+    nodes = set(types) | {_key(q.subject) for q in edges} | {_key(q.object) for q in edges}
+    node_rows = [["id", "category", "name", "xref"]] + [
         [
             compact(node),
             "|".join(sorted(types.get(node) or model.get(node, ([], ""))[0])),
             labels.get(node) or model.get(node, ([], ""))[1],
+            "|".join(sorted(xrefs.get(node, ()))),
         ]
         for node in sorted(nodes)
     ]
@@ -269,7 +282,7 @@ def _write_kgx(quads: list[ox.Quad], output: Path) -> list[Path]:
             compact(q.predicate.value),
             compact(_key(q.object)),
         ]
-        for number, q in enumerate(links, start=1)
+        for number, q in enumerate(edges, start=1)
     ]
     _write_files({nodes_path: _tsv_bytes(node_rows), edges_path: _tsv_bytes(edge_rows)})
     return [nodes_path, edges_path]
