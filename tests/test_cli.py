@@ -407,3 +407,33 @@ def test_option_choices_match_the_library() -> None:
 
     assert options.RESULT_FORMATS == results.RESULT_FORMATS
     assert set(options.RDF_INPUT_FORMATS) == set(RDF_SYNTAXES)
+
+
+def test_a_drug_or_condition_that_names_nothing_is_said_with_close_matches(
+    built_store: str,
+) -> None:
+    """A misspelt name answered zero rows with exit 0 and no word of why."""
+    misspelt = run("query", "drug-with-psychotherapy", "--param", "drug=ketamne", store=built_store)
+    assert misspelt.exit_code == 0
+    assert "no drug in the store is named 'ketamne'" in misspelt.stderr
+    assert "Close matches: ketamine" in misspelt.stderr
+    plural = run(
+        "query",
+        "drug-with-psychotherapy",
+        "--param",
+        "condition=Substance Use Disorders",
+        store=built_store,
+    )
+    assert "Close matches: substance use disorder" in plural.stderr
+    # a name the store has (in another case) that no such trial studies: no rows, no note
+    known = run(
+        "query",
+        "drug-with-psychotherapy",
+        "--param",
+        "condition=Healthy Volunteers",
+        "--format",
+        "csv",
+        store=built_store,
+    )
+    assert known.exit_code == 0 and known.stdout.count("\n") == 1, known.stdout
+    assert "Note:" not in known.stderr

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +19,9 @@ from evidencegraph.cli.options import (
     parse_params,
 )
 from evidencegraph.errors import QuerySyntaxError, UsageError
+
+if TYPE_CHECKING:
+    from evidencegraph.graph.store import Store
 
 
 @click.command()
@@ -77,10 +83,13 @@ def query(
         assert name is not None
         named = get_query(name)
     where = named.path or named.name
+    given = parse_params(params)
     try:
-        text, bindings = named.prepare(parse_params(params))
+        text, bindings = named.prepare(given)
         with app.open_store(read_only=True) as store:
             result = store.query(text, bindings)
+            empty = result.kind == "select" and not result.rows
+            notes = unknown_names(store, given) if empty else []
     except QuerySyntaxError as error:
         raise QuerySyntaxError(explain_syntax_error(str(error), named.text, where)) from None
     if result.kind == "graph":
@@ -93,6 +102,8 @@ def query(
         )
     else:
         click.echo(result.serialize(output_format), nl=False)
+    for note in notes:
+        click.echo(note, err=True)
 
 
 @click.command()
@@ -178,6 +189,42 @@ def _left_open(text: str) -> bool:
         if bracket:
             depth += 1 if bracket in "{(" else -1
     return depth > 0
+
+
+#: Parameters that name a node of a class (the named queries' drug and condition): when a
+#: query answers nothing, a value that names no such node is the likely reason, and is said.
+NAMED_PARAMETERS = {"drug": "Drug", "condition": "Condition"}
+_NAMES_OF_A_CLASS = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT DISTINCT ?class ?name WHERE { ?node a ?class ; rdfs:label|skos:altLabel ?name }
+"""
+
+
+def unknown_names(store: Store, given: Mapping[str, str]) -> list[str]:
+    """Notes for the ``drug`` or ``condition`` values that name no drug or condition in the
+    store (by name or synonym, in any case), with close matches: an empty answer is then
+    the name's doing, not the graph's."""
+    from rdflib import URIRef
+
+    from evidencegraph.ontology.namespace import EG
+
+    notes = []
+    for parameter, class_name in NAMED_PARAMETERS.items():
+        value = given.get(parameter, "").strip()
+        if not value or value.casefold() == "any":
+            continue
+        answer = store.query(_NAMES_OF_A_CLASS, {"class": URIRef(EG[class_name])})
+        names = {str(row["name"]).casefold(): str(row["name"]) for row in answer.rows}
+        if value.casefold() in names:
+            continue
+        close = difflib.get_close_matches(value.casefold(), sorted(names), n=3, cutoff=0.6)
+        hint = f" Close matches: {', '.join(names[c] for c in close)}." if close else ""
+        notes.append(
+            f"Note: no {class_name.lower()} in the store is named {value!r} (by name or "
+            f"synonym, in any case), so --param {parameter} matched nothing.{hint}"
+        )
+    return notes
 
 
 def explain_syntax_error(message: str, text: str, where: str) -> str:
