@@ -322,3 +322,15 @@ def test_a_progress_interval_too_large_for_a_timer_is_not_a_traceback(
     monkeypatch.setenv(INTERVAL_ENV, "1e300")
     with Progress("testing", 1, mode="lines") as progress:
         progress.advance()
+
+
+def test_a_file_with_no_readable_article_is_not_counted_as_a_record_read(tmp_path: Path) -> None:
+    """A truncated PubMed file said 'records read: 1' beside 'no article of this file could be
+    read'; what held no record is counted apart, as unreadable."""
+    whole = (DATA / "pubmed" / "biopython_pubmed1.xml").read_bytes()
+    cut = tmp_path / "cut.xml"
+    cut.write_bytes(whole[: whole.index(b"<PubmedArticle>") + 200])
+    shown = run("--store", "memory:", "import", "pubmed", "--on-invalid", "skip", str(cut))
+    assert "records read: 0" in shown.output
+    assert "unreadable:   1" in shown.output
+    assert "no article of this file could be read" in shown.output

@@ -68,6 +68,9 @@ class ImportSummary:
     """What an import did, for the closing summary and for tests."""
 
     records_read: int = 0
+    #: what the readers could not read as a record at all: a file or part of one (a truncated
+    #: PubMed file, a ZIP member past the limit, JSON that does not parse)
+    unreadable: int = 0
     imported: int = 0
     triples_added: int = 0
     values_replaced: int = 0
@@ -98,8 +101,13 @@ class ImportSummary:
 
     def lines(self) -> list[str]:
         """The summary as lines of text for people."""
-        lines = [
-            f"records read: {self.records_read}",
+        lines = [f"records read: {self.records_read}"]
+        if self.unreadable:
+            lines.append(
+                f"unreadable:   {self.unreadable} (a file, or part of one, that held no record "
+                "that could be read)"
+            )
+        lines += [
             f"imported:     {self.imported} (in {self.batches_committed} batch(es))",
             f"skipped:      {self.skipped}",
             f"triples added: {self.triples_added}",
@@ -442,8 +450,11 @@ class Importer:
             except StopIteration:
                 summary.seconds["read and map"] += time.perf_counter() - started
                 return
-            summary.records_read += 1
-            if summary.records_read % _COLLECT_EVERY_RECORDS == 0:
+            if isinstance(item, RecordError):
+                summary.unreadable += 1
+            else:
+                summary.records_read += 1
+            if (summary.records_read + summary.unreadable) % _COLLECT_EVERY_RECORDS == 0:
                 gc.collect()  # automatic collection is off while the import runs
             result = self._map(item)
             summary.seconds["read and map"] += time.perf_counter() - started
