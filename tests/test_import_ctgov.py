@@ -1166,6 +1166,26 @@ def test_sizes_are_bytes_or_binary_multiples(size: str, expected: int) -> None:
     assert ByteSize().convert(size, None, None) == expected
 
 
+def test_a_value_repeated_within_the_record_limit_costs_memory_once() -> None:
+    """A record under --max-record-size repeating one condition 200,000 times (1 MB of JSON;
+    5 MB with a million took 3 GB) maps to the triples of the record with it once."""
+    content = fixture("NCT00973089")
+    once = copy.deepcopy(content)
+    condition = content["protocolSection"]["conditionsModule"]["conditions"][0]
+    once["protocolSection"]["conditionsModule"]["conditions"] = [condition]
+    content["protocolSection"]["conditionsModule"]["conditions"] = [condition] * 200_000
+    tracemalloc.start()
+    try:
+        mapped = map_study(content, "repeated.json")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sorted(map(str, mapped.triples)) == sorted(
+        map(str, map_study(once, "repeated.json").triples)
+    )
+    assert peak < 32 << 20
+
+
 class _Tracked(dict):  # type: ignore[type-arg]
     """A JSON object that notes each key read from it, as a path from the record's top."""
 
