@@ -208,3 +208,22 @@ def test_valid_typed_literals_load(store: Path, tmp_path: Path) -> None:
     result = load(store, data)
     assert result.exit_code == 0, result.output
     assert "8 triples read, 8 new" in result.output
+
+
+def test_a_literal_longer_than_the_parser_reads_is_an_input_error(
+    store: Path, tmp_path: Path
+) -> None:
+    """Oxigraph reads no token past 16 MiB and says so with a MemoryError: that is the
+    file's fault, named as such (it was "unexpected error: Reached the buffer maximal
+    size"), and nothing is written."""
+    before = contents(store)
+    data = tmp_path / "long.nt"
+    with data.open("w", encoding="utf-8") as out:
+        out.write('<https://example.org/x> <http://www.w3.org/2000/01/rdf-schema#label> "')
+        out.write("x" * (17 << 20))
+        out.write('" .\n')
+    result = load(store, data)
+    assert result.exit_code == 3, result.output
+    assert f"{data}: one term of this file" in result.output
+    assert "unexpected error" not in result.output and "nothing was written" in result.output
+    assert contents(store) == before

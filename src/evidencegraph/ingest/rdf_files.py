@@ -251,6 +251,16 @@ def read_quads(source: RdfInput) -> Iterator[ox.Quad]:
                     yield quad(found.subject, found.predicate, found.object)
     except SyntaxError as error:
         raise _syntax_error(name, error) from None
+    except MemoryError as error:
+        # Oxigraph's parsers read one token into a buffer of at most 16 MiB, and say so
+        # with a MemoryError: a 50 MB literal is a property of the file, not of this machine
+        if "buffer maximal size" not in str(error):
+            raise
+        raise InputError(
+            f"{name}: one term of this file (a literal or IRI) is longer than the RDF "
+            f"parser reads ({error}); nothing was written. Shorten it, or keep the text "
+            "in a file of its own and link to it."
+        ) from None
     except OSError as error:
         raise InputError(f"{name}: cannot read the file: {error.strerror or error}") from None
 
