@@ -189,11 +189,25 @@ def _check_xml(path: Path) -> None:
         nonlocal depth
         depth -= 1
 
+    def entity(name: str, parameter: int, _value: object, _base: object, system: object,
+               public: object, _notation: object) -> None:  # fmt: skip
+        if system is not None or public is not None:
+            raise _ExternalEntityError(f"{'%' if parameter else ''}{name}", system or public)
+
     parser.StartElementHandler = start
     parser.EndElementHandler = end
+    parser.EntityDeclHandler = entity
     try:
         with path.open("rb") as handle:
             parser.ParseFile(handle)
+    except _ExternalEntityError as error:
+        name, target = error.args
+        raise InputError(
+            f"{path}:{parser.CurrentLineNumber}: the XML declares an external entity "
+            f"({name}, naming {target}), which load never reads nor fetches: a file must not "
+            "make this program read other files or reach the network; nothing was written. "
+            "Write the text out in place of the entity and load it again."
+        ) from None
     except _TooDeepError:
         raise InputError(
             f"{path}:{parser.CurrentLineNumber}: XML elements nested more than "
@@ -220,12 +234,22 @@ class _TooDeepError(Exception):
     """Raised from inside expat's callbacks to stop the parse."""
 
 
+class _ExternalEntityError(Exception):
+    """Raised from inside expat's callbacks at an external entity's declaration."""
+
+
 # --- parsing ------------------------------------------------------------------------
 
 
 def _syntax_error(name: str, error: SyntaxError) -> InputError:
     where = f"{name}:{error.lineno}:{error.offset}" if error.lineno else name
     detail = error.msg if error.msg else str(error)
+    if "LoadDocumentCallback" in detail:  # pyoxigraph's words for a remote @context
+        return InputError(
+            f"{where}: the JSON-LD names a remote @context (a URL), which load never fetches "
+            "(a file must not make this program reach the network); nothing was written. "
+            "Put the context's content in the file instead of its URL."
+        )
     return InputError(
         f"{where}: {detail}. Fix the RDF syntax there (or name the right --format) and try again."
     )
