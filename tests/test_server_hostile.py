@@ -425,6 +425,26 @@ def test_jsonld_keeps_odd_literals_as_they_are(
     }
 
 
+def test_jsonld_keeps_the_spelling_of_numbers_and_times(
+    evidence_server: EvidenceServerProcess,  # noqa: F811
+) -> None:
+    """Alone in an answer (no NaN beside them to make it expanded), an ill-typed decimal that
+    Python's Decimal reads, and a time in Z, were rewritten by the compaction (100000, +00:00)."""
+    literals = {("1e5", XSD + "decimal"), ("2020-01-02T10:00:00Z", XSD + "dateTime"),
+                ("12", XSD + "integer")}  # fmt: skip
+    objects = ", ".join(f'"{value}"^^<{datatype}>' for value, datatype in literals)
+    query = f"CONSTRUCT {{ <http://example.org/s> <http://example.org/p> {objects} }} WHERE {{}}"
+    answer = requests.get(
+        evidence_server.endpoint,
+        params={"query": query},
+        headers={"Accept": "application/ld+json"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    written = set(ox.parse(answer.content, format=ox.RdfFormat.JSON_LD))
+    assert {(t.object.value, t.object.datatype.value) for t in written} == literals
+
+
 @pytest.mark.parametrize(
     ("query", "accept", "others"),
     [
