@@ -1035,6 +1035,12 @@ def lone_surrogate(tmp_path: Path) -> tuple[Path, list[str]]:
     ]
 
 
+def nul_in_title(tmp_path: Path) -> tuple[Path, list[str]]:
+    content = _set(fixture("NCT00973089"), "protocolSection.identificationModule.briefTitle", "@")
+    path = _written(tmp_path, "nul.json", json.dumps(content).replace("@", "A \\u0000 B"))
+    return path, ["nul.json", "protocolSection.identificationModule.briefTitle: a NUL character"]
+
+
 def _patched_zip(tmp_path: Path, name: str, patch: Callable[[bytearray, int], None]) -> Path:
     """A ZIP of one stored member (NCT00973089.json), its bytes changed by ``patch``, which
     gets the archive and the offset of the central directory entry."""
@@ -1075,7 +1081,15 @@ def zip_unknown_method(tmp_path: Path) -> tuple[Path, list[str]]:
 
 @pytest.mark.parametrize(
     "bad_input",
-    [deep_json, long_integer, lone_surrogate, zip_bad_crc, zip_encrypted, zip_unknown_method],
+    [
+        deep_json,
+        long_integer,
+        lone_surrogate,
+        nul_in_title,
+        zip_bad_crc,
+        zip_encrypted,
+        zip_unknown_method,
+    ],
 )
 def test_crafted_json_and_zips_exit_3_naming_the_file_and_leave_the_store_alone(
     bad_input: BadInput, db: Path, tmp_path: Path
