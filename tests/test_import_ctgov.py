@@ -1035,6 +1035,12 @@ def lone_surrogate(tmp_path: Path) -> tuple[Path, list[str]]:
     ]
 
 
+def nul_in_title(tmp_path: Path) -> tuple[Path, list[str]]:
+    content = _set(fixture("NCT00973089"), "protocolSection.identificationModule.briefTitle", "@")
+    path = _written(tmp_path, "nul.json", json.dumps(content).replace("@", "A \\u0000 B"))
+    return path, ["nul.json", "protocolSection.identificationModule.briefTitle: a NUL character"]
+
+
 def _patched_zip(tmp_path: Path, name: str, patch: Callable[[bytearray, int], None]) -> Path:
     """A ZIP of one stored member (NCT00973089.json), its bytes changed by ``patch``, which
     gets the archive and the offset of the central directory entry."""
@@ -1075,7 +1081,15 @@ def zip_unknown_method(tmp_path: Path) -> tuple[Path, list[str]]:
 
 @pytest.mark.parametrize(
     "bad_input",
-    [deep_json, long_integer, lone_surrogate, zip_bad_crc, zip_encrypted, zip_unknown_method],
+    [
+        deep_json,
+        long_integer,
+        lone_surrogate,
+        nul_in_title,
+        zip_bad_crc,
+        zip_encrypted,
+        zip_unknown_method,
+    ],
 )
 def test_crafted_json_and_zips_exit_3_naming_the_file_and_leave_the_store_alone(
     bad_input: BadInput, db: Path, tmp_path: Path
@@ -1164,6 +1178,26 @@ def test_a_size_option_that_is_no_size_is_a_usage_error(db: Path, size: str) -> 
                                                 ("8m", 8 << 20), ("2 GiB", 2 << 30)])  # fmt: skip
 def test_sizes_are_bytes_or_binary_multiples(size: str, expected: int) -> None:
     assert ByteSize().convert(size, None, None) == expected
+
+
+def test_a_value_repeated_within_the_record_limit_costs_memory_once() -> None:
+    """A record under --max-record-size repeating one condition 200,000 times (1 MB of JSON;
+    5 MB with a million took 3 GB) maps to the triples of the record with it once."""
+    content = fixture("NCT00973089")
+    once = copy.deepcopy(content)
+    condition = content["protocolSection"]["conditionsModule"]["conditions"][0]
+    once["protocolSection"]["conditionsModule"]["conditions"] = [condition]
+    content["protocolSection"]["conditionsModule"]["conditions"] = [condition] * 200_000
+    tracemalloc.start()
+    try:
+        mapped = map_study(content, "repeated.json")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sorted(map(str, mapped.triples)) == sorted(
+        map(str, map_study(once, "repeated.json").triples)
+    )
+    assert peak < 32 << 20
 
 
 class _Tracked(dict):  # type: ignore[type-arg]

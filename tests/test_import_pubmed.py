@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import socket
 import tracemalloc
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
@@ -340,6 +341,39 @@ def test_entity_expansion_is_refused_as_an_attack_not_a_bad_download(
     output = assert_refused(store_path, path, f"{path}:1:", "entity-expansion", "billion laughs")
     assert "not a download fault" in output
     assert "Download the file again" not in output
+
+
+def test_external_entities_are_never_read_nor_fetched(store_path: Path, tmp_path: Path) -> None:
+    """XXE: an entity naming a local file is refused as made elsewhere (the file's text
+    never read, not a download fault); a parameter entity or an external DTD naming a URL
+    is not fetched (a listener on 127.0.0.1 sees nobody)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("a secret line", encoding="utf-8")
+    body = NEJM.read_text(encoding="utf-8").split("?>", 1)[-1].split("<PubmedArticleSet", 1)[1]
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.2)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/x.dtd"
+        xxe = tmp_path / "xxe.xml"
+        xxe.write_text(
+            f'<!DOCTYPE PubmedArticleSet [<!ENTITY x SYSTEM "{secret.as_uri()}">]>\n'
+            + "<PubmedArticleSet"
+            + body.replace("</ArticleTitle>", "&x;</ArticleTitle>", 1),
+            encoding="utf-8",
+        )
+        output = assert_refused(store_path, xxe, f"{xxe}:", "external entity", "never reads")
+        assert "not a download fault" in output and "Download the file again" not in output
+        for doctype in (f'[<!ENTITY % p SYSTEM "{url}"> %p;]', f'SYSTEM "{url}"'):
+            fetching = tmp_path / "dtd.xml"
+            fetching.write_text(
+                f"<!DOCTYPE PubmedArticleSet {doctype}>\n<PubmedArticleSet" + body,
+                encoding="utf-8",
+            )
+            result = import_pubmed(store_path, str(fetching))
+            assert result.exit_code == 0, result.output
+        with pytest.raises(TimeoutError):
+            listener.accept()
 
 
 def large_title_gz(path: Path, title_mib: int) -> Path:

@@ -4,6 +4,7 @@ with the file and line, exit 3, and the store is left exactly as it was."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,66 @@ def test_valid_typed_literals_load(store: Path, tmp_path: Path) -> None:
     result = load(store, data)
     assert result.exit_code == 0, result.output
     assert "8 triples read, 8 new" in result.output
+
+
+def test_a_literal_longer_than_the_parser_reads_is_an_input_error(
+    store: Path, tmp_path: Path
+) -> None:
+    """Oxigraph reads no token past 16 MiB and says so with a MemoryError: that is the
+    file's fault, named as such (it was "unexpected error: Reached the buffer maximal
+    size"), and nothing is written."""
+    before = contents(store)
+    data = tmp_path / "long.nt"
+    with data.open("w", encoding="utf-8") as out:
+        out.write('<https://example.org/x> <http://www.w3.org/2000/01/rdf-schema#label> "')
+        out.write("x" * (17 << 20))
+        out.write('" .\n')
+    result = load(store, data)
+    assert result.exit_code == 3, result.output
+    assert f"{data}: one term of this file" in result.output
+    assert "unexpected error" not in result.output and "nothing was written" in result.output
+    assert contents(store) == before
+
+
+def test_a_remote_jsonld_context_is_not_fetched(store: Path, tmp_path: Path) -> None:
+    before = contents(store)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.2)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/context.jsonld"
+        data = tmp_path / "remote.jsonld"
+        for context in (f'"{url}"', f'["{url}", {{"ex": "https://example.org/"}}]'):
+            data.write_text(
+                f'{{"@context": {context}, "@id": "https://example.org/x", "ex:p": "v"}}'
+            )
+            result = load(store, data)
+            assert result.exit_code == 3, result.output
+            assert "remote @context" in result.output and "never fetches" in result.output
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert contents(store) == before
+
+
+def test_rdfxml_external_entities_are_refused_unread(store: Path, tmp_path: Path) -> None:
+    """XXE: a general or parameter entity naming a file or URL is refused as such (the
+    message was Oxigraph's '<!ENTITY values should be enclosed in double quotes')."""
+    before = contents(store)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("a secret line", encoding="utf-8")
+    data = tmp_path / "xxe.rdf"
+    for declaration, use in (
+        (f'<!ENTITY x SYSTEM "{secret.as_uri()}">', "&x;"),
+        ('<!ENTITY % p SYSTEM "http://127.0.0.1:9/p.dtd"> %p;', "text"),
+    ):
+        data.write_text(
+            f"<?xml version='1.0'?>\n<!DOCTYPE rdf:RDF [{declaration}]>\n"
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns:ex="https://example.org/">\n<rdf:Description rdf:about="https://example.org/x">'
+            f"<ex:p>{use}</ex:p></rdf:Description>\n</rdf:RDF>\n"
+        )
+        result = load(store, data)
+        assert result.exit_code == 3, result.output
+        assert f"{data}:2: the XML declares an external entity" in result.output
+        assert "secret line" not in result.output
+    assert contents(store) == before

@@ -262,6 +262,66 @@ def test_nesting_within_the_limit_passes_and_strings_do_not_count() -> None:
         refuse_deep_nesting("SELECT *\nWHERE " + "{" * 1001 + "}" * 1001, DEFAULT_MAX_DEPTH)
 
 
+#: Shapes that slipped past the first depth count and overflowed Oxigraph's stack (SIGSEGV,
+#: checked by hand in a subprocess): nesting hidden in what a reading of the text took for
+#: an IRI (two comparisons to Oxigraph), behind an escape in a prefixed name or an IRI that
+#: began a comment or a string, and long groups of triple patterns, BINDs or FILTERs.
+HIDDEN = {
+    "comparisons read as an IRI": "SELECT * { ?a ?b ?c FILTER(?c<" + "(" * 6000 + "?b"
+    + ")" * 6000 + "&&?c>?a) }",
+    "sum read as an IRI": "SELECT * { ?a ?b ?c FILTER(?c<" + "+".join(["?b"] * 10000)
+    + "&&?c>?a) }",
+    "escaped # in a prefixed name": "PREFIX ex: <http://e/> SELECT * { ?s ex:a\\# ?o . "
+    + "{" * 6000 + "?s ?p ?o" + "}" * 6000 + " }",
+    "escaped quote in a prefixed name": "PREFIX ex: <http://e/> SELECT * { ?s ex:a\\' ?o . "
+    + "{" * 6000 + "?s ?p ?o" + "}" * 6000 + " } # '",
+    "escape in an IRI, then #": "SELECT * { ?s <http://a/\\u0041#> ?o . " + "{" * 6000
+    + "?s ?p ?o" + "}" * 6000 + " }",
+    "20,000 triple patterns": "SELECT * { "
+    + " . ".join(f"?s{n} <http://p> ?o{n}" for n in range(20000)) + " }",
+    "20,000 predicates": "SELECT * { ?s "
+    + " ; ".join(f"<http://p{n}> ?o{n}" for n in range(20000)) + " }",
+    "5,000 BINDs": "SELECT * { " + " ".join(f"BIND(1 AS ?v{n})" for n in range(5000)) + " }",
+    "10,000 FILTERs": "SELECT * { ?s ?p ?o " + " ".join(f"FILTER(?o != {n})" for n in range(10000))
+    + " }",
+    "20,000 groups in a row": "SELECT * { " + "{ ?s ?p ?o } " * 20000 + "}",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("shape", list(HIDDEN))
+def test_nesting_a_reading_of_the_text_missed_is_refused(shape: str) -> None:
+    with pytest.raises(RefusedError, match="nests too deeply"):
+        refuse_deep_nesting(HIDDEN[shape], DEFAULT_MAX_DEPTH)
+
+
+def test_long_lists_of_data_are_not_depth() -> None:
+    """What Oxigraph does not chain passes: INSERT DATA and templates of many triples, long
+    IN lists and VALUES blocks, decimals and dotted prefixed names in a group."""
+    triples = " ".join(f"<http://s> <http://example.org/p.q> {n}.5 ." for n in range(20000))
+    refuse_deep_nesting(f"INSERT DATA {{ GRAPH <http://g> {{ {triples} }} }}", 1000)
+    refuse_deep_nesting(f"CONSTRUCT {{ {triples} }} WHERE {{ ?s ?p ?o }}", 1000)
+    refuse_deep_nesting(f"DELETE {{ {triples} }} INSERT {{ {triples} }} WHERE {{ }}", 1000)
+    numbers = ", ".join(str(n) for n in range(20000))
+    refuse_deep_nesting(f"SELECT * {{ ?s ?p ?o FILTER(?o IN ({numbers})) }}", 1000)
+    rows = " ".join(f"({n} 1.5)" for n in range(20000))
+    refuse_deep_nesting(f"SELECT * {{ VALUES (?a ?b) {{ {rows} }} }}", 1000)
+    dotted = " ".join(f"ex:a.b{n} ex:p.q 1.5, 2.5e3" for n in range(300))
+    refuse_deep_nesting(f"PREFIX ex: <http://e/> SELECT * {{ {dotted} }}", 1000)
+
+
+def test_a_long_group_is_refused_by_the_server_which_answers_on(
+    evidence_server: EvidenceServerProcess,  # noqa: F811
+) -> None:
+    answer = requests.post(
+        evidence_server.endpoint,
+        data=HIDDEN["20,000 triple patterns"].encode(),
+        headers={"Content-Type": "application/sparql-query"},
+        timeout=30,
+    )
+    assert answer.status_code == 400 and "nests too deeply" in answer.text, answer.text
+    assert "died" not in evidence_server.log()
+
+
 # --- 3. memory per query --------------------------------------------------------------------
 
 
@@ -363,6 +423,26 @@ def test_jsonld_keeps_odd_literals_as_they_are(
         ("12abc", XSD + "integer"),
         ("maybe", XSD + "boolean"),
     }
+
+
+def test_jsonld_keeps_the_spelling_of_numbers_and_times(
+    evidence_server: EvidenceServerProcess,  # noqa: F811
+) -> None:
+    """Alone in an answer (no NaN beside them to make it expanded), an ill-typed decimal that
+    Python's Decimal reads, and a time in Z, were rewritten by the compaction (100000, +00:00)."""
+    literals = {("1e5", XSD + "decimal"), ("2020-01-02T10:00:00Z", XSD + "dateTime"),
+                ("12", XSD + "integer")}  # fmt: skip
+    objects = ", ".join(f'"{value}"^^<{datatype}>' for value, datatype in literals)
+    query = f"CONSTRUCT {{ <http://example.org/s> <http://example.org/p> {objects} }} WHERE {{}}"
+    answer = requests.get(
+        evidence_server.endpoint,
+        params={"query": query},
+        headers={"Accept": "application/ld+json"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    written = set(ox.parse(answer.content, format=ox.RdfFormat.JSON_LD))
+    assert {(t.object.value, t.object.datatype.value) for t in written} == literals
 
 
 @pytest.mark.parametrize(

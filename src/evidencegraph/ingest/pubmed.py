@@ -63,6 +63,7 @@ _ENTITY_ATTACKS = frozenset(
     )
     if code is not None
 )
+_UNDEFINED_ENTITY = pyexpat.errors.codes[pyexpat.errors.XML_ERROR_UNDEFINED_ENTITY]
 #: Counted in the inputs to size the progress bar: once per record.
 RECORD_MARKER = b"<PubmedArticle>"
 MESH = "http://id.nlm.nih.gov/mesh/"
@@ -223,6 +224,17 @@ def _parse_error(error: ElementTree.ParseError, origin: str, count: int) -> Reco
             f"entities, so this one was made or altered elsewhere: it is not a download fault. "
             f"{read[0].upper()}{read[1:]}. Find out where the file came from before "
             "importing anything from it.",
+        )
+    if error.code == _UNDEFINED_ENTITY:
+        # an external entity (file:///etc/passwd, a URL) is never read, so it is undefined
+        # here: a download does not add entity references, a person or a program did
+        return RecordError(
+            where,
+            f"the XML refers to an entity it does not define ({message}): an external "
+            "entity (a file or URL, which this importer never reads) or an HTML one such as "
+            f"&nbsp;. PubMed's own files use neither, so this one was made or altered "
+            f"elsewhere: it is not a download fault. {read[0].upper()}{read[1:]}. Find out "
+            "where the file came from before importing anything from it.",
         )
     return RecordError(
         where,

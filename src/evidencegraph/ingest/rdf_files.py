@@ -197,11 +197,25 @@ def _check_xml(path: Path) -> None:
         nonlocal depth
         depth -= 1
 
+    def entity(name: str, parameter: int, _value: object, _base: object, system: object,
+               public: object, _notation: object) -> None:  # fmt: skip
+        if system is not None or public is not None:
+            raise _ExternalEntityError(f"{'%' if parameter else ''}{name}", system or public)
+
     parser.StartElementHandler = start
     parser.EndElementHandler = end
+    parser.EntityDeclHandler = entity
     try:
         with path.open("rb") as handle:
             parser.ParseFile(handle)
+    except _ExternalEntityError as error:
+        name, target = error.args
+        raise InputError(
+            f"{path}:{parser.CurrentLineNumber}: the XML declares an external entity "
+            f"({name}, naming {target}), which load never reads nor fetches: a file must not "
+            "make this program read other files or reach the network; nothing was written. "
+            "Write the text out in place of the entity and load it again."
+        ) from None
     except _TooDeepError:
         raise InputError(
             f"{path}:{parser.CurrentLineNumber}: XML elements nested more than "
@@ -228,12 +242,22 @@ class _TooDeepError(Exception):
     """Raised from inside expat's callbacks to stop the parse."""
 
 
+class _ExternalEntityError(Exception):
+    """Raised from inside expat's callbacks at an external entity's declaration."""
+
+
 # --- parsing ------------------------------------------------------------------------
 
 
 def _syntax_error(name: str, error: SyntaxError) -> InputError:
     where = f"{name}:{error.lineno}:{error.offset}" if error.lineno else name
     detail = error.msg if error.msg else str(error)
+    if "LoadDocumentCallback" in detail:  # pyoxigraph's words for a remote @context
+        return InputError(
+            f"{where}: the JSON-LD names a remote @context (a URL), which load never fetches "
+            "(a file must not make this program reach the network); nothing was written. "
+            "Put the context's content in the file instead of its URL."
+        )
     return InputError(
         f"{where}: {detail}. Fix the RDF syntax there (or name the right --format) and try again."
     )
@@ -259,6 +283,16 @@ def read_quads(source: RdfInput) -> Iterator[ox.Quad]:
                     yield quad(found.subject, found.predicate, found.object)
     except SyntaxError as error:
         raise _syntax_error(name, error) from None
+    except MemoryError as error:
+        # Oxigraph's parsers read one token into a buffer of at most 16 MiB, and say so
+        # with a MemoryError: a 50 MB literal is a property of the file, not of this machine
+        if "buffer maximal size" not in str(error):
+            raise
+        raise InputError(
+            f"{name}: one term of this file (a literal or IRI) is longer than the RDF "
+            f"parser reads ({error}); nothing was written. Shorten it, or keep the text "
+            "in a file of its own and link to it."
+        ) from None
     except OSError as error:
         raise InputError(f"{name}: cannot read the file: {error.strerror or error}") from None
 

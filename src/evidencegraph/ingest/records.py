@@ -33,6 +33,8 @@ _ZIP_METHODS = {
 }
 #: A JSON escape of a UTF-16 surrogate: the only way a lone one gets into a parsed string.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+#: A JSON escape of U+0000: the only way a NUL gets into a parsed string (raw, it is invalid).
+_NUL_ESCAPE = "\\u0000"
 
 
 @dataclass(frozen=True)
@@ -157,18 +159,26 @@ def read_json(source: IO[bytes] | bytearray, origin: str, limit: int) -> Record 
             origin, f"a number in the JSON is too long to read ({error}). Correct that value."
         )
     if _SURROGATE_ESCAPE.search(text):
-        where = _lone_surrogate(content)
+        where = _first_string(content, lambda value: not value.isascii() and not _encodes(value))
         if where is not None:
             return RecordError(
                 origin,
                 f"{where}: a lone UTF-16 surrogate escape (\\uD800-\\uDFFF without its pair); "
                 "it is no character, and no RDF literal can hold it. Correct that text.",
             )
+    if _NUL_ESCAPE in text:
+        where = _first_string(content, lambda value: "\x00" in value)
+        if where is not None:  # `load` refuses the same in a literal
+            return RecordError(
+                origin,
+                f"{where}: a NUL character (\\u0000), which no text of a record should hold "
+                "(XML cannot carry it, and it ends strings in C). Correct that text.",
+            )
     return Record(origin, content, size)
 
 
-def _lone_surrogate(content: object) -> str | None:
-    """The path of the first string (or key) holding a lone surrogate, or None.
+def _first_string(content: object, bad: Callable[[str], bool]) -> str | None:
+    """The path of the first string (or key) that is ``bad``, or None.
 
     Walked with a stack of its own, not by recursion: the value may be nested as deeply as
     the parser allowed.
@@ -177,11 +187,11 @@ def _lone_surrogate(content: object) -> str | None:
     while stack:
         value, path = stack.pop()
         if isinstance(value, str):
-            if not value.isascii() and not _encodes(value):
+            if bad(value):
                 return path or "the document"
         elif isinstance(value, dict):
             for key, child in value.items():
-                if not _encodes(key):
+                if bad(key):
                     return f"{path}.{key!a}"
                 stack.append((child, f"{path}.{key}" if path else key))
         elif isinstance(value, list):

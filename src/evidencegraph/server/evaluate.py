@@ -17,7 +17,8 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
+from decimal import Decimal
 from types import ModuleType
 from typing import IO, Protocol, cast
 
@@ -255,7 +256,8 @@ def graph_bytes(
 
 def _compacts_exactly(term: object) -> bool:
     """Whether rdflib's JSON-LD writer keeps ``term`` as it is: a literal of a datatype it
-    converts must be well typed, and not a NaN or infinite float."""
+    converts must be well typed, not a NaN or infinite float, and spelled as rdflib spells
+    its value."""
     if not isinstance(term, ox.Literal) or term.datatype.value in _PLAIN:
         return True
     with quiet_rdflib(), warnings.catch_warnings():
@@ -264,7 +266,16 @@ def _compacts_exactly(term: object) -> bool:
     if literal.ill_typed:
         return False
     value = literal.value
-    return not (isinstance(value, float) and not math.isfinite(value))
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    if not isinstance(value, (int, float, Decimal, datetime, time)):  # bool is an int
+        return True
+    # numbers and times are written in rdflib's own spelling: "1e5"^^xsd:decimal (ill-typed,
+    # which Python's Decimal reads) became 100000, "...T10:00:00Z" "...T10:00:00+00:00";
+    # only a literal already so spelled comes through as it is
+    with quiet_rdflib(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return str(rdflib.Literal(value, datatype=term.datatype.value)) == term.value
 
 
 def out_of_memory() -> Answer:

@@ -19,27 +19,39 @@ from evidencegraph.server.security import RefusedError
 #: (between 2,000 and 5,000 nested groups), and far past any query written by hand.
 DEFAULT_MAX_DEPTH = 1000
 
-# Strings, IRIs and comments are blanked out first (one substitution, in C), so that what is
-# in them counts for nothing; then only brackets and chaining operators are left to walk.
-# UNION, OPTIONAL and MINUS count only as whole words (not ?union, ex:optional or unionX).
+# Strings, IRIs, comments, prefixed names and decimals are blanked out first (one
+# substitution, in C), so that what is in them counts for nothing; then only brackets,
+# chaining operators and the separators of a group's elements are left to walk. An escape
+# outside a string (``ex:a\#b``, a prefixed name's) is blanked too, so that it starts no
+# comment or string; an IRI may hold ``\u`` escapes, as Oxigraph reads them.
+# The keywords count only as whole words (not ?union, ex:optional or unionX).
 _SKIP = re.compile(
     r"""
-      \#[^\n\r]*
+      \\.
+    | \#[^\n\r]*
     | '\'\'(?:(?:'|'')?(?:[^'\\]|\\.))*'\'\'
     | \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
     | '(?:[^'\\\n\r]|\\.)*'
     | "(?:[^"\\\n\r]|\\.)*"
-    | <[^<>"{}|^`\\\x00-\x20]*>
+    | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
+    | (?<![\w?$])(?:[^\W\d][\w.-]*)?:(?:[\w:%-]|\\.|\.(?=[\w:%-]|\\.))*
+    | (?<![\w?$])\d*\.\d+(?:[eE][+-]?\d+)?
     """,
     re.VERBOSE,
 )
 _STRUCTURE = re.compile(
-    r"[{(\[]|[})\]]|\|\||&&|!=|<=|>=|[=<>+\-*/|^]"
-    r"|(?<![\w?$:])(?:UNION|OPTIONAL|MINUS)(?![\w:-])",
+    r"(?<![\w?$:])(?:CONSTRUCT|INSERT|DELETE|DATA)\s*\{"
+    r"|[{(\[]|[})\]]|\|\||&&|!=|<=|>=|[=<>+\-*/|^.;,]"
+    r"|(?<![\w?$:])(?:UNION|OPTIONAL|MINUS|BIND|FILTER|VALUES)(?![\w:-])",
     re.IGNORECASE,
 )
 _OPEN = frozenset("{([")
 _CLOSE = frozenset("})]")
+#: What only separates the elements of a group (triple patterns, objects, predicates):
+#: Oxigraph joins them one by one, a tree as deep as the group is long (8,000 triple
+#: patterns overflowed a worker's stack), but a list of data (INSERT DATA, a template) and
+#: the arguments of a function (inside brackets) are not chained.
+_SEPARATORS = frozenset(".;,")
 
 
 def refuse_deep_nesting(sparql: str, limit: int) -> None:
@@ -47,27 +59,64 @@ def refuse_deep_nesting(sparql: str, limit: int) -> None:
 
     Two regular-expression passes and one walk over the brackets and operators, stopped at
     the first point past the limit; a text shorter than the limit cannot pass it (every
-    level takes a character) and is not looked at.
+    level takes a character) and is not looked at. A group's elements (triple patterns,
+    BINDs, groups within it) count as a chain; the triples of a template or of INSERT DATA
+    do not. What looks like an IRI may be two comparisons to Oxigraph
+    (``?a<((((?b))))&&?c>?d``): its own brackets and operators must fit within the limit too.
     """
     if not limit or len(sparql) <= limit:
         return
-    # blanked with spaces of the same length, so that positions stay those of the text
-    blanked = _SKIP.sub(lambda found: " " * len(found.group()), sparql)
-    chains = [0]  # operators chained at each open level, outermost first
-    chained = 0  # their sum
+    blanked_parts: list[str] = []
+    position = 0
+    for found in _SKIP.finditer(sparql):
+        blanked_parts.append(sparql[position : found.start()])
+        blanked_parts.append(" " * (found.end() - found.start()))
+        position = found.end()
+        if found.group("iri") is not None:
+            # read as an expression: its dots and commas separate nothing
+            _walk(found.group("iri")[1:-1], limit, sparql, found.start() + 1, top="(")
+    blanked_parts.append(sparql[position:])
+    _walk("".join(blanked_parts), limit, sparql, 0, top="{")
+
+
+def _walk(blanked: str, limit: int, sparql: str, offset: int, top: str) -> None:
+    """Refuse when the brackets and chains of ``blanked`` (a part of ``sparql`` from
+    ``offset``, strings and the like blanked, read as if inside the bracket ``top``) reach
+    past ``limit``."""
+    # per open level: its bracket and whether it holds data (a template); its chain length
+    levels: list[tuple[str, bool]] = [(top, False)]
+    chains = [0]
+    chained = 0  # the sum of chains
     for match in _STRUCTURE.finditer(blanked):
         token = match.group()
-        if token in _OPEN:
+        if token[-1] == "{" and len(token) > 1:  # CONSTRUCT {, INSERT DATA { ...: data
+            levels.append(("{", True))
+            chains.append(0)
+        elif token in _OPEN:
+            levels.append((token, levels[-1][1]))
             chains.append(0)
         elif token in _CLOSE:
             if len(chains) > 1:
+                bracket, data = levels.pop()
                 chained -= chains.pop()
-            continue
+                if bracket == "{" and levels[-1][0] == "{" and not data:
+                    chains[-1] += 1  # a group within a group is one more element of it
+                    chained += 1
+                else:
+                    continue
+            else:
+                continue
+        elif token in _SEPARATORS:
+            bracket, data = levels[-1]
+            if data or bracket == "(":
+                continue
+            chains[-1] += 1
+            chained += 1
         else:
             chains[-1] += 1
             chained += 1
         if len(chains) - 1 + chained > limit:
-            _refuse(sparql, match.start(), len(chains) - 1, chained, limit)
+            _refuse(sparql, offset + match.start(), len(chains) - 1, chained, limit)
 
 
 def _refuse(sparql: str, position: int, brackets: int, chained: int, limit: int) -> None:
@@ -76,8 +125,10 @@ def _refuse(sparql: str, position: int, brackets: int, chained: int, limit: int)
     raise RefusedError(
         f"refused: the query nests too deeply, {brackets + chained:,} levels at line "
         f"{line} column {column} ({brackets:,} open groups or brackets, and "
-        f"{chained:,} operators, UNIONs, OPTIONALs or MINUSes chained inside them); "
+        f"{chained:,} operators, UNIONs, OPTIONALs, triple patterns, BINDs or FILTERs "
+        "chained inside them); "
         f"this server's limit is {limit:,} levels (--max-query-depth), as deeper "
         "queries can crash the query engine. Flatten it: VALUES instead of a chain of "
-        "UNIONs, IN (...) instead of a chain of || or =, fewer nested groups."
+        "UNIONs, IN (...) instead of a chain of || or =, fewer nested groups, or split "
+        "a long group of triple patterns into several queries or updates."
     )
