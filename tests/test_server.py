@@ -332,6 +332,19 @@ def test_service_description(evidence_server: EvidenceServerProcess) -> None:
     ) in graph
 
 
+def test_a_post_with_no_query_or_update_is_400(evidence_server: EvidenceServerProcess) -> None:
+    """It was answered with the service description, as a GET with no query is."""
+    form = requests.post(evidence_server.endpoint, data={"default-graph-uri": "x:g"}, timeout=30)
+    assert form.status_code == 400 and "holds no query and no update" in form.text
+    empty = requests.post(
+        evidence_server.endpoint,
+        data=b"",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=30,
+    )
+    assert empty.status_code == 400
+
+
 # --- safety -------------------------------------------------------------------------------
 
 

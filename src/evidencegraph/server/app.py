@@ -293,6 +293,12 @@ class EvidenceServer:
             raise _RequestError(400, "give one query (or one update) per request, not several")
         if updates:
             return self._update(request, updates[0])
+        if not queries and request.method == "POST":
+            raise _RequestError(
+                400,
+                "the POST holds no query and no update: send query=TEXT or update=TEXT as a "
+                "form, or the text as application/sparql-query or application/sparql-update",
+            )
         if not queries:
             return self._service_description(request)
         return self._query(request, queries[0], (), _dataset(request))
