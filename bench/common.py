@@ -16,9 +16,9 @@ import pyoxigraph as ox
 from rdflib import Graph, Variable
 from rdflib.term import Node
 
-from evidencegraph.graph.results import QueryResult
-from evidencegraph.graph.store import Store
-from evidencegraph.graph.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_rdflib
+from evidencegraph.rdf.results import QueryResult
+from evidencegraph.rdf.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_rdflib
+from evidencegraph.store.core import Store
 
 ROOT = Path(__file__).parent.parent
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore, Store
+from evidencegraph.store.core import OxigraphStore, Store
 
 DATA = Path(__file__).parent / "data"
 SEEDS = DATA / "seeds"
@@ -40,7 +40,7 @@ def make_store(kind: str, tmp_path: Path) -> Store:
 
 
 def _emptied(descriptor: str) -> Store:
-    from evidencegraph.graph.sparql_store import SparqlStore
+    from evidencegraph.store.sparql_store import SparqlStore
 
     store = SparqlStore.open(descriptor.removeprefix("sparql:"))
     store.clear()

@@ -14,14 +14,14 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import NonConformingError, StoreError
-from evidencegraph.graph import rudof_engine, shifty_engine
-from evidencegraph.graph.batch_gate import Overlay, PreparedBatch, batch_quads, judge, prepare
+from evidencegraph.graph import pipeline
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
-from evidencegraph.graph.terms import to_oxigraph
-from evidencegraph.ingest import pipeline
 from evidencegraph.ingest.ctgov import map_study, read_paths
 from evidencegraph.ontology.namespace import EG, EGID, EGV
+from evidencegraph.rdf.terms import to_oxigraph
+from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation import rudof_engine, shifty_engine
+from evidencegraph.validation.batch_gate import Overlay, PreparedBatch, batch_quads, judge, prepare
 from support import DATA
 
 CTGOV = DATA / "ctgov"
@@ -135,7 +135,7 @@ def test_a_store_that_fails_half_way_says_what_was_written(
 
 def test_the_command_line_default_batch_size_is_the_library_one() -> None:
     from evidencegraph.cli.importing import source_command
-    from evidencegraph.ingest.pipeline import DEFAULT_BATCH_SIZE
+    from evidencegraph.graph.pipeline import DEFAULT_BATCH_SIZE
     from evidencegraph.ingest.sources import get_source
 
     for command in (source_command(get_source("ctgov")), source_command(get_source("pubmed"))):

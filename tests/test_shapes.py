@@ -11,16 +11,11 @@ from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRe
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from evidencegraph.graph import rudof_engine, shifty_engine
-from evidencegraph.graph.terms import to_quads
-from evidencegraph.graph.validation import (
-    ValidationReport,
-    ValidationResult,
-    model_graph,
-    shapes_graph,
-    validate_graph,
-)
 from evidencegraph.ontology.namespace import EG, EGID, EGV, PREFIXES, compact, ontology_file
+from evidencegraph.rdf.model import model_graph, shapes_graph
+from evidencegraph.rdf.terms import to_quads
+from evidencegraph.validation import rudof_engine, shifty_engine
+from evidencegraph.validation.shacl import ValidationReport, ValidationResult, validate_graph
 
 VALID = Path(__file__).parent / "data" / "shapes" / "valid_minimal.ttl"
 TEST = Namespace(EGID + "test/")

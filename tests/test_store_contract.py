@@ -20,7 +20,9 @@ from rdflib.compare import isomorphic
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import DEFAULT_DESCRIPTOR, OxigraphStore, Store, open_store
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.store.defaults import DEFAULT_DESCRIPTOR
+from evidencegraph.store.registry import open_store
 
 EX = "http://example.org/"
 TRIPLES = [
@@ -189,7 +191,7 @@ def test_store_locked_by_another_process(tmp_path: Path) -> None:
             textwrap.dedent(
                 f"""
                 import sys, time
-                from evidencegraph.graph.store import OxigraphStore
+                from evidencegraph.store.core import OxigraphStore
                 store = OxigraphStore({str(path)!r})
                 print("open", flush=True)
                 sys.stdin.readline()
@@ -212,7 +214,7 @@ def test_the_oxigraph_neighbourhood_lookup_equals_the_sparql_one(built: Evidence
     """OxigraphStore answers with index lookups; the Store default asks SPARQL: same triples."""
     import pyoxigraph as ox
 
-    from evidencegraph.graph.validation import inverse_path_predicates
+    from evidencegraph.validation.shacl import inverse_path_predicates
 
     store = built.store
     study = "https://w3id.org/evidencegraph/id/study/NCT02649231"

@@ -16,12 +16,13 @@ from rdflib.namespace import SH
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import UsageError
-from evidencegraph.graph import rudof_engine, store_validation
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore, Store
-from evidencegraph.graph.store_validation import validate_store
-from evidencegraph.graph.terms import to_quads
-from evidencegraph.graph.validation import ValidationReport, model_graph
+from evidencegraph.rdf.model import model_graph
+from evidencegraph.rdf.terms import to_quads
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.validation import rudof_engine, store_validation
+from evidencegraph.validation.shacl import ValidationReport
+from evidencegraph.validation.store_validation import validate_store
 from support import BROKEN
 from test_shapes import MUTATIONS, mutated
 

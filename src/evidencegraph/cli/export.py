@@ -133,8 +133,8 @@ def export(
 
 def _query_quads(graph: EvidenceGraph, name: str, params: tuple[str, ...]) -> set[ox.Quad]:
     from evidencegraph.cli.query import explain_syntax_error
-    from evidencegraph.graph.terms import to_quads
     from evidencegraph.queries import NamedQuery, get_query, read_query_file
+    from evidencegraph.rdf.terms import to_quads
 
     named: NamedQuery = read_query_file(Path(name)) if name.endswith(".rq") else get_query(name)
     try:

@@ -22,8 +22,6 @@ import pyoxigraph as ox
 
 from evidencegraph import __version__
 from evidencegraph.errors import OutputError
-from evidencegraph.graph.store import OxigraphStore, Store
-from evidencegraph.graph.terms import to_quads
 from evidencegraph.ontology.namespace import BASE, EGID, PREFIXES
 from evidencegraph.publish.sorted_turtle import (
     TurtleWriter,
@@ -38,6 +36,8 @@ from evidencegraph.publish.void import (
     dataset_statistics,
     void_lines,
 )
+from evidencegraph.rdf.terms import to_quads
+from evidencegraph.store.core import OxigraphStore, Store
 
 TURTLE_NAME = "evidencegraph.ttl"
 NTRIPLES_NAME = "evidencegraph.nt.gz"

@@ -26,9 +26,8 @@ from werkzeug.wrappers import Request, Response
 
 from evidencegraph import __version__
 from evidencegraph.errors import ParameterError, UnknownQueryError
-from evidencegraph.graph.terms import to_oxigraph
-from evidencegraph.graph.values_binding import tokenize
 from evidencegraph.ontology.namespace import EGID, EGV, ontology_file
+from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.cache import CachedResponse, ResponseCache
 from evidencegraph.server.evaluate import (
     Answer,
@@ -58,6 +57,7 @@ from evidencegraph.server.security import RefusedError, check_bearer
 from evidencegraph.server.templating import render
 from evidencegraph.server.urls import local_path
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
+from evidencegraph.store.values_binding import tokenize
 
 #: Parameters of the SPARQL 1.1 Protocol that name the graphs of an update's dataset, which
 #: pyoxigraph's update takes none of (a query's are passed on, see _dataset).

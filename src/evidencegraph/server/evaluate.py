@@ -24,8 +24,7 @@ from typing import IO, Protocol, cast
 import pyoxigraph as ox
 import rdflib
 
-from evidencegraph.graph.store import OxigraphStore, describe_syntax_error
-from evidencegraph.graph.terms import OxTerm, quiet_rdflib
+from evidencegraph.rdf.terms import OxTerm, quiet_rdflib
 from evidencegraph.server.protocol import (
     GRAPH_MEDIA_TYPES,
     HTML_MEDIA_TYPE,
@@ -33,6 +32,7 @@ from evidencegraph.server.protocol import (
     TEXT_MEDIA_TYPE,
 )
 from evidencegraph.server.security import RefusedError, refuse_remote_fetch
+from evidencegraph.store.core import OxigraphStore, describe_syntax_error
 
 _RESULTS_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,

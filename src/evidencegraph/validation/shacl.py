@@ -3,7 +3,7 @@
 pyshacl runs on an rdflib Graph, never on an Oxigraph-backed graph: for a
 batch, the gate copies the batch and the neighbourhood it touches out of the
 store and validates that, so a load never re-validates the whole store. The
-faster rudof gate (decision 0009) is :mod:`evidencegraph.graph.batch_gate`.
+faster rudof gate (decision 0009) is :mod:`evidencegraph.validation.batch_gate`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from evidencegraph.graph.store import Store
-from evidencegraph.graph.terms import canonical, from_quad, quiet_rdflib
-from evidencegraph.ingest.rdf_files import read_packaged
-from evidencegraph.ontology.namespace import PREFIXES, compact, model_files, shapes_file
+from evidencegraph.ontology.namespace import PREFIXES, compact
+from evidencegraph.rdf.model import model_graph, shapes_graph
+from evidencegraph.rdf.terms import canonical, from_quad, quiet_rdflib
+from evidencegraph.store.core import Store
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,6 @@ class ValidationReport:
             lines.append(f"   constraint: {result.constraint}")
             lines.append(f"   message:    {result.message}")
         return "\n".join(lines) + "\n"
-
-
-@functools.cache
-def shapes_graph() -> Graph:
-    """The packaged SHACL shapes, parsed once."""
-    return read_packaged([shapes_file()])
-
-
-@functools.cache
-def model_graph() -> Graph:
-    """The packaged ontology and concept schemes, parsed once."""
-    return read_packaged(model_files())
 
 
 @functools.cache
@@ -179,7 +167,7 @@ def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
     a predicate the shapes follow backwards. From the store come every triple
     of a focus node, the types of every node the batch or those triples link
     to, and the incoming links the shapes follow backwards
-    (:meth:`~evidencegraph.graph.store.Store.neighbourhood_quads`).
+    (:meth:`~evidencegraph.store.core.Store.neighbourhood_quads`).
     """
     inverse = inverse_path_predicates()
     focus: set[Node] = set(batch.subjects())
@@ -222,7 +210,7 @@ def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = Fal
     property (``sh:maxCount 1``) of a node replaces the value the store holds
     for it: the newer record wins (decision 0008). Without it, two values are
     a violation like any other. (``load`` and ``import`` use the rudof gate of
-    :mod:`evidencegraph.graph.batch_gate` when pyrudof is installed and the
+    :mod:`evidencegraph.validation.batch_gate` when pyrudof is installed and the
     batch has no blank nodes; this is the gate otherwise, and the one whose
     report carries the full SHACL report graph.)
     """

@@ -4,7 +4,7 @@ rudof on a whole registry-sized graph at once is not an option: its memory grows
 the graph (2 GB for 130,000 triples, 4.8 GB for 312,000). So the store is validated the way
 the gate validates a batch (decision 0012): the subjects are taken a chunk at a time, and
 each chunk goes to rudof with the neighbourhood it touches
-(:meth:`~evidencegraph.graph.store.Store.neighbourhood_quads`: every triple of the chunk's
+(:meth:`~evidencegraph.store.core.Store.neighbourhood_quads`: every triple of the chunk's
 nodes, incoming links along the predicates the shapes follow backwards, the types of every
 node those name) and the model. Only results on the chunk's own nodes are kept, so every
 node is reported on once, with everything its shapes look at. While rudof judges one chunk
@@ -24,17 +24,17 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from evidencegraph.errors import UsageError
-from evidencegraph.graph import rudof_engine
-from evidencegraph.graph.store import OxigraphStore, Store
-from evidencegraph.graph.terms import quiet_rdflib, to_rdflib
-from evidencegraph.graph.validation import (
+from evidencegraph.ontology.namespace import PREFIXES
+from evidencegraph.rdf.model import shapes_graph
+from evidencegraph.rdf.terms import quiet_rdflib, to_rdflib
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.validation import rudof_engine
+from evidencegraph.validation.shacl import (
     ValidationReport,
     ValidationResult,
     inverse_path_predicates,
-    shapes_graph,
     validate_graph,
 )
-from evidencegraph.ontology.namespace import PREFIXES
 
 #: The engines ``validate`` can be asked for; ``auto`` is rudof where it is installed.
 ENGINES = ("auto", "rudof", "pyshacl")

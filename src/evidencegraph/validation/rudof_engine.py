@@ -20,9 +20,10 @@ import pyoxigraph as ox
 from rdflib import URIRef
 from rdflib.namespace import SH
 
-from evidencegraph.graph.terms import Triple, to_quads
-from evidencegraph.graph.validation import model_graph, shapes_graph, show_path
 from evidencegraph.ontology.namespace import PREFIXES, compact
+from evidencegraph.rdf.model import model_graph, shapes_graph
+from evidencegraph.rdf.terms import Triple, to_quads
+from evidencegraph.validation.shacl import show_path
 
 _PYRUDOF_MISSING = False
 try:  # pyrudof is a dependency; the fallback keeps a broken wheel from stopping every load

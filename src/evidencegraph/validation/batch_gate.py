@@ -26,14 +26,14 @@ from typing import Protocol
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
 
-from evidencegraph.graph import rudof_engine, shifty_engine
-from evidencegraph.graph.store import OxigraphStore, Store
-from evidencegraph.graph.terms import OxTerm, OxTriple, from_quad
-from evidencegraph.graph.validation import (
+from evidencegraph.rdf.model import model_graph
+from evidencegraph.rdf.terms import OxTerm, OxTriple, from_quad
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.validation import rudof_engine, shifty_engine
+from evidencegraph.validation.shacl import (
     ValidationReport,
     ValidationResult,
     inverse_path_predicates,
-    model_graph,
     single_valued_predicates,
     validate_graph,
 )

@@ -1,7 +1,8 @@
-"""The Store seam: where triples live, chosen by a descriptor string.
+"""The Store seam and the embedded backend: where triples live.
 
-``oxigraph:PATH`` is the embedded default (pyoxigraph on disk), ``memory:`` an
-in-process pyoxigraph store. Every backend keeps triples in the default graph
+:class:`OxigraphStore` is ``oxigraph:PATH`` (pyoxigraph on disk, the default) and
+``memory:`` (in process); :mod:`evidencegraph.store.registry` opens a store by its
+descriptor. Every backend keeps triples in the default graph
 and adds a batch atomically: all of it or none of it.
 """
 
@@ -14,7 +15,7 @@ import os
 import re
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -23,16 +24,11 @@ from rdflib import Graph, Variable
 from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
-from evidencegraph.graph.results import QueryResult
-from evidencegraph.graph.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_quads, to_rdflib
+from evidencegraph.rdf.results import QueryResult
+from evidencegraph.rdf.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_quads, to_rdflib
 
 if TYPE_CHECKING:
-    from evidencegraph.graph.serving_guard import Guard
-
-#: The store used when neither --store nor EVIDENCEGRAPH_STORE says otherwise.
-DEFAULT_DESCRIPTOR = "oxigraph:./evidencegraph.db"
-#: The environment variable that names the store.
-STORE_ENV = "EVIDENCEGRAPH_STORE"
+    from evidencegraph.store.serving_guard import Guard
 
 
 class Store(ABC):
@@ -180,7 +176,7 @@ class OxigraphStore(Store):
 
     #: Whether this process wrote to the store: an on-disk store is then compacted on close.
     _written = False
-    #: The lock that keeps `serve` off a store this process writes (graph/serving_guard.py).
+    #: The lock that keeps `serve` off a store this process writes (store/serving_guard.py).
     _guard: Guard | None = None
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
@@ -602,66 +598,3 @@ def _to_result(answer: object) -> QueryResult:
     for triple in answer:  # type: ignore[attr-defined]
         graph.add(from_quad(triple))
     return QueryResult.from_graph(graph)
-
-
-# --- the registry: descriptor scheme -> factory --------------------------------
-
-_BACKENDS: dict[str, Callable[[str, bool], Store]] = {
-    "oxigraph": lambda rest, read_only: _open_on_disk(rest or "./evidencegraph.db", read_only),
-    "memory": lambda rest, read_only: OxigraphStore(None),
-    "sparql": lambda rest, read_only: _open_sparql(rest, read_only),
-}
-
-
-def _open_on_disk(path: str, read_only: bool) -> OxigraphStore:
-    """``oxigraph:PATH``; to write, only while no ``evidencegraph serve`` reads the store
-    (graph/serving_guard.py): a server would go on answering from the old data."""
-    from evidencegraph.graph.serving_guard import guard_writer, served_by
-
-    try:
-        store = OxigraphStore(path, read_only=read_only)
-    except StoreError:
-        server = None if read_only or not Path(path).is_dir() else served_by(Path(path))
-        if server is None:
-            raise
-        raise StoreError(
-            f"the store oxigraph:{path} is open to write in {server}: send it SPARQL Update, "
-            "or stop it, write, then start it again"
-        ) from None
-    if not read_only:
-        try:
-            store._guard = guard_writer(Path(path), store.descriptor)
-        except StoreError:
-            store.close()
-            raise
-    return store
-
-
-def _open_sparql(rest: str, read_only: bool) -> Store:
-    """``sparql:URL`` (graph/sparql_store.py), imported when used: the embedded backends
-    need no HTTP client."""
-    from evidencegraph.graph.sparql_store import SparqlStore
-
-    return SparqlStore.open(rest, read_only=read_only)
-
-
-def resolve_descriptor(descriptor: str | None) -> str:
-    """The descriptor in force: the argument, else $EVIDENCEGRAPH_STORE, else the default."""
-    return descriptor or os.environ.get(STORE_ENV) or DEFAULT_DESCRIPTOR
-
-
-def open_store(descriptor: str | None = None, *, read_only: bool = False) -> Store:
-    """Open the store a descriptor names, such as ``oxigraph:./kg.db`` or ``memory:``.
-
-    Raises UsageError for an unknown scheme and StoreError when the store
-    cannot be opened (unwritable path, locked by another process).
-    """
-    text = resolve_descriptor(descriptor)
-    scheme, separator, rest = text.partition(":")
-    if not separator or scheme not in _BACKENDS:
-        known = ", ".join(f"{name}:" for name in sorted(_BACKENDS))
-        raise UsageError(
-            f"unknown store descriptor {text!r}: use one of {known} "
-            "(for example oxigraph:./evidencegraph.db or memory:)"
-        )
-    return _BACKENDS[scheme](rest, read_only)
