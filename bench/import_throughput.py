@@ -91,7 +91,7 @@ def store_only(directory: Path, store_path: Path, batch_size: int) -> dict[str, 
         quads = batch_quads(t for mapped in batch for t in mapped.triples)
         group.stage(prepare(OxigraphStore(None), quads, replace_single_values=False))
         if group.size >= GROUP_TRIPLES:
-            store.write_ntriples([], group.ntriples(), group.size)
+            store.write_ntriples([], group.ntriples())
             group = Overlay()
 
     batch: list[Mapped] = []
@@ -102,7 +102,7 @@ def store_only(directory: Path, store_path: Path, batch_size: int) -> dict[str, 
             batch = []
     if batch:
         stage(batch)
-    store.write_ntriples([], group.ntriples(), group.size)
+    store.write_ntriples([], group.ntriples())
     wall = time.perf_counter() - started
     store.close()
     return {"wall": wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

@@ -51,7 +51,7 @@ from evidencegraph.ontology.naming import (
     expand,
     predicate_label,
 )
-from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.store.core import Store
 
 MEASURES = ("degree", "betweenness", "pagerank")
 _CONCEPT_TYPES = ("eg:Drug", "eg:Condition")
@@ -121,7 +121,7 @@ def project(store: Store) -> nx.MultiDiGraph:
     ``predicate`` (a CURIE, also the edge key), ``label`` (the predicate's label) and
     ``sources``.
     """
-    read = _read_by_scan(store) if isinstance(store, OxigraphStore) else _read_by_sparql(store)
+    read = _read_by_scan(store) if store.local else _read_by_sparql(store)
     curie = cache(compact)
     types: dict[str, set[str]] = {}
     for node, cls in read.types:
@@ -195,7 +195,7 @@ def _read_by_sparql(store: Store) -> _Read:
     return read
 
 
-def _read_by_scan(store: OxigraphStore) -> _Read:
+def _read_by_scan(store: Store) -> _Read:
     """Read the same in one pass over the store's triples as pyoxigraph terms: most of the
     SPARQL route's time is spent turning each answer into rdflib terms."""
     import pyoxigraph as ox

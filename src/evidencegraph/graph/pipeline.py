@@ -501,7 +501,7 @@ class Importer:
         started = time.perf_counter()
         try:
             # size counts repeats: never fewer than the triples written
-            self.store.write_ntriples(list(overlay.replaced), overlay.ntriples(), overlay.size)
+            self.store.write_ntriples(list(overlay.replaced), overlay.ntriples())
         except BaseException:
             self._write_failed.set()
             raise

@@ -36,8 +36,7 @@ from evidencegraph.publish.void import (
     dataset_statistics,
     void_lines,
 )
-from evidencegraph.rdf.terms import to_quads
-from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.store.core import Store
 
 TURTLE_NAME = "evidencegraph.ttl"
 NTRIPLES_NAME = "evidencegraph.nt.gz"
@@ -132,7 +131,7 @@ def _write_data(
 ) -> tuple[int, tuple[DumpFile, ...]]:
     """The sorted Turtle and the sorted N-Triples, written in one pass over the sorted lines."""
     raw = scratch / "unsorted.nt"
-    quads = store.quads() if isinstance(store, OxigraphStore) else to_quads(store.to_graph())
+    quads = store.quads()
     ox.serialize(quads, str(raw), format=ox.RdfFormat.N_TRIPLES)
     with (
         (scratch / TURTLE_NAME).open("wb") as turtle_file,

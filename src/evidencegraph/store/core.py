@@ -17,7 +17,7 @@ import shutil
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import Graph, Variable
@@ -25,7 +25,15 @@ from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
 from evidencegraph.rdf.results import QueryResult
-from evidencegraph.rdf.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_quads, to_rdflib
+from evidencegraph.rdf.terms import (
+    RDF_TYPE,
+    OxTerm,
+    Triple,
+    from_quad,
+    to_oxigraph,
+    to_quads,
+    to_rdflib,
+)
 
 if TYPE_CHECKING:
     from evidencegraph.store.serving_guard import Guard
@@ -35,6 +43,10 @@ class Store(ABC):
     """Where triples live. Every backend passes the same contract tests."""
 
     descriptor: str
+    #: Whether every triple is in this process, so that reading them all (:meth:`quads`) costs
+    #: index lookups, not requests: callers that read the whole store (the network projection,
+    #: whole-store validation) read it that way then, and otherwise by SPARQL or a copy.
+    local: bool = False
 
     @abstractmethod
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
@@ -132,9 +144,9 @@ class Store(ABC):
         """:meth:`replace` for pyoxigraph quads, without counting what is new."""
         self.replace([from_quad(q) for q in removals], [from_quad(q) for q in additions])
 
-    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes, triples: int) -> None:
-        """Take ``removals`` out and put the ``triples`` N-Triples lines of ``ntriples`` in,
-        both or neither: :meth:`write_quads` for a large group of judged batches."""
+    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes) -> None:
+        """Take ``removals`` out and put the N-Triples lines of ``ntriples`` in, both or
+        neither: :meth:`write_quads` for a large group of judged batches."""
         additions = [
             ox.Quad(t.subject, t.predicate, t.object)
             for t in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
@@ -144,6 +156,10 @@ class Store(ABC):
     def add_staged(self, staged: OxigraphStore) -> int:
         """Add every triple of a scratch store, all or none; return how many were new."""
         return self.add(from_quad(quad) for quad in staged.quads())
+
+    def quads(self) -> Iterator[ox.Quad]:
+        """Every triple, as a pyoxigraph default-graph quad (the dump, whole-store reads)."""
+        return to_quads(self.to_graph())
 
     @abstractmethod
     def contains(self, triple: Triple) -> bool:
@@ -171,8 +187,33 @@ class Store(ABC):
         self.close()
 
 
+@runtime_checkable
+class SparqlService(Protocol):
+    """A store that answers the SPARQL 1.1 Protocol itself (what ``serve`` needs of one):
+    queries over the dataset a request names, answered lazily so that rows stream out, and
+    updates as text. The embedded store is one; a ``sparql:`` store is a server already."""
+
+    def run_query(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        default_graph: Sequence[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None,
+        named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
+        substitutions: Mapping[ox.Variable, OxTerm | ox.Triple] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """The answer to a query; SyntaxError when it does not parse."""
+        ...
+
+    def run_update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run an update, all of it or none; SyntaxError when it does not parse."""
+        ...
+
+
 class OxigraphStore(Store):
     """pyoxigraph: on disk when given a path, in memory otherwise."""
+
+    local = True
 
     #: Whether this process wrote to the store: an on-disk store is then compacted on close.
     _written = False
@@ -198,8 +239,32 @@ class OxigraphStore(Store):
 
     @property
     def native(self) -> ox.Store:
-        """The pyoxigraph store itself, for callers that stream its answers (the server)."""
+        """The pyoxigraph store itself, for the scratch stores a load stages its files in."""
         return self._store
+
+    def run_query(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        default_graph: Sequence[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None,
+        named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
+        substitutions: Mapping[ox.Variable, OxTerm | ox.Triple] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a query as the SPARQL 1.1 Protocol asks (its dataset, its base), answering
+        pyoxigraph's lazy results so that they stream out: :class:`SparqlService`."""
+        return self._store.query(
+            sparql,
+            base_iri=base_iri,
+            default_graph=list(default_graph) if default_graph is not None else None,
+            named_graphs=list(named_graphs) if named_graphs is not None else None,
+            substitutions=dict(substitutions) if substitutions else None,
+        )
+
+    def run_update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL update in one transaction: :class:`SparqlService`."""
+        self._written = True
+        self._store.update(sparql, base_iri=base_iri)
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
@@ -233,7 +298,6 @@ class OxigraphStore(Store):
         return new
 
     def quads(self) -> Iterator[ox.Quad]:
-        """Every triple, as a pyoxigraph default-graph quad."""
         return iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
     def contains_quad(self, quad: ox.Quad) -> bool:
@@ -316,7 +380,7 @@ class OxigraphStore(Store):
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
 
-    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes, triples: int) -> None:
+    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes) -> None:
         # With nothing to take out and fewer triples than Oxigraph's bulk loader takes in one
         # chunk, the bulk loader writes them as one RocksDB ingestion of sorted files, which
         # is atomic and costs less than half a transaction's CPU (decision 0010).
@@ -327,7 +391,7 @@ class OxigraphStore(Store):
                     f"DELETE DATA {{ {_data_block(list(removals))} }} ;\n"
                     f"INSERT DATA {{ {ntriples.decode('utf-8')} }}"
                 )
-            elif triples < _ONE_BULK_CHUNK:
+            elif ntriples.count(b"\n") < _ONE_BULK_CHUNK:  # one line a triple
                 self._store.bulk_load(ntriples, format=ox.RdfFormat.N_TRIPLES)
             else:
                 self._store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)  # one transaction
@@ -342,7 +406,7 @@ class OxigraphStore(Store):
         if len(staged.native) <= WRITE_STEP or self.path is None:
             new = [quad for quad in staged.quads() if quad not in self._store]
             if new:
-                self.write_ntriples([], _ntriples(new), len(new))
+                self.write_ntriples([], _ntriples(new))
             return len(new)
         added = 0
         self._written = True

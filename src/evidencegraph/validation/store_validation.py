@@ -81,7 +81,7 @@ def validate_store(
     """
     if chosen_engine(engine) == "pyshacl":
         return validate_graph(store.to_graph())
-    if not isinstance(store, OxigraphStore):
+    if not store.local:
         # a remote store is read once into memory: its neighbourhoods are index lookups then
         copy = OxigraphStore(None)
         copy.write_quads([], list(store.construct_quads("CONSTRUCT WHERE { ?s ?p ?o }")))
@@ -90,7 +90,7 @@ def validate_store(
 
 
 def _with_rudof(
-    store: OxigraphStore,
+    store: Store,
     chunk_subjects: int,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
@@ -150,7 +150,7 @@ def _label(node: ox.NamedNode | ox.BlankNode) -> str:
     return node.value if isinstance(node, ox.NamedNode) else f"_:{node.value}"
 
 
-def _subjects(store: OxigraphStore) -> list[ox.NamedNode | ox.BlankNode]:
+def _subjects(store: Store) -> list[ox.NamedNode | ox.BlankNode]:
     """Every subject once, in IRI order: a study's arms, interventions and outcomes have IRIs
     under the study's, so most links then stay inside a chunk (about a third less work for
     rudof than in Oxigraph's own order, where a chunk reaches out for most of its links)."""
@@ -223,7 +223,7 @@ def _report_graph(
     return graph
 
 
-def _describe_blank_nodes(graph: Graph, store: OxigraphStore) -> None:
+def _describe_blank_nodes(graph: Graph, store: Store) -> None:
     """Copy in what the store says about a blank node a result names (and the blank nodes
     that says something about), as pyshacl's report does: the label alone names nothing."""
     pending = [
