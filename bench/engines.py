@@ -100,8 +100,8 @@ def run_engine(engine: str, data: Path, scratch: Path) -> dict[str, object]:
         session = pyrudof.Rudof()
         session.read_shacl(rudof_engine.shapes_ntriples(), pyrudof.ShaclFormat.NTriples)
         session.read_data(str(data), pyrudof.RDFFormat.NTriples, merge=False)
-        rows = rudof_engine._rows(session.validate_shacl(), None)
-        results = [[row[0], row[1], row[2]] for row, _ in rows]
+        found = rudof_engine._results(session.validate_shacl(), None)
+        results = [list(result.shown()[:3]) for result, _ in found]
     elif engine == "shifty":
         import shifty  # type: ignore[import-not-found]
 

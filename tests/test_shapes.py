@@ -720,7 +720,7 @@ def test_the_gate_engine_reports_the_same_violations(mutation: Mutation) -> None
     rows = rudof_engine.ill_typed(to_quads(graph)) + rudof_engine.validate_ntriples(
         rudof_engine.ntriples(graph), None
     )
-    by_rudof = {(row[0], row[1], row[2], row[3]) for row in rows}
+    by_rudof = {row.shown()[:4] for row in rows}
     assert by_rudof == {(r.focus_node, r.path, r.constraint, r.message) for r in by_pyshacl.results}
 
 
@@ -759,7 +759,7 @@ def test_the_gate_engine_refuses_ill_typed_dates_and_booleans() -> None:
             quad("person-1", "clinicalExpertise", "true", "boolean"),
         ]
     )
-    assert [(row[0], row[1], row[5]) for row in rows] == [
+    assert [(row.focus_node, row.path, row.value) for row in rows] == [
         (
             "egid:test/trial-1",
             "eg:registrationDate",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SH
 
@@ -272,3 +272,30 @@ def test_the_engine_is_for_the_whole_store_not_for_files() -> None:
     )
     assert result.exit_code == 2
     assert "--engine chooses the engine for the whole store" in result.output
+
+
+@needs_rudof
+@pytest.mark.parametrize("engine", ["pyshacl", "rudof"])
+def test_results_hold_the_terms_the_report_graph_holds(
+    broken_store: OxigraphStore, engine: str
+) -> None:
+    """A result is RDF terms, the same the SHACL report graph holds; the CURIEs are only their
+    display (the rudof report graph was built by reading the displayed CURIEs back)."""
+    report = validate_store(broken_store, engine)
+    assert report.results
+    in_graph = {
+        (
+            report.graph.value(node, SH.focusNode),
+            report.graph.value(node, SH.sourceConstraintComponent),
+            report.graph.value(node, SH.value),
+        )
+        for node in report.graph.subjects(RDF.type, SH.ValidationResult)
+    }
+    assert {(r.focus, r.constraint_term, r.value_term) for r in report.results} == in_graph
+    enrolment = next(r for r in report.results if r.path_term == URIRef(EG + "enrolment"))
+    assert isinstance(enrolment.focus, URIRef) and str(enrolment.focus).startswith(ID)
+    assert enrolment.focus_node == "egid:" + str(enrolment.focus).removeprefix(ID)
+    assert enrolment.path == "eg:enrolment"
+    assert isinstance(enrolment.value_term, Literal)
+    assert enrolment.value == enrolment.value_term.n3()
+    assert enrolment.shown()[:3] == (enrolment.focus_node, "eg:enrolment", enrolment.constraint)

@@ -179,7 +179,10 @@ class EvidenceGraph:
         """Validate the whole store against the shapes.
 
         ``engine`` is ``auto`` (rudof, chunk by chunk, where pyrudof is installed; else
-        pyshacl), ``rudof`` or ``pyshacl``: the same results either way (decision 0012).
+        pyshacl), ``rudof`` or ``pyshacl`` (decision 0012). The two agree on every shape
+        test, with one difference on purpose: the rudof route also checks lexical forms
+        (``"yes"^^xsd:boolean``, a malformed xsd:gYear), which pyshacl lets through
+        (decision 0020).
         Raises UsageError for an engine that cannot run here.
         """
         from evidencegraph.validation.store_validation import validate_store

@@ -231,19 +231,16 @@ def judge(prepared: PreparedBatch, *, first_look: bool = True) -> ValidationRepo
     whole, with lexical forms our own check passes, conforms, and rudof is not asked.
     """
     if rudof_engine.available():
-        rows = rudof_engine.ill_typed(prepared.quads)
+        results = rudof_engine.ill_typed(prepared.quads)
         if (
-            not rows
+            not results
             and first_look
             and shifty_engine.available()
             and shifty_engine.conforms(prepared.data)
         ):
             return ValidationReport(conforms=True, results=[])
-        rows += rudof_engine.validate_ntriples(prepared.data, prepared.focus)
-        results = sorted(
-            (ValidationResult(*row) for row in rows),
-            key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value),
-        )
+        results += rudof_engine.validate_ntriples(prepared.data, prepared.focus)
+        results.sort(key=ValidationResult.sort_key)
         return ValidationReport(conforms=not results, results=results)
     graph = Graph()
     for quad in ox.parse(prepared.data, format=ox.RdfFormat.N_TRIPLES):

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal
 from rdflib.namespace import SH
 from rdflib.term import Node
 
@@ -30,6 +30,8 @@ from evidencegraph.rdf.terms import quiet_rdflib, to_rdflib
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation import rudof_engine
 from evidencegraph.validation.shacl import (
+    InversePath,
+    ResultPath,
     ValidationReport,
     ValidationResult,
     inverse_path_predicates,
@@ -74,7 +76,9 @@ def validate_store(
     """Validate everything in ``store`` (plus the model) against the shapes.
 
     ``engine`` is ``auto`` (rudof where pyrudof is installed, else pyshacl), ``rudof`` or
-    ``pyshacl``; both give the same results and a SHACL report graph (decision 0012).
+    ``pyshacl``; both give a SHACL report graph and agree on every shape test, except that
+    the rudof route also refuses ill-typed lexical forms pyshacl lets through (decisions
+    0012, 0020).
     ``on_progress(subjects judged, subjects in all)`` is called as chunks are judged (rudof
     only: pyshacl judges the store in one call). Raises UsageError for an engine that cannot
     run here.
@@ -104,7 +108,7 @@ def _with_rudof(
         return session.validate(data, focus)
 
     findings: list[rudof_engine.Finding] = []
-    ill_typed: list[tuple[str, str, str, str, str, str]] = []
+    ill_typed: list[ValidationResult] = []
     subjects = _subjects(store)
     sizes: collections.deque[int] = collections.deque()
     judged = 0
@@ -134,10 +138,8 @@ def _with_rudof(
         while pending:
             collect(pending.popleft())
     # every subject is in one chunk only, so no result comes twice
-    rows = [finding.row for finding in findings] + ill_typed
     results = sorted(
-        (ValidationResult(*row) for row in rows),
-        key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value),
+        [finding.result for finding in findings] + ill_typed, key=ValidationResult.sort_key
     )
     with quiet_rdflib():  # an ill-typed value is reported, not logged
         graph = _report_graph(findings, ill_typed)
@@ -171,56 +173,58 @@ def _chunks(
         yield chunk
 
 
-def _report_graph(
-    findings: list[rudof_engine.Finding], ill_typed: list[tuple[str, str, str, str, str, str]]
-) -> Graph:
-    """The SHACL validation report, as pyshacl's validate gives it (see validation.py)."""
+def _report_graph(findings: list[rudof_engine.Finding], ill_typed: list[ValidationResult]) -> Graph:
+    """The SHACL validation report, as pyshacl's validate gives it (see validation/shacl.py),
+    written from the results' terms."""
     graph = Graph()
     shapes = shapes_graph()
     report = BNode()
     graph.add((report, RDF.type, SH.ValidationReport))
     graph.add((report, SH.conforms, Literal(not findings and not ill_typed)))
     for finding in findings:
-        result = BNode()
-        graph.add((report, SH.result, result))
-        graph.add((result, RDF.type, SH.ValidationResult))
-        graph.add((result, SH.resultSeverity, SH[finding.row[4]]))
-        _add(graph, result, SH.focusNode, finding.focus_node)
-        _add(graph, result, SH.sourceConstraintComponent, finding.constraint)
-        _add(graph, result, SH.value, finding.value)
-        source = _rdflib(finding.source_shape)
         message = None
-        if source is not None:
-            graph.add((result, SH.sourceShape, source))
-            message = shapes.value(source, SH.message)
-        path = finding.path
-        if path.startswith("^"):
-            inverse = BNode()
-            graph.add((result, SH.resultPath, inverse))
-            _add(graph, inverse, SH.inversePath, path[1:].removeprefix("(").removesuffix(")"))
-        else:
-            _add(graph, result, SH.resultPath, path)
-        graph.add((result, SH.resultMessage, message or Literal(finding.row[3])))
-    for focus, path, constraint, text, _, value in ill_typed:
-        result = BNode()
-        graph.add((report, SH.result, result))
-        graph.add((result, RDF.type, SH.ValidationResult))
-        graph.add((result, SH.resultSeverity, SH.Violation))
-        graph.add((result, SH.focusNode, _expand(focus)))
-        graph.add((result, SH.resultPath, _expand(path)))
-        graph.add((result, SH.sourceConstraintComponent, _expand(constraint)))
-        graph.add((result, SH.resultMessage, Literal(text)))
+        if finding.source_shape is not None:
+            message = shapes.value(finding.source_shape, SH.message)
+        _add_result(graph, report, finding.result, finding.source_shape, message)
+    for found in ill_typed:
         # the property shape whose message the result quotes
-        for shape in shapes.subjects(SH.path, _expand(path)):
-            if text.startswith(str(shapes.value(shape, SH.message) or "\0")):
-                graph.add((result, SH.sourceShape, shape))
-                break
-        parsed = rudof_engine.term(value)
-        if parsed is not None:
-            graph.add((result, SH.value, to_rdflib(parsed)))
+        source = next(
+            (
+                shape
+                for shape in shapes.subjects(SH.path, _predicate(found.path_term))
+                if found.message.startswith(str(shapes.value(shape, SH.message) or "\0"))
+            ),
+            None,
+        )
+        _add_result(graph, report, found, source, None)
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
     return graph
+
+
+def _add_result(
+    graph: Graph, report: Node, found: ValidationResult, source: Node | None, message: Node | None
+) -> None:
+    """One sh:ValidationResult of the report graph."""
+    result = BNode()
+    graph.add((report, SH.result, result))
+    graph.add((result, RDF.type, SH.ValidationResult))
+    graph.add((result, SH.resultSeverity, found.severity_term))
+    for predicate, term in (
+        (SH.focusNode, found.focus),
+        (SH.sourceConstraintComponent, found.constraint_term),
+        (SH.value, found.value_term),
+        (SH.sourceShape, source),
+    ):
+        if term is not None:
+            graph.add((result, predicate, term))
+    if isinstance(found.path_term, InversePath):
+        inverse = BNode()
+        graph.add((result, SH.resultPath, inverse))
+        graph.add((inverse, SH.inversePath, found.path_term.predicate))
+    elif found.path_term is not None:
+        graph.add((result, SH.resultPath, found.path_term))
+    graph.add((result, SH.resultMessage, message or Literal(found.message)))
 
 
 def _describe_blank_nodes(graph: Graph, store: Store) -> None:
@@ -245,22 +249,6 @@ def _describe_blank_nodes(graph: Graph, store: Store) -> None:
                 pending.append(triple[2])
 
 
-def _rdflib(text: str) -> Node | None:
-    parsed = rudof_engine.term(text)
-    return to_rdflib(parsed) if parsed is not None else None
-
-
-def _add(graph: Graph, subject: Node, predicate: URIRef, text: str) -> None:
-    value = _rdflib(text)
-    if value is not None:
-        graph.add((subject, predicate, value))
-
-
-def _expand(shown: str) -> Node:
-    """A term as the reports show it (a CURIE, <IRI> or _:label) back to an rdflib term."""
-    if shown.startswith("_:"):
-        return BNode(shown[2:])
-    if shown.startswith("<") and shown.endswith(">"):
-        return URIRef(shown[1:-1])
-    prefix, _, local = shown.partition(":")
-    return URIRef(PREFIXES[prefix] + local) if prefix in PREFIXES else URIRef(shown)
+def _predicate(path: ResultPath | None) -> Node | None:
+    """The predicate a result path follows, either way."""
+    return path.predicate if isinstance(path, InversePath) else path
