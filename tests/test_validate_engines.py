@@ -20,11 +20,11 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.rdf.terms import to_quads
 from evidencegraph.store.core import OxigraphStore, Store
-from evidencegraph.validation import rudof_engine, store_validation
+from evidencegraph.validation import engines, rudof_engine, store_validation
 from evidencegraph.validation.shacl import ValidationReport
 from evidencegraph.validation.store_validation import validate_store
 from support import BROKEN
-from test_shapes import MUTATIONS, mutated
+from test_shapes import MUTATIONS, Mutation, mutated
 
 BENCH = Path(__file__).parent.parent / "bench"
 ID = "https://w3id.org/evidencegraph/id/"
@@ -299,3 +299,27 @@ def test_results_hold_the_terms_the_report_graph_holds(
     assert isinstance(enrolment.value_term, Literal)
     assert enrolment.value == enrolment.value_term.n3()
     assert enrolment.shown()[:3] == (enrolment.focus_node, "eg:enrolment", enrolment.constraint)
+
+
+@needs_rudof
+@pytest.mark.parametrize("mutation", MUTATIONS[::12], ids=lambda m: m.id)
+def test_the_engines_behind_the_seam_agree(mutation: Mutation) -> None:
+    """The gate asks its engines through one protocol (validation/engines.py); rudof with the
+    lexical check finds what pyshacl finds on a broken batch, and the first look passes none."""
+    graph = mutated(mutation)
+    data, quads = rudof_engine.ntriples(graph), list(to_quads(graph))
+    focus = {str(node) for node in graph.subjects() if isinstance(node, URIRef)}
+    plan = engines.gate_plan()
+    assert [engine.name for engine in (*plan.checks, plan.verdict)] == ["lexical", "rudof"]
+    assert all(isinstance(engine, engines.Engine) for engine in (*plan.checks, plan.verdict))
+    assert isinstance(plan.first_look, engines.FirstLook)
+
+    def on_iris(report: ValidationReport) -> set[tuple[str, ...]]:
+        return {r.shown()[:4] for r in report.results if isinstance(r.focus, URIRef)}
+
+    by_pyshacl = engines.PYSHACL.judge(data, quads, focus)
+    by_rudof = set().union(
+        *(on_iris(engine.judge(data, quads, focus)) for engine in (*plan.checks, plan.verdict))
+    )
+    assert by_pyshacl.results and by_rudof == on_iris(by_pyshacl)
+    assert not plan.first_look.passes(data)
