@@ -13,12 +13,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pyoxigraph as ox
+from pyparsing import ParseException
 from rdflib import Graph, Variable
 from rdflib.term import Node
 
-from evidencegraph.graph.results import QueryResult
-from evidencegraph.graph.store import Store
-from evidencegraph.graph.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_rdflib
+from evidencegraph.errors import QuerySyntaxError
+from evidencegraph.rdf.results import QueryResult
+from evidencegraph.rdf.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_rdflib
+from evidencegraph.store.core import Store, describe_syntax_error
 
 ROOT = Path(__file__).parent.parent
 
@@ -129,7 +131,10 @@ class RdflibStore(Store):
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         initial = {Variable(name): term for name, term in (bindings or {}).items()}
-        result = self.graph.query(sparql, initBindings=initial)
+        try:
+            result = self.graph.query(sparql, initBindings=initial)
+        except ParseException as error:
+            raise QuerySyntaxError(_syntax_error(sparql, error)) from None
         if result.type == "ASK":
             return QueryResult.from_boolean(bool(result.askAnswer))
         if result.type == "SELECT":
@@ -145,15 +150,17 @@ class RdflibStore(Store):
         return QueryResult.from_graph(built)
 
     def add(self, triples: Iterable[Triple]) -> int:
+        batch = _checked(triples)  # all or none, as the contract asks
         before = len(self.graph)
-        for triple in triples:
+        for triple in batch:
             self.graph.add(triple)
         return len(self.graph) - before
 
     def replace(self, removals: Iterable[Triple], additions: Iterable[Triple]) -> int:
+        batch = _checked(additions)  # before anything is taken out: all or none
         for triple in removals:
             self.graph.remove(triple)
-        return self.add(additions)
+        return self.add(batch)
 
     def _quads(self, pattern: tuple[Node | None, Node | None, Node | None]) -> Iterator[ox.Quad]:
         for triple in self.graph.triples(pattern):
@@ -215,3 +222,23 @@ class RdflibStore(Store):
 
     def to_graph(self) -> Graph:
         return self.graph
+
+
+def _checked(triples: Iterable[Triple]) -> list[Triple]:
+    """The triples, once each term is known to be an RDF term (TypeError otherwise)."""
+    batch = list(triples)
+    for triple in batch:
+        for term in triple:
+            if not isinstance(term, Node):
+                raise TypeError(f"cannot store an RDF term of type {type(term).__name__}")
+    return batch
+
+
+def _syntax_error(sparql: str, error: ParseException) -> str:
+    """The message the embedded store gives for the query (line and column by the SPARQL 1.1
+    grammar), else where rdflib's parser stopped."""
+    try:
+        ox.Store().query(sparql)
+    except SyntaxError as oxigraph:
+        return describe_syntax_error(str(oxigraph))
+    return describe_syntax_error(f"error at {error.lineno}:{error.col}: {error.msg}")

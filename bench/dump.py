@@ -62,9 +62,9 @@ def run_pyoxigraph(path: Path, out: Path) -> None:
 def run_sorted(path: Path, out: Path) -> None:
     import pyoxigraph as ox
 
-    from evidencegraph.graph.store import OxigraphStore
     from evidencegraph.ontology.namespace import EGID, PREFIXES
     from evidencegraph.publish.sorted_turtle import TurtleWriter, sort_lines
+    from evidencegraph.store.core import OxigraphStore
 
     store = OxigraphStore(path, read_only=True)
     raw = out / "unsorted.nt"
@@ -74,15 +74,15 @@ def run_sorted(path: Path, out: Path) -> None:
 
 
 def run_dump(path: Path, out: Path) -> None:
-    from evidencegraph.graph.store import OxigraphStore
     from evidencegraph.publish.dump import dump_store
+    from evidencegraph.store.core import OxigraphStore
 
     dump_store(OxigraphStore(path, read_only=True), out / "dump")
 
 
 def run_rdflib(path: Path, out: Path) -> None:
-    from evidencegraph.graph.store import OxigraphStore
     from evidencegraph.ontology.namespace import PREFIXES
+    from evidencegraph.store.core import OxigraphStore
 
     graph = OxigraphStore(path, read_only=True).to_graph()
     for name, iri in PREFIXES.items():

@@ -65,7 +65,7 @@ def _study_number(line: str) -> int | None:
 
 
 def _shown(report_graph: object) -> list[list[str]]:
-    from evidencegraph.graph.validation import _report_from_graph
+    from evidencegraph.validation.shacl import _report_from_graph
 
     report = _report_from_graph(report_graph, None)  # type: ignore[arg-type]
     return [[r.focus_node, r.path, r.constraint] for r in report.results]
@@ -76,15 +76,15 @@ def run_engine(engine: str, data: Path, scratch: Path) -> dict[str, object]:
     if engine == "pyshacl":
         from rdflib import Graph
 
-        from evidencegraph.graph.validation import validate_graph
+        from evidencegraph.validation.shacl import validate_graph
 
         report = validate_graph(Graph().parse(str(data), format="nt"))
         results = [[r.focus_node, r.path, r.constraint] for r in report.results]
     elif engine == "rudof-chunks":
         import pyoxigraph as ox
 
-        from evidencegraph.graph.store import OxigraphStore
-        from evidencegraph.graph.store_validation import validate_store
+        from evidencegraph.store.core import OxigraphStore
+        from evidencegraph.validation.store_validation import validate_store
 
         native = ox.Store(str(scratch / "store.db"))
         native.bulk_load(path=str(data), format=ox.RdfFormat.N_TRIPLES)
@@ -95,17 +95,17 @@ def run_engine(engine: str, data: Path, scratch: Path) -> dict[str, object]:
     elif engine == "rudof-whole":
         import pyrudof
 
-        from evidencegraph.graph import rudof_engine
+        from evidencegraph.validation import rudof_engine
 
         session = pyrudof.Rudof()
         session.read_shacl(rudof_engine.shapes_ntriples(), pyrudof.ShaclFormat.NTriples)
         session.read_data(str(data), pyrudof.RDFFormat.NTriples, merge=False)
-        rows = rudof_engine._rows(session.validate_shacl(), None)
-        results = [[row[0], row[1], row[2]] for row, _ in rows]
+        found = rudof_engine._results(session.validate_shacl(), None)
+        results = [list(result.shown()[:3]) for result, _ in found]
     elif engine == "shifty":
         import shifty  # type: ignore[import-not-found]
 
-        from evidencegraph.graph.rudof_engine import shapes_ntriples
+        from evidencegraph.validation.rudof_engine import shapes_ntriples
 
         shapes = scratch / "shapes.nt"
         shapes.write_text(shapes_ntriples(), encoding="utf-8")
@@ -114,7 +114,7 @@ def run_engine(engine: str, data: Path, scratch: Path) -> dict[str, object]:
     elif engine == "pyshacl-turbo":
         import pyshacl_turbo  # type: ignore[import-not-found]
 
-        from evidencegraph.graph.rudof_engine import shapes_ntriples
+        from evidencegraph.validation.rudof_engine import shapes_ntriples
 
         shapes = scratch / "shapes.nt"
         shapes.write_text(shapes_ntriples(), encoding="utf-8")

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 
 from evidencegraph.export import formats, select
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore, Store
+from evidencegraph.store.core import OxigraphStore, Store
 
 HERE = Path(__file__).parent
 

@@ -175,10 +175,10 @@ def classify(path: Path) -> tuple[str, str]:
     """Read, map and encode every record of one file: ('mapped'|'refused'|'traceback', where)."""
     import pyoxigraph as ox
 
-    from evidencegraph.graph.batch_gate import batch_quads
     from evidencegraph.ingest import ctgov
     from evidencegraph.ingest.mapping import MappingError
     from evidencegraph.ingest.records import RecordError
+    from evidencegraph.validation.batch_gate import batch_quads
 
     outcome = "mapped"
     try:

@@ -44,10 +44,10 @@ def generate(n: int, target: Path) -> None:
 def one_import(directory: Path, store_path: Path, batch_size: int) -> dict[str, float]:
     """Import a directory into a fresh on-disk store (run in a child process)."""
     from evidencegraph.graph.evidence_graph import EvidenceGraph
-    from evidencegraph.graph.store import OxigraphStore
+    from evidencegraph.graph.pipeline import Importer
     from evidencegraph.ingest import ctgov
-    from evidencegraph.ingest.pipeline import Importer
     from evidencegraph.ingest.records import expand_paths
+    from evidencegraph.store.core import OxigraphStore
 
     started = time.perf_counter()
     main_cpu, all_cpu = time.thread_time(), time.process_time()
@@ -75,12 +75,12 @@ def store_only(directory: Path, store_path: Path, batch_size: int) -> dict[str, 
     """The same records read, mapped and written as the import writes them (groups of judged
     batches, decision 0010), with no validation, on one thread (run in a child process): the
     ceiling without the gate, and how much of the import's memory is the store's own."""
-    from evidencegraph.graph.batch_gate import Overlay, batch_quads, prepare
-    from evidencegraph.graph.store import OxigraphStore
+    from evidencegraph.graph.pipeline import GROUP_TRIPLES
     from evidencegraph.ingest import ctgov
     from evidencegraph.ingest.mapping import Mapped
-    from evidencegraph.ingest.pipeline import GROUP_TRIPLES
     from evidencegraph.ingest.records import expand_paths
+    from evidencegraph.store.core import OxigraphStore
+    from evidencegraph.validation.batch_gate import Overlay, batch_quads, prepare
 
     store = OxigraphStore(store_path)
     started = time.perf_counter()
@@ -91,7 +91,7 @@ def store_only(directory: Path, store_path: Path, batch_size: int) -> dict[str, 
         quads = batch_quads(t for mapped in batch for t in mapped.triples)
         group.stage(prepare(OxigraphStore(None), quads, replace_single_values=False))
         if group.size >= GROUP_TRIPLES:
-            store.write_ntriples([], group.ntriples(), group.size)
+            store.write_ntriples([], group.ntriples())
             group = Overlay()
 
     batch: list[Mapped] = []
@@ -102,7 +102,7 @@ def store_only(directory: Path, store_path: Path, batch_size: int) -> dict[str, 
             batch = []
     if batch:
         stage(batch)
-    store.write_ntriples([], group.ntriples(), group.size)
+    store.write_ntriples([], group.ntriples())
     wall = time.perf_counter() - started
     store.close()
     return {"wall": wall, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -113,8 +113,8 @@ def baseline(directory: Path, count: int) -> dict[str, float]:
     import pyshacl
     from rdflib import Graph
 
-    from evidencegraph.graph.validation import model_graph, shapes_graph
     from evidencegraph.ingest import ctgov
+    from evidencegraph.rdf.model import model_graph, shapes_graph
 
     whole = Graph()
     whole += model_graph()

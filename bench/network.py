@@ -51,7 +51,7 @@ def measure(store_path: Path, queries: int, seed: int) -> dict[str, float]:
         shortest_paths,
         without_claims,
     )
-    from evidencegraph.graph.store import OxigraphStore
+    from evidencegraph.store.core import OxigraphStore
 
     store = OxigraphStore(store_path, read_only=True)
     ontology_classes()  # the packaged ontology is read once per process: not the projection's

@@ -120,7 +120,7 @@ def _sample_ids(studies: int, samples: int) -> list[str]:
 
 
 def child_export(spec: Record) -> Iterator[Record]:
-    from evidencegraph.graph.store import OxigraphStore
+    from evidencegraph.store.core import OxigraphStore
     from export import export_once  # type: ignore[import-not-found]
 
     store = OxigraphStore(spec["store"], read_only=True)
@@ -136,7 +136,7 @@ def child_export(spec: Record) -> Iterator[Record]:
 
 def child_validate(spec: Record) -> Iterator[Record]:
     from evidencegraph.graph.evidence_graph import EvidenceGraph
-    from evidencegraph.graph.store_validation import chosen_engine
+    from evidencegraph.validation.store_validation import chosen_engine
 
     started = time.perf_counter()
     with EvidenceGraph.open(f"oxigraph:{spec['store']}", read_only=True) as graph:
@@ -150,8 +150,8 @@ def child_validate(spec: Record) -> Iterator[Record]:
 
 
 def child_dump(spec: Record) -> Iterator[Record]:
-    from evidencegraph.graph.store import OxigraphStore
     from evidencegraph.publish.dump import dump_store
+    from evidencegraph.store.core import OxigraphStore
 
     out = Path(tempfile.mkdtemp(prefix="dump-", dir=spec["scratch"]))
     started = time.perf_counter()
@@ -215,8 +215,9 @@ def child_rdflib(spec: Record) -> Iterator[Record]:
 
     from rdflib import Graph, Variable
 
-    from evidencegraph.graph.validation import check_batch, shapes_graph
     from evidencegraph.queries import get_query
+    from evidencegraph.rdf.model import shapes_graph
+    from evidencegraph.validation.shacl import check_batch
 
     logging.getLogger("rdflib").setLevel(logging.CRITICAL)
     skip = spec["skip"]

@@ -83,8 +83,8 @@ class Figures:
 
 def flagship_text() -> str:
     """The flagship query with ``drug`` bound to ketamine in its text (as any client sends it)."""
-    from evidencegraph.graph.values_binding import bind_by_values
     from evidencegraph.queries import get_query
+    from evidencegraph.store.values_binding import bind_by_values
 
     return bind_by_values(
         get_query("drug-with-psychotherapy").text, {"drug": ox.Literal("ketamine")}

@@ -50,7 +50,7 @@ def wall(command: list[str], runs: int) -> list[float]:
 UNCOMPACTED_CLI = [
     sys.executable,
     "-c",
-    "import sys; from evidencegraph.graph import store; "
+    "import sys; from evidencegraph.store import core as store; "
     "store.OxigraphStore.compact = lambda self: None; "
     "from evidencegraph.cli.main import main; sys.argv[0] = 'evidencegraph'; main()",
 ]

@@ -20,10 +20,10 @@ def build_store(path: Path, studies: int, seed: int = 7) -> tuple[int, float]:
     """Fill a new store at ``path``; returns its triples and the seconds it took."""
     sys.path.insert(0, str(HERE))
     from evidencegraph.evidence import evidence_files
-    from evidencegraph.graph.store import OxigraphStore
-    from evidencegraph.graph.terms import to_quads
-    from evidencegraph.ingest.rdf_files import read_packaged
     from evidencegraph.ontology.namespace import model_files
+    from evidencegraph.rdf.files import read_packaged
+    from evidencegraph.rdf.terms import to_quads
+    from evidencegraph.store.core import OxigraphStore
     from generate import lines  # type: ignore[import-not-found]
 
     started = time.perf_counter()
@@ -48,9 +48,9 @@ def write_ntriples(path: Path, studies: int, seed: int = 7, flagship_every: int 
     model and the curated evidence first); returns the lines written."""
     sys.path.insert(0, str(HERE))
     from evidencegraph.evidence import evidence_files
-    from evidencegraph.graph.terms import to_quads
-    from evidencegraph.ingest.rdf_files import read_packaged
     from evidencegraph.ontology.namespace import model_files
+    from evidencegraph.rdf.files import read_packaged
+    from evidencegraph.rdf.terms import to_quads
     from generate import lines  # type: ignore[import-not-found]
 
     packaged = read_packaged([*model_files(), *evidence_files()])

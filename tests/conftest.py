@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore, Store
+from evidencegraph.store.core import OxigraphStore, Store
 
 # `evidencegraph serve` on the curated evidence: its fixtures are defined here, once, so that
 # the session starts one server for every module's server tests, not one per importing module

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.store.core import OxigraphStore
 
 #: How long a server may take to start: a fresh process, its workers, the store opened.
 START_SECONDS = 60.0

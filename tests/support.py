@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import socket
@@ -9,21 +10,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Protocol
 
 import pytest
 import requests
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore, Store
+from evidencegraph.store.core import OxigraphStore, Store
 
 DATA = Path(__file__).parent / "data"
 SEEDS = DATA / "seeds"
 BROKEN = DATA / "broken"
 
 #: sparql: is a real Oxigraph server (`oxigraph serve`) over HTTP; virtuoso: Virtuoso Open
-#: Source, where it is installed (tests/virtuoso.py), else skipped with the reason.
-BACKENDS = ["memory", "oxigraph", "sparql", "virtuoso"]
+#: Source, where it is installed (tests/virtuoso.py), else skipped with the reason; rdflib:
+#: the benchmark's baseline, rdflib's Graph behind the seam (bench/common.py).
+BACKENDS = ["memory", "oxigraph", "sparql", "virtuoso", "rdflib"]
 
 
 def make_store(kind: str, tmp_path: Path) -> Store:
@@ -36,11 +39,29 @@ def make_store(kind: str, tmp_path: Path) -> Store:
         from virtuoso import shared_virtuoso
 
         return _emptied(shared_virtuoso().descriptor)
+    if kind == "rdflib":
+        return bench_module("common").RdflibStore()
     return OxigraphStore(tmp_path / "store.db")
 
 
+BENCH = Path(__file__).parent.parent / "bench"
+
+
+def bench_module(name: str) -> ModuleType:
+    """A script of bench/ as a module (the scripts import each other by name)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(BENCH))
+
+
 def _emptied(descriptor: str) -> Store:
-    from evidencegraph.graph.sparql_store import SparqlStore
+    from evidencegraph.store.sparql_store import SparqlStore
 
     store = SparqlStore.open(descriptor.removeprefix("sparql:"))
     store.clear()

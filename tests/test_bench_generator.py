@@ -13,8 +13,9 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
-from evidencegraph.graph.validation import model_graph, validate_graph
+from evidencegraph.rdf.model import model_graph
+from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation.shacl import validate_graph
 
 BENCH = Path(__file__).parent.parent / "bench"
 
@@ -78,7 +79,7 @@ def ctgov_generator() -> ModuleType:
 
 
 def test_the_generated_registry_studies_import_and_conform() -> None:
-    from evidencegraph.ingest.pipeline import Importer
+    from evidencegraph.graph.pipeline import Importer
     from evidencegraph.ingest.records import Record
     from evidencegraph.ingest.sources import get_source
 

@@ -13,8 +13,8 @@ import pytest
 
 from evidencegraph.export import select
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.validation import check_batch
-from evidencegraph.ingest.rdf_files import read_rdf_files
+from evidencegraph.rdf.files import read_rdf_files
+from evidencegraph.validation.shacl import check_batch
 from support import DATA
 
 BENCH = Path(__file__).parent.parent / "bench"

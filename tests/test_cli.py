@@ -102,7 +102,7 @@ def test_store_locked_by_another_process(built_store: str) -> None:
         [
             sys.executable,
             "-c",
-            "import sys; from evidencegraph.graph.store import open_store; "
+            "import sys; from evidencegraph.store.registry import open_store; "
             f"s = open_store({built_store!r}); print('open', flush=True); sys.stdin.readline()",
         ],
         stdin=subprocess.PIPE,
@@ -402,8 +402,8 @@ def test_network_path_with_claims(built_store: str) -> None:
 def test_option_choices_match_the_library() -> None:
     # cli/options.py repeats these names so that --help need not import rdflib
     from evidencegraph.cli import options
-    from evidencegraph.graph import results
-    from evidencegraph.ingest.rdf_files import RDF_SYNTAXES
+    from evidencegraph.rdf import results
+    from evidencegraph.rdf.files import RDF_SYNTAXES
 
     assert options.RESULT_FORMATS == results.RESULT_FORMATS
     assert set(options.RDF_INPUT_FORMATS) == set(RDF_SYNTAXES)

@@ -8,7 +8,7 @@ from rdflib import Graph
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.network import project, resolve, shortest_paths, without_claims
-from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.store.core import OxigraphStore
 from support import rows
 
 ID = "https://w3id.org/evidencegraph/id/"

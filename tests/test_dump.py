@@ -18,7 +18,6 @@ from rdflib.compare import isomorphic
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import EXIT_ERROR, EXIT_USAGE
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.publish import dump as dump_module
 from evidencegraph.publish.dump import (
     DEFAULT_BASE_URL,
@@ -28,6 +27,7 @@ from evidencegraph.publish.dump import (
     dump_store,
 )
 from evidencegraph.publish.sorted_turtle import TurtleWriter, relative_reference, sort_lines
+from evidencegraph.store.core import OxigraphStore
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"

@@ -9,8 +9,8 @@ from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from evidencegraph.evidence import evidence_files
-from evidencegraph.ingest.rdf_files import read_packaged
 from evidencegraph.ontology.namespace import EG, EGID, EGV
+from evidencegraph.rdf.files import read_packaged
 from support import SEEDS
 
 PROV = Namespace("http://www.w3.org/ns/prov#")

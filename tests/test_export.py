@@ -302,7 +302,7 @@ def test_nothing_or_two_things_chosen(db: str) -> None:
 
 def test_the_store_contract_for_links_holds_on_both_paths(built: EvidenceGraph) -> None:
     """Oxigraph's index lookups give what the generic SPARQL lookup gives."""
-    from evidencegraph.graph.store import OxigraphStore, Store
+    from evidencegraph.store.core import OxigraphStore, Store
 
     store = built.store
     assert isinstance(store, OxigraphStore)

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from evidencegraph.cli.main import cli, hoist_global_options
 from evidencegraph.cli.progress import INTERVAL_ENV, Progress, progress_interval
-from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.store.core import OxigraphStore
 from server_support import EvidenceServerProcess, build_curated_store
 from support import DATA
 
@@ -147,7 +147,7 @@ def test_serve_refuses_a_store_another_process_is_writing(tmp_path: Path) -> Non
         [
             sys.executable,
             "-c",
-            "import sys; from evidencegraph.graph.store import open_store; "
+            "import sys; from evidencegraph.store.registry import open_store; "
             f"s = open_store('oxigraph:{store}'); print('open', flush=True); sys.stdin.read()",
         ],
         stdin=subprocess.PIPE,

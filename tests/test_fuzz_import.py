@@ -24,12 +24,12 @@ import pytest
 from click.testing import CliRunner
 
 from evidencegraph.cli.main import cli
-from evidencegraph.graph.batch_gate import batch_quads
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.ingest import pubmed
 from evidencegraph.ingest.mapping import MappingError
 from evidencegraph.ingest.records import RecordError
+from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation.batch_gate import batch_quads
 from support import DATA
 
 BENCH = Path(__file__).parent.parent / "bench"

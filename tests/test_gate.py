@@ -9,7 +9,7 @@ from rdflib import Graph
 
 from evidencegraph.errors import NonConformingError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.store.core import OxigraphStore
 from support import BACKENDS, make_store
 
 PREFIXES = """

@@ -27,12 +27,12 @@ from rdflib.term import Node
 from evidencegraph.cli.importing import ByteSize
 from evidencegraph.cli.main import cli
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.graph.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.ctgov import map_study, read_paths
 from evidencegraph.ingest.mapping import MappingError
-from evidencegraph.ingest.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.records import Limits, Record, RecordError
 from evidencegraph.ontology.namespace import EG, EGID, EGV
+from evidencegraph.store.core import OxigraphStore
 from support import DATA, study_without_conditions
 
 CTGOV = DATA / "ctgov"

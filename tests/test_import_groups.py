@@ -14,15 +14,15 @@ import pytest
 from rdflib import URIRef
 
 from evidencegraph.errors import StoreError
-from evidencegraph.graph.batch_gate import PreparedBatch
+from evidencegraph.graph import pipeline
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
-from evidencegraph.graph.validation import ValidationReport
-from evidencegraph.ingest import pipeline
+from evidencegraph.graph.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.ctgov import map_study
-from evidencegraph.ingest.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.records import Record
 from evidencegraph.ontology.namespace import EG, EGID
+from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation.batch_gate import PreparedBatch
+from evidencegraph.validation.shacl import ValidationReport
 from support import DATA, study_without_conditions
 
 CTGOV = DATA / "ctgov"

@@ -22,11 +22,11 @@ from rdflib.term import Node
 
 from evidencegraph.cli.main import cli
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.graph.pipeline import Importer, ImportSummary
 from evidencegraph.ingest import ctgov, pubmed
-from evidencegraph.ingest.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.records import Limits, Record, RecordError
 from evidencegraph.ontology.namespace import EG, EGID, EGV
+from evidencegraph.store.core import OxigraphStore
 from support import DATA
 
 PUBMED = DATA / "pubmed"

@@ -25,9 +25,9 @@ from evidencegraph.errors import (
     UsageError,
 )
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
 from evidencegraph.ingest import ctgov, pubmed, sources
 from evidencegraph.ingest.sources import ENTRY_POINT_GROUP, Source, get_source, source_names
+from evidencegraph.store.core import OxigraphStore
 
 DATA = Path(__file__).parent / "data"
 STUDY = DATA / "ctgov" / "NCT03418623.json"
@@ -197,7 +197,7 @@ def test_the_mapper_takes_the_model_from_the_ontology_package() -> None:
         "from evidencegraph.ingest import ctgov, mapping\n"
         "concepts = ctgov._psychotherapy_concepts()\n"
         "print(sorted(str(c).rsplit('/', 1)[-1] for c in concepts))\n"
-        "print('evidencegraph.graph.validation' in sys.modules, hasattr(mapping, 'Terms'))\n"
+        "print('evidencegraph.validation.shacl' in sys.modules, hasattr(mapping, 'Terms'))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

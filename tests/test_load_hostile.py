@@ -140,8 +140,8 @@ def test_json_nesting_count_skips_strings_and_reads_across_buffers(
 ) -> None:
     """Brackets inside strings do not count, and a string or an escaped quote cut by the
     end of a read buffer is read on into the next one."""
-    from evidencegraph.ingest import rdf_files
-    from evidencegraph.ingest.rdf_files import RdfInput, check_parsable
+    from evidencegraph.rdf import files as rdf_files
+    from evidencegraph.rdf.files import RdfInput, check_parsable
 
     monkeypatch.setattr(rdf_files, "_READ_SIZE", 7)
     shallow = tmp_path / "shallow.jsonld"

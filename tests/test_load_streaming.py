@@ -13,10 +13,10 @@ import pyoxigraph as ox
 import pytest
 
 from evidencegraph.errors import NonConformingError
-from evidencegraph.graph import batch_gate
-from evidencegraph.graph import store as store_module
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.store import core as store_module
+from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation import batch_gate
 
 VALID = Path(__file__).parent / "data" / "shapes" / "valid_minimal.ttl"
 TEST = "https://w3id.org/evidencegraph/id/test/"
@@ -135,7 +135,7 @@ def test_a_load_killed_between_steps_leaves_the_store_as_it_was(store: Path) -> 
     child = f"""
 import os, signal
 from pathlib import Path
-from evidencegraph.graph import store as s
+from evidencegraph.store import core as s
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 s.WRITE_STEP = 20
 write_step = s.OxigraphStore._journaled_step

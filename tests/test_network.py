@@ -19,9 +19,10 @@ from rdflib.namespace import RDF
 from evidencegraph.cli.main import cli
 from evidencegraph.graph import network
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.network import expand, project, to_rdf
-from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.graph.network import project, to_rdf
 from evidencegraph.ontology.namespace import EGID, PREFIXES, compact
+from evidencegraph.ontology.naming import expand
+from evidencegraph.store.core import OxigraphStore
 
 KETAMINE = EGID + "drug/ketamine"
 KARE = EGID + "study/NCT02649231"

@@ -13,13 +13,13 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore
-from evidencegraph.graph.validation import model_graph
 from evidencegraph.ontology.namespace import EG, EGID, EGV
+from evidencegraph.rdf.model import model_graph
 from evidencegraph.server import pages
 from evidencegraph.server.ontology_page import ontology_html
 from evidencegraph.server.pages import describe, html_page, resource_html
 from evidencegraph.server.urls import local_path
+from evidencegraph.store.core import OxigraphStore
 
 KARE = str(EGID["study/NCT02649231"])
 ARM_KETAMINE_THERAPY = str(EGID["study/NCT02649231/arm/ketamine-therapy"])

@@ -13,9 +13,9 @@ from rdflib import XSD, Literal, URIRef
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import InputError, ParameterError, QuerySyntaxError, UnknownQueryError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.terms import to_oxigraph
-from evidencegraph.graph.values_binding import bind_by_values
 from evidencegraph.queries import get_query, library, parse_query
+from evidencegraph.rdf.terms import to_oxigraph
+from evidencegraph.store.values_binding import bind_by_values
 
 
 def test_library_has_the_ten_competency_questions() -> None:

@@ -36,9 +36,9 @@ from SPARQLWrapper import (
 )
 
 from evidencegraph.cli.main import cli
-from evidencegraph.graph.values_binding import bind_by_values
 from evidencegraph.queries import get_query
 from evidencegraph.server.security import RefusedError, refuse_remote_fetch
+from evidencegraph.store.values_binding import bind_by_values
 from server_support import EvidenceServerProcess, build_curated_store
 
 ID = "https://w3id.org/evidencegraph/id/"
@@ -786,8 +786,8 @@ def test_the_examples_in_docs_server_md_work(evidence_server: EvidenceServerProc
 def test_answers_written_through_tsv_are_pyoxigraphs_own() -> None:
     """The worker writes SELECT answers as TSV first (to count rows), then converts: the bytes
     must be the ones pyoxigraph writes directly, for every kind of term."""
-    from evidencegraph.graph.store import OxigraphStore
     from evidencegraph.server.evaluate import QueryJob
+    from evidencegraph.store.core import OxigraphStore
 
     xsd = "http://www.w3.org/2001/XMLSchema#"
     store = OxigraphStore(None)

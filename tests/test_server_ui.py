@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 import pytest
 
-from evidencegraph.graph.values_binding import bind_by_values
 from evidencegraph.queries import library
 from evidencegraph.server.urls import local_path
+from evidencegraph.store.values_binding import bind_by_values
 from server_support import EvidenceServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -190,7 +190,7 @@ def test_tab_indents_in_the_editor(browser: Browser) -> None:
 
 
 def test_the_page_binds_parameters_as_the_server_does(browser: Browser) -> None:
-    """The page's VALUES rewrite (app.js) gives the text graph/values_binding.py gives."""
+    """The page's VALUES rewrite (app.js) gives the text store/values_binding.py gives."""
     page = _open_query_page(browser)
     for query in library().values():
         bindings = {p.name: ox.Literal(p.default or "x") for p in query.parameters}

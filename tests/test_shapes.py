@@ -11,16 +11,11 @@ from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRe
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from evidencegraph.graph import rudof_engine, shifty_engine
-from evidencegraph.graph.terms import to_quads
-from evidencegraph.graph.validation import (
-    ValidationReport,
-    ValidationResult,
-    model_graph,
-    shapes_graph,
-    validate_graph,
-)
 from evidencegraph.ontology.namespace import EG, EGID, EGV, PREFIXES, compact, ontology_file
+from evidencegraph.rdf.model import model_graph, shapes_graph
+from evidencegraph.rdf.terms import to_quads
+from evidencegraph.validation import rudof_engine, shifty_engine
+from evidencegraph.validation.shacl import ValidationReport, ValidationResult, validate_graph
 
 VALID = Path(__file__).parent / "data" / "shapes" / "valid_minimal.ttl"
 TEST = Namespace(EGID + "test/")
@@ -725,7 +720,7 @@ def test_the_gate_engine_reports_the_same_violations(mutation: Mutation) -> None
     rows = rudof_engine.ill_typed(to_quads(graph)) + rudof_engine.validate_ntriples(
         rudof_engine.ntriples(graph), None
     )
-    by_rudof = {(row[0], row[1], row[2], row[3]) for row in rows}
+    by_rudof = {row.shown()[:4] for row in rows}
     assert by_rudof == {(r.focus_node, r.path, r.constraint, r.message) for r in by_pyshacl.results}
 
 
@@ -764,7 +759,7 @@ def test_the_gate_engine_refuses_ill_typed_dates_and_booleans() -> None:
             quad("person-1", "clinicalExpertise", "true", "boolean"),
         ]
     )
-    assert [(row[0], row[1], row[5]) for row in rows] == [
+    assert [(row.focus_node, row.path, row.value) for row in rows] == [
         (
             "egid:test/trial-1",
             "eg:registrationDate",

@@ -20,14 +20,15 @@ from rdflib import BNode, Literal, URIRef
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import StoreError, UsageError
+from evidencegraph.graph import pipeline
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.sparql_http import parse_descriptor
-from evidencegraph.graph.sparql_store import SparqlStore
-from evidencegraph.graph.store import OxigraphStore, Store, open_store
-from evidencegraph.graph.terms import to_oxigraph
-from evidencegraph.graph.values_binding import bind_by_values, tokenize
-from evidencegraph.ingest import pipeline
 from evidencegraph.queries import NamedQuery, library
+from evidencegraph.rdf.terms import to_oxigraph
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.store.registry import open_store
+from evidencegraph.store.sparql_http import parse_descriptor
+from evidencegraph.store.sparql_store import SparqlStore
+from evidencegraph.store.values_binding import bind_by_values, tokenize
 from sparql_doubles import DROP, Answer, PageServer, Proxy, Request, SilentServer
 from support import DATA, OxigraphServer, free_port, shared_oxigraph_server
 

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from evidencegraph.cli.main import cli
-from evidencegraph.graph.store import OxigraphStore
+from evidencegraph.store.core import OxigraphStore
 from support import DATA
 
 #: Delays after the child says it is about to create the store; RocksDB lays out a new
@@ -48,7 +48,7 @@ def test_a_kill_while_a_store_is_created_never_leaves_a_half_made_one(tmp_path: 
     for number, delay in enumerate(DELAYS):
         path = tmp_path / f"kg-{number}.db"
         kill_while_creating(
-            "from evidencegraph.graph.store import open_store",
+            "from evidencegraph.store.registry import open_store",
             f"open_store({f'oxigraph:{path}'!r})",
             delay,
         )

@@ -10,20 +10,21 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import SH
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import UsageError
-from evidencegraph.graph import rudof_engine, store_validation
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.store import OxigraphStore, Store
-from evidencegraph.graph.store_validation import validate_store
-from evidencegraph.graph.terms import to_quads
-from evidencegraph.graph.validation import ValidationReport, model_graph
+from evidencegraph.rdf.model import model_graph
+from evidencegraph.rdf.terms import to_quads
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.validation import engines, rudof_engine, store_validation
+from evidencegraph.validation.shacl import ValidationReport
+from evidencegraph.validation.store_validation import validate_store
 from support import BROKEN
-from test_shapes import MUTATIONS, mutated
+from test_shapes import MUTATIONS, Mutation, mutated
 
 BENCH = Path(__file__).parent.parent / "bench"
 ID = "https://w3id.org/evidencegraph/id/"
@@ -271,3 +272,54 @@ def test_the_engine_is_for_the_whole_store_not_for_files() -> None:
     )
     assert result.exit_code == 2
     assert "--engine chooses the engine for the whole store" in result.output
+
+
+@needs_rudof
+@pytest.mark.parametrize("engine", ["pyshacl", "rudof"])
+def test_results_hold_the_terms_the_report_graph_holds(
+    broken_store: OxigraphStore, engine: str
+) -> None:
+    """A result is RDF terms, the same the SHACL report graph holds; the CURIEs are only their
+    display (the rudof report graph was built by reading the displayed CURIEs back)."""
+    report = validate_store(broken_store, engine)
+    assert report.results
+    in_graph = {
+        (
+            report.graph.value(node, SH.focusNode),
+            report.graph.value(node, SH.sourceConstraintComponent),
+            report.graph.value(node, SH.value),
+        )
+        for node in report.graph.subjects(RDF.type, SH.ValidationResult)
+    }
+    assert {(r.focus, r.constraint_term, r.value_term) for r in report.results} == in_graph
+    enrolment = next(r for r in report.results if r.path_term == URIRef(EG + "enrolment"))
+    assert isinstance(enrolment.focus, URIRef) and str(enrolment.focus).startswith(ID)
+    assert enrolment.focus_node == "egid:" + str(enrolment.focus).removeprefix(ID)
+    assert enrolment.path == "eg:enrolment"
+    assert isinstance(enrolment.value_term, Literal)
+    assert enrolment.value == enrolment.value_term.n3()
+    assert enrolment.shown()[:3] == (enrolment.focus_node, "eg:enrolment", enrolment.constraint)
+
+
+@needs_rudof
+@pytest.mark.parametrize("mutation", MUTATIONS[::12], ids=lambda m: m.id)
+def test_the_engines_behind_the_seam_agree(mutation: Mutation) -> None:
+    """The gate asks its engines through one protocol (validation/engines.py); rudof with the
+    lexical check finds what pyshacl finds on a broken batch, and the first look passes none."""
+    graph = mutated(mutation)
+    data, quads = rudof_engine.ntriples(graph), list(to_quads(graph))
+    focus = {str(node) for node in graph.subjects() if isinstance(node, URIRef)}
+    plan = engines.gate_plan()
+    assert [engine.name for engine in (*plan.checks, plan.verdict)] == ["lexical", "rudof"]
+    assert all(isinstance(engine, engines.Engine) for engine in (*plan.checks, plan.verdict))
+    assert isinstance(plan.first_look, engines.FirstLook)
+
+    def on_iris(report: ValidationReport) -> set[tuple[str, ...]]:
+        return {r.shown()[:4] for r in report.results if isinstance(r.focus, URIRef)}
+
+    by_pyshacl = engines.PYSHACL.judge(data, quads, focus)
+    by_rudof = set().union(
+        *(on_iris(engine.judge(data, quads, focus)) for engine in (*plan.checks, plan.verdict))
+    )
+    assert by_pyshacl.results and by_rudof == on_iris(by_pyshacl)
+    assert not plan.first_look.passes(data)

@@ -95,7 +95,7 @@ class RecordError(InputError):
 
 class Report(Protocol):
     """What an error needs of a validation report (the class itself,
-    :class:`~evidencegraph.graph.validation.ValidationReport`, sits in a layer above this
+    :class:`~evidencegraph.validation.shacl.ValidationReport`, sits in a layer above this
     module, which every layer imports)."""
 
     @property
@@ -113,5 +113,5 @@ class NonConformingError(EvidenceGraphError):
 
     def __init__(self, message: str, report: Report) -> None:
         super().__init__(message)
-        #: The :class:`~evidencegraph.graph.validation.ValidationReport` of the rejected batch.
+        #: The :class:`~evidencegraph.validation.shacl.ValidationReport` of the rejected batch.
         self.report = report

@@ -10,7 +10,7 @@ import click
 if TYPE_CHECKING:
     from evidencegraph.cli.progress import Progress
     from evidencegraph.graph.evidence_graph import EvidenceGraph
-    from evidencegraph.graph.store import Store
+    from evidencegraph.store.core import Store
 
 
 @dataclass
@@ -30,7 +30,7 @@ class AppContext:
     def open_store(self, *, read_only: bool = False) -> Store:
         """The store in force without the EvidenceGraph facade, whose validation engines
         a command that only reads need not import (a query starts sooner)."""
-        from evidencegraph.graph.store import open_store
+        from evidencegraph.store.registry import open_store
 
         return open_store(self.store, read_only=read_only)
 

@@ -127,6 +127,8 @@ def export(
             quads = select.gather(store, chosen_part, max_triples, how, asked, progress.step)
         progress.step(f"writing {len(quads):,} triples as {fmt}")
         written = write(quads, fmt, output, sys.stdout.buffer)
+        # the export is on stdout before the summary is on stderr, whatever the buffers
+        sys.stdout.buffer.flush()
         progress.advance()
     for path in written:
         app.info(f"wrote {path}")
@@ -135,8 +137,8 @@ def export(
 
 def _query_quads(graph: EvidenceGraph, name: str, params: tuple[str, ...]) -> set[ox.Quad]:
     from evidencegraph.cli.query import explain_syntax_error
-    from evidencegraph.graph.terms import to_quads
     from evidencegraph.queries import NamedQuery, get_query, read_query_file
+    from evidencegraph.rdf.terms import to_quads
 
     named: NamedQuery = read_query_file(Path(name)) if name.endswith(".rq") else get_query(name)
     try:

@@ -18,7 +18,7 @@ from evidencegraph.ingest.records import Limits, size_text
 from evidencegraph.ingest.sources import Source, get_source, source_names
 
 if TYPE_CHECKING:
-    from evidencegraph.ingest.pipeline import ImportSummary
+    from evidencegraph.graph.pipeline import ImportSummary
 
 #: What --on-invalid takes (the pipeline's OnInvalid, named here without importing it).
 OnInvalid = Literal["abort", "skip"]
@@ -164,7 +164,7 @@ def _run(
     """Read ``paths`` with ``source`` and import what it maps each record to, refusing
     records and files past ``limits``."""
     from evidencegraph.errors import InputError, NonConformingError
-    from evidencegraph.ingest.pipeline import Importer
+    from evidencegraph.graph.pipeline import Importer
     from evidencegraph.ingest.records import expand_paths
 
     files = expand_paths(paths, source.suffixes)

@@ -18,6 +18,7 @@ from evidencegraph.errors import (
     EvidenceGraphError,
     NonConformingError,
 )
+from evidencegraph.store.defaults import DEFAULT_DESCRIPTOR, DEFAULT_PATH, STORE_ENV
 
 
 class _NonConforming(click.ClickException):
@@ -94,7 +95,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
             if _GLOBAL_OPTIONS[name] and "=" not in arg:
                 if index + 1 >= len(args):
                     raise click.UsageError(
-                        f"{name} needs a value, for example {name} oxigraph:./evidencegraph.db"
+                        f"{name} needs a value, for example {name} {DEFAULT_DESCRIPTOR}"
                     )
                 index += 1
                 front.append(args[index])
@@ -140,10 +141,10 @@ class EvidenceGraphGroup(click.Group):
 
 
 STORE_HELP = (
-    "Where the graph lives: oxigraph:PATH (on disk, the default, ./evidencegraph.db), "
+    f"Where the graph lives: oxigraph:PATH (on disk, the default, {DEFAULT_PATH}), "
     "memory: (in this process only) or sparql:URL (a SPARQL 1.1 server, such as "
     "sparql:http://localhost:7878/query; see docs/sparql-store.md). Also read from "
-    "EVIDENCEGRAPH_STORE."
+    f"{STORE_ENV}."
 )
 
 

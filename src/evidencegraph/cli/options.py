@@ -12,7 +12,7 @@ from evidencegraph.errors import ParameterError
 
 FC = TypeVar("FC", bound=Callable[..., object])
 
-#: RDF syntaxes accepted on input (see evidencegraph.ingest.rdf_files.RDF_SYNTAXES).
+#: RDF syntaxes accepted on input (see evidencegraph.rdf.files.RDF_SYNTAXES).
 RDF_INPUT_FORMATS = ("turtle", "nt", "nq", "trig", "n3", "rdfxml", "jsonld")
 #: SPARQL results formats, plus a table for people.
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")

@@ -21,7 +21,7 @@ from evidencegraph.cli.options import (
 from evidencegraph.errors import QuerySyntaxError, UsageError
 
 if TYPE_CHECKING:
-    from evidencegraph.graph.store import Store
+    from evidencegraph.store.core import Store
 
 
 @click.command()

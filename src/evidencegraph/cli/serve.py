@@ -184,10 +184,10 @@ def serve(
       evidencegraph --store oxigraph:./kg.db serve --port 8080 --timeout 10
       curl -H 'Accept: text/csv' 'http://127.0.0.1:7879/queries/drug-with-psychotherapy'
     """
-    from evidencegraph.graph.store import resolve_descriptor
     from evidencegraph.server.app import ServerSettings
     from evidencegraph.server.run import serve as run_server
     from evidencegraph.server.security import TOKEN_ENV, read_token
+    from evidencegraph.store.defaults import DEFAULT_PATH, resolve_descriptor
 
     descriptor = resolve_descriptor(app.store)
     scheme, _, rest = descriptor.partition(":")
@@ -198,7 +198,7 @@ def serve(
             "can be stopped; memory: lives in one process, and a sparql: store is a server "
             "already"
         )
-    path = str(Path(rest or "./evidencegraph.db").resolve())
+    path = str(Path(rest or DEFAULT_PATH).resolve())
     token = None
     if allow_update:
         token = read_token(token_file)

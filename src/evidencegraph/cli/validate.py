@@ -58,8 +58,8 @@ def validate(
     engine: str,
 ) -> None:
     """Validate the store (or FILES) against the shapes. Exit 0 conforms, 1 does not."""
-    from evidencegraph.graph.validation import ValidationReport, validate_batch, validate_graph
-    from evidencegraph.ingest.rdf_files import read_rdf_files
+    from evidencegraph.rdf.files import read_rdf_files
+    from evidencegraph.validation.shacl import ValidationReport, validate_batch, validate_graph
 
     report: ValidationReport
     if files and engine != "auto":
@@ -77,7 +77,7 @@ def validate(
         else:
             report = validate_graph(batch)
     else:
-        from evidencegraph.graph.store_validation import validate_store
+        from evidencegraph.validation.store_validation import validate_store
 
         with (
             app.open_graph(read_only=True) as graph,

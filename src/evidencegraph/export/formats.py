@@ -22,10 +22,11 @@ from rdflib import Graph
 from evidencegraph.errors import OutputError, UsageError
 from evidencegraph.export.picture import colour, html, legend, render, status_colour
 from evidencegraph.export.select import model_descriptions
-from evidencegraph.graph.network import NAME_PROPERTIES, predicate_label, project
-from evidencegraph.graph.store import OxigraphStore
-from evidencegraph.graph.terms import from_quad
+from evidencegraph.graph.network import project
 from evidencegraph.ontology.namespace import EG, EGID, PREFIXES, compact, context_file, expand
+from evidencegraph.ontology.naming import NAME_PROPERTIES, predicate_label
+from evidencegraph.rdf.terms import from_quad
+from evidencegraph.store.core import OxigraphStore
 
 _RDF_SYNTAXES = {
     "turtle": ox.RdfFormat.TURTLE,

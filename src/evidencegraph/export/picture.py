@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import pyoxigraph as ox
 
 from evidencegraph.errors import InputError
-from evidencegraph.graph.network import predicate_label
 from evidencegraph.ontology.namespace import EGV
+from evidencegraph.ontology.naming import predicate_label
 
 #: fill colour per class (CURIE); anything else is grey
 _COLOURS = {

@@ -17,11 +17,11 @@ import pyoxigraph as ox
 from rdflib import RDF, Literal, URIRef
 
 from evidencegraph.errors import EXIT_NONCONFORMING, EvidenceGraphError, ParameterError, UsageError
-from evidencegraph.graph.network import IDENTIFIER_PROPERTIES, NAME_PROPERTIES
-from evidencegraph.graph.store import Store
-from evidencegraph.graph.terms import RDF_TYPE
-from evidencegraph.graph.validation import model_graph
 from evidencegraph.ontology.namespace import EG, EGID, compact, expand
+from evidencegraph.ontology.naming import IDENTIFIER_PROPERTIES, NAME_PROPERTIES
+from evidencegraph.rdf.model import model_graph
+from evidencegraph.rdf.terms import RDF_TYPE
+from evidencegraph.store.core import Store
 
 #: The most triples an export gathers unless told otherwise (``--max-triples``).
 DEFAULT_MAX_TRIPLES = 200_000
@@ -30,7 +30,7 @@ _CLAIM = ox.NamedNode(str(EG.Claim))
 _ASSERTED_BY = ox.NamedNode(str(EG.assertedBy))
 _REPORTS = ox.NamedNode(str(EG.reports))
 _DERIVED_FROM = ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
-#: every property that can name a node (``network.NAME_PROPERTIES``)
+#: every property that can name a node (``naming.NAME_PROPERTIES``)
 _NAMES = [ox.NamedNode(expand(curie)) for curie in NAME_PROPERTIES]
 #: a node's type, its names and its verification status (what a picture colours a claim by)
 _NAMING = [RDF_TYPE, *_NAMES, ox.NamedNode(str(EG.verificationStatus))]

@@ -1,1 +1,1 @@
-"""The store and what reads or writes it: backends, the validation gate, the facade."""
+"""The facade: EvidenceGraph, the import pipeline over it, and network analysis."""

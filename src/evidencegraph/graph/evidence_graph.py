@@ -12,20 +12,21 @@ from rdflib import BNode, Graph
 from rdflib.term import Node
 
 from evidencegraph.errors import NonConformingError
-from evidencegraph.graph import rudof_engine
-from evidencegraph.graph.batch_gate import judge, judge_staged, prepare
-from evidencegraph.graph.results import QueryResult
-from evidencegraph.graph.store import OxigraphStore, Store, open_store
-from evidencegraph.graph.terms import from_quad, to_quads
-from evidencegraph.graph.validation import ValidationReport, check_batch
-from evidencegraph.ingest.rdf_files import (
+from evidencegraph.ontology.namespace import model_files
+from evidencegraph.queries import NamedQuery, get_query
+from evidencegraph.rdf.files import (
     RdfInput,
     rdf_inputs,
     read_packaged,
     stage_rdf_files,
 )
-from evidencegraph.ontology.namespace import model_files
-from evidencegraph.queries import NamedQuery, get_query
+from evidencegraph.rdf.results import QueryResult
+from evidencegraph.rdf.terms import from_quad, to_quads
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.store.registry import open_store
+from evidencegraph.validation import rudof_engine
+from evidencegraph.validation.batch_gate import judge, judge_staged, prepare
+from evidencegraph.validation.shacl import ValidationReport, check_batch
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -61,7 +62,7 @@ class EvidenceGraph:
 
     @classmethod
     def open(cls, descriptor: str | None = None, *, read_only: bool = False) -> EvidenceGraph:
-        """Open the store a descriptor names (see :func:`evidencegraph.graph.store.open_store`)."""
+        """Open the store a descriptor names (:func:`evidencegraph.store.registry.open_store`)."""
         return cls(open_store(descriptor, read_only=read_only))
 
     def close(self) -> None:
@@ -131,8 +132,8 @@ class EvidenceGraph:
         The files are parsed by pyoxigraph straight into an in-memory scratch store (no
         rdflib graph: a million triples take about 0.4 GB there, against 4 GB as rdflib
         terms) and judged a chunk of subjects at a time with the whole batch in view
-        (:func:`~evidencegraph.graph.batch_gate.judge_staged`); only a conforming batch is
-        written (:meth:`~evidencegraph.graph.store.Store.add_staged`). A batch with blank
+        (:func:`~evidencegraph.validation.batch_gate.judge_staged`); only a conforming batch is
+        written (:meth:`~evidencegraph.store.core.Store.add_staged`). A batch with blank
         nodes, or where pyrudof is missing, goes to pyshacl whole, through :meth:`load`.
         Raises InputError (file and line) for a file that cannot be read or is refused,
         NonConformingError with the report, and writes nothing in either case.
@@ -178,10 +179,13 @@ class EvidenceGraph:
         """Validate the whole store against the shapes.
 
         ``engine`` is ``auto`` (rudof, chunk by chunk, where pyrudof is installed; else
-        pyshacl), ``rudof`` or ``pyshacl``: the same results either way (decision 0012).
+        pyshacl), ``rudof`` or ``pyshacl`` (decision 0012). The two agree on every shape
+        test, with one difference on purpose: the rudof route also checks lexical forms
+        (``"yes"^^xsd:boolean``, a malformed xsd:gYear), which pyshacl lets through
+        (decision 0020).
         Raises UsageError for an engine that cannot run here.
         """
-        from evidencegraph.graph.store_validation import validate_store
+        from evidencegraph.validation.store_validation import validate_store
 
         return validate_store(self.store, engine)
 

@@ -1,1 +1,1 @@
-"""Outside records to RDF batches: RDF files, curated evidence, identifier normalisation."""
+"""Outside records to RDF batches: the importers (sources), their mapping, identifiers."""

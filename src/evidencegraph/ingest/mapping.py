@@ -13,8 +13,8 @@ from rdflib import XSD, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from evidencegraph.errors import MappingError as MappingError  # where the mappings took it from
-from evidencegraph.graph.terms import OxTerm, OxTriple, Triple, from_quad, to_oxigraph
 from evidencegraph.ontology.namespace import EG, PREFIXES
+from evidencegraph.rdf.terms import OxTerm, OxTriple, Triple, from_quad, to_oxigraph
 
 #: The namespaces the mappings write, all from the ontology's namespace module.
 DCTERMS = Namespace(PREFIXES["dcterms"])

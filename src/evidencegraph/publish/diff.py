@@ -18,9 +18,9 @@ from typing import IO, cast
 import pyoxigraph as ox
 
 from evidencegraph.errors import InputError
-from evidencegraph.graph.terms import RDF_TYPE
-from evidencegraph.ingest.rdf_files import file_iri, syntax_for
 from evidencegraph.publish.sorted_turtle import sort_lines, split_triple
+from evidencegraph.rdf.files import file_iri, syntax_for
+from evidencegraph.rdf.terms import RDF_TYPE
 
 #: The class a triple is counted under when neither dump gives its subject a type.
 UNTYPED = "(untyped)"

@@ -22,8 +22,6 @@ import pyoxigraph as ox
 
 from evidencegraph import __version__
 from evidencegraph.errors import OutputError
-from evidencegraph.graph.store import OxigraphStore, Store
-from evidencegraph.graph.terms import to_quads
 from evidencegraph.ontology.namespace import BASE, EGID, PREFIXES
 from evidencegraph.publish.sorted_turtle import (
     TurtleWriter,
@@ -38,6 +36,7 @@ from evidencegraph.publish.void import (
     dataset_statistics,
     void_lines,
 )
+from evidencegraph.store.core import Store
 
 TURTLE_NAME = "evidencegraph.ttl"
 NTRIPLES_NAME = "evidencegraph.nt.gz"
@@ -132,7 +131,7 @@ def _write_data(
 ) -> tuple[int, tuple[DumpFile, ...]]:
     """The sorted Turtle and the sorted N-Triples, written in one pass over the sorted lines."""
     raw = scratch / "unsorted.nt"
-    quads = store.quads() if isinstance(store, OxigraphStore) else to_quads(store.to_graph())
+    quads = store.quads()
     ox.serialize(quads, str(raw), format=ox.RdfFormat.N_TRIPLES)
     with (
         (scratch / TURTLE_NAME).open("wb") as turtle_file,

@@ -19,8 +19,8 @@ from datetime import date
 
 import pyoxigraph as ox
 
-from evidencegraph.graph.store import Store
 from evidencegraph.ontology.namespace import PREFIXES, compact
+from evidencegraph.store.core import Store
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"

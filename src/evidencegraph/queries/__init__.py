@@ -37,10 +37,10 @@ from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node, _is_valid_uri
 
 from evidencegraph.errors import InputError, ParameterError, QuerySyntaxError, UnknownQueryError
-from evidencegraph.graph.store import describe_syntax_error
-from evidencegraph.graph.terms import quiet_rdflib, to_oxigraph
-from evidencegraph.graph.values_binding import bind_by_values, query_form, tokenize, uses_service
 from evidencegraph.ontology.namespace import PREFIXES
+from evidencegraph.rdf.terms import quiet_rdflib, to_oxigraph
+from evidencegraph.store.core import describe_syntax_error
+from evidencegraph.store.values_binding import bind_by_values, query_form, tokenize, uses_service
 
 PARAM_KINDS = ("literal", "iri", "integer", "decimal", "term")
 #: How a header writes the empty string as a default.
@@ -135,7 +135,7 @@ class NamedQuery:
         Parameters the SELECT projects are left to SEP-0007 substitution (the
         rows then say what was asked); any other parameter, which substitution
         refuses, is bound by ``VALUES`` in every group where it is in scope,
-        the same rewrite a ``sparql:`` store makes (graph/values_binding.py).
+        the same rewrite a ``sparql:`` store makes (store/values_binding.py).
         Raises ParameterError as :meth:`bind` does, QuerySyntaxError when the
         text does not parse (line and column of the text as written).
         """

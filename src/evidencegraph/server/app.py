@@ -26,9 +26,8 @@ from werkzeug.wrappers import Request, Response
 
 from evidencegraph import __version__
 from evidencegraph.errors import ParameterError, UnknownQueryError
-from evidencegraph.graph.terms import to_oxigraph
-from evidencegraph.graph.values_binding import tokenize
 from evidencegraph.ontology.namespace import EGID, EGV, ontology_file
+from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.cache import CachedResponse, ResponseCache
 from evidencegraph.server.evaluate import (
     Answer,
@@ -64,6 +63,7 @@ from evidencegraph.server.update_dataset import (
 )
 from evidencegraph.server.urls import local_path
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
+from evidencegraph.store.values_binding import tokenize
 
 #: Query-string parameters of /queries/NAME that are not the query's parameters.
 _RESERVED = frozenset({"format"})

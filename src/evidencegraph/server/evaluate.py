@@ -25,8 +25,7 @@ from typing import IO, Protocol, cast
 import pyoxigraph as ox
 import rdflib
 
-from evidencegraph.graph.store import OxigraphStore, describe_syntax_error
-from evidencegraph.graph.terms import OxTerm, quiet_rdflib
+from evidencegraph.rdf.terms import OxTerm, quiet_rdflib
 from evidencegraph.server.protocol import (
     GRAPH_MEDIA_TYPES,
     HTML_MEDIA_TYPE,
@@ -34,6 +33,7 @@ from evidencegraph.server.protocol import (
     TEXT_MEDIA_TYPE,
 )
 from evidencegraph.server.security import RefusedError, refuse_remote_fetch
+from evidencegraph.store.core import SparqlService, Store, describe_syntax_error
 
 _RESULTS_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -74,7 +74,14 @@ def failure(status: int, message: str) -> Answer:
 class Job(Protocol):
     """A unit of work for a worker process."""
 
-    def run(self, store: OxigraphStore) -> Answer: ...
+    def run(self, store: Store) -> Answer: ...
+
+
+def _service(store: Store) -> SparqlService:
+    """The store as a SPARQL 1.1 Protocol service (the workers open one that is)."""
+    if not isinstance(store, SparqlService):
+        raise TypeError(f"the store {store.descriptor} cannot answer the SPARQL Protocol")
+    return store
 
 
 class _RowCapError(Exception):
@@ -153,7 +160,7 @@ class QueryJob:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
 
-    def run(self, store: OxigraphStore) -> Answer:
+    def run(self, store: Store) -> Answer:
         substitutions: dict[ox.Variable, OxTerm | ox.Triple] = {
             ox.Variable(name): term for name, term in self.substitutions
         }
@@ -168,7 +175,7 @@ class QueryJob:
             default_graph = [ox.NamedNode(iri) for iri in self.default_graphs or ()]
             named_graphs = [ox.NamedNode(iri) for iri in self.named_graphs or ()]
         try:
-            answer = store.native.query(
+            answer = _service(store).run_query(
                 self.text,
                 base_iri=self.base_iri,
                 default_graph=default_graph,
@@ -296,13 +303,13 @@ class UpdateJob:
     #: relative IRIs in the update resolve against it (the request's URL)
     base_iri: str | None = None
 
-    def run(self, store: OxigraphStore) -> Answer:
+    def run(self, store: Store) -> Answer:
         try:
             refuse_remote_fetch(self.text, update=True)
         except RefusedError as error:
             return failure(400, str(error))
         try:
-            store.native.update(self.text, base_iri=self.base_iri)
+            _service(store).run_update(self.text, base_iri=self.base_iri)
         except MemoryError:
             return out_of_memory()
         except SyntaxError as error:
@@ -332,7 +339,7 @@ class ResourceJob:
     iri: str
     fmt: str
 
-    def run(self, store: OxigraphStore) -> Answer:
+    def run(self, store: Store) -> Answer:
         from evidencegraph.server.urls import local_path
 
         pages = _pages()
@@ -363,7 +370,7 @@ class DescriptionJob:
     endpoint: str
     version: str
 
-    def run(self, store: OxigraphStore) -> Answer:
+    def run(self, store: Store) -> Answer:
         from evidencegraph.publish.void import dataset_statistics, void_lines
 
         lines = void_lines(

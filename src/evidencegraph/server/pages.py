@@ -23,13 +23,13 @@ from markupsafe import Markup
 from rdflib import RDFS, SKOS, URIRef
 
 from evidencegraph.export.select import Selection, model_terms, with_provenance
-from evidencegraph.graph.network import NAME_PROPERTIES
-from evidencegraph.graph.store import Store
-from evidencegraph.graph.terms import RDF_TYPE, to_oxigraph
-from evidencegraph.graph.validation import model_graph
 from evidencegraph.ontology.namespace import compact, expand
+from evidencegraph.ontology.naming import NAME_PROPERTIES
+from evidencegraph.rdf.model import model_graph
+from evidencegraph.rdf.terms import RDF_TYPE, to_oxigraph
 from evidencegraph.server.templating import render
 from evidencegraph.server.urls import LocalPath, ontology_anchor
+from evidencegraph.store.core import Store
 
 #: The most links into one resource a description holds (a vocabulary concept such as
 #: egv:Phase2 is the object of one triple per study of that phase).

@@ -9,9 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
-from evidencegraph.graph.serving_guard import guard_server
 from evidencegraph.server.app import EvidenceServer, ServerSettings
 from evidencegraph.server.workers import StoreSpec, WorkerPool
+from evidencegraph.store.serving_guard import guard_server
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -35,7 +35,7 @@ def serve(
     """
     from waitress.server import MultiSocketServer, create_server
 
-    # no other process may write the store while it is served (graph/serving_guard.py)
+    # no other process may write the store while it is served (store/serving_guard.py)
     guard = guard_server(Path(settings.store_path), f"oxigraph:{settings.store_path}")
     try:
         pool = WorkerPool(

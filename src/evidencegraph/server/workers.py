@@ -61,8 +61,8 @@ def worker_main(connection: Connection, spec: StoreSpec) -> None:
     """A worker's life: open the store, say so, then run the jobs that come until the pipe
     closes. Ctrl-C in a terminal reaches the whole process group; the parent decides."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from evidencegraph.graph.store import OxigraphStore
     from evidencegraph.server.confine import confine_worker
+    from evidencegraph.store.core import OxigraphStore
 
     confine_worker(spec.memory_limit)  # before the store starts threads
 

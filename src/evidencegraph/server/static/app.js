@@ -108,7 +108,7 @@
 
   // --- query text: form, header, parameters -----------------------------------------------
 
-  // The tokens of a query, as graph/values_binding.py reads them.
+  // The tokens of a query, as store/values_binding.py reads them.
   var TOKEN = new RegExp(
     "(\\s+)|(#[^\\n\\r]*)" +
     "|('''(?:(?:'|'')?(?:[^'\\\\]|\\\\[\\s\\S]))*'''" +
@@ -200,7 +200,7 @@
   }
 
   // The query with each parameter bound by VALUES in every group where it is in scope: a
-  // port of graph/values_binding.py's bind_by_values (sub-SELECTs see only the variables
+  // port of store/values_binding.py's bind_by_values (sub-SELECTs see only the variables
   // they project), so that the text runs on any SPARQL endpoint.
   function bindByValues(text, bindings) {
     var names = Object.keys(bindings).sort();

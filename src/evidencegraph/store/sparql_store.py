@@ -7,7 +7,7 @@ a write that takes values out is one SPARQL Update request
 atomic as the server makes a request (SPARQL 1.1 Protocol: an update request
 SHOULD be atomic; Oxigraph runs it in one transaction). The validation gate
 runs on this side before anything is sent, exactly as on the embedded store.
-Settings, credentials, timeouts and retries: :mod:`evidencegraph.graph.sparql_http`.
+Settings, credentials, timeouts and retries: :mod:`evidencegraph.store.sparql_http`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from rdflib import Graph
 from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
-from evidencegraph.graph.results import QueryResult
-from evidencegraph.graph.sparql_http import ChunkedBody, Endpoint, SparqlHttp, parse_descriptor
-from evidencegraph.graph.store import Store, _to_result, describe_syntax_error
-from evidencegraph.graph.terms import Triple, from_quad, to_oxigraph, to_quads
-from evidencegraph.graph.values_binding import bind_by_values, query_form, uses_service
+from evidencegraph.rdf.results import QueryResult
+from evidencegraph.rdf.terms import Triple, from_quad, to_oxigraph, to_quads
+from evidencegraph.store.core import Store, _to_result, describe_syntax_error
+from evidencegraph.store.sparql_http import ChunkedBody, Endpoint, SparqlHttp, parse_descriptor
+from evidencegraph.store.values_binding import bind_by_values, query_form, uses_service
 
 _RESULTS = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 _GRAPHS = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
@@ -114,9 +114,9 @@ class SparqlStore(Store):
         return new
 
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
-        self.write_ntriples(removals, _ntriples(additions), len(additions))
+        self.write_ntriples(removals, _ntriples(additions))
 
-    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes, triples: int) -> None:
+    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes) -> None:
         if self.read_only:
             raise StoreError(f"the store {self.descriptor} was opened read-only")
         # Sending the same ground triples twice leaves the same set of triples, so a write

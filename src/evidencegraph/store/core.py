@@ -1,7 +1,8 @@
-"""The Store seam: where triples live, chosen by a descriptor string.
+"""The Store seam and the embedded backend: where triples live.
 
-``oxigraph:PATH`` is the embedded default (pyoxigraph on disk), ``memory:`` an
-in-process pyoxigraph store. Every backend keeps triples in the default graph
+:class:`OxigraphStore` is ``oxigraph:PATH`` (pyoxigraph on disk, the default) and
+``memory:`` (in process); :mod:`evidencegraph.store.registry` opens a store by its
+descriptor. Every backend keeps triples in the default graph
 and adds a batch atomically: all of it or none of it.
 """
 
@@ -14,31 +15,38 @@ import os
 import re
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import Graph, Variable
 from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
-from evidencegraph.graph.results import QueryResult
-from evidencegraph.graph.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_quads, to_rdflib
+from evidencegraph.rdf.results import QueryResult
+from evidencegraph.rdf.terms import (
+    RDF_TYPE,
+    OxTerm,
+    Triple,
+    from_quad,
+    to_oxigraph,
+    to_quads,
+    to_rdflib,
+)
 
 if TYPE_CHECKING:
-    from evidencegraph.graph.serving_guard import Guard
-
-#: The store used when neither --store nor EVIDENCEGRAPH_STORE says otherwise.
-DEFAULT_DESCRIPTOR = "oxigraph:./evidencegraph.db"
-#: The environment variable that names the store.
-STORE_ENV = "EVIDENCEGRAPH_STORE"
+    from evidencegraph.store.serving_guard import Guard
 
 
 class Store(ABC):
     """Where triples live. Every backend passes the same contract tests."""
 
     descriptor: str
+    #: Whether every triple is in this process, so that reading them all (:meth:`quads`) costs
+    #: index lookups, not requests: callers that read the whole store (the network projection,
+    #: whole-store validation) read it that way then, and otherwise by SPARQL or a copy.
+    local: bool = False
 
     @abstractmethod
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
@@ -136,9 +144,9 @@ class Store(ABC):
         """:meth:`replace` for pyoxigraph quads, without counting what is new."""
         self.replace([from_quad(q) for q in removals], [from_quad(q) for q in additions])
 
-    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes, triples: int) -> None:
-        """Take ``removals`` out and put the ``triples`` N-Triples lines of ``ntriples`` in,
-        both or neither: :meth:`write_quads` for a large group of judged batches."""
+    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes) -> None:
+        """Take ``removals`` out and put the N-Triples lines of ``ntriples`` in, both or
+        neither: :meth:`write_quads` for a large group of judged batches."""
         additions = [
             ox.Quad(t.subject, t.predicate, t.object)
             for t in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
@@ -148,6 +156,10 @@ class Store(ABC):
     def add_staged(self, staged: OxigraphStore) -> int:
         """Add every triple of a scratch store, all or none; return how many were new."""
         return self.add(from_quad(quad) for quad in staged.quads())
+
+    def quads(self) -> Iterator[ox.Quad]:
+        """Every triple, as a pyoxigraph default-graph quad (the dump, whole-store reads)."""
+        return to_quads(self.to_graph())
 
     @abstractmethod
     def contains(self, triple: Triple) -> bool:
@@ -175,12 +187,37 @@ class Store(ABC):
         self.close()
 
 
+@runtime_checkable
+class SparqlService(Protocol):
+    """A store that answers the SPARQL 1.1 Protocol itself (what ``serve`` needs of one):
+    queries over the dataset a request names, answered lazily so that rows stream out, and
+    updates as text. The embedded store is one; a ``sparql:`` store is a server already."""
+
+    def run_query(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        default_graph: Sequence[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None,
+        named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
+        substitutions: Mapping[ox.Variable, OxTerm | ox.Triple] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """The answer to a query; SyntaxError when it does not parse."""
+        ...
+
+    def run_update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run an update, all of it or none; SyntaxError when it does not parse."""
+        ...
+
+
 class OxigraphStore(Store):
     """pyoxigraph: on disk when given a path, in memory otherwise."""
 
+    local = True
+
     #: Whether this process wrote to the store: an on-disk store is then compacted on close.
     _written = False
-    #: The lock that keeps `serve` off a store this process writes (graph/serving_guard.py).
+    #: The lock that keeps `serve` off a store this process writes (store/serving_guard.py).
     _guard: Guard | None = None
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
@@ -202,8 +239,32 @@ class OxigraphStore(Store):
 
     @property
     def native(self) -> ox.Store:
-        """The pyoxigraph store itself, for callers that stream its answers (the server)."""
+        """The pyoxigraph store itself, for the scratch stores a load stages its files in."""
         return self._store
+
+    def run_query(
+        self,
+        sparql: str,
+        *,
+        base_iri: str | None = None,
+        default_graph: Sequence[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None,
+        named_graphs: Sequence[ox.NamedNode | ox.BlankNode] | None = None,
+        substitutions: Mapping[ox.Variable, OxTerm | ox.Triple] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a query as the SPARQL 1.1 Protocol asks (its dataset, its base), answering
+        pyoxigraph's lazy results so that they stream out: :class:`SparqlService`."""
+        return self._store.query(
+            sparql,
+            base_iri=base_iri,
+            default_graph=list(default_graph) if default_graph is not None else None,
+            named_graphs=list(named_graphs) if named_graphs is not None else None,
+            substitutions=dict(substitutions) if substitutions else None,
+        )
+
+    def run_update(self, sparql: str, *, base_iri: str | None = None) -> None:
+        """Run a SPARQL update in one transaction: :class:`SparqlService`."""
+        self._written = True
+        self._store.update(sparql, base_iri=base_iri)
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
@@ -237,7 +298,6 @@ class OxigraphStore(Store):
         return new
 
     def quads(self) -> Iterator[ox.Quad]:
-        """Every triple, as a pyoxigraph default-graph quad."""
         return iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
     def contains_quad(self, quad: ox.Quad) -> bool:
@@ -320,7 +380,7 @@ class OxigraphStore(Store):
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
 
-    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes, triples: int) -> None:
+    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes) -> None:
         # With nothing to take out and fewer triples than Oxigraph's bulk loader takes in one
         # chunk, the bulk loader writes them as one RocksDB ingestion of sorted files, which
         # is atomic and costs less than half a transaction's CPU (decision 0010).
@@ -331,7 +391,7 @@ class OxigraphStore(Store):
                     f"DELETE DATA {{ {_data_block(list(removals))} }} ;\n"
                     f"INSERT DATA {{ {ntriples.decode('utf-8')} }}"
                 )
-            elif triples < _ONE_BULK_CHUNK:
+            elif ntriples.count(b"\n") < _ONE_BULK_CHUNK:  # one line a triple
                 self._store.bulk_load(ntriples, format=ox.RdfFormat.N_TRIPLES)
             else:
                 self._store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)  # one transaction
@@ -346,7 +406,7 @@ class OxigraphStore(Store):
         if len(staged.native) <= WRITE_STEP or self.path is None:
             new = [quad for quad in staged.quads() if quad not in self._store]
             if new:
-                self.write_ntriples([], _ntriples(new), len(new))
+                self.write_ntriples([], _ntriples(new))
             return len(new)
         added = 0
         self._written = True
@@ -602,66 +662,3 @@ def _to_result(answer: object) -> QueryResult:
     for triple in answer:  # type: ignore[attr-defined]
         graph.add(from_quad(triple))
     return QueryResult.from_graph(graph)
-
-
-# --- the registry: descriptor scheme -> factory --------------------------------
-
-_BACKENDS: dict[str, Callable[[str, bool], Store]] = {
-    "oxigraph": lambda rest, read_only: _open_on_disk(rest or "./evidencegraph.db", read_only),
-    "memory": lambda rest, read_only: OxigraphStore(None),
-    "sparql": lambda rest, read_only: _open_sparql(rest, read_only),
-}
-
-
-def _open_on_disk(path: str, read_only: bool) -> OxigraphStore:
-    """``oxigraph:PATH``; to write, only while no ``evidencegraph serve`` reads the store
-    (graph/serving_guard.py): a server would go on answering from the old data."""
-    from evidencegraph.graph.serving_guard import guard_writer, served_by
-
-    try:
-        store = OxigraphStore(path, read_only=read_only)
-    except StoreError:
-        server = None if read_only or not Path(path).is_dir() else served_by(Path(path))
-        if server is None:
-            raise
-        raise StoreError(
-            f"the store oxigraph:{path} is open to write in {server}: send it SPARQL Update, "
-            "or stop it, write, then start it again"
-        ) from None
-    if not read_only:
-        try:
-            store._guard = guard_writer(Path(path), store.descriptor)
-        except StoreError:
-            store.close()
-            raise
-    return store
-
-
-def _open_sparql(rest: str, read_only: bool) -> Store:
-    """``sparql:URL`` (graph/sparql_store.py), imported when used: the embedded backends
-    need no HTTP client."""
-    from evidencegraph.graph.sparql_store import SparqlStore
-
-    return SparqlStore.open(rest, read_only=read_only)
-
-
-def resolve_descriptor(descriptor: str | None) -> str:
-    """The descriptor in force: the argument, else $EVIDENCEGRAPH_STORE, else the default."""
-    return descriptor or os.environ.get(STORE_ENV) or DEFAULT_DESCRIPTOR
-
-
-def open_store(descriptor: str | None = None, *, read_only: bool = False) -> Store:
-    """Open the store a descriptor names, such as ``oxigraph:./kg.db`` or ``memory:``.
-
-    Raises UsageError for an unknown scheme and StoreError when the store
-    cannot be opened (unwritable path, locked by another process).
-    """
-    text = resolve_descriptor(descriptor)
-    scheme, separator, rest = text.partition(":")
-    if not separator or scheme not in _BACKENDS:
-        known = ", ".join(f"{name}:" for name in sorted(_BACKENDS))
-        raise UsageError(
-            f"unknown store descriptor {text!r}: use one of {known} "
-            "(for example oxigraph:./evidencegraph.db or memory:)"
-        )
-    return _BACKENDS[scheme](rest, read_only)

@@ -23,7 +23,7 @@ from rdflib import Graph
 
 from evidencegraph._compat import Traversable
 from evidencegraph.errors import InputError, UsageError
-from evidencegraph.graph.terms import from_quad, quiet_rdflib
+from evidencegraph.rdf.terms import from_quad, quiet_rdflib
 
 #: Syntax names accepted by --format, with the file extensions that select them.
 RDF_SYNTAXES: dict[str, tuple[ox.RdfFormat, tuple[str, ...]]] = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import threading
 
-from evidencegraph.graph.rudof_engine import model_ntriples, shapes_ntriples
+from evidencegraph.validation.rudof_engine import model_ntriples, shapes_ntriples
 
 _SHIFTY_MISSING = False
 try:  # pyshifty is a dependency; without it (a broken wheel) rudof judges every batch

@@ -25,7 +25,10 @@ from typing import Literal as Choice
 import pyoxigraph as ox
 
 from evidencegraph.errors import EvidenceGraphError, StoreError
-from evidencegraph.graph.batch_gate import (
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ingest.mapping import Mapped, MappingError
+from evidencegraph.ingest.records import Record, RecordError
+from evidencegraph.validation.batch_gate import (
     Overlay,
     PreparedBatch,
     batch_quads,
@@ -33,10 +36,7 @@ from evidencegraph.graph.batch_gate import (
     judge,
     prepare,
 )
-from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.validation import ValidationReport
-from evidencegraph.ingest.mapping import Mapped, MappingError
-from evidencegraph.ingest.records import Record, RecordError
+from evidencegraph.validation.shacl import ValidationReport
 
 OnInvalid = Choice["abort", "skip"]
 Mapper = Callable[[object, str], Mapped]
@@ -514,7 +514,7 @@ class Importer:
         started = time.perf_counter()
         try:
             # size counts repeats: never fewer than the triples written
-            self.store.write_ntriples(list(overlay.replaced), overlay.ntriples(), overlay.size)
+            self.store.write_ntriples(list(overlay.replaced), overlay.ntriples())
         except BaseException:
             self._write_failed.set()
             raise

@@ -3,9 +3,12 @@
 rudof validates our shapes with the same results as pyshacl on every mutation
 case of the shape tests, several times faster (decision 0009). It leaves out
 ``sh:message`` for a few constraint components (sh:or, sh:not,
-sh:lessThanOrEquals); those messages are taken from the shapes themselves, so
-a rejected batch reads the same whichever engine judged it. :class:`ChunkSession` serves
-``validate`` of a whole store, a chunk at a time (decision 0012).
+sh:lessThanOrEquals); those messages are taken from the shapes themselves. It does not
+check lexical forms: :func:`ill_typed` does, more strictly than rdflib does for pyshacl
+("yes" as an xsd:boolean, a malformed xsd:gYear are refused here only; decision 0020).
+Results come as :class:`~evidencegraph.validation.shacl.ValidationResult` terms, read once
+from rudof's text. :class:`ChunkSession` serves ``validate`` of a whole store, a chunk at a
+time (decision 0012).
 """
 
 from __future__ import annotations
@@ -19,10 +22,19 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib import URIRef
 from rdflib.namespace import SH
+from rdflib.term import Node
 
-from evidencegraph.graph.terms import Triple, to_quads
-from evidencegraph.graph.validation import model_graph, shapes_graph, show_path
-from evidencegraph.ontology.namespace import PREFIXES, compact
+from evidencegraph.ontology.namespace import PREFIXES
+from evidencegraph.rdf.model import model_graph, shapes_graph
+from evidencegraph.rdf.terms import Triple, to_quads
+from evidencegraph.validation.shacl import (
+    InversePath,
+    ResultPath,
+    ValidationResult,
+    exact,
+    result_path,
+    show,
+)
 
 _PYRUDOF_MISSING = False
 try:  # pyrudof is a dependency; the fallback keeps a broken wheel from stopping every load
@@ -90,55 +102,44 @@ def ntriples(triples: Iterable[Triple]) -> str:
     return data.decode("utf-8")
 
 
-def validate_ntriples(
-    data: str, focus: set[str] | None
-) -> list[tuple[str, str, str, str, str, str]]:
-    """Validate N-Triples data (plus the model) against the shapes.
-
-    Returns (focus node, path, constraint, message, severity, value) per
-    violation, shown the way the rest of the package shows terms; with
-    ``focus`` (IRIs) only results on those nodes are kept.
-    """
+def validate_ntriples(data: str, focus: set[str] | None) -> list[ValidationResult]:
+    """Validate N-Triples data (plus the model) against the shapes: the violations, with
+    ``focus`` (IRIs) only those on these nodes."""
     with _LOCK:
         report = _GATE.report(data)
-    return [row for row, _ in _rows(report, focus)]
+    return [result for result, _ in _results(report, focus)]
 
 
-def _rows(
+def _results(
     report: Iterable[object], focus: set[str] | None
-) -> list[tuple[tuple[str, str, str, str, str, str], object]]:
-    """Each result as shown (see :func:`validate_ntriples`), with rudof's own entry."""
+) -> list[tuple[ValidationResult, object]]:
+    """Each result as terms (rudof writes them as text: read here, once), with rudof's own
+    entry."""
     results = []
     for entry in report:
-        focus_iri = _strip(getattr(entry, "focus_node", "") or "")
-        if focus is not None and focus_iri not in focus:
+        focus_text = _strip(getattr(entry, "focus_node", "") or "")
+        if focus is not None and focus_text not in focus:
             continue
-        path = _show_rudof_path(getattr(entry, "path", None))
-        constraint = _show(getattr(entry, "constraint_component", "") or "")
-        message = _message(entry, path, constraint)
-        row = (
-            _show(focus_iri),
-            path,
-            constraint,
-            message,
-            _severity(str(getattr(entry, "severity", "") or "")),
-            _show_value(getattr(entry, "value", "") or ""),
+        path = _rudof_path(getattr(entry, "path", None))
+        constraint = _iri(str(getattr(entry, "constraint_component", "") or ""))
+        result = ValidationResult(
+            focus=_rdflib(focus_text),
+            path_term=path,
+            constraint_term=constraint,
+            message=_message(entry, path, constraint),
+            severity_term=SH[_severity(str(getattr(entry, "severity", "") or ""))],
+            value_term=_rdflib(str(getattr(entry, "value", "") or "")),
         )
-        results.append((row, entry))
+        results.append((result, entry))
     return results
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One violation rudof found: as shown (focus node, path, constraint, message, severity,
-    value), and the terms it names, as rudof writes them, for the SHACL report graph."""
+    """One violation rudof found, and the shape that raised it (for the SHACL report graph)."""
 
-    row: tuple[str, str, str, str, str, str]
-    focus_node: str
-    path: str
-    constraint: str
-    source_shape: str
-    value: str
+    result: ValidationResult
+    source_shape: Node | None
 
 
 class ChunkSession:
@@ -158,15 +159,8 @@ class ChunkSession:
         ``data`` plus the model. Releases the GIL while rudof works: call it from a thread."""
         report = self._staging.report(data)
         return [
-            Finding(
-                row=row,
-                focus_node=str(getattr(entry, "focus_node", "") or ""),
-                path=str(getattr(entry, "path", "") or ""),
-                constraint=str(getattr(entry, "constraint_component", "") or ""),
-                source_shape=str(getattr(entry, "source_shape", "") or ""),
-                value=str(getattr(entry, "value", "") or ""),
-            )
-            for row, entry in _rows(report, focus)
+            Finding(result, _rdflib(str(getattr(entry, "source_shape", "") or "")))
+            for result, entry in _results(report, focus)
         ]
 
 
@@ -211,66 +205,55 @@ def term(text: str) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
 
 def _severity(text: str) -> str:
     """``Violation``, ``Warning`` or ``Info``: rudof names it bare, or by its sh: IRI."""
-    return _show(text).removeprefix("sh:") if ":" in text else (text or "Violation")
+    local = _strip(text).rsplit("#", 1)[-1].removeprefix("sh:")
+    return local or "Violation"
 
 
 def _strip(term: str) -> str:
     return term[1:-1] if term.startswith("<") and term.endswith(">") else term
 
 
-def _show(term: str) -> str:
-    iri = _strip(term)
-    if not iri or iri.startswith(("_:", '"')):
-        return iri
-    shown = compact(iri)
-    return shown if shown != iri else f"<{iri}>"
-
-
-def _show_value(term: str) -> str:
-    if term.startswith('"') or term.startswith("_:"):
-        return _literal(term)
-    return _show(term)
-
-
-def _literal(text: str) -> str:
-    """A literal in N-Triples form (as rdflib's n3() shows it), rudof's rendering repaired:
-    a datatype it writes as a CURIE (``"many"^^xsd:integer``) is written out in full."""
-    if text.startswith("_:"):
-        return text
+def _rdflib(text: str) -> Node | None:
+    """The rdflib term rudof writes as ``text``, a literal's lexical form as written."""
     parsed = term(text)
-    return str(parsed) if parsed is not None else text
+    return exact(parsed) if parsed is not None else None
 
 
-def _show_rudof_path(path: str | None) -> str:
+def _iri(text: str) -> URIRef | None:
+    iri = _strip(text.strip())
+    return URIRef(iri) if iri else None
+
+
+def _rudof_path(path: str | None) -> ResultPath | None:
+    """A result path as rudof writes it: ``<iri>``, ``^<iri>`` or ``^(<iri>)``."""
     if not path:
-        return ""
-    if path.startswith("^(") and path.endswith(")"):
-        return "^" + _show(path[2:-1])
+        return None
     if path.startswith("^"):
-        return "^" + _show(path[1:])
-    return _show(path)
+        predicate = _iri(path[1:].removeprefix("(").removesuffix(")"))
+        return InversePath(predicate) if predicate is not None else None
+    return _iri(path)
 
 
-def _message(entry: object, path: str, constraint: str) -> str:
+def _message(entry: object, path: ResultPath | None, constraint: URIRef | None) -> str:
     """The shape's sh:message: rudof joins its own text and ours as '"its", "ours"@en'."""
     message = str(getattr(entry, "message", "") or "")
     separator = '", "'
     if message.endswith('"@en') and separator in message:
         return message[message.index(separator) + len(separator) : -len('"@en')]
-    source = _strip(str(getattr(entry, "source_shape", "") or ""))
+    source = _rdflib(str(getattr(entry, "source_shape", "") or ""))
     messages = _messages()
-    return messages.get((path, constraint)) or messages.get((_show(source), constraint)) or message
+    return messages.get((path, constraint)) or messages.get((source, constraint)) or message
 
 
 @functools.cache
-def _messages() -> dict[tuple[str, str], str]:
-    """(shown path or shape, constraint component) -> the shapes' sh:message for it."""
+def _messages() -> dict[tuple[object, object], str]:
+    """(path or shape, constraint component) -> the shapes' sh:message for it."""
     shapes = shapes_graph()
-    found: dict[tuple[str, str], str] = {}
+    found: dict[tuple[object, object], str] = {}
     components = {
-        SH["or"]: "sh:OrConstraintComponent",
-        SH["not"]: "sh:NotConstraintComponent",
-        SH.lessThanOrEquals: "sh:LessThanOrEqualsConstraintComponent",
+        SH["or"]: SH.OrConstraintComponent,
+        SH["not"]: SH.NotConstraintComponent,
+        SH.lessThanOrEquals: SH.LessThanOrEqualsConstraintComponent,
     }
     for parameter, component in components.items():
         for shape in shapes.subjects(parameter, None):
@@ -278,7 +261,7 @@ def _messages() -> dict[tuple[str, str], str]:
             if message is None:
                 continue
             path = shapes.value(shape, SH.path)
-            key = show_path(shapes, path) if path is not None else _show(str(shape))
+            key = result_path(shapes, path) if path is not None else shape
             found.setdefault((key, component), str(message))
     return found
 
@@ -297,16 +280,18 @@ _LEXICAL = {
 }
 
 
-def ill_typed(triples: Iterable[ox.Triple | ox.Quad]) -> list[tuple[str, str, str, str, str, str]]:
-    """Literals whose text is not a valid value of their datatype, as violation rows.
+def ill_typed(triples: Iterable[ox.Triple | ox.Quad]) -> list[ValidationResult]:
+    """Literals whose text is not a valid value of their datatype, as violations.
 
-    rudof leaves these to the datatype's parser and lets them through; checking
-    the batch's own literals here keeps the gate as strict as pyshacl.
+    rudof leaves these to the datatype's parser and lets them through; checking the batch's
+    own literals here makes the gate stricter than rdflib's reading in pyshacl on two
+    datatypes (tests/test_validate_engines.py: "yes" as an xsd:boolean and a gYear pyshacl
+    does not check are refused here and let through there).
     """
-    rows = []
+    results = []
     for triple in triples:
         value = triple.object
-        if not isinstance(value, ox.Literal):
+        if not isinstance(value, ox.Literal) or isinstance(triple.subject, ox.Triple):
             continue
         pattern = _LEXICAL.get(value.datatype.value)
         if pattern is None:
@@ -316,19 +301,19 @@ def ill_typed(triples: Iterable[ox.Triple | ox.Quad]) -> list[tuple[str, str, st
             valid = _real_date(value.value)
         if valid:
             continue
-        datatype = _show(value.datatype.value)
-        rows.append(
-            (
-                _show(str(triple.subject)),
-                _show(str(triple.predicate)),
-                "sh:DatatypeConstraintComponent",
-                f"{_path_messages().get(_show(str(triple.predicate)), '')} "
+        predicate = URIRef(triple.predicate.value)
+        datatype = show(URIRef(value.datatype.value))
+        results.append(
+            ValidationResult(
+                focus=exact(triple.subject),
+                path_term=predicate,
+                constraint_term=SH.DatatypeConstraintComponent,
+                message=f"{_path_messages().get(predicate, '')} "
                 f"({value.value!r} is not a valid {datatype})".strip(),
-                "Violation",
-                str(value),
+                value_term=exact(value),
             )
         )
-    return rows
+    return results
 
 
 def _real_date(text: str) -> bool:
@@ -342,12 +327,12 @@ def _real_date(text: str) -> bool:
 
 
 @functools.cache
-def _path_messages() -> dict[str, str]:
-    """Shown property path -> the sh:message of a property shape on that path."""
+def _path_messages() -> dict[URIRef, str]:
+    """Property path -> the sh:message of a property shape on that path."""
     shapes = shapes_graph()
-    found: dict[str, str] = {}
+    found: dict[URIRef, str] = {}
     for shape, path in shapes.subject_objects(SH.path):
         message = shapes.value(shape, SH.message)
         if isinstance(path, URIRef) and message is not None:
-            found.setdefault(_show(str(path)), str(message))
+            found.setdefault(path, str(message))
     return found

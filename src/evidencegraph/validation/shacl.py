@@ -3,12 +3,13 @@
 pyshacl runs on an rdflib Graph, never on an Oxigraph-backed graph: for a
 batch, the gate copies the batch and the neighbourhood it touches out of the
 store and validates that, so a load never re-validates the whole store. The
-faster rudof gate (decision 0009) is :mod:`evidencegraph.graph.batch_gate`.
+faster rudof gate (decision 0009) is :mod:`evidencegraph.validation.batch_gate`.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -16,22 +17,99 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from evidencegraph.graph.store import Store
-from evidencegraph.graph.terms import canonical, from_quad, quiet_rdflib
-from evidencegraph.ingest.rdf_files import read_packaged
-from evidencegraph.ontology.namespace import PREFIXES, compact, model_files, shapes_file
+from evidencegraph.ontology.namespace import PREFIXES, compact
+from evidencegraph.rdf.model import model_graph, shapes_graph
+from evidencegraph.rdf.terms import canonical, from_quad, quiet_rdflib
+from evidencegraph.store.core import Store
+
+
+@dataclass(frozen=True)
+class InversePath:
+    """The property path ``^predicate``: the predicate followed backwards."""
+
+    predicate: URIRef
+
+
+#: A result's property path: a predicate, or a predicate followed backwards.
+ResultPath = URIRef | InversePath
 
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """One violation: which node, which property path, which constraint, and what to do."""
+    """One violation, as RDF terms: which node, which property path, which constraint, how
+    severe, and the offending value; ``message`` says what to do. Every engine gives its
+    results in this form; the string properties (:attr:`focus_node`, :attr:`path`, ...) are
+    their display, with CURIEs, and nothing parses a display back into terms."""
 
-    focus_node: str
-    path: str
-    constraint: str
+    focus: Node | None
+    path_term: ResultPath | None
+    constraint_term: URIRef | None
     message: str
-    severity: str
-    value: str = ""
+    severity_term: URIRef = SH.Violation
+    value_term: Node | None = None
+
+    @property
+    def focus_node(self) -> str:
+        """The focus node as people read it (a CURIE, ``<IRI>`` or ``_:label``)."""
+        return show(self.focus)
+
+    @property
+    def path(self) -> str:
+        """The property path as people read it: a CURIE, or ``^CURIE`` for an inverse path."""
+        if isinstance(self.path_term, InversePath):
+            return f"^{show(self.path_term.predicate)}"
+        return show(self.path_term)
+
+    @property
+    def constraint(self) -> str:
+        """The constraint component, as a CURIE."""
+        return show(self.constraint_term)
+
+    @property
+    def severity(self) -> str:
+        """``Violation``, ``Warning`` or ``Info``."""
+        return show(self.severity_term).removeprefix("sh:")
+
+    @property
+    def value(self) -> str:
+        """The offending value in N-Triples form (a literal as rdflib's ``n3()`` writes it)."""
+        return show(self.value_term)
+
+    def shown(self) -> tuple[str, str, str, str, str, str]:
+        """The result as people read it: focus node, path, constraint, message, severity,
+        value."""
+        return (
+            self.focus_node,
+            self.path,
+            self.constraint,
+            self.message,
+            self.severity,
+            self.value,
+        )
+
+    def sort_key(self) -> tuple[str, str, str, str, str]:
+        """The order reports list results in: by focus node, path, constraint, message, value."""
+        return (self.focus_node, self.path, self.constraint, self.message, self.value)
+
+
+def exact(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
+    """The rdflib twin of a pyoxigraph term, a literal's lexical form kept as written (rdflib
+    would write ``"01"^^xsd:integer`` as ``"1"``, and a report must show what was stated)."""
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == _XSD_STRING:
+            return Literal(term.value)
+        with quiet_rdflib(), warnings.catch_warnings():  # ill-typed: reported, not logged
+            warnings.simplefilter("ignore")
+            return Literal(term.value, datatype=URIRef(datatype), normalize=False)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    return URIRef(term.value)
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 @dataclass
@@ -56,18 +134,6 @@ class ValidationReport:
             lines.append(f"   constraint: {result.constraint}")
             lines.append(f"   message:    {result.message}")
         return "\n".join(lines) + "\n"
-
-
-@functools.cache
-def shapes_graph() -> Graph:
-    """The packaged SHACL shapes, parsed once."""
-    return read_packaged([shapes_file()])
-
-
-@functools.cache
-def model_graph() -> Graph:
-    """The packaged ontology and concept schemes, parsed once."""
-    return read_packaged(model_files())
 
 
 @functools.cache
@@ -111,18 +177,20 @@ def _report_from_graph(report_graph: Graph, focus: set[Node] | None) -> Validati
         focus_node = report_graph.value(node, SH.focusNode)
         if focus is not None and focus_node not in focus:
             continue
+        constraint = report_graph.value(node, SH.sourceConstraintComponent)
+        severity = report_graph.value(node, SH.resultSeverity)
         results.append(
             ValidationResult(
-                focus_node=_show(focus_node),
-                path=show_path(report_graph, report_graph.value(node, SH.resultPath)),
-                constraint=_show(report_graph.value(node, SH.sourceConstraintComponent)),
+                focus=focus_node,
+                path_term=result_path(report_graph, report_graph.value(node, SH.resultPath)),
+                constraint_term=constraint if isinstance(constraint, URIRef) else None,
                 message=str(report_graph.value(node, SH.resultMessage) or ""),
-                severity=_show(report_graph.value(node, SH.resultSeverity)).removeprefix("sh:"),
-                value=_show(report_graph.value(node, SH.value)),
+                severity_term=severity if isinstance(severity, URIRef) else SH.Violation,
+                value_term=report_graph.value(node, SH.value),
             )
         )
         _copy_result(report_graph, node, kept)
-    results.sort(key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value))
+    results.sort(key=ValidationResult.sort_key)
     report = BNode()
     kept.add((report, RDF.type, SH.ValidationReport))
     kept.add((report, SH.conforms, Literal(not results)))
@@ -149,7 +217,9 @@ def _copy_result(source: Graph, node: Node, target: Graph) -> None:
                 pending.append(obj)
 
 
-def _show(term: Node | None) -> str:
+def show(term: Node | None) -> str:
+    """A term as reports show it: a CURIE (else ``<IRI>``), a literal in N-Triples form,
+    ``_:label``; empty for none."""
     if term is None:
         return ""
     if isinstance(term, URIRef):
@@ -160,13 +230,22 @@ def _show(term: Node | None) -> str:
     return f"_:{term}"
 
 
+def result_path(graph: Graph, path: Node | None) -> ResultPath | None:
+    """The property path a SHACL graph gives as ``path``: a predicate or its inverse."""
+    if isinstance(path, BNode):
+        inverse = graph.value(path, SH.inversePath)
+        if isinstance(inverse, URIRef):
+            return InversePath(inverse)
+    return path if isinstance(path, URIRef) else None
+
+
 def show_path(graph: Graph, path: Node | None) -> str:
     """A property path as reports show it: a CURIE, or ^CURIE for an inverse path."""
     if isinstance(path, BNode):
         inverse = graph.value(path, SH.inversePath)
         if inverse is not None:
-            return f"^{_show(inverse)}"
-    return _show(path)
+            return f"^{show(inverse)}"
+    return show(path)
 
 
 # --- the gate (pyshacl) ----------------------------------------------------------------
@@ -179,7 +258,7 @@ def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
     a predicate the shapes follow backwards. From the store come every triple
     of a focus node, the types of every node the batch or those triples link
     to, and the incoming links the shapes follow backwards
-    (:meth:`~evidencegraph.graph.store.Store.neighbourhood_quads`).
+    (:meth:`~evidencegraph.store.core.Store.neighbourhood_quads`).
     """
     inverse = inverse_path_predicates()
     focus: set[Node] = set(batch.subjects())
@@ -222,7 +301,7 @@ def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = Fal
     property (``sh:maxCount 1``) of a node replaces the value the store holds
     for it: the newer record wins (decision 0008). Without it, two values are
     a violation like any other. (``load`` and ``import`` use the rudof gate of
-    :mod:`evidencegraph.graph.batch_gate` when pyrudof is installed and the
+    :mod:`evidencegraph.validation.batch_gate` when pyrudof is installed and the
     batch has no blank nodes; this is the gate otherwise, and the one whose
     report carries the full SHACL report graph.)
     """

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from evidencegraph.errors import UsageError
-from evidencegraph.graph.terms import OxTerm
+from evidencegraph.rdf.terms import OxTerm
 
 _TOKEN = re.compile(
     r"""

@@ -4,7 +4,7 @@ rudof on a whole registry-sized graph at once is not an option: its memory grows
 the graph (2 GB for 130,000 triples, 4.8 GB for 312,000). So the store is validated the way
 the gate validates a batch (decision 0012): the subjects are taken a chunk at a time, and
 each chunk goes to rudof with the neighbourhood it touches
-(:meth:`~evidencegraph.graph.store.Store.neighbourhood_quads`: every triple of the chunk's
+(:meth:`~evidencegraph.store.core.Store.neighbourhood_quads`: every triple of the chunk's
 nodes, incoming links along the predicates the shapes follow backwards, the types of every
 node those name) and the model. Only results on the chunk's own nodes are kept, so every
 node is reported on once, with everything its shapes look at. While rudof judges one chunk
@@ -19,22 +19,24 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal
 from rdflib.namespace import SH
 from rdflib.term import Node
 
 from evidencegraph.errors import UsageError
-from evidencegraph.graph import rudof_engine
-from evidencegraph.graph.store import OxigraphStore, Store
-from evidencegraph.graph.terms import quiet_rdflib, to_rdflib
-from evidencegraph.graph.validation import (
+from evidencegraph.ontology.namespace import PREFIXES
+from evidencegraph.rdf.model import shapes_graph
+from evidencegraph.rdf.terms import quiet_rdflib, to_rdflib
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.validation import rudof_engine
+from evidencegraph.validation.shacl import (
+    InversePath,
+    ResultPath,
     ValidationReport,
     ValidationResult,
     inverse_path_predicates,
-    shapes_graph,
     validate_graph,
 )
-from evidencegraph.ontology.namespace import PREFIXES
 
 #: The engines ``validate`` can be asked for; ``auto`` is rudof where it is installed.
 ENGINES = ("auto", "rudof", "pyshacl")
@@ -74,14 +76,16 @@ def validate_store(
     """Validate everything in ``store`` (plus the model) against the shapes.
 
     ``engine`` is ``auto`` (rudof where pyrudof is installed, else pyshacl), ``rudof`` or
-    ``pyshacl``; both give the same results and a SHACL report graph (decision 0012).
+    ``pyshacl``; both give a SHACL report graph and agree on every shape test, except that
+    the rudof route also refuses ill-typed lexical forms pyshacl lets through (decisions
+    0012, 0020).
     ``on_progress(subjects judged, subjects in all)`` is called as chunks are judged (rudof
     only: pyshacl judges the store in one call). Raises UsageError for an engine that cannot
     run here.
     """
     if chosen_engine(engine) == "pyshacl":
         return validate_graph(store.to_graph())
-    if not isinstance(store, OxigraphStore):
+    if not store.local:
         # a remote store is read once into memory: its neighbourhoods are index lookups then
         copy = OxigraphStore(None)
         copy.write_quads([], list(store.construct_quads("CONSTRUCT WHERE { ?s ?p ?o }")))
@@ -90,7 +94,7 @@ def validate_store(
 
 
 def _with_rudof(
-    store: OxigraphStore,
+    store: Store,
     chunk_subjects: int,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
@@ -104,7 +108,7 @@ def _with_rudof(
         return session.validate(data, focus)
 
     findings: list[rudof_engine.Finding] = []
-    ill_typed: list[tuple[str, str, str, str, str, str]] = []
+    ill_typed: list[ValidationResult] = []
     subjects = _subjects(store)
     sizes: collections.deque[int] = collections.deque()
     judged = 0
@@ -134,10 +138,8 @@ def _with_rudof(
         while pending:
             collect(pending.popleft())
     # every subject is in one chunk only, so no result comes twice
-    rows = [finding.row for finding in findings] + ill_typed
     results = sorted(
-        (ValidationResult(*row) for row in rows),
-        key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value),
+        [finding.result for finding in findings] + ill_typed, key=ValidationResult.sort_key
     )
     with quiet_rdflib():  # an ill-typed value is reported, not logged
         graph = _report_graph(findings, ill_typed)
@@ -150,7 +152,7 @@ def _label(node: ox.NamedNode | ox.BlankNode) -> str:
     return node.value if isinstance(node, ox.NamedNode) else f"_:{node.value}"
 
 
-def _subjects(store: OxigraphStore) -> list[ox.NamedNode | ox.BlankNode]:
+def _subjects(store: Store) -> list[ox.NamedNode | ox.BlankNode]:
     """Every subject once, in IRI order: a study's arms, interventions and outcomes have IRIs
     under the study's, so most links then stay inside a chunk (about a third less work for
     rudof than in Oxigraph's own order, where a chunk reaches out for most of its links)."""
@@ -171,59 +173,61 @@ def _chunks(
         yield chunk
 
 
-def _report_graph(
-    findings: list[rudof_engine.Finding], ill_typed: list[tuple[str, str, str, str, str, str]]
-) -> Graph:
-    """The SHACL validation report, as pyshacl's validate gives it (see validation.py)."""
+def _report_graph(findings: list[rudof_engine.Finding], ill_typed: list[ValidationResult]) -> Graph:
+    """The SHACL validation report, as pyshacl's validate gives it (see validation/shacl.py),
+    written from the results' terms."""
     graph = Graph()
     shapes = shapes_graph()
     report = BNode()
     graph.add((report, RDF.type, SH.ValidationReport))
     graph.add((report, SH.conforms, Literal(not findings and not ill_typed)))
     for finding in findings:
-        result = BNode()
-        graph.add((report, SH.result, result))
-        graph.add((result, RDF.type, SH.ValidationResult))
-        graph.add((result, SH.resultSeverity, SH[finding.row[4]]))
-        _add(graph, result, SH.focusNode, finding.focus_node)
-        _add(graph, result, SH.sourceConstraintComponent, finding.constraint)
-        _add(graph, result, SH.value, finding.value)
-        source = _rdflib(finding.source_shape)
         message = None
-        if source is not None:
-            graph.add((result, SH.sourceShape, source))
-            message = shapes.value(source, SH.message)
-        path = finding.path
-        if path.startswith("^"):
-            inverse = BNode()
-            graph.add((result, SH.resultPath, inverse))
-            _add(graph, inverse, SH.inversePath, path[1:].removeprefix("(").removesuffix(")"))
-        else:
-            _add(graph, result, SH.resultPath, path)
-        graph.add((result, SH.resultMessage, message or Literal(finding.row[3])))
-    for focus, path, constraint, text, _, value in ill_typed:
-        result = BNode()
-        graph.add((report, SH.result, result))
-        graph.add((result, RDF.type, SH.ValidationResult))
-        graph.add((result, SH.resultSeverity, SH.Violation))
-        graph.add((result, SH.focusNode, _expand(focus)))
-        graph.add((result, SH.resultPath, _expand(path)))
-        graph.add((result, SH.sourceConstraintComponent, _expand(constraint)))
-        graph.add((result, SH.resultMessage, Literal(text)))
+        if finding.source_shape is not None:
+            message = shapes.value(finding.source_shape, SH.message)
+        _add_result(graph, report, finding.result, finding.source_shape, message)
+    for found in ill_typed:
         # the property shape whose message the result quotes
-        for shape in shapes.subjects(SH.path, _expand(path)):
-            if text.startswith(str(shapes.value(shape, SH.message) or "\0")):
-                graph.add((result, SH.sourceShape, shape))
-                break
-        parsed = rudof_engine.term(value)
-        if parsed is not None:
-            graph.add((result, SH.value, to_rdflib(parsed)))
+        source = next(
+            (
+                shape
+                for shape in shapes.subjects(SH.path, _predicate(found.path_term))
+                if found.message.startswith(str(shapes.value(shape, SH.message) or "\0"))
+            ),
+            None,
+        )
+        _add_result(graph, report, found, source, None)
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
     return graph
 
 
-def _describe_blank_nodes(graph: Graph, store: OxigraphStore) -> None:
+def _add_result(
+    graph: Graph, report: Node, found: ValidationResult, source: Node | None, message: Node | None
+) -> None:
+    """One sh:ValidationResult of the report graph."""
+    result = BNode()
+    graph.add((report, SH.result, result))
+    graph.add((result, RDF.type, SH.ValidationResult))
+    graph.add((result, SH.resultSeverity, found.severity_term))
+    for predicate, term in (
+        (SH.focusNode, found.focus),
+        (SH.sourceConstraintComponent, found.constraint_term),
+        (SH.value, found.value_term),
+        (SH.sourceShape, source),
+    ):
+        if term is not None:
+            graph.add((result, predicate, term))
+    if isinstance(found.path_term, InversePath):
+        inverse = BNode()
+        graph.add((result, SH.resultPath, inverse))
+        graph.add((inverse, SH.inversePath, found.path_term.predicate))
+    elif found.path_term is not None:
+        graph.add((result, SH.resultPath, found.path_term))
+    graph.add((result, SH.resultMessage, message or Literal(found.message)))
+
+
+def _describe_blank_nodes(graph: Graph, store: Store) -> None:
     """Copy in what the store says about a blank node a result names (and the blank nodes
     that says something about), as pyshacl's report does: the label alone names nothing."""
     pending = [
@@ -245,22 +249,6 @@ def _describe_blank_nodes(graph: Graph, store: OxigraphStore) -> None:
                 pending.append(triple[2])
 
 
-def _rdflib(text: str) -> Node | None:
-    parsed = rudof_engine.term(text)
-    return to_rdflib(parsed) if parsed is not None else None
-
-
-def _add(graph: Graph, subject: Node, predicate: URIRef, text: str) -> None:
-    value = _rdflib(text)
-    if value is not None:
-        graph.add((subject, predicate, value))
-
-
-def _expand(shown: str) -> Node:
-    """A term as the reports show it (a CURIE, <IRI> or _:label) back to an rdflib term."""
-    if shown.startswith("_:"):
-        return BNode(shown[2:])
-    if shown.startswith("<") and shown.endswith(">"):
-        return URIRef(shown[1:-1])
-    prefix, _, local = shown.partition(":")
-    return URIRef(PREFIXES[prefix] + local) if prefix in PREFIXES else URIRef(shown)
+def _predicate(path: ResultPath | None) -> Node | None:
+    """The predicate a result path follows, either way."""
+    return path.predicate if isinstance(path, InversePath) else path

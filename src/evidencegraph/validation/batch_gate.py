@@ -24,18 +24,17 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyoxigraph as ox
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, URIRef
 
-from evidencegraph.graph import rudof_engine, shifty_engine
-from evidencegraph.graph.store import OxigraphStore, Store
-from evidencegraph.graph.terms import OxTerm, OxTriple, from_quad
-from evidencegraph.graph.validation import (
+from evidencegraph.rdf.model import model_graph
+from evidencegraph.rdf.terms import OxTerm, OxTriple
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.validation.engines import gate_plan
+from evidencegraph.validation.shacl import (
     ValidationReport,
     ValidationResult,
     inverse_path_predicates,
-    model_graph,
     single_valued_predicates,
-    validate_graph,
 )
 
 
@@ -225,30 +224,29 @@ def prepare(
 
 
 def judge(prepared: PreparedBatch, *, first_look: bool = True) -> ValidationReport:
-    """The validation report of a prepared batch: rudof, or pyshacl where rudof is missing.
+    """The validation report of a prepared batch, by the engines of :func:`gate_plan`: the
+    lexical check, then shifty's first look (decision 0015; unless ``first_look`` is False),
+    then rudof; pyshacl where pyrudof is missing.
 
-    shifty looks first (decision 0015; unless ``first_look`` is False): a batch it passes
-    whole, with lexical forms our own check passes, conforms, and rudof is not asked.
+    A batch the checks pass and the first look passes whole conforms, and rudof is not asked.
     """
-    if rudof_engine.available():
-        rows = rudof_engine.ill_typed(prepared.quads)
-        if (
-            not rows
-            and first_look
-            and shifty_engine.available()
-            and shifty_engine.conforms(prepared.data)
-        ):
-            return ValidationReport(conforms=True, results=[])
-        rows += rudof_engine.validate_ntriples(prepared.data, prepared.focus)
-        results = sorted(
-            (ValidationResult(*row) for row in rows),
-            key=lambda r: (r.focus_node, r.path, r.constraint, r.message, r.value),
-        )
-        return ValidationReport(conforms=not results, results=results)
-    graph = Graph()
-    for quad in ox.parse(prepared.data, format=ox.RdfFormat.N_TRIPLES):
-        graph.add(from_quad(quad))
-    return validate_graph(graph, focus={URIRef(iri) for iri in prepared.focus})
+    plan = gate_plan()
+    results: list[ValidationResult] = []
+    for check in plan.checks:
+        results += check.judge(prepared.data, prepared.quads, prepared.focus).results
+    if (
+        not results
+        and first_look
+        and plan.first_look is not None
+        and plan.first_look.passes(prepared.data)
+    ):
+        return ValidationReport(conforms=True, results=[])
+    verdict = plan.verdict.judge(prepared.data, prepared.quads, prepared.focus)
+    if not results:
+        return verdict
+    results += verdict.results
+    results.sort(key=ValidationResult.sort_key)
+    return ValidationReport(conforms=False, results=results)
 
 
 #: Triples of a staged batch judged at once: the subjects they belong to, their

@@ -1,0 +1,1 @@
+"""RDF terms, files and query results: reading, parsing and converting, with no store."""

@@ -1,0 +1,1 @@
+"""The Store seam and its backends: embedded Oxigraph, a remote SPARQL endpoint, the registry."""

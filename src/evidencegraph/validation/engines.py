@@ -1,0 +1,140 @@
+"""The validation seam: what the gate asks of an engine, and the engines that remain.
+
+An :class:`Engine` judges a batch given as N-Triples (the batch, the neighbourhood it
+touches) and as the batch's own quads, and reports the violations on the batch's focus nodes
+as a :class:`~evidencegraph.validation.shacl.ValidationReport` whose results hold RDF terms.
+A :class:`FirstLook` only says whether all of the data conforms; it can pass a batch, never
+report one. Which engines remain, and why, is decision 0020.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+
+from evidencegraph.rdf.terms import from_quad
+from evidencegraph.validation import rudof_engine, shifty_engine
+from evidencegraph.validation.shacl import ValidationReport, validate_graph
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A SHACL engine (or a check) whose results are a verdict."""
+
+    @property
+    def name(self) -> str:
+        """How ``validate --engine`` and the decision records name it."""
+        ...
+
+    def available(self) -> bool:
+        """Whether it can run on this machine (its wheel installed)."""
+        ...
+
+    def judge(self, data: str, quads: Sequence[ox.Quad], focus: set[str]) -> ValidationReport:
+        """The violations on ``focus`` (IRIs) in N-Triples ``data`` plus the model; ``quads``
+        are the batch's own triples (``data`` holds them too)."""
+        ...
+
+
+@runtime_checkable
+class FirstLook(Protocol):
+    """An engine asked only whether all of the data conforms (decision 0015)."""
+
+    @property
+    def name(self) -> str:
+        """Its name."""
+        ...
+
+    def available(self) -> bool:
+        """Whether it can run on this machine."""
+        ...
+
+    def passes(self, data: str) -> bool:
+        """Whether N-Triples ``data`` plus the model conforms, every node of it."""
+        ...
+
+
+@dataclass(frozen=True)
+class LexicalCheck:
+    """Lexical forms of dates, years and booleans, which rudof does not check."""
+
+    name: str = "lexical"
+
+    def available(self) -> bool:
+        return True
+
+    def judge(self, data: str, quads: Sequence[ox.Quad], focus: set[str]) -> ValidationReport:
+        results = rudof_engine.ill_typed(quads)
+        return ValidationReport(conforms=not results, results=results)
+
+
+@dataclass(frozen=True)
+class Rudof:
+    """rudof through pyrudof: the gate's verdict (decision 0009)."""
+
+    name: str = "rudof"
+
+    def available(self) -> bool:
+        return rudof_engine.available()
+
+    def judge(self, data: str, quads: Sequence[ox.Quad], focus: set[str]) -> ValidationReport:
+        results = rudof_engine.validate_ntriples(data, focus)
+        return ValidationReport(conforms=not results, results=results)
+
+
+@dataclass(frozen=True)
+class Pyshacl:
+    """pyshacl on an rdflib graph: the reference, and the fallback where rudof is missing
+    (it checks lexical forms itself, through rdflib)."""
+
+    name: str = "pyshacl"
+
+    def available(self) -> bool:
+        return True
+
+    def judge(self, data: str, quads: Sequence[ox.Quad], focus: set[str]) -> ValidationReport:
+        graph = Graph()
+        for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+            graph.add(from_quad(quad))
+        return validate_graph(graph, focus={URIRef(iri) for iri in focus})
+
+
+@dataclass(frozen=True)
+class Shifty:
+    """shifty through pyshifty: the gate's first look (decision 0015)."""
+
+    name: str = "shifty"
+
+    def available(self) -> bool:
+        return shifty_engine.available()
+
+    def passes(self, data: str) -> bool:
+        return shifty_engine.conforms(data)
+
+
+LEXICAL, RUDOF, PYSHACL, SHIFTY = LexicalCheck(), Rudof(), Pyshacl(), Shifty()
+
+
+@dataclass(frozen=True)
+class GatePlan:
+    """What the gate asks, in order: cheap checks, a first look, then the verdict."""
+
+    checks: tuple[Engine, ...]
+    first_look: FirstLook | None
+    verdict: Engine
+
+
+def gate_plan() -> GatePlan:
+    """rudof with the lexical check and shifty's first look where they install; pyshacl,
+    which checks lexical forms itself, where pyrudof does not."""
+    if not RUDOF.available():
+        return GatePlan(checks=(), first_look=None, verdict=PYSHACL)
+    return GatePlan(
+        checks=(LEXICAL,),
+        first_look=SHIFTY if SHIFTY.available() else None,
+        verdict=RUDOF,
+    )
