@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("importlinter", reason="import-linter is in the dev extra")
+pytest.importorskip("importlinter", reason="import-linter is in the test and dev extras")
 
 from importlinter.cli import lint_imports
 
