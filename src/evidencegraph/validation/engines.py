@@ -17,8 +17,9 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from evidencegraph.rdf.terms import from_quad
+from evidencegraph.store.core import Store
 from evidencegraph.validation import rudof_engine, shifty_engine
-from evidencegraph.validation.shacl import ValidationReport, validate_graph
+from evidencegraph.validation.shacl import BatchCheck, ValidationReport, check_batch, validate_graph
 
 
 @runtime_checkable
@@ -102,6 +103,13 @@ class Pyshacl:
             graph.add(from_quad(quad))
         return validate_graph(graph, focus={URIRef(iri) for iri in focus})
 
+    def check(
+        self, store: Store, batch: Graph, *, replace_single_values: bool = False
+    ) -> BatchCheck:
+        """The batch judged whole as an rdflib graph with its neighbourhood in ``store``:
+        blank nodes keep their labels, and the report carries the SHACL report graph."""
+        return check_batch(store, batch, replace_single_values=replace_single_values)
+
 
 @dataclass(frozen=True)
 class Shifty:
@@ -127,11 +135,18 @@ class GatePlan:
     first_look: FirstLook | None
     verdict: Engine
 
+    @property
+    def whole_graph(self) -> bool:
+        """Whether the verdict is pyshacl's, on the batch whole as an rdflib graph
+        (:meth:`Pyshacl.check`), rather than on prepared N-Triples."""
+        return isinstance(self.verdict, Pyshacl)
 
-def gate_plan() -> GatePlan:
+
+def gate_plan(*, blank_nodes: bool = False) -> GatePlan:
     """rudof with the lexical check and shifty's first look where they install; pyshacl,
-    which checks lexical forms itself, where pyrudof does not."""
-    if not RUDOF.available():
+    which checks lexical forms itself, where pyrudof does not, and for a batch with
+    ``blank_nodes`` (rudof relabels them, so its results could not name them)."""
+    if blank_nodes or not RUDOF.available():
         return GatePlan(checks=(), first_look=None, verdict=PYSHACL)
     return GatePlan(
         checks=(LEXICAL,),
