@@ -47,6 +47,9 @@ class ValidationResult:
     message: str
     severity_term: URIRef = SH.Violation
     value_term: Node | None = None
+    #: the shape that raised it, where the engine names it (rudof's chunks, for the report
+    #: graph of a whole store); not part of what the result is, so not compared
+    source_shape: Node | None = field(default=None, compare=False, repr=False)
 
     @property
     def focus_node(self) -> str:
