@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
+from rdflib import BNode, Graph
 
 from evidencegraph.errors import NonConformingError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation import batch_gate, engines, rudof_engine
 from support import BACKENDS, make_store
 
 PREFIXES = """
@@ -95,6 +96,44 @@ def test_rejected_batch_leaves_the_store_exactly_as_it_was(graph: EvidenceGraph)
         "sh:MinCountConstraintComponent",
     ) in found
     assert snapshot(graph) == before
+
+
+@pytest.mark.parametrize("subject", ["<test/finding/bad>", "[]"], ids=["iri", "blank"])
+def test_a_load_is_judged_by_the_engines_the_one_gate_plans(
+    graph: EvidenceGraph, monkeypatch: pytest.MonkeyPatch, subject: str
+) -> None:
+    """Every load goes through ``batch_gate.gate``, which asks ``gate_plan`` for its
+    engines: pyshacl on the rdflib graph for a batch with blank nodes (rudof would relabel
+    them) or where pyrudof is missing, else the prepared batch to the plan's verdict."""
+    asked: list[str] = []
+    real_check, real_judge = engines.Pyshacl.check, batch_gate.judge
+
+    def check(self: engines.Pyshacl, *args: object, **kwargs: object) -> object:
+        asked.append("pyshacl, whole graph")
+        return real_check(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def judge(*args: object, **kwargs: object) -> object:
+        asked.append(engines.gate_plan().verdict.name)
+        return real_judge(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engines.Pyshacl, "check", check)
+    monkeypatch.setattr(batch_gate, "judge", judge)
+    before = snapshot(graph)
+    batch = turtle(f"""
+        {subject} a eg:Finding ; eg:statement "No source." ; eg:ofStudy {KARE} .
+    """)
+    with pytest.raises(NonConformingError) as caught:
+        graph.load(batch)
+    results = caught.value.report.results  # type: ignore[attr-defined]
+    missing = [r for r in results if r.path == "prov:wasDerivedFrom"]
+    assert missing and snapshot(graph) == before
+    if subject == "[]":
+        assert asked == ["pyshacl, whole graph"]
+        assert isinstance(missing[0].focus, BNode)  # named as the batch named it
+    elif rudof_engine.available():
+        assert asked == ["rudof"]
+    else:
+        assert asked == ["pyshacl, whole graph"]
 
 
 def test_gate_sees_existing_links_the_shapes_follow_backwards(graph: EvidenceGraph) -> None:

@@ -201,20 +201,17 @@ def test_rudof_is_stricter_than_pyshacl_on_ill_typed_booleans_and_years() -> Non
 
 @pytest.fixture
 def engines_used(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records which engine each validation ran with (both still run for real)."""
+    """Records which engine each validation ran with (both still run for real): the verdict
+    of the plan it asked the engine protocol for (validation/engines.py)."""
     used: list[str] = []
-    real_rudof, real_pyshacl = store_validation._with_rudof, store_validation.validate_graph
+    real_plan = store_validation.store_plan
 
-    def rudof(*args: object, **kwargs: object) -> ValidationReport:
-        used.append("rudof")
-        return real_rudof(*args, **kwargs)  # type: ignore[arg-type]
+    def plan(engine: str) -> engines.StorePlan:
+        chosen = real_plan(engine)
+        used.append(chosen.verdict.name)
+        return chosen
 
-    def pyshacl(*args: object, **kwargs: object) -> ValidationReport:
-        used.append("pyshacl")
-        return real_pyshacl(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(store_validation, "_with_rudof", rudof)
-    monkeypatch.setattr(store_validation, "validate_graph", pyshacl)
+    monkeypatch.setattr(store_validation, "store_plan", plan)
     return used
 
 
@@ -323,3 +320,30 @@ def test_the_engines_behind_the_seam_agree(mutation: Mutation) -> None:
     )
     assert by_pyshacl.results and by_rudof == on_iris(by_pyshacl)
     assert not plan.first_look.passes(data)
+
+
+@needs_rudof
+def test_whole_store_validation_asks_its_engines_through_the_protocol(
+    broken_store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``validate`` of a store runs the plan ``engines.store_plan`` gives: the lexical check
+    and rudof, through the Engine protocol, on every chunk of subjects once; or pyshacl on
+    the store whole. Either way the report is the one pyshacl gives."""
+    plan = engines.store_plan("rudof")
+    assert [engine.name for engine in (*plan.checks, plan.verdict)] == ["lexical", "rudof"]
+    assert all(isinstance(engine, engines.Engine) for engine in (*plan.checks, plan.verdict))
+    assert engines.store_plan("pyshacl").verdict is engines.PYSHACL
+    judged: list[int] = []
+    real = engines.RudofChunks.judge
+
+    def judge(
+        self: engines.RudofChunks, data: str, quads: list[ox.Quad], focus: set[str]
+    ) -> ValidationReport:
+        judged.append(len(focus))
+        return real(self, data, quads, focus)
+
+    monkeypatch.setattr(engines.RudofChunks, "judge", judge)
+    by_rudof = validate_store(broken_store, "rudof", chunk_subjects=40)
+    subjects = {q.subject for q in broken_store.quads() if not isinstance(q.subject, ox.Triple)}
+    assert sum(judged) == len(subjects) and max(judged) == 40 and len(judged) > 1
+    assert_same(validate_store(broken_store, "pyshacl"), by_rudof)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rdflib import BNode, Graph
+from rdflib import Graph
 from rdflib.term import Node
 
 from evidencegraph.errors import NonConformingError
@@ -21,12 +21,12 @@ from evidencegraph.rdf.files import (
     stage_rdf_files,
 )
 from evidencegraph.rdf.results import QueryResult
-from evidencegraph.rdf.terms import from_quad, to_quads
+from evidencegraph.rdf.terms import from_quad
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.store.registry import open_store
-from evidencegraph.validation import rudof_engine
-from evidencegraph.validation.batch_gate import judge, judge_staged, prepare
-from evidencegraph.validation.shacl import ValidationReport, check_batch
+from evidencegraph.validation.batch_gate import gate, judge_staged
+from evidencegraph.validation.engines import gate_plan
+from evidencegraph.validation.shacl import ValidationReport
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -85,24 +85,8 @@ class EvidenceGraph:
         batch would leave the store violating the shapes.
         """
         started = time.perf_counter()
-        write: Callable[[], tuple[int, int]]
-        if rudof_engine.available() and not _has_blank_nodes(batch):
-            prepared = prepare(
-                self.store, list(to_quads(batch)), replace_single_values=replace_single_values
-            )
-            report = judge(prepared)
-
-            def write() -> tuple[int, int]:
-                self.store.write_quads(prepared.replaced, prepared.quads)
-                return prepared.new_count, len(prepared.replaced)
-
-        else:  # pyshacl: pyrudof is missing, or the batch has blank nodes (rudof relabels them)
-            check = check_batch(self.store, batch, replace_single_values=replace_single_values)
-            report = check.report
-
-            def write() -> tuple[int, int]:
-                return self.store.replace(check.replaced, check.batch), len(check.replaced)
-
+        gated = gate(self.store, batch, replace_single_values=replace_single_values)
+        report = gated.report
         validated = time.perf_counter()
         if not report.conforms:
             raise NonConformingError(
@@ -110,7 +94,7 @@ class EvidenceGraph:
                 "nothing was written. Fix the data and load again.",
                 report,
             )
-        added, replaced = write()
+        added, replaced = gated.write()
         return LoadSummary(
             triples_read=len(batch),
             triples_added=added,
@@ -141,7 +125,7 @@ class EvidenceGraph:
         started = time.perf_counter()
         staging = OxigraphStore(None)
         staged = stage_rdf_files(sources, staging.native)
-        if staged.blank_nodes or not rudof_engine.available():
+        if gate_plan(blank_nodes=staged.blank_nodes).whole_graph:
             batch = Graph()
             for triple in staging.quads():
                 batch.add(from_quad(triple))
@@ -216,7 +200,3 @@ class EvidenceGraph:
         )
         classes = [(str(row["class"]), int(row["n"])) for row in result.rows]  # type: ignore[call-overload]
         return Stats(triples=len(self.store), classes=classes)
-
-
-def _has_blank_nodes(batch: Graph) -> bool:
-    return any(isinstance(term, BNode) for triple in batch for term in triple)

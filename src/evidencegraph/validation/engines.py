@@ -9,16 +9,18 @@ report one. Which engines remain, and why, is decision 0020.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from evidencegraph.rdf.terms import from_quad
+from evidencegraph.store.core import Store
 from evidencegraph.validation import rudof_engine, shifty_engine
-from evidencegraph.validation.shacl import ValidationReport, validate_graph
+from evidencegraph.validation.shacl import BatchCheck, ValidationReport, check_batch, validate_graph
 
 
 @runtime_checkable
@@ -87,6 +89,27 @@ class Rudof:
 
 
 @dataclass(frozen=True)
+class RudofChunks:
+    """rudof judging a store a chunk of subjects at a time (decision 0012): a session of its
+    own on each thread that asks, kept for every chunk that thread judges; each result
+    names the shape that raised it, for the report graph."""
+
+    name: str = "rudof"
+    _sessions: threading.local = field(default_factory=threading.local, compare=False)
+
+    def available(self) -> bool:
+        return rudof_engine.available()
+
+    def judge(self, data: str, quads: Sequence[ox.Quad], focus: set[str]) -> ValidationReport:
+        """``focus`` names blank nodes as ``_:label``. Releases the GIL: call it from a thread."""
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = rudof_engine.ChunkSession()
+        results = session.validate(data, focus)
+        return ValidationReport(conforms=not results, results=results)
+
+
+@dataclass(frozen=True)
 class Pyshacl:
     """pyshacl on an rdflib graph: the reference, and the fallback where rudof is missing
     (it checks lexical forms itself, through rdflib)."""
@@ -101,6 +124,17 @@ class Pyshacl:
         for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
             graph.add(from_quad(quad))
         return validate_graph(graph, focus={URIRef(iri) for iri in focus})
+
+    def check(
+        self, store: Store, batch: Graph, *, replace_single_values: bool = False
+    ) -> BatchCheck:
+        """The batch judged whole as an rdflib graph with its neighbourhood in ``store``:
+        blank nodes keep their labels, and the report carries the SHACL report graph."""
+        return check_batch(store, batch, replace_single_values=replace_single_values)
+
+    def whole(self, graph: Graph) -> ValidationReport:
+        """Every node of ``graph`` plus the model, with the full SHACL report graph."""
+        return validate_graph(graph)
 
 
 @dataclass(frozen=True)
@@ -127,14 +161,44 @@ class GatePlan:
     first_look: FirstLook | None
     verdict: Engine
 
+    @property
+    def whole_graph(self) -> bool:
+        """Whether the verdict is pyshacl's, on the batch whole as an rdflib graph
+        (:meth:`Pyshacl.check`), rather than on prepared N-Triples."""
+        return isinstance(self.verdict, Pyshacl)
 
-def gate_plan() -> GatePlan:
+
+def gate_plan(*, blank_nodes: bool = False) -> GatePlan:
     """rudof with the lexical check and shifty's first look where they install; pyshacl,
-    which checks lexical forms itself, where pyrudof does not."""
-    if not RUDOF.available():
+    which checks lexical forms itself, where pyrudof does not, and for a batch with
+    ``blank_nodes`` (rudof relabels them, so its results could not name them)."""
+    if blank_nodes or not RUDOF.available():
         return GatePlan(checks=(), first_look=None, verdict=PYSHACL)
     return GatePlan(
         checks=(LEXICAL,),
         first_look=SHIFTY if SHIFTY.available() else None,
         verdict=RUDOF,
     )
+
+
+@dataclass(frozen=True)
+class StorePlan:
+    """What ``validate`` of a whole store asks of each chunk of subjects: ``checks`` on the
+    chunk's own triples, then the ``verdict`` on it with its neighbourhood; or, where the
+    verdict is pyshacl's, pyshacl on the whole store at once (:meth:`Pyshacl.whole`)."""
+
+    checks: tuple[Engine, ...]
+    verdict: Engine
+
+    @property
+    def whole_graph(self) -> bool:
+        """Whether the store is judged whole, as one rdflib graph, by pyshacl."""
+        return isinstance(self.verdict, Pyshacl)
+
+
+def store_plan(engine: str) -> StorePlan:
+    """The plan for ``engine``, ``rudof`` or ``pyshacl`` (as chosen by ``validate``): rudof
+    a chunk at a time with the lexical check beside it, as the gate judges a batch."""
+    if engine == PYSHACL.name:
+        return StorePlan(checks=(), verdict=PYSHACL)
+    return StorePlan(checks=(LEXICAL,), verdict=RudofChunks())

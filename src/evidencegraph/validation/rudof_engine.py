@@ -17,7 +17,7 @@ import functools
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import replace
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -134,14 +134,6 @@ def _results(
     return results
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One violation rudof found, and the shape that raised it (for the SHACL report graph)."""
-
-    result: ValidationResult
-    source_shape: Node | None
-
-
 class ChunkSession:
     """A rudof session for validating a store chunk by chunk (``validate`` of a whole store).
 
@@ -154,12 +146,13 @@ class ChunkSession:
     def __init__(self) -> None:
         self._staging = _Staging()
 
-    def validate(self, data: str, focus: set[str]) -> list[Finding]:
+    def validate(self, data: str, focus: set[str]) -> list[ValidationResult]:
         """The violations on ``focus`` (IRIs, ``_:label`` for blank nodes) in N-Triples
-        ``data`` plus the model. Releases the GIL while rudof works: call it from a thread."""
+        ``data`` plus the model, each with the shape that raised it. Releases the GIL while
+        rudof works: call it from a thread."""
         report = self._staging.report(data)
         return [
-            Finding(result, _rdflib(str(getattr(entry, "source_shape", "") or "")))
+            replace(result, source_shape=_rdflib(str(getattr(entry, "source_shape", "") or "")))
             for result, entry in _results(report, focus)
         ]
 

@@ -47,6 +47,9 @@ class ValidationResult:
     message: str
     severity_term: URIRef = SH.Violation
     value_term: Node | None = None
+    #: the shape that raised it, where the engine names it (rudof's chunks, for the report
+    #: graph of a whole store); not part of what the result is, so not compared
+    source_shape: Node | None = field(default=None, compare=False, repr=False)
 
     @property
     def focus_node(self) -> str:
@@ -300,10 +303,11 @@ def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = Fal
     With ``replace_single_values``, a value the batch gives for a single-valued
     property (``sh:maxCount 1``) of a node replaces the value the store holds
     for it: the newer record wins (decision 0008). Without it, two values are
-    a violation like any other. (``load`` and ``import`` use the rudof gate of
-    :mod:`evidencegraph.validation.batch_gate` when pyrudof is installed and the
-    batch has no blank nodes; this is the gate otherwise, and the one whose
-    report carries the full SHACL report graph.)
+    a violation like any other. (Not a gate of its own: the pyshacl engine's
+    :meth:`~evidencegraph.validation.engines.Pyshacl.check`, which
+    :func:`evidencegraph.validation.batch_gate.gate` asks where its plan says so, for a
+    batch with blank nodes or where pyrudof is missing; its report carries the full
+    SHACL report graph.)
     """
     batch = canonical(batch)
     found, focus = neighbourhood(store, batch)
@@ -318,8 +322,3 @@ def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = Fal
             found.remove(triple)
     found += batch
     return BatchCheck(validate_graph(found, focus=focus), batch, replaced)
-
-
-def validate_batch(store: Store, batch: Graph) -> ValidationReport:
-    """Validate a batch as it would stand once added to the store (pyshacl: full report graph)."""
-    return check_batch(store, batch).report

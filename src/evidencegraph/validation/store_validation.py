@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import threading
 from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
@@ -29,13 +28,13 @@ from evidencegraph.rdf.model import shapes_graph
 from evidencegraph.rdf.terms import quiet_rdflib, to_rdflib
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation import rudof_engine
+from evidencegraph.validation.engines import PYSHACL, StorePlan, store_plan
 from evidencegraph.validation.shacl import (
     InversePath,
     ResultPath,
     ValidationReport,
     ValidationResult,
     inverse_path_predicates,
-    validate_graph,
 )
 
 #: The engines ``validate`` can be asked for; ``auto`` is rudof where it is installed.
@@ -83,66 +82,62 @@ def validate_store(
     only: pyshacl judges the store in one call). Raises UsageError for an engine that cannot
     run here.
     """
-    if chosen_engine(engine) == "pyshacl":
-        return validate_graph(store.to_graph())
+    plan = store_plan(chosen_engine(engine))
+    if plan.whole_graph:
+        return PYSHACL.whole(store.to_graph())
     if not store.local:
         # a remote store is read once into memory: its neighbourhoods are index lookups then
         copy = OxigraphStore(None)
         copy.write_quads([], list(store.construct_quads("CONSTRUCT WHERE { ?s ?p ?o }")))
         store = copy
-    return _with_rudof(store, chunk_subjects, on_progress)
+    return _by_chunks(store, plan, chunk_subjects, on_progress)
 
 
-def _with_rudof(
+def _by_chunks(
     store: Store,
+    plan: StorePlan,
     chunk_subjects: int,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
+    """The plan's checks on each chunk's own triples (here), its verdict on the chunk with
+    its neighbourhood (on a judge thread)."""
     inverse = [ox.NamedNode(str(p)) for p in sorted(inverse_path_predicates())]
-    local = threading.local()
-
-    def judge(data: str, focus: set[str]) -> list[rudof_engine.Finding]:
-        if not hasattr(local, "session"):
-            local.session = rudof_engine.ChunkSession()
-        session: rudof_engine.ChunkSession = local.session
-        return session.validate(data, focus)
-
-    findings: list[rudof_engine.Finding] = []
-    ill_typed: list[ValidationResult] = []
+    found: list[ValidationResult] = []
+    checked: list[ValidationResult] = []
     subjects = _subjects(store)
     sizes: collections.deque[int] = collections.deque()
     judged = 0
 
-    def collect(future: concurrent.futures.Future[list[rudof_engine.Finding]]) -> None:
+    def collect(future: concurrent.futures.Future[ValidationReport]) -> None:
         nonlocal judged
-        findings.extend(future.result())
+        found.extend(future.result().results)
         judged += sizes.popleft()
         if on_progress is not None:
             on_progress(judged, len(subjects))
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=JUDGES) as pool:
-        pending: collections.deque[concurrent.futures.Future[list[rudof_engine.Finding]]]
+        pending: collections.deque[concurrent.futures.Future[ValidationReport]]
         pending = collections.deque()
         for chunk in _chunks(subjects, chunk_subjects):
             # Oxigraph's lookups take blank nodes as well as IRIs
             quads = store.neighbourhood_quads(chunk, [], inverse)  # type: ignore[arg-type]
             members = set(chunk)
-            ill_typed.extend(rudof_engine.ill_typed(q for q in quads if q.subject in members))
-            data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-            assert data is not None
+            own = [q for q in quads if q.subject in members]
+            serialized = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+            assert serialized is not None
+            data, focus = serialized.decode("utf-8"), {_label(node) for node in chunk}
+            for check in plan.checks:
+                checked.extend(check.judge(data, own, focus).results)
             if len(pending) >= JUDGES:  # at most one chunk waiting per judge: memory stays flat
                 collect(pending.popleft())
-            focus = {_label(node) for node in chunk}
             sizes.append(len(chunk))
-            pending.append(pool.submit(judge, data.decode("utf-8"), focus))
+            pending.append(pool.submit(plan.verdict.judge, data, own, focus))
         while pending:
             collect(pending.popleft())
     # every subject is in one chunk only, so no result comes twice
-    results = sorted(
-        [finding.result for finding in findings] + ill_typed, key=ValidationResult.sort_key
-    )
+    results = sorted(found + checked, key=ValidationResult.sort_key)
     with quiet_rdflib():  # an ill-typed value is reported, not logged
-        graph = _report_graph(findings, ill_typed)
+        graph = _report_graph(found, checked)
         _describe_blank_nodes(graph, store)
     return ValidationReport(conforms=not results, results=results, graph=graph)
 
@@ -173,30 +168,31 @@ def _chunks(
         yield chunk
 
 
-def _report_graph(findings: list[rudof_engine.Finding], ill_typed: list[ValidationResult]) -> Graph:
+def _report_graph(found: list[ValidationResult], checked: list[ValidationResult]) -> Graph:
     """The SHACL validation report, as pyshacl's validate gives it (see validation/shacl.py),
-    written from the results' terms."""
+    written from the results' terms: ``found`` by the verdict, which names each result's
+    source shape, and ``checked`` by the lexical check, whose shape is found here."""
     graph = Graph()
     shapes = shapes_graph()
     report = BNode()
     graph.add((report, RDF.type, SH.ValidationReport))
-    graph.add((report, SH.conforms, Literal(not findings and not ill_typed)))
-    for finding in findings:
+    graph.add((report, SH.conforms, Literal(not found and not checked)))
+    for result in found:
         message = None
-        if finding.source_shape is not None:
-            message = shapes.value(finding.source_shape, SH.message)
-        _add_result(graph, report, finding.result, finding.source_shape, message)
-    for found in ill_typed:
+        if result.source_shape is not None:
+            message = shapes.value(result.source_shape, SH.message)
+        _add_result(graph, report, result, result.source_shape, message)
+    for ill_typed in checked:
         # the property shape whose message the result quotes
         source = next(
             (
                 shape
-                for shape in shapes.subjects(SH.path, _predicate(found.path_term))
-                if found.message.startswith(str(shapes.value(shape, SH.message) or "\0"))
+                for shape in shapes.subjects(SH.path, _predicate(ill_typed.path_term))
+                if ill_typed.message.startswith(str(shapes.value(shape, SH.message) or "\0"))
             ),
             None,
         )
-        _add_result(graph, report, found, source, None)
+        _add_result(graph, report, ill_typed, source, None)
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace)
     return graph
