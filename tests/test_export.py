@@ -214,6 +214,22 @@ def test_the_html_page_is_self_contained(db: str, tmp_path: Path) -> None:
     assert "src=" not in page
 
 
+def test_the_html_page_comes_from_a_template_and_escapes_every_term() -> None:
+    """The page was a Python string filled by hand; it is a packaged Jinja2 template with
+    autoescaping, and only the SVG Graphviz drew goes in as it is."""
+    from evidencegraph.export.picture import html
+
+    hostile = ox.Literal("</td><script>alert(1)</script>{{ rows }}")
+    quad = ox.Quad(
+        ox.NamedNode("https://w3id.org/evidencegraph/id/x"), ox.NamedNode(RDFS.label), hostile
+    )
+    page = html([quad], b'<?xml version="1.0"?>\n<svg><g class="node"/></svg>').decode()
+    assert "<script>alert(1)" not in page
+    assert "&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;{{ rows }}" in page
+    assert '<svg><g class="node"/></svg>' in page and "<?xml" not in page
+    assert "1 triples" in page
+
+
 # --- bad input ----------------------------------------------------------------------------
 
 

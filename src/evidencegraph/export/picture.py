@@ -3,13 +3,15 @@ the SVG with pan, zoom and search, with nothing fetched from elsewhere."""
 
 from __future__ import annotations
 
+import functools
 import html as html_text
-import re
 import shutil
 import subprocess
 from collections.abc import Sequence
 
 import pyoxigraph as ox
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from evidencegraph.errors import InputError
 from evidencegraph.ontology.namespace import EGV
@@ -107,76 +109,23 @@ def render(dot: bytes, fmt: str) -> bytes:
 
 
 def html(quads: Sequence[ox.Quad], svg: bytes) -> bytes:
-    """A page holding the picture (drag to pan, wheel to zoom, search by name) and the triples."""
-    rows = "\n".join(
-        "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-            *(html_text.escape(str(term)) for term in (q.subject, q.predicate, q.object))
-        )
-        for q in quads
-    )
+    """A page holding the picture (drag to pan, wheel to zoom, search by name) and the triples,
+    rendered from ``export/templates/export.html`` with autoescaping: every name and term is
+    escaped, and only Graphviz's SVG is put in as it is."""
     picture = svg.decode("utf-8")
     picture = picture[picture.index("<svg") :]  # no XML prologue inside HTML
-    # one pass: a label that happens to read "{{rows}}" stays a label
-    fills = {"svg": picture, "rows": rows, "count": f"{len(quads):,}"}
-    page = re.sub(r"\{\{(svg|rows|count)\}\}", lambda match: fills[match.group(1)], _PAGE)
-    return page.encode("utf-8")
+    rows = [tuple(str(term) for term in (q.subject, q.predicate, q.object)) for q in quads]
+    page = _templates().get_template("export.html")
+    return page.render(svg=Markup(picture), rows=rows, count=f"{len(quads):,}").encode("utf-8")
 
 
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>evidencegraph export</title>
-<style>
-body { font-family: Helvetica, Arial, sans-serif; margin: 0; }
-header { padding: 0.5em 1em; background: #f4f4f4; border-bottom: 1px solid #ddd; }
-#view { height: 70vh; overflow: hidden; cursor: grab; border-bottom: 1px solid #ddd; }
-#view svg { width: 100%; height: 100%; }
-.dim { opacity: 0.15; }
-table { border-collapse: collapse; font-size: 12px; margin: 1em; }
-td { border-bottom: 1px solid #eee; padding: 2px 6px; vertical-align: top; }
-</style>
-</head>
-<body>
-<header>
-<strong>evidencegraph export</strong>: {{count}} triples.
-Drag to move, wheel to zoom.
-<label>Find: <input id="find" type="search" placeholder="a name"></label>
-</header>
-<div id="view">{{svg}}</div>
-<details><summary>The triples</summary><table>{{rows}}</table></details>
-<script>
-(function () {
-  var view = document.getElementById("view"), svg = view.querySelector("svg");
-  var box = svg.viewBox.baseVal, start = null;
-  svg.removeAttribute("width"); svg.removeAttribute("height");
-  view.addEventListener("wheel", function (event) {
-    event.preventDefault();
-    var k = event.deltaY > 0 ? 1.2 : 1 / 1.2, r = svg.getBoundingClientRect();
-    var x = box.x + (event.clientX - r.left) / r.width * box.width;
-    var y = box.y + (event.clientY - r.top) / r.height * box.height;
-    box.x = x - (x - box.x) * k; box.y = y - (y - box.y) * k;
-    box.width *= k; box.height *= k;
-  });
-  view.addEventListener("mousedown", function (event) {
-    start = [event.clientX, event.clientY, box.x, box.y];
-  });
-  window.addEventListener("mouseup", function () { start = null; });
-  window.addEventListener("mousemove", function (event) {
-    if (!start) { return; }
-    var r = svg.getBoundingClientRect();
-    box.x = start[2] - (event.clientX - start[0]) / r.width * box.width;
-    box.y = start[3] - (event.clientY - start[1]) / r.height * box.height;
-  });
-  document.getElementById("find").addEventListener("input", function (event) {
-    var text = event.target.value.toLowerCase();
-    svg.querySelectorAll("g.node").forEach(function (node) {
-      var hit = !text || node.textContent.toLowerCase().indexOf(text) >= 0;
-      node.classList.toggle("dim", !hit);
-    });
-  });
-})();
-</script>
-</body>
-</html>
-"""
+@functools.cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("evidencegraph.export", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        auto_reload=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
