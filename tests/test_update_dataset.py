@@ -166,3 +166,14 @@ def test_service_is_still_found_in_the_rewritten_update() -> None:
     assert USING_G1 in rewritten
     with pytest.raises(RefusedError, match="SERVICE asks this server"):
         refuse_remote_fetch(rewritten, update=True)
+
+
+def test_one_tokenizer_reads_escapes_inside_iris() -> None:
+    """The VALUES rewrite and the update rewrite share one tokenizer; the rewrite's own read
+    `<http://a\\u002F/WHERE>` as an IRI, while the VALUES one read a keyword WHERE out of it."""
+    from evidencegraph.store.values_binding import tokenize
+
+    tokens = tokenize("PREFIX x: <http://a\\u002F/WHERE> SELECT * WHERE { ?s ?p ?o }")
+    iris = [token.text for token in tokens if token.kind == "iri"]
+    assert iris == ["<http://a\\u002F/WHERE>"]
+    assert [token.text for token in tokens if token.text.upper() == "WHERE"] == ["WHERE"]

@@ -20,33 +20,18 @@ a parameter's value can become syntax (decision 0011).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from evidencegraph.errors import ParameterError
+from evidencegraph.store.values_binding import SPARQL_TOKEN
 
 #: The Protocol's names of the two parameters.
 USING_GRAPH = "using-graph-uri"
 USING_NAMED_GRAPH = "using-named-graph-uri"
 
-_TOKEN = re.compile(
-    r"""
-      (?P<space>\s+)
-    | (?P<comment>\#[^\n\r]*)
-    | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-                | \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-                | '(?:[^'\\\n\r]|\\.)*'
-                | "(?:[^"\\\n\r]|\\.)*")
-    | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
-    | (?P<variable>[?$]\w+)
-    | (?P<word>(?:[\w\-.:%]|\\.)+)
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
 #: The keywords that name an update's own dataset, which the parameters may not be added to.
 _OWN_DATASET = frozenset({"USING", "WITH"})
 #: The keywords an update operation begins with (after its PREFIX and BASE declarations).
@@ -119,7 +104,7 @@ def _tokenize(update: str) -> list[_Token]:
     number of braces open around it."""
     tokens: list[_Token] = []
     depth = 0
-    for match in _TOKEN.finditer(update):
+    for match in SPARQL_TOKEN.finditer(update):
         kind = match.lastgroup or "other"
         if kind in ("space", "comment"):
             continue

@@ -25,7 +25,10 @@ import pyoxigraph as ox
 from evidencegraph.errors import UsageError
 from evidencegraph.rdf.terms import OxTerm
 
-_TOKEN = re.compile(
+#: One token of SPARQL text: what the rewrites here and the server's update rewrite read, so
+#: that a keyword inside a string, an IRI (with its \u escapes, as Oxigraph reads them) or a
+#: comment is never taken for one.
+SPARQL_TOKEN = re.compile(
     r"""
       (?P<space>\s+)
     | (?P<comment>\#[^\n\r]*)
@@ -33,7 +36,7 @@ _TOKEN = re.compile(
                 | \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
                 | '(?:[^'\\\n\r]|\\.)*'
                 | "(?:[^"\\\n\r]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<iri><(?:[^<>"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>)
     | (?P<variable>[?$]\w+)
     | (?P<word>(?:[\w\-.:%]|\\.)+)
     | (?P<other>.)
@@ -61,7 +64,7 @@ class _Token:
 def tokenize(sparql: str) -> list[_Token]:
     """The significant tokens of a query (whitespace and comments left out)."""
     tokens = []
-    for match in _TOKEN.finditer(sparql):
+    for match in SPARQL_TOKEN.finditer(sparql):
         kind = match.lastgroup or "other"
         if kind not in ("space", "comment"):
             tokens.append(_Token(kind, match.group(), match.start()))
