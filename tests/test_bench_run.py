@@ -3,10 +3,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pyoxigraph as ox
 import pytest
@@ -15,21 +12,7 @@ from evidencegraph.export import select
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.rdf.files import read_rdf_files
 from evidencegraph.validation.shacl import check_batch
-from support import DATA
-
-BENCH = Path(__file__).parent.parent / "bench"
-
-
-def bench_module(name: str) -> ModuleType:
-    sys.path.insert(0, str(BENCH))  # the bench scripts import each other by name
-    try:
-        spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(BENCH))
+from support import DATA, bench_module
 
 
 @pytest.fixture(scope="module")

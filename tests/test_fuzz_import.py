@@ -11,10 +11,8 @@ on-disk store, where a refused input must exit 3 and leave every quad as it was.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import random
-import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from types import ModuleType
@@ -30,27 +28,14 @@ from evidencegraph.ingest.mapping import MappingError
 from evidencegraph.ingest.records import RecordError
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation.batch_gate import batch_quads
-from support import DATA
+from support import DATA, bench_module
 
-BENCH = Path(__file__).parent.parent / "bench"
 SEED = 20261206
 #: cases read and mapped in process (about 5 ms each)
 CTGOV_CASES = 400
 PUBMED_CASES = 150
 #: of those, cases run through the command line against a store (about 0.1 s each)
 CLI_CASES = 16
-
-
-def bench_module(name: str) -> ModuleType:
-    sys.path.insert(0, str(BENCH))  # the bench scripts import each other by name
-    try:
-        spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(BENCH))
 
 
 @pytest.fixture(scope="module")
