@@ -21,12 +21,11 @@ a parameter's value can become syntax (decision 0011).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from evidencegraph.errors import ParameterError
-from evidencegraph.store.values_binding import SPARQL_TOKEN
+from evidencegraph.store.values_binding import Token, tokenize
 
 #: The Protocol's names of the two parameters.
 USING_GRAPH = "using-graph-uri"
@@ -42,22 +41,6 @@ _OPERATIONS = frozenset(
 
 class UpdateDatasetError(ParameterError):
     """The dataset parameters of an update request cannot be used (answered with 400)."""
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str
-    text: str
-    start: int
-    depth: int  # how many braces are open around it
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.text)
-
-    @property
-    def keyword(self) -> str:
-        return self.text.upper() if self.kind == "word" else ""
 
 
 def with_using_dataset(
@@ -77,7 +60,7 @@ def with_using_dataset(
         [f"USING {_iri(USING_GRAPH, value)}" for value in default_graphs]
         + [f"USING NAMED {_iri(USING_NAMED_GRAPH, value)}" for value in named_graphs]
     )
-    tokens = _tokenize(update)
+    tokens = tokenize(update)
     _refuse_own_dataset(update, tokens, default_graphs, named_graphs)
     insertions: list[tuple[int, str]] = []
     for operation in _operations(tokens):
@@ -99,26 +82,8 @@ def _iri(parameter: str, value: str) -> str:
         ) from None
 
 
-def _tokenize(update: str) -> list[_Token]:
-    """The significant tokens of ``update`` (no whitespace, no comments), each with the
-    number of braces open around it."""
-    tokens: list[_Token] = []
-    depth = 0
-    for match in SPARQL_TOKEN.finditer(update):
-        kind = match.lastgroup or "other"
-        if kind in ("space", "comment"):
-            continue
-        text = match.group()
-        if text == "}":
-            depth = max(depth - 1, 0)
-        tokens.append(_Token(kind, text, match.start(), depth))
-        if text == "{":
-            depth += 1
-    return tokens
-
-
 def _refuse_own_dataset(
-    update: str, tokens: list[_Token], default_graphs: Sequence[str], named_graphs: Sequence[str]
+    update: str, tokens: list[Token], default_graphs: Sequence[str], named_graphs: Sequence[str]
 ) -> None:
     """Raise UpdateDatasetError when the update has a top-level USING or WITH: the
     Protocol (2.2.3) makes giving both an error, since the two would name the dataset."""
@@ -140,9 +105,9 @@ def _refuse_own_dataset(
             )
 
 
-def _operations(tokens: list[_Token]) -> list[list[_Token]]:
+def _operations(tokens: list[Token]) -> list[list[Token]]:
     """The tokens of each operation, split at the top-level ``;`` between them."""
-    operations: list[list[_Token]] = [[]]
+    operations: list[list[Token]] = [[]]
     for token in tokens:
         if token.depth == 0 and token.text == ";":
             operations.append([])
@@ -151,7 +116,7 @@ def _operations(tokens: list[_Token]) -> list[list[_Token]]:
     return operations
 
 
-def _insertions(update: str, operation: list[_Token], clauses: str) -> list[tuple[int, str]]:
+def _insertions(update: str, operation: list[Token], clauses: str) -> list[tuple[int, str]]:
     """Where the ``USING`` clauses go in one operation, and the text that goes there."""
     first = next(
         (
@@ -186,7 +151,7 @@ def _insertions(update: str, operation: list[_Token], clauses: str) -> list[tupl
     return [(where_token.start, f" {clauses} ")]
 
 
-def _group_after(operation: list[_Token], index: int) -> tuple[int, int] | None:
+def _group_after(operation: list[Token], index: int) -> tuple[int, int] | None:
     """The text span of the ``{ … }`` right after token ``index``, braces included (None when
     there is none or it is not closed)."""
     if index + 1 >= len(operation) or operation[index + 1].text != "{":

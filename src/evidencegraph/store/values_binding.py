@@ -47,10 +47,14 @@ _FORMS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 
 
 @dataclass(frozen=True)
-class _Token:
+class Token:
+    """One significant token of SPARQL text, where it starts, and how many braces are open
+    around it."""
+
     kind: str
     text: str
     start: int
+    depth: int = 0
 
     @property
     def end(self) -> int:
@@ -61,13 +65,21 @@ class _Token:
         return self.text.upper() if self.kind == "word" else ""
 
 
-def tokenize(sparql: str) -> list[_Token]:
-    """The significant tokens of a query (whitespace and comments left out)."""
-    tokens = []
+def tokenize(sparql: str) -> list[Token]:
+    """The significant tokens of a query or update (whitespace and comments left out), each
+    with the number of braces open around it."""
+    tokens: list[Token] = []
+    depth = 0
     for match in SPARQL_TOKEN.finditer(sparql):
         kind = match.lastgroup or "other"
-        if kind not in ("space", "comment"):
-            tokens.append(_Token(kind, match.group(), match.start()))
+        if kind in ("space", "comment"):
+            continue
+        text = match.group()
+        if text == "}":
+            depth = max(depth - 1, 0)
+        tokens.append(Token(kind, text, match.start(), depth))
+        if text == "{":
+            depth += 1
     return tokens
 
 
@@ -103,7 +115,7 @@ def bind_by_values(sparql: str, bindings: Mapping[str, OxTerm]) -> str:
 class _Rewriter:
     """One pass over the tokens, collecting insertions; see :func:`bind_by_values`."""
 
-    def __init__(self, sparql: str, tokens: list[_Token], bindings: Mapping[str, OxTerm]):
+    def __init__(self, sparql: str, tokens: list[Token], bindings: Mapping[str, OxTerm]):
         self.sparql = sparql
         self.tokens = tokens
         self.bindings = bindings
@@ -189,7 +201,7 @@ class _Rewriter:
                 names.add(token.text[1:])
         return frozenset(name for name in live if name in names)
 
-    def _star_variables(self, star: _Token, close: _Token) -> set[str]:
+    def _star_variables(self, star: Token, close: Token) -> set[str]:
         """What ``SELECT *`` projects: the variables in scope of the sub-SELECT's pattern,
         as pyoxigraph works them out (a variable only in a FILTER is not one of them)."""
         text = self.sparql[: self.prologue_end] + "SELECT * " + self.sparql[star.end : close.start]
@@ -204,7 +216,7 @@ class _Rewriter:
             index += 1
         return self.matching[index] + 1
 
-    def _refuse_assignment(self, target: _Token, live: frozenset[str]) -> None:
+    def _refuse_assignment(self, target: Token, live: frozenset[str]) -> None:
         if target.kind == "variable" and target.text[1:] in live:
             raise UsageError(
                 f"cannot bind {target.text} on a SPARQL server: the query assigns it itself "
@@ -215,7 +227,7 @@ class _Rewriter:
         return "".join(f" VALUES ?{name} {{ {self.bindings[name]} }}" for name in sorted(live))
 
 
-def _match_braces(tokens: Sequence[_Token]) -> dict[int, int]:
+def _match_braces(tokens: Sequence[Token]) -> dict[int, int]:
     """The index of the closing brace for each opening one."""
     matching: dict[int, int] = {}
     opened: list[int] = []
