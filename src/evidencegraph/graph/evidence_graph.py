@@ -88,12 +88,7 @@ class EvidenceGraph:
         gated = gate(self.store, batch, replace_single_values=replace_single_values)
         report = gated.report
         validated = time.perf_counter()
-        if not report.conforms:
-            raise NonConformingError(
-                f"the batch was rejected: {len(report.results)} shape violation(s); "
-                "nothing was written. Fix the data and load again.",
-                report,
-            )
+        _refuse_unless_conforms(report)
         added, replaced = gated.write()
         return LoadSummary(
             triples_read=len(batch),
@@ -134,12 +129,7 @@ class EvidenceGraph:
         report = judge_staged(self.store, staging, staged.subjects, staged.nodes)
         del staged
         validated = time.perf_counter()
-        if not report.conforms:
-            raise NonConformingError(
-                f"the batch was rejected: {len(report.results)} shape violation(s); "
-                "nothing was written. Fix the data and load again.",
-                report,
-            )
+        _refuse_unless_conforms(report)
         read = len(staging)
         added = self.store.add_staged(staging)
         return LoadSummary(
@@ -200,3 +190,13 @@ class EvidenceGraph:
         )
         classes = [(str(row["class"]), int(row["n"])) for row in result.rows]  # type: ignore[call-overload]
         return Stats(triples=len(self.store), classes=classes)
+
+
+def _refuse_unless_conforms(report: ValidationReport) -> None:
+    """Raise NonConformingError, with the report, for a batch that breaks the shapes."""
+    if not report.conforms:
+        raise NonConformingError(
+            f"the batch was rejected: {len(report.results)} shape violation(s); "
+            "nothing was written. Fix the data and load again.",
+            report,
+        )
