@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -150,6 +153,39 @@ def test_jsonld_is_compacted_with_the_package_context(db: str) -> None:
     assert document["@context"]["eg"] == PREFIXES["eg"]
     assert "@graph" in document
     assert '"https://w3id.org/evidencegraph/ontology#hasArm"' not in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["jsonld", "turtle", "nt", "trig", "dot", "graphml", "html"])
+def test_an_export_is_the_same_bytes_under_any_hash_seed(db: str, fmt: str, tmp_path: Path) -> None:
+    """Python's hash seed changes set order from one run to the next; an export must not."""
+    outputs = []
+    for seed in ("1", "2", "3"):
+        target = tmp_path / f"seed{seed}.{fmt}"
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "evidencegraph",
+                "--store",
+                db,
+                "export",
+                "--focus",
+                "NCT02649231",
+                "--hops",
+                "1",
+                "--format",
+                fmt,
+                "-o",
+                str(target),
+            ],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr.decode()
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0].endswith(b"\n")
 
 
 def test_kgx_tsv_files_read_back_with_the_csv_module(db: str, tmp_path: Path) -> None:

@@ -119,7 +119,28 @@ def jsonld_bytes(quads: list[ox.Quad]) -> bytes:
         graph.add(from_quad(quad))
     context = json.loads(context_file().read_text(encoding="utf-8"))["@context"]
     text = graph.serialize(format="json-ld", context=context, auto_compact=True, indent=2)
-    return text.encode("utf-8")
+    document = _in_stable_order(json.loads(text))
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _in_stable_order(value: object) -> object:
+    """The same document with every array except an ``@list`` in one order.
+
+    rdflib writes nodes and multi-valued properties in the order of Python's set
+    iteration, which changes with the hash seed from one run to the next; an array in
+    compacted JSON-LD is an unordered set unless it is an ``@list``, so sorting it keeps
+    the meaning and makes the export the same bytes every time.
+    """
+    if isinstance(value, dict):
+        return {
+            key: (item if key == "@list" else _in_stable_order(item)) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        members = [_in_stable_order(item) for item in value]
+        return sorted(
+            members, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False)
+        )
+    return value
 
 
 def _dot(quads: list[ox.Quad]) -> bytes:

@@ -128,4 +128,5 @@ def _templates() -> Environment:
         auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        keep_trailing_newline=True,
     )
