@@ -99,7 +99,7 @@ def test_a_store_that_fails_half_way_says_what_was_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     written = []
-    real = OxigraphStore.write_ntriples
+    real = OxigraphStore.write_nquads
 
     def fail_on_the_second_group(self, removals, ntriples):  # type: ignore[no-untyped-def]
         if written:
@@ -107,7 +107,7 @@ def test_a_store_that_fails_half_way_says_what_was_written(
         written.append(ntriples.count(b"\n"))  # one line a triple
         real(self, removals, ntriples)
 
-    monkeypatch.setattr(OxigraphStore, "write_ntriples", fail_on_the_second_group)
+    monkeypatch.setattr(OxigraphStore, "write_nquads", fail_on_the_second_group)
     monkeypatch.setattr(pipeline, "GROUP_TRIPLES", 1)  # each batch written on its own
     store = tmp_path / "store.db"
     result = CliRunner().invoke(
@@ -173,7 +173,7 @@ def test_garbage_is_collected_by_the_import_itself_and_the_collector_restored_af
     and leaves the process as it found it, also when a write fails."""
     seen: list[tuple[bool, int]] = []
     collected: list[int] = []
-    real_write, real_collect = OxigraphStore.write_ntriples, gc.collect
+    real_write, real_collect = OxigraphStore.write_nquads, gc.collect
 
     def watch(self, removals, ntriples):  # type: ignore[no-untyped-def]
         seen.append((gc.isenabled(), gc.get_freeze_count()))
@@ -185,7 +185,7 @@ def test_garbage_is_collected_by_the_import_itself_and_the_collector_restored_af
         collected.append(generation)
         return real_collect(generation)
 
-    monkeypatch.setattr(OxigraphStore, "write_ntriples", watch)
+    monkeypatch.setattr(OxigraphStore, "write_nquads", watch)
     monkeypatch.setattr(gc, "collect", counted)
     monkeypatch.setattr(pipeline, "GROUP_TRIPLES", 1)
     monkeypatch.setattr(pipeline, "_COLLECT_EVERY_RECORDS", 1)

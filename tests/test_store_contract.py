@@ -243,12 +243,12 @@ def test_quads_gives_every_triple(store: Store) -> None:
     )
 
 
-def test_write_ntriples_takes_out_and_puts_in(store: Store) -> None:
+def test_write_nquads_takes_out_and_puts_in(store: Store) -> None:
     store.add(TRIPLES)
     ntriples = (
         f'<{EX}c> <{EX}p> "three" .\n<{EX}c> <{EX}p> "four"@en .\n'.encode()  # two triples
     )
-    store.write_ntriples(list(to_quads([TRIPLES[0]])), ntriples)
+    store.write_nquads(list(to_quads([TRIPLES[0]])), ntriples)
     assert len(store) == 5
     assert not store.contains(TRIPLES[0])
     assert store.contains((URIRef(EX + "c"), URIRef(EX + "p"), Literal("four", lang="en")))

@@ -514,7 +514,7 @@ class Importer:
         started = time.perf_counter()
         try:
             # size counts repeats: never fewer than the triples written
-            self.store.write_ntriples(list(overlay.replaced), overlay.ntriples())
+            self.store.write_nquads(list(overlay.replaced), overlay.nquads())
         except BaseException:
             self._write_failed.set()
             raise

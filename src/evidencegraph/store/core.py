@@ -140,25 +140,70 @@ class Store(ABC):
             )
         return found
 
+    @abstractmethod
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
-        """:meth:`replace` for pyoxigraph quads, without counting what is new."""
-        self.replace([from_quad(q) for q in removals], [from_quad(q) for q in additions])
+        """Take ``removals`` out and put ``additions`` in, both or neither. Quads may be in
+        the default graph (the view) or in a named graph (a source graph, decision 0021)."""
 
-    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes) -> None:
-        """Take ``removals`` out and put the N-Triples lines of ``ntriples`` in, both or
-        neither: :meth:`write_quads` for a large group of judged batches."""
-        additions = [
-            ox.Quad(t.subject, t.predicate, t.object)
-            for t in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
-        ]
-        self.write_quads(removals, additions)
+    def write_nquads(self, removals: Sequence[ox.Quad], nquads: bytes) -> None:
+        """:meth:`write_quads` with the additions as N-Quads lines: a large group of judged
+        batches, which the import holds as bytes."""
+        self.write_quads(removals, list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS)))
+
+    # --- source graphs (decision 0021) ---------------------------------------------
+
+    def values(
+        self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
+    ) -> list[ox.Quad]:
+        """Every quad, in any graph (the view and each source graph), whose subject and
+        predicate are one of ``pairs``."""
+        found: list[ox.Quad] = []
+        ground = [(s, p) for s, p in pairs if isinstance(s, ox.NamedNode)]
+        for start in range(0, len(ground), _CHUNK):
+            rows = " ".join(f"({s} {p})" for s, p in ground[start : start + _CHUNK])
+            found += self._select_quads(
+                f"VALUES (?s ?p) {{ {rows} }} {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+            )
+        return found
+
+    def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
+        """Every quad of the named ``graphs``."""
+        found: list[ox.Quad] = []
+        for chunk in _values_chunks(list(graphs)):
+            found += self._select_quads(f"VALUES ?g {{ {chunk} }} GRAPH ?g {{ ?s ?p ?o }}")
+        return found
+
+    def named_quads(self) -> Iterator[ox.Quad]:
+        """Every quad in a named graph (the source graphs and the catalog)."""
+        yield from self._select_quads("GRAPH ?g { ?s ?p ?o }")
+
+    def _select_quads(self, pattern: str) -> list[ox.Quad]:
+        """The quads a graph pattern binding ``?s ?p ?o`` (and ``?g``; unbound is the
+        default graph) matches."""
+        solutions = self.query(f"SELECT ?s ?p ?o ?g WHERE {{ {pattern} }}")
+        found = []
+        for row in solutions.rows:
+            s, p, o = (to_oxigraph(row[name]) for name in ("s", "p", "o"))
+            graph = row.get("g")
+            name = ox.DefaultGraph() if graph is None else to_oxigraph(graph)
+            found.append(ox.Quad(s, p, o, name))  # type: ignore[arg-type]
+        return found
 
     def add_staged(self, staged: OxigraphStore) -> int:
-        """Add every triple of a scratch store, all or none; return how many were new."""
-        return self.add(from_quad(quad) for quad in staged.quads())
+        """Add every quad of a scratch store (view and named graphs), all or none; return
+        how many were new to the view."""
+        quads = list(staged.native)
+        new = sum(
+            1
+            for quad in quads
+            if isinstance(quad.graph_name, ox.DefaultGraph) and not self.contains(from_quad(quad))
+        )
+        self.write_quads([], quads)
+        return new
 
     def quads(self) -> Iterator[ox.Quad]:
-        """Every triple, as a pyoxigraph default-graph quad (the dump, whole-store reads)."""
+        """Every triple of the view, as a pyoxigraph default-graph quad (the dump,
+        whole-store reads); :meth:`named_quads` has the source graphs."""
         return to_quads(self.to_graph())
 
     @abstractmethod
@@ -167,7 +212,7 @@ class Store(ABC):
 
     @abstractmethod
     def __len__(self) -> int:
-        """Number of triples in the store."""
+        """Number of triples in the view (the default graph)."""
 
     @abstractmethod
     def clear(self) -> None:
@@ -300,6 +345,27 @@ class OxigraphStore(Store):
     def quads(self) -> Iterator[ox.Quad]:
         return iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
+    def values(
+        self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
+    ) -> list[ox.Quad]:
+        lookup = self._store.quads_for_pattern
+        found: list[ox.Quad] = []
+        for subject, predicate in pairs:
+            found.extend(lookup(subject, predicate, None, None))
+        return found
+
+    def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
+        lookup = self._store.quads_for_pattern
+        found: list[ox.Quad] = []
+        for graph in graphs:
+            found.extend(lookup(None, None, None, graph))
+        return found
+
+    def named_quads(self) -> Iterator[ox.Quad]:
+        for quad in self._store:
+            if not isinstance(quad.graph_name, ox.DefaultGraph):
+                yield quad
+
     def contains_quad(self, quad: ox.Quad) -> bool:
         """Whether the store holds a pyoxigraph quad."""
         return quad in self._store
@@ -307,6 +373,12 @@ class OxigraphStore(Store):
     def dump_ntriples(self) -> bytes:
         """Every triple, as N-Triples."""
         data = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+        assert data is not None
+        return data
+
+    def dump_nquads(self) -> bytes:
+        """Every quad, the view's and the named graphs', as N-Quads."""
+        data = self._store.dump(format=ox.RdfFormat.N_QUADS)
         assert data is not None
         return data
 
@@ -380,21 +452,22 @@ class OxigraphStore(Store):
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
 
-    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes) -> None:
-        # With nothing to take out and fewer triples than Oxigraph's bulk loader takes in one
+    def write_nquads(self, removals: Sequence[ox.Quad], nquads: bytes) -> None:
+        # With nothing to take out and fewer quads than Oxigraph's bulk loader takes in one
         # chunk, the bulk loader writes them as one RocksDB ingestion of sorted files, which
         # is atomic and costs less than half a transaction's CPU (decision 0010).
         self._written = True
         try:
             if removals:
+                additions = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
                 self._store.update(
                     f"DELETE DATA {{ {_data_block(list(removals))} }} ;\n"
-                    f"INSERT DATA {{ {ntriples.decode('utf-8')} }}"
+                    f"INSERT DATA {{ {_data_block(additions)} }}"
                 )
-            elif ntriples.count(b"\n") < _ONE_BULK_CHUNK:  # one line a triple
-                self._store.bulk_load(ntriples, format=ox.RdfFormat.N_TRIPLES)
+            elif nquads.count(b"\n") < _ONE_BULK_CHUNK:  # one line a quad
+                self._store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
             else:
-                self._store.load(ntriples, format=ox.RdfFormat.N_TRIPLES)  # one transaction
+                self._store.load(nquads, format=ox.RdfFormat.N_QUADS)  # one transaction
         except OSError as error:
             raise StoreError(f"cannot write to the store {self.descriptor}: {error}") from None
 
@@ -404,16 +477,16 @@ class OxigraphStore(Store):
         # the new triples back out if the steps did not all finish: one transaction of a
         # million triples would take 0.9 GB on its own.
         if len(staged.native) <= WRITE_STEP or self.path is None:
-            new = [quad for quad in staged.quads() if quad not in self._store]
+            new = [quad for quad in staged.native if quad not in self._store]
             if new:
-                self.write_ntriples([], _ntriples(new))
-            return len(new)
+                self.write_nquads([], _ntriples(new))
+            return sum(1 for quad in new if isinstance(quad.graph_name, ox.DefaultGraph))
         added = 0
         self._written = True
         try:
             with (self.path / _JOURNAL).open("wb") as journal:
                 step: list[ox.Quad] = []
-                for quad in staged.quads():
+                for quad in staged.native:
                     if quad not in self._store:
                         step.append(quad)
                         if len(step) >= WRITE_STEP:
@@ -432,8 +505,8 @@ class OxigraphStore(Store):
         journal.write(data)
         journal.flush()
         os.fsync(journal.fileno())
-        self._store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
-        count = len(step)
+        self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+        count = sum(1 for quad in step if isinstance(quad.graph_name, ox.DefaultGraph))
         step.clear()
         return count
 
@@ -445,7 +518,7 @@ class OxigraphStore(Store):
         journal = self.path / _JOURNAL
         step: list[ox.Quad] = []
         try:
-            for quad in ox.parse(path=journal, format=ox.RdfFormat.N_TRIPLES):
+            for quad in ox.parse(path=journal, format=ox.RdfFormat.N_QUADS):
                 step.append(quad)
                 if len(step) >= WRITE_STEP // 4:
                     self._store.update(f"DELETE DATA {{ {_data_block(step)} }}")
@@ -461,7 +534,7 @@ class OxigraphStore(Store):
         return next(iter(to_quads([triple]))) in self._store
 
     def __len__(self) -> int:
-        return len(self._store)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
     def clear(self) -> None:
         self._written = True
@@ -527,15 +600,26 @@ def _incoming_links_pattern(predicates: Iterable[ox.NamedNode]) -> str:
 
 
 def _ntriples(quads: Sequence[ox.Quad]) -> bytes:
-    """Default-graph quads as N-Triples (their N-Quads lines are just that)."""
+    """Quads as N-Quads (N-Triples lines for those in the default graph)."""
     data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
     assert data is not None
     return data
 
 
 def _data_block(quads: list[ox.Quad]) -> str:
-    """Triples for a DELETE DATA or INSERT DATA block, in N-Triples syntax (Oxigraph's own)."""
-    return "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads)
+    """Quads for a DELETE DATA or INSERT DATA block: default-graph triples in N-Triples
+    syntax, those of a named graph in a ``GRAPH <g> { }`` block each."""
+    graphs: dict[ox.NamedNode | ox.BlankNode, list[str]] = {}
+    lines: list[str] = []
+    for q in quads:
+        line = f"{q.subject} {q.predicate} {q.object} .\n"
+        if isinstance(q.graph_name, ox.DefaultGraph):
+            lines.append(line)
+        else:
+            graphs.setdefault(q.graph_name, []).append(line)
+    for graph, triples in graphs.items():
+        lines.append(f"GRAPH {graph} {{\n{''.join(triples)}}}\n")
+    return "".join(lines)
 
 
 def describe_syntax_error(detail: str) -> str:

@@ -114,9 +114,9 @@ class SparqlStore(Store):
         return new
 
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
-        self.write_ntriples(removals, _ntriples(additions))
+        self.write_nquads(removals, _ntriples(additions))
 
-    def write_ntriples(self, removals: Sequence[ox.Quad], ntriples: bytes) -> None:
+    def write_nquads(self, removals: Sequence[ox.Quad], ntriples: bytes) -> None:
         if self.read_only:
             raise StoreError(f"the store {self.descriptor} was opened read-only")
         # Sending the same ground triples twice leaves the same set of triples, so a write
