@@ -1,0 +1,242 @@
+"""`evidencegraph serve` over the source graphs (issue 17, decision 0021), on a real server on
+127.0.0.1: GRAPH queries, the Protocol's default-graph-uri and named-graph-uri, a graph
+dereferenced at /graph/..., and the KARE page showing where its sources disagree.
+
+The store is the curated evidence with ClinicalTrials.gov's record of KARE imported: the
+registry copy (tests/data/ctgov/NCT03418623.json under KARE's NCT number, as
+test_import_ctgov.py makes it) says 24 participants where the paper says 96 (FACTS.md (a)).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+
+from evidencegraph.ontology.source_graphs import CATALOG, curated_graph, record_graph
+from evidencegraph.store.core import OxigraphStore
+from server_support import EvidenceServerProcess, build_curated_store
+
+ID = "https://w3id.org/evidencegraph/id/"
+EG = "https://w3id.org/evidencegraph/ontology#"
+KARE = ID + "study/NCT02649231"
+PAPER = ID + "source/doi/10.1176/appi.ajp.2021.21030277"
+REGISTRY_GRAPH = record_graph("ctgov", "NCT02649231")
+STUDIES_GRAPH = curated_graph("studies")
+#: KARE's enrolment: 96 randomised by the paper (FACTS.md (a)); 24 in the registry copy
+#: (the fixture record's enrollmentInfo.count)
+PAPER_ENROLMENT, REGISTRY_ENROLMENT = "96", "24"
+ENROLMENT_QUERY = f"SELECT ?g ?n WHERE {{ GRAPH ?g {{ <{KARE}> <{EG}enrolment> ?n }} }} ORDER BY ?g"
+VIEW_QUERY = f"SELECT ?n WHERE {{ <{KARE}> <{EG}enrolment> ?n }}"
+
+
+def _add_registry_record(path: Path) -> None:
+    """KARE's registry record in its own graph, and the catalog's description of it and of
+    the curated studies graph (written by hand until import writes them)."""
+    n, xsd = ox.NamedNode, "http://www.w3.org/2001/XMLSchema#"
+    kare, registry, studies, catalog = n(KARE), n(REGISTRY_GRAPH), n(STUDIES_GRAPH), n(CATALOG)
+    source = n(ID + "source/ctgov/NCT02649231")
+    integer = n(xsd + "integer")
+    quads = [
+        ox.Quad(kare, n(EG + "enrolment"), ox.Literal(PAPER_ENROLMENT, datatype=integer), studies),
+        ox.Quad(kare, n(EG + "nctId"), ox.Literal("NCT02649231"), studies),
+        ox.Quad(
+            kare, n(EG + "enrolment"), ox.Literal(REGISTRY_ENROLMENT, datatype=integer), registry
+        ),
+        ox.Quad(kare, n(EG + "nctId"), ox.Literal("NCT02649231"), registry),
+        ox.Quad(
+            source,
+            n("http://www.w3.org/2000/01/rdf-schema#label"),
+            ox.Literal("ClinicalTrials.gov record NCT02649231"),
+            registry,
+        ),
+        ox.Quad(
+            registry, n(EG + "sourceKind"), n(ID.replace("id/", "vocab/RegistryRecord")), catalog
+        ),
+        ox.Quad(registry, n("http://www.w3.org/ns/prov#wasDerivedFrom"), source, catalog),
+        ox.Quad(
+            registry,
+            n("http://purl.org/dc/terms/modified"),
+            ox.Literal("2020-10-08", datatype=n(xsd + "date")),
+            catalog,
+        ),
+        ox.Quad(
+            studies, n(EG + "sourceKind"), n(ID.replace("id/", "vocab/CuratedEvidence")), catalog
+        ),
+        ox.Quad(studies, n("http://www.w3.org/ns/prov#wasDerivedFrom"), n(PAPER), catalog),
+    ]
+    store = OxigraphStore(path)
+    store.write_quads([], quads)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def graphs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EvidenceServerProcess]:
+    """The curated evidence with KARE's registry record, served read-only."""
+    path = build_curated_store(tmp_path_factory.mktemp("graphs") / "evidencegraph.db")
+    _add_registry_record(path)
+    with EvidenceServerProcess(path) as server:
+        yield server
+
+
+def _csv(
+    server: EvidenceServerProcess, query: str, **dataset: str | list[str]
+) -> list[dict[str, str]]:
+    answer = requests.post(
+        server.endpoint,
+        data={"query": query, **dataset},
+        headers={"Accept": "text/csv"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+    return list(csv.DictReader(io.StringIO(answer.text)))
+
+
+# --- GRAPH queries and the Protocol's dataset -----------------------------------------------
+
+
+def test_a_graph_query_finds_each_sources_value(graphs_server: EvidenceServerProcess) -> None:
+    rows = _csv(graphs_server, ENROLMENT_QUERY)
+    assert {(row["g"], row["n"]) for row in rows} >= {
+        (STUDIES_GRAPH, PAPER_ENROLMENT),
+        (REGISTRY_GRAPH, REGISTRY_ENROLMENT),
+    }
+    # the default graph is the view: the paper's value alone
+    assert [row["n"] for row in _csv(graphs_server, VIEW_QUERY)] == [PAPER_ENROLMENT]
+
+
+def test_named_graph_uri_is_all_graph_sees(graphs_server: EvidenceServerProcess) -> None:
+    rows = _csv(graphs_server, ENROLMENT_QUERY, **{"named-graph-uri": REGISTRY_GRAPH})
+    assert [(row["g"], row["n"]) for row in rows] == [(REGISTRY_GRAPH, REGISTRY_ENROLMENT)]
+    # and the default graph is then empty (no default-graph-uri), not the view
+    assert _csv(graphs_server, VIEW_QUERY, **{"named-graph-uri": REGISTRY_GRAPH}) == []
+
+
+def test_default_graph_uri_makes_the_default_graph(graphs_server: EvidenceServerProcess) -> None:
+    registry = _csv(graphs_server, VIEW_QUERY, **{"default-graph-uri": REGISTRY_GRAPH})
+    assert [row["n"] for row in registry] == [REGISTRY_ENROLMENT]
+    both = _csv(graphs_server, VIEW_QUERY, **{"default-graph-uri": [REGISTRY_GRAPH, STUDIES_GRAPH]})
+    assert sorted(row["n"] for row in both) == sorted([PAPER_ENROLMENT, REGISTRY_ENROLMENT])
+    # no named graph was given: GRAPH sees none, though the query names one with FROM NAMED
+    named = (
+        f"SELECT ?g ?n FROM NAMED <{STUDIES_GRAPH}> "
+        f"WHERE {{ GRAPH ?g {{ ?s <{EG}enrolment> ?n }} }}"
+    )
+    assert _csv(graphs_server, named, **{"default-graph-uri": REGISTRY_GRAPH}) == []
+    assert _csv(graphs_server, named) != []  # without the parameter, FROM NAMED is read
+
+
+# --- a graph dereferenced -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("how", "syntax", "quads"),
+    [
+        ({"Accept": "text/turtle"}, ox.RdfFormat.TURTLE, False),
+        (".nt", ox.RdfFormat.N_TRIPLES, False),
+        ({"Accept": "application/trig"}, ox.RdfFormat.TRIG, True),
+        (".nq", ox.RdfFormat.N_QUADS, True),
+    ],
+)
+def test_a_graph_dereferenced(
+    graphs_server: EvidenceServerProcess,
+    how: dict[str, str] | str,
+    syntax: ox.RdfFormat,
+    quads: bool,
+) -> None:
+    path = graphs_server.url + "graph/ctgov/NCT02649231"
+    if isinstance(how, str):
+        answer = requests.get(path + how, timeout=30)
+    else:
+        answer = requests.get(path, headers=how, timeout=30)
+    assert answer.status_code == 200, answer.text
+    found = set(ox.parse(answer.content, format=syntax))
+    enrolment = (ox.NamedNode(KARE), ox.NamedNode(EG + "enrolment"))
+    values = {q.object.value for q in found if (q.subject, q.predicate) == enrolment}
+    assert values == {REGISTRY_ENROLMENT}  # the registry's statements, not the view's
+    described = [q for q in found if q.subject == ox.NamedNode(REGISTRY_GRAPH)]
+    kinds = {q.object.value for q in described if q.predicate.value == EG + "sourceKind"}
+    assert kinds == {"https://w3id.org/evidencegraph/vocab/RegistryRecord"}
+    if quads:  # each statement in its graph: the description in the catalog
+        assert {q.graph_name.value for q in described} == {CATALOG}  # type: ignore[union-attr]
+        statements = {q.graph_name for q in found if q.subject == ox.NamedNode(KARE)}
+        assert statements == {ox.NamedNode(REGISTRY_GRAPH)}
+    if not isinstance(how, str):
+        assert answer.headers["Content-Location"].startswith("/graph/ctgov/NCT02649231.")
+
+
+class _Sections(HTMLParser):
+    """The text of each <section id=...> of a page (its pieces joined by spaces), and every
+    link's href."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: dict[str, str] = {}
+        self.links: set[str] = set()
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "section":
+            self._open.append(values.get("id") or "")
+            self.sections.setdefault(self._open[-1], "")
+        if tag == "a" and values.get("href"):
+            self.links.add(values["href"] or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section" and self._open:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self.sections[self._open[-1]] += " " + data
+
+
+def _page(url: str) -> _Sections:
+    answer = requests.get(url, headers={"Accept": "text/html"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["Content-Type"].startswith("text/html")
+    parsed = _Sections()
+    parsed.feed(answer.text)
+    return parsed
+
+
+def test_a_graphs_page_and_an_unknown_graph(graphs_server: EvidenceServerProcess) -> None:
+    page = _page(graphs_server.url + "graph/ctgov/NCT02649231")
+    assert "registry record" in page.sections["catalog"]
+    assert "/id/source/ctgov/NCT02649231" in page.links
+    assert re.search(
+        r"enrolment\s*eg:enrolment\s*" + REGISTRY_ENROLMENT, page.sections["statements"]
+    )
+    unknown = requests.get(graphs_server.url + "graph/ctgov/NCT00000000", timeout=30)
+    assert unknown.status_code == 404
+    assert "no graph <" + record_graph("ctgov", "NCT00000000") + ">" in unknown.text
+    assert "/graph/catalog" in unknown.text
+
+
+# --- where the sources disagree, on KARE's page ---------------------------------------------
+
+
+def test_kares_page_shows_where_its_sources_disagree(graphs_server: EvidenceServerProcess) -> None:
+    page = _page(graphs_server.url + "id/study/NCT02649231")
+    disagreement = re.sub(r" ,", ",", " ".join(page.sections["disagreements"].split()))
+    # the view's value first, with the paper named as its source; then the registry's
+    assert re.search(
+        rf"enrolment eg:enrolment {PAPER_ENROLMENT}, stated by Grabski et al\. 2022.*"
+        rf"\(curated evidence\) \(shown\) {REGISTRY_ENROLMENT}, stated by "
+        r"ClinicalTrials\.gov record NCT02649231 \(registry record, version of 2020-10-08\)",
+        disagreement,
+    ), disagreement
+    assert {"/graph/curated/studies", "/graph/ctgov/NCT02649231"} <= page.links
+    sources = " ".join(page.sections["graphs"].split())
+    assert "Grabski et al. 2022" in sources and "ClinicalTrials.gov record NCT02649231" in sources
+    # a study the registry record does not touch has no disagreement section
+    other = _page(graphs_server.url + "id/study/dakwar-2019")
+    assert "disagreements" not in other.sections
