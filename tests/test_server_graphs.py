@@ -26,6 +26,8 @@ from click.testing import CliRunner
 
 from evidencegraph.cli.main import cli
 from evidencegraph.ontology.source_graphs import CATALOG, curated_graph, record_graph
+from evidencegraph.server.graphs import MAX_LISTED_GRAPHS, MAX_VALUE_GRAPHS, attribute
+from evidencegraph.store.core import OxigraphStore
 from server_support import EvidenceServerProcess, build_curated_store
 
 ID = "https://w3id.org/evidencegraph/id/"
@@ -234,3 +236,53 @@ def test_kares_page_shows_where_its_sources_disagree(graphs_server: EvidenceServ
     # a study the registry record does not touch has no disagreement section
     other = _page(graphs_server.url + "id/study/dakwar-2019")
     assert "disagreements" not in other.sections
+
+
+# --- a node many records state: the page's lists stay bounded --------------------------------
+
+
+def test_a_node_stated_by_many_graphs_lists_a_bounded_few() -> None:
+    """61 graphs state a study's enrolment: the paper's graph 96 (the view's), 55 registry
+    records 24, 5 newer ones 30. The page lists the first 50 graphs and counts the rest; the
+    disagreement names at most 10 graphs a value, the view's value first, then the newer
+    records' (precedence: the newer version first within a kind)."""
+    n = ox.NamedNode
+    study, enrolment = n(ID + "study/many"), n(EG + "enrolment")
+    integer = n("http://www.w3.org/2001/XMLSchema#integer")
+    catalog, kind = n(CATALOG), n(EG + "sourceKind")
+    modified = n("http://purl.org/dc/terms/modified")
+    vocab = "https://w3id.org/evidencegraph/vocab/"
+    view = [ox.Quad(study, enrolment, ox.Literal("96", datatype=integer))]
+    quads = [*view]
+    curated = n(curated_graph("studies"))
+    quads += [
+        ox.Quad(study, enrolment, ox.Literal("96", datatype=integer), curated),
+        ox.Quad(curated, kind, n(vocab + "CuratedEvidence"), catalog),
+    ]
+    for index in range(60):
+        graph = n(record_graph("ctgov", f"NCT{index:08d}"))
+        value, version = ("30", "2024-01-01") if index >= 55 else ("24", "2020-01-01")
+        quads += [
+            ox.Quad(study, enrolment, ox.Literal(value, datatype=integer), graph),
+            ox.Quad(graph, kind, n(vocab + "RegistryRecord"), catalog),
+            ox.Quad(graph, modified, ox.Literal(version), catalog),
+        ]
+    store = OxigraphStore()
+    store.write_quads([], quads)
+
+    found = attribute(store, study, view)
+    assert (found.total, len(found.graphs)) == (61, MAX_LISTED_GRAPHS)
+    assert found.graphs[0].iri == curated.value  # curated evidence stands first
+    (disagreement,) = found.disagreements
+    shown = [(v.value.value, v.count, len(v.graphs), v.shown) for v in disagreement.values]
+    assert shown == [("96", 1, 1, True), ("30", 5, 5, False), ("24", 55, MAX_VALUE_GRAPHS, False)]
+    # listed by precedence: the curated graph, the 5 newer records, then 44 of the older 55
+    stated = {
+        value: (
+            len(found.stated_by[(enrolment.value, literal)]),
+            found.counts[(enrolment.value, literal)],
+        )
+        for value in ("96", "30", "24")
+        if (literal := ox.Literal(value, datatype=integer))
+    }
+    assert stated == {"96": (1, 1), "30": (5, 5), "24": (MAX_LISTED_GRAPHS - 6, 55)}

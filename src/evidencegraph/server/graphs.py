@@ -20,7 +20,7 @@ from rdflib import URIRef
 from evidencegraph.ontology.namespace import expand
 from evidencegraph.ontology.naming import NAME_PROPERTIES
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing
-from evidencegraph.rdf.terms import to_oxigraph
+from evidencegraph.rdf.terms import to_oxigraph, to_rdflib
 from evidencegraph.store.core import Store
 from evidencegraph.validation.shacl import single_valued_predicates
 
@@ -154,13 +154,22 @@ def graph_statements(store: Store, graph: str) -> list[ox.Quad]:
 # --- who states what about a node ----------------------------------------------------------
 
 
+#: The most source graphs a page lists as sources of a node (a condition or a drug is stated
+#: by every record that names it: thousands in a registry-sized store).
+MAX_LISTED_GRAPHS = 50
+#: The most graphs named beside one of the values sources disagree on.
+MAX_VALUE_GRAPHS = 10
+
+
 @dataclass(frozen=True)
 class StatedValue:
-    """One value of a property, the graphs that state it (best standing first), and whether
-    the view shows it."""
+    """One value of a property, graphs that state it (best standing first; at most
+    :data:`MAX_VALUE_GRAPHS`), how many graphs state it in all, and whether the view shows
+    it."""
 
     value: _Term
     graphs: list[SourceGraph]
+    count: int
     shown: bool
 
 
@@ -175,11 +184,14 @@ class Disagreement:
 
 @dataclass
 class Attribution:
-    """The source graphs that state anything about a node (best standing first), the graphs
-    that state each of its statements, and where they disagree."""
+    """The source graphs that state anything about a node (best standing first; at most
+    :data:`MAX_LISTED_GRAPHS` of :attr:`total` are listed), which of the listed ones state
+    each of its statements and how many graphs do in all, and where they disagree."""
 
     graphs: list[SourceGraph] = field(default_factory=list)
+    total: int = 0
     stated_by: dict[tuple[str, _Term], list[SourceGraph]] = field(default_factory=dict)
+    counts: dict[tuple[str, _Term], int] = field(default_factory=dict)
     disagreements: list[Disagreement] = field(default_factory=list)
 
     def number(self, graph: SourceGraph) -> int:
@@ -187,41 +199,103 @@ class Attribution:
         return self.graphs.index(graph) + 1
 
 
+#: The source kinds' precedence, as a VALUES table for a query (constants of the model).
+_RANKS = " ".join(f"({ox.NamedNode(kind.concept)} {kind.rank})" for kind in SourceKind)
+_KIND_TERM = str(ox.NamedNode(_KIND))
+_MODIFIED_TERM = str(ox.NamedNode(_MODIFIED))
+#: A node's statements in any graph but the catalog (which describes graphs, and is no source).
+_IN_SOURCES = f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {_CATALOG})"
+
+
 def attribute(store: Store, node: ox.NamedNode, view: Iterable[ox.Quad]) -> Attribution:
     """Which source graphs state what about ``node`` (its statements as subject), and the
     single-valued properties they give different values; ``view`` holds the node's
-    statements in the default graph, which say what the view shows."""
-    rows = store.query(
-        "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }", {"s": URIRef(node.value)}
-    ).rows
-    stated: dict[tuple[str, _Term], set[str]] = defaultdict(set)
-    for row in rows:
-        graph = str(row["g"])
-        if graph == CATALOG:  # the catalog describes graphs; it is no source
-            continue
-        stated[(str(row["p"]), to_oxigraph(row["o"]))].add(graph)
-    if not stated:
+    statements in the default graph, which say what the view shows.
+
+    A bounded number of queries whatever the store's size: the statements with how many
+    graphs state each, the first graphs by name, what those state, and the graphs of each
+    value sources disagree on.
+    """
+    subject = {"s": URIRef(node.value)}  # a bound variable must be projected: ?s is, below
+    counts: dict[tuple[str, _Term], int] = {}
+    for row in store.query(
+        f"SELECT ?s ?p ?o (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {_IN_SOURCES} }} GROUP BY ?s ?p ?o",
+        subject,
+    ).rows:
+        counts[(str(row["p"]), to_oxigraph(row["o"]))] = int(str(row["n"]))
+    if not counts:
         return Attribution()
-    entries = catalog_entries(store, sorted({g for graphs in stated.values() for g in graphs}))
+    # the graphs listed: the first by the view's precedence (source_graphs.Standing: kind,
+    # then the newer version, then the name), so that the source whose value the view shows
+    # is among them however many records state something of the node
+    first = store.query(
+        f"SELECT ?s ?g WHERE {{ {{ SELECT DISTINCT ?s ?g WHERE {{ {_IN_SOURCES} }} }} "
+        f"OPTIONAL {{ GRAPH {_CATALOG} {{ ?g {_KIND_TERM} ?kind }} VALUES (?kind ?rank) "
+        f"{{ {_RANKS} }} }} OPTIONAL {{ GRAPH {_CATALOG} {{ ?g {_MODIFIED_TERM} ?version }} }} }} "
+        f"ORDER BY (COALESCE(?rank, {len(SourceKind)})) DESC(STR(?version)) ?g "
+        f"LIMIT {MAX_LISTED_GRAPHS + 1}",
+        subject,
+    ).rows
+    listed = [str(row["g"]) for row in first][:MAX_LISTED_GRAPHS]
+    total = len(listed)
+    if len(first) > MAX_LISTED_GRAPHS:
+        rows = store.query(
+            f"SELECT ?s (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {_IN_SOURCES} }} GROUP BY ?s",
+            subject,
+        ).rows
+        total = int(str(rows[0]["n"]))
+    stated: dict[tuple[str, _Term], set[str]] = defaultdict(set)
+    chunk = " ".join(str(ox.NamedNode(g)) for g in listed)
+    for row in store.query(
+        f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?g {{ {chunk} }} GRAPH ?g {{ ?s ?p ?o }} }}",
+        subject,
+    ).rows:
+        stated[(str(row["p"]), to_oxigraph(row["o"]))].add(str(row["g"]))
 
-    def ranked(graphs: Iterable[str]) -> list[SourceGraph]:
-        return sorted((entries[g] for g in graphs), key=lambda e: e.standing.key())
-
-    stated_by = {pair: ranked(graphs) for pair, graphs in stated.items()}
-    shown = {(q.predicate.value, q.object) for q in view if q.subject == node}
     single = {str(p) for p in single_valued_predicates()}
     values_of: dict[str, list[_Term]] = defaultdict(list)
-    for predicate, value in stated:
+    for predicate, value in counts:
         if predicate in single:
             values_of[predicate].append(value)
+    disagreeing = {p: values for p, values in values_of.items() if len(values) > 1}
+    of_value: dict[tuple[str, _Term], list[str]] = {}
+    for predicate, values in disagreeing.items():
+        for value in values:
+            pair = (predicate, value)
+            of_value[pair] = sorted(stated[pair])
+            if counts[pair] > len(of_value[pair]):  # stated by graphs beyond the listed ones
+                rows = store.query(
+                    "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g "
+                    f"LIMIT {MAX_VALUE_GRAPHS}",
+                    {**subject, "p": URIRef(predicate), "o": to_rdflib(value)},
+                ).rows
+                of_value[pair] = sorted({str(row["g"]) for row in rows} - {CATALOG})
+
+    needed = sorted({*listed, *(g for graphs in of_value.values() for g in graphs)})
+    entries = catalog_entries(store, needed)
+
+    def ranked(graphs: Iterable[str], most: int | None = None) -> list[SourceGraph]:
+        return sorted((entries[g] for g in graphs), key=lambda e: e.standing.key())[:most]
+
+    shown = {(q.predicate.value, q.object) for q in view if q.subject == node}
     disagreements = []
-    for predicate, values in sorted(values_of.items()):
-        if len(values) < 2:
-            continue
+    for predicate, values in sorted(disagreeing.items()):
         found = [
-            StatedValue(value, stated_by[(predicate, value)], (predicate, value) in shown)
+            StatedValue(
+                value,
+                ranked(of_value[(predicate, value)], MAX_VALUE_GRAPHS),
+                counts[(predicate, value)],
+                (predicate, value) in shown,
+            )
             for value in values
         ]
-        found.sort(key=lambda v: (not v.shown, v.graphs[0].standing.key(), str(v.value)))
+        found.sort(
+            key=lambda v: (
+                not v.shown,
+                v.graphs[0].standing.key() if v.graphs else (9, 9, "", ""),
+                str(v.value),
+            )
+        )
         disagreements.append(Disagreement(predicate, found))
-    return Attribution(ranked(entries), stated_by, disagreements)
+    stated_by = {pair: ranked(graphs) for pair, graphs in stated.items()}
+    return Attribution(ranked(listed), total, stated_by, counts, disagreements)

@@ -399,6 +399,11 @@ class _ResourcePage:
         graphs = self.attribution.stated_by.get((predicate, value), [])
         return [(self.attribution.number(graph), graph) for graph in graphs]
 
+    def unlisted(self, predicate: str, value: _Term) -> int:
+        """How many graphs beyond the listed ones state ``predicate`` ``value``."""
+        listed = len(self.attribution.stated_by.get((predicate, value), []))
+        return self.attribution.counts.get((predicate, value), listed) - listed
+
     @staticmethod
     def kind_label(graph: SourceGraph) -> str:
         """What kind of source the graph holds, as the source-kind scheme names it."""
