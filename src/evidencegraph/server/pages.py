@@ -25,6 +25,7 @@ from rdflib import RDFS, SKOS, URIRef
 from evidencegraph.export.select import Selection, model_terms, with_provenance
 from evidencegraph.ontology.namespace import compact, expand
 from evidencegraph.ontology.naming import NAME_PROPERTIES
+from evidencegraph.ontology.source_graphs import CATALOG
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.rdf.terms import RDF_TYPE, to_oxigraph
 from evidencegraph.server.graphs import Attribution, SourceGraph, attribute, catalog_entries
@@ -668,6 +669,10 @@ class _GraphPage(_ResourcePage):
         self.entry = entry
         self.statements = statements
         self.total = total
+
+    def is_catalog(self) -> bool:
+        """Whether the page's graph is the catalog."""
+        return self.node.value == CATALOG
 
     def title(self) -> str:
         """The graph's source by name, else the graph's own name."""
