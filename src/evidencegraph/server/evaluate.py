@@ -410,7 +410,7 @@ class GraphJob:
             body = dataset_bytes(quads, self.fmt)
             return Answer(200, DATASET_MEDIA_TYPES[self.fmt], body, "graph")
         try:
-            body = graph_bytes(quads, self.fmt)
+            body = graph_bytes(quads, self.fmt, _graph_prefixes())
         except NotWritableError as error:
             return failure(406, str(error))
         return Answer(200, GRAPH_MEDIA_TYPES[self.fmt], body, "graph")
@@ -419,12 +419,16 @@ class GraphJob:
 def dataset_bytes(quads: Iterable[ox.Quad], fmt: str) -> bytes:
     """Quads written as TriG (``trig``, with the project's prefixes) or N-Quads (``nq``), in
     the order given."""
-    from evidencegraph.export.formats import WRITTEN_PREFIXES
-
     if fmt == "nq":
         return ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS) or b""
-    prefixes = dict(WRITTEN_PREFIXES)
-    return ox.serialize(list(quads), format=ox.RdfFormat.TRIG, prefixes=prefixes) or b""
+    return ox.serialize(list(quads), format=ox.RdfFormat.TRIG, prefixes=_graph_prefixes()) or b""
+
+
+def _graph_prefixes() -> dict[str, str]:
+    """The project's prefixes and VoID's, which the catalog uses (void:triples)."""
+    from evidencegraph.export.formats import WRITTEN_PREFIXES
+
+    return {**WRITTEN_PREFIXES, "void": "http://rdfs.org/ns/void#"}
 
 
 @dataclass(frozen=True)
