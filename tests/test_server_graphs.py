@@ -25,7 +25,7 @@ import requests
 from click.testing import CliRunner
 
 from evidencegraph.cli.main import cli
-from evidencegraph.ontology.source_graphs import CATALOG, curated_graph, record_graph
+from evidencegraph.ontology.source_graphs import CATALOG, GRAPH_BASE, curated_graph, record_graph
 from evidencegraph.server.graphs import MAX_LISTED_GRAPHS, MAX_VALUE_GRAPHS, attribute
 from evidencegraph.store.core import OxigraphStore
 from server_support import EvidenceServerProcess, build_curated_store
@@ -36,6 +36,8 @@ KARE = ID + "study/NCT02649231"
 REGISTRY_GRAPH = record_graph("ctgov", "NCT02649231")
 STUDIES_GRAPH = curated_graph("studies")
 RECORD = Path(__file__).parent / "data" / "ctgov" / "NCT03418623.json"
+#: a file given to load: its graph's name ends as an extension does (graph/file/….nt)
+LOADED = Path(__file__).parent / "data" / "valid-extra-risk.nt"
 #: KARE's enrolment: 96 randomised by the paper (FACTS.md (a))
 PAPER_ENROLMENT = "96"
 ENROLMENT_QUERY = f"SELECT ?g ?n WHERE {{ GRAPH ?g {{ <{KARE}> <{EG}enrolment> ?n }} }} ORDER BY ?g"
@@ -72,6 +74,8 @@ def graphs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Evidence
         cli, ["--store", f"oxigraph:{path}", "import", "ctgov", str(record)]
     )
     assert imported.exit_code == 0, imported.output
+    loaded = CliRunner().invoke(cli, ["--store", f"oxigraph:{path}", "load", str(LOADED)])
+    assert loaded.exit_code == 0, loaded.output
     with EvidenceServerProcess(path, "--max-rows", str(MAX_ROWS)) as server:
         yield server
 
@@ -160,6 +164,21 @@ def test_a_graph_dereferenced(
         assert statements == {ox.NamedNode(REGISTRY_GRAPH)}
     if not isinstance(how, str):
         assert answer.headers["Content-Location"].startswith("/graph/ctgov/NCT02649231.")
+
+
+def test_a_graph_whose_name_ends_like_an_extension(graphs_server: EvidenceServerProcess) -> None:
+    """graph/file/valid-extra-risk.nt is the graph's whole name: asked for as it is, it is
+    negotiated (Turtle for Accept text/turtle); one more extension chooses the format."""
+    path = graphs_server.url + "graph/file/valid-extra-risk.nt"
+    risk = (ox.NamedNode(ID + "risk/test-only-risk"), ox.NamedNode(EG + "Risk"))
+    turtle = requests.get(path, headers={"Accept": "text/turtle"}, timeout=30)
+    assert turtle.status_code == 200 and turtle.headers["Content-Type"].startswith("text/turtle")
+    triples = {(t.subject, t.object) for t in ox.parse(turtle.content, format=ox.RdfFormat.TURTLE)}
+    assert risk in triples
+    quads = requests.get(path + ".nq", timeout=30)
+    found = list(ox.parse(quads.content, format=ox.RdfFormat.N_QUADS))
+    graph = ox.NamedNode(GRAPH_BASE + "file/valid-extra-risk.nt")
+    assert {(q.subject, q.object) for q in found if q.graph_name == graph} >= {risk}
 
 
 class _Sections(HTMLParser):
