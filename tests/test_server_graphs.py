@@ -307,3 +307,18 @@ def test_a_node_stated_by_many_graphs_lists_a_bounded_few() -> None:
         if (literal := ox.Literal(value, datatype=integer))
     }
     assert stated == {"96": (1, 1), "30": (5, 5), "24": (MAX_LISTED_GRAPHS - 6, 55)}
+
+
+def test_a_named_query_over_one_sources_graph(graphs_server: EvidenceServerProcess) -> None:
+    """/queries/NAME takes the Protocol's dataset too: the flagship question over the view
+    finds KARE; over the registry record's graph alone (a record of GET73, not ketamine
+    with therapy) it finds nothing."""
+    url = graphs_server.url + "queries/drug-with-psychotherapy"
+    headers = {"Accept": "application/sparql-results+json"}
+    view = requests.get(url, headers=headers, timeout=30)
+    assert KARE in {row["trial"]["value"] for row in view.json()["results"]["bindings"]}
+    registry = requests.get(
+        url, params={"default-graph-uri": REGISTRY_GRAPH}, headers=headers, timeout=30
+    )
+    assert registry.status_code == 200, registry.text
+    assert registry.json()["results"]["bindings"] == []

@@ -68,8 +68,9 @@ from evidencegraph.server.urls import local_path
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 from evidencegraph.store.values_binding import tokenize
 
-#: Query-string parameters of /queries/NAME that are not the query's parameters.
-_RESERVED = frozenset({"format"})
+#: Query-string parameters of /queries/NAME that are not the query's parameters: the format,
+#: and the Protocol's dataset (a named query over one source's graph, say).
+_RESERVED = frozenset({"format", "default-graph-uri", "named-graph-uri"})
 #: VoID counts scan the whole store: they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
 
@@ -473,7 +474,7 @@ class EvidenceServer:
         except ParameterError as error:
             raise _RequestError(400, str(error)) from None
         bindings = tuple(sorted((name, to_oxigraph(term)) for name, term in bound.items()))
-        return self._query(request, text, bindings)
+        return self._query(request, text, bindings, _dataset(request))
 
     # --- linked data --------------------------------------------------------------------
 
