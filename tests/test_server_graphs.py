@@ -63,6 +63,18 @@ REGISTRY_VERSION = RECORD_CONTENT["protocolSection"]["statusModule"]["lastUpdate
 ]
 
 
+def _with_registry_record(folder: Path) -> Path:
+    """A store in ``folder``: the curated evidence, then KARE's registry record imported."""
+    path = build_curated_store(folder / "evidencegraph.db")
+    record = folder / "NCT02649231.json"
+    record.write_text(json.dumps(RECORD_CONTENT), encoding="utf-8")
+    imported = CliRunner().invoke(
+        cli, ["--store", f"oxigraph:{path}", "import", "ctgov", str(record)]
+    )
+    assert imported.exit_code == 0, imported.output
+    return path
+
+
 @pytest.fixture(scope="module")
 def graphs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EvidenceServerProcess]:
     """The curated evidence with KARE's registry record imported, served read-only."""
@@ -322,3 +334,48 @@ def test_a_named_query_over_one_sources_graph(graphs_server: EvidenceServerProce
     )
     assert registry.status_code == 200, registry.text
     assert registry.json()["results"]["bindings"] == []
+
+
+# --- an update's dataset over the source graphs ---------------------------------------------
+
+TOKEN = "a-graphs-test-token-0123456789"
+
+
+def test_an_updates_using_graphs_read_source_graphs(tmp_path: Path) -> None:
+    """using-graph-uri and using-named-graph-uri name a source graph for an update's WHERE:
+    the copy holds what the registry record states (KARE's 24), nothing of the view (96) or
+    of the other graphs."""
+    path = _with_registry_record(tmp_path)
+    token = tmp_path / "token"
+    token.write_text(TOKEN, encoding="utf-8")
+    copy, named_copy = "http://example.org/copy", "http://example.org/named-copy"
+    with EvidenceServerProcess(path, "--allow-update", "--token-file", str(token)) as server:
+
+        def update(text: str, **dataset: str) -> None:
+            answer = requests.post(
+                server.endpoint,
+                params=dataset,
+                data=text.encode(),
+                headers={
+                    "Content-Type": "application/sparql-update",
+                    "Authorization": f"Bearer {TOKEN}",
+                },
+                timeout=30,
+            )
+            assert answer.status_code == 204, answer.text
+
+        update(
+            f"INSERT {{ GRAPH <{copy}> {{ ?s <{EG}enrolment> ?n }} }} "
+            f"WHERE {{ ?s <{EG}enrolment> ?n }}",
+            **{"using-graph-uri": REGISTRY_GRAPH},
+        )
+        update(
+            f"INSERT {{ GRAPH <{named_copy}> {{ ?s <{EG}enrolment> ?n }} }} "
+            f"WHERE {{ GRAPH ?g {{ ?s <{EG}enrolment> ?n }} }}",
+            **{"using-named-graph-uri": REGISTRY_GRAPH},
+        )
+        for graph in (copy, named_copy):
+            found = _csv(
+                server, f"SELECT ?s ?n WHERE {{ GRAPH <{graph}> {{ ?s <{EG}enrolment> ?n }} }}"
+            )
+            assert found == [{"s": KARE, "n": REGISTRY_ENROLMENT}], graph
