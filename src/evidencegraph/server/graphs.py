@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from rdflib import URIRef
+from rdflib.term import Node
 
 from evidencegraph.ontology.namespace import expand
 from evidencegraph.ontology.naming import NAME_PROPERTIES
@@ -206,6 +207,23 @@ _MODIFIED_TERM = str(ox.NamedNode(_MODIFIED))
 #: A node's statements in any graph but the catalog (which describes graphs, and is no source).
 _IN_SOURCES = f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {_CATALOG})"
 
+_Pair = tuple[str, _Term]
+
+
+def _first_graphs(store: Store, bound: dict[str, Node], variables: str, most: int) -> list[str]:
+    """The first ``most`` source graphs that state ``?s ?p ?o`` with ``bound`` bound (which
+    ``variables`` project), in the view's precedence (source_graphs.Standing: kind, then the
+    newer version, then the name), read from the catalog by the query itself."""
+    rows = store.query(
+        f"SELECT {variables} ?g WHERE {{ {{ SELECT DISTINCT {variables} ?g WHERE {{ "
+        f"{_IN_SOURCES} }} }} OPTIONAL {{ GRAPH {_CATALOG} {{ ?g {_KIND_TERM} ?kind }} "
+        f"VALUES (?kind ?rank) {{ {_RANKS} }} }} "
+        f"OPTIONAL {{ GRAPH {_CATALOG} {{ ?g {_MODIFIED_TERM} ?version }} }} }} "
+        f"ORDER BY (COALESCE(?rank, {len(SourceKind)})) DESC(STR(?version)) ?g LIMIT {most}",
+        bound,
+    ).rows
+    return [str(row["g"]) for row in rows]
+
 
 def attribute(store: Store, node: ox.NamedNode, view: Iterable[ox.Quad]) -> Attribution:
     """Which source graphs state what about ``node`` (its statements as subject), and the
@@ -213,89 +231,83 @@ def attribute(store: Store, node: ox.NamedNode, view: Iterable[ox.Quad]) -> Attr
     statements in the default graph, which say what the view shows.
 
     A bounded number of queries whatever the store's size: the statements with how many
-    graphs state each, the first graphs by name, what those state, and the graphs of each
-    value sources disagree on.
+    graphs state each, the first graphs in precedence, what those state, and the first
+    graphs of each value sources disagree on.
     """
-    subject = {"s": URIRef(node.value)}  # a bound variable must be projected: ?s is, below
-    counts: dict[tuple[str, _Term], int] = {}
-    for row in store.query(
-        f"SELECT ?s ?p ?o (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {_IN_SOURCES} }} GROUP BY ?s ?p ?o",
-        subject,
-    ).rows:
-        counts[(str(row["p"]), to_oxigraph(row["o"]))] = int(str(row["n"]))
+    subject: dict[str, Node] = {"s": URIRef(node.value)}  # bound, so projected below
+    counts = _counts(store, subject)
     if not counts:
         return Attribution()
-    # the graphs listed: the first by the view's precedence (source_graphs.Standing: kind,
-    # then the newer version, then the name), so that the source whose value the view shows
-    # is among them however many records state something of the node
-    first = store.query(
-        f"SELECT ?s ?g WHERE {{ {{ SELECT DISTINCT ?s ?g WHERE {{ {_IN_SOURCES} }} }} "
-        f"OPTIONAL {{ GRAPH {_CATALOG} {{ ?g {_KIND_TERM} ?kind }} VALUES (?kind ?rank) "
-        f"{{ {_RANKS} }} }} OPTIONAL {{ GRAPH {_CATALOG} {{ ?g {_MODIFIED_TERM} ?version }} }} }} "
-        f"ORDER BY (COALESCE(?rank, {len(SourceKind)})) DESC(STR(?version)) ?g "
-        f"LIMIT {MAX_LISTED_GRAPHS + 1}",
-        subject,
-    ).rows
-    listed = [str(row["g"]) for row in first][:MAX_LISTED_GRAPHS]
+    first = _first_graphs(store, subject, "?s", MAX_LISTED_GRAPHS + 1)
+    listed = first[:MAX_LISTED_GRAPHS]
     total = len(listed)
-    if len(first) > MAX_LISTED_GRAPHS:
+    if len(first) > len(listed):
         rows = store.query(
             f"SELECT ?s (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {_IN_SOURCES} }} GROUP BY ?s",
             subject,
         ).rows
         total = int(str(rows[0]["n"]))
-    stated: dict[tuple[str, _Term], set[str]] = defaultdict(set)
-    chunk = " ".join(str(ox.NamedNode(g)) for g in listed)
-    for row in store.query(
-        f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?g {{ {chunk} }} GRAPH ?g {{ ?s ?p ?o }} }}",
-        subject,
-    ).rows:
-        stated[(str(row["p"]), to_oxigraph(row["o"]))].add(str(row["g"]))
+    stated = _stated_in(store, subject, listed)
+    disagreeing = _disagreeing(counts)
+    of_value: dict[_Pair, list[str]] = {}
+    for pair in (pair for pairs in disagreeing.values() for pair in pairs):
+        of_value[pair] = sorted(stated[pair])
+        if counts[pair] > len(of_value[pair]):  # stated by graphs beyond the listed ones
+            bound = {**subject, "p": URIRef(pair[0]), "o": to_rdflib(pair[1])}
+            of_value[pair] = _first_graphs(store, bound, "?s ?p ?o", MAX_VALUE_GRAPHS)
 
-    single = {str(p) for p in single_valued_predicates()}
-    values_of: dict[str, list[_Term]] = defaultdict(list)
-    for predicate, value in counts:
-        if predicate in single:
-            values_of[predicate].append(value)
-    disagreeing = {p: values for p, values in values_of.items() if len(values) > 1}
-    of_value: dict[tuple[str, _Term], list[str]] = {}
-    for predicate, values in disagreeing.items():
-        for value in values:
-            pair = (predicate, value)
-            of_value[pair] = sorted(stated[pair])
-            if counts[pair] > len(of_value[pair]):  # stated by graphs beyond the listed ones
-                rows = store.query(
-                    "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g "
-                    f"LIMIT {MAX_VALUE_GRAPHS}",
-                    {**subject, "p": URIRef(predicate), "o": to_rdflib(value)},
-                ).rows
-                of_value[pair] = sorted({str(row["g"]) for row in rows} - {CATALOG})
+    entries = catalog_entries(
+        store, sorted({*listed, *(g for gs in of_value.values() for g in gs)})
+    )
 
-    needed = sorted({*listed, *(g for graphs in of_value.values() for g in graphs)})
-    entries = catalog_entries(store, needed)
-
-    def ranked(graphs: Iterable[str], most: int | None = None) -> list[SourceGraph]:
-        return sorted((entries[g] for g in graphs), key=lambda e: e.standing.key())[:most]
+    def ranked(graphs: Iterable[str]) -> list[SourceGraph]:
+        return sorted((entries[g] for g in graphs), key=lambda e: e.standing.key())
 
     shown = {(q.predicate.value, q.object) for q in view if q.subject == node}
     disagreements = []
-    for predicate, values in sorted(disagreeing.items()):
+    for predicate, pairs in sorted(disagreeing.items()):
         found = [
-            StatedValue(
-                value,
-                ranked(of_value[(predicate, value)], MAX_VALUE_GRAPHS),
-                counts[(predicate, value)],
-                (predicate, value) in shown,
-            )
-            for value in values
+            StatedValue(pair[1], ranked(of_value[pair]), counts[pair], pair in shown)
+            for pair in pairs
         ]
-        found.sort(
-            key=lambda v: (
-                not v.shown,
-                v.graphs[0].standing.key() if v.graphs else (9, 9, "", ""),
-                str(v.value),
-            )
-        )
+        # the view's value first, then by the standing of the best graph stating each
+        found.sort(key=lambda v: (not v.shown, v.graphs[0].standing.key(), str(v.value)))
         disagreements.append(Disagreement(predicate, found))
     stated_by = {pair: ranked(graphs) for pair, graphs in stated.items()}
     return Attribution(ranked(listed), total, stated_by, counts, disagreements)
+
+
+def _counts(store: Store, subject: dict[str, Node]) -> dict[_Pair, int]:
+    """Each statement (predicate, object) of the subject in a source graph, with how many
+    source graphs state it."""
+    rows = store.query(
+        f"SELECT ?s ?p ?o (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {_IN_SOURCES} }} GROUP BY ?s ?p ?o",
+        subject,
+    ).rows
+    return {(str(row["p"]), to_oxigraph(row["o"])): int(str(row["n"])) for row in rows}
+
+
+def _stated_in(
+    store: Store, subject: dict[str, Node], graphs: Sequence[str]
+) -> dict[_Pair, set[str]]:
+    """Which of ``graphs`` state each statement of the subject."""
+    stated: dict[_Pair, set[str]] = defaultdict(set)
+    chunk = " ".join(str(ox.NamedNode(g)) for g in graphs)
+    rows = store.query(
+        f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?g {{ {chunk} }} GRAPH ?g {{ ?s ?p ?o }} }}",
+        subject,
+    ).rows
+    for row in rows:
+        stated[(str(row["p"]), to_oxigraph(row["o"]))].add(str(row["g"]))
+    return stated
+
+
+def _disagreeing(counts: dict[_Pair, int]) -> dict[str, list[_Pair]]:
+    """The single-valued properties (sh:maxCount 1 in the shapes) that source graphs give
+    more than one value, with those values."""
+    single = {str(p) for p in single_valued_predicates()}
+    values_of: dict[str, list[_Pair]] = defaultdict(list)
+    for pair in counts:
+        if pair[0] in single:
+            values_of[pair[0]].append(pair)
+    return {p: pairs for p, pairs in values_of.items() if len(pairs) > 1}
