@@ -222,7 +222,8 @@ def _first_graphs(store: Store, bound: dict[str, Node], variables: str, most: in
         f"ORDER BY (COALESCE(?rank, {len(SourceKind)})) DESC(STR(?version)) ?g LIMIT {most}",
         bound,
     ).rows
-    return [str(row["g"]) for row in rows]
+    # a graph the catalog gave two versions would come twice
+    return list(dict.fromkeys(str(row["g"]) for row in rows))
 
 
 def attribute(store: Store, node: ox.NamedNode, view: Iterable[ox.Quad]) -> Attribution:
