@@ -242,6 +242,8 @@ def test_a_graphs_page_and_an_unknown_graph(graphs_server: EvidenceServerProcess
     assert unknown.status_code == 404
     assert "no graph <" + record_graph("ctgov", "NCT00000000") + ">" in unknown.text
     assert "/graph/catalog" in unknown.text
+    not_an_iri = requests.get(graphs_server.url + "graph/a%3Eb%20c", timeout=30)
+    assert not_an_iri.status_code == 404 and "not an IRI" in not_an_iri.text
     # a graph of more statements than --max-rows is refused, saying how to read it
     model = requests.get(graphs_server.url + "graph/model.nt", timeout=30)
     assert model.status_code == 503 and f"limit of {MAX_ROWS:,} (--max-rows)" in model.text

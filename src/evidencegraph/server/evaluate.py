@@ -381,6 +381,10 @@ class GraphJob:
         pages = _pages()
         if self.fmt == "html" and pages is None:
             return _not_built()
+        try:
+            ox.NamedNode(self.iri)
+        except ValueError:  # a path no graph can have: "<", ">", a space...
+            return failure(404, f"no graph is named {self.iri!r}: that is not an IRI")
         described = graphs.catalog_quads(store, [self.iri])
         size = graphs.graph_size(store, self.iri)
         if not described and not size:
