@@ -5,7 +5,9 @@ every node those triples name. A study brings its record (arms and what they rec
 outcomes, findings, registry links, sources) and the provenance an export brings (the claims
 about it and about its findings, with the sources that assert them); a claim brings the source
 that asserts it; a source the claims it makes. The page shows the same triples for people,
-with each claim set against the evidence: where it comes from, and where it disagrees.
+with each claim set against the evidence: where it comes from, and where it disagrees; and
+with the source graphs that state each value, each value with its source where they differ
+(``graphs.py``). A source graph has a page of its own: its catalog entry and statements.
 
 What the page holds is worked out here (:class:`_ResourcePage`); how it is written is the
 template's (``templates/resource.html``, its terms by ``templates/terms.html``).
