@@ -261,7 +261,8 @@ def test_kares_page_shows_where_its_sources_disagree(graphs_server: EvidenceServ
     assert re.search(
         rf"enrolment eg:enrolment {PAPER_ENROLMENT}, stated by curated/studies "
         rf"\(curated evidence\) \(shown\) {REGISTRY_ENROLMENT}, stated by "
-        r"ClinicalTrials\.gov record NCT02649231 "
+        # the source named as the view names it (sources.ttl's label of the record)
+        r"ClinicalTrials\.gov record NCT02649231 \(KARE\) "
         rf"\(registry record, version of {REGISTRY_VERSION}\)",
         disagreement,
     ), disagreement

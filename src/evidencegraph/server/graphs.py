@@ -117,10 +117,18 @@ def catalog_quads(store: Store, graphs: Sequence[str]) -> list[ox.Quad]:
 
 
 def source_names(store: Store, sources: Sequence[ox.NamedNode]) -> dict[ox.NamedNode, str]:
-    """What each source is called (its label, else its title...), as stated in any graph;
-    an English or untagged name first, then the least in code-point order, so that the
-    name never depends on the order the store answers in."""
-    quads = store.values([(source, name) for source in sources for name in _NAMES])
+    """What each source is called: its name in the view (what every page calls it), else as
+    stated in any graph; its label, else its title..., an English or untagged one first, then
+    the least in code-point order, so that the name never depends on the order the store
+    answers in."""
+    names = _names(store.about(sources, _NAMES))
+    unnamed = [source for source in sources if source not in names]
+    if unnamed:
+        names.update(_names(store.values([(s, name) for s in unnamed for name in _NAMES])))
+    return names
+
+
+def _names(quads: Iterable[ox.Quad]) -> dict[ox.NamedNode, str]:
     held: dict[ox.NamedNode, dict[str, list[ox.Literal]]] = defaultdict(lambda: defaultdict(list))
     for quad in quads:
         if isinstance(quad.object, ox.Literal) and isinstance(quad.subject, ox.NamedNode):
