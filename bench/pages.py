@@ -142,7 +142,8 @@ def main() -> None:
         "(bench/generate_ctgov.py, seed 7) imported, one graph each. A page is rendered in this "
         "process as a worker renders it (`pages.resource_html`), the median of "
         f"{args.runs} renders of each, the two taken by turns. The baseline, in the same run, "
-        "is the same page with the source graphs left out (`attribute` answering nothing: the page before issue 17).",
+        "is the same page with the source graphs left out (`attribute` answering nothing: "
+        "the page before issue 17).",
         "",
         "| page | without the source graphs | with them | ratio |",
         "|---|---:|---:|---:|",
