@@ -309,3 +309,39 @@ def test_withdraw_on_the_command_line(tmp_path: Path) -> None:
     assert "Withdrew 1 source graph(s)" in done.output
     listed = runner.invoke(cli, ["--store", store, "query", "source-graphs"])
     assert RECORD not in listed.output and "curated/studies" in listed.output
+
+
+# --- a PubMed article's version is its DateRevised ---------------------------------------
+
+
+def test_a_pubmed_article_revised_earlier_is_left_alone_and_one_revised_later_replaces(
+    tmp_path: Path,
+) -> None:
+    """pubmed-29768149.xml (DateRevised 2022-04-10), and copies of it CONSTRUCTED for this
+    test with another title, revised in 2021 (older) and in 2023 (newer)."""
+    from evidencegraph.ingest import pubmed
+
+    original = (DATA / "pubmed" / "pubmed-29768149.xml").read_text(encoding="utf-8")
+    assert "<Year>2022</Year>" in original.split("<DateRevised>")[1].split("</DateRevised>")[0]
+
+    def revised(year: str, title: str) -> Path:
+        head, rest = original.split("<DateRevised>", 1)
+        revised_part, tail = rest.split("</DateRevised>", 1)
+        text = head + "<DateRevised>" + revised_part.replace("2022", year) + "</DateRevised>" + tail
+        start = text.index("<ArticleTitle>") + len("<ArticleTitle>")
+        text = text[:start] + title + text[text.index("</ArticleTitle>") :]
+        path = tmp_path / f"revised-{year}.xml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    graph = EvidenceGraph(OxigraphStore(None))
+    first = Importer(graph, pubmed.map_article).run(
+        pubmed.read_paths([DATA / "pubmed" / "pubmed-29768149.xml"])
+    )
+    assert first.graphs_new == 1
+    article = EGID + "source/pmid/29768149"
+    title = values_of(graph, article, TITLE)
+    older = Importer(graph, pubmed.map_article).run(pubmed.read_paths([revised("2021", "Older")]))
+    assert older.older and values_of(graph, article, TITLE) == title
+    newer = Importer(graph, pubmed.map_article).run(pubmed.read_paths([revised("2023", "Newer")]))
+    assert newer.graphs_replaced == 1 and values_of(graph, article, TITLE) == {"Newer"}
