@@ -10,22 +10,19 @@ from click.testing import CliRunner, Result
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import EXIT_USAGE
-from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.ontology.source_graphs import CATALOG
 from evidencegraph.store.core import OxigraphStore
-from test_dump_graphs import CURATED, ENROLMENT, KARE, REGISTRY, integer, source_graphs
+from test_dump_graphs import ENROLMENT, LOADED, REGISTRY, STUDY, integer, make_flow_store
 
 EG = "https://w3id.org/evidencegraph/ontology#"
 CATALOG_GRAPH = ox.NamedNode(CATALOG)
 
 
 @pytest.fixture(scope="module")
-def db(built: EvidenceGraph, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("export-graphs") / "kg.db"
-    store = OxigraphStore(path)
-    store.write_quads([], list(built.store.quads()) + source_graphs())
-    store.close()
-    return f"oxigraph:{path}"
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``build``, ``import ctgov`` of NCT03418623 (enrolment 24), ``load`` of a file stating
+    40 for it: the two values in two graphs, the view showing the registry's."""
+    return make_flow_store(tmp_path_factory.mktemp("export-graphs"))
 
 
 def export(db: str, *args: str | Path) -> Result:
@@ -42,33 +39,41 @@ def triples(quads: set[ox.Quad]) -> set[ox.Triple]:
 
 def test_each_statement_comes_in_the_graphs_that_state_it(db: str, tmp_path: Path) -> None:
     path = tmp_path / "kare.trig"
-    result = export(db, "--focus", "NCT02649231", "--hops", "0", "--graphs", "-o", path)
+    result = export(db, "--focus", "NCT03418623", "--hops", "0", "--graphs", "-o", path)
     assert result.exit_code == 0, result.output
     assert result.stderr.endswith("named graphs\n")
     exported = read(path, ox.RdfFormat.TRIG)
-    # both enrolments, each in its source's graph: the view shows only the curated 96
-    assert ox.Quad(KARE, ENROLMENT, integer(96), CURATED) in exported
-    assert ox.Quad(KARE, ENROLMENT, integer(24), REGISTRY) in exported
-    assert ox.Quad(KARE, ENROLMENT, integer(96)) not in exported  # not in the default graph
+    # both enrolments, each in its source's graph: the view shows only the registry's 24
+    assert ox.Quad(STUDY, ENROLMENT, integer(24), REGISTRY) in exported
+    assert ox.Quad(STUDY, ENROLMENT, integer(40), LOADED) in exported
+    assert ox.Quad(STUDY, ENROLMENT, integer(24)) not in exported  # not in the default graph
     # the catalog describes each graph the export names, and only those
     described = {q.subject for q in exported if q.graph_name == CATALOG_GRAPH}
     named = {q.graph_name for q in exported} - {CATALOG_GRAPH, ox.DefaultGraph()}
-    assert described == named and {CURATED, REGISTRY} <= named
+    assert described == named and {REGISTRY, LOADED} <= named
     kinds = {
         q.subject: q.object
         for q in exported
         if q.graph_name == CATALOG_GRAPH and q.predicate == ox.NamedNode(EG + "sourceKind")
     }
     assert kinds[REGISTRY] == ox.NamedNode("https://w3id.org/evidencegraph/vocab/RegistryRecord")
+    assert kinds[LOADED] == ox.NamedNode("https://w3id.org/evidencegraph/vocab/OtherSource")
+    derived = ox.Quad(
+        REGISTRY,
+        ox.NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom"),
+        ox.NamedNode("https://w3id.org/evidencegraph/id/source/ctgov/NCT03418623"),
+        CATALOG_GRAPH,
+    )
+    assert derived in exported
 
 
 def test_nothing_the_view_export_holds_is_lost_and_nothing_is_made_up(
     db: str, tmp_path: Path
 ) -> None:
-    viewed = export(db, "--focus", "NCT02649231", "--hops", "0", "-o", tmp_path / "view.nq")
+    viewed = export(db, "--focus", "NCT03418623", "--hops", "0", "-o", tmp_path / "view.nq")
     assert viewed.exit_code == 0, viewed.output
     graphs = export(
-        db, "--focus", "NCT02649231", "--hops", "0", "--graphs", "-o", tmp_path / "graphs.nq"
+        db, "--focus", "NCT03418623", "--hops", "0", "--graphs", "-o", tmp_path / "graphs.nq"
     )
     assert graphs.exit_code == 0, graphs.output
     view = read(tmp_path / "view.nq", ox.RdfFormat.N_QUADS)
@@ -90,7 +95,7 @@ def test_trig_and_nquads_hold_the_same_quads_the_same_bytes_each_time(
     db: str, tmp_path: Path
 ) -> None:
     for name in ("a.trig", "b.trig", "a.nq"):
-        result = export(db, "--focus", "KARE", "--graphs", "-o", tmp_path / name)
+        result = export(db, "--focus", "NCT03418623", "--graphs", "-o", tmp_path / name)
         assert result.exit_code == 0, result.output
     assert (tmp_path / "a.trig").read_bytes() == (tmp_path / "b.trig").read_bytes()
     assert read(tmp_path / "a.trig", ox.RdfFormat.TRIG) == read(
@@ -112,7 +117,7 @@ def test_graphs_in_a_format_without_graphs_is_refused(
     db: str, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
     written = [str(tmp_path / a) if a.endswith((".ttl", ".tsv")) else a for a in args]
-    result = export(db, "--focus", "NCT02649231", "--graphs", *written)
+    result = export(db, "--focus", "NCT03418623", "--graphs", *written)
     assert result.exit_code == EXIT_USAGE, result.output
     assert "--graphs" in result.output and "--format trig or nq" in result.output
     assert "Traceback" not in result.output
