@@ -347,3 +347,52 @@ def view_of_dump(directory: Path) -> list[ox.Quad]:
             gzip.decompress((directory / NTRIPLES_NAME).read_bytes()), format=ox.RdfFormat.N_TRIPLES
         )
     )
+
+
+def dumped_through_sparql(dataset: list[ox.Quad], directory: Path) -> dict[str, bytes]:
+    """The dump of ``dataset`` put on an Oxigraph server by the Graph Store Protocol (as
+    N-Quads, not through the store's own writer) and read back by the ``sparql:`` store,
+    whose named graphs the base Store reads by SPARQL (``GRAPH ?g``)."""
+    import requests
+
+    from support import make_store, shared_oxigraph_server
+
+    remote = make_store("sparql", directory)
+    url = shared_oxigraph_server().url
+    try:
+        response = requests.post(
+            f"{url}/store",
+            data=ox.serialize(dataset, format=ox.RdfFormat.N_QUADS),
+            headers={"Content-Type": "application/n-quads"},
+            timeout=60,
+        )
+        assert response.status_code in (200, 201, 204), response.text
+        return dumped(remote, directory / "remote")  # type: ignore[arg-type]
+    finally:
+        requests.post(f"{url}/update", data={"update": "CLEAR ALL"}, timeout=60)
+        remote.close()
+
+
+def test_the_view_dumped_through_the_sparql_store_is_the_same_bytes(
+    dataset: list[ox.Quad], tmp_path: Path
+) -> None:
+    expected = dumped(store_of(dataset), tmp_path / "embedded")
+    remote = dumped_through_sparql(dataset, tmp_path)
+    assert remote[TURTLE_NAME] == expected[TURTLE_NAME]
+    assert remote[NTRIPLES_NAME] == expected[NTRIPLES_NAME]
+    # the graphs file holds as many statements (their bytes differ: see the next test)
+    remote_graphs = read_graphs_file(tmp_path / "remote" / GRAPHS_NAME)
+    assert len(remote_graphs) == len(read_graphs_file(tmp_path / "embedded" / GRAPHS_NAME))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Store._select_quads (store/core.py) reads SPARQL results through rdflib, which "
+    "rewrites an xsd:dateTime's lexical form (the catalog's prov:generatedAtTime, Z becomes "
+    "+00:00): the graphs file through sparql: differs from the embedded store's",
+)
+def test_the_graphs_dumped_through_the_sparql_store_are_the_same_bytes(
+    dataset: list[ox.Quad], tmp_path: Path
+) -> None:
+    expected = dumped(store_of(dataset), tmp_path / "embedded")
+    assert dumped_through_sparql(dataset, tmp_path)[GRAPHS_NAME] == expected[GRAPHS_NAME]
