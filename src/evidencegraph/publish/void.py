@@ -109,23 +109,23 @@ class GraphCensus:
     """The statements of each named graph, and the kind the catalog gives each graph, counted
     as the named quads stream past (:meth:`take`): one pass serves the graphs file and VoID."""
 
-    #: graph name (N-Triples form of the term) -> quads in it
-    quads: Counter[str] = field(default_factory=Counter)
-    #: graph IRI -> the concept IRI of its kind, as the catalog states it
-    kinds: dict[str, str] = field(default_factory=dict)
+    #: graph name -> quads in it
+    quads: Counter[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = field(default_factory=Counter)
+    #: graph name -> the concept IRI of its kind, as the catalog states it
+    kinds: dict[ox.NamedNode | ox.BlankNode | ox.Triple, str] = field(default_factory=dict)
 
     def take(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
         """Pass ``quads`` through, counting them."""
+        counted = self.quads
         for quad in quads:
-            graph = quad.graph_name
-            self.quads[str(graph)] += 1
+            counted[quad.graph_name] += 1
             kind = quad.object
             if (
-                graph == _CATALOG
-                and quad.predicate == _SOURCE_KIND
+                quad.predicate == _SOURCE_KIND
+                and quad.graph_name == _CATALOG
                 and isinstance(kind, ox.NamedNode)
             ):
-                self.kinds[str(quad.subject)] = kind.value
+                self.kinds[quad.subject] = kind.value
             yield quad
 
     def subsets(self) -> tuple[GraphSubset, ...]:
@@ -134,16 +134,16 @@ class GraphCensus:
         graphs: Counter[SourceKind] = Counter()
         triples: Counter[SourceKind] = Counter()
         for name, count in self.quads.items():
-            if name == str(_CATALOG):
+            if name == _CATALOG:
                 continue
-            kind = SourceKind.of_concept(self.kinds.get(name, ""))
+            kind = SourceKind.of_concept(self.kinds.get(name, ""))  # type: ignore[arg-type]
             graphs[kind] += 1
             triples[kind] += count
         described = tuple(
             GraphSubset(kind.value, KIND_TITLES[kind], kind.concept, graphs[kind], triples[kind])
             for kind in SourceKind
         )
-        catalog = self.quads.get(str(_CATALOG), 0)
+        catalog = self.quads.get(_CATALOG, 0)
         return (
             *described,
             GraphSubset(
