@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from evidencegraph._compat import Traversable
 from evidencegraph.errors import NonConformingError, UsageError
 from evidencegraph.ontology.namespace import model_files
 from evidencegraph.ontology.source_graphs import (
+    CATALOG,
     GRAPH_BASE,
     MODEL_GRAPH,
     SourceKind,
@@ -49,7 +50,7 @@ class LoadSummary:
     validate_seconds: float = 0.0
     commit_seconds: float = 0.0
     #: what the write did to the source graphs and the view (None for a large staged load)
-    plan: Plan | None = None
+    plan: Plan | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Stats:
 
     triples: int
     classes: list[tuple[str, int]]
+    #: source graphs per kind (the kind's label), in the order of precedence
+    graphs: list[tuple[str, int]] = field(default_factory=list)
 
 
 #: Triples a load judges and plans in memory at once; a larger load into new graphs is judged
@@ -108,7 +111,9 @@ class EvidenceGraph:
         started = time.perf_counter()
         gated = gate_sources(self.store, records)
         validated = time.perf_counter()
-        _refuse_unless_conforms(gated.report)
+        _refuse_unless_conforms(
+            gated.report, withdrawing=all(record.triples is None for record in records)
+        )
         added = gated.write()
         return LoadSummary(
             triples_read=read,
@@ -147,8 +152,10 @@ class EvidenceGraph:
         UsageError for two files that would share a graph, NonConformingError with the
         report, and writes nothing in any of these cases.
         """
-        if graph is not None and len(sources) != 1:
-            raise UsageError("--graph names the graph of one file: give one file with it")
+        if graph is not None:
+            if len(sources) != 1:
+                raise UsageError("--graph names the graph of one file: give one file with it")
+            _check_graph_name(graph)
         started = time.perf_counter()
         names: dict[str, RdfInput] = {}
         staged_files: list[tuple[RdfInput, ox.NamedNode, OxigraphStore, StagedFiles]] = []
@@ -283,7 +290,31 @@ class EvidenceGraph:
             "GROUP BY ?class ORDER BY DESC(?n) ?class"
         )
         classes = [(str(row["class"]), int(row["n"])) for row in result.rows]  # type: ignore[call-overload]
-        return Stats(triples=len(self.store), classes=classes)
+        counted = self.store.query(
+            "SELECT ?kind (COUNT(?g) AS ?n) WHERE { GRAPH <" + CATALOG + "> "
+            "{ ?g <https://w3id.org/evidencegraph/ontology#sourceKind> ?kind } } GROUP BY ?kind"
+        )
+        by_kind = {str(row["kind"]): int(row["n"]) for row in counted.rows}  # type: ignore[call-overload]
+        graphs = [
+            (kind.name.lower().replace("_", " "), by_kind[kind.concept])
+            for kind in SourceKind
+            if kind.concept in by_kind
+        ]
+        return Stats(triples=len(self.store), classes=classes, graphs=graphs)
+
+
+def _check_graph_name(graph: str) -> None:
+    """Refuse a graph name that is not an absolute IRI, or is the catalog's."""
+    try:
+        ox.NamedNode(graph)
+    except ValueError as error:
+        raise UsageError(
+            f"--graph {graph!r} is not an IRI ({error}); nothing was written"
+        ) from None
+    if graph == CATALOG or ":" not in graph:
+        raise UsageError(
+            f"--graph {graph!r}: give an absolute IRI other than the catalog's; nothing was written"
+        )
 
 
 def _packaged_quads(packaged: Traversable) -> list[ox.Quad]:
@@ -292,11 +323,20 @@ def _packaged_quads(packaged: Traversable) -> list[ox.Quad]:
         return list(ox.parse(handle, format=ox.RdfFormat.TURTLE))
 
 
-def _refuse_unless_conforms(report: ValidationReport) -> None:
-    """Raise NonConformingError, with the report, for a batch that breaks the shapes."""
-    if not report.conforms:
+def _refuse_unless_conforms(report: ValidationReport, *, withdrawing: bool = False) -> None:
+    """Raise NonConformingError, with the report, for a write that breaks the shapes."""
+    if report.conforms:
+        return
+    if withdrawing:
         raise NonConformingError(
-            f"the batch was rejected: {len(report.results)} shape violation(s); "
-            "nothing was written. Fix the data and load again.",
+            f"the withdrawal was refused: without those sources the view would break the "
+            f"shapes ({len(report.results)} violation(s), above: what links to statements "
+            "only they make); nothing was withdrawn. Withdraw what depends on them too, or "
+            "keep them.",
             report,
         )
+    raise NonConformingError(
+        f"the batch was rejected: {len(report.results)} shape violation(s); "
+        "nothing was written. Fix the data and load again.",
+        report,
+    )

@@ -21,6 +21,7 @@ from rdflib import Graph
 from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
+from evidencegraph.ontology.source_graphs import GRAPH_BASE
 from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import Triple, from_quad, to_oxigraph, to_quads
 from evidencegraph.store.core import Store, _to_result, describe_syntax_error
@@ -124,6 +125,14 @@ class SparqlStore(Store):
         # connection reset, a 5xx from a proxy): that is why writes are retried. A blank
         # node would be a new node each time, so such a write is sent only once.
         repeatable = b"_:" not in ntriples and not any(_has_blank_node(q) for q in removals)
+        additions = list(ox.parse(ntriples, format=ox.RdfFormat.N_QUADS)) if ntriples else []
+        if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in [*removals, *additions]):
+            # source graphs (decision 0021): one SPARQL Update, GRAPH blocks for each graph
+            chunks = [b"DELETE DATA { ", self._quads_block(removals), b"}"]
+            if additions:
+                chunks += [b" ;\nINSERT DATA { ", self._quads_block(additions), b"}"]
+            self._update(chunks, repeatable=repeatable)
+            return
         if removals:
             graph_open, graph_close = self._graph_block()
             chunks = [b"DELETE DATA { " + graph_open, _ntriples(removals), graph_close + b"}"]
@@ -134,8 +143,16 @@ class SparqlStore(Store):
             self._insert(ntriples, repeatable=repeatable)
 
     def clear(self) -> None:
+        # the view, and the source graphs and catalog (decision 0021), which are named
+        # graphs on the server whichever graph holds the view
         graph = self.endpoint.graph
-        self._update([f"CLEAR GRAPH <{graph}>".encode() if graph else b"CLEAR DEFAULT"])
+        self._update(
+            [
+                f"CLEAR GRAPH <{graph}>".encode() if graph else b"CLEAR DEFAULT",
+                b" ;\nDELETE { GRAPH ?g { ?s ?p ?o } } WHERE { GRAPH ?g { ?s ?p ?o } "
+                + f'FILTER(STRSTARTS(STR(?g), "{GRAPH_BASE}")) }}'.encode(),
+            ]
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -251,6 +268,23 @@ class SparqlStore(Store):
             params={"graph": endpoint.graph} if endpoint.graph else {"default": ""},
             idempotent=repeatable,
         )
+
+    def _quads_block(self, quads: Sequence[ox.Quad]) -> bytes:
+        """Quads for DELETE DATA or INSERT DATA: the view's triples where this store keeps
+        them (the default graph, or the descriptor's graph), each named graph's in its own
+        GRAPH block."""
+        graph_open, graph_close = self._graph_block()
+        view = [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+        named: dict[str, list[ox.Quad]] = {}
+        for quad in quads:
+            if not isinstance(quad.graph_name, ox.DefaultGraph):
+                named.setdefault(str(quad.graph_name), []).append(
+                    ox.Quad(quad.subject, quad.predicate, quad.object)
+                )
+        parts = [graph_open, _ntriples(view), graph_close] if view else []
+        for graph, triples in named.items():
+            parts += [f"GRAPH {graph} {{ ".encode(), _ntriples(triples), b"} "]
+        return b"".join(parts)
 
     def _graph_block(self) -> tuple[bytes, bytes]:
         graph = self.endpoint.graph
