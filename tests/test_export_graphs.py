@@ -122,3 +122,22 @@ def test_graphs_in_a_format_without_graphs_is_refused(
     assert "--graphs" in result.output and "--format trig or nq" in result.output
     assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_statement_no_source_states_stays_in_the_default_graph(db: str, tmp_path: Path) -> None:
+    """A CONSTRUCT can build a statement no source graph states: --graphs keeps it, in the
+    default graph, beside the statements it found in their graphs."""
+    query = tmp_path / "made.rq"
+    query.write_text(
+        "PREFIX eg: <https://w3id.org/evidencegraph/ontology#>\n"
+        "CONSTRUCT { ?study eg:enrolment ?n ; <urn:example:seen> true }\n"
+        'WHERE { ?study eg:nctId "NCT03418623" ; eg:enrolment ?n }\n'
+    )
+    result = export(db, "--query", query, "--graphs", "--format", "nq")
+    assert result.exit_code == 0, result.output
+    exported = set(ox.parse(result.stdout_bytes, format=ox.RdfFormat.N_QUADS))
+    made = ox.Quad(STUDY, ox.NamedNode("urn:example:seen"), ox.Literal(True))
+    assert made in exported  # in the default graph
+    assert ox.Quad(STUDY, ENROLMENT, integer(24), REGISTRY) in exported
+    assert ox.Quad(STUDY, ENROLMENT, integer(40), LOADED) in exported
+    assert ox.Quad(STUDY, ENROLMENT, integer(24)) not in exported
