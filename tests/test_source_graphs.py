@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -298,13 +299,24 @@ def test_withdraw_on_the_command_line(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["--store", store, "build"]).exit_code == 0
     record = tmp_path / f"{RECORD}.json"
     record.write_bytes((DATA / "ctgov" / f"{RECORD}.json").read_bytes())
-    imported = runner.invoke(cli, ["--store", store, "import", "ctgov", str(record)])
+    imported = runner.invoke(cli, ["--store", store, "-v", "import", "ctgov", str(record)])
     assert imported.exit_code == 0, imported.output
+    assert f"graph written: {GRAPH.value}" in imported.output
+    rollback = next(
+        line for line in imported.output.splitlines() if "take this import back" in line
+    )
+    assert rollback.split("withdraw ")[1].startswith(str(datetime.now(timezone.utc).year))
     unknown = runner.invoke(cli, ["--store", store, "withdraw", "NCT00000000"])
     assert unknown.exit_code == 2 and "no source graph" in unknown.output
     refused = runner.invoke(cli, ["--store", store, "withdraw", "studies"])
     assert refused.exit_code == 1 and "nothing was withdrawn" in refused.output
-    done = runner.invoke(cli, ["--store", store, "withdraw", RECORD])
+    stamp = rollback.split("withdraw ")[1]
+    rolled_back = runner.invoke(cli, ["--store", store, "withdraw", stamp])
+    assert rolled_back.exit_code == 0, rolled_back.output
+    assert "Withdrew 1 source graph(s)" in rolled_back.output
+    again = runner.invoke(cli, ["--store", store, "import", "ctgov", str(record)])
+    assert "source graphs: 1 new" in again.output
+    done = runner.invoke(cli, ["--store", store, "withdraw", RECORD.lower()])
     assert done.exit_code == 0, done.output
     assert "Withdrew 1 source graph(s)" in done.output
     listed = runner.invoke(cli, ["--store", store, "query", "source-graphs"])
