@@ -288,7 +288,7 @@ def describe(record: SourceRecord, *, now: datetime | None = None) -> list[ox.Qu
     """The catalog's description of a record's graph."""
     assert record.triples is not None
     graph = record.graph
-    stamp = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    stamp = (now or datetime.now(timezone.utc)).isoformat()
     statements: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
         (RDF_TYPE, SOURCE_GRAPH),
         (SOURCE_KIND, ox.NamedNode(record.kind.concept)),
