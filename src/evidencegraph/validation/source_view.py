@@ -32,7 +32,7 @@ import pyoxigraph as ox
 
 from evidencegraph import __version__
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
-from evidencegraph.rdf.terms import RDF_TYPE
+from evidencegraph.rdf.terms import RDF_TYPE, OxTerm
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation.shacl import single_valued_predicates
 
@@ -119,8 +119,10 @@ class Layered:
             return found
         seen = dict.fromkeys(found)
         for earlier in self.pending:
-            for quad in earlier.replaced:
-                seen.pop(quad, None)
+            # what an earlier batch takes out is gone (a set: a lookup per quad found, not a
+            # pass over everything a group replaces)
+            gone = earlier.replaced
+            seen = {quad: None for quad in seen if quad not in gone}
             seen.update(dict.fromkeys(lookup(earlier.written)))  # type: ignore[operator]
         return list(seen)
 
@@ -192,12 +194,12 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
                 result.unknown.append(record)
                 continue
         elif held:
-            if held.get(CONTENT_SHA256) == ox.Literal(checksum(record.triples)):
+            stored_version = held.get(MODIFIED)
+            same = held.get(CONTENT_SHA256) == ox.Literal(checksum(record.triples))
+            if same and stored_version == record.version:
                 result.unchanged.append(record)
                 continue
-            stored_version = held.get(MODIFIED)
-            if _older(record.version, stored_version):
-                assert stored_version is not None
+            if isinstance(stored_version, ox.Literal) and _older(record.version, stored_version):
                 result.older.append((record, stored_version.value))
                 continue
             result.replaced_graphs.append(record.graph)
@@ -208,10 +210,9 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
     changed = {record.graph: record for record in todo}
     old: dict[ox.NamedNode, set[Statement]] = {graph: set() for graph in changed}
     for quad in reader.graph_contents(list(changed)):
-        old[quad.graph_name].add((quad.subject, quad.predicate, quad.object))  # type: ignore[index]
+        old[quad.graph_name].add(_statement(quad))  # type: ignore[index]
     new: dict[ox.NamedNode, set[Statement]] = {
-        graph: {(q.subject, q.predicate, q.object) for q in record.triples or ()}  # type: ignore[misc]
-        for graph, record in changed.items()
+        graph: {_statement(q) for q in record.triples or ()} for graph, record in changed.items()
     }
     single = _single_valued()
     pairs: dict[Pair, None] = {}
@@ -222,15 +223,15 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
             if p in single:
                 pairs[(s, p)] = None
     # what every graph and the view hold of those pairs once the records are written
-    stated: dict[Pair, dict[ox.NamedNode, set[ox.Term]]] = {pair: {} for pair in pairs}
-    shown: dict[Pair, set[ox.Term]] = {pair: set() for pair in pairs}
+    stated: dict[Pair, dict[ox.NamedNode, set[OxTerm]]] = {pair: {} for pair in pairs}
+    shown: dict[Pair, set[OxTerm]] = {pair: set() for pair in pairs}
     for quad in reader.values(list(pairs)):
-        pair = (quad.subject, quad.predicate)
-        graph = quad.graph_name
-        if isinstance(graph, ox.DefaultGraph):
-            shown[pair].add(quad.object)  # type: ignore[index]
-        elif graph != _CATALOG and graph not in changed:
-            stated[pair].setdefault(graph, set()).add(quad.object)  # type: ignore[index, arg-type]
+        s, p, o = _statement(quad)
+        where = quad.graph_name
+        if isinstance(where, ox.DefaultGraph):
+            shown[(s, p)].add(o)
+        elif isinstance(where, ox.NamedNode) and where != _CATALOG and where not in changed:
+            stated[(s, p)].setdefault(where, set()).add(o)
     for graph in changed:
         for s, p, o in new[graph]:
             if (s, p) in stated:
@@ -259,7 +260,7 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
         result.view_removals += [ox.Quad(s, p, o) for o in gone]
         for o in keep:
             if o not in shown[(s, p)] or any((s, p, o) in new[graph] for graph in changed):
-                view[ox.Quad(s, p, o)] = None  # type: ignore[arg-type]
+                view[ox.Quad(s, p, o)] = None
     for graph in changed:
         for s, p, o in new[graph]:
             if p not in single:
@@ -270,11 +271,15 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
         result.graph_removals += [ox.Quad(s, p, o, graph) for s, p, o in old[graph] - new[graph]]
         result.graph_additions += [ox.Quad(s, p, o, graph) for s, p, o in new[graph] - old[graph]]
         held = described.get(graph, {})
+        description = describe(record, now=now) if record.triples is not None else []
+        # what the new description repeats stays: a quad both taken out and put in by one
+        # write would be lost where writes are staged (the import's groups, decision 0010)
         result.graph_removals += [
-            ox.Quad(graph, predicate, value, _CATALOG) for predicate, value in held.items()
+            quad
+            for predicate, value in held.items()
+            if (quad := ox.Quad(graph, predicate, value, _CATALOG)) not in description
         ]
-        if record.triples is not None:
-            result.graph_additions += describe(record, now=now)
+        result.graph_additions += description
     result.focus = _to_judge(result.view_removals)
     return result
 
@@ -283,7 +288,7 @@ def describe(record: SourceRecord, *, now: datetime | None = None) -> list[ox.Qu
     """The catalog's description of a record's graph."""
     assert record.triples is not None
     graph = record.graph
-    stamp = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    stamp = (now or datetime.now(timezone.utc)).isoformat()
     statements: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
         (RDF_TYPE, SOURCE_GRAPH),
         (SOURCE_KIND, ox.NamedNode(record.kind.concept)),
@@ -321,14 +326,16 @@ def _descriptions(
     pairs = [(graph, predicate) for graph in graphs for predicate in DESCRIPTION]
     found: dict[ox.NamedNode, dict[ox.NamedNode, ox.NamedNode | ox.Literal]] = {}
     for quad in reader.values(pairs):
-        if quad.graph_name == _CATALOG:
-            found.setdefault(quad.subject, {})[quad.predicate] = quad.object  # type: ignore[index, assignment]
+        if quad.graph_name == _CATALOG and isinstance(quad.subject, ox.NamedNode):
+            value = quad.object
+            if isinstance(value, (ox.NamedNode, ox.Literal)):
+                found.setdefault(quad.subject, {})[quad.predicate] = value
     return found
 
 
 def _standings(
     reader: Reader,
-    stated: dict[Pair, dict[ox.NamedNode, set[ox.Term]]],
+    stated: dict[Pair, dict[ox.NamedNode, set[OxTerm]]],
     changed: dict[ox.NamedNode, SourceRecord],
     described: dict[ox.NamedNode, dict[ox.NamedNode, ox.NamedNode | ox.Literal]],
 ) -> dict[ox.NamedNode, Standing]:
@@ -360,12 +367,17 @@ def _standings(
     return standings
 
 
+def _statement(quad: ox.Quad) -> Statement:
+    """A quad's triple, as the plan compares them (RDF-star triples are not written here)."""
+    return quad.subject, quad.predicate, quad.object  # type: ignore[return-value]
+
+
 def _dropped(
     old: dict[ox.NamedNode, set[Statement]],
     new: dict[ox.NamedNode, set[Statement]],
     s: Subject,
     p: ox.NamedNode,
-    o: ox.Term,
+    o: OxTerm,
 ) -> bool:
     """Whether one of the changed graphs stated the triple and no longer does."""
     return any((s, p, o) in old[graph] and (s, p, o) not in new[graph] for graph in old)
