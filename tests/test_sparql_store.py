@@ -11,7 +11,9 @@ import base64
 import re
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import quote
 
 import pyoxigraph as ox
 import pytest
@@ -22,6 +24,7 @@ from evidencegraph.cli.main import cli
 from evidencegraph.errors import StoreError, UsageError
 from evidencegraph.graph import pipeline
 from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ontology.source_graphs import record_graph
 from evidencegraph.queries import NamedQuery, library
 from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.store.core import OxigraphStore, Store
@@ -30,6 +33,7 @@ from evidencegraph.store.sparql_http import parse_descriptor
 from evidencegraph.store.sparql_store import SparqlStore
 from evidencegraph.store.values_binding import bind_by_values, tokenize
 from sparql_doubles import DROP, Answer, PageServer, Proxy, Request, SilentServer
+from sparql_doubles import _forward as forward
 from support import DATA, OxigraphServer, free_port, shared_oxigraph_server
 
 CTGOV = DATA / "ctgov"
@@ -312,6 +316,82 @@ def test_import_ctgov_and_pubmed_over_sparql_gives_the_embedded_triples(
     assert stats.exit_code == 0 and "eg:Trial" in stats.output
     embedded = run(f"oxigraph:{tmp_path / 'embedded.db'}", "stats").output
     assert stats.output.splitlines()[1:] == embedded.splitlines()[1:]  # all but the store's name
+
+
+# --- source graphs on the server (decision 0021) -----------------------------------------------
+
+REGISTRY = ox.NamedNode(record_graph("ctgov", "NCT00000001"))
+ARTICLE = ox.NamedNode(record_graph("pubmed", "10000001"))
+A, P = ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p")
+IN_VIEW = ox.Quad(A, P, ox.Literal("shown"))
+IN_GRAPHS = [
+    ox.Quad(A, P, ox.Literal("shown"), ARTICLE),
+    ox.Quad(A, P, ox.Literal("other"), REGISTRY),
+]
+
+
+def test_with_graph_set_the_view_is_that_graph_and_the_source_graphs_sit_beside_it(
+    shared: SparqlStore,
+) -> None:
+    view = ox.NamedNode("urn:x-evidencegraph:view")
+    tenant = ox.Quad(A, P, ox.Literal("not ours"), ox.NamedNode("urn:x-someone-else"))
+    shared.write_quads([], [tenant])  # a graph of someone else's on a shared server
+    with SparqlStore.open(f"{shared.endpoint.query_url};graph={view.value}") as store:
+        store.write_quads([], [IN_VIEW, *IN_GRAPHS])
+        # on the server: the view's triple in the named graph, each source's in its own
+        assert len(shared) == 0  # the server's default graph
+        assert set(shared.named_quads()) == {
+            ox.Quad(A, P, IN_VIEW.object, view),
+            *IN_GRAPHS,
+            tenant,
+        }
+        # to the store: that graph is the default one, not a source graph, and the
+        # someone else's graph is not the store's
+        assert set(store.values([(A, P)])) == {IN_VIEW, *IN_GRAPHS}
+        assert set(store.named_quads()) == set(IN_GRAPHS)
+        assert store.named_graphs() and set(store.named_graphs()) == {ARTICLE, REGISTRY}
+        assert list(store.quads()) == [IN_VIEW] and len(store) == 1
+        store.clear()
+    assert list(shared.named_quads()) == [tenant]  # clear leaves what is not the store's
+
+
+def test_one_graph_goes_by_the_graph_store_protocol_and_several_by_one_update(
+    shared: SparqlStore,
+) -> None:
+    upstream = shared.endpoint.query_url.removesuffix("/query")
+    with Proxy(upstream) as proxy, SparqlStore.open(f"{proxy.url}/query") as store:
+        store.write_quads([], [IN_GRAPHS[1]])
+        store.write_quads([], [IN_VIEW, IN_GRAPHS[0]])
+        store.write_quads([IN_VIEW, IN_GRAPHS[1]], [])
+        one, several, removal = proxy.writes()
+    assert one.path == "/store?graph=" + quote(REGISTRY.value, safe="")
+    assert several.path == removal.path == "/update"
+    assert f"GRAPH {ARTICLE} {{".encode() in several.body and b"DELETE" not in several.body
+    assert removal.body.startswith(b"DELETE DATA {") and b"INSERT" not in removal.body
+    assert set(shared.named_quads()) == {IN_GRAPHS[0]} and len(shared) == 0
+
+
+def test_a_write_of_several_graphs_is_applied_whole_or_not_at_all(shared: SparqlStore) -> None:
+    shared.write_quads([], [IN_VIEW, *IN_GRAPHS])
+    upstream = shared.endpoint.query_url.removesuffix("/query")
+
+    def fail_after_the_write(request: Request) -> Answer | None:
+        # the same request with an operation after ours that fails on the server
+        if request.path != "/update":
+            return None
+        failing = request.body + b" ;\nDROP GRAPH <urn:x-evidencegraph:no-such-graph>"
+        return forward(upstream, replace(request, body=failing))
+
+    newer = ox.Quad(A, P, ox.Literal("newer"))
+    with (
+        Proxy(upstream, fail_after_the_write) as proxy,
+        SparqlStore.open(f"{proxy.url}/query;retries=0") as store,
+        pytest.raises(StoreError, match=r"HTTP 500 .*no-such-graph> does not exist"),
+    ):
+        store.write_quads([IN_VIEW, IN_GRAPHS[1]], [newer, ox.Quad(A, P, newer.object, REGISTRY)])
+    assert len(proxy.writes()) == 1
+    assert list(shared.quads()) == [IN_VIEW]
+    assert set(shared.named_quads()) == set(IN_GRAPHS)
 
 
 # --- faults --------------------------------------------------------------------------------
