@@ -271,6 +271,7 @@ SOURCES = [
     ox.Quad(A, P, ox.Literal("one"), ARTICLE),
     ox.Quad(A, P, ox.Literal("uno", language="it"), REGISTRY),
     ox.Quad(A, Q, B, REGISTRY),
+    ox.Quad(B, Q, ox.Literal(f"x {REGISTRY} .\n"), REGISTRY),
     ox.Quad(
         B,
         P,
@@ -290,14 +291,15 @@ def dataset(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def test_named_graphs_are_kept_beside_the_view_and_read_back(dataset: Store) -> None:
     dataset.write_quads([], [*VIEW, *SOURCES])
-    alone = ox.Quad(C, P, ox.Literal("three"), CURATED)
+    # a literal that holds the end of an N-Quads line of its graph
+    alone = ox.Quad(C, P, ox.Literal(f"three {CURATED} .\n{REGISTRY} .\n"), CURATED)
     dataset.write_quads([], [alone])  # one graph alone (the Graph Store Protocol on a server)
     assert set(dataset.named_quads()) == {*SOURCES, alone}
     assert set(dataset.graph_contents([REGISTRY, CURATED])) == {*SOURCES[1:], alone}
     assert set(dataset.graph_contents([ARTICLE])) == {SOURCES[0]}
     # every value of (a, p), each in its graph, the view's in the default graph
     assert set(dataset.values([(A, P)])) == {VIEW[0], SOURCES[0], SOURCES[1]}
-    assert set(dataset.values([(B, Q), (C, P)])) == {alone}
+    assert set(dataset.values([(B, Q), (C, P)])) == {SOURCES[3], alone}
 
 
 def test_the_view_does_not_see_the_named_graphs(dataset: Store) -> None:
@@ -309,7 +311,7 @@ def test_the_view_does_not_see_the_named_graphs(dataset: Store) -> None:
         Literal("one")
     ]
     assert not dataset.contains((URIRef(EX + "b"), URIRef(EX + "p"), Literal(2)))
-    assert dataset.add([from_quad(SOURCES[3])]) == 1  # new to the view, though in a graph
+    assert dataset.add([from_quad(SOURCES[4])]) == 1  # new to the view, though in a graph
 
 
 def test_one_write_takes_out_and_puts_in_across_graphs(dataset: Store) -> None:
@@ -318,7 +320,7 @@ def test_one_write_takes_out_and_puts_in_across_graphs(dataset: Store) -> None:
     moved = ox.Quad(A, P, ox.Literal("eins", language="de"), CURATED)
     dataset.write_quads([VIEW[0], SOURCES[0], SOURCES[3]], [newer, moved])
     assert set(dataset.quads()) == {newer, VIEW[1]}
-    assert set(dataset.named_quads()) == {SOURCES[1], SOURCES[2], moved}
+    assert set(dataset.named_quads()) == {SOURCES[1], SOURCES[2], SOURCES[4], moved}
     assert dataset.graph_contents([ARTICLE]) == []
     dataset.write_quads([], [])  # nothing to do is no error
     assert len(dataset) == 2
