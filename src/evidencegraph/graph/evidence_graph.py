@@ -8,25 +8,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
-from evidencegraph.errors import NonConformingError
+from evidencegraph._compat import Traversable
+from evidencegraph.errors import NonConformingError, UsageError
 from evidencegraph.ontology.namespace import model_files
-from evidencegraph.queries import NamedQuery, get_query
-from evidencegraph.rdf.files import (
-    RdfInput,
-    rdf_inputs,
-    read_packaged,
-    stage_rdf_files,
+from evidencegraph.ontology.source_graphs import (
+    GRAPH_BASE,
+    MODEL_GRAPH,
+    SourceKind,
+    curated_graph,
+    file_graph,
 )
+from evidencegraph.queries import NamedQuery, get_query
+from evidencegraph.rdf.files import RdfInput, StagedFiles, rdf_inputs, stage_rdf_files
 from evidencegraph.rdf.results import QueryResult
-from evidencegraph.rdf.terms import from_quad
+from evidencegraph.rdf.terms import to_quads
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.store.registry import open_store
-from evidencegraph.validation.batch_gate import gate, judge_staged
-from evidencegraph.validation.engines import gate_plan
+from evidencegraph.validation.batch_gate import gate_sources, judge_staged
 from evidencegraph.validation.shacl import ValidationReport
+from evidencegraph.validation.source_view import Plan, SourceRecord, checksum, describe
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -44,6 +48,8 @@ class LoadSummary:
     values_replaced: int = 0
     validate_seconds: float = 0.0
     commit_seconds: float = 0.0
+    #: what the write did to the source graphs and the view (None for a large staged load)
+    plan: Plan | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,11 @@ class Stats:
 
     triples: int
     classes: list[tuple[str, int]]
+
+
+#: Triples a load judges and plans in memory at once; a larger load into new graphs is judged
+#: in chunks and written in journaled steps.
+LOAD_WHOLE = 500_000
 
 
 class EvidenceGraph:
@@ -76,76 +87,159 @@ class EvidenceGraph:
 
     # --- writing ---------------------------------------------------------------
 
-    def load(self, batch: Graph, *, replace_single_values: bool = False) -> LoadSummary:
-        """Validate a batch with the neighbourhood it touches, then commit it whole.
+    def load(self, batch: Graph, *, graph: str | None = None) -> LoadSummary:
+        """Validate a batch as a source of its own, with the neighbourhood it touches, then
+        commit it whole.
 
-        With ``replace_single_values`` the batch's value of a single-valued
-        property replaces the stored one (the newer record wins; decision 0008).
-        Raises NonConformingError (with the report) and writes nothing when the
-        batch would leave the store violating the shapes.
+        The batch's statements go into the named graph ``graph`` (default: one named by
+        the batch's checksum, ``graph/batch/SHA256``, so that the same batch twice is one
+        source and a different batch another); the view takes them by precedence
+        (decision 0021; a batch is an *other* source). Raises NonConformingError (with the
+        report) and writes nothing when the view would violate the shapes.
         """
+        triples = list(to_quads(batch))
+        name = graph or f"{GRAPH_BASE}batch/{checksum(triples)}"
+        record = SourceRecord(ox.NamedNode(name), SourceKind.OTHER, triples, label=name)
+        return self.write_sources([record], read=len(batch))
+
+    def write_sources(self, records: Sequence[SourceRecord], *, read: int = 0) -> LoadSummary:
+        """Write source records (a new version of each one's graph, or ``triples=None`` to
+        withdraw it) through the gate, all or nothing (decision 0021)."""
         started = time.perf_counter()
-        gated = gate(self.store, batch, replace_single_values=replace_single_values)
-        report = gated.report
+        gated = gate_sources(self.store, records)
         validated = time.perf_counter()
-        _refuse_unless_conforms(report)
-        added, replaced = gated.write()
+        _refuse_unless_conforms(gated.report)
+        added = gated.write()
         return LoadSummary(
-            triples_read=len(batch),
+            triples_read=read,
             triples_added=added,
-            values_replaced=replaced,
+            values_replaced=gated.plan.replaced,
             validate_seconds=validated - started,
             commit_seconds=time.perf_counter() - validated,
+            plan=gated.plan,
         )
 
     def load_files(
-        self, paths: Iterable[Path], syntax: str | None = None, base: str | None = None
+        self,
+        paths: Iterable[Path],
+        syntax: str | None = None,
+        base: str | None = None,
+        graph: str | None = None,
     ) -> LoadSummary:
-        """Read RDF files as one batch and load it, all or nothing (see :meth:`load_sources`);
+        """Read RDF files and load them, all or nothing (see :meth:`load_sources`);
         relative IRIs resolve against ``base``, else against each file's location."""
-        return self.load_sources(rdf_inputs(paths, syntax, base))
+        return self.load_sources(rdf_inputs(paths, syntax, base), graph=graph)
 
-    def load_sources(self, sources: Sequence[RdfInput]) -> LoadSummary:
-        """Stream RDF files into a scratch store, judge the batch, then commit it whole.
+    def load_sources(self, sources: Sequence[RdfInput], graph: str | None = None) -> LoadSummary:
+        """Load RDF files, each a source of its own: its statements go into the named graph
+        ``graph/file/NAME`` (or ``graph``, for one file), and the view takes them by
+        precedence (decision 0021). Loading a file again replaces its graph exactly.
 
-        The files are parsed by pyoxigraph straight into an in-memory scratch store (no
-        rdflib graph: a million triples take about 0.4 GB there, against 4 GB as rdflib
-        terms) and judged a chunk of subjects at a time with the whole batch in view
-        (:func:`~evidencegraph.validation.batch_gate.judge_staged`); only a conforming batch is
-        written (:meth:`~evidencegraph.store.core.Store.add_staged`). A batch with blank
-        nodes, or where pyrudof is missing, goes to pyshacl whole, through :meth:`load`.
+        Each file is parsed by pyoxigraph straight into an in-memory scratch store (no
+        rdflib graph). Up to :data:`LOAD_WHOLE` triples in all, the files are judged and
+        written like any source records (:meth:`write_sources`). A larger load into new
+        graphs is judged a chunk of subjects at a time with the whole batch in view
+        (:func:`~evidencegraph.validation.batch_gate.judge_staged`) and written in
+        journaled steps (:meth:`~evidencegraph.store.core.Store.add_staged`); it takes no
+        precedence into account, so a value that contradicts one the view shows is a
+        violation there.
         Raises InputError (file and line) for a file that cannot be read or is refused,
-        NonConformingError with the report, and writes nothing in either case.
+        UsageError for two files that would share a graph, NonConformingError with the
+        report, and writes nothing in any of these cases.
         """
+        if graph is not None and len(sources) != 1:
+            raise UsageError("--graph names the graph of one file: give one file with it")
         started = time.perf_counter()
+        names: dict[str, RdfInput] = {}
+        staged_files: list[tuple[RdfInput, ox.NamedNode, OxigraphStore, StagedFiles]] = []
+        for source in sources:
+            name = graph or file_graph(source.path.name)
+            if name in names:
+                raise UsageError(
+                    f"{names[name].path} and {source.path} would both be the graph <{name}> "
+                    "(a file's graph is named by its file name): load them one at a time "
+                    "with --graph, or rename one. Nothing was written."
+                )
+            names[name] = source
+            staging = OxigraphStore(None)
+            staged_files.append(
+                (source, ox.NamedNode(name), staging, stage_rdf_files([source], staging.native))
+            )
+        total = sum(len(staging) for _, _, staging, _ in staged_files)
+        if total > LOAD_WHOLE:
+            return self._load_large(staged_files, total, started)
+        records = [
+            SourceRecord(name, SourceKind.OTHER, list(staging.quads()), label=str(source.path))
+            for source, name, staging, _ in staged_files
+        ]
+        return self.write_sources(records, read=total)
+
+    def _load_large(
+        self,
+        staged_files: list[tuple[RdfInput, ox.NamedNode, OxigraphStore, StagedFiles]],
+        total: int,
+        started: float,
+    ) -> LoadSummary:
+        """A load past :data:`LOAD_WHOLE` triples into new graphs: judged in chunks, written
+        in journaled steps, the view's triples and each file's graph together."""
+        if any(self.store.graph_contents([name]) for _, name, _, _ in staged_files):
+            raise UsageError(
+                f"loading {total:,} triples again into a graph the store holds is more "
+                f"than this version replaces at once ({LOAD_WHOLE:,}): withdraw the graph "
+                "first (evidencegraph withdraw), then load. Nothing was written."
+            )
         staging = OxigraphStore(None)
-        staged = stage_rdf_files(sources, staging.native)
-        if gate_plan(blank_nodes=staged.blank_nodes).whole_graph:
-            batch = Graph()
-            for triple in staging.quads():
-                batch.add(from_quad(triple))
-            del staging
-            return self.load(batch)
-        report = judge_staged(self.store, staging, staged.subjects, staged.nodes)
-        del staged
+        subjects: set[ox.NamedNode] = set()
+        nodes: set[ox.NamedNode] = set()
+        for source, name, part, staged in staged_files:
+            record = SourceRecord(name, SourceKind.OTHER, list(part.quads()), label=str(source))
+            staging.native.extend(record.triples or ())
+            staging.native.extend(
+                ox.Quad(q.subject, q.predicate, q.object, name) for q in record.triples or ()
+            )
+            staging.native.extend(describe(record))
+            subjects |= staged.subjects
+            nodes |= staged.nodes
+        report = judge_staged(self.store, staging, subjects, nodes)
         validated = time.perf_counter()
         _refuse_unless_conforms(report)
-        read = len(staging)
         added = self.store.add_staged(staging)
         return LoadSummary(
-            triples_read=read,
+            triples_read=total,
             triples_added=added,
             validate_seconds=validated - started,
             commit_seconds=time.perf_counter() - validated,
         )
 
     def build(self) -> LoadSummary:
-        """Load the model (ontology, concept schemes) and the curated evidence as one batch."""
+        """Load the model (ontology, concept schemes) and each curated evidence file, each
+        into its own source graph (decision 0021), as one write."""
         from evidencegraph.evidence import evidence_files
 
-        return self.load(
-            read_packaged([*model_files(), *evidence_files()]), replace_single_values=True
-        )
+        model = [quad for packaged in model_files() for quad in _packaged_quads(packaged)]
+        records = [SourceRecord(ox.NamedNode(MODEL_GRAPH), SourceKind.MODEL, model, label="model")]
+        for packaged in evidence_files():
+            name = packaged.name.removesuffix(".ttl")
+            records.append(
+                SourceRecord(
+                    ox.NamedNode(curated_graph(name)),
+                    SourceKind.CURATED,
+                    _packaged_quads(packaged),
+                    label=packaged.name,
+                )
+            )
+        read = sum(len(record.triples or ()) for record in records)
+        return self.write_sources(records, read=read)
+
+    def withdraw(self, graphs: Sequence[str]) -> LoadSummary:
+        """Take source graphs out: their statements leave the view unless another graph
+        states them too, and values they outranked come back; validated like any write,
+        refused whole if the view would break the shapes (decision 0021)."""
+        records = [
+            SourceRecord(ox.NamedNode(graph), SourceKind.OTHER, None, label=graph)
+            for graph in graphs
+        ]
+        return self.write_sources(records)
 
     # --- reading ---------------------------------------------------------------
 
@@ -190,6 +284,12 @@ class EvidenceGraph:
         )
         classes = [(str(row["class"]), int(row["n"])) for row in result.rows]  # type: ignore[call-overload]
         return Stats(triples=len(self.store), classes=classes)
+
+
+def _packaged_quads(packaged: Traversable) -> list[ox.Quad]:
+    """The triples of a packaged Turtle file (the model, the curated evidence)."""
+    with packaged.open("rb") as handle:
+        return list(ox.parse(handle, format=ox.RdfFormat.TURTLE))
 
 
 def _refuse_unless_conforms(report: ValidationReport) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
+from datetime import datetime, timezone
 from typing import Literal as Choice
 
 import pyoxigraph as ox
@@ -28,15 +28,23 @@ from evidencegraph.errors import EvidenceGraphError, StoreError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.ingest.mapping import Mapped, MappingError
 from evidencegraph.ingest.records import Record, RecordError
+from evidencegraph.ontology.source_graphs import record_graph
 from evidencegraph.validation.batch_gate import (
     Overlay,
     PreparedBatch,
-    batch_quads,
     commit,
     judge,
     prepare,
 )
 from evidencegraph.validation.shacl import ValidationReport
+from evidencegraph.validation.source_view import (
+    MODIFIED,
+    Layered,
+    Plan,
+    SourceRecord,
+    canonical,
+    plan,
+)
 
 OnInvalid = Choice["abort", "skip"]
 Mapper = Callable[[object, str], Mapped]
@@ -74,6 +82,17 @@ class ImportSummary:
     imported: int = 0
     triples_added: int = 0
     values_replaced: int = 0
+    #: source graphs (decision 0021): new, replaced by a newer version, left alone because
+    #: they held the same statements, or because the store holds a newer version
+    graphs_new: int = 0
+    graphs_replaced: int = 0
+    unchanged: int = 0
+    older: list[str] = field(default_factory=list)
+    #: values records gave that the view does not show (a source of higher precedence
+    #: states another): each is kept in its record's graph
+    values_outranked: int = 0
+    #: the source graphs written, in order: what withdraw takes to roll the import back
+    graphs: list[str] = field(default_factory=list)
     batches_committed: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -112,8 +131,25 @@ class ImportSummary:
             f"skipped:      {self.skipped}",
             f"triples added: {self.triples_added}",
         ]
+        if self.graphs_new or self.graphs_replaced or self.unchanged or self.older:
+            lines.append(
+                f"source graphs: {self.graphs_new} new, {self.graphs_replaced} replaced by a "
+                f"newer version, {self.unchanged} unchanged (the same statements)"
+                + (
+                    f", {len(self.older)} older than the version held (left alone)"
+                    if self.older
+                    else ""
+                )
+            )
         if self.values_replaced:
-            lines.append(f"values replaced (single-valued properties): {self.values_replaced}")
+            lines.append(
+                f"values replaced in the view (single-valued properties): {self.values_replaced}"
+            )
+        if self.values_outranked:
+            lines.append(
+                f"values not shown in the view (a source of higher precedence states another; "
+                f"kept in the record's graph): {self.values_outranked}"
+            )
         seconds = self.seconds
         lines.append(
             f"time: {seconds['wall']:.2f} s; read and map {seconds['read and map']:.2f} s, "
@@ -191,11 +227,16 @@ class _Batch:
 
     mapped: list[Mapped] = field(default_factory=list)
     prepared: PreparedBatch | None = None
+    #: what the batch does to the source graphs (its lists dropped once it is judged)
+    plan: Plan | None = None
     verdict: Future[tuple[ValidationReport, float]] | None = None
     good: bool = False
 
-    def quads(self) -> list[ox.Quad]:
-        return batch_quads(chain.from_iterable(record.triples for record in self.mapped))
+    def records(self) -> list[SourceRecord]:
+        """The batch's records as source records, their literals in canonical form."""
+        records = [source_record(mapped) for mapped in self.mapped]
+        canonical(records)
+        return records
 
     @property
     def ids(self) -> list[str]:
@@ -254,6 +295,8 @@ class Importer:
         self.on_progress = on_progress
         self.group_triples = GROUP_TRIPLES if group_triples is None else group_triples
         self.summary = ImportSummary()
+        #: when this import ran: every graph it writes is described with this time
+        self.now = datetime.now(timezone.utc)
         #: batches handed to the judge whose verdict has not been taken, oldest first
         self._unjudged: deque[_Batch] = deque()
         #: groups not yet written, oldest first; the last may still be open
@@ -325,8 +368,13 @@ class Importer:
         """Prepare a batch as if every unwritten batch were written; hand it to the judge."""
         started = time.perf_counter()
         pending = [group.overlay for group in self._groups]
+        batch.plan = plan(Layered(self.store, pending), batch.records(), now=self.now)
         batch.prepared = prepare(
-            self.store, batch.quads(), replace_single_values=True, pending=pending
+            self.store,
+            batch.plan.view,
+            replace_single_values=False,
+            pending=pending,
+            view_plan=batch.plan,
         )
         group = self._open_group()
         group.overlay.stage(batch.prepared)
@@ -355,7 +403,7 @@ class Importer:
             group.written = self._writers.submit(self._timed_write, group.overlay)
             for batch in group.batches:  # no longer needed to build the group again
                 assert batch.prepared is not None
-                batch.prepared.ntriples = b""
+                batch.prepared.nquads = b""
                 batch.prepared.nodes = frozenset()
 
     def _close_groups(self) -> None:
@@ -376,7 +424,11 @@ class Importer:
             # held until its group is written: keep only what that needs
             assert batch.prepared is not None
             batch.prepared.data = ""
-            batch.prepared.quads = []  # judged: its N-Triples are what is staged and written
+            batch.prepared.quads = []  # judged: its N-Quads are what is staged and written
+            if batch.plan is not None:  # only its counts are wanted now
+                plan_done = batch.plan
+                plan_done.view, plan_done.view_removals = [], []
+                plan_done.graph_removals, plan_done.graph_additions = [], []
             for record in batch.mapped:
                 record.triples.clear()  # the prepared N-Triples are what is written
             for group in self._groups:
@@ -427,7 +479,11 @@ class Importer:
     def _skip_bad_records(self, batch: _Batch) -> None:
         """Judge a rejected batch's records one by one; write the good, report the bad."""
         for record in batch.mapped:
-            prepared = prepare(self.store, _Batch([record]).quads(), replace_single_values=True)
+            one = _Batch([record])
+            one.plan = plan(Layered(self.store), one.records(), now=self.now)
+            prepared = prepare(
+                self.store, one.plan.view, replace_single_values=False, view_plan=one.plan
+            )
             verdict = judge(prepared)
             if not verdict.conforms:
                 self.summary.rejected.append(Rejection(_record_error(record, verdict), verdict))
@@ -436,7 +492,7 @@ class Importer:
             started = time.perf_counter()
             commit(self.store, prepared)
             self.summary.seconds["commit"] += time.perf_counter() - started
-            self._count([record], prepared)
+            self._count([record], prepared, one.plan)
             self._settled(1)
 
     def _mapped(self, items: Iterable[Record | RecordError]) -> Iterator[Mapped | None]:
@@ -538,15 +594,26 @@ class Importer:
             self.summary.seconds["commit"] += seconds
             for batch in group.batches:
                 assert batch.prepared is not None
-                self._count(batch.mapped, batch.prepared)
+                self._count(batch.mapped, batch.prepared, batch.plan)
                 self._in_flight.remove(batch)
 
-    def _count(self, records: list[Mapped], prepared: PreparedBatch) -> None:
+    def _count(self, records: list[Mapped], prepared: PreparedBatch, done: Plan | None) -> None:
         """Count a written batch in the summary."""
         summary = self.summary
         summary.imported += len(records)
         summary.triples_added += prepared.new_count
-        summary.values_replaced += len(prepared.replaced)
+        if done is not None:
+            summary.values_replaced += done.replaced
+            summary.values_outranked += len(done.outranked)
+            summary.graphs_replaced += len(done.replaced_graphs)
+            summary.graphs_new += len(done.graphs) - len(done.replaced_graphs)
+            summary.unchanged += len(done.unchanged)
+            summary.older += [
+                f"{record.label}: the store holds the version of {held}; this record is "
+                f"of {record.version.value if record.version else 'no date'}"
+                for record, held in done.older
+            ]
+            summary.graphs += [graph.value for graph in done.graphs]
         summary.batches_committed += 1
         summary.committed_ids.extend(record.record_id for record in records)
         summary.committed_batches.append(_describe(records))
@@ -585,6 +652,28 @@ def _collect_less() -> Iterator[None]:
 
 class _NotWrittenError(StoreError):
     """A group left unwritten because a write before it failed."""
+
+
+def source_record(mapped: Mapped) -> SourceRecord:
+    """A mapped record as a source record: its graph, kind and source, and its version (the
+    last-update date the record gives its own source node)."""
+    graph = mapped.graph or record_graph("record", mapped.record_id)
+    quads = [ox.Quad(s, p, o) for s, p, o in mapped.triples]
+    source = ox.NamedNode(mapped.source) if mapped.source else None
+    version = next(
+        (
+            q.object
+            for q in quads
+            if source is not None
+            and q.subject == source
+            and q.predicate == MODIFIED
+            and isinstance(q.object, ox.Literal)
+        ),
+        None,
+    )
+    return SourceRecord(
+        ox.NamedNode(graph), mapped.kind, quads, version, source, label=mapped.record_id
+    )
 
 
 def _timed_judge(prepared: PreparedBatch) -> tuple[ValidationReport, float]:

@@ -61,6 +61,7 @@ from evidencegraph.ingest.records import (
 from evidencegraph.ingest.sources import RecordSource
 from evidencegraph.ingest.vocabulary import Entry, normalise_name, vocabulary
 from evidencegraph.ontology.namespace import EG, EGV, vocabulary_files
+from evidencegraph.ontology.source_graphs import SourceKind, record_graph
 
 SUFFIXES = (".json", ".zip")
 #: The largest real study record seen is about 0.5 MB (NCT04431453, with results), and Oxigraph
@@ -338,9 +339,15 @@ class _StudyMapper:
         self.nct_id = nct_id
         self.content = content
         self.protocol: dict[str, Any] = content["protocolSection"]
-        self.out = TripleSink(origin, nct_id)
         self.study = study_iri(nct_id)
         self.record = registry_record_iri(nct_id)
+        self.out = TripleSink(
+            origin,
+            nct_id,
+            graph=record_graph("ctgov", nct_id),
+            source=str(self.record),
+            kind=SourceKind.REGISTRY,
+        )
         self.arms: dict[str, URIRef] = {}
         self.outcomes: dict[str, URIRef] = {}
         self.minted: set[URIRef] = set()

@@ -14,6 +14,7 @@ from rdflib.term import Node
 
 from evidencegraph.errors import MappingError as MappingError  # where the mappings took it from
 from evidencegraph.ontology.namespace import EG, PREFIXES
+from evidencegraph.ontology.source_graphs import SourceKind
 from evidencegraph.rdf.terms import OxTerm, OxTriple, Triple, from_quad, to_oxigraph
 
 #: The namespaces the mappings write, all from the ontology's namespace module.
@@ -32,6 +33,11 @@ class Mapped:
     origin: str
     triples: list[OxTriple]
     warnings: list[str] = field(default_factory=list)
+    #: the record's source graph (decision 0021), the node of the record it comes from, and
+    #: the kind of source; an importer that leaves the graph empty gets one named by its id
+    graph: str = ""
+    source: str = ""
+    kind: SourceKind = SourceKind.OTHER
 
     def rdflib_triples(self) -> list[Triple]:
         """The triples as rdflib terms."""
@@ -46,9 +52,18 @@ class TripleSink:
     rdflib literals at all).
     """
 
-    def __init__(self, origin: str, record_id: str):
+    def __init__(
+        self,
+        origin: str,
+        record_id: str,
+        *,
+        graph: str = "",
+        source: str = "",
+        kind: SourceKind = SourceKind.OTHER,
+    ):
         self.origin = origin
         self.record_id = record_id
+        self.graph, self.source, self.kind = graph, source, kind
         # a dict as an ordered set: a record repeating one value a million times (a list of
         # one condition, 5 MB) held 4 million equal triples, 3 GB; it holds each once
         self._triples: dict[OxTriple, None] = {}
@@ -100,7 +115,15 @@ class TripleSink:
         self.warnings.append(f"{self.origin} ({self.record_id}): {message}")
 
     def mapped(self) -> Mapped:
-        return Mapped(self.record_id, self.origin, list(self._triples), self.warnings)
+        return Mapped(
+            self.record_id,
+            self.origin,
+            list(self._triples),
+            self.warnings,
+            graph=self.graph,
+            source=self.source,
+            kind=self.kind,
+        )
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -42,6 +42,7 @@ from evidencegraph.ingest.mapping import (
 from evidencegraph.ingest.records import MIB, Limits, Record, RecordError, size_text, too_large
 from evidencegraph.ingest.sources import RecordSource
 from evidencegraph.ontology.namespace import EG, EGV
+from evidencegraph.ontology.source_graphs import SourceKind, record_graph
 
 SUFFIXES = (".xml", ".xml.gz")
 #: A PubMed article's XML is a few kB, tens of kB with thousands of authors. Articles are
@@ -281,8 +282,14 @@ class _ArticleMapper:
         self.root = root
         self.citation = citation
         self.article = article
-        self.out = TripleSink(origin, f"PMID {pmid}")
         self.node = article_iri(pmid, None)
+        self.out = TripleSink(
+            origin,
+            f"PMID {pmid}",
+            graph=record_graph("pubmed", pmid),
+            source=str(self.node),
+            kind=SourceKind.JOURNAL_ARTICLE,
+        )
 
     def map(self) -> Mapped:
         out, node, article = self.out, self.node, self.article

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, URIRef
 
 from evidencegraph.rdf.model import model_graph
-from evidencegraph.rdf.terms import OxTerm, OxTriple, to_quads
+from evidencegraph.rdf.terms import RDF_TYPE, OxTerm, OxTriple, from_quad, to_quads
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation.engines import PYSHACL, gate_plan
 from evidencegraph.validation.shacl import (
@@ -40,6 +40,7 @@ from evidencegraph.validation.shacl import (
     inverse_path_predicates,
     single_valued_predicates,
 )
+from evidencegraph.validation.source_view import Layered, Plan, SourceRecord, canonical, plan
 
 
 @dataclass
@@ -50,9 +51,10 @@ class PreparedBatch:
     quads: list[ox.Quad]
     replaced: list[ox.Quad] = field(default_factory=list)
     new_count: int = 0
-    #: the same batch as N-Triples, and its number of triples: what an import stages and keeps
-    #: until the batch is written (bytes, which the garbage collector need not walk)
-    ntriples: bytes = b""
+    #: what the write puts in, as N-Quads (the view's triples and the source graphs' quads),
+    #: and the batch's number of triples: what an import stages and keeps until the batch is
+    #: written (bytes, which the garbage collector need not walk)
+    nquads: bytes = b""
     size: int = 0
     #: what the judge reads: the batch and its neighbourhood as N-Triples (dropped once judged)
     data: str = ""
@@ -92,7 +94,7 @@ class Overlay:
 
     def stage(self, prepared: PreparedBatch) -> None:
         """Add a batch, as it would be written after the batches staged before it."""
-        self.written.native.load(prepared.ntriples, format=ox.RdfFormat.N_TRIPLES)
+        self.written.native.load(prepared.nquads, format=ox.RdfFormat.N_QUADS)
         staged_before = [q for q in prepared.replaced if self.written.contains_quad(q)]
         if staged_before:
             self.written.write_quads(staged_before, [])
@@ -101,9 +103,9 @@ class Overlay:
         self.size += prepared.size
         self.nodes.update(prepared.nodes)
 
-    def ntriples(self) -> bytes:
-        """What the group adds, as N-Triples."""
-        return self.written.dump_ntriples()
+    def nquads(self) -> bytes:
+        """What the group adds, as N-Quads."""
+        return self.written.dump_nquads()
 
 
 @functools.cache
@@ -147,6 +149,7 @@ def prepare(
     *,
     replace_single_values: bool,
     pending: Sequence[Unwritten] = (),
+    view_plan: Plan | None = None,
 ) -> PreparedBatch:
     """Canonicalise the batch, fetch what it touches, and write the data to validate.
 
@@ -154,6 +157,10 @@ def prepare(
     the new batch is prepared as if they were written (their triples in, the
     values they replace out), so that it can be judged while they are judged
     or written. A pending batch later found bad voids this one.
+
+    With ``view_plan`` (source records, decision 0021) ``quads`` are the plan's view
+    triples, and the plan says what leaves the view and the graphs, what the graphs and
+    the catalog gain, and which more nodes to judge.
     """
     written = OxigraphStore(None)
     written.write_quads([], quads)  # the store's canonical literal forms (decision 0005)
@@ -169,6 +176,8 @@ def prepare(
             linked.add(obj)
             if quad.predicate in inverse:
                 focus.add(obj)
+    if view_plan is not None:
+        focus.update(also_judged(store, view_plan))
     linked.difference_update(_model_nodes())  # typed in the model, which every judgement holds
     focus_nodes, linked_nodes = list(focus), list(linked)
     found = store.neighbourhood_quads(focus_nodes, linked_nodes, inverse)
@@ -198,7 +207,10 @@ def prepare(
                 earlier.written.neighbourhood_quads([], [n for n in reached if n in there], ())
             )
     replaced: list[ox.Quad] = []
-    if replace_single_values:
+    if view_plan is not None:
+        replaced = list(view_plan.view_removals)
+        found.difference_update(replaced)
+    elif replace_single_values:
         # a stored value of a single-valued property the batch gives another value for
         single = _single_valued()
         replaced = [
@@ -215,11 +227,16 @@ def prepare(
     own = ox.serialize(batch, format=ox.RdfFormat.N_QUADS)
     around = ox.serialize(found, format=ox.RdfFormat.N_QUADS)
     assert own is not None and around is not None
+    written_too = own
+    if view_plan is not None:
+        replaced += view_plan.graph_removals
+        graphs = ox.serialize(view_plan.graph_additions, format=ox.RdfFormat.N_QUADS)
+        written_too = own + (graphs or b"")
     return PreparedBatch(
         quads=batch,
         replaced=replaced,
         new_count=new_count,
-        ntriples=own,
+        nquads=written_too,
         size=len(batch),
         data=(own + around).decode("utf-8"),
         focus={node.value for node in focus},
@@ -349,3 +366,67 @@ def gate(store: Store, batch: Graph, *, replace_single_values: bool = False) -> 
 
 def _has_blank_nodes(batch: Graph) -> bool:
     return any(isinstance(term, BNode) for triple in batch for term in triple)
+
+
+def also_judged(store: Store, view_plan: Plan) -> set[ox.NamedNode]:
+    """Nodes a write judges though it states nothing of them: those that lose statements
+    from the view, and those that link to a node that loses its type (a class constraint
+    on the link may break)."""
+    nodes = set(view_plan.focus)
+    untyped = [q.subject for q in view_plan.view_removals if q.predicate == RDF_TYPE]
+    if untyped:
+        gone = set(view_plan.view_removals)
+        nodes.update(
+            q.subject
+            for q in store.links([], untyped)  # type: ignore[arg-type]
+            if isinstance(q.subject, ox.NamedNode) and q not in gone
+        )
+    return nodes
+
+
+@dataclass
+class GatedSources:
+    """The gate's verdict on a write of source records, what the write changes, and the
+    write itself (the view's triples new to it), to call if the report conforms."""
+
+    report: ValidationReport
+    plan: Plan
+    write: Callable[[], int]
+
+
+def gate_sources(store: Store, records: Sequence[SourceRecord]) -> GatedSources:
+    """Judge what writing source records (new versions of their graphs, or ``None`` to
+    withdraw them) leaves in the view, by the engines of :func:`gate_plan`. Nothing is
+    written until the caller calls ``write``; it writes the view and the graphs in one
+    transaction (decision 0021)."""
+    canonical(records)
+    view_plan = plan(Layered(store), records)
+    if not view_plan.graphs:
+        return GatedSources(ValidationReport(conforms=True, results=[]), view_plan, lambda: 0)
+    blank = any(
+        isinstance(term, ox.BlankNode) for q in view_plan.view for term in (q.subject, q.object)
+    )
+    if gate_plan(blank_nodes=blank).whole_graph:
+        batch = Graph()
+        for quad in view_plan.view:
+            batch.add(from_quad(quad))
+        check = PYSHACL.check(
+            store,
+            batch,
+            removals=[from_quad(q) for q in view_plan.view_removals],
+            also=[URIRef(node.value) for node in also_judged(store, view_plan)],
+        )
+
+        def write_whole() -> int:
+            new = sum(1 for q in view_plan.view if not store.contains(from_quad(q)))
+            store.write_quads(view_plan.removals, view_plan.view + view_plan.graph_additions)
+            return new
+
+        return GatedSources(check.report, view_plan, write_whole)
+    prepared = prepare(store, view_plan.view, replace_single_values=False, view_plan=view_plan)
+
+    def write() -> int:
+        store.write_nquads(prepared.replaced, prepared.nquads)
+        return prepared.new_count
+
+    return GatedSources(judge(prepared), view_plan, write)

@@ -10,12 +10,13 @@ report one. Which engines remain, and why, is decision 0020.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
+from rdflib.term import Node
 
 from evidencegraph.rdf.terms import from_quad
 from evidencegraph.store.core import Store
@@ -126,11 +127,19 @@ class Pyshacl:
         return validate_graph(graph, focus={URIRef(iri) for iri in focus})
 
     def check(
-        self, store: Store, batch: Graph, *, replace_single_values: bool = False
+        self,
+        store: Store,
+        batch: Graph,
+        *,
+        replace_single_values: bool = False,
+        removals: Iterable[tuple[Node, Node, Node]] = (),
+        also: Iterable[Node] = (),
     ) -> BatchCheck:
         """The batch judged whole as an rdflib graph with its neighbourhood in ``store``:
         blank nodes keep their labels, and the report carries the SHACL report graph."""
-        return check_batch(store, batch, replace_single_values=replace_single_values)
+        return check_batch(
+            store, batch, replace_single_values=replace_single_values, removals=removals, also=also
+        )
 
     def whole(self, graph: Graph) -> ValidationReport:
         """Every node of ``graph`` plus the model, with the full SHACL report graph."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -254,7 +255,7 @@ def show_path(graph: Graph, path: Node | None) -> str:
 # --- the gate (pyshacl) ----------------------------------------------------------------
 
 
-def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
+def neighbourhood(store: Store, batch: Graph, also: Iterable[Node] = ()) -> tuple[Graph, set[Node]]:
     """What the batch touches in the store, and the focus nodes to report on.
 
     The focus nodes are the batch's subjects and the objects it links to with
@@ -266,6 +267,7 @@ def neighbourhood(store: Store, batch: Graph) -> tuple[Graph, set[Node]]:
     inverse = inverse_path_predicates()
     focus: set[Node] = set(batch.subjects())
     focus.update(o for _, p, o in batch if p in inverse and isinstance(o, URIRef))
+    focus.update(also)
     described = sorted(ox.NamedNode(str(node)) for node in focus if isinstance(node, URIRef))
     linked = sorted({ox.NamedNode(str(o)) for o in batch.objects() if isinstance(o, URIRef)})
     found = Graph()
@@ -297,21 +299,32 @@ class BatchCheck:
     replaced: list[tuple[Node, Node, Node]] = field(default_factory=list)
 
 
-def check_batch(store: Store, batch: Graph, *, replace_single_values: bool = False) -> BatchCheck:
+def check_batch(
+    store: Store,
+    batch: Graph,
+    *,
+    replace_single_values: bool = False,
+    removals: Iterable[tuple[Node, Node, Node]] = (),
+    also: Iterable[Node] = (),
+) -> BatchCheck:
     """Validate a batch with pyshacl as it would stand once written to the store.
 
     With ``replace_single_values``, a value the batch gives for a single-valued
     property (``sh:maxCount 1``) of a node replaces the value the store holds
     for it: the newer record wins (decision 0008). Without it, two values are
-    a violation like any other. (Not a gate of its own: the pyshacl engine's
+    a violation like any other. ``removals`` are stored triples the write takes out
+    (decision 0021: what leaves the view), ``also`` more nodes to report on. (Not a
+    gate of its own: the pyshacl engine's
     :meth:`~evidencegraph.validation.engines.Pyshacl.check`, which
     :func:`evidencegraph.validation.batch_gate.gate` asks where its plan says so, for a
     batch with blank nodes or where pyrudof is missing; its report carries the full
     SHACL report graph.)
     """
     batch = canonical(batch)
-    found, focus = neighbourhood(store, batch)
-    replaced: list[tuple[Node, Node, Node]] = []
+    found, focus = neighbourhood(store, batch, also)
+    replaced: list[tuple[Node, Node, Node]] = [t for t in removals if t in found]
+    for triple in replaced:
+        found.remove(triple)
     if replace_single_values:
         single = single_valued_predicates()
         given = {(s, p) for s, p, _ in batch if p in single}
