@@ -24,6 +24,7 @@ from evidencegraph.cli.main import cli
 from evidencegraph.errors import StoreError, UsageError
 from evidencegraph.graph import pipeline
 from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ontology import source_graphs
 from evidencegraph.ontology.source_graphs import record_graph
 from evidencegraph.queries import NamedQuery, library
 from evidencegraph.rdf.terms import to_oxigraph
@@ -394,6 +395,78 @@ def test_a_write_of_several_graphs_is_applied_whole_or_not_at_all(shared: Sparql
     assert set(shared.named_quads()) == set(IN_GRAPHS)
 
 
+# --- a record's versions over the server (issue 17) -----------------------------------------
+
+#: The real NCT03630471 and a newer version of it made for these tests (tests/data/README.md)
+ORIGINAL = CTGOV / "NCT03630471.json"
+AMENDED = DATA / "ctgov-amended" / "NCT03630471.json"
+#: what the newer version drops: an arm, an intervention, a secondary outcome, a collaborator
+DROPPED = [
+    "Control",
+    "Enhanced usual care",
+    "Prosocial behaviour",
+    "London School of Hygiene and Tropical Medicine",
+]
+GENERATED_AT = ox.NamedNode("http://www.w3.org/ns/prov#generatedAtTime")
+CATALOG = ox.NamedNode(source_graphs.CATALOG)
+
+
+def dataset(store: Store) -> tuple[set[ox.Quad], set[ox.Quad]]:
+    """The view and the named graphs, without the times the graphs were imported at."""
+    named = {quad for quad in store.named_quads() if quad.predicate != GENERATED_AT}
+    return set(store.quads()), named
+
+
+def embedded_dataset(path: Path, *files: Path) -> tuple[set[ox.Quad], set[ox.Quad]]:
+    """:func:`dataset` of an embedded store that imported ``files``, one import each."""
+    for file in files:
+        assert import_ctgov(f"oxigraph:{path}", file).exit_code == 0
+    with OxigraphStore(path) as store:
+        return dataset(store)
+
+
+def says_anywhere(store: Store, text: str) -> bool:
+    """Whether any graph, the view included, has a literal spelt ``text``."""
+    spelt = ox.Literal(text)  # N-Triples syntax: a value cannot change the query
+    found = store.query(
+        "ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
+        f"FILTER(isLiteral(?o) && STR(?o) = {spelt}) }}"
+    )
+    return bool(found.boolean)
+
+
+def test_a_newer_version_of_a_record_leaves_nothing_of_the_old_on_the_server(
+    shared: SparqlStore, tmp_path: Path
+) -> None:
+    descriptor = shared.descriptor
+    assert import_ctgov(descriptor, ORIGINAL).exit_code == 0
+    assert all(says_anywhere(shared, text) for text in DROPPED)
+    newer = import_ctgov(descriptor, AMENDED)
+    assert newer.exit_code == 0, newer.output
+    assert "0 new, 1 replaced by a newer version" in newer.output
+    assert not any(says_anywhere(shared, text) for text in DROPPED)
+    # the server holds what a store that only ever saw the newer version holds: the same view,
+    # the same record graph, the same description of it in the catalog
+    (view, named), (fresh_view, fresh_named) = (
+        dataset(shared),
+        embedded_dataset(tmp_path / "newer.db", AMENDED),
+    )
+    assert view == fresh_view
+    assert {q for q in named if q.graph_name != CATALOG} == {
+        q for q in fresh_named if q.graph_name != CATALOG
+    }
+    assert {q for q in named if q.graph_name == CATALOG} == {
+        q for q in fresh_named if q.graph_name == CATALOG
+    }
+    enrolment = shared.query(
+        "SELECT ?n WHERE { <https://w3id.org/evidencegraph/id/study/NCT03630471> "
+        "<https://w3id.org/evidencegraph/ontology#enrolment> ?n }"
+    )
+    assert enrolment.column("n") == [Literal(247)]
+    validated = run(descriptor, "validate")
+    assert validated.exit_code == 0 and "Conforms" in validated.output, validated.output
+
+
 # --- faults --------------------------------------------------------------------------------
 
 
@@ -470,7 +543,7 @@ def test_a_500_is_retried_and_a_batch_that_keeps_failing_is_reported(
             always = import_ctgov(f"sparql:{proxy.url}/query;retries=2;backoff=0.01", *STUDIES)
             assert always.exit_code == 3, always.output
             assert "answered HTTP 500 Internal Server Error" in always.output
-            assert "the write (Graph Store Protocol) failed (3 attempts)" in always.output
+            assert "the write (SPARQL Update) failed (3 attempts)" in always.output
             assert listed(always.stdout, "committed") == GOOD_IDS[:1]
             assert listed(always.stdout, "not committed")[0] == GOOD_IDS[1]
             assert [mentions(store, nct_id) for nct_id in GOOD_IDS] == [True, False, False, False]
