@@ -312,6 +312,11 @@ def test_import_ctgov_and_pubmed_over_sparql_gives_the_embedded_triples(
     expected = embedded_import(tmp_path, [*STUDIES, *sorted(PUBMED.iterdir())])
     assert len(expected) > 1000
     assert triples(shared) == expected
+    # and the same graph of each record, described alike in the catalog
+    with OxigraphStore(tmp_path / "embedded.db") as embedded:
+        named = dataset(embedded)[1]
+    assert len({quad.graph_name for quad in named}) == len(STUDIES) + 4 + 1  # 4 PMIDs, catalog
+    assert dataset(shared)[1] == named
     # the queries behind `stats` answer from the server as from the embedded store
     stats = run(descriptor, "stats")
     assert stats.exit_code == 0 and "eg:Trial" in stats.output
