@@ -357,6 +357,11 @@ def test_with_graph_set_the_view_is_that_graph_and_the_source_graphs_sit_beside_
         assert set(store.named_quads()) == set(IN_GRAPHS)
         assert store.named_graphs() and set(store.named_graphs()) == {ARTICLE, REGISTRY}
         assert list(store.quads()) == [IN_VIEW] and len(store) == 1
+        # a query that asks GRAPH sees the store's source graphs, and only them
+        asked = store.query("SELECT ?g ?o WHERE { GRAPH ?g { <http://e/a> <http://e/p> ?o } }")
+        assert {(row["g"].n3(), row["o"].n3()) for row in asked.rows} == {
+            (str(quad.graph_name), str(quad.object)) for quad in IN_GRAPHS
+        }
         store.clear()
     assert list(shared.named_quads()) == [tenant]  # clear leaves what is not the store's
 

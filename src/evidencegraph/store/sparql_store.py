@@ -29,7 +29,7 @@ from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import Triple, from_quad, to_oxigraph, to_quads
 from evidencegraph.store.core import OxigraphStore, Store, _to_result, describe_syntax_error
 from evidencegraph.store.sparql_http import ChunkedBody, Endpoint, SparqlHttp, parse_descriptor
-from evidencegraph.store.values_binding import bind_by_values, query_form, uses_service
+from evidencegraph.store.values_binding import bind_by_values, query_form, tokenize, uses_service
 
 _RESULTS = "application/sparql-results+json, application/sparql-results+xml;q=0.9"
 _GRAPHS = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
@@ -274,9 +274,13 @@ class SparqlStore(Store):
 
     def _request_query(self, text: str, accept: str, *, dataset: bool = True) -> requests.Response:
         """Send a query; with ``dataset``, against the store's view as the default graph."""
-        form = {"query": text}
-        if dataset and self.endpoint.graph:
-            form["default-graph-uri"] = self.endpoint.graph
+        form: dict[str, str | list[str]] = {"query": text}
+        if dataset and self.view_graph is not None:
+            form["default-graph-uri"] = self.view_graph.value
+            if _names_graphs(text):
+                # default-graph-uri alone leaves a query no named graph (SPARQL 1.1 Protocol
+                # 2.1.4): a query that asks GRAPH gets the store's graphs named too
+                form["named-graph-uri"] = [graph.value for graph in self.named_graphs()]
         return self._http.post(
             self.endpoint.query_url,
             lambda: form,
@@ -400,6 +404,11 @@ def _ntriples(graph: GraphName, quads: list[ox.Quad]) -> bytes:
     if isinstance(graph, ox.DefaultGraph):
         return data
     return data.replace(f" {graph} .\n".encode(), b" .\n")
+
+
+def _names_graphs(sparql: str) -> bool:
+    """Whether a query reads named graphs (a ``GRAPH`` pattern, not the word in a string)."""
+    return "GRAPH" in sparql.upper() and any(t.keyword == "GRAPH" for t in tokenize(sparql))
 
 
 def _graph_iri(text: str) -> ox.NamedNode:
