@@ -128,6 +128,9 @@ class RdflibStore(Store):
 
     def __init__(self, graph: Graph | None = None) -> None:
         self.graph = graph if graph is not None else Graph()
+        #: the source graphs (decision 0021), by name: looked up, not queried (SPARQL here
+        #: sees the view, which is all the baselines ask of it)
+        self.named: dict[ox.NamedNode, set[ox.Quad]] = {}
 
     def query(self, sparql: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         initial = {Variable(name): term for name, term in (bindings or {}).items()}
@@ -209,7 +212,39 @@ class RdflibStore(Store):
         return found
 
     def write_quads(self, removals: Sequence[ox.Quad], additions: Sequence[ox.Quad]) -> None:
-        self.replace([from_quad(q) for q in removals], [from_quad(q) for q in additions])
+        def in_view(quad: ox.Quad) -> bool:
+            return isinstance(quad.graph_name, ox.DefaultGraph)
+
+        self.replace(
+            [from_quad(q) for q in removals if in_view(q)],
+            [from_quad(q) for q in additions if in_view(q)],
+        )
+        for quad in removals:
+            if not in_view(quad):
+                self.named.get(quad.graph_name, set()).discard(quad)  # type: ignore[arg-type]
+        for quad in additions:
+            if not in_view(quad):
+                self.named.setdefault(quad.graph_name, set()).add(quad)  # type: ignore[arg-type]
+
+    def values(
+        self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
+    ) -> list[ox.Quad]:
+        wanted = set(pairs)
+        found = [
+            quad
+            for subject, predicate in wanted
+            for quad in self._quads((to_rdflib(subject), to_rdflib(predicate), None))
+        ]
+        for quads in self.named.values():
+            found += [q for q in quads if (q.subject, q.predicate) in wanted]
+        return found
+
+    def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
+        return [quad for graph in graphs for quad in self.named.get(graph, ())]
+
+    def named_quads(self) -> Iterator[ox.Quad]:
+        for quads in self.named.values():
+            yield from quads
 
     def contains(self, triple: Triple) -> bool:
         return triple in self.graph
@@ -219,6 +254,7 @@ class RdflibStore(Store):
 
     def clear(self) -> None:
         self.graph.remove((None, None, None))
+        self.named.clear()
 
     def to_graph(self) -> Graph:
         return self.graph

@@ -154,16 +154,20 @@ def test_gate_sees_existing_links_the_shapes_follow_backwards(graph: EvidenceGra
     assert snapshot(graph) == before
 
 
-def test_gate_sees_existing_values_of_the_nodes_a_batch_extends(graph: EvidenceGraph) -> None:
-    # KARE already has an NCT number; a second one breaks sh:maxCount 1.
+def test_a_second_single_value_stays_in_its_own_graph_outranked(graph: EvidenceGraph) -> None:
+    # KARE already has an NCT number, from the curated evidence; a batch (an *other* source)
+    # giving a second one is outranked (decision 0021): the view keeps the curated number,
+    # the batch's number is kept in the batch's own graph, and nothing breaks sh:maxCount 1.
     before = snapshot(graph)
-    with pytest.raises(NonConformingError) as caught:
-        graph.load(turtle(f'{KARE} eg:nctId "NCT99999999" .'))
-    results = caught.value.report.results  # type: ignore[attr-defined]
-    assert [(r.focus_node, r.path, r.constraint) for r in results] == [
-        ("egid:study/NCT02649231", "eg:nctId", "sh:MaxCountConstraintComponent")
-    ]
-    assert snapshot(graph) == before
+    summary = graph.load(turtle(f'{KARE} eg:nctId "NCT99999999" .'))
+    assert summary.plan is not None
+    [(outranked, winner)] = summary.plan.outranked
+    assert outranked.object.value == "NCT99999999"
+    assert winner.value.endswith("/graph/curated/studies")
+    assert snapshot(graph) == before  # the view is unchanged
+    graphs = {q.graph_name for q in graph.store.named_quads() if q.object == outranked.object}
+    assert [g.value for g in graphs] == [summary.plan.graphs[0].value]
+    graph.withdraw([g.value for g in graphs])
 
 
 def test_gate_reports_only_on_the_batch_not_on_partly_copied_neighbours(

@@ -13,7 +13,9 @@ import pyoxigraph as ox
 import pytest
 
 from evidencegraph.errors import NonConformingError
+from evidencegraph.graph import evidence_graph
 from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ontology.source_graphs import file_graph
 from evidencegraph.store import core as store_module
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation import batch_gate
@@ -63,6 +65,7 @@ def test_a_batch_judged_in_chunks_of_three_triples_conforms_as_a_whole(
 ) -> None:
     """Nodes a chunk links to are typed in other chunks: each chunk sees the whole batch."""
     monkeypatch.setattr(batch_gate, "JUDGE_CHUNK", 3)
+    monkeypatch.setattr(evidence_graph, "LOAD_WHOLE", 10)  # the chunked road
     with EvidenceGraph(OxigraphStore(store)) as graph:
         summary = graph.load_files([VALID])
     assert summary.triples_read > 100 and summary.triples_added == summary.triples_read
@@ -72,6 +75,7 @@ def test_chunked_judgement_reports_what_the_whole_batch_does(
     built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = without_sources(tmp_path)
+    monkeypatch.setattr(evidence_graph, "LOAD_WHOLE", 10)  # the chunked road
     reports = []
     for chunk in (3, 1_000_000):
         monkeypatch.setattr(batch_gate, "JUDGE_CHUNK", chunk)
@@ -90,14 +94,23 @@ def test_a_batch_larger_than_one_write_is_written_whole_in_steps(
     store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_module, "WRITE_STEP", 7)
+    monkeypatch.setattr(evidence_graph, "LOAD_WHOLE", 10)  # the journaled road
     before = contents(store)
     expected = ox.Store()
     expected.load(path=VALID, format=ox.RdfFormat.TURTLE)
     with EvidenceGraph(OxigraphStore(store)) as graph:
         summary = graph.load_files([VALID])
     after = contents(store)
-    assert summary.triples_added == len(after) - len(before) > 7 * 10
+    view = {q for q in after - before if isinstance(q.graph_name, ox.DefaultGraph)}
+    assert summary.triples_added == len(view) > 7 * 10
     assert set(expected) <= after
+    # the file's own graph holds the same triples (decision 0021)
+    in_graph = {
+        ox.Quad(q.subject, q.predicate, q.object)
+        for q in after
+        if q.graph_name == ox.NamedNode(file_graph(VALID.name))
+    }
+    assert in_graph == set(expected)
     assert not (store / store_module._JOURNAL).exists()
 
 
@@ -138,6 +151,8 @@ from pathlib import Path
 from evidencegraph.store import core as s
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 s.WRITE_STEP = 20
+import evidencegraph.graph.evidence_graph as g
+g.LOAD_WHOLE = 10
 write_step = s.OxigraphStore._journaled_step
 written = []
 def killed_after_two(self, journal, quads):

@@ -829,8 +829,11 @@ def test_every_class_of_the_ontology_is_targeted() -> None:
         if isinstance(cls, URIRef) and str(cls).startswith(str(EG))
     }
     targets = set(shapes_graph().objects(None, SH.targetClass))
+    # the shapes judge the view; a source graph's description lives in the catalog graph,
+    # which only the writes make (tests/test_source_graphs.py checks it)
+    not_in_the_view = {EG.SourceGraph}
     assert len(classes) >= 20
-    assert sorted(compact(str(cls)) for cls in classes - targets) == []
+    assert sorted(compact(str(cls)) for cls in classes - targets - not_in_the_view) == []
 
 
 def test_pattern_result_shows_the_offending_value() -> None:

@@ -52,15 +52,30 @@ def build(app: AppContext) -> None:
     "The IRI relative IRIs in FILES resolve against (default: each file's own location, "
     "its file:// IRI). A file's @base comes first."
 )
+@click.option(
+    "--graph",
+    "graph_iri",
+    metavar="IRI",
+    default=None,
+    help="The source graph to load one FILE into (default: "
+    "https://w3id.org/evidencegraph/graph/file/NAME, by the file's name). Loading into a "
+    "graph again replaces what it held.",
+)
 @pass_app
-def load(app: AppContext, files: tuple[Path, ...], syntax: str | None, base: str | None) -> None:
+def load(
+    app: AppContext,
+    files: tuple[Path, ...],
+    syntax: str | None,
+    base: str | None,
+    graph_iri: str | None,
+) -> None:
     """Load RDF FILES as one batch: validate it with what it touches, then commit it whole.
 
     A batch that violates the shapes is rejected whole (exit 1) with a report;
     the store is left exactly as it was.
     """
     with app.open_graph() as graph:
-        summary = graph.load_files(files, syntax, base)
+        summary = graph.load_files(files, syntax, base, graph_iri)
         click.echo(
             _summary(
                 "Loaded into",

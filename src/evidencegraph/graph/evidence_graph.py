@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from evidencegraph._compat import Traversable
 from evidencegraph.errors import NonConformingError, UsageError
 from evidencegraph.ontology.namespace import model_files
 from evidencegraph.ontology.source_graphs import (
+    CATALOG,
     GRAPH_BASE,
     MODEL_GRAPH,
     SourceKind,
@@ -49,7 +50,7 @@ class LoadSummary:
     validate_seconds: float = 0.0
     commit_seconds: float = 0.0
     #: what the write did to the source graphs and the view (None for a large staged load)
-    plan: Plan | None = None
+    plan: Plan | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ class EvidenceGraph:
         started = time.perf_counter()
         gated = gate_sources(self.store, records)
         validated = time.perf_counter()
-        _refuse_unless_conforms(gated.report)
+        _refuse_unless_conforms(
+            gated.report, withdrawing=all(record.triples is None for record in records)
+        )
         added = gated.write()
         return LoadSummary(
             triples_read=read,
@@ -147,8 +150,10 @@ class EvidenceGraph:
         UsageError for two files that would share a graph, NonConformingError with the
         report, and writes nothing in any of these cases.
         """
-        if graph is not None and len(sources) != 1:
-            raise UsageError("--graph names the graph of one file: give one file with it")
+        if graph is not None:
+            if len(sources) != 1:
+                raise UsageError("--graph names the graph of one file: give one file with it")
+            _check_graph_name(graph)
         started = time.perf_counter()
         names: dict[str, RdfInput] = {}
         staged_files: list[tuple[RdfInput, ox.NamedNode, OxigraphStore, StagedFiles]] = []
@@ -286,17 +291,40 @@ class EvidenceGraph:
         return Stats(triples=len(self.store), classes=classes)
 
 
+def _check_graph_name(graph: str) -> None:
+    """Refuse a graph name that is not an absolute IRI, or is the catalog's."""
+    try:
+        ox.NamedNode(graph)
+    except ValueError as error:
+        raise UsageError(
+            f"--graph {graph!r} is not an IRI ({error}); nothing was written"
+        ) from None
+    if graph == CATALOG or ":" not in graph:
+        raise UsageError(
+            f"--graph {graph!r}: give an absolute IRI other than the catalog's; nothing was written"
+        )
+
+
 def _packaged_quads(packaged: Traversable) -> list[ox.Quad]:
     """The triples of a packaged Turtle file (the model, the curated evidence)."""
     with packaged.open("rb") as handle:
         return list(ox.parse(handle, format=ox.RdfFormat.TURTLE))
 
 
-def _refuse_unless_conforms(report: ValidationReport) -> None:
-    """Raise NonConformingError, with the report, for a batch that breaks the shapes."""
-    if not report.conforms:
+def _refuse_unless_conforms(report: ValidationReport, *, withdrawing: bool = False) -> None:
+    """Raise NonConformingError, with the report, for a write that breaks the shapes."""
+    if report.conforms:
+        return
+    if withdrawing:
         raise NonConformingError(
-            f"the batch was rejected: {len(report.results)} shape violation(s); "
-            "nothing was written. Fix the data and load again.",
+            f"the withdrawal was refused: without those sources the view would break the "
+            f"shapes ({len(report.results)} violation(s), above: what links to statements "
+            "only they make); nothing was withdrawn. Withdraw what depends on them too, or "
+            "keep them.",
             report,
         )
+    raise NonConformingError(
+        f"the batch was rejected: {len(report.results)} shape violation(s); "
+        "nothing was written. Fix the data and load again.",
+        report,
+    )

@@ -32,6 +32,7 @@ from evidencegraph.ontology.source_graphs import record_graph
 from evidencegraph.validation.batch_gate import (
     Overlay,
     PreparedBatch,
+    batch_quads,
     commit,
     judge,
     prepare,
@@ -93,6 +94,8 @@ class ImportSummary:
     values_outranked: int = 0
     #: the source graphs written, in order: what withdraw takes to roll the import back
     graphs: list[str] = field(default_factory=list)
+    #: the time every graph this import wrote is described with (withdraw takes it)
+    imported_at: str = ""
     batches_committed: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -138,6 +141,15 @@ class ImportSummary:
                 + (
                     f", {len(self.older)} older than the version held (left alone)"
                     if self.older
+                    else ""
+                )
+            )
+        if self.graphs and self.imported_at:
+            lines.append(
+                f"to take this import back out: evidencegraph withdraw {self.imported_at}"
+                + (
+                    " (graphs it replaced are not restored: import their older version again)"
+                    if self.graphs_replaced
                     else ""
                 )
             )
@@ -296,7 +308,8 @@ class Importer:
         self.group_triples = GROUP_TRIPLES if group_triples is None else group_triples
         self.summary = ImportSummary()
         #: when this import ran: every graph it writes is described with this time
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.summary.imported_at = self.now.isoformat()
         #: batches handed to the judge whose verdict has not been taken, oldest first
         self._unjudged: deque[_Batch] = deque()
         #: groups not yet written, oldest first; the last may still be open
@@ -658,7 +671,9 @@ def source_record(mapped: Mapped) -> SourceRecord:
     """A mapped record as a source record: its graph, kind and source, and its version (the
     last-update date the record gives its own source node)."""
     graph = mapped.graph or record_graph("record", mapped.record_id)
-    quads = [ox.Quad(s, p, o) for s, p, o in mapped.triples]
+    # a record that gives two values of a single-valued property (two spellings of one
+    # condition's name) keeps the last it gives, as a batch always has
+    quads = batch_quads(mapped.triples)
     source = ox.NamedNode(mapped.source) if mapped.source else None
     version = next(
         (

@@ -1,0 +1,305 @@
+"""Source graphs (issue 17, decision 0021): every statement in the graph of the source that
+states it; the view (the default graph) one value per single-valued property by precedence.
+
+The records are the real ClinicalTrials.gov record NCT03418623 (tests/data/ctgov) and
+versions of it changed in the ways a registry record changes (each test says how), and
+the curated evidence. The expected values come from the fixtures and FACTS.md (KARE
+enrolled 96 adults).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from evidencegraph.cli.main import cli
+from evidencegraph.errors import NonConformingError
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.graph.pipeline import Importer, ImportSummary
+from evidencegraph.ingest.ctgov import map_study
+from evidencegraph.ingest.records import Record
+from evidencegraph.ontology.source_graphs import CATALOG, curated_graph, record_graph
+from evidencegraph.store.core import OxigraphStore
+from support import DATA
+
+RECORD = "NCT03418623"
+GRAPH = ox.NamedNode(record_graph("ctgov", RECORD))
+KARE = "NCT02649231"
+EG = "https://w3id.org/evidencegraph/ontology#"
+EGID = "https://w3id.org/evidencegraph/id/"
+TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
+ENROLMENT = ox.NamedNode(EG + "enrolment")
+
+
+def fixture(nct_id: str = RECORD) -> dict[str, Any]:
+    import json
+
+    return json.loads((DATA / "ctgov" / f"{nct_id}.json").read_text(encoding="utf-8"))
+
+
+def newer_version() -> dict[str, Any]:
+    """NCT03418623 as a later update might read: the placebo arm and the placebo
+    intervention gone, one outcome and the collaborator gone, enrolment 24 -> 20, and the
+    last-update date moved on. CONSTRUCTED from the real record, for this test."""
+    content = copy.deepcopy(fixture())
+    protocol = content["protocolSection"]
+    module = protocol["armsInterventionsModule"]
+    module["armGroups"] = [g for g in module["armGroups"] if g["label"] != "Placebo"]
+    module["interventions"] = [i for i in module["interventions"] if i["name"] != "Placebo"]
+    outcomes = protocol["outcomesModule"]
+    outcomes["secondaryOutcomes"] = outcomes.get("secondaryOutcomes", [])[:0]
+    protocol["sponsorCollaboratorsModule"].pop("collaborators")
+    protocol["designModule"]["enrollmentInfo"]["count"] = 20
+    protocol["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2021-03-01"
+    return content
+
+
+def run_import(graph: EvidenceGraph, *contents: dict[str, Any], **options: Any) -> ImportSummary:
+    items = [Record(f"version-{i}.json", content) for i, content in enumerate(contents)]
+    summary = Importer(graph, map_study, **options).run(items)
+    assert summary.stopped is None, summary.lines()
+    return summary
+
+
+def view(graph: EvidenceGraph) -> set[ox.Quad]:
+    return set(graph.store.quads())
+
+
+def graph_quads(graph: EvidenceGraph, name: ox.NamedNode) -> set[ox.Quad]:
+    return set(graph.store.graph_contents([name]))
+
+
+def iris(quads: Iterable[ox.Quad | tuple[Any, Any, Any]]) -> set[ox.NamedNode]:
+    found: set[ox.NamedNode] = set()
+    for quad in quads:
+        subject, obj = (quad.subject, quad.object) if isinstance(quad, ox.Quad) else (quad[0], quad[2])
+        found.update(term for term in (subject, obj) if isinstance(term, ox.NamedNode))
+    return found
+
+
+def mapped(content: dict[str, Any]) -> set[ox.Quad]:
+    """The record's statements in the store's canonical form."""
+    scratch = ox.Store()
+    scratch.extend(ox.Quad(s, p, o) for s, p, o in map_study(content, "x.json").triples)
+    return {ox.Quad(q.subject, q.predicate, q.object) for q in scratch}
+
+
+def values_of(graph: EvidenceGraph, subject: str, predicate: ox.NamedNode) -> set[str]:
+    node = ox.NamedNode(subject)
+    return {q.object.value for q in graph.store.quads() if q.subject == node and q.predicate == predicate}
+
+
+# --- a record and its newer version ------------------------------------------------------
+
+
+def test_a_newer_version_replaces_the_record_graph_exactly() -> None:
+    graph = EvidenceGraph(OxigraphStore(None))
+    old, new = fixture(), newer_version()
+    run_import(graph, old)
+    study = EGID + f"study/{RECORD}"
+    assert values_of(graph, study, ENROLMENT) == {"24"}
+
+    summary = run_import(graph, new)
+
+    assert summary.graphs_replaced == 1 and summary.graphs_new == 0
+    in_graph = {ox.Quad(q.subject, q.predicate, q.object) for q in graph_quads(graph, GRAPH)}
+    assert in_graph == mapped(new)
+    # what only the old version named (the placebo arm and intervention, the outcome, the
+    # collaborator) is nowhere: not in the view, not in any graph
+    gone = iris(mapped(old)) - iris(mapped(new))
+    assert len(gone) >= 4, gone
+    everything = view(graph) | set(graph.store.named_quads())
+    assert not gone & iris(everything)
+    assert view(graph) == mapped(new)
+    assert values_of(graph, study, ENROLMENT) == {"20"}
+    assert graph.validate().conforms
+
+
+def test_the_same_record_twice_changes_nothing() -> None:
+    graph = EvidenceGraph(OxigraphStore(None))
+    run_import(graph, fixture())
+    before = view(graph), set(graph.store.named_quads())
+    summary = run_import(graph, fixture())
+    assert summary.unchanged == 1 and summary.graphs_replaced == 0
+    assert summary.triples_added == 0 and summary.values_replaced == 0
+    assert (view(graph), set(graph.store.named_quads())) == before
+
+
+def test_an_older_version_never_replaces_a_newer_one() -> None:
+    graph = EvidenceGraph(OxigraphStore(None))
+    run_import(graph, newer_version())
+    before = view(graph), set(graph.store.named_quads())
+    summary = run_import(graph, fixture())
+    assert summary.older and "2021-03-01" in summary.older[0] and "2020-10-08" in summary.older[0]
+    assert (view(graph), set(graph.store.named_quads())) == before
+
+
+def test_two_versions_in_one_import_leave_the_newer_whatever_the_order() -> None:
+    for order in ((fixture(), newer_version()), (newer_version(), fixture())):
+        graph = EvidenceGraph(OxigraphStore(None))
+        run_import(graph, *order, batch_size=1)
+        assert view(graph) == mapped(newer_version())
+
+
+# --- precedence: the curated evidence and the registry's copy of KARE --------------------
+
+
+def kare_registry_record() -> dict[str, Any]:
+    """CONSTRUCTED: NCT03418623 relabelled as KARE's registry record (NCT02649231), with its
+    own brief title and enrolment 24 (the registry copy's number, not the paper's 96)."""
+    content = copy.deepcopy(fixture())
+    protocol = content["protocolSection"]
+    protocol["identificationModule"]["nctId"] = KARE
+    protocol["identificationModule"]["briefTitle"] = "Ketamine for Reduction of Alcoholic Relapse"
+    protocol["identificationModule"].pop("officialTitle", None)
+    protocol["conditionsModule"]["conditions"] = ["Alcohol Use Disorder"]
+    protocol["designModule"]["enrollmentInfo"]["count"] = 24
+    return content
+
+
+@pytest.fixture(scope="module")
+def with_kare(tmp_path_factory: pytest.TempPathFactory) -> EvidenceGraph:
+    graph = EvidenceGraph(OxigraphStore(None))
+    graph.build()
+    run_import(graph, kare_registry_record())
+    return graph
+
+
+def test_the_registry_copy_leaves_the_curated_title_and_enrolment_in_the_view(
+    with_kare: EvidenceGraph,
+) -> None:
+    study = EGID + f"study/{KARE}"
+    assert values_of(with_kare, study, ENROLMENT) == {"96"}  # FACTS.md: 96 adults
+    titles = values_of(with_kare, study, TITLE)
+    assert len(titles) == 1 and titles != {"Ketamine for Reduction of Alcoholic Relapse"}
+    # both values stay, each in its source's graph
+    node = ox.NamedNode(study)
+    registry = ox.NamedNode(record_graph("ctgov", KARE))
+    curated = ox.NamedNode(curated_graph("studies"))
+    stated = {
+        (q.graph_name, q.predicate, q.object.value)
+        for q in with_kare.store.values([(node, ENROLMENT), (node, TITLE)])
+        if not isinstance(q.graph_name, ox.DefaultGraph)
+    }
+    assert (registry, ENROLMENT, "24") in stated
+    assert (curated, ENROLMENT, "96") in stated
+    assert (registry, TITLE, "Ketamine for Reduction of Alcoholic Relapse") in stated
+    assert with_kare.validate().conforms
+
+
+def test_the_disagreement_query_names_each_value_and_its_source(with_kare: EvidenceGraph) -> None:
+    rows = with_kare.run("source-disagreements", {"about": EGID + f"study/{KARE}"}).rows
+    enrolment = [row for row in rows if str(row["property"]) == EG + "enrolment"]
+    assert len(enrolment) == 1
+    row = enrolment[0]
+    assert (str(row["shown"]), str(row["notShown"])) == ("96", "24")
+    assert str(row["statedIn"]) == record_graph("ctgov", KARE)
+    assert str(row["shownIn"]) == curated_graph("studies")
+    assert KARE in str(row["statedBy"])  # the registry record's own label
+
+
+def test_withdrawing_the_registry_record_leaves_exactly_what_was_there_before() -> None:
+    graph = EvidenceGraph(OxigraphStore(None))
+    graph.build()
+    before = view(graph), set(graph.store.named_quads())
+    run_import(graph, kare_registry_record())
+    assert view(graph) != before[0]
+    summary = graph.withdraw([record_graph("ctgov", KARE)])
+    assert summary.plan is not None and summary.plan.graphs == [ox.NamedNode(record_graph("ctgov", KARE))]
+    assert (view(graph), set(graph.store.named_quads())) == before
+
+
+def test_a_withdrawal_that_breaks_the_shapes_is_refused_whole() -> None:
+    graph = EvidenceGraph(OxigraphStore(None))
+    graph.build()
+    before = view(graph), set(graph.store.named_quads())
+    with pytest.raises(NonConformingError) as refused:
+        graph.withdraw([curated_graph("studies")])  # the claims point at these studies
+    assert "nothing was withdrawn" in str(refused.value)
+    assert (view(graph), set(graph.store.named_quads())) == before
+
+
+def test_a_value_an_outranked_source_gave_comes_back_when_the_winner_goes(tmp_path: Path) -> None:
+    graph = EvidenceGraph(OxigraphStore(None))
+    run_import(graph, fixture())
+    study = EGID + f"study/{RECORD}"
+    registry_title = values_of(graph, study, TITLE)
+    other = tmp_path / "retitled.ttl"
+    other.write_text(f'<{study}> <{TITLE.value}> "A title from another source" .\n')
+    graph.load_files([other])
+    assert values_of(graph, study, TITLE) == registry_title  # a registry record outranks a file
+    summary = graph.withdraw([record_graph("ctgov", RECORD)])
+    assert summary.triples_added == 1
+    assert values_of(graph, study, TITLE) == {"A title from another source"}
+
+
+def test_a_statement_two_sources_make_stays_when_one_is_withdrawn(tmp_path: Path) -> None:
+    graph = EvidenceGraph(OxigraphStore(None))
+    run_import(graph, fixture())
+    shared = next(iter(q for q in view(graph) if q.predicate.value.endswith("#nctId")))
+    copy_file = tmp_path / "copy.nt"
+    copy_file.write_text(f"{shared.subject} {shared.predicate} {shared.object} .\n")
+    graph.load_files([copy_file])
+    graph.withdraw([record_graph("ctgov", RECORD)])
+    assert view(graph) == {shared}
+
+
+def test_loading_a_file_again_replaces_its_graph(tmp_path: Path) -> None:
+    graph = EvidenceGraph(OxigraphStore(None))
+    run_import(graph, fixture())
+    study = EGID + f"study/{RECORD}"
+    notes = tmp_path / "notes.ttl"
+    notes.write_text(f'<{study}> <{EG}keyword> "first" , "second" .\n')
+    graph.load_files([notes])
+    notes.write_text(f'<{study}> <{EG}keyword> "second" .\n')
+    graph.load_files([notes])
+    keyword = ox.NamedNode(EG + "keyword")
+    assert values_of(graph, study, keyword) == {"second"}
+
+
+# --- the catalog -------------------------------------------------------------------------
+
+
+def test_the_catalog_describes_each_graph(with_kare: EvidenceGraph) -> None:
+    registry = ox.NamedNode(record_graph("ctgov", KARE))
+    described = {
+        q.predicate.value: q.object
+        for q in with_kare.store.graph_contents([ox.NamedNode(CATALOG)])
+        if q.subject == registry
+    }
+    modified = kare_registry_record()["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]
+    assert described["http://purl.org/dc/terms/modified"].value == modified["date"]
+    assert described[EG + "sourceKind"].value.endswith("RegistryRecord")
+    assert described["http://www.w3.org/ns/prov#wasDerivedFrom"].value == EGID + f"source/ctgov/{KARE}"
+    assert described[EG + "importedWith"].value.startswith("evidencegraph ")
+    assert len(described[EG + "contentSha256"].value) == 64
+    triples = len(with_kare.store.graph_contents([registry]))
+    assert int(described["http://rdfs.org/ns/void#triples"].value) == triples
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def test_withdraw_on_the_command_line(tmp_path: Path) -> None:
+    store = f"oxigraph:{tmp_path / 'kg.db'}"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--store", store, "build"]).exit_code == 0
+    record = tmp_path / f"{RECORD}.json"
+    record.write_bytes((DATA / "ctgov" / f"{RECORD}.json").read_bytes())
+    imported = runner.invoke(cli, ["--store", store, "import", "ctgov", str(record)])
+    assert imported.exit_code == 0, imported.output
+    unknown = runner.invoke(cli, ["--store", store, "withdraw", "NCT00000000"])
+    assert unknown.exit_code == 2 and "no source graph" in unknown.output
+    refused = runner.invoke(cli, ["--store", store, "withdraw", "studies"])
+    assert refused.exit_code == 1 and "nothing was withdrawn" in refused.output
+    done = runner.invoke(cli, ["--store", store, "withdraw", RECORD])
+    assert done.exit_code == 0, done.output
+    assert "Withdrew 1 source graph(s)" in done.output
+    listed = runner.invoke(cli, ["--store", store, "query", "source-graphs"])
+    assert RECORD not in listed.output and "curated/studies" in listed.output
