@@ -27,7 +27,7 @@ from evidencegraph.rdf.terms import from_quad, to_quads
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.store.defaults import DEFAULT_DESCRIPTOR
 from evidencegraph.store.registry import open_store
-from support import make_store
+from support import BACKENDS, make_store
 
 EX = "http://example.org/"
 TRIPLES = [
@@ -256,11 +256,10 @@ def test_write_nquads_takes_out_and_puts_in(store: Store) -> None:
 
 # --- source graphs (decision 0021) ------------------------------------------------------------
 #
-# Over every backend that keeps named graphs, and the sparql: store once more with the view in a
-# graph of the server's (graph=IRI, as on Virtuoso). Not over `rdflib`: the benchmark's baseline
-# is the code before source graphs, one graph (bench/common.py).
+# Over every backend, and the sparql: store once more with the view in a graph of the server's
+# (graph=IRI, as on Virtuoso).
 
-DATASET_BACKENDS = ["memory", "oxigraph", "sparql", "sparql-graph", "virtuoso"]
+DATASET_BACKENDS = [*BACKENDS, "sparql-graph"]
 REGISTRY = ox.NamedNode(record_graph("ctgov", "NCT00000001"))
 ARTICLE = ox.NamedNode(record_graph("pubmed", "10000001"))
 CURATED = ox.NamedNode(curated_graph("studies"))
