@@ -79,12 +79,16 @@ def test_values_bind_every_named_query_as_substitution_does(
     declared = {parameter.name for parameter in query.parameters}
     variants: list[dict[str, str]] = [{}]
     variants += [{p: v} for p in sorted(declared) for v in OTHER_VALUES.get(p, [])]
+    # substitution binds the parameters the SELECT projects; prepare() binds the others by
+    # VALUES already, on every store, so a query projecting none has nothing to compare
+    prepared = [query.prepare(values) for values in variants]
+    if declared and not any(terms for _text, terms in prepared):
+        pytest.skip(f"{name} projects none of its parameters: they are bound by VALUES anyway")
     answered = 0
-    for values in variants:
-        terms = query.bind(values)
-        substituted = built.store.query(query.text, terms)
-        rewritten = bind_by_values(query.text, {k: to_oxigraph(v) for k, v in terms.items()})
-        assert (rewritten != query.text) == bool(terms)
+    for values, (text, terms) in zip(variants, prepared, strict=True):
+        substituted = built.store.query(text, terms)
+        rewritten = bind_by_values(text, {k: to_oxigraph(v) for k, v in terms.items()})
+        assert (rewritten != text) == bool(terms)
         by_values = built.store.query(rewritten)  # no substitutions: the text alone binds
         assert by_values.variables == substituted.variables, values
         assert comparable(query, by_values.rows) == comparable(query, substituted.rows), values
