@@ -481,6 +481,21 @@ def test_a_newer_version_of_a_record_leaves_nothing_of_the_old_on_the_server(
     assert validated.exit_code == 0 and "Conforms" in validated.output, validated.output
 
 
+def test_withdraw_takes_a_record_off_the_server_and_nothing_else(
+    shared: SparqlStore, tmp_path: Path
+) -> None:
+    other = CTGOV / "NCT03418623.json"
+    assert import_ctgov(shared.descriptor, ORIGINAL, other).exit_code == 0
+    withdrawn = run(shared.descriptor, "withdraw", "NCT03630471")
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert "Withdrew 1 source graph(s)" in withdrawn.output
+    assert not any(says_anywhere(shared, text) for text in DROPPED)
+    # the server holds what a store that only ever imported the other record holds
+    assert dataset(shared) == embedded_dataset(tmp_path / "other.db", other)
+    validated = run(shared.descriptor, "validate")
+    assert validated.exit_code == 0 and "Conforms" in validated.output, validated.output
+
+
 # --- faults --------------------------------------------------------------------------------
 
 
