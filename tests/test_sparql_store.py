@@ -8,6 +8,7 @@ small proxies in front of them (tests/sparql_doubles.py).
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 from collections.abc import Iterator, Mapping
@@ -494,6 +495,40 @@ def test_withdraw_takes_a_record_off_the_server_and_nothing_else(
     assert dataset(shared) == embedded_dataset(tmp_path / "other.db", other)
     validated = run(shared.descriptor, "validate")
     assert validated.exit_code == 0 and "Conforms" in validated.output, validated.output
+
+
+def kare_registry_copy(path: Path) -> Path:
+    """CONSTRUCTED, written to ``path``: NCT03418623 relabelled as KARE's registry record
+    (NCT02649231), with a title of its own and enrolment 24, not the paper's 96 (FACTS.md)."""
+    content = json.loads((CTGOV / "NCT03418623.json").read_text("utf-8"))
+    protocol = content["protocolSection"]
+    protocol["identificationModule"]["nctId"] = "NCT02649231"
+    protocol["identificationModule"]["briefTitle"] = "Ketamine for Reduction of Alcoholic Relapse"
+    protocol["designModule"]["enrollmentInfo"]["count"] = 24
+    path.write_text(json.dumps(content), "utf-8")
+    return path
+
+
+def test_with_the_view_in_a_graph_the_curated_values_win_and_a_withdrawal_undoes_an_import(
+    shared: SparqlStore, tmp_path: Path
+) -> None:
+    descriptor = f"{shared.descriptor};graph=urn:x-evidencegraph:view"
+    assert run(descriptor, "build").exit_code == 0
+    with SparqlStore.open(descriptor.removeprefix("sparql:")) as store:
+        before = dataset(store)
+        copy = kare_registry_copy(tmp_path / "NCT02649231.json")
+        assert import_ctgov(descriptor, copy).exit_code == 0
+        # the view shows the curated enrolment; the disagreement query (GRAPH patterns, asked
+        # with the view as default-graph-uri) finds the registry's value in its graph
+        kare = "https://w3id.org/evidencegraph/id/study/NCT02649231"
+        enrolment = f"<{kare}> <https://w3id.org/evidencegraph/ontology#enrolment> ?n"
+        assert store.query(f"SELECT ?n WHERE {{ {enrolment} }}").column("n") == [Literal(96)]
+        rows = EvidenceGraph(store).run("source-disagreements", {"about": kare}).rows
+        shown = {(str(r["shown"]), str(r["notShown"]), str(r["statedIn"])) for r in rows}
+        assert ("96", "24", record_graph("ctgov", "NCT02649231")) in shown
+        withdrawn = run(descriptor, "withdraw", "NCT02649231")
+        assert withdrawn.exit_code == 0, withdrawn.output
+        assert dataset(store) == before
 
 
 # --- faults --------------------------------------------------------------------------------
