@@ -341,3 +341,12 @@ def test_clear_empties_the_view_and_the_named_graphs(dataset: Store) -> None:
     assert len(dataset) == 0
     assert list(dataset.named_quads()) == []
     assert dataset.values([(A, P)]) == []
+
+
+def test_add_staged_writes_every_graph_and_counts_what_is_new_to_the_view(dataset: Store) -> None:
+    dataset.write_quads([], [VIEW[0]])
+    staged = OxigraphStore(None)
+    staged.write_quads([], [*VIEW, *SOURCES])
+    assert dataset.add_staged(staged) == 1  # VIEW[1]; the source graphs are not the view
+    assert set(dataset.quads()) == set(VIEW)
+    assert set(dataset.named_quads()) == set(SOURCES)
