@@ -331,6 +331,9 @@ def test_import_ctgov_and_pubmed_over_sparql_gives_the_embedded_triples(
 
 # --- source graphs on the server (decision 0021) -----------------------------------------------
 
+CATALOG = ox.NamedNode(source_graphs.CATALOG)
+EG = "https://w3id.org/evidencegraph/ontology#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 REGISTRY = ox.NamedNode(record_graph("ctgov", "NCT00000001"))
 ARTICLE = ox.NamedNode(record_graph("pubmed", "10000001"))
 A, P = ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p")
@@ -347,25 +350,32 @@ def test_with_graph_set_the_view_is_that_graph_and_the_source_graphs_sit_beside_
     view = ox.NamedNode("urn:x-evidencegraph:view")
     tenant = ox.Quad(A, P, ox.Literal("not ours"), ox.NamedNode("urn:x-someone-else"))
     shared.write_quads([], [tenant])  # a graph of someone else's on a shared server
+    # a graph named outside the graph base (load --graph IRI), which the catalog describes
+    loaded = ox.NamedNode("urn:x-loaded")
+    described = [
+        ox.Quad(A, P, ox.Literal("loaded"), loaded),
+        ox.Quad(loaded, RDF_TYPE, ox.NamedNode(EG + "SourceGraph"), CATALOG),
+    ]
     with SparqlStore.open(f"{shared.endpoint.query_url};graph={view.value}") as store:
-        store.write_quads([], [IN_VIEW, *IN_GRAPHS])
+        store.write_quads([], [IN_VIEW, *IN_GRAPHS, *described])
         # on the server: the view's triple in the named graph, each source's in its own
         assert len(shared) == 0  # the server's default graph
         assert set(shared.named_quads()) == {
             ox.Quad(A, P, IN_VIEW.object, view),
             *IN_GRAPHS,
+            *described,
             tenant,
         }
         # to the store: that graph is the default one, not a source graph, and the
         # someone else's graph is not the store's
-        assert set(store.values([(A, P)])) == {IN_VIEW, *IN_GRAPHS}
-        assert set(store.named_quads()) == set(IN_GRAPHS)
-        assert store.named_graphs() and set(store.named_graphs()) == {ARTICLE, REGISTRY}
+        assert set(store.values([(A, P)])) == {IN_VIEW, *IN_GRAPHS, described[0]}
+        assert set(store.named_quads()) == {*IN_GRAPHS, *described}
+        assert set(store.named_graphs()) == {ARTICLE, REGISTRY, loaded, CATALOG}
         assert list(store.quads()) == [IN_VIEW] and len(store) == 1
         # a query that asks GRAPH sees the store's source graphs, and only them
         asked = store.query("SELECT ?g ?o WHERE { GRAPH ?g { <http://e/a> <http://e/p> ?o } }")
         assert {(row["g"].n3(), row["o"].n3()) for row in asked.rows} == {
-            (str(quad.graph_name), str(quad.object)) for quad in IN_GRAPHS
+            (str(quad.graph_name), str(quad.object)) for quad in [*IN_GRAPHS, described[0]]
         }
         store.clear()
     assert list(shared.named_quads()) == [tenant]  # clear leaves what is not the store's
@@ -423,7 +433,6 @@ DROPPED = [
     "London School of Hygiene and Tropical Medicine",
 ]
 GENERATED_AT = ox.NamedNode("http://www.w3.org/ns/prov#generatedAtTime")
-CATALOG = ox.NamedNode(source_graphs.CATALOG)
 
 
 def dataset(store: Store) -> tuple[set[ox.Quad], set[ox.Quad]]:

@@ -24,7 +24,8 @@ from rdflib import Graph
 from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
-from evidencegraph.ontology.source_graphs import GRAPH_BASE
+from evidencegraph.ontology.namespace import EG
+from evidencegraph.ontology.source_graphs import CATALOG, GRAPH_BASE
 from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import Triple, from_quad, to_oxigraph, to_quads
 from evidencegraph.store.core import OxigraphStore, Store, _to_result, describe_syntax_error
@@ -35,6 +36,9 @@ _RESULTS = "application/sparql-results+json, application/sparql-results+xml;q=0.
 _GRAPHS = "application/n-triples, text/turtle;q=0.9, application/rdf+xml;q=0.8"
 #: Triples per VALUES block when asking which of a batch's triples the server holds.
 _CHUNK = 500
+#: The catalog, and the class of the graphs it describes (decision 0021).
+_CATALOG = ox.NamedNode(CATALOG)
+_SOURCE_GRAPH = ox.NamedNode(str(EG.SourceGraph))
 #: Where a quad goes on the server: the view (pyoxigraph's default graph) or a named graph.
 GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 
@@ -145,10 +149,13 @@ class SparqlStore(Store):
     def _own_graphs_filter(self) -> str:
         """With ``graph=IRI`` the server is shared (Virtuoso keeps its own graphs beside
         ours, and its default graph is their union): the store's named graphs are then those
-        under the graph base, and the view's graph is the view, not a source graph."""
+        under the graph base and any other the catalog describes (``load --graph IRI``), and
+        the view's graph is the view, not a source graph."""
         if self.view_graph is None:
             return ""
-        return f"FILTER(?g != {self.view_graph} && STRSTARTS(STR(?g), {ox.Literal(GRAPH_BASE)}))"
+        described = f"EXISTS {{ GRAPH {_CATALOG} {{ ?g a {_SOURCE_GRAPH} }} }}"
+        under_base = f"STRSTARTS(STR(?g), {ox.Literal(GRAPH_BASE)})"
+        return f"FILTER(?g != {self.view_graph} && ({under_base} || {described}))"
 
     def _quads(self, pattern: str) -> list[ox.Quad]:
         """The quads a graph pattern binding ``?s ?p ?o`` (and ``?g``, unbound for the
