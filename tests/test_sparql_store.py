@@ -248,6 +248,7 @@ def test_credentials_come_from_the_url_or_the_environment_and_are_never_shown() 
         ("sparql:ftp://host/x", "needs an http\\(s\\) URL"),
         ("sparql:http://host/sparql;colour=blue", "unknown setting 'colour=blue'"),
         ("sparql:http://host/sparql;timeout=soon", "timeout=soon .* positive number"),
+        ("sparql:http://host/sparql;graph=my graph", "graph=my graph .* not an absolute IRI"),
         (
             "sparql:http://user:pw@/query",
             "needs an http\\(s\\) URL of a SPARQL endpoint, not 'http://…@/query'",

@@ -134,7 +134,7 @@ class SparqlStore(Store):
 
     def named_graphs(self) -> list[ox.NamedNode]:
         """The store's named graphs on the server (source graphs and the catalog): every
-        named graph, or with ``graph=IRI`` those under the graph base other than the view's."""
+        named graph, or with ``graph=IRI`` those :meth:`_own_graphs_filter` keeps."""
         solutions = self._select(
             f"SELECT ?g WHERE {{ GRAPH ?g {{ }} {self._own_graphs_filter()} }}", dataset=False
         )
@@ -404,7 +404,7 @@ def _by_graph(quads: Iterable[ox.Quad]) -> dict[GraphName, bytes]:
 
 def _ntriples(graph: GraphName, quads: list[ox.Quad]) -> bytes:
     """The quads of one graph as N-Triples: their N-Quads lines without the graph's name,
-    which costs a quarter of making triples of them to serialise. Only a line's end is
+    in half the time of making triples of them to serialise. Only a line's end is
     `` <g> .`` before a newline: N-Quads escapes a newline inside a literal."""
     data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
     assert data is not None
