@@ -257,7 +257,7 @@ def test_queries_lists_the_library() -> None:
     assert result.exit_code == 0
     assert "drug-with-psychotherapy" in result.output and "--param drug=<literal>" in result.output
     listed = json.loads(run("queries", "--format", "json").output)
-    assert len(listed) == 10
+    assert len(listed) == 12  # the ten competency questions and two on the source graphs
 
 
 # --- stats, network, globals ----------------------------------------------------------------------

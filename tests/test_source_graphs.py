@@ -78,9 +78,10 @@ def graph_quads(graph: EvidenceGraph, name: ox.NamedNode) -> set[ox.Quad]:
 def iris(quads: Iterable[ox.Quad | tuple[Any, Any, Any]]) -> set[ox.NamedNode]:
     found: set[ox.NamedNode] = set()
     for quad in quads:
-        subject, obj = (
-            (quad.subject, quad.object) if isinstance(quad, ox.Quad) else (quad[0], quad[2])
-        )
+        if isinstance(quad, ox.Quad):
+            subject, obj = quad.subject, quad.object
+        else:
+            subject, obj = quad[0], quad[2]
         found.update(term for term in (subject, obj) if isinstance(term, ox.NamedNode))
     return found
 
@@ -94,11 +95,8 @@ def mapped(content: dict[str, Any]) -> set[ox.Quad]:
 
 def values_of(graph: EvidenceGraph, subject: str, predicate: ox.NamedNode) -> set[str]:
     node = ox.NamedNode(subject)
-    return {
-        q.object.value
-        for q in graph.store.quads()
-        if q.subject == node and q.predicate == predicate
-    }
+    found = graph.store.quads()
+    return {q.object.value for q in found if q.subject == node and q.predicate == predicate}
 
 
 # --- a record and its newer version ------------------------------------------------------
@@ -217,9 +215,8 @@ def test_withdrawing_the_registry_record_leaves_exactly_what_was_there_before() 
     run_import(graph, kare_registry_record())
     assert view(graph) != before[0]
     summary = graph.withdraw([record_graph("ctgov", KARE)])
-    assert summary.plan is not None and summary.plan.graphs == [
-        ox.NamedNode(record_graph("ctgov", KARE))
-    ]
+    assert summary.plan is not None
+    assert summary.plan.graphs == [ox.NamedNode(record_graph("ctgov", KARE))]
     assert (view(graph), set(graph.store.named_quads())) == before
 
 
@@ -284,9 +281,8 @@ def test_the_catalog_describes_each_graph(with_kare: EvidenceGraph) -> None:
     modified = kare_registry_record()["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]
     assert described["http://purl.org/dc/terms/modified"].value == modified["date"]
     assert described[EG + "sourceKind"].value.endswith("RegistryRecord")
-    assert (
-        described["http://www.w3.org/ns/prov#wasDerivedFrom"].value == EGID + f"source/ctgov/{KARE}"
-    )
+    source = described["http://www.w3.org/ns/prov#wasDerivedFrom"]
+    assert source.value == EGID + f"source/ctgov/{KARE}"
     assert described[EG + "importedWith"].value.startswith("evidencegraph ")
     assert len(described[EG + "contentSha256"].value) == 64
     triples = len(with_kare.store.graph_contents([registry]))

@@ -32,7 +32,7 @@ import pyoxigraph as ox
 
 from evidencegraph import __version__
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
-from evidencegraph.rdf.terms import RDF_TYPE
+from evidencegraph.rdf.terms import RDF_TYPE, OxTerm
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation.shacl import single_valued_predicates
 
@@ -196,8 +196,7 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
                 result.unchanged.append(record)
                 continue
             stored_version = held.get(MODIFIED)
-            if _older(record.version, stored_version):
-                assert stored_version is not None
+            if isinstance(stored_version, ox.Literal) and _older(record.version, stored_version):
                 result.older.append((record, stored_version.value))
                 continue
             result.replaced_graphs.append(record.graph)
@@ -208,10 +207,9 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
     changed = {record.graph: record for record in todo}
     old: dict[ox.NamedNode, set[Statement]] = {graph: set() for graph in changed}
     for quad in reader.graph_contents(list(changed)):
-        old[quad.graph_name].add((quad.subject, quad.predicate, quad.object))  # type: ignore[index]
+        old[quad.graph_name].add(_statement(quad))  # type: ignore[index]
     new: dict[ox.NamedNode, set[Statement]] = {
-        graph: {(q.subject, q.predicate, q.object) for q in record.triples or ()}  # type: ignore[misc]
-        for graph, record in changed.items()
+        graph: {_statement(q) for q in record.triples or ()} for graph, record in changed.items()
     }
     single = _single_valued()
     pairs: dict[Pair, None] = {}
@@ -222,15 +220,15 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
             if p in single:
                 pairs[(s, p)] = None
     # what every graph and the view hold of those pairs once the records are written
-    stated: dict[Pair, dict[ox.NamedNode, set[ox.Term]]] = {pair: {} for pair in pairs}
-    shown: dict[Pair, set[ox.Term]] = {pair: set() for pair in pairs}
+    stated: dict[Pair, dict[ox.NamedNode, set[OxTerm]]] = {pair: {} for pair in pairs}
+    shown: dict[Pair, set[OxTerm]] = {pair: set() for pair in pairs}
     for quad in reader.values(list(pairs)):
-        pair = (quad.subject, quad.predicate)
-        graph = quad.graph_name
-        if isinstance(graph, ox.DefaultGraph):
-            shown[pair].add(quad.object)  # type: ignore[index]
-        elif graph != _CATALOG and graph not in changed:
-            stated[pair].setdefault(graph, set()).add(quad.object)  # type: ignore[index, arg-type]
+        s, p, o = _statement(quad)
+        where = quad.graph_name
+        if isinstance(where, ox.DefaultGraph):
+            shown[(s, p)].add(o)
+        elif isinstance(where, ox.NamedNode) and where != _CATALOG and where not in changed:
+            stated[(s, p)].setdefault(where, set()).add(o)
     for graph in changed:
         for s, p, o in new[graph]:
             if (s, p) in stated:
@@ -259,7 +257,7 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
         result.view_removals += [ox.Quad(s, p, o) for o in gone]
         for o in keep:
             if o not in shown[(s, p)] or any((s, p, o) in new[graph] for graph in changed):
-                view[ox.Quad(s, p, o)] = None  # type: ignore[arg-type]
+                view[ox.Quad(s, p, o)] = None
     for graph in changed:
         for s, p, o in new[graph]:
             if p not in single:
@@ -321,14 +319,16 @@ def _descriptions(
     pairs = [(graph, predicate) for graph in graphs for predicate in DESCRIPTION]
     found: dict[ox.NamedNode, dict[ox.NamedNode, ox.NamedNode | ox.Literal]] = {}
     for quad in reader.values(pairs):
-        if quad.graph_name == _CATALOG:
-            found.setdefault(quad.subject, {})[quad.predicate] = quad.object  # type: ignore[index, assignment]
+        if quad.graph_name == _CATALOG and isinstance(quad.subject, ox.NamedNode):
+            value = quad.object
+            if isinstance(value, (ox.NamedNode, ox.Literal)):
+                found.setdefault(quad.subject, {})[quad.predicate] = value
     return found
 
 
 def _standings(
     reader: Reader,
-    stated: dict[Pair, dict[ox.NamedNode, set[ox.Term]]],
+    stated: dict[Pair, dict[ox.NamedNode, set[OxTerm]]],
     changed: dict[ox.NamedNode, SourceRecord],
     described: dict[ox.NamedNode, dict[ox.NamedNode, ox.NamedNode | ox.Literal]],
 ) -> dict[ox.NamedNode, Standing]:
@@ -360,12 +360,17 @@ def _standings(
     return standings
 
 
+def _statement(quad: ox.Quad) -> Statement:
+    """A quad's triple, as the plan compares them (RDF-star triples are not written here)."""
+    return quad.subject, quad.predicate, quad.object  # type: ignore[return-value]
+
+
 def _dropped(
     old: dict[ox.NamedNode, set[Statement]],
     new: dict[ox.NamedNode, set[Statement]],
     s: Subject,
     p: ox.NamedNode,
-    o: ox.Term,
+    o: OxTerm,
 ) -> bool:
     """Whether one of the changed graphs stated the triple and no longer does."""
     return any((s, p, o) in old[graph] and (s, p, o) not in new[graph] for graph in old)
