@@ -16,6 +16,7 @@ timeouts and retries: :mod:`evidencegraph.store.sparql_http`.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import pyoxigraph as ox
@@ -39,6 +40,7 @@ _CHUNK = 500
 #: The catalog, and the class of the graphs it describes (decision 0021).
 _CATALOG = ox.NamedNode(CATALOG)
 _SOURCE_GRAPH = ox.NamedNode(str(EG.SourceGraph))
+_GRAPH_WORD = re.compile(r"\bGRAPH\b", re.IGNORECASE)
 #: Where a quad goes on the server: the view (pyoxigraph's default graph) or a named graph.
 GraphName = ox.NamedNode | ox.BlankNode | ox.DefaultGraph
 
@@ -415,7 +417,8 @@ def _ntriples(graph: GraphName, quads: list[ox.Quad]) -> bytes:
 
 def _names_graphs(sparql: str) -> bool:
     """Whether a query reads named graphs (a ``GRAPH`` pattern, not the word in a string)."""
-    return "GRAPH" in sparql.upper() and any(t.keyword == "GRAPH" for t in tokenize(sparql))
+    # the word first (IRIs such as .../evidencegraph/... do not have it), then the tokens
+    return bool(_GRAPH_WORD.search(sparql)) and any(t.keyword == "GRAPH" for t in tokenize(sparql))
 
 
 def _graph_iri(text: str) -> ox.NamedNode:
