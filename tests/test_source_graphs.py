@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -298,14 +299,61 @@ def test_withdraw_on_the_command_line(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["--store", store, "build"]).exit_code == 0
     record = tmp_path / f"{RECORD}.json"
     record.write_bytes((DATA / "ctgov" / f"{RECORD}.json").read_bytes())
-    imported = runner.invoke(cli, ["--store", store, "import", "ctgov", str(record)])
+    imported = runner.invoke(cli, ["--store", store, "-v", "import", "ctgov", str(record)])
     assert imported.exit_code == 0, imported.output
+    assert f"graph written: {GRAPH.value}" in imported.output
+    rollback = next(
+        line for line in imported.output.splitlines() if "take this import back" in line
+    )
+    assert rollback.split("withdraw ")[1].startswith(str(datetime.now(timezone.utc).year))
     unknown = runner.invoke(cli, ["--store", store, "withdraw", "NCT00000000"])
     assert unknown.exit_code == 2 and "no source graph" in unknown.output
     refused = runner.invoke(cli, ["--store", store, "withdraw", "studies"])
     assert refused.exit_code == 1 and "nothing was withdrawn" in refused.output
-    done = runner.invoke(cli, ["--store", store, "withdraw", RECORD])
+    stamp = rollback.split("withdraw ")[1]
+    rolled_back = runner.invoke(cli, ["--store", store, "withdraw", stamp])
+    assert rolled_back.exit_code == 0, rolled_back.output
+    assert "Withdrew 1 source graph(s)" in rolled_back.output
+    again = runner.invoke(cli, ["--store", store, "import", "ctgov", str(record)])
+    assert "source graphs: 1 new" in again.output
+    done = runner.invoke(cli, ["--store", store, "withdraw", RECORD.lower()])
     assert done.exit_code == 0, done.output
     assert "Withdrew 1 source graph(s)" in done.output
     listed = runner.invoke(cli, ["--store", store, "query", "source-graphs"])
     assert RECORD not in listed.output and "curated/studies" in listed.output
+
+
+# --- a PubMed article's version is its DateRevised ---------------------------------------
+
+
+def test_a_pubmed_article_revised_earlier_is_left_alone_and_one_revised_later_replaces(
+    tmp_path: Path,
+) -> None:
+    """pubmed-29768149.xml (DateRevised 2022-04-10), and copies of it CONSTRUCTED for this
+    test with another title, revised in 2021 (older) and in 2023 (newer)."""
+    from evidencegraph.ingest import pubmed
+
+    original = (DATA / "pubmed" / "pubmed-29768149.xml").read_text(encoding="utf-8")
+    assert "<Year>2022</Year>" in original.split("<DateRevised>")[1].split("</DateRevised>")[0]
+
+    def revised(year: str, title: str) -> Path:
+        head, rest = original.split("<DateRevised>", 1)
+        revised_part, tail = rest.split("</DateRevised>", 1)
+        text = head + "<DateRevised>" + revised_part.replace("2022", year) + "</DateRevised>" + tail
+        start = text.index("<ArticleTitle>") + len("<ArticleTitle>")
+        text = text[:start] + title + text[text.index("</ArticleTitle>") :]
+        path = tmp_path / f"revised-{year}.xml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    graph = EvidenceGraph(OxigraphStore(None))
+    first = Importer(graph, pubmed.map_article).run(
+        pubmed.read_paths([DATA / "pubmed" / "pubmed-29768149.xml"])
+    )
+    assert first.graphs_new == 1
+    article = EGID + "source/pmid/29768149"
+    title = values_of(graph, article, TITLE)
+    older = Importer(graph, pubmed.map_article).run(pubmed.read_paths([revised("2021", "Older")]))
+    assert older.older and values_of(graph, article, TITLE) == title
+    newer = Importer(graph, pubmed.map_article).run(pubmed.read_paths([revised("2023", "Newer")]))
+    assert newer.graphs_replaced == 1 and values_of(graph, article, TITLE) == {"Newer"}

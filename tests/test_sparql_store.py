@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner, Result
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import StoreError, UsageError
@@ -52,6 +52,7 @@ QUICK = ";retries=1;backoff=0.01"
 OTHER_VALUES = {
     "drug": ["KETAMINE", "esketamine", "naltrexone", "no such drug"],
     "condition": ["Alcohol Use Disorder", "depression"],
+    "about": ["https://w3id.org/evidencegraph/id/study/NCT02649231"],
 }
 _CONCATENATED = re.compile(r'GROUP_CONCAT\([^;]*;\s*separator\s*=\s*"([^"]*)"\s*\)\s+AS\s+\?(\w+)')
 
@@ -72,47 +73,43 @@ def comparable(query: NamedQuery, rows: list[Mapping[str, object]]) -> list[list
     return sorted(out)
 
 
-@pytest.fixture(scope="module")
-def built_with_kare(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EvidenceGraph]:
-    """The curated evidence and the registry copy of KARE, which disagree on KARE's enrolment
-    (so that source-disagreements has something to find)."""
-    folder = tmp_path_factory.mktemp("built-with-kare")
-    descriptor = f"oxigraph:{folder / 'store.db'}"
-    assert run(descriptor, "build").exit_code == 0
-    assert import_ctgov(descriptor, kare_registry_copy(folder / "NCT02649231.json")).exit_code == 0
-    graph = EvidenceGraph(OxigraphStore(folder / "store.db"))
-    yield graph
-    graph.close()
-
-
 @pytest.mark.parametrize("name", sorted(library()))
 def test_values_bind_every_named_query_as_substitution_does(
-    built_with_kare: EvidenceGraph, name: str
+    built: EvidenceGraph, name: str
 ) -> None:
-    built = built_with_kare
     query = library()[name]
     declared = {parameter.name for parameter in query.parameters}
     variants: list[dict[str, str]] = [{}]
     variants += [{p: v} for p in sorted(declared) for v in OTHER_VALUES.get(p, [])]
-    # substitution binds the parameters the SELECT projects; prepare() binds the others by
-    # VALUES already, on every store, so a query projecting none has nothing to compare
-    prepared = [query.prepare(values) for values in variants]
-    if declared and not any(terms for _text, terms in prepared):
-        pytest.skip(f"{name} projects none of its parameters: they are bound by VALUES anyway")
-    if name == "source-disagreements":  # one node's disagreements too
-        kare = "https://w3id.org/evidencegraph/id/study/NCT02649231"
-        variants.append({"about": kare})
-        prepared.append(query.prepare({"about": kare}))
+    if name == "source-disagreements":  # the curated files agree: give it a disagreement
+        kare = "<https://w3id.org/evidencegraph/id/study/NCT02649231>"
+        summary = built.load(Graph().parse(data=f"{kare} <{EG_ENROLMENT}> 24 .", format="turtle"))
+        assert summary.plan is not None
+        try:
+            _compare_bindings(built, query, variants)
+        finally:
+            built.withdraw([graph.value for graph in summary.plan.graphs])
+        return
+    _compare_bindings(built, query, variants)
+
+
+EG_ENROLMENT = "https://w3id.org/evidencegraph/ontology#enrolment"
+
+
+def _compare_bindings(
+    built: EvidenceGraph, query: NamedQuery, variants: list[dict[str, str]]
+) -> None:
     answered = 0
-    for values, (text, terms) in zip(variants, prepared, strict=True):
-        substituted = built.store.query(text, terms)
-        rewritten = bind_by_values(text, {k: to_oxigraph(v) for k, v in terms.items()})
-        assert (rewritten != text) == bool(terms)
+    for values in variants:
+        terms = query.bind(values)
+        substituted = built.store.query(query.text, terms)
+        rewritten = bind_by_values(query.text, {k: to_oxigraph(v) for k, v in terms.items()})
+        assert (rewritten != query.text) == bool(terms)
         by_values = built.store.query(rewritten)  # no substitutions: the text alone binds
         assert by_values.variables == substituted.variables, values
         assert comparable(query, by_values.rows) == comparable(query, substituted.rows), values
         answered += bool(substituted.rows)
-    assert answered, f"{name} found nothing for any value: the comparison proves nothing"
+    assert answered, f"{query.name} found nothing for any value: the comparison proves nothing"
 
 
 EDGE_STORE = """

@@ -119,8 +119,10 @@ class Layered:
             return found
         seen = dict.fromkeys(found)
         for earlier in self.pending:
-            for quad in earlier.replaced:
-                seen.pop(quad, None)
+            # what an earlier batch takes out is gone (a set: a lookup per quad found, not a
+            # pass over everything a group replaces)
+            gone = earlier.replaced
+            seen = {quad: None for quad in seen if quad not in gone}
             seen.update(dict.fromkeys(lookup(earlier.written)))  # type: ignore[operator]
         return list(seen)
 
