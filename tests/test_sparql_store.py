@@ -397,6 +397,28 @@ def test_with_graph_set_the_view_is_that_graph_and_the_source_graphs_sit_beside_
     assert list(shared.named_quads()) == [tenant]  # clear leaves what is not the store's
 
 
+def test_the_base_class_reads_of_source_graphs_agree_with_the_store_s_own(
+    shared: SparqlStore,
+) -> None:
+    """Store's SPARQL reads (store/core.py) answer as SparqlStore's own, on the server's default
+    graph and with graph=IRI (through query(), which names the store's graphs to a query that
+    asks GRAPH); SparqlStore's own save that request and the rdflib terms in between."""
+    view = ox.NamedNode("urn:x-evidencegraph:view")
+    shared.write_quads([], [IN_VIEW, *IN_GRAPHS])
+    pairs = [(A, P)]
+    with SparqlStore.open(f"{shared.endpoint.query_url};graph={view.value}") as store:
+        store.write_quads([], [IN_VIEW])
+        # without graph=, the graph that holds the other store's view is one more named graph
+        named = {shared: {*IN_GRAPHS, ox.Quad(A, P, IN_VIEW.object, view)}, store: set(IN_GRAPHS)}
+        for each, expected in named.items():
+            assert set(Store.values(each, pairs)) == set(each.values(pairs))
+            assert set(each.values(pairs)) == {IN_VIEW, *expected}
+            assert set(Store.named_quads(each)) == set(each.named_quads()) == expected
+            assert set(Store.graph_contents(each, [REGISTRY])) == {IN_GRAPHS[1]}
+            assert set(each.graph_contents([REGISTRY])) == {IN_GRAPHS[1]}
+        store.clear()
+
+
 def test_one_graph_goes_by_the_graph_store_protocol_and_several_by_one_update(
     shared: SparqlStore,
 ) -> None:

@@ -106,10 +106,11 @@ class SparqlStore(Store):
 
     # --- source graphs (decision 0021) ---------------------------------------------
     #
-    # The base class asks these in SPARQL, but sends its queries with the store's dataset:
-    # with graph=IRI that is `default-graph-uri`, under which Oxigraph (as the Protocol
-    # allows) sees no named graph at all. These ask without a dataset, name the view's
-    # graph in the query, and read the answer's terms as pyoxigraph terms directly.
+    # The base class asks these through query(), with the store's dataset: with graph=IRI
+    # that is `default-graph-uri`, under which the Protocol gives a query no named graph, so
+    # each would first ask for the list of the store's graphs to name them; and its rows
+    # become rdflib terms and back. These ask without a dataset, name the view's graph in
+    # the query, and read the answer's terms as pyoxigraph terms directly.
 
     def values(
         self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
