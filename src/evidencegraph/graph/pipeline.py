@@ -308,7 +308,7 @@ class Importer:
         self.group_triples = GROUP_TRIPLES if group_triples is None else group_triples
         self.summary = ImportSummary()
         #: when this import ran: every graph it writes is described with this time
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.now = datetime.now(timezone.utc)  # to the microsecond: it names this import
         self.summary.imported_at = self.now.isoformat()
         #: batches handed to the judge whose verdict has not been taken, oldest first
         self._unjudged: deque[_Batch] = deque()

@@ -194,10 +194,11 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
                 result.unknown.append(record)
                 continue
         elif held:
-            if held.get(CONTENT_SHA256) == ox.Literal(checksum(record.triples)):
+            stored_version = held.get(MODIFIED)
+            same = held.get(CONTENT_SHA256) == ox.Literal(checksum(record.triples))
+            if same and stored_version == record.version:
                 result.unchanged.append(record)
                 continue
-            stored_version = held.get(MODIFIED)
             if isinstance(stored_version, ox.Literal) and _older(record.version, stored_version):
                 result.older.append((record, stored_version.value))
                 continue
@@ -270,11 +271,15 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
         result.graph_removals += [ox.Quad(s, p, o, graph) for s, p, o in old[graph] - new[graph]]
         result.graph_additions += [ox.Quad(s, p, o, graph) for s, p, o in new[graph] - old[graph]]
         held = described.get(graph, {})
+        description = describe(record, now=now) if record.triples is not None else []
+        # what the new description repeats stays: a quad both taken out and put in by one
+        # write would be lost where writes are staged (the import's groups, decision 0010)
         result.graph_removals += [
-            ox.Quad(graph, predicate, value, _CATALOG) for predicate, value in held.items()
+            quad
+            for predicate, value in held.items()
+            if (quad := ox.Quad(graph, predicate, value, _CATALOG)) not in description
         ]
-        if record.triples is not None:
-            result.graph_additions += describe(record, now=now)
+        result.graph_additions += description
     result.focus = _to_judge(result.view_removals)
     return result
 
@@ -283,7 +288,7 @@ def describe(record: SourceRecord, *, now: datetime | None = None) -> list[ox.Qu
     """The catalog's description of a record's graph."""
     assert record.triples is not None
     graph = record.graph
-    stamp = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    stamp = (now or datetime.now(timezone.utc)).isoformat()
     statements: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
         (RDF_TYPE, SOURCE_GRAPH),
         (SOURCE_KIND, ox.NamedNode(record.kind.concept)),
