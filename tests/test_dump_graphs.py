@@ -380,17 +380,11 @@ def test_the_view_dumped_through_the_sparql_store_is_the_same_bytes(
     remote = dumped_through_sparql(dataset, tmp_path)
     assert remote[TURTLE_NAME] == expected[TURTLE_NAME]
     assert remote[NTRIPLES_NAME] == expected[NTRIPLES_NAME]
-    # the graphs file holds as many statements (their bytes differ: see the next test)
+    # the graphs file holds as many statements (and the same bytes: the next test)
     remote_graphs = read_graphs_file(tmp_path / "remote" / GRAPHS_NAME)
     assert len(remote_graphs) == len(read_graphs_file(tmp_path / "embedded" / GRAPHS_NAME))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Store._select_quads (store/core.py) reads SPARQL results through rdflib, which "
-    "rewrites an xsd:dateTime's lexical form (the catalog's prov:generatedAtTime, Z becomes "
-    "+00:00): the graphs file through sparql: differs from the embedded store's",
-)
 def test_the_graphs_dumped_through_the_sparql_store_are_the_same_bytes(
     dataset: list[ox.Quad], tmp_path: Path
 ) -> None:

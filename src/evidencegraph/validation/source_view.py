@@ -166,19 +166,26 @@ def _single_valued() -> frozenset[ox.NamedNode]:
 
 def checksum(triples: Iterable[ox.Quad]) -> str:
     """SHA-256 of statements as sorted N-Triples lines (the same statements, the same sum)."""
-    lines = sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in triples)
-    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    lines = sorted(data.splitlines(keepends=True))
+    return hashlib.sha256(b"".join(lines)).hexdigest()
 
 
 def canonical(records: Sequence[SourceRecord]) -> None:
     """Put each record's literals in the store's canonical form (decision 0005), in place,
-    and drop repeats, so that they compare equal to what the store holds."""
-    for record in records:
-        if record.triples is None:
-            continue
-        scratch = ox.Store()
-        scratch.extend(ox.Quad(q.subject, q.predicate, q.object) for q in record.triples)
-        record.triples = list(scratch)
+    and drop repeats, so that they compare equal to what the store holds: through one
+    scratch store, each record in a graph of its own."""
+    scratch = ox.Store()
+    named = [(record, ox.NamedNode(f"urn:x-record:{i}")) for i, record in enumerate(records)]
+    for record, name in named:
+        if record.triples is not None:
+            scratch.extend(ox.Quad(q.subject, q.predicate, q.object, name) for q in record.triples)
+    for record, name in named:
+        if record.triples is not None:
+            record.triples = [
+                ox.Quad(q.subject, q.predicate, q.object)
+                for q in scratch.quads_for_pattern(None, None, None, name)
+            ]
 
 
 def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | None = None) -> Plan:
@@ -238,10 +245,13 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
                 stated[(s, p)].setdefault(graph, set()).add(o)
     standings = _standings(reader, stated, changed, described)
 
+    given: set[Statement] = set().union(*new.values())
     view: dict[ox.Quad, None] = {}
     for (s, p), by_graph in stated.items():
         if p in single:
-            if by_graph:
+            if len(by_graph) == 1:  # most pairs: one graph states them, nothing to choose
+                [keep] = by_graph.values()
+            elif by_graph:
                 best = winner([standings[graph] for graph in by_graph]).graph
                 keep = by_graph[ox.NamedNode(best)]
                 for graph, values in by_graph.items():
@@ -259,7 +269,7 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
             gone = {o for o in shown[(s, p)] if o not in keep and _dropped(old, new, s, p, o)}
         result.view_removals += [ox.Quad(s, p, o) for o in gone]
         for o in keep:
-            if o not in shown[(s, p)] or any((s, p, o) in new[graph] for graph in changed):
+            if o not in shown[(s, p)] or (s, p, o) in given:
                 view[ox.Quad(s, p, o)] = None
     for graph in changed:
         for s, p, o in new[graph]:
@@ -349,7 +359,7 @@ def _standings(
     known = dict(described)
     known.update(_descriptions(reader, others))
     standings: dict[ox.NamedNode, Standing] = {}
-    for graph in {g for by_graph in stated.values() for g in by_graph}:
+    for graph in competing:
         record = changed.get(graph)
         if record is not None:
             standings[graph] = Standing(
