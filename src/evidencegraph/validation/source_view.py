@@ -173,19 +173,40 @@ def checksum(triples: Iterable[ox.Quad]) -> str:
 
 def canonical(records: Sequence[SourceRecord]) -> None:
     """Put each record's literals in the store's canonical form (decision 0005), in place,
-    and drop repeats, so that they compare equal to what the store holds: through one
-    scratch store, each record in a graph of its own."""
+    and drop repeats, so that they compare equal to what the store holds. Only typed
+    literals other than strings can change (``"01"^^xsd:integer`` is stored as ``"1"``):
+    those go through one scratch store, each record's in a graph of its own."""
     scratch = ox.Store()
-    named = [(record, ox.NamedNode(f"urn:x-record:{i}")) for i, record in enumerate(records)]
-    for record, name in named:
-        if record.triples is not None:
-            scratch.extend(ox.Quad(q.subject, q.predicate, q.object, name) for q in record.triples)
-    for record, name in named:
-        if record.triples is not None:
-            record.triples = [
-                ox.Quad(q.subject, q.predicate, q.object)
-                for q in scratch.quads_for_pattern(None, None, None, name)
-            ]
+    plain = ox.DefaultGraph()
+    for number, record in enumerate(records):
+        if record.triples is None:
+            continue
+        name = ox.NamedNode(f"urn:x-record:{number}")
+        kept: dict[ox.Quad, None] = {}
+        typed = []
+        for quad in record.triples:
+            value = quad.object
+            if isinstance(value, ox.Literal) and value.datatype not in _AS_WRITTEN:
+                typed.append(ox.Quad(quad.subject, quad.predicate, value, name))
+            elif isinstance(quad.graph_name, ox.DefaultGraph):
+                kept[quad] = None
+            else:
+                kept[ox.Quad(quad.subject, quad.predicate, value, plain)] = None
+        if typed:
+            scratch.extend(typed)
+            for quad in scratch.quads_for_pattern(None, None, None, name):
+                kept[ox.Quad(quad.subject, quad.predicate, quad.object)] = None
+        record.triples = list(kept)
+
+
+#: Datatypes whose lexical form the store keeps as written.
+_AS_WRITTEN = frozenset(
+    ox.NamedNode(iri)
+    for iri in (
+        "http://www.w3.org/2001/XMLSchema#string",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+    )
+)
 
 
 def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | None = None) -> Plan:
