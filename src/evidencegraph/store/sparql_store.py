@@ -125,6 +125,16 @@ class SparqlStore(Store):
             )
         return found
 
+    def view_values(
+        self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
+    ) -> list[ox.Quad]:
+        found: list[ox.Quad] = []
+        ground = [(s, p) for s, p in pairs if isinstance(s, ox.NamedNode)]
+        for start in range(0, len(ground), _CHUNK):
+            rows = " ".join(f"({s} {p})" for s, p in ground[start : start + _CHUNK])
+            found += self._quads(f"VALUES (?s ?p) {{ {rows} }} {self._in_view('?s ?p ?o')}")
+        return found
+
     def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
         found: list[ox.Quad] = []
         for start in range(0, len(graphs), _CHUNK):
