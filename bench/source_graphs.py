@@ -356,8 +356,8 @@ def report(results: Record, args: argparse.Namespace, command: str) -> str:
         "",
         f"Machine: {machine()}; "
         f"{versions(('pyoxigraph', 'pyrudof', 'pyshifty', 'pyshacl', 'rdflib'))}. "
-        "Two other engineers ran their tests on the same two cores during the run, so wall-clock "
-        "figures are noisy; CPU time is given beside them.",
+        "Wall-clock figures move with whatever else runs on the machine; the CPU time of the "
+        "measured process is given beside them.",
         "",
         f"*Baseline*: commit `{args.baseline_ref}` (the last before source graphs), extracted "
         "with `git archive`; *source graphs*: this tree. Each measurement is a child process "
@@ -366,8 +366,9 @@ def report(results: Record, args: argparse.Namespace, command: str) -> str:
         "`build`, then the synthetic studies of `bench/generate_ctgov.py` (seed 7) are imported "
         f"by the import pipeline (`Importer`, ctgov mapper, validation included, batches of "
         f"{args.batch_size}) into it. *studies/s* and the CPU figures cover the import and "
-        "closing the store (which compacts it); *peak RSS* is the import's own (`VmHWM`, reset "
-        "after `build`); *on disk* is the sum of the store's file sizes after it is closed; a "
+        "closing the store (which compacts it); *peak RSS* is the import's (`VmHWM`, reset "
+        "after `build` to what `build` left resident); *on disk* is the sum of the store's file "
+        "sizes after it is closed; a "
         "*view triple* is a triple of the default graph (the baseline has nothing else). "
         "Aims (issue 17): no figure worse than 0.8× of the baseline (a rate at least 0.8×, a "
         "cost at most 1.25×), disk at most 1.5×.",
