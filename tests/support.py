@@ -27,6 +27,9 @@ BROKEN = DATA / "broken"
 #: Source, where it is installed (tests/virtuoso.py), else skipped with the reason; rdflib:
 #: the benchmark's baseline, rdflib's Graph behind the seam (bench/common.py).
 BACKENDS = ["memory", "oxigraph", "sparql", "virtuoso", "rdflib"]
+#: The graph that holds the view on the server for the ``sparql-graph`` backend (graph=IRI),
+#: a store's kind that only the named-graph contract tests add to the list above.
+VIEW_GRAPH = "urn:x-evidencegraph:view"
 
 
 def make_store(kind: str, tmp_path: Path) -> Store:
@@ -35,6 +38,8 @@ def make_store(kind: str, tmp_path: Path) -> Store:
         return OxigraphStore(None)
     if kind == "sparql":
         return _emptied(shared_oxigraph_server().descriptor)
+    if kind == "sparql-graph":  # the view in a named graph of the server (graph=IRI)
+        return _emptied(shared_oxigraph_server().descriptor + ";graph=" + VIEW_GRAPH)
     if kind == "virtuoso":
         from virtuoso import shared_virtuoso
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -268,8 +269,14 @@ def test_stats(built_store: str) -> None:
     payload = json.loads(result.output)
     assert payload["triples"] > 0
     assert payload["classes"]["https://w3id.org/evidencegraph/ontology#Claim"] >= 20
+    # the build's graphs: the model, and one per curated file (evidence/*.ttl)
+    curated = [
+        f for f in resources.files("evidencegraph.evidence").iterdir() if f.name.endswith(".ttl")
+    ]
+    assert payload["sourceGraphs"] == {"model": 1, "curated": len(curated)}
     table = run("stats", store=built_store)
     assert "eg:Claim" in table.output
+    assert f"source graphs: 1 model, {len(curated)} curated" in table.output
 
 
 def test_network_path_and_central(built_store: str) -> None:

@@ -21,6 +21,7 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.publish import dump as dump_module
 from evidencegraph.publish.dump import (
     DEFAULT_BASE_URL,
+    GRAPHS_NAME,
     NTRIPLES_NAME,
     TURTLE_NAME,
     VOID_NAME,
@@ -36,7 +37,7 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 EG = "https://w3id.org/evidencegraph/ontology#"
 EGID = "https://w3id.org/evidencegraph/id/"
 ISSUED = date(2025, 1, 2)
-FILES = (TURTLE_NAME, NTRIPLES_NAME, VOID_NAME)
+FILES = (TURTLE_NAME, NTRIPLES_NAME, GRAPHS_NAME, VOID_NAME)
 
 #: A few triples with blank nodes (the curated evidence has none), in Turtle.
 BLANK_NODES = f"""
@@ -266,7 +267,7 @@ def test_void_checksums_and_sizes_match_the_files(curated_dump: Path) -> None:
     dataset = next(void.subjects(URIRef(RDF_TYPE), URIRef(DCAT + "Dataset")))
     dumps = set(void.objects(dataset, URIRef(VOID + "dataDump")))
     distributions = list(void.objects(dataset, URIRef(DCAT + "distribution")))
-    assert len(distributions) == 2
+    assert len(distributions) == 3
     seen = set()
     for distribution in distributions:
         url = void.value(distribution, URIRef(DCAT + "downloadURL"))
@@ -284,7 +285,7 @@ def test_void_checksums_and_sizes_match_the_files(curated_dump: Path) -> None:
         size = void.value(distribution, URIRef(DCAT + "byteSize"))
         assert int(size) == path.stat().st_size  # type: ignore[arg-type]
         seen.add(path.name)
-    assert seen == {TURTLE_NAME, NTRIPLES_NAME}
+    assert seen == {TURTLE_NAME, NTRIPLES_NAME, GRAPHS_NAME}
 
 
 def test_void_states_licence_version_issued_and_endpoint(
@@ -310,6 +311,7 @@ def test_void_states_licence_version_issued_and_endpoint(
     assert set(void.objects(dataset, URIRef(VOID + "dataDump"))) == {
         URIRef("https://example.org/dumps/2025-01-02/" + TURTLE_NAME),
         URIRef("https://example.org/dumps/2025-01-02/" + NTRIPLES_NAME),
+        URIRef("https://example.org/dumps/2025-01-02/" + GRAPHS_NAME),
     }
     assert str(void.value(dataset, URIRef(DCAT + "version"))) == __version__
     assert str(void.value(dataset, URIRef("http://purl.org/dc/terms/issued"))) == "2025-01-02"
@@ -355,7 +357,7 @@ def test_a_directory_in_the_way_of_one_file_replaces_none_of_them(
     extra = store_with(quads_of(built.store), BLANK_NODES)
     with pytest.raises(dump_module.OutputError, match="is a directory; nothing was replaced"):
         dump_store(extra, tmp_path, issued=ISSUED)
-    for name in (TURTLE_NAME, NTRIPLES_NAME):
+    for name in (TURTLE_NAME, NTRIPLES_NAME, GRAPHS_NAME):
         assert (tmp_path / name).read_bytes() == before[name]
 
 

@@ -209,6 +209,7 @@ def test_the_page_maps_iris_to_paths_as_the_server_does(browser: Browser) -> Non
         "https://w3id.org/evidencegraph/id/x/a b?c#d%e'f&g=h;i,j+k@l:m~n(o)*p!$",
         "https://w3id.org/evidencegraph/id/é/ü",
         "https://w3id.org/evidencegraph/vocab/Misreported",
+        "https://w3id.org/evidencegraph/graph/ctgov/NCT02649231",
         "https://w3id.org/evidencegraph/ontology#Study",
         "https://w3id.org/evidencegraph/ontology",
         "https://w3id.org/evidencegraph/id/",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.records import Record
-from evidencegraph.ontology.source_graphs import CATALOG, curated_graph, record_graph
+from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, curated_graph, record_graph
 from evidencegraph.store.core import OxigraphStore
 from support import DATA
 
@@ -298,14 +299,205 @@ def test_withdraw_on_the_command_line(tmp_path: Path) -> None:
     assert runner.invoke(cli, ["--store", store, "build"]).exit_code == 0
     record = tmp_path / f"{RECORD}.json"
     record.write_bytes((DATA / "ctgov" / f"{RECORD}.json").read_bytes())
-    imported = runner.invoke(cli, ["--store", store, "import", "ctgov", str(record)])
+    imported = runner.invoke(cli, ["--store", store, "-v", "import", "ctgov", str(record)])
     assert imported.exit_code == 0, imported.output
+    assert f"graph written: {GRAPH.value}" in imported.output
+    rollback = next(
+        line for line in imported.output.splitlines() if "take this import back" in line
+    )
+    assert rollback.split("withdraw ")[1].startswith(str(datetime.now(timezone.utc).year))
     unknown = runner.invoke(cli, ["--store", store, "withdraw", "NCT00000000"])
     assert unknown.exit_code == 2 and "no source graph" in unknown.output
     refused = runner.invoke(cli, ["--store", store, "withdraw", "studies"])
     assert refused.exit_code == 1 and "nothing was withdrawn" in refused.output
-    done = runner.invoke(cli, ["--store", store, "withdraw", RECORD])
+    stamp = rollback.split("withdraw ")[1]
+    rolled_back = runner.invoke(cli, ["--store", store, "withdraw", stamp])
+    assert rolled_back.exit_code == 0, rolled_back.output
+    assert "Withdrew 1 source graph(s)" in rolled_back.output
+    again = runner.invoke(cli, ["--store", store, "import", "ctgov", str(record)])
+    assert "source graphs: 1 new" in again.output
+    done = runner.invoke(cli, ["--store", store, "withdraw", RECORD.lower()])
     assert done.exit_code == 0, done.output
     assert "Withdrew 1 source graph(s)" in done.output
     listed = runner.invoke(cli, ["--store", store, "query", "source-graphs"])
     assert RECORD not in listed.output and "curated/studies" in listed.output
+
+
+# --- a PubMed article's version is its DateRevised ---------------------------------------
+
+
+def test_a_pubmed_article_revised_earlier_is_left_alone_and_one_revised_later_replaces(
+    tmp_path: Path,
+) -> None:
+    """pubmed-29768149.xml (DateRevised 2022-04-10), and copies of it CONSTRUCTED for this
+    test with another title, revised in 2021 (older) and in 2023 (newer)."""
+    from evidencegraph.ingest import pubmed
+
+    original = (DATA / "pubmed" / "pubmed-29768149.xml").read_text(encoding="utf-8")
+    assert "<Year>2022</Year>" in original.split("<DateRevised>")[1].split("</DateRevised>")[0]
+
+    def revised(year: str, title: str) -> Path:
+        head, rest = original.split("<DateRevised>", 1)
+        revised_part, tail = rest.split("</DateRevised>", 1)
+        text = head + "<DateRevised>" + revised_part.replace("2022", year) + "</DateRevised>" + tail
+        start = text.index("<ArticleTitle>") + len("<ArticleTitle>")
+        text = text[:start] + title + text[text.index("</ArticleTitle>") :]
+        path = tmp_path / f"revised-{year}.xml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    graph = EvidenceGraph(OxigraphStore(None))
+    first = Importer(graph, pubmed.map_article).run(
+        pubmed.read_paths([DATA / "pubmed" / "pubmed-29768149.xml"])
+    )
+    assert first.graphs_new == 1
+    article = EGID + "source/pmid/29768149"
+    title = values_of(graph, article, TITLE)
+    older = Importer(graph, pubmed.map_article).run(pubmed.read_paths([revised("2021", "Older")]))
+    assert older.older and values_of(graph, article, TITLE) == title
+    newer = Importer(graph, pubmed.map_article).run(pubmed.read_paths([revised("2023", "Newer")]))
+    assert newer.graphs_replaced == 1 and values_of(graph, article, TITLE) == {"Newer"}
+
+
+# --- the view against its definition, over random writes and withdrawals ------------------
+
+SINGLE = [TITLE, ENROLMENT]  # sh:maxCount 1 in the shapes
+MULTI = [ox.NamedNode(EG + "keyword"), ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")]
+KINDS = [SourceKind.CURATED, SourceKind.JOURNAL_ARTICLE, SourceKind.REGISTRY, SourceKind.OTHER]
+
+
+def expected_view(
+    held: dict[ox.NamedNode, tuple[SourceKind, str | None, set[ox.Quad]]],
+) -> set[ox.Quad]:
+    """The view by its definition (decision 0021): every statement of every graph, and of a
+    single-valued property only the values of the graph first by kind, then newer version,
+    then name."""
+    view: set[ox.Quad] = set()
+    by_pair: dict[tuple[object, object], list[tuple[tuple[int, str, str], ox.Quad]]] = {}
+    for graph, (kind, version, quads) in held.items():
+        for quad in quads:
+            if quad.predicate in SINGLE:
+                # newest first: invert the version's characters so that min() takes it
+                newest = "".join(chr(0x10FFFF - ord(c)) for c in version or "")
+                key = (kind.rank, newest if version else "\U0010ffff", graph.value)
+                by_pair.setdefault((quad.subject, quad.predicate), []).append((key, quad))
+            else:
+                view.add(quad)
+    for candidates in by_pair.values():
+        best = min(key for key, _ in candidates)
+        view.update(quad for key, quad in candidates if key == best)
+    return view
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_view_is_its_definition_after_any_writes_and_withdrawals(seed: int) -> None:
+    import random
+
+    from evidencegraph.validation.source_view import SourceRecord
+
+    chance = random.Random(seed)
+    subjects = [ox.NamedNode(f"https://example.org/node/{i}") for i in range(3)]
+    graphs = [ox.NamedNode(f"https://example.org/graph/{i}") for i in range(4)]
+    kinds = {graph: chance.choice(KINDS) for graph in graphs}
+    held: dict[ox.NamedNode, tuple[SourceKind, str | None, set[ox.Quad]]] = {}
+    graph = EvidenceGraph(OxigraphStore(None))
+    for _step in range(25):
+        chosen = chance.sample(graphs, chance.randint(1, 2))
+        records = []
+        for name in chosen:
+            if name in held and chance.random() < 0.25:
+                records.append(SourceRecord(name, kinds[name], None))
+                continue
+            quads = {
+                ox.Quad(
+                    chance.choice(subjects),
+                    predicate := chance.choice(SINGLE + MULTI),
+                    ox.Literal(chance.choice("abc"))
+                    if predicate != ENROLMENT
+                    else ox.Literal(str(chance.randint(1, 3)), datatype=_INTEGER),
+                )
+                for _ in range(chance.randint(0, 5))
+            }
+            # one value per single-valued property within a graph, as an import gives it
+            seen: set[tuple[object, object]] = set()
+            quads = {
+                q
+                for q in sorted(quads, key=str)
+                if q.predicate not in SINGLE
+                or ((q.subject, q.predicate) not in seen and not seen.add((q.subject, q.predicate)))
+            }
+            version = chance.choice([None, "2020-01-01", "2021-06-01", "2022-03-01"])
+            records.append(
+                SourceRecord(
+                    name,
+                    kinds[name],
+                    list(quads),
+                    ox.Literal(version, datatype=_DATE) if version else None,
+                )
+            )
+        graph.write_sources(records)
+        for record in records:
+            before = held.get(record.graph)
+            if record.triples is None:
+                held.pop(record.graph, None)
+            elif (
+                before is not None
+                and record.version is not None
+                and before[1] is not None
+                and record.version.value < before[1]
+            ):
+                continue  # an older version is left alone
+            else:
+                version = record.version.value if record.version else None
+                held[record.graph] = (record.kind, version, set(record.triples))
+        assert view(graph) == expected_view(held), f"step {_step}"
+        for name in graphs:
+            stated = {ox.Quad(q.subject, q.predicate, q.object) for q in graph_quads(graph, name)}
+            assert stated == (held[name][2] if name in held else set())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_import_of_many_versions_ends_with_the_view_of_its_definition(seed: int) -> None:
+    """The same through the import pipeline, where each batch is planned while the batches
+    before it are judged and not yet written (decision 0010): one record a batch."""
+    import random
+
+    from evidencegraph.ingest.mapping import Mapped
+
+    chance = random.Random(100 + seed)
+    subjects = [ox.NamedNode(f"https://example.org/node/{i}") for i in range(3)]
+    graphs = [f"https://example.org/graph/{i}" for i in range(3)]
+    kinds = {name: chance.choice(KINDS) for name in graphs}
+    items = []
+    for number in range(20):
+        name = chance.choice(graphs)
+        pairs = {(chance.choice(subjects), chance.choice(SINGLE + MULTI)) for _ in range(4)}
+        triples = [
+            (subject, predicate, ox.Literal(chance.choice("abc")))
+            if predicate != ENROLMENT
+            else (subject, predicate, ox.Literal(str(chance.randint(1, 3)), datatype=_INTEGER))
+            for subject, predicate in sorted(pairs, key=str)
+        ]
+        version = chance.choice(["", "2020-01-01", "2021-06-01", "2022-03-01"])
+        items.append(Record(f"record-{number}", (name, triples, version)))
+
+    def mapper(content: object, origin: str) -> Mapped:
+        name, triples, version = content  # type: ignore[misc]
+        return Mapped(origin, origin, list(triples), graph=name, kind=kinds[name], version=version)
+
+    graph = EvidenceGraph(OxigraphStore(None))
+    summary = Importer(graph, mapper, batch_size=1).run(items)
+    assert summary.stopped is None and summary.batches_committed == 20, summary.lines()
+    held: dict[ox.NamedNode, tuple[SourceKind, str | None, set[ox.Quad]]] = {}
+    for item in items:
+        name, triples, version = item.content  # type: ignore[misc]
+        node = ox.NamedNode(name)
+        before = held.get(node)
+        if before is not None and version and before[1] and version < before[1]:
+            continue
+        held[node] = (kinds[name], version or None, {ox.Quad(*t) for t in triples})
+    assert view(graph) == expected_view(held)
+
+
+_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")

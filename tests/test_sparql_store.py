@@ -8,20 +8,25 @@ small proxies in front of them (tests/sparql_doubles.py).
 from __future__ import annotations
 
 import base64
+import json
 import re
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
+from urllib.parse import quote
 
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner, Result
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import StoreError, UsageError
 from evidencegraph.graph import pipeline
 from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ontology import source_graphs
+from evidencegraph.ontology.source_graphs import record_graph
 from evidencegraph.queries import NamedQuery, library
 from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.store.core import OxigraphStore, Store
@@ -30,6 +35,7 @@ from evidencegraph.store.sparql_http import parse_descriptor
 from evidencegraph.store.sparql_store import SparqlStore
 from evidencegraph.store.values_binding import bind_by_values, tokenize
 from sparql_doubles import DROP, Answer, PageServer, Proxy, Request, SilentServer
+from sparql_doubles import _forward as forward
 from support import DATA, OxigraphServer, free_port, shared_oxigraph_server
 
 CTGOV = DATA / "ctgov"
@@ -46,6 +52,7 @@ QUICK = ";retries=1;backoff=0.01"
 OTHER_VALUES = {
     "drug": ["KETAMINE", "esketamine", "naltrexone", "no such drug"],
     "condition": ["Alcohol Use Disorder", "depression"],
+    "about": ["https://w3id.org/evidencegraph/id/study/NCT02649231"],
 }
 _CONCATENATED = re.compile(r'GROUP_CONCAT\([^;]*;\s*separator\s*=\s*"([^"]*)"\s*\)\s+AS\s+\?(\w+)')
 
@@ -74,6 +81,24 @@ def test_values_bind_every_named_query_as_substitution_does(
     declared = {parameter.name for parameter in query.parameters}
     variants: list[dict[str, str]] = [{}]
     variants += [{p: v} for p in sorted(declared) for v in OTHER_VALUES.get(p, [])]
+    if name == "source-disagreements":  # the curated files agree: give it a disagreement
+        kare = "<https://w3id.org/evidencegraph/id/study/NCT02649231>"
+        summary = built.load(Graph().parse(data=f"{kare} <{EG_ENROLMENT}> 24 .", format="turtle"))
+        assert summary.plan is not None
+        try:
+            _compare_bindings(built, query, variants)
+        finally:
+            built.withdraw([graph.value for graph in summary.plan.graphs])
+        return
+    _compare_bindings(built, query, variants)
+
+
+EG_ENROLMENT = "https://w3id.org/evidencegraph/ontology#enrolment"
+
+
+def _compare_bindings(
+    built: EvidenceGraph, query: NamedQuery, variants: list[dict[str, str]]
+) -> None:
     answered = 0
     for values in variants:
         terms = query.bind(values)
@@ -84,7 +109,7 @@ def test_values_bind_every_named_query_as_substitution_does(
         assert by_values.variables == substituted.variables, values
         assert comparable(query, by_values.rows) == comparable(query, substituted.rows), values
         answered += bool(substituted.rows)
-    assert answered, f"{name} found nothing for any value: the comparison proves nothing"
+    assert answered, f"{query.name} found nothing for any value: the comparison proves nothing"
 
 
 EDGE_STORE = """
@@ -238,6 +263,7 @@ def test_credentials_come_from_the_url_or_the_environment_and_are_never_shown() 
         ("sparql:ftp://host/x", "needs an http\\(s\\) URL"),
         ("sparql:http://host/sparql;colour=blue", "unknown setting 'colour=blue'"),
         ("sparql:http://host/sparql;timeout=soon", "timeout=soon .* positive number"),
+        ("sparql:http://host/sparql;graph=my graph", "graph=my graph .* not an absolute IRI"),
         (
             "sparql:http://user:pw@/query",
             "needs an http\\(s\\) URL of a SPARQL endpoint, not 'http://…@/query'",
@@ -307,11 +333,249 @@ def test_import_ctgov_and_pubmed_over_sparql_gives_the_embedded_triples(
     expected = embedded_import(tmp_path, [*STUDIES, *sorted(PUBMED.iterdir())])
     assert len(expected) > 1000
     assert triples(shared) == expected
+    # and the same graph of each record, described alike in the catalog
+    with OxigraphStore(tmp_path / "embedded.db") as embedded:
+        named = dataset(embedded)[1]
+    assert len({quad.graph_name for quad in named}) == len(STUDIES) + 4 + 1  # 4 PMIDs, catalog
+    assert dataset(shared)[1] == named
     # the queries behind `stats` answer from the server as from the embedded store
     stats = run(descriptor, "stats")
     assert stats.exit_code == 0 and "eg:Trial" in stats.output
     embedded = run(f"oxigraph:{tmp_path / 'embedded.db'}", "stats").output
     assert stats.output.splitlines()[1:] == embedded.splitlines()[1:]  # all but the store's name
+
+
+# --- source graphs on the server (decision 0021) -----------------------------------------------
+
+CATALOG = ox.NamedNode(source_graphs.CATALOG)
+EG = "https://w3id.org/evidencegraph/ontology#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+REGISTRY = ox.NamedNode(record_graph("ctgov", "NCT00000001"))
+ARTICLE = ox.NamedNode(record_graph("pubmed", "10000001"))
+A, P = ox.NamedNode("http://e/a"), ox.NamedNode("http://e/p")
+IN_VIEW = ox.Quad(A, P, ox.Literal("shown"))
+IN_GRAPHS = [
+    ox.Quad(A, P, ox.Literal("shown"), ARTICLE),
+    ox.Quad(A, P, ox.Literal("other"), REGISTRY),
+]
+
+
+def test_with_graph_set_the_view_is_that_graph_and_the_source_graphs_sit_beside_it(
+    shared: SparqlStore,
+) -> None:
+    view = ox.NamedNode("urn:x-evidencegraph:view")
+    tenant = ox.Quad(A, P, ox.Literal("not ours"), ox.NamedNode("urn:x-someone-else"))
+    shared.write_quads([], [tenant])  # a graph of someone else's on a shared server
+    # a graph named outside the graph base (load --graph IRI), which the catalog describes
+    loaded = ox.NamedNode("urn:x-loaded")
+    described = [
+        ox.Quad(A, P, ox.Literal("loaded"), loaded),
+        ox.Quad(loaded, RDF_TYPE, ox.NamedNode(EG + "SourceGraph"), CATALOG),
+    ]
+    with SparqlStore.open(f"{shared.endpoint.query_url};graph={view.value}") as store:
+        store.write_quads([], [IN_VIEW, *IN_GRAPHS, *described])
+        # on the server: the view's triple in the named graph, each source's in its own
+        assert len(shared) == 0  # the server's default graph
+        assert set(shared.named_quads()) == {
+            ox.Quad(A, P, IN_VIEW.object, view),
+            *IN_GRAPHS,
+            *described,
+            tenant,
+        }
+        # to the store: that graph is the default one, not a source graph, and the
+        # someone else's graph is not the store's
+        assert set(store.values([(A, P)])) == {IN_VIEW, *IN_GRAPHS, described[0]}
+        assert set(store.named_quads()) == {*IN_GRAPHS, *described}
+        assert set(store.named_graphs()) == {ARTICLE, REGISTRY, loaded, CATALOG}
+        assert list(store.quads()) == [IN_VIEW] and len(store) == 1
+        # a query that asks GRAPH sees the store's source graphs, and only them
+        asked = store.query("SELECT ?g ?o WHERE { GRAPH ?g { <http://e/a> <http://e/p> ?o } }")
+        assert {(row["g"].n3(), row["o"].n3()) for row in asked.rows} == {
+            (str(quad.graph_name), str(quad.object)) for quad in [*IN_GRAPHS, described[0]]
+        }
+        store.clear()
+    assert list(shared.named_quads()) == [tenant]  # clear leaves what is not the store's
+
+
+def test_the_base_class_reads_of_source_graphs_agree_with_the_store_s_own(
+    shared: SparqlStore,
+) -> None:
+    """Store's SPARQL reads (store/core.py) answer as SparqlStore's own, on the server's default
+    graph and with graph=IRI (through query(), which names the store's graphs to a query that
+    asks GRAPH); SparqlStore's own save that request and the rdflib terms in between."""
+    view = ox.NamedNode("urn:x-evidencegraph:view")
+    shared.write_quads([], [IN_VIEW, *IN_GRAPHS])
+    pairs = [(A, P)]
+    with SparqlStore.open(f"{shared.endpoint.query_url};graph={view.value}") as store:
+        store.write_quads([], [IN_VIEW])
+        # without graph=, the graph that holds the other store's view is one more named graph
+        named = {shared: {*IN_GRAPHS, ox.Quad(A, P, IN_VIEW.object, view)}, store: set(IN_GRAPHS)}
+        for each, expected in named.items():
+            assert set(Store.values(each, pairs)) == set(each.values(pairs))
+            assert set(each.values(pairs)) == {IN_VIEW, *expected}
+            assert set(Store.named_quads(each)) == set(each.named_quads()) == expected
+            assert set(Store.graph_contents(each, [REGISTRY])) == {IN_GRAPHS[1]}
+            assert set(each.graph_contents([REGISTRY])) == {IN_GRAPHS[1]}
+        store.clear()
+
+
+def test_one_graph_goes_by_the_graph_store_protocol_and_several_by_one_update(
+    shared: SparqlStore,
+) -> None:
+    upstream = shared.endpoint.query_url.removesuffix("/query")
+    with Proxy(upstream) as proxy, SparqlStore.open(f"{proxy.url}/query") as store:
+        store.write_quads([], [IN_GRAPHS[1]])
+        store.write_quads([], [IN_VIEW, IN_GRAPHS[0]])
+        store.write_quads([IN_VIEW, IN_GRAPHS[1]], [])
+        one, several, removal = proxy.writes()
+    assert one.path == "/store?graph=" + quote(REGISTRY.value, safe="")
+    assert several.path == removal.path == "/update"
+    assert f"GRAPH {ARTICLE} {{".encode() in several.body and b"DELETE" not in several.body
+    assert removal.body.startswith(b"DELETE DATA {") and b"INSERT" not in removal.body
+    assert set(shared.named_quads()) == {IN_GRAPHS[0]} and len(shared) == 0
+
+
+def test_a_write_of_several_graphs_is_applied_whole_or_not_at_all(shared: SparqlStore) -> None:
+    shared.write_quads([], [IN_VIEW, *IN_GRAPHS])
+    upstream = shared.endpoint.query_url.removesuffix("/query")
+
+    def fail_after_the_write(request: Request) -> Answer | None:
+        # the same request with an operation after ours that fails on the server
+        if request.path != "/update":
+            return None
+        failing = request.body + b" ;\nDROP GRAPH <urn:x-evidencegraph:no-such-graph>"
+        return forward(upstream, replace(request, body=failing))
+
+    newer = ox.Quad(A, P, ox.Literal("newer"))
+    with (
+        Proxy(upstream, fail_after_the_write) as proxy,
+        SparqlStore.open(f"{proxy.url}/query;retries=0") as store,
+        pytest.raises(StoreError, match=r"HTTP 500 .*no-such-graph> does not exist"),
+    ):
+        store.write_quads([IN_VIEW, IN_GRAPHS[1]], [newer, ox.Quad(A, P, newer.object, REGISTRY)])
+    assert len(proxy.writes()) == 1
+    assert list(shared.quads()) == [IN_VIEW]
+    assert set(shared.named_quads()) == set(IN_GRAPHS)
+
+
+# --- a record's versions over the server (issue 17) -----------------------------------------
+
+#: The real NCT03630471 and a newer version of it made for these tests (tests/data/README.md)
+ORIGINAL = CTGOV / "NCT03630471.json"
+AMENDED = DATA / "ctgov-amended" / "NCT03630471.json"
+#: what the newer version drops: an arm, an intervention, a secondary outcome, a collaborator
+DROPPED = [
+    "Control",
+    "Enhanced usual care",
+    "Prosocial behaviour",
+    "London School of Hygiene and Tropical Medicine",
+]
+GENERATED_AT = ox.NamedNode("http://www.w3.org/ns/prov#generatedAtTime")
+
+
+def dataset(store: Store) -> tuple[set[ox.Quad], set[ox.Quad]]:
+    """The view and the named graphs, without the times the graphs were imported at."""
+    named = {quad for quad in store.named_quads() if quad.predicate != GENERATED_AT}
+    return set(store.quads()), named
+
+
+def embedded_dataset(path: Path, *files: Path) -> tuple[set[ox.Quad], set[ox.Quad]]:
+    """:func:`dataset` of an embedded store that imported ``files``, one import each."""
+    for file in files:
+        assert import_ctgov(f"oxigraph:{path}", file).exit_code == 0
+    with OxigraphStore(path) as store:
+        return dataset(store)
+
+
+def says_anywhere(store: Store, text: str) -> bool:
+    """Whether any graph, the view included, has a literal spelt ``text``."""
+    spelt = ox.Literal(text)  # N-Triples syntax: a value cannot change the query
+    found = store.query(
+        "ASK { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } "
+        f"FILTER(isLiteral(?o) && STR(?o) = {spelt}) }}"
+    )
+    return bool(found.boolean)
+
+
+def test_a_newer_version_of_a_record_leaves_nothing_of_the_old_on_the_server(
+    shared: SparqlStore, tmp_path: Path
+) -> None:
+    descriptor = shared.descriptor
+    assert import_ctgov(descriptor, ORIGINAL).exit_code == 0
+    assert all(says_anywhere(shared, text) for text in DROPPED)
+    newer = import_ctgov(descriptor, AMENDED)
+    assert newer.exit_code == 0, newer.output
+    assert "0 new, 1 replaced by a newer version" in newer.output
+    assert not any(says_anywhere(shared, text) for text in DROPPED)
+    # the server holds what a store that only ever saw the newer version holds: the same view,
+    # the same record graph, the same description of it in the catalog
+    (view, named), (fresh_view, fresh_named) = (
+        dataset(shared),
+        embedded_dataset(tmp_path / "newer.db", AMENDED),
+    )
+    assert view == fresh_view
+    assert {q for q in named if q.graph_name != CATALOG} == {
+        q for q in fresh_named if q.graph_name != CATALOG
+    }
+    assert {q for q in named if q.graph_name == CATALOG} == {
+        q for q in fresh_named if q.graph_name == CATALOG
+    }
+    enrolment = shared.query(
+        "SELECT ?n WHERE { <https://w3id.org/evidencegraph/id/study/NCT03630471> "
+        "<https://w3id.org/evidencegraph/ontology#enrolment> ?n }"
+    )
+    assert enrolment.column("n") == [Literal(247)]
+    validated = run(descriptor, "validate")
+    assert validated.exit_code == 0 and "Conforms" in validated.output, validated.output
+
+
+def test_withdraw_takes_a_record_off_the_server_and_nothing_else(
+    shared: SparqlStore, tmp_path: Path
+) -> None:
+    other = CTGOV / "NCT03418623.json"
+    assert import_ctgov(shared.descriptor, ORIGINAL, other).exit_code == 0
+    withdrawn = run(shared.descriptor, "withdraw", "NCT03630471")
+    assert withdrawn.exit_code == 0, withdrawn.output
+    assert "Withdrew 1 source graph(s)" in withdrawn.output
+    assert not any(says_anywhere(shared, text) for text in DROPPED)
+    # the server holds what a store that only ever imported the other record holds
+    assert dataset(shared) == embedded_dataset(tmp_path / "other.db", other)
+    validated = run(shared.descriptor, "validate")
+    assert validated.exit_code == 0 and "Conforms" in validated.output, validated.output
+
+
+def kare_registry_copy(path: Path) -> Path:
+    """CONSTRUCTED, written to ``path``: NCT03418623 relabelled as KARE's registry record
+    (NCT02649231), with a title of its own and enrolment 24, not the paper's 96 (FACTS.md)."""
+    content = json.loads((CTGOV / "NCT03418623.json").read_text("utf-8"))
+    protocol = content["protocolSection"]
+    protocol["identificationModule"]["nctId"] = "NCT02649231"
+    protocol["identificationModule"]["briefTitle"] = "Ketamine for Reduction of Alcoholic Relapse"
+    protocol["designModule"]["enrollmentInfo"]["count"] = 24
+    path.write_text(json.dumps(content), "utf-8")
+    return path
+
+
+def test_with_the_view_in_a_graph_the_curated_values_win_and_a_withdrawal_undoes_an_import(
+    shared: SparqlStore, tmp_path: Path
+) -> None:
+    descriptor = f"{shared.descriptor};graph=urn:x-evidencegraph:view"
+    assert run(descriptor, "build").exit_code == 0
+    with SparqlStore.open(descriptor.removeprefix("sparql:")) as store:
+        before = dataset(store)
+        copy = kare_registry_copy(tmp_path / "NCT02649231.json")
+        assert import_ctgov(descriptor, copy).exit_code == 0
+        # the view shows the curated enrolment; the disagreement query (GRAPH patterns, asked
+        # with the view as default-graph-uri) finds the registry's value in its graph
+        kare = "https://w3id.org/evidencegraph/id/study/NCT02649231"
+        enrolment = f"<{kare}> <https://w3id.org/evidencegraph/ontology#enrolment> ?n"
+        assert store.query(f"SELECT ?n WHERE {{ {enrolment} }}").column("n") == [Literal(96)]
+        rows = EvidenceGraph(store).run("source-disagreements", {"about": kare}).rows
+        shown = {(str(r["shown"]), str(r["notShown"]), str(r["statedIn"])) for r in rows}
+        assert ("96", "24", record_graph("ctgov", "NCT02649231")) in shown
+        withdrawn = run(descriptor, "withdraw", "NCT02649231")
+        assert withdrawn.exit_code == 0, withdrawn.output
+        assert dataset(store) == before
 
 
 # --- faults --------------------------------------------------------------------------------
@@ -390,7 +654,7 @@ def test_a_500_is_retried_and_a_batch_that_keeps_failing_is_reported(
             always = import_ctgov(f"sparql:{proxy.url}/query;retries=2;backoff=0.01", *STUDIES)
             assert always.exit_code == 3, always.output
             assert "answered HTTP 500 Internal Server Error" in always.output
-            assert "the write (Graph Store Protocol) failed (3 attempts)" in always.output
+            assert "the write (SPARQL Update) failed (3 attempts)" in always.output
             assert listed(always.stdout, "committed") == GOOD_IDS[:1]
             assert listed(always.stdout, "not committed")[0] == GOOD_IDS[1]
             assert [mentions(store, nct_id) for nct_id in GOOD_IDS] == [True, False, False, False]

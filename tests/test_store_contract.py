@@ -12,18 +12,22 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef, Variable
 from rdflib.compare import isomorphic
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ontology.source_graphs import curated_graph, record_graph
 from evidencegraph.rdf.terms import from_quad, to_quads
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.store.defaults import DEFAULT_DESCRIPTOR
 from evidencegraph.store.registry import open_store
+from support import BACKENDS, make_store
 
 EX = "http://example.org/"
 TRIPLES = [
@@ -119,8 +123,6 @@ def test_failed_replace_writes_nothing(store: Store) -> None:
 
 def test_the_engine_rolls_back_a_transaction_that_fails_midway(tmp_path: Path) -> None:
     # OxigraphStore.add relies on pyoxigraph's extend being one transaction: check that it is.
-    import pyoxigraph as ox
-
     engine = ox.Store(str(tmp_path / "engine.db"))
     first = ox.Quad(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "p"), ox.Literal("1"))
 
@@ -213,8 +215,6 @@ def test_store_locked_by_another_process(tmp_path: Path) -> None:
 
 def test_the_oxigraph_neighbourhood_lookup_equals_the_sparql_one(built: EvidenceGraph) -> None:
     """OxigraphStore answers with index lookups; the Store default asks SPARQL: same triples."""
-    import pyoxigraph as ox
-
     from evidencegraph.validation.shacl import inverse_path_predicates
 
     store = built.store
@@ -252,3 +252,101 @@ def test_write_nquads_takes_out_and_puts_in(store: Store) -> None:
     assert len(store) == 5
     assert not store.contains(TRIPLES[0])
     assert store.contains((URIRef(EX + "c"), URIRef(EX + "p"), Literal("four", lang="en")))
+
+
+# --- source graphs (decision 0021) ------------------------------------------------------------
+#
+# Over every backend, and the sparql: store once more with the view in a graph of the server's
+# (graph=IRI, as on Virtuoso).
+
+DATASET_BACKENDS = [*BACKENDS, "sparql-graph"]
+REGISTRY = ox.NamedNode(record_graph("ctgov", "NCT00000001"))
+ARTICLE = ox.NamedNode(record_graph("pubmed", "10000001"))
+CURATED = ox.NamedNode(curated_graph("studies"))
+A, B, C = (ox.NamedNode(EX + name) for name in "abc")
+P, Q = ox.NamedNode(EX + "p"), ox.NamedNode(EX + "q")
+VIEW = [ox.Quad(A, P, ox.Literal("one")), ox.Quad(A, Q, B)]
+SOURCES = [
+    ox.Quad(A, P, ox.Literal("one"), ARTICLE),
+    ox.Quad(A, P, ox.Literal("uno", language="it"), REGISTRY),
+    ox.Quad(A, Q, B, REGISTRY),
+    ox.Quad(B, Q, ox.Literal(f"x {REGISTRY} .\n"), REGISTRY),
+    ox.Quad(
+        B,
+        P,
+        ox.Literal("2", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+        REGISTRY,
+    ),
+]
+
+
+@pytest.fixture(params=DATASET_BACKENDS)
+def dataset(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """An empty store that keeps named graphs, once per backend."""
+    fresh = make_store(request.param, tmp_path)
+    yield fresh
+    fresh.close()
+
+
+def test_named_graphs_are_kept_beside_the_view_and_read_back(dataset: Store) -> None:
+    dataset.write_quads([], [*VIEW, *SOURCES])
+    # a literal that holds the end of an N-Quads line of its graph
+    alone = ox.Quad(C, P, ox.Literal(f"three {CURATED} .\n{REGISTRY} .\n"), CURATED)
+    dataset.write_quads([], [alone])  # one graph alone (the Graph Store Protocol on a server)
+    assert set(dataset.named_quads()) == {*SOURCES, alone}
+    assert set(dataset.graph_contents([REGISTRY, CURATED])) == {*SOURCES[1:], alone}
+    assert set(dataset.graph_contents([ARTICLE])) == {SOURCES[0]}
+    # every value of (a, p), each in its graph, the view's in the default graph
+    assert set(dataset.values([(A, P)])) == {VIEW[0], SOURCES[0], SOURCES[1]}
+    assert set(dataset.values([(B, Q), (C, P)])) == {SOURCES[3], alone}
+
+
+def test_the_view_does_not_see_the_named_graphs(dataset: Store) -> None:
+    dataset.write_quads([], [*VIEW, *SOURCES])
+    assert len(dataset) == 2
+    assert set(dataset.quads()) == set(VIEW)
+    assert {from_quad(quad) for quad in VIEW} == set(dataset.to_graph())
+    assert dataset.query(f"SELECT ?o WHERE {{ <{EX}a> <{EX}p> ?o }}").column("o") == [
+        Literal("one")
+    ]
+    assert not dataset.contains((URIRef(EX + "b"), URIRef(EX + "p"), Literal(2)))
+    assert dataset.add([from_quad(SOURCES[4])]) == 1  # new to the view, though in a graph
+
+
+def test_one_write_takes_out_and_puts_in_across_graphs(dataset: Store) -> None:
+    dataset.write_quads([], [*VIEW, *SOURCES])
+    newer = ox.Quad(A, P, ox.Literal("uno", language="it"))
+    moved = ox.Quad(A, P, ox.Literal("eins", language="de"), CURATED)
+    dataset.write_quads([VIEW[0], SOURCES[0], SOURCES[3]], [newer, moved])
+    assert set(dataset.quads()) == {newer, VIEW[1]}
+    assert set(dataset.named_quads()) == {SOURCES[1], SOURCES[2], SOURCES[4], moved}
+    assert dataset.graph_contents([ARTICLE]) == []
+    dataset.write_quads([], [])  # nothing to do is no error
+    assert len(dataset) == 2
+
+
+def test_write_nquads_puts_each_line_in_its_graph(dataset: Store) -> None:
+    dataset.write_quads([], [*VIEW, *SOURCES])
+    lines = [ox.Quad(C, P, ox.Literal("three")), ox.Quad(C, P, ox.Literal("three"), ARTICLE)]
+    nquads = ox.serialize(lines, format=ox.RdfFormat.N_QUADS)
+    assert nquads is not None and nquads.count(b"\n") == 2
+    dataset.write_nquads([SOURCES[1]], nquads)
+    assert set(dataset.quads()) == {*VIEW, lines[0]}
+    assert set(dataset.named_quads()) == {SOURCES[0], *SOURCES[2:], lines[1]}
+
+
+def test_clear_empties_the_view_and_the_named_graphs(dataset: Store) -> None:
+    dataset.write_quads([], [*VIEW, *SOURCES])
+    dataset.clear()
+    assert len(dataset) == 0
+    assert list(dataset.named_quads()) == []
+    assert dataset.values([(A, P)]) == []
+
+
+def test_add_staged_writes_every_graph_and_counts_what_is_new_to_the_view(dataset: Store) -> None:
+    dataset.write_quads([], [VIEW[0]])
+    staged = OxigraphStore(None)
+    staged.write_quads([], [*VIEW, *SOURCES])
+    assert dataset.add_staged(staged) == 1  # VIEW[1]; the source graphs are not the view
+    assert set(dataset.quads()) == set(VIEW)
+    assert set(dataset.named_quads()) == set(SOURCES)

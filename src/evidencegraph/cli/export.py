@@ -17,6 +17,9 @@ from evidencegraph.cli.options import (
 )
 from evidencegraph.errors import QuerySyntaxError, UsageError
 
+#: The formats that hold named graphs: what --graphs writes.
+GRAPH_FORMATS = ("trig", "nq")
+
 if TYPE_CHECKING:  # the exporters import networkx and rdflib: only when an export runs
     import pyoxigraph as ox
 
@@ -59,6 +62,13 @@ if TYPE_CHECKING:  # the exporters import networkx and rdflib: only when an expo
     "-o", "--output", type=click.Path(path_type=Path), help="The file to write (stdout if none)."
 )
 @click.option(
+    "--graphs",
+    "keep_graphs",
+    is_flag=True,
+    help="Write each statement in the source graphs that state it (every source's value, "
+    "and the catalog's description of each graph) instead of the view; --format trig or nq.",
+)
+@click.option(
     "--max-triples",
     type=click.IntRange(min=1),
     default=DEFAULT_MAX_TRIPLES,
@@ -76,6 +86,7 @@ def export(
     class_id: str | None,
     output_format: str | None,
     output: Path | None,
+    keep_graphs: bool,
     max_triples: int,
 ) -> None:
     """Export part of the graph: around --focus nodes, what --query builds, or a --type.
@@ -87,8 +98,9 @@ def export(
 
     Formats: RDF (turtle, nt, nq, trig, jsonld compacted with the package's context,
     rdfxml), csv (KGX TSV nodes and edges files), graphml, gexf, dot, and pictures drawn by
-    Graphviz (svg, png, html). The output is written to a temporary file and renamed, so a
-    failure never leaves half a file.
+    Graphviz (svg, png, html). With --graphs (trig or nq), each statement is written in the
+    named graphs of the sources that state it. The output is written to a temporary file
+    and renamed, so a failure never leaves half a file.
 
     \b
     Examples:
@@ -105,6 +117,12 @@ def export(
     if hops < 0:
         raise UsageError(f"--hops must be 0 or more, not {hops}")
     fmt = output_format or (guess_format(output) if output is not None else "turtle")
+    if keep_graphs and fmt not in GRAPH_FORMATS:
+        raise UsageError(
+            f"--graphs writes each statement in its source's named graph, which --format {fmt} "
+            f"cannot hold: use --format {' or '.join(GRAPH_FORMATS)} (or -o FILE.trig, "
+            "FILE.nq), or leave out --graphs"
+        )
     # four steps of unequal length: progress says which one runs, and for how long
     with app.progress("exporting", 4, unit="steps") as progress:
         progress.stage = "selecting what it holds"
@@ -125,6 +143,8 @@ def export(
                 chosen_part = select.built_by_query(_query_quads(graph, query_name, params))
                 how, asked = "query", f"--query {query_name}"
             quads = select.gather(store, chosen_part, max_triples, how, asked, progress.step)
+            if keep_graphs:
+                quads = select.in_source_graphs(store, quads, max_triples, how)
         progress.step(f"writing {len(quads):,} triples as {fmt}")
         written = write(quads, fmt, output, sys.stdout.buffer)
         # the export is on stdout before the summary is on stderr, whatever the buffers
@@ -132,7 +152,11 @@ def export(
         progress.advance()
     for path in written:
         app.info(f"wrote {path}")
-    click.echo(f"{len(quads):,} triples exported", err=True)
+    if keep_graphs:
+        graphs = len(select.named_graphs(quads))
+        click.echo(f"{len(quads):,} statements exported in {graphs:,} named graphs", err=True)
+    else:
+        click.echo(f"{len(quads):,} triples exported", err=True)
 
 
 def _query_quads(graph: EvidenceGraph, name: str, params: tuple[str, ...]) -> set[ox.Quad]:

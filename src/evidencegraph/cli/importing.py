@@ -206,3 +206,8 @@ def _report(app: AppContext, summary: ImportSummary) -> None:
         click.echo(f"skipped: {rejection}", err=True)
     for line in summary.lines():
         click.echo(line)
+    for older in summary.older:
+        click.echo(f"older than the version held, left alone: {older}", err=True)
+    if app.verbose:  # what withdraw takes to roll the import back, graph by graph
+        for graph in summary.graphs:
+            click.echo(f"graph written: {graph}", err=True)

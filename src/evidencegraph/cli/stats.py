@@ -12,7 +12,8 @@ from evidencegraph.cli.options import format_option
 @format_option(["table", "json"], "table")
 @pass_app
 def stats(app: AppContext, output_format: str) -> None:
-    """Count the triples in the store and the instances of each class."""
+    """Count the triples in the store's view, its source graphs by kind, and the instances
+    of each class."""
     import json
 
     from evidencegraph.ontology.namespace import compact
@@ -24,6 +25,7 @@ def stats(app: AppContext, output_format: str) -> None:
             json.dumps(
                 {
                     "triples": summary.triples,
+                    "sourceGraphs": {kind: count for kind, count in summary.graphs},
                     "classes": {name: count for name, count in summary.classes},
                 },
                 indent=2,
@@ -31,6 +33,9 @@ def stats(app: AppContext, output_format: str) -> None:
         )
         return
     click.echo(f"{summary.triples:,} triples in {app.store or 'the default store'}")
+    if summary.graphs:
+        kinds = ", ".join(f"{count:,} {kind}" for kind, count in summary.graphs)
+        click.echo(f"source graphs: {kinds}")
     width = max((len(compact(name)) for name, _ in summary.classes), default=5)
     click.echo(f"{'class'.ljust(width)}  instances")
     for name, count in summary.classes:

@@ -81,7 +81,17 @@ def guess_format(path: Path) -> str:
 
 def write(quads: Iterable[ox.Quad], fmt: str, output: Path | None, stdout: IO[bytes]) -> list[Path]:
     """Write the export; returns the files written (none when it went to ``stdout``)."""
-    ordered = sorted(quads, key=lambda q: (str(q.subject), str(q.predicate), str(q.object)))
+    # by graph first (the default graph's first), so that TriG writes each graph as one block
+    ordered = sorted(
+        quads,
+        key=lambda q: (
+            not isinstance(q.graph_name, ox.DefaultGraph),
+            str(q.graph_name),
+            str(q.subject),
+            str(q.predicate),
+            str(q.object),
+        ),
+    )
     if fmt == "csv":
         if output is None:
             raise UsageError("--format csv writes two files (nodes and edges): give -o PREFIX")

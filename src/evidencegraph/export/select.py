@@ -19,6 +19,7 @@ from rdflib import RDF, Literal, URIRef
 from evidencegraph.errors import EXIT_NONCONFORMING, EvidenceGraphError, ParameterError, UsageError
 from evidencegraph.ontology.namespace import EG, EGID, compact, expand
 from evidencegraph.ontology.naming import IDENTIFIER_PROPERTIES, NAME_PROPERTIES
+from evidencegraph.ontology.source_graphs import CATALOG
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.rdf.terms import RDF_TYPE
 from evidencegraph.store.core import Store
@@ -281,6 +282,62 @@ def gather(
     quads = with_names(store, described)
     _check_size(quads, max_triples, "the export with its provenance and names", advice)
     return quads
+
+
+#: The graph that describes every source graph.
+_CATALOG = ox.NamedNode(CATALOG)
+#: What the catalog states of a source graph (decision 0021): its type, kind, source, the
+#: record's own version, when and by what it was imported, its checksum and size.
+CATALOG_PREDICATES = [
+    RDF_TYPE,
+    ox.NamedNode(str(EG.sourceKind)),
+    _DERIVED_FROM,
+    ox.NamedNode("http://purl.org/dc/terms/modified"),
+    ox.NamedNode("http://www.w3.org/ns/prov#generatedAtTime"),
+    ox.NamedNode(str(EG.importedWith)),
+    ox.NamedNode(str(EG.contentSha256)),
+    ox.NamedNode("http://rdfs.org/ns/void#triples"),
+]
+
+
+def in_source_graphs(
+    store: Store, quads: set[ox.Quad], max_triples: int, advice: str
+) -> set[ox.Quad]:
+    """The export with each statement in the named graphs that state it, instead of the view.
+
+    For every subject and property of ``quads``, every value each source graph states comes
+    in that graph: where sources disagree on a single-valued property, the value the view
+    does not show comes too, attributed. A statement of ``quads`` that no named graph states
+    (one a CONSTRUCT query built) stays in the default graph. The catalog's description of
+    each graph the export names comes along, in the catalog graph.
+    """
+    pairs = sorted(
+        {
+            (q.subject, q.predicate)
+            for q in quads
+            if isinstance(q.subject, (ox.NamedNode, ox.BlankNode))
+        },
+        key=str,
+    )
+    stated = {
+        q
+        for q in store.values(pairs)
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != _CATALOG
+    }
+    in_a_graph = {ox.Triple(q.subject, q.predicate, q.object) for q in stated}
+    kept = stated | {
+        q for q in quads if ox.Triple(q.subject, q.predicate, q.object) not in in_a_graph
+    }
+    graphs = sorted(named_graphs(stated), key=str)
+    described = store.values([(g, p) for g in graphs for p in CATALOG_PREDICATES])
+    kept |= {q for q in described if q.graph_name == _CATALOG}
+    _check_size(kept, max_triples, "the export in its source graphs", advice)
+    return kept
+
+
+def named_graphs(quads: Iterable[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode]:
+    """The named graphs ``quads`` are in."""
+    return {q.graph_name for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)}
 
 
 def resolve_class(text: str) -> ox.NamedNode:

@@ -59,6 +59,8 @@ class Stats:
 
     triples: int
     classes: list[tuple[str, int]]
+    #: source graphs per kind (the kind's label), in the order of precedence
+    graphs: list[tuple[str, int]] = field(default_factory=list)
 
 
 #: Triples a load judges and plans in memory at once; a larger load into new graphs is judged
@@ -288,7 +290,17 @@ class EvidenceGraph:
             "GROUP BY ?class ORDER BY DESC(?n) ?class"
         )
         classes = [(str(row["class"]), int(row["n"])) for row in result.rows]  # type: ignore[call-overload]
-        return Stats(triples=len(self.store), classes=classes)
+        counted = self.store.query(
+            "SELECT ?kind (COUNT(?g) AS ?n) WHERE { GRAPH <" + CATALOG + "> "
+            "{ ?g <https://w3id.org/evidencegraph/ontology#sourceKind> ?kind } } GROUP BY ?kind"
+        )
+        by_kind = {str(row["kind"]): int(row["n"]) for row in counted.rows}  # type: ignore[call-overload]
+        graphs = [
+            (kind.name.lower().replace("_", " "), by_kind[kind.concept])
+            for kind in SourceKind
+            if kind.concept in by_kind
+        ]
+        return Stats(triples=len(self.store), classes=classes, graphs=graphs)
 
 
 def _check_graph_name(graph: str) -> None:

@@ -308,7 +308,7 @@ class Importer:
         self.group_triples = GROUP_TRIPLES if group_triples is None else group_triples
         self.summary = ImportSummary()
         #: when this import ran: every graph it writes is described with this time
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.now = datetime.now(timezone.utc)  # to the microsecond: it names this import
         self.summary.imported_at = self.now.isoformat()
         #: batches handed to the judge whose verdict has not been taken, oldest first
         self._unjudged: deque[_Batch] = deque()
@@ -667,6 +667,9 @@ class _NotWrittenError(StoreError):
     """A group left unwritten because a write before it failed."""
 
 
+_XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+
+
 def source_record(mapped: Mapped) -> SourceRecord:
     """A mapped record as a source record: its graph, kind and source, and its version (the
     last-update date the record gives its own source node)."""
@@ -686,6 +689,8 @@ def source_record(mapped: Mapped) -> SourceRecord:
         ),
         None,
     )
+    if version is None and mapped.version:
+        version = ox.Literal(mapped.version, datatype=_XSD_DATE)
     return SourceRecord(
         ox.NamedNode(graph), mapped.kind, quads, version, source, label=mapped.record_id
     )

@@ -38,6 +38,9 @@ class Mapped:
     graph: str = ""
     source: str = ""
     kind: SourceKind = SourceKind.OTHER
+    #: the record's own version, an ISO date (PubMed's DateRevised), when the record does not
+    #: state it as its source node's dcterms:modified (ClinicalTrials.gov's last update)
+    version: str = ""
 
     def rdflib_triples(self) -> list[Triple]:
         """The triples as rdflib terms."""
@@ -60,10 +63,11 @@ class TripleSink:
         graph: str = "",
         source: str = "",
         kind: SourceKind = SourceKind.OTHER,
+        version: str = "",
     ):
         self.origin = origin
         self.record_id = record_id
-        self.graph, self.source, self.kind = graph, source, kind
+        self.graph, self.source, self.kind, self.version = graph, source, kind, version
         # a dict as an ordered set: a record repeating one value a million times (a list of
         # one condition, 5 MB) held 4 million equal triples, 3 GB; it holds each once
         self._triples: dict[OxTriple, None] = {}
@@ -123,6 +127,7 @@ class TripleSink:
             graph=self.graph,
             source=self.source,
             kind=self.kind,
+            version=self.version,
         )
 
 

@@ -9,6 +9,7 @@ the field-by-field table.
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import pyexpat
 import xml.etree.ElementTree as ElementTree
@@ -289,6 +290,7 @@ class _ArticleMapper:
             graph=record_graph("pubmed", pmid),
             source=str(self.node),
             kind=SourceKind.JOURNAL_ARTICLE,
+            version=_revised(citation),
         )
 
     def map(self) -> Mapped:
@@ -422,3 +424,18 @@ SOURCE = RecordSource(
     reader=read_paths,
     mapper=map_article,
 )
+
+
+def _revised(citation: ElementTree.Element) -> str:
+    """The date PubMed last revised the citation (DateRevised), as an ISO date, or ""."""
+    revised = citation.find("DateRevised")
+    if revised is None:
+        return ""
+    parts = [_text(revised.find(name)) for name in ("Year", "Month", "Day")]
+    if not all(part and part.isdigit() for part in parts):
+        return ""
+    year, month, day = (int(part) for part in parts)
+    try:
+        return datetime.date(year, month, day).isoformat()
+    except ValueError:
+        return ""

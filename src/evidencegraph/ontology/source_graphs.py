@@ -14,6 +14,7 @@ Every graph is under ``https://w3id.org/evidencegraph/graph/``:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import quote
@@ -89,8 +90,12 @@ class Standing:
     def key(self) -> tuple[int, int, str, str]:
         # ISO dates (and years, year-months) compare as text; a version inverts to sort newest
         # first under min()
-        inverted = "".join(chr(0x10FFFF - ord(c)) for c in self.version) if self.version else ""
-        return (self.kind.rank, 0 if self.version else 1, inverted, self.graph)
+        return (self.kind.rank, 0 if self.version else 1, _inverted(self.version), self.graph)
+
+
+@functools.lru_cache(maxsize=4096)
+def _inverted(version: str | None) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in version) if version else ""
 
 
 def winner(standings: list[Standing]) -> Standing:

@@ -1,7 +1,8 @@
-"""``dump``: the whole store as sorted Turtle, sorted gzipped N-Triples, and ``void.ttl``.
+"""``dump``: the view as sorted Turtle and sorted gzipped N-Triples, the source graphs as
+sorted gzipped N-Quads, and ``void.ttl``.
 
 Every file is written to a scratch folder inside the target directory and renamed into place
-once complete, so a failure never leaves half a file behind.
+once all are complete, so a failure never leaves half a file behind.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ from evidencegraph.ontology.namespace import BASE, EGID, PREFIXES
 from evidencegraph.publish.sorted_turtle import (
     TurtleWriter,
     canonical_blank_nodes,
+    canonical_blank_quads,
     names_blank_node,
+    quad_names_blank_node,
     sort_lines,
 )
 from evidencegraph.publish.void import (
     VOID_PREFIXES,
     DatasetStatistics,
     DumpFile,
+    GraphCensus,
+    GraphSubset,
     dataset_statistics,
     void_lines,
 )
@@ -40,6 +45,8 @@ from evidencegraph.store.core import Store
 
 TURTLE_NAME = "evidencegraph.ttl"
 NTRIPLES_NAME = "evidencegraph.nt.gz"
+#: Every named graph (the source graphs and the catalog), as sorted N-Quads.
+GRAPHS_NAME = "evidencegraph-graphs.nq.gz"
 VOID_NAME = "void.ttl"
 #: The folder void.ttl names the files in when no --base-url is given: the project's own
 #: place for dumps, under the namespace of its IRIs. void.ttl declares it as its ``@base``, so
@@ -55,12 +62,25 @@ _CHUNK_LINES = 20_000
 
 @dataclass(frozen=True)
 class DumpSummary:
-    """What a dump wrote: the triples, the files (the data files first, then void.ttl)."""
+    """What a dump wrote: the triples of the view, the quads of the named graphs, the files
+    (the data files first, then void.ttl)."""
 
     directory: Path
     triples: int
     files: tuple[DumpFile, ...]
     statistics: DatasetStatistics
+    #: the named graphs by kind of source, then the catalog
+    subsets: tuple[GraphSubset, ...] = ()
+
+    @property
+    def quads(self) -> int:
+        """Statements in named graphs (the graphs file's lines)."""
+        return sum(subset.triples for subset in self.subsets)
+
+    @property
+    def graphs(self) -> int:
+        """Named graphs, the catalog included."""
+        return sum(subset.graphs for subset in self.subsets)
 
 
 def dump_store(
@@ -72,9 +92,10 @@ def dump_store(
     issued: date | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> DumpSummary:
-    """Write ``evidencegraph.ttl``, ``evidencegraph.nt.gz`` and ``void.ttl`` into ``directory``.
+    """Write ``evidencegraph.ttl``, ``evidencegraph.nt.gz`` (the view, the default graph),
+    ``evidencegraph-graphs.nq.gz`` (every named graph) and ``void.ttl`` into ``directory``.
 
-    The same triples give the same bytes in the two data files, whatever order they were
+    The same statements give the same bytes in the three data files, whatever order they were
     loaded in. ``void.ttl`` names the files under ``base_url``, the folder they will be
     published in (default :data:`DEFAULT_BASE_URL`), which it declares as its ``@base``:
     every file of a dump reads alone, with absolute IRIs. ``issued`` defaults to today (UTC).
@@ -97,8 +118,11 @@ def dump_store(
     with scratch_dir as name:
         scratch = Path(name)
         try:
-            triples, data_files = _write_data(store, scratch, on_progress)
+            triples, view_files = _write_data(store, scratch, on_progress)
+            graphs_file, census = _write_graphs(store, scratch)
+            data_files = (*view_files, graphs_file)
             statistics = dataset_statistics(store)
+            subsets = census.subsets()
             lines = void_lines(
                 statistics,
                 data_files,
@@ -106,6 +130,8 @@ def dump_store(
                 version=__version__,
                 issued=issued or datetime.now(timezone.utc).date(),
                 sparql_endpoint=sparql_endpoint,
+                subsets=subsets,
+                graphs_file=GRAPHS_NAME,
             )
             with (scratch / VOID_NAME).open("wb") as handle:
                 hashing = _HashingFile(handle)
@@ -123,7 +149,7 @@ def dump_store(
                 f"cannot write the dump to {directory}: {error.strerror or error}; "
                 "nothing was replaced there. Free some space or choose another directory."
             ) from None
-    return DumpSummary(directory, triples, (*data_files, void_file), statistics)
+    return DumpSummary(directory, triples, (*data_files, void_file), statistics, subsets)
 
 
 def _write_data(
@@ -159,6 +185,31 @@ def _write_data(
             ntriples.hexdigest(),
         ),
     )
+
+
+def _write_graphs(store: Store, scratch: Path) -> tuple[DumpFile, GraphCensus]:
+    """Every named graph as sorted N-Quads, gzipped as byte-stably as the N-Triples; and the
+    statements of each graph and the kinds the catalog gives them, counted on the way."""
+    raw = scratch / "unsorted.nq"
+    census = GraphCensus()
+    ox.serialize(census.take(store.named_quads()), str(raw), format=ox.RdfFormat.N_QUADS)
+    with (scratch / GRAPHS_NAME).open("wb") as handle:
+        hashing = _HashingFile(handle)
+        with gzip.GzipFile(
+            filename="", mode="wb", fileobj=hashing, compresslevel=_GZIP_LEVEL, mtime=0
+        ) as compressed:
+            held: list[bytes] = []
+            for line in sort_lines(_canonical_quad_lines(raw), scratch):
+                held.append(line)
+                if len(held) == _CHUNK_LINES:
+                    compressed.write(b"".join(held))
+                    held = []
+            compressed.write(b"".join(held))
+    raw.unlink()
+    written = DumpFile(
+        GRAPHS_NAME, "application/n-quads", "application/gzip", hashing.size, hashing.hexdigest()
+    )
+    return written, census
 
 
 class _Counted:
@@ -202,6 +253,19 @@ def _canonical_lines(raw: Path) -> Iterator[bytes]:
             else:
                 yield line
     yield from canonical_blank_nodes(blank)
+
+
+def _canonical_quad_lines(raw: Path) -> Iterator[bytes]:
+    """The lines of the N-Quads file ``raw``, those naming blank nodes relabelled canonically
+    (at the end)."""
+    blank: list[bytes] = []
+    with raw.open("rb") as handle:
+        for line in handle:
+            if quad_names_blank_node(line):
+                blank.append(line)
+            else:
+                yield line
+    yield from canonical_blank_quads(blank)
 
 
 class _HashingFile:

@@ -86,6 +86,27 @@ def canonical_blank_nodes(lines: list[bytes]) -> list[bytes]:
     return [f"{q.subject} {q.predicate} {q.object} .\n".encode() for q in dataset]
 
 
+def canonical_blank_quads(lines: list[bytes]) -> list[bytes]:
+    """The quads of ``lines`` (N-Quads lines that name blank nodes) relabelled by RDFC-1.0, as
+    :func:`canonical_blank_nodes` relabels triples: the graph names take part, so the same
+    statements in the same graphs get the same labels."""
+    if not lines:
+        return []
+    dataset = ox.Dataset(ox.parse(b"".join(lines), format=ox.RdfFormat.N_QUADS))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return [f"{quad} .\n".encode() for quad in dataset]
+
+
+def quad_names_blank_node(line: bytes) -> bool:
+    """Whether an N-Quads line has a blank node as its subject, object or graph name."""
+    if b"_:" not in line:
+        return False
+    quad = next(iter(ox.parse(line, format=ox.RdfFormat.N_QUADS)))
+    return any(
+        isinstance(term, ox.BlankNode) for term in (quad.subject, quad.object, quad.graph_name)
+    )
+
+
 def names_blank_node(line: bytes) -> bool:
     """Whether an N-Triples line has a blank node as its subject or object."""
     if line.startswith(b"_:"):

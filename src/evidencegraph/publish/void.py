@@ -9,17 +9,29 @@ dcat:distribution, dcat:Distribution, dcat:downloadURL, dcat:mediaType, dcat:com
 dcat:byteSize (typed xsd:nonNegativeInteger), dcat:version; and the SPDX terms DCAT 3 takes
 for checksums (http://spdx.org/rdf/terms#): spdx:checksum, spdx:Checksum, spdx:algorithm,
 spdx:checksumAlgorithm_sha256, spdx:checksumValue (lower-case hex, typed xsd:hexBinary).
+
+The source graphs (decision 0021) are described as VoID subsets of the dataset
+(void:subset), one per kind of source and one for the catalog graph: each a void:Dataset
+with dcterms:type (the kind's concept in the egv: scheme), void:triples (the statements in
+its graphs) and void:documents (VoID's count of the documents a dataset is made of: here
+its named graphs, each holding what one source document states). The catalog's subset is
+also an sd:NamedGraph (SPARQL 1.1 Service Description, http://www.w3.org/ns/
+sparql-service-description#) named by sd:name. VoID, DCAT and sd: have no property for "the
+number of named graphs in a dataset"; sd:GraphCollection would list every graph with
+sd:namedGraph, which the catalog graph already does, and would grow void.ttl with the store.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
 import pyoxigraph as ox
 
-from evidencegraph.ontology.namespace import PREFIXES, compact
+from evidencegraph.ontology.namespace import EG, PREFIXES, compact
+from evidencegraph.ontology.source_graphs import CATALOG, SourceKind
 from evidencegraph.store.core import Store
 
 VOID = "http://rdfs.org/ns/void#"
@@ -27,9 +39,10 @@ DCAT = "http://www.w3.org/ns/dcat#"
 SPDX = "http://spdx.org/rdf/terms#"
 DCTERMS = "http://purl.org/dc/terms/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
+SD = "http://www.w3.org/ns/sparql-service-description#"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-#: The prefixes void.ttl is written with: the project's, and the three it describes itself in.
-VOID_PREFIXES: dict[str, str] = {**PREFIXES, "void": VOID, "dcat": DCAT, "spdx": SPDX}
+#: The prefixes void.ttl is written with: the project's, and the four it describes itself in.
+VOID_PREFIXES: dict[str, str] = {**PREFIXES, "void": VOID, "dcat": DCAT, "spdx": SPDX, "sd": SD}
 #: The licence the project's data and ontology are published under (README, evidence.ttl).
 LICENCE = "https://opensource.org/licenses/MIT"
 #: IANA media types, as DCAT 3 names them.
@@ -79,6 +92,79 @@ class DumpFile:
     sha256: str
 
 
+#: The title of each kind's subset in void.ttl.
+KIND_TITLES = {
+    SourceKind.MODEL: "the model: ontology and concept schemes",
+    SourceKind.CURATED: "curated evidence",
+    SourceKind.JOURNAL_ARTICLE: "journal article records",
+    SourceKind.REGISTRY: "registry records",
+    SourceKind.OTHER: "other sources",
+}
+_SOURCE_KIND = ox.NamedNode(str(EG.sourceKind))
+_CATALOG = ox.NamedNode(CATALOG)
+
+
+@dataclass
+class GraphCensus:
+    """The statements of each named graph, and the kind the catalog gives each graph, counted
+    as the named quads stream past (:meth:`take`): one pass serves the graphs file and VoID."""
+
+    #: graph name -> quads in it
+    quads: Counter[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = field(default_factory=Counter)
+    #: graph name -> the concept IRI of its kind, as the catalog states it
+    kinds: dict[ox.NamedNode | ox.BlankNode | ox.Triple, str] = field(default_factory=dict)
+
+    def take(self, quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+        """Pass ``quads`` through, counting them."""
+        counted = self.quads
+        for quad in quads:
+            counted[quad.graph_name] += 1
+            kind = quad.object
+            if (
+                quad.predicate == _SOURCE_KIND
+                and quad.graph_name == _CATALOG
+                and isinstance(kind, ox.NamedNode)
+            ):
+                self.kinds[quad.subject] = kind.value
+            yield quad
+
+    def subsets(self) -> tuple[GraphSubset, ...]:
+        """One subset per kind of source, in order of precedence, then the catalog's. A
+        graph the catalog does not describe counts under OTHER."""
+        graphs: Counter[SourceKind] = Counter()
+        triples: Counter[SourceKind] = Counter()
+        for name, count in self.quads.items():
+            if name == _CATALOG:
+                continue
+            kind = SourceKind.of_concept(self.kinds.get(name, ""))  # type: ignore[arg-type]
+            graphs[kind] += 1
+            triples[kind] += count
+        described = tuple(
+            GraphSubset(kind.value, KIND_TITLES[kind], kind.concept, graphs[kind], triples[kind])
+            for kind in SourceKind
+        )
+        catalog = self.quads.get(_CATALOG, 0)
+        return (
+            *described,
+            GraphSubset(
+                "catalog", "the catalog of source graphs", None, 1 if catalog else 0, catalog
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class GraphSubset:
+    """The named graphs of one kind of source (or the catalog graph), as a VoID subset."""
+
+    #: the last part of the subset's IRI (``RegistryRecord``, ``catalog``)
+    slug: str
+    title: str
+    #: the kind's concept (``egv:RegistryRecord``); None for the catalog
+    concept: str | None
+    graphs: int
+    triples: int
+
+
 def dataset_statistics(store: Store) -> DatasetStatistics:
     """Count, with SPARQL on ``store``, everything the VoID description states."""
     totals = store.query(_TOTALS).rows[0]
@@ -110,11 +196,14 @@ def void_lines(
     version: str,
     issued: date,
     sparql_endpoint: str | None = None,
+    subsets: Sequence[GraphSubset] = (),
+    graphs_file: str | None = None,
 ) -> list[bytes]:
     """The VoID + DCAT description as N-Triples lines (unsorted).
 
     ``location`` is the IRI of the folder holding the files (it ends in ``/``); the dataset
-    is ``<location>void.ttl#dataset`` and each file ``<location>NAME``.
+    is ``<location>void.ttl#dataset`` and each file ``<location>NAME``. Each of ``subsets``
+    is ``<location>void.ttl#graphs/SLUG``, whose data dump is ``graphs_file``.
     """
     document = location + "void.ttl"
     dataset = ox.NamedNode(document + "#dataset")
@@ -160,6 +249,20 @@ def void_lines(
         state(dataset, VOID + "propertyPartition", partition)
         state(partition, VOID + "property", ox.NamedNode(property_iri))
         state(partition, VOID + "triples", count(triples))
+    for subset in subsets:
+        part = ox.NamedNode(f"{document}#graphs/{subset.slug}")
+        state(dataset, VOID + "subset", part)
+        state(part, RDF_TYPE, ox.NamedNode(VOID + "Dataset"))
+        state(part, DCTERMS + "title", ox.Literal(subset.title, language="en"))
+        if subset.concept is not None:
+            state(part, DCTERMS + "type", ox.NamedNode(subset.concept))
+        else:
+            state(part, RDF_TYPE, ox.NamedNode(SD + "NamedGraph"))
+            state(part, SD + "name", _CATALOG)
+        state(part, VOID + "triples", count(subset.triples))
+        state(part, VOID + "documents", count(subset.graphs))
+        if graphs_file is not None:
+            state(part, VOID + "dataDump", ox.NamedNode(location + graphs_file))
     for dump in files:
         download = ox.NamedNode(location + dump.name)
         distribution = ox.NamedNode(f"{document}#{dump.name}")

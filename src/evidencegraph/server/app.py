@@ -27,11 +27,13 @@ from werkzeug.wrappers import Request, Response
 from evidencegraph import __version__
 from evidencegraph.errors import ParameterError, UnknownQueryError
 from evidencegraph.ontology.namespace import EGID, EGV, ontology_file
+from evidencegraph.ontology.source_graphs import GRAPH_BASE
 from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.cache import CachedResponse, ResponseCache
 from evidencegraph.server.evaluate import (
     Answer,
     DescriptionJob,
+    GraphJob,
     Job,
     QueryJob,
     ResourceJob,
@@ -43,6 +45,7 @@ from evidencegraph.server.ontology_page import ontology_html
 from evidencegraph.server.protocol import (
     EXTENSION_OF,
     EXTENSIONS,
+    GRAPH_EXTENSIONS,
     GRAPH_MEDIA_TYPES,
     HTML_MEDIA_TYPE,
     RESULT_MEDIA_TYPES,
@@ -65,8 +68,9 @@ from evidencegraph.server.urls import local_path
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 from evidencegraph.store.values_binding import tokenize
 
-#: Query-string parameters of /queries/NAME that are not the query's parameters.
-_RESERVED = frozenset({"format"})
+#: Query-string parameters of /queries/NAME that are not the query's parameters: the format,
+#: and the Protocol's dataset (a named query over one source's graph, say).
+_RESERVED = frozenset({"format", "default-graph-uri", "named-graph-uri"})
 #: VoID counts scan the whole store: they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
 
@@ -128,6 +132,7 @@ class EvidenceServer:
                 Rule("/queries/<name>", endpoint="named_query", methods=get),
                 Rule("/id/<path:rest>", endpoint="data_resource", methods=get),
                 Rule("/vocab/<path:rest>", endpoint="concept_resource", methods=get),
+                Rule("/graph/<path:rest>", endpoint="graph_resource", methods=get),
                 Rule("/ontology", endpoint="ontology", methods=get),
                 Rule("/ontology.<extension>", endpoint="ontology", methods=get),
                 Rule("/.well-known/void", endpoint="void", methods=get),
@@ -469,7 +474,7 @@ class EvidenceServer:
         except ParameterError as error:
             raise _RequestError(400, str(error)) from None
         bindings = tuple(sorted((name, to_oxigraph(term)) for name, term in bound.items()))
-        return self._query(request, text, bindings)
+        return self._query(request, text, bindings, _dataset(request))
 
     # --- linked data --------------------------------------------------------------------
 
@@ -479,27 +484,38 @@ class EvidenceServer:
     def _concept_resource(self, request: Request, rest: str) -> Response:
         return self._resource(request, str(EGV), "/vocab/", rest)
 
-    def _resource(self, request: Request, namespace: str, mount: str, rest: str) -> Response:
+    def _graph_resource(self, request: Request, rest: str) -> Response:
+        return self._resource(request, GRAPH_BASE, "/graph/", rest, graph=True)
+
+    def _resource(
+        self, request: Request, namespace: str, mount: str, rest: str, *, graph: bool = False
+    ) -> Response:
+        """A resource (``graph``: a source graph) by its local path ``rest`` under ``mount``."""
         # ".ttl" and the like choose the format, unless the IRI itself ends so
         # (a DOI may): the IRI without the extension is asked first, then the whole
+        extensions = GRAPH_EXTENSIONS if graph else EXTENSIONS
         candidates: list[tuple[str, str | None]] = [
             (rest[: -len(extension)], fmt)
-            for extension, fmt in EXTENSIONS.items()
+            for extension, fmt in extensions.items()
             if rest.endswith(extension) and len(rest) > len(extension)
         ]
         candidates.append((rest, None))
         for index, (local, chosen) in enumerate(candidates):
-            fmt = chosen or resource_format(request)
+            fmt = chosen or resource_format(request, quads=graph)
             iri = namespace + local
-            entry = self.cache.get(("resource", iri, fmt))
+            key = ("graph" if graph else "resource", iri, fmt)
+            entry = self.cache.get(key)
             state = "hit"
             if entry is None:
                 state = "miss" if self.cache.enabled else "off"
                 generation = self.cache.generation
-                answer = self._run(ResourceJob(iri, fmt))
+                job: Job = (
+                    GraphJob(iri, fmt, self.settings.max_rows) if graph else ResourceJob(iri, fmt)
+                )
+                answer = self._run(job)
                 entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
                 if answer.status == 200:
-                    self.cache.put(("resource", iri, fmt), entry, generation)
+                    self.cache.put(key, entry, generation)
             if entry.status == 404 and index < len(candidates) - 1:
                 continue
             response = self._respond(request, entry, state)
@@ -656,7 +672,7 @@ def _http_message(error: HTTPException, request: Request) -> str:
     if error.code == 404:
         return (
             f"nothing at {request.path}: see / for what this server offers (/sparql, /queries, "
-            "/id/..., /vocab/..., /ontology, /.well-known/void)"
+            "/id/..., /vocab/..., /graph/..., /ontology, /.well-known/void)"
         )
     if error.code == 405:
         return f"{request.method} is not allowed on {request.path}"

@@ -27,6 +27,7 @@ import rdflib
 
 from evidencegraph.rdf.terms import OxTerm, quiet_rdflib
 from evidencegraph.server.protocol import (
+    DATASET_MEDIA_TYPES,
     GRAPH_MEDIA_TYPES,
     HTML_MEDIA_TYPE,
     RESULT_MEDIA_TYPES,
@@ -359,6 +360,79 @@ class ResourceJob:
         except NotWritableError as error:
             return failure(406, str(error))
         return Answer(200, GRAPH_MEDIA_TYPES[self.fmt], body, "resource")
+
+
+@dataclass(frozen=True)
+class GraphJob:
+    """A source graph dereferenced (``/graph/…``): its description in the catalog and its
+    statements, as a page (``fmt`` html), as quads with their graph names (TriG, N-Quads),
+    or as triples (Turtle and the other RDF syntaxes); at most ``max_rows`` statements
+    (0: any)."""
+
+    iri: str
+    fmt: str
+    max_rows: int
+
+    def run(self, store: Store) -> Answer:
+        from evidencegraph.ontology.source_graphs import CATALOG
+        from evidencegraph.server import graphs
+        from evidencegraph.server.urls import local_path
+
+        pages = _pages()
+        if self.fmt == "html" and pages is None:
+            return _not_built()
+        try:
+            ox.NamedNode(self.iri)
+        except ValueError:  # a path no graph can have: "<", ">", a space...
+            return failure(404, f"no graph is named {self.iri!r}: that is not an IRI")
+        described = graphs.catalog_quads(store, [self.iri])
+        size = graphs.graph_size(store, self.iri)
+        if not described and not size:
+            return failure(
+                404,
+                f"no graph <{self.iri}> in this store: the graph /graph/catalog lists every "
+                "graph it holds (a registry record's is graph/ctgov/NCT…, a PubMed "
+                "article's graph/pubmed/PMID, a curated file's graph/curated/NAME)",
+            )
+        if self.max_rows and size > self.max_rows:
+            return failure(
+                503,
+                f"the graph <{self.iri}> holds {size:,} statements, more than this server's "
+                f"limit of {self.max_rows:,} (--max-rows). Read it page by page at /sparql "
+                "(GRAPH <…> { ?s ?p ?o } with ORDER BY, LIMIT and OFFSET), or from the dump "
+                "(evidencegraph dump).",
+            )
+        statements = graphs.graph_statements(store, self.iri)
+        if self.iri == CATALOG:
+            described = []  # the catalog's statements already hold what it says of itself
+        if self.fmt == "html":
+            assert pages is not None
+            page = pages.graph_html(store, self.iri, described, statements, local_path)
+            return Answer(200, HTML_MEDIA_TYPE, page.encode("utf-8"), "graph")
+        quads = [*described, *statements]
+        if self.fmt in DATASET_MEDIA_TYPES:
+            body = dataset_bytes(quads, self.fmt)
+            return Answer(200, DATASET_MEDIA_TYPES[self.fmt], body, "graph")
+        try:
+            body = graph_bytes(quads, self.fmt, _graph_prefixes())
+        except NotWritableError as error:
+            return failure(406, str(error))
+        return Answer(200, GRAPH_MEDIA_TYPES[self.fmt], body, "graph")
+
+
+def dataset_bytes(quads: Iterable[ox.Quad], fmt: str) -> bytes:
+    """Quads written as TriG (``trig``, with the project's prefixes) or N-Quads (``nq``), in
+    the order given."""
+    if fmt == "nq":
+        return ox.serialize(list(quads), format=ox.RdfFormat.N_QUADS) or b""
+    return ox.serialize(list(quads), format=ox.RdfFormat.TRIG, prefixes=_graph_prefixes()) or b""
+
+
+def _graph_prefixes() -> dict[str, str]:
+    """The project's prefixes and VoID's, which the catalog uses (void:triples)."""
+    from evidencegraph.export.formats import WRITTEN_PREFIXES
+
+    return {**WRITTEN_PREFIXES, "void": "http://rdfs.org/ns/void#"}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ every node those triples name. A study brings its record (arms and what they rec
 outcomes, findings, registry links, sources) and the provenance an export brings (the claims
 about it and about its findings, with the sources that assert them); a claim brings the source
 that asserts it; a source the claims it makes. The page shows the same triples for people,
-with each claim set against the evidence: where it comes from, and where it disagrees.
+with each claim set against the evidence: where it comes from, and where it disagrees; and
+with the source graphs that state each value, each value with its source where they differ
+(``graphs.py``). A source graph has a page of its own: its catalog entry and statements.
 
 What the page holds is worked out here (:class:`_ResourcePage`); how it is written is the
 template's (``templates/resource.html``, its terms by ``templates/terms.html``).
@@ -25,8 +27,10 @@ from rdflib import RDFS, SKOS, URIRef
 from evidencegraph.export.select import Selection, model_terms, with_provenance
 from evidencegraph.ontology.namespace import compact, expand
 from evidencegraph.ontology.naming import NAME_PROPERTIES
+from evidencegraph.ontology.source_graphs import CATALOG
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.rdf.terms import RDF_TYPE, to_oxigraph
+from evidencegraph.server.graphs import Attribution, SourceGraph, attribute, catalog_entries
 from evidencegraph.server.templating import render
 from evidencegraph.server.urls import LocalPath, ontology_anchor
 from evidencegraph.store.core import Store
@@ -34,6 +38,9 @@ from evidencegraph.store.core import Store
 #: The most links into one resource a description holds (a vocabulary concept such as
 #: egv:Phase2 is the object of one triple per study of that phase).
 MAX_INCOMING = 1000
+
+#: The most statements a graph's page lists (its RDF holds them all).
+MAX_GRAPH_ROWS = 2000
 
 #: The alternate formats a resource page links to: extension, media type, name.
 ALTERNATES = (
@@ -233,8 +240,26 @@ def resource_html(store: Store, iri: str, local_path: LocalPath) -> str | None:
     description = _gather(store, iri)
     if not description.quads:
         return None
-    page = _ResourcePage(_Facts(description.quads), ox.NamedNode(iri), local_path)
+    node = ox.NamedNode(iri)
+    attribution = attribute(store, node, description.quads)
+    page = _ResourcePage(_Facts(description.quads), node, local_path, attribution)
     return render("resource.html", page=page, truncated=description.truncated)
+
+
+def graph_html(
+    store: Store,
+    iri: str,
+    described: Sequence[ox.Quad],
+    statements: Sequence[ox.Quad],
+    local_path: LocalPath,
+) -> str:
+    """The HTML page of the source graph ``iri``: what the catalog says of it (``described``)
+    and its ``statements`` (the first :data:`MAX_GRAPH_ROWS`), every node named."""
+    shown = list(statements[:MAX_GRAPH_ROWS])
+    quads = _with_names(store, {*described, *shown}, {ox.NamedNode(iri)})
+    entry = catalog_entries(store, [iri])[iri]
+    page = _GraphPage(_Facts(quads), ox.NamedNode(iri), local_path, entry, shown, len(statements))
+    return render("graph.html", page=page)
 
 
 class _Facts:
@@ -355,12 +380,37 @@ class _ResourcePage:
     its kind's sections, its triples. The methods hand out terms and texts; the template
     writes them as HTML."""
 
-    def __init__(self, facts: _Facts, node: ox.NamedNode, local_path: LocalPath) -> None:
+    def __init__(
+        self,
+        facts: _Facts,
+        node: ox.NamedNode,
+        local_path: LocalPath,
+        attribution: Attribution | None = None,
+    ) -> None:
         self.facts = facts
         self.node = node
         self.local_path = local_path
         self.max_incoming = MAX_INCOMING
+        self.attribution = attribution or Attribution()
         self._shown: dict[_Term, _Shown] = {}
+
+    # -- source graphs
+
+    def stated_by(self, predicate: str, value: _Term) -> list[tuple[int, SourceGraph]]:
+        """The source graphs that state ``predicate`` ``value`` of the page's node, each with
+        its number in the page's list of sources."""
+        graphs = self.attribution.stated_by.get((predicate, value), [])
+        return [(self.attribution.number(graph), graph) for graph in graphs]
+
+    def unlisted(self, predicate: str, value: _Term) -> int:
+        """How many graphs beyond the listed ones state ``predicate`` ``value``."""
+        listed = len(self.attribution.stated_by.get((predicate, value), []))
+        return self.attribution.counts.get((predicate, value), listed) - listed
+
+    @staticmethod
+    def kind_label(graph: SourceGraph) -> str:
+        """What kind of source the graph holds, as the source-kind scheme names it."""
+        return (_model_labels().get(graph.kind) if graph.kind else None) or "source"
 
     # -- terms
 
@@ -602,3 +652,49 @@ class _ResourcePage:
             ]
             rows.append((source, identifiers, "; ".join(roles[source])))
         return rows
+
+
+class _GraphPage(_ResourcePage):
+    """The page of one source graph (``graph.html``): the catalog's description of it and its
+    statements."""
+
+    def __init__(
+        self,
+        facts: _Facts,
+        node: ox.NamedNode,
+        local_path: LocalPath,
+        entry: SourceGraph,
+        statements: list[ox.Quad],
+        total: int,
+    ) -> None:
+        super().__init__(facts, node, local_path)
+        self.entry = entry
+        self.statements = statements
+        self.total = total
+
+    def is_catalog(self) -> bool:
+        """Whether the page's graph is the catalog."""
+        return self.node.value == CATALOG
+
+    def title(self) -> str:
+        """The graph's source by name, else the graph's own name."""
+        return self.entry.source_name or self.entry.short_name
+
+    def formats(self) -> list[tuple[str, str, str]]:
+        path = self.local_path(self.node.value)
+        if path is None:
+            return []
+        return [(path + extension, media, name) for extension, media, name in GRAPH_ALTERNATES]
+
+    def rows(self) -> list[tuple[_Term, str, _Term]]:
+        """The statements shown, as (subject, predicate, object)."""
+        return [(q.subject, q.predicate.value, q.object) for q in self.statements]  # type: ignore[misc]
+
+
+#: The formats a graph's page links to: extension, media type, name.
+GRAPH_ALTERNATES = (
+    (".trig", "application/trig", "TriG"),
+    (".nq", "application/n-quads", "N-Quads"),
+    (".ttl", "text/turtle", "Turtle"),
+    (".nt", "application/n-triples", "N-Triples"),
+)

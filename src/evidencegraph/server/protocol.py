@@ -21,6 +21,11 @@ GRAPH_MEDIA_TYPES = {
     "jsonld": "application/ld+json",
     "rdfxml": "application/rdf+xml",
 }
+#: A source graph dereferenced with its graph names kept (``/graph/…``): name -> media type.
+DATASET_MEDIA_TYPES = {
+    "trig": "application/trig; charset=utf-8",
+    "nq": "application/n-quads",
+}
 HTML_MEDIA_TYPE = "text/html; charset=utf-8"
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 
@@ -50,6 +55,7 @@ _GRAPH_OFFERS = {
     "text/xml": "rdfxml",
 }
 _HTML_OFFERS = {"text/html": "html", "application/xhtml+xml": "html"}
+_DATASET_OFFERS = {"application/trig": "trig", "application/n-quads": "nq"}
 
 #: ``?format=`` values: name -> (results format, graph format); either may be None. The
 #: names SPARQLWrapper sends (it adds ``format=`` to every request) are among them.
@@ -71,8 +77,13 @@ FORMAT_PARAMETER: dict[str, tuple[str | None, str | None]] = {
 }
 #: Extensions of a resource path that choose the format: ``/id/study/NCT….ttl``.
 EXTENSIONS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "jsonld", ".rdf": "rdfxml", ".html": "html"}
-#: The extension of each resource format (for Content-Location).
-EXTENSION_OF = {fmt: extension for extension, fmt in EXTENSIONS.items()}
+#: Extensions of a graph's path (``/graph/ctgov/NCT….trig``): the resource ones, and the two
+#: syntaxes that keep graph names.
+GRAPH_EXTENSIONS = {**EXTENSIONS, ".trig": "trig", ".nq": "nq"}
+#: The extension of each resource or graph format (for Content-Location).
+EXTENSION_OF = {fmt: extension for extension, fmt in GRAPH_EXTENSIONS.items()}
+#: ``?format=`` names of the syntaxes that keep graph names.
+_DATASET_NAMES = {"trig": "trig", "nq": "nq", "nquads": "nq", "n-quads": "nq"}
 
 
 class NotAcceptableError(Exception):
@@ -126,16 +137,23 @@ def query_formats(request: Request) -> QueryFormats:
     return formats
 
 
-def resource_format(request: Request, *, html: bool = True) -> str:
+def resource_format(request: Request, *, html: bool = True, quads: bool = False) -> str:
     """``html`` or an RDF syntax for a resource page, by ``?format=`` (a name of an RDF
-    syntax, or html) or else Accept (Turtle for ``*/*``). Raises NotAcceptableError."""
+    syntax, or html) or else Accept (Turtle for ``*/*``); with ``quads``, TriG and N-Quads
+    too (a source graph). Raises NotAcceptableError."""
     named = request.args.get("format", "").strip().lower()
     if named == "html" and html:
         return "html"
     graph = FORMAT_PARAMETER.get(named, (None, None))[1] or _GRAPH_OFFERS.get(named)
+    if graph is None and quads:
+        graph = _DATASET_NAMES.get(named) or _DATASET_OFFERS.get(named)
     if graph is not None:
         return graph
-    offers = {**_GRAPH_OFFERS, **(_HTML_OFFERS if html else {})}
+    offers = {
+        **_GRAPH_OFFERS,
+        **(_DATASET_OFFERS if quads else {}),
+        **(_HTML_OFFERS if html else {}),
+    }
     # Turtle first, so that */* (curl, most RDF clients) reads Turtle; browsers name text/html
     chosen = _best(_accept(request), offers)
     if chosen is None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from evidencegraph.ontology.namespace import EG, EGID, EGV
+from evidencegraph.ontology.source_graphs import GRAPH_BASE
 
 #: The local path of an IRI under the project's base, or None (:func:`local_path`).
 LocalPath = Callable[[str], "str | None"]
@@ -18,6 +19,7 @@ ONTOLOGY_IRI = str(EG).rstrip("#")
 _MOUNTS: tuple[tuple[str, str], ...] = (
     (str(EGID), "/id/"),
     (str(EGV), "/vocab/"),
+    (GRAPH_BASE, "/graph/"),
 )
 
 #: Characters left as they are in a local path: RFC 3986 pchar minus the ones a router or a
@@ -26,7 +28,8 @@ _SAFE = "/:@!$&'()*+,;=-._~"
 
 
 def local_path(iri: str) -> str | None:
-    """The server path that serves ``iri`` (``/id/…``, ``/vocab/…``, ``/ontology#Term``).
+    """The server path that serves ``iri`` (``/id/…``, ``/vocab/…``, ``/graph/…``,
+    ``/ontology#Term``).
 
     None for an IRI outside the project's bases (``https://w3id.org/evidencegraph/``), which
     a page should link to as it is. The path is percent-encoded where the IRI's local part

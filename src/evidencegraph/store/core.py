@@ -362,9 +362,10 @@ class OxigraphStore(Store):
         return found
 
     def named_quads(self) -> Iterator[ox.Quad]:
-        for quad in self._store:
-            if not isinstance(quad.graph_name, ox.DefaultGraph):
-                yield quad
+        # graph by graph: the view, most of the store, is never walked
+        lookup = self._store.quads_for_pattern
+        for graph in list(self._store.named_graphs()):
+            yield from lookup(None, None, None, graph)
 
     def contains_quad(self, quad: ox.Quad) -> bool:
         """Whether the store holds a pyoxigraph quad."""

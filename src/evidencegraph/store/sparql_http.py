@@ -220,7 +220,7 @@ class ChunkedBody:
 
 
 #: A fresh request body for each attempt (a body read once cannot be sent again).
-BodyFactory = Callable[[], "bytes | IO[bytes] | ChunkedBody | Mapping[str, str]"]
+BodyFactory = Callable[[], "bytes | IO[bytes] | ChunkedBody | Mapping[str, str | list[str]]"]
 
 
 class SparqlHttp:

@@ -163,8 +163,11 @@ def prepare(
     the catalog gain, and which more nodes to judge.
     """
     written = OxigraphStore(None)
-    written.write_quads([], quads)  # the store's canonical literal forms (decision 0005)
-    batch = list(written.quads())
+    if view_plan is None:
+        written.write_quads([], quads)  # the store's canonical literal forms (decision 0005)
+        batch = list(written.quads())
+    else:  # the plan's view triples are canonical already (source_view.canonical)
+        batch = list(quads)
     inverse = _inverse()
     focus: set[ox.NamedNode] = set()
     linked: set[ox.NamedNode] = set()
@@ -222,7 +225,11 @@ def prepare(
         ]
         found.difference_update(replaced)
     # what the batch states that the store (or a pending batch) already holds is in ``found``
-    new_count = len(batch) - sum(1 for quad in found if written.contains_quad(quad))
+    if view_plan is None:
+        new_count = len(batch) - sum(1 for quad in found if written.contains_quad(quad))
+    else:
+        given = set(batch)
+        new_count = len(given) - sum(1 for quad in found if quad in given)
     # default-graph quads in N-Quads are N-Triples lines; no Triple objects to build
     own = ox.serialize(batch, format=ox.RdfFormat.N_QUADS)
     around = ox.serialize(found, format=ox.RdfFormat.N_QUADS)

@@ -119,8 +119,10 @@ class Layered:
             return found
         seen = dict.fromkeys(found)
         for earlier in self.pending:
-            for quad in earlier.replaced:
-                seen.pop(quad, None)
+            # what an earlier batch takes out is gone (a set: a lookup per quad found, not a
+            # pass over everything a group replaces)
+            gone = earlier.replaced
+            seen = {quad: None for quad in seen if quad not in gone}
             seen.update(dict.fromkeys(lookup(earlier.written)))  # type: ignore[operator]
         return list(seen)
 
@@ -164,19 +166,47 @@ def _single_valued() -> frozenset[ox.NamedNode]:
 
 def checksum(triples: Iterable[ox.Quad]) -> str:
     """SHA-256 of statements as sorted N-Triples lines (the same statements, the same sum)."""
-    lines = sorted(f"{q.subject} {q.predicate} {q.object} .\n" for q in triples)
-    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    lines = sorted(data.splitlines(keepends=True))
+    return hashlib.sha256(b"".join(lines)).hexdigest()
 
 
 def canonical(records: Sequence[SourceRecord]) -> None:
     """Put each record's literals in the store's canonical form (decision 0005), in place,
-    and drop repeats, so that they compare equal to what the store holds."""
-    for record in records:
+    and drop repeats, so that they compare equal to what the store holds. Only typed
+    literals other than strings can change (``"01"^^xsd:integer`` is stored as ``"1"``):
+    those go through one scratch store, each record's in a graph of its own."""
+    scratch = ox.Store()
+    plain = ox.DefaultGraph()
+    for number, record in enumerate(records):
         if record.triples is None:
             continue
-        scratch = ox.Store()
-        scratch.extend(ox.Quad(q.subject, q.predicate, q.object) for q in record.triples)
-        record.triples = list(scratch)
+        name = ox.NamedNode(f"urn:x-record:{number}")
+        kept: dict[ox.Quad, None] = {}
+        typed = []
+        for quad in record.triples:
+            value = quad.object
+            if isinstance(value, ox.Literal) and value.datatype not in _AS_WRITTEN:
+                typed.append(ox.Quad(quad.subject, quad.predicate, value, name))
+            elif isinstance(quad.graph_name, ox.DefaultGraph):
+                kept[quad] = None
+            else:
+                kept[ox.Quad(quad.subject, quad.predicate, value, plain)] = None
+        if typed:
+            scratch.extend(typed)
+            for quad in scratch.quads_for_pattern(None, None, None, name):
+                kept[ox.Quad(quad.subject, quad.predicate, quad.object)] = None
+        record.triples = list(kept)
+
+
+#: Datatypes whose lexical form the store keeps as written.
+_AS_WRITTEN = frozenset(
+    ox.NamedNode(iri)
+    for iri in (
+        "http://www.w3.org/2001/XMLSchema#string",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+    )
+)
 
 
 def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | None = None) -> Plan:
@@ -192,10 +222,11 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
                 result.unknown.append(record)
                 continue
         elif held:
-            if held.get(CONTENT_SHA256) == ox.Literal(checksum(record.triples)):
+            stored_version = held.get(MODIFIED)
+            same = held.get(CONTENT_SHA256) == ox.Literal(checksum(record.triples))
+            if same and stored_version == record.version:
                 result.unchanged.append(record)
                 continue
-            stored_version = held.get(MODIFIED)
             if isinstance(stored_version, ox.Literal) and _older(record.version, stored_version):
                 result.older.append((record, stored_version.value))
                 continue
@@ -235,10 +266,13 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
                 stated[(s, p)].setdefault(graph, set()).add(o)
     standings = _standings(reader, stated, changed, described)
 
+    given: set[Statement] = set().union(*new.values())
     view: dict[ox.Quad, None] = {}
     for (s, p), by_graph in stated.items():
         if p in single:
-            if by_graph:
+            if len(by_graph) == 1:  # most pairs: one graph states them, nothing to choose
+                [keep] = by_graph.values()
+            elif by_graph:
                 best = winner([standings[graph] for graph in by_graph]).graph
                 keep = by_graph[ox.NamedNode(best)]
                 for graph, values in by_graph.items():
@@ -256,7 +290,7 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
             gone = {o for o in shown[(s, p)] if o not in keep and _dropped(old, new, s, p, o)}
         result.view_removals += [ox.Quad(s, p, o) for o in gone]
         for o in keep:
-            if o not in shown[(s, p)] or any((s, p, o) in new[graph] for graph in changed):
+            if o not in shown[(s, p)] or (s, p, o) in given:
                 view[ox.Quad(s, p, o)] = None
     for graph in changed:
         for s, p, o in new[graph]:
@@ -268,11 +302,15 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
         result.graph_removals += [ox.Quad(s, p, o, graph) for s, p, o in old[graph] - new[graph]]
         result.graph_additions += [ox.Quad(s, p, o, graph) for s, p, o in new[graph] - old[graph]]
         held = described.get(graph, {})
+        description = describe(record, now=now) if record.triples is not None else []
+        # what the new description repeats stays: a quad both taken out and put in by one
+        # write would be lost where writes are staged (the import's groups, decision 0010)
         result.graph_removals += [
-            ox.Quad(graph, predicate, value, _CATALOG) for predicate, value in held.items()
+            quad
+            for predicate, value in held.items()
+            if (quad := ox.Quad(graph, predicate, value, _CATALOG)) not in description
         ]
-        if record.triples is not None:
-            result.graph_additions += describe(record, now=now)
+        result.graph_additions += description
     result.focus = _to_judge(result.view_removals)
     return result
 
@@ -281,7 +319,7 @@ def describe(record: SourceRecord, *, now: datetime | None = None) -> list[ox.Qu
     """The catalog's description of a record's graph."""
     assert record.triples is not None
     graph = record.graph
-    stamp = (now or datetime.now(timezone.utc)).replace(microsecond=0).isoformat()
+    stamp = (now or datetime.now(timezone.utc)).isoformat()
     statements: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
         (RDF_TYPE, SOURCE_GRAPH),
         (SOURCE_KIND, ox.NamedNode(record.kind.concept)),
@@ -342,7 +380,7 @@ def _standings(
     known = dict(described)
     known.update(_descriptions(reader, others))
     standings: dict[ox.NamedNode, Standing] = {}
-    for graph in {g for by_graph in stated.values() for g in by_graph}:
+    for graph in competing:
         record = changed.get(graph)
         if record is not None:
             standings[graph] = Standing(

@@ -8,7 +8,9 @@
   var BASE = "https://w3id.org/evidencegraph/";
   var ONTOLOGY = BASE + "ontology#";
   // IRI prefix -> local path prefix, as server/urls.py maps them
-  var MOUNTS = [[BASE + "id/", "/id/"], [BASE + "vocab/", "/vocab/"]];
+  var MOUNTS = [
+    [BASE + "id/", "/id/"], [BASE + "vocab/", "/vocab/"], [BASE + "graph/", "/graph/"]
+  ];
   var XSD = "http://www.w3.org/2001/XMLSchema#";
   var PREFIXES = {
     eg: ONTOLOGY, egv: BASE + "vocab/", egid: BASE + "id/",
