@@ -242,6 +242,14 @@ class RdflibStore(Store):
     def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
         return [quad for graph in graphs for quad in self.named.get(graph, ())]
 
+    def present(self, subjects: Sequence[ox.NamedNode]) -> set[ox.NamedNode]:
+        named = {q.subject for quads in self.named.values() for q in quads}
+        return {
+            s
+            for s in subjects
+            if s in named or next(self._quads((to_rdflib(s), None, None)), None) is not None
+        }
+
     def named_quads(self) -> Iterator[ox.Quad]:
         for quads in self.named.values():
             yield from quads

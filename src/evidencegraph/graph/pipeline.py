@@ -28,7 +28,7 @@ from evidencegraph.errors import EvidenceGraphError, StoreError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.ingest.mapping import Mapped, MappingError
 from evidencegraph.ingest.records import Record, RecordError
-from evidencegraph.ontology.source_graphs import record_graph
+from evidencegraph.ontology.source_graphs import Standing, record_graph
 from evidencegraph.validation.batch_gate import (
     Overlay,
     PreparedBatch,
@@ -310,6 +310,9 @@ class Importer:
         #: when this import ran: every graph it writes is described with this time
         self.now = datetime.now(timezone.utc)  # to the microsecond: it names this import
         self.summary.imported_at = self.now.isoformat()
+        #: graphs' kinds and versions the plans read, kept from batch to batch (emptied
+        #: when batches are voided: what they planned is not written)
+        self._standings: dict[ox.NamedNode, Standing] = {}
         #: batches handed to the judge whose verdict has not been taken, oldest first
         self._unjudged: deque[_Batch] = deque()
         #: groups not yet written, oldest first; the last may still be open
@@ -381,7 +384,12 @@ class Importer:
         """Prepare a batch as if every unwritten batch were written; hand it to the judge."""
         started = time.perf_counter()
         pending = [group.overlay for group in self._groups]
-        batch.plan = plan(Layered(self.store, pending), batch.records(), now=self.now)
+        batch.plan = plan(
+            Layered(self.store, pending),
+            batch.records(),
+            now=self.now,
+            standings=self._standings,
+        )
         batch.prepared = prepare(
             self.store,
             batch.plan.view,
@@ -476,6 +484,7 @@ class Importer:
     def _void(self, void: list[_Batch]) -> None:
         """Take batches out of the pipeline unwritten: their verdicts are not wanted, and
         their groups are built again without them."""
+        self._standings.clear()
         for batch in void:
             if batch in self._unjudged:
                 self._unjudged.remove(batch)

@@ -166,6 +166,18 @@ class Store(ABC):
             )
         return found
 
+    def present(self, subjects: Sequence[ox.NamedNode]) -> set[ox.NamedNode]:
+        """Those of ``subjects`` the store states anything about, in any graph: a new
+        record's nodes are mostly new, and a node that is not here needs no more lookups."""
+        found: set[ox.NamedNode] = set()
+        for chunk in _values_chunks(list(subjects)):
+            for quad in self._select_quads(
+                f"VALUES ?s {{ {chunk} }} {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+            ):
+                if isinstance(quad.subject, ox.NamedNode):
+                    found.add(quad.subject)
+        return found
+
     def view_values(
         self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
     ) -> list[ox.Quad]:
@@ -366,6 +378,10 @@ class OxigraphStore(Store):
         for subject, predicate in pairs:
             found.extend(lookup(subject, predicate, None, None))
         return found
+
+    def present(self, subjects: Sequence[ox.NamedNode]) -> set[ox.NamedNode]:
+        lookup = self._store.quads_for_pattern
+        return {s for s in subjects if next(lookup(s, None, None, None), None) is not None}
 
     def view_values(
         self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]

@@ -125,6 +125,19 @@ class SparqlStore(Store):
             )
         return found
 
+    def present(self, subjects: Sequence[ox.NamedNode]) -> set[ox.NamedNode]:
+        found: set[ox.NamedNode] = set()
+        for start in range(0, len(subjects), _CHUNK):
+            chunk = " ".join(str(s) for s in subjects[start : start + _CHUNK])
+            solutions = self._select(
+                f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {chunk} }} "
+                f"{{ {self._in_view('?s ?p ?o')} }} UNION "
+                f"{{ GRAPH ?g {{ ?s ?p ?o }} {self._own_graphs_filter()} }} }}",
+                dataset=False,
+            )
+            found.update(row["s"] for row in solutions if isinstance(row["s"], ox.NamedNode))
+        return found
+
     def view_values(
         self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
     ) -> list[ox.Quad]:

@@ -88,6 +88,8 @@ class Reader(Protocol):
 
     def view_values(self, pairs: Sequence[Pair]) -> list[ox.Quad]: ...
 
+    def present(self, subjects: Sequence[ox.NamedNode]) -> set[ox.NamedNode]: ...
+
     def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]: ...
 
 
@@ -110,6 +112,12 @@ class Layered:
 
     def values(self, pairs: Sequence[Pair]) -> list[ox.Quad]:
         return self._through(self.store.values(pairs), lambda written: written.values(pairs))
+
+    def present(self, subjects: Sequence[ox.NamedNode]) -> set[ox.NamedNode]:
+        found = self.store.present(subjects)
+        for earlier in self.pending:  # what an earlier batch takes out may leave one empty:
+            found |= earlier.written.present(subjects)  # a lookup too many, never too few
+        return found
 
     def view_values(self, pairs: Sequence[Pair]) -> list[ox.Quad]:
         return self._through(
@@ -216,8 +224,19 @@ _AS_WRITTEN = frozenset(
 )
 
 
-def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | None = None) -> Plan:
-    """What writing ``records`` (in canonical form: :func:`canonical`) changes."""
+def plan(
+    reader: Reader,
+    records: Sequence[SourceRecord],
+    *,
+    now: datetime | None = None,
+    standings: dict[ox.NamedNode, Standing] | None = None,
+) -> Plan:
+    """What writing ``records`` (in canonical form: :func:`canonical`) changes.
+
+    ``standings`` keeps the kind and version of graphs read from the catalog, for the next
+    plan of the same write (an import's batches); it must be emptied when a write it saw
+    planned is not made."""
+    known_standings = {} if standings is None else standings
     result = Plan()
     records = _latest_per_graph(records)
     described = _descriptions(reader, [r.graph for r in records])
@@ -262,11 +281,16 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
     # gives it again cannot change that), so the graphs stating it need not be read: for a
     # node thousands of records name (a drug, a condition, a sponsor) that is thousands of
     # quads a record, and the import slowed as the store grew.
+    # a node neither the store nor an unwritten batch states anything about (most of a new
+    # record's) has nothing to look up: its pairs keep what the records give
+    subjects = list({s for s, _p in pairs if isinstance(s, ox.NamedNode)})
+    present = reader.present(subjects) if subjects else set()
+    absent = {(s, p) for s, p in pairs if isinstance(s, ox.NamedNode) and s not in present}
     dropped = {(s, p) for graph in changed for s, p, _o in old[graph] - new[graph]}
     given: dict[Pair, set[OxTerm]] = {}
     for graph in changed:
         for s, p, o in new[graph]:
-            if p in single and (s, p) not in dropped:
+            if p in single and (s, p) not in dropped and (s, p) not in absent:
                 given.setdefault((s, p), set()).add(o)
     agreed: list[ox.Quad] = []
     if given:
@@ -281,7 +305,7 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
     # what every graph and the view hold of those pairs once the records are written
     stated: dict[Pair, dict[ox.NamedNode, set[OxTerm]]] = {pair: {} for pair in pairs}
     shown: dict[Pair, set[OxTerm]] = {pair: set() for pair in pairs}
-    for quad in reader.values(list(pairs)):
+    for quad in reader.values([pair for pair in pairs if pair not in absent]):
         s, p, o = _statement(quad)
         where = quad.graph_name
         if isinstance(where, ox.DefaultGraph):
@@ -292,7 +316,7 @@ def plan(reader: Reader, records: Sequence[SourceRecord], *, now: datetime | Non
         for s, p, o in new[graph]:
             if (s, p) in stated:
                 stated[(s, p)].setdefault(graph, set()).add(o)
-    standings = _standings(reader, stated, changed, described)
+    standings = _standings(reader, stated, changed, described, known_standings)
 
     stated_by_records: set[Statement] = set().union(*new.values())
     view: dict[ox.Quad, None] = dict.fromkeys(agreed)
@@ -398,16 +422,33 @@ def _standings(
     stated: dict[Pair, dict[ox.NamedNode, set[OxTerm]]],
     changed: dict[ox.NamedNode, SourceRecord],
     described: dict[ox.NamedNode, dict[ox.NamedNode, ox.NamedNode | ox.Literal]],
+    known: dict[ox.NamedNode, Standing],
 ) -> dict[ox.NamedNode, Standing]:
-    """Kind and version of every graph that competes for a single value with another."""
+    """Kind and version of every graph that competes for a single value with another.
+
+    ``known`` holds standings read before (an import keeps it from batch to batch: a graph
+    that thousands of records compete with is read once); the graphs written here leave it.
+    """
     single = _single_valued()
     competing: set[ox.NamedNode] = set()
     for (_s, p), by_graph in stated.items():
         if p in single and len(by_graph) > 1 and len(set().union(*by_graph.values())) > 1:
             competing.update(by_graph)
-    others = [graph for graph in competing if graph not in changed and graph not in described]
-    known = dict(described)
-    known.update(_descriptions(reader, others))
+    for graph in changed:
+        known.pop(graph, None)
+    unread = [
+        graph
+        for graph in competing
+        if graph not in changed and graph not in described and graph not in known
+    ]
+    held_by_graph = dict(described)
+    if unread:
+        pairs = [(graph, predicate) for graph in unread for predicate in (SOURCE_KIND, MODIFIED)]
+        for quad in reader.values(pairs):
+            if quad.graph_name == _CATALOG and isinstance(quad.subject, ox.NamedNode):
+                value = quad.object
+                if isinstance(value, (ox.NamedNode, ox.Literal)):
+                    held_by_graph.setdefault(quad.subject, {})[quad.predicate] = value
     standings: dict[ox.NamedNode, Standing] = {}
     for graph in competing:
         record = changed.get(graph)
@@ -416,10 +457,13 @@ def _standings(
                 graph.value, record.kind, record.version.value if record.version else None
             )
             continue
-        held = known.get(graph, {})
+        if graph in known:
+            standings[graph] = known[graph]
+            continue
+        held = held_by_graph.get(graph, {})
         kind = held.get(SOURCE_KIND)
         version = held.get(MODIFIED)
-        standings[graph] = Standing(
+        standings[graph] = known[graph] = Standing(
             graph.value,
             SourceKind.of_concept(kind.value) if kind is not None else SourceKind.OTHER,
             version.value if version is not None else None,
