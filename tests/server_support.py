@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,9 @@ class EvidenceServerProcess:
             stdout=subprocess.PIPE,
             stderr=self._log,
             env={**os.environ, **(env or {})},
+            # Ctrl-C reaches the server whatever started the tests: a shell running them in
+            # the background ignores SIGINT, and a child inherits that
+            preexec_fn=_hear_ctrl_c,
         )
         try:
             self.url = self._read_url()
@@ -141,3 +145,7 @@ def evidence_server(curated_store_path: Path) -> Iterator[EvidenceServerProcess]
     """A read-only server on the curated evidence with its defaults, for the session."""
     with EvidenceServerProcess(curated_store_path) as server:
         yield server
+
+
+def _hear_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

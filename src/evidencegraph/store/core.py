@@ -158,9 +158,7 @@ class Store(ABC):
         """Every quad, in any graph (the view and each source graph), whose subject and
         predicate are one of ``pairs``."""
         found: list[ox.Quad] = []
-        ground = [(s, p) for s, p in pairs if isinstance(s, ox.NamedNode)]
-        for start in range(0, len(ground), _CHUNK):
-            rows = " ".join(f"({s} {p})" for s, p in ground[start : start + _CHUNK])
+        for rows in pair_rows(pairs):
             found += self._select_quads(
                 f"VALUES (?s ?p) {{ {rows} }} {{ ?s ?p ?o }} UNION {{ GRAPH ?g {{ ?s ?p ?o }} }}"
             )
@@ -185,9 +183,7 @@ class Store(ABC):
         :meth:`values` gives without asking every source graph (a node thousands of records
         name has thousands of those)."""
         found: list[ox.Quad] = []
-        ground = [(s, p) for s, p in pairs if isinstance(s, ox.NamedNode)]
-        for start in range(0, len(ground), _CHUNK):
-            rows = " ".join(f"({s} {p})" for s, p in ground[start : start + _CHUNK])
+        for rows in pair_rows(pairs):
             found += self._select_quads(f"VALUES (?s ?p) {{ {rows} }} ?s ?p ?o")
         return found
 
@@ -623,6 +619,16 @@ _JOURNAL = "evidencegraph-unfinished-load.nt"
 _ONE_BULK_CHUNK = 1_000_000
 #: IRIs per VALUES block when a neighbourhood is fetched with SPARQL.
 _CHUNK = 500
+
+
+def pair_rows(
+    pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]],
+) -> Iterator[str]:
+    """Rows ``(S P)`` for a ``VALUES (?s ?p)`` block, a chunk at a time; a blank node names
+    nothing outside the store that made it, so pairs of one are left out."""
+    ground = [(s, p) for s, p in pairs if isinstance(s, ox.NamedNode)]
+    for start in range(0, len(ground), _CHUNK):
+        yield " ".join(f"({s} {p})" for s, p in ground[start : start + _CHUNK])
 
 
 def _values_chunks(nodes: Sequence[ox.NamedNode]) -> Iterator[str]:

@@ -29,7 +29,13 @@ from evidencegraph.ontology.namespace import EG
 from evidencegraph.ontology.source_graphs import CATALOG, GRAPH_BASE
 from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import Triple, from_quad, to_oxigraph, to_quads
-from evidencegraph.store.core import OxigraphStore, Store, _to_result, describe_syntax_error
+from evidencegraph.store.core import (
+    OxigraphStore,
+    Store,
+    _to_result,
+    describe_syntax_error,
+    pair_rows,
+)
 from evidencegraph.store.sparql_http import ChunkedBody, Endpoint, SparqlHttp, parse_descriptor
 from evidencegraph.store.values_binding import bind_by_values, query_form, tokenize, uses_service
 
@@ -116,9 +122,7 @@ class SparqlStore(Store):
         self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
     ) -> list[ox.Quad]:
         found: list[ox.Quad] = []
-        ground = [(s, p) for s, p in pairs if isinstance(s, ox.NamedNode)]
-        for start in range(0, len(ground), _CHUNK):
-            rows = " ".join(f"({s} {p})" for s, p in ground[start : start + _CHUNK])
+        for rows in pair_rows(pairs):
             found += self._quads(
                 f"VALUES (?s ?p) {{ {rows} }} {{ {self._in_view('?s ?p ?o')} }} UNION "
                 f"{{ GRAPH ?g {{ ?s ?p ?o }} {self._own_graphs_filter()} }}"
@@ -142,9 +146,7 @@ class SparqlStore(Store):
         self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
     ) -> list[ox.Quad]:
         found: list[ox.Quad] = []
-        ground = [(s, p) for s, p in pairs if isinstance(s, ox.NamedNode)]
-        for start in range(0, len(ground), _CHUNK):
-            rows = " ".join(f"({s} {p})" for s, p in ground[start : start + _CHUNK])
+        for rows in pair_rows(pairs):
             found += self._quads(f"VALUES (?s ?p) {{ {rows} }} {self._in_view('?s ?p ?o')}")
         return found
 
