@@ -102,7 +102,7 @@ def test_rejected_batch_leaves_the_store_exactly_as_it_was(graph: EvidenceGraph)
 def test_a_load_is_judged_by_the_engines_the_one_gate_plans(
     graph: EvidenceGraph, monkeypatch: pytest.MonkeyPatch, subject: str
 ) -> None:
-    """Every load goes through ``batch_gate.gate``, which asks ``gate_plan`` for its
+    """Every load goes through ``batch_gate.gate_sources``, which asks ``gate_plan`` for its
     engines: pyshacl on the rdflib graph for a batch with blank nodes (rudof would relabel
     them) or where pyrudof is missing, else the prepared batch to the plan's verdict."""
     asked: list[str] = []

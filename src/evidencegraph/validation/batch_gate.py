@@ -1,15 +1,16 @@
 """The validation gate: the one way a batch gets into the store.
 
-:func:`gate` is the entry point for a batch given as an rdflib graph (``load``,
-``build``, a staged file with blank nodes): it asks :func:`~evidencegraph.validation.
-engines.gate_plan` which engines judge it, and gives the report with the write to make
-if it conforms. On the rudof route terms stay pyoxigraph terms, in three steps, split
-so that an import can validate one batch while it reads the next and writes earlier
-ones:
+:func:`gate_sources` is the entry point for a write of source records (``load``,
+``build``, ``withdraw``; decision 0021): it plans what the write does to the source graphs
+and the view (:mod:`~evidencegraph.validation.source_view`), asks
+:func:`~evidencegraph.validation.engines.gate_plan` which engines judge the view as it would
+stand, and gives the report with the write to make if it conforms. On the rudof route
+terms stay pyoxigraph terms, in three steps, split so that an import can validate one
+batch while it reads the next and writes earlier ones:
 
 - :func:`prepare` (needs the store): the batch in the store's canonical form,
-  the neighbourhood it touches, the stored values it replaces (decision 0008),
-  and the data to validate as N-Triples;
+  the neighbourhood it touches, what leaves the view (the plan's, decision 0021), and the
+  data to validate as N-Triples;
 - :func:`judge` (needs no store, so it can run on another thread; rudof
   releases the GIL while it validates): the validation report;
 - :func:`commit`: the replaced values out and the batch in, in one transaction
@@ -28,10 +29,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyoxigraph as ox
-from rdflib import RDF, BNode, Graph, URIRef
+from rdflib import RDF, Graph, URIRef
 
 from evidencegraph.rdf.model import model_graph
-from evidencegraph.rdf.terms import RDF_TYPE, OxTerm, OxTriple, from_quad, to_quads
+from evidencegraph.rdf.terms import RDF_TYPE, OxTerm, OxTriple, from_quad
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation.engines import PYSHACL, gate_plan
 from evidencegraph.validation.shacl import (
@@ -336,43 +337,6 @@ def commit(store: Store, prepared: PreparedBatch) -> int:
     """Write a judged batch: replaced values out, the batch in, one transaction."""
     store.write_quads(prepared.replaced, prepared.quads)
     return prepared.new_count
-
-
-@dataclass
-class Gated:
-    """The gate's verdict on a batch, and the write that stores it if it conforms."""
-
-    report: ValidationReport
-    #: replaced values out and the batch in, one transaction: (triples added, values replaced)
-    write: Callable[[], tuple[int, int]]
-
-
-def gate(store: Store, batch: Graph, *, replace_single_values: bool = False) -> Gated:
-    """Judge a batch as it would stand once written to ``store``, by the engines of
-    :func:`gate_plan`: prepared and judged on pyoxigraph terms, or, for a batch with blank
-    nodes or where pyrudof is missing, by pyshacl on the rdflib graph whole.
-
-    With ``replace_single_values`` the batch's value of a single-valued property replaces
-    the stored one (decision 0008). Nothing is written until the caller calls ``write``.
-    """
-    plan = gate_plan(blank_nodes=_has_blank_nodes(batch))
-    if plan.whole_graph:
-        check = PYSHACL.check(store, batch, replace_single_values=replace_single_values)
-        return Gated(
-            check.report,
-            lambda: (store.replace(check.replaced, check.batch), len(check.replaced)),
-        )
-    prepared = prepare(store, list(to_quads(batch)), replace_single_values=replace_single_values)
-
-    def write() -> tuple[int, int]:
-        store.write_quads(prepared.replaced, prepared.quads)
-        return prepared.new_count, len(prepared.replaced)
-
-    return Gated(judge(prepared), write)
-
-
-def _has_blank_nodes(batch: Graph) -> bool:
-    return any(isinstance(term, BNode) for triple in batch for term in triple)
 
 
 def also_judged(store: Store, view_plan: Plan) -> set[ox.NamedNode]:

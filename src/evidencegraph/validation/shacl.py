@@ -316,7 +316,7 @@ def check_batch(
     (decision 0021: what leaves the view), ``also`` more nodes to report on. (Not a
     gate of its own: the pyshacl engine's
     :meth:`~evidencegraph.validation.engines.Pyshacl.check`, which
-    :func:`evidencegraph.validation.batch_gate.gate` asks where its plan says so, for a
+    :func:`evidencegraph.validation.batch_gate.gate_sources` asks where its plan says so, for a
     batch with blank nodes or where pyrudof is missing; its report carries the full
     SHACL report graph.)
     """
