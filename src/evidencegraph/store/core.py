@@ -369,11 +369,7 @@ class OxigraphStore(Store):
     def values(
         self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
     ) -> list[ox.Quad]:
-        lookup = self._store.quads_for_pattern
-        found: list[ox.Quad] = []
-        for subject, predicate in pairs:
-            found.extend(lookup(subject, predicate, None, None))
-        return found
+        return self._pair_lookups(pairs, None)
 
     def present(self, subjects: Sequence[ox.NamedNode]) -> set[ox.NamedNode]:
         lookup = self._store.quads_for_pattern
@@ -382,10 +378,18 @@ class OxigraphStore(Store):
     def view_values(
         self, pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]]
     ) -> list[ox.Quad]:
-        lookup, view = self._store.quads_for_pattern, ox.DefaultGraph()
+        return self._pair_lookups(pairs, ox.DefaultGraph())
+
+    def _pair_lookups(
+        self,
+        pairs: Sequence[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]],
+        graph: ox.DefaultGraph | None,
+    ) -> list[ox.Quad]:
+        """The quads of each (subject, predicate) pair in ``graph`` (None: every graph)."""
+        lookup = self._store.quads_for_pattern
         found: list[ox.Quad] = []
         for subject, predicate in pairs:
-            found.extend(lookup(subject, predicate, None, view))
+            found.extend(lookup(subject, predicate, None, graph))
         return found
 
     def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:

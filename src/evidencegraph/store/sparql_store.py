@@ -33,6 +33,7 @@ from evidencegraph.store.core import (
     OxigraphStore,
     Store,
     _to_result,
+    _values_chunks,
     describe_syntax_error,
     pair_rows,
 )
@@ -131,8 +132,7 @@ class SparqlStore(Store):
 
     def present(self, subjects: Sequence[ox.NamedNode]) -> set[ox.NamedNode]:
         found: set[ox.NamedNode] = set()
-        for start in range(0, len(subjects), _CHUNK):
-            chunk = " ".join(str(s) for s in subjects[start : start + _CHUNK])
+        for chunk in _values_chunks(list(subjects)):
             solutions = self._select(
                 f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {chunk} }} "
                 f"{{ {self._in_view('?s ?p ?o')} }} UNION "
@@ -152,8 +152,7 @@ class SparqlStore(Store):
 
     def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
         found: list[ox.Quad] = []
-        for start in range(0, len(graphs), _CHUNK):
-            chunk = " ".join(str(graph) for graph in graphs[start : start + _CHUNK])
+        for chunk in _values_chunks(list(graphs)):
             found += self._quads(f"VALUES ?g {{ {chunk} }} GRAPH ?g {{ ?s ?p ?o }}")
         return found
 

@@ -404,10 +404,13 @@ def _older(version: ox.Literal | None, than: ox.Literal | None) -> bool:
 
 
 def _descriptions(
-    reader: Reader, graphs: Sequence[ox.NamedNode]
+    reader: Reader,
+    graphs: Sequence[ox.NamedNode],
+    predicates: Sequence[ox.NamedNode] = DESCRIPTION,
 ) -> dict[ox.NamedNode, dict[ox.NamedNode, ox.NamedNode | ox.Literal]]:
-    """What the catalog holds of each graph, property by property (one value each)."""
-    pairs = [(graph, predicate) for graph in graphs for predicate in DESCRIPTION]
+    """What the catalog holds of each graph along ``predicates``, property by property
+    (one value each)."""
+    pairs = [(graph, predicate) for graph in graphs for predicate in predicates]
     found: dict[ox.NamedNode, dict[ox.NamedNode, ox.NamedNode | ox.Literal]] = {}
     for quad in reader.values(pairs):
         if quad.graph_name == _CATALOG and isinstance(quad.subject, ox.NamedNode):
@@ -442,13 +445,8 @@ def _standings(
         if graph not in changed and graph not in described and graph not in known
     ]
     held_by_graph = dict(described)
-    if unread:
-        pairs = [(graph, predicate) for graph in unread for predicate in (SOURCE_KIND, MODIFIED)]
-        for quad in reader.values(pairs):
-            if quad.graph_name == _CATALOG and isinstance(quad.subject, ox.NamedNode):
-                value = quad.object
-                if isinstance(value, (ox.NamedNode, ox.Literal)):
-                    held_by_graph.setdefault(quad.subject, {})[quad.predicate] = value
+    if unread:  # what ranks a graph: its kind and version
+        held_by_graph.update(_descriptions(reader, unread, (SOURCE_KIND, MODIFIED)))
     standings: dict[ox.NamedNode, Standing] = {}
     for graph in competing:
         record = changed.get(graph)
