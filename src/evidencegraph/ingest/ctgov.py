@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from rdflib import XSD, Graph, Literal, URIRef
 
+from evidencegraph.ingest.ctgov_protocol import ProtocolMapper
 from evidencegraph.ingest.identifiers import (
     article_iri,
     concept_iri,
@@ -363,6 +364,7 @@ class _StudyMapper:
         self._arms_and_interventions()
         self._outcomes()
         self._references()
+        ProtocolMapper(self.out, self.study, self.record, self.protocol, self.at, STATUS).map()
         results = self.content.get("resultsSection")
         if isinstance(results, dict):
             _ResultsMapper(self, results).map()
@@ -560,29 +562,61 @@ class _StudyMapper:
                 self.out.unmapped(node, "armGroups.type", role)
                 role = "OTHER"
             self.out.add(node, EG.armRole, ARM_ROLE[role])
-        interventions: dict[str, URIRef] = {}
-        by_name: dict[str, URIRef] = {}
+        # "TYPE name" -> every intervention of that type and name: a record may list two
+        # (NCT05819710 has two "TS-142", one per dose arm), each with its own arm labels
+        by_name: dict[str, list[tuple[URIRef, set[str]]]] = {}
         for intervention in _list(module, "interventions"):
             name = str(intervention.get("name") or "").strip()
             if not name:
                 continue
             node = self.unique("intervention", name)
-            interventions[name] = node
             kind = str(intervention.get("type") or "OTHER")
-            by_name[f"{normalise_name(kind)} {normalise_name(name)}"] = node
+            # every intervention belongs to the study, whether or not an arm names it: a
+            # record without arm groups (44 of 545 real ones) has nothing else to link it by
+            self.out.add(self.study, EG.studiesIntervention, node)
             self._intervention(node, name, kind, intervention)
+            own_arms: set[str] = set()
             for arm_label in intervention.get("armGroupLabels") or ():
                 arm = by_label.get(normalise_name(str(arm_label)))
                 if arm is None:
                     self.out.warn(f"intervention {name!r} names an unknown arm {arm_label!r}")
                 else:
+                    own_arms.add(normalise_name(str(arm_label)))
                     self.out.add(arm, EG.receives, node)
+            key = f"{normalise_name(kind)} {normalise_name(name)}"
+            by_name.setdefault(key, []).append((node, own_arms))
         for arm in _list(module, "armGroups"):
-            arm_node = by_label.get(normalise_name(str(arm.get("label") or "")))
+            label = normalise_name(str(arm.get("label") or ""))
+            arm_node = by_label.get(label)
+            if arm_node is None:
+                continue
             for entry in arm.get("interventionNames") or ():
-                named = by_name.get(normalise_name(str(entry)))
-                if arm_node is not None and named is not None:
+                named = self._named_intervention(by_name.get(normalise_name(str(entry)), []), label)
+                if named is not None:
                     self.out.add(arm_node, EG.receives, named)
+
+    def _named_intervention(
+        self, candidates: list[tuple[URIRef, set[str]]], arm_label: str
+    ) -> URIRef | None:
+        """The intervention an arm's ``interventionNames`` entry stands for, or None.
+
+        An intervention that lists the arm itself is already linked; a name of one
+        intervention is that one; of several (two "Oxygen"), only one that lists no arm at
+        all may be meant, and none is chosen when that is not exactly one.
+        """
+        if any(arm_label in arms for _, arms in candidates):
+            return None
+        if len(candidates) == 1:
+            return candidates[0][0]
+        unassigned = [node for node, arms in candidates if not arms]
+        if len(unassigned) == 1:
+            return unassigned[0]
+        if candidates:
+            self.out.warn(
+                f"arm {arm_label!r} names one of {len(candidates)} interventions of one name "
+                "and none lists the arm: no intervention linked by that name"
+            )
+        return None
 
     def _intervention(self, node: URIRef, name: str, kind: str, data: dict[str, Any]) -> None:
         out = self.out
