@@ -95,6 +95,18 @@ ALLOWED_EXTERNAL_IRIS = frozenset(
         "https://schema.org/Person",
         "https://schema.org/PsychologicalTreatment",
         "https://schema.org/ScholarlyArticle",
+        # proto (issue 18): checked at schema.org/addressLocality, /addressRegion, /postalCode,
+        # /addressCountry (schema:PostalAddress), /latitude, /longitude (schema:GeoCoordinates),
+        # /keywords, /jobTitle, /studyLocation (schema:MedicalStudy)
+        "https://schema.org/addressLocality",
+        "https://schema.org/addressRegion",
+        "https://schema.org/postalCode",
+        "https://schema.org/addressCountry",
+        "https://schema.org/latitude",
+        "https://schema.org/longitude",
+        "https://schema.org/keywords",
+        "https://schema.org/jobTitle",
+        "https://schema.org/studyLocation",
     }
 )
 
