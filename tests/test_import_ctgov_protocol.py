@@ -17,7 +17,7 @@ from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.ingest.ctgov import map_study, read_paths
-from evidencegraph.ingest.ctgov_protocol import age_in_years
+from evidencegraph.ingest.ctgov_protocol import age_in_years, registry_codes
 from evidencegraph.ingest.mapping import MappingError
 from evidencegraph.ontology.namespace import EG, EGID, EGV
 from support import DATA
@@ -98,6 +98,7 @@ def test_eligibility(imported: EvidenceGraph) -> None:
     ("text", "years"),
     [
         ("18 Years", Decimal(18)),
+        ("100 Years", Decimal(100)),
         ("1 Year", Decimal(1)),
         ("6 Months", Decimal("0.5")),
         ("2 Weeks", Decimal("0.0383")),  # 14 / 365.25 = 0.03833
@@ -463,3 +464,36 @@ def test_the_shape_lists_every_protocol_field_the_mapping_reads() -> None:
     assert ("protocolSection", "contactsLocationsModule", "locations", "[]", "geoPoint") in seen
     assert ("protocolSection", "referencesModule", "seeAlsoLinks", "[]", "url") in seen
     assert sorted(seen - listed) == []
+
+
+#: The API v2 enumerations each scheme must cover (ClinicalTrials.gov's data structure:
+#: AgencyClass, OfficialRole, ResponsiblePartyType, PrimaryPurpose, WhoMasked,
+#: ObservationalModel, TimePerspective, Sex, StandardAge), written out from the issue's brief.
+REGISTRY_CODES = {
+    "AgencyClassScheme": {
+        "INDUSTRY", "NIH", "FED", "OTHER_GOV", "INDIV", "NETWORK", "OTHER", "AMBIG", "UNKNOWN",
+    },
+    "OfficialRoleScheme": {
+        "STUDY_CHAIR", "STUDY_DIRECTOR", "PRINCIPAL_INVESTIGATOR", "SUB_INVESTIGATOR",
+    },
+    "ResponsiblePartyTypeScheme": {"SPONSOR", "PRINCIPAL_INVESTIGATOR", "SPONSOR_INVESTIGATOR"},
+    "PrimaryPurposeScheme": {
+        "TREATMENT", "PREVENTION", "DIAGNOSTIC", "ECT", "SUPPORTIVE_CARE", "SCREENING",
+        "HEALTH_SERVICES_RESEARCH", "BASIC_SCIENCE", "DEVICE_FEASIBILITY", "OTHER",
+    },
+    "MaskedRoleScheme": {"PARTICIPANT", "CARE_PROVIDER", "INVESTIGATOR", "OUTCOMES_ASSESSOR"},
+    "ObservationalModelScheme": {
+        "COHORT", "CASE_CONTROL", "CASE_ONLY", "CASE_CROSSOVER", "ECOLOGIC_OR_COMMUNITY",
+        "FAMILY_BASED", "DEFINED_POPULATION", "NATURAL_HISTORY", "OTHER",
+    },
+    "TimePerspectiveScheme": {"PROSPECTIVE", "RETROSPECTIVE", "CROSS_SECTIONAL", "OTHER"},
+    "SexScheme": {"ALL", "FEMALE", "MALE"},
+    "AgeGroupScheme": {"CHILD", "ADULT", "OLDER_ADULT"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("scheme", sorted(REGISTRY_CODES))
+def test_each_scheme_maps_every_code_of_its_enumeration_once(scheme: str) -> None:
+    codes = registry_codes(scheme)
+    assert set(codes) == REGISTRY_CODES[scheme]
+    assert len(set(codes.values())) == len(codes)  # no two codes share a concept

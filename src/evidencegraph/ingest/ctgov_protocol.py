@@ -61,13 +61,20 @@ REFERENCE_LINKS = {
 
 
 @functools.cache
-def registry_codes(scheme: str) -> Mapping[str, URIRef]:
-    """The registry's codes of one packaged concept scheme (``egv:AgencyClassScheme``) -> its
-    concepts, from their ``skos:notation``."""
+def _registry_schemes() -> Graph:
+    """The packaged concept schemes of the registry's codes (``vocab/ctgov-*.ttl``), parsed once."""
     graph = Graph()
     for file in vocabulary_files():
         if file.name.startswith("ctgov-"):
             graph.parse(data=file.read_text(encoding="utf-8"), format="turtle")
+    return graph
+
+
+@functools.cache
+def registry_codes(scheme: str) -> Mapping[str, URIRef]:
+    """The registry's codes of one packaged concept scheme (``egv:AgencyClassScheme``) -> its
+    concepts, from their ``skos:notation``."""
+    graph = _registry_schemes()
     return {
         str(notation): concept
         for concept in graph.subjects(SKOS.inScheme, EGV[scheme])
