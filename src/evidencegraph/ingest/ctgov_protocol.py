@@ -137,6 +137,8 @@ class ProtocolMapper:
     ):
         self.out, self.study, self.record, self.protocol = out, study, record, protocol
         self.at, self.status_codes = at, status_codes
+        #: the people this record names, by their name as written
+        self.people: dict[str, URIRef] = {}
 
     def map(self) -> None:
         self._aliases()
@@ -289,8 +291,15 @@ class ProtocolMapper:
                 out.add(self.study, EG.investigator, person)
 
     def person(self, kind: str, number: str, name: str, affiliation: object) -> URIRef:
-        """A person named by this record, minted under the study (``…/ctgov/official/1``)."""
-        node = self.at(kind, number) if number else self.at(kind)
+        """A person named by this record, minted under the study (``…/ctgov/official/1``).
+
+        One name written alike twice in the record (an official who is also the responsible
+        party) is one node; across records nothing is merged.
+        """
+        node = self.people.get(name.strip())
+        if node is None:
+            node = self.at(kind, number) if number else self.at(kind)
+            self.people[name.strip()] = node
         self.out.add(node, RDF.type, EG.Person)
         self.out.text(node, RDFS.label, name)
         self.out.text(node, EG.affiliationText, affiliation)
