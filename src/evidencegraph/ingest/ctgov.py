@@ -676,7 +676,12 @@ class _StudyMapper:
         entry = entry or vocab.longest_match("drug", names)
         term = self.intervention_mesh.naming(names)
         if entry is not None:
-            return self._concept(EG.Drug, "drug", name, entry, term)
+            # the term is the vocabulary drug's only when the vocabulary says so (its id, or
+            # the term is one of its names): "Midazolam then ketamine" names two drugs
+            same = term is not None and (
+                term.ui == entry.mesh_id or vocab.exact("drug", term.term) == entry
+            )
+            return self._concept(EG.Drug, "drug", name, entry, term if same else None)
         if term is not None:
             return self._concept(EG.Drug, "drug", term.term, None, term)
         if vocab.longest_match("generic", names) is not None:
