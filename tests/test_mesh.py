@@ -50,6 +50,8 @@ def test_what_is_not_a_mesh_ui(given: str) -> None:
 # --- the registry's MeSH terms on real records -------------------------------------------
 
 CTGOV = DATA / "ctgov"
+#: The records of this file (the ones of test_import_ctgov.py are in CTGOV).
+MESH_RECORDS = DATA / "ctgov-mesh"
 MESH = Namespace("http://id.nlm.nih.gov/mesh/")
 PREFIXES_SPARQL = (
     f"PREFIX eg: <{EG}>\nPREFIX skos: <{SKOS}>\nPREFIX rdfs: <{RDFS}>\nPREFIX mesh: <{MESH}>\n"
@@ -72,8 +74,9 @@ DRUGS_UNDER_CLASS = (
 
 
 def fixture(nct_id: str) -> dict[str, Any]:
-    """A real record (tests/data/ctgov/, provenance in tests/data/README.md), free to mutate."""
-    content: dict[str, Any] = json.loads((CTGOV / f"{nct_id}.json").read_text("utf-8"))
+    """A real record (tests/data/ctgov-mesh/, provenance in tests/data/README.md), free to
+    mutate."""
+    content: dict[str, Any] = json.loads((MESH_RECORDS / f"{nct_id}.json").read_text("utf-8"))
     return content
 
 
