@@ -337,3 +337,13 @@ def test_a_browse_module_of_the_wrong_json_type_is_refused_with_its_field() -> N
     content["derivedSection"]["conditionBrowseModule"]["browseLeaves"][0]["asFound"] = 3
     with pytest.raises(MappingError, match=r"browseLeaves.*asFound"):
         map_study(content, "NCT05809934.json")
+
+
+@pytest.mark.parametrize("name", ["Vehicle", "Sham"])
+def test_a_vehicle_or_sham_typed_drug_is_a_placebo(name: str) -> None:
+    # real registry records type them DRUG (NCT03064438 "Vehicle", NCT05850520 "Sham"); here
+    # NCT05838768's HRO761 renamed
+    graph = imported(_renamed("NCT05838768", "HRO761", name))
+    node = intervention("NCT05838768", name.lower())
+    assert objects(graph, node, RDF.type) == {EG.Placebo}
+    assert not objects(graph, node, EG.drug)
