@@ -683,7 +683,9 @@ class _StudyMapper:
             )
             return self._concept(EG.Drug, "drug", name, entry, term if same else None)
         if term is not None:
-            return self._concept(EG.Drug, "drug", term.term, None, term)
+            # the vocabulary's drug when it has the term's id under names of its own (MDMA's
+            # MeSH term is "N-Methyl-3,4-methylenedioxyamphetamine")
+            return self._concept(EG.Drug, "drug", term.term, vocab.by_mesh(term.ui), term)
         if vocab.longest_match("generic", names) is not None:
             return None
         return self._concept(EG.Drug, "drug", name, None, None)
