@@ -790,6 +790,25 @@ MUTATIONS: list[Mutation] = [
     M("WebLinkShape", "linkUrl-text", "web-link-1", "eg:linkUrl", "Datatype",
       remove="test:web-link-1 eg:linkUrl 'https://example.org/test'^^xsd:anyURI .",
       add="test:web-link-1 eg:linkUrl 'https://example.org/test' ."),
+    # ---- mesh: MeSH terms (issue 18) ----
+    M("MeshTermShape", "label-twice", "mesh-1", "rdfs:label", "MaxCount",
+      add="test:mesh-1 rdfs:label 'ALCOHOLISM' ."),
+    M("MeshTermShape", "notation-padded-wrongly", "mesh-1", "skos:notation", "Pattern",
+      remove="test:mesh-1 skos:notation 'D000437' .", add="test:mesh-1 skos:notation 'D0437' ."),
+    M("MeshTermShape", "broaderTransitive-not-mesh", "mesh-1", "skos:broaderTransitive",
+      "Class", add="test:mesh-1 skos:broaderTransitive test:risk-1 ."),
+    M("StudyMeshShape", "conditionMesh-not-mesh", "study-1", "eg:conditionMesh", "Class",
+      add="test:study-1 eg:conditionMesh test:risk-1 ."),
+    M("StudyMeshShape", "conditionMeshAncestor-not-mesh", "study-1",
+      "eg:conditionMeshAncestor", "Class",
+      add="test:study-1 eg:conditionMeshAncestor test:risk-1 ."),
+    M("StudyMeshShape", "interventionMesh-not-mesh", "study-1", "eg:interventionMesh", "Class",
+      add="test:study-1 eg:interventionMesh test:risk-1 ."),
+    M("StudyMeshShape", "interventionMeshAncestor-not-mesh", "study-1",
+      "eg:interventionMeshAncestor", "Class",
+      add="test:study-1 eg:interventionMeshAncestor test:risk-1 ."),
+    M("ConditionMeshShape", "meshTerm-not-mesh", "condition-1", "eg:meshTerm", "Class",
+      add="test:condition-1 eg:meshTerm test:risk-1 ."),
 ]
 # fmt: on
 

@@ -29,7 +29,6 @@ from evidencegraph.ingest.identifiers import (
     normalise_doi,
     normalise_eudract,
     normalise_isrctn,
-    normalise_mesh,
     normalise_nct,
     normalise_pmid,
     registry_record_iri,
@@ -48,6 +47,13 @@ from evidencegraph.ingest.mapping import (
     MappingError,
     TripleSink,
     date_literal,
+)
+from evidencegraph.ingest.mesh import (
+    BrowseModule,
+    MeshTerm,
+    browse_module,
+    is_descriptor,
+    write_browse_module,
 )
 from evidencegraph.ingest.records import (
     MIB,
@@ -138,6 +144,9 @@ INTERVENTION_TYPE = {
 }
 #: Types whose names are checked against the vocabulary of therapy names.
 THERAPY_TYPES = frozenset({"BEHAVIORAL", "OTHER", "PROCEDURE"})
+#: Types that give a product, so a drug (unless a placebo, or generic care such as "Conventional
+#: medicine": the vocabulary's ``generic`` names, unless the registry indexed a MeSH term in it).
+DRUG_TYPES = frozenset({"DRUG", "BIOLOGICAL"})
 #: Types whose names are checked against the vocabulary of placebo names.
 PLACEBO_TYPES = frozenset({"DRUG", "OTHER", "BIOLOGICAL", "DIETARY_SUPPLEMENT"})
 GROUP_MEASURE = {
@@ -353,6 +362,9 @@ class _StudyMapper:
         self.outcomes: dict[str, URIRef] = {}
         self.minted: set[URIRef] = set()
         self.vocabulary = vocabulary()
+        derived = content.get("derivedSection") or {}
+        self.condition_mesh = browse_module(derived.get("conditionBrowseModule"))
+        self.intervention_mesh = browse_module(derived.get("interventionBrowseModule"))
 
     def map(self) -> Mapped:
         self._record()
@@ -362,6 +374,7 @@ class _StudyMapper:
         self._design()
         self._conditions()
         self._arms_and_interventions()
+        self._intervention_mesh()
         self._outcomes()
         self._references()
         ProtocolMapper(self.out, self.study, self.record, self.protocol, self.at, STATUS).map()
@@ -514,33 +527,44 @@ class _StudyMapper:
     # -- conditions, arms, interventions, outcomes
 
     def _conditions(self) -> None:
+        """Free-text conditions, the registry's MeSH conditions, and which text it found each
+        MeSH term in (``eg:meshTerm``: its indexing, which may be broader or narrower than the
+        text, so neither skos:exactMatch nor a SKOS hierarchy link)."""
+        mesh: BrowseModule = self.condition_mesh
         for name in _list(self.protocol, "conditionsModule", "conditions"):
             if isinstance(name, str) and name.strip():
-                self.out.add(self.study, EG.studiesCondition, self.condition(name))
-        derived = self.content.get("derivedSection")
-        for mesh in _list(derived, "conditionBrowseModule", "meshes"):
-            mesh_id = normalise_mesh(str(mesh.get("id", "")))
-            if mesh_id and mesh.get("term"):
-                self.out.add(self.study, EG.studiesCondition, self.condition(mesh["term"], mesh_id))
+                node = self.condition(name)
+                self.out.add(self.study, EG.studiesCondition, node)
+                for term in mesh.found_in(name):
+                    self.out.add(node, EG.meshTerm, term.iri)
+        for term in mesh.terms:
+            self.out.add(self.study, EG.studiesCondition, self.condition(term.term, term))
+        write_browse_module(self.out, self.study, mesh, EG.conditionMesh, EG.conditionMeshAncestor)
 
-    def condition(self, name: str, mesh_id: str | None = None) -> URIRef:
-        entry = (self.vocabulary.by_mesh(mesh_id) if mesh_id else None) or self.vocabulary.exact(
+    def condition(self, name: str, mesh: MeshTerm | None = None) -> URIRef:
+        entry = (self.vocabulary.by_mesh(mesh.ui) if mesh else None) or self.vocabulary.exact(
             "condition", name
         )
-        return self._concept(EG.Condition, "condition", name, entry, mesh_id)
+        return self._concept(EG.Condition, "condition", name, entry, mesh)
 
     def _concept(
-        self, cls: URIRef, kind: str, name: str, entry: Entry | None, mesh_id: str | None
+        self, cls: URIRef, kind: str, name: str, entry: Entry | None, mesh: MeshTerm | None
     ) -> URIRef:
+        """A drug or condition node: the vocabulary's, else one named after ``name``. A MeSH
+        term it is (the registry's) gives its id (a descriptor's, in NLM's form) and
+        skos:exactMatch to NLM's IRI; the id never depends on which record came first."""
         out = self.out
+        mesh_id = mesh.ui if mesh else None
         if entry is not None:
             node, label, mesh_id = entry.iri, entry.label, entry.mesh_id or mesh_id
         else:
             node, label = concept_iri(kind, name), name.strip()
         out.add(node, RDF.type, cls)
         out.text(node, RDFS.label, label)
-        if mesh_id:
+        if mesh_id and is_descriptor(mesh_id):
             out.text(node, EG.meshId, mesh_id)
+        if mesh is not None:
+            out.add(node, SKOS.exactMatch, mesh.iri)
         return node
 
     def _arms_and_interventions(self) -> None:
@@ -630,15 +654,31 @@ class _StudyMapper:
             out.unmapped(node, "interventions.type", kind)
         cls, concept = INTERVENTION_TYPE.get(kind, INTERVENTION_TYPE["OTHER"])
         therapy = self.vocabulary.longest_match("therapy", names) if kind in THERAPY_TYPES else None
+        drug: URIRef | None = None
         if kind in PLACEBO_TYPES and self._is_placebo(name, names):
             cls, concept = EG.Placebo, EGV.Placebo
         elif therapy is not None:
             concept = therapy.iri
             cls = EG.Psychotherapy if _is_psychotherapy(concept) else EG.BehavioralIntervention
+        elif kind in DRUG_TYPES:
+            drug = self._drug(name, other_names)
+            if drug is not None:
+                cls, concept = EG.DrugIntervention, EGV.DrugTreatment
+            else:
+                cls = EG.Intervention
         out.add(node, RDF.type, cls)
         out.add(node, EG.interventionType, concept)
-        if cls == EG.DrugIntervention:
-            out.add(node, EG.drug, self._drug(name, other_names))
+        if drug is not None:
+            out.add(node, EG.drug, drug)
+
+    def _intervention_mesh(self) -> None:
+        write_browse_module(
+            self.out,
+            self.study,
+            self.intervention_mesh,
+            EG.interventionMesh,
+            EG.interventionMeshAncestor,
+        )
 
     def _is_placebo(self, name: str, names: list[str]) -> bool:
         """A placebo name, unless a drug is named beside it as an alternative.
@@ -653,20 +693,36 @@ class _StudyMapper:
         words = normalise_name(name).split()
         return not {"or", "and", "vs", "versus", "plus", "with"} & set(words)
 
-    def _drug(self, name: str, other_names: list[str]) -> URIRef:
-        vocab = self.vocabulary
+    def _drug(self, name: str, other_names: list[str]) -> URIRef | None:
+        """The drug a DRUG or BIOLOGICAL intervention gives, or None for generic care.
+
+        In order: the vocabulary's drug for a name; the intervention MeSH term the registry
+        derived that a name contains (the drug is then named after the term, so trials of
+        one drug under different product names meet); None when a name is generic care
+        (the vocabulary's ``generic`` names: "Conventional medicine", "Standard of care");
+        else a drug named after the intervention (an investigational product such as GET73,
+        which MeSH does not have yet).
+        """
+        vocab, names = self.vocabulary, [name, *other_names]
         entry = vocab.exact("drug", name)
         for other in other_names:
             entry = entry or vocab.exact("drug", other)
-        entry = entry or vocab.longest_match("drug", [name, *other_names])
-        mesh_id = None
-        if entry is None:
-            derived = self.content.get("derivedSection")
-            for mesh in _list(derived, "interventionBrowseModule", "meshes"):
-                if normalise_name(str(mesh.get("term", ""))) == normalise_name(name):
-                    mesh_id = normalise_mesh(str(mesh.get("id", "")))
-                    entry = vocab.by_mesh(mesh_id) if mesh_id else None
-        return self._concept(EG.Drug, "drug", name, entry, mesh_id)
+        entry = entry or vocab.longest_match("drug", names)
+        term = self.intervention_mesh.naming(names)
+        if entry is not None:
+            # the term is the vocabulary drug's only when the vocabulary says so (its id, or
+            # the term is one of its names): "Midazolam then ketamine" names two drugs
+            same = term is not None and (
+                term.ui == entry.mesh_id or vocab.exact("drug", term.term) == entry
+            )
+            return self._concept(EG.Drug, "drug", name, entry, term if same else None)
+        if term is not None:
+            # the vocabulary's drug when it has the term's id under names of its own (MDMA's
+            # MeSH term is "N-Methyl-3,4-methylenedioxyamphetamine")
+            return self._concept(EG.Drug, "drug", term.term, vocab.by_mesh(term.ui), term)
+        if vocab.longest_match("generic", names) is not None:
+            return None
+        return self._concept(EG.Drug, "drug", name, None, None)
 
     def _outcomes(self) -> None:
         module = self.protocol.get("outcomesModule") or {}

@@ -21,7 +21,6 @@ _EUDRACT = re.compile(r"^\d{4}-\d{6}-\d{2}$")
 _ISRCTN = re.compile(r"^ISRCTN\d{8}$")
 _PMID = re.compile(r"^[1-9]\d{0,8}$")
 _DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-_MESH = re.compile(r"^D(\d{6}|\d{9})$")
 _DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
 
 
@@ -57,19 +56,6 @@ def normalise_doi(value: str) -> str | None:
             candidate = candidate[len(prefix) :]
     candidate = candidate.lower()
     return candidate if _DOI.match(candidate) else None
-
-
-def normalise_mesh(value: str) -> str | None:
-    """A MeSH descriptor id as the source writes it (D and 6 or 9 digits), or None."""
-    candidate = value.strip().upper()
-    return candidate if _MESH.match(candidate) else None
-
-
-def mesh_keys(mesh_id: str) -> tuple[str, ...]:
-    """The forms one descriptor takes: ClinicalTrials.gov pads D000437 to D000000437."""
-    if len(mesh_id) == 10 and mesh_id.startswith("D000"):
-        return (mesh_id, "D" + mesh_id[4:])
-    return (mesh_id,)
 
 
 def slug(text: str) -> str:

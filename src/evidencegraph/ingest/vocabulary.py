@@ -17,10 +17,10 @@ from importlib import resources
 
 from rdflib import URIRef
 
-from evidencegraph.ingest.identifiers import mesh_keys
+from evidencegraph.ingest.mesh import normalise_mesh_ui
 from evidencegraph.ontology.namespace import PREFIXES
 
-KINDS = ("therapy", "placebo", "drug", "condition")
+KINDS = ("therapy", "placebo", "drug", "condition", "generic")
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,8 @@ class Vocabulary:
 
     def by_mesh(self, mesh_id: str) -> Entry | None:
         """The drug or condition a MeSH descriptor id identifies, in either of its forms."""
-        for key in mesh_keys(mesh_id):
-            if key in self.mesh:
-                return self.mesh[key]
-        return None
+        key = normalise_mesh_ui(mesh_id)
+        return self.mesh.get(key) if key else None
 
 
 def normalise_name(text: str) -> str:
@@ -87,12 +85,16 @@ def vocabulary() -> Vocabulary:
         iri = _expand(row["target"])
         parsed.append((kind, iri, row["label"] or "", row["name"]))
         if row["mesh"]:
-            mesh_of[iri] = row["mesh"]
+            mesh_id = normalise_mesh_ui(row["mesh"])
+            if mesh_id is None:
+                raise ValueError(
+                    f"vocabulary.csv row {line_number}: {row['mesh']!r} is not a MeSH UI"
+                )
+            mesh_of[iri] = mesh_id
     result = Vocabulary(names={kind: {} for kind in KINDS})
     for kind, iri, label, name in parsed:
         entry = Entry(iri, label, mesh_of.get(iri, ""))
         result.names[kind][normalise_name(name)] = entry
         if entry.mesh_id:
-            for key in mesh_keys(entry.mesh_id):
-                result.mesh[key] = entry
+            result.mesh[entry.mesh_id] = entry
     return result
