@@ -1,0 +1,256 @@
+"""Fetching from an API into the graph: each answer (a page of studies, a request's
+articles) goes through the same import pipeline as files, and a state file says where to go
+on from when a fetch stops.
+
+An answer is imported whole before the next is asked for, and the state is written once it
+is: a fetch that fails on answer N leaves answers 1 .. N-1 in the store and the state file
+pointing at N, and ``--resume`` asks for N again (records of N written before the failure
+are found unchanged, decision 0021: nothing is duplicated). Every answer of one fetch is
+imported with the same time, so ``withdraw TIME`` takes the whole fetch back out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from evidencegraph.errors import InputError
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.graph.pipeline import Importer, ImportSummary, Mapper, OnInvalid
+from evidencegraph.ingest.records import Record, RecordError
+
+#: The state file's format; a file of another version is refused.
+STATE_VERSION = 1
+
+
+@dataclass
+class FetchState:
+    """Where a fetch is: what it asks for, where to go on from, what it imported.
+
+    Kept as JSON in ``path``; the ids of the records imported are appended, one a line, to
+    ``path`` + ``.imported`` (a fetch of the whole registry imports half a million).
+    """
+
+    path: Path
+    #: the source fetched from: ``ctgov`` or ``pubmed``
+    source: str
+    #: what the fetch asks for, as JSON values (the source's own)
+    query: dict[str, Any]
+    #: where to go on from: a page token (ctgov), a request number (pubmed); None: the start
+    resume: str | int | None = None
+    #: answers imported whole
+    done: int = 0
+    #: records imported
+    imported: int = 0
+    #: every answer is imported
+    finished: bool = False
+    #: the time every graph of this fetch is described with (what ``withdraw`` takes)
+    imported_at: str = ""
+
+    @property
+    def ids_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".imported")
+
+    def save(self) -> None:
+        """Write the state (atomically: a crash leaves the old state or the new)."""
+        data = {
+            "version": STATE_VERSION,
+            **{f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"},
+        }
+        scratch = self.path.with_name(self.path.name + ".tmp")
+        try:
+            scratch.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            os.replace(scratch, self.path)
+        except OSError as error:
+            raise InputError(
+                f"{self.path}: cannot write the fetch's state ({error.strerror}); "
+                "give --state a file in a writable directory."
+            ) from None
+
+    def start(self) -> None:
+        """Begin afresh: the state written, the list of imported ids emptied."""
+        self.save()
+        try:
+            self.ids_path.write_text("", encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"{self.ids_path}: cannot write ({error.strerror}).") from None
+
+    def record_imported(self, ids: Iterable[str]) -> None:
+        try:
+            with self.ids_path.open("a", encoding="utf-8") as out:
+                out.writelines(f"{record_id}\n" for record_id in ids)
+        except OSError as error:
+            raise InputError(f"{self.ids_path}: cannot write ({error.strerror}).") from None
+
+    def imported_ids(self) -> list[str]:
+        """The ids of the records this fetch imported so far, in order."""
+        try:
+            return self.ids_path.read_text(encoding="utf-8").split()
+        except FileNotFoundError:
+            return []
+
+    @classmethod
+    def load(cls, path: Path) -> FetchState:
+        """The state kept in ``path``; InputError when there is none or it is not one."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(
+                f"{path}: no fetch to resume (the state file does not exist). Run the fetch "
+                "without --resume, or point --state at the state file of the fetch."
+            ) from None
+        except (OSError, ValueError) as error:
+            raise InputError(f"{path}: not a fetch's state file ({error}).") from None
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            raise InputError(
+                f"{path}: not a fetch's state file of this version (version {STATE_VERSION})."
+            )
+        try:
+            return cls(
+                path=path,
+                source=str(data["source"]),
+                query=dict(data["query"]),
+                resume=data.get("resume"),
+                done=int(data.get("done", 0)),
+                imported=int(data.get("imported", 0)),
+                finished=bool(data.get("finished", False)),
+                imported_at=str(data.get("imported_at", "")),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise InputError(f"{path}: a fetch's state file without {error}.") from None
+
+
+@dataclass
+class Answer:
+    """One answer of an API as the fetch imports it."""
+
+    #: 1 for the first answer of the fetch
+    number: int
+    records: list[Record | RecordError]
+    #: the answer as the server sent it
+    raw: bytes
+    #: where the fetch goes on from once this answer is imported (see FetchState.resume)
+    resume: str | int | None
+    #: no answer comes after this one
+    last: bool
+
+
+@dataclass
+class FetchRun:
+    """Imports answers one after the other through the import pipeline, keeping the state.
+
+    ``save_to`` (a directory) keeps each answer as it came, named
+    ``{save_prefix}-{number:05d}{save_suffix}``, so the fetch can be replayed with
+    ``import``.
+    """
+
+    graph: EvidenceGraph
+    mapper: Mapper
+    state: FetchState
+    batch_size: int = 100
+    on_invalid: OnInvalid = "abort"
+    save_to: Path | None = None
+    save_prefix: str = "page"
+    save_suffix: str = ".json"
+    on_progress: Callable[[int], None] | None = None
+    #: called with each answer's number and record count once it is imported
+    on_answer: Callable[[Answer, ImportSummary], None] | None = None
+    summary: ImportSummary = field(default_factory=ImportSummary)
+
+    def __post_init__(self) -> None:
+        if not self.state.imported_at:
+            self.state.imported_at = datetime.now(timezone.utc).isoformat()
+        self.summary.imported_at = self.state.imported_at
+        self._now = datetime.fromisoformat(self.state.imported_at)
+
+    def run(self, answers: Iterable[Answer]) -> ImportSummary:
+        """Import every answer until one stops the import; the summary of all of them.
+
+        A failure to fetch (raised by ``answers``) or of the store is raised after the
+        answers before it are imported and the state says so.
+        """
+        for answer in answers:
+            self._save(answer)
+            importer = Importer(
+                self.graph, self.mapper, batch_size=self.batch_size, on_invalid=self.on_invalid
+            )
+            importer.now = self._now
+            importer.on_progress = self.on_progress
+            try:
+                part = importer.run(answer.records)
+            finally:
+                add_summary(self.summary, importer.summary)
+            if part.stopped is not None:
+                return self.summary
+            self.state.record_imported(part.committed_ids)
+            self.state.resume = answer.resume
+            self.state.done = answer.number
+            self.state.imported += part.imported
+            self.state.finished = answer.last
+            self.state.save()
+            if self.on_answer is not None:
+                self.on_answer(answer, part)
+        return self.summary
+
+    def _save(self, answer: Answer) -> None:
+        if self.save_to is None:
+            return
+        path = self.save_to / f"{self.save_prefix}-{answer.number:05d}{self.save_suffix}"
+        try:
+            self.save_to.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(answer.raw)
+        except OSError as error:
+            raise InputError(
+                f"{path}: cannot save the answer ({error.strerror}); nothing of it was imported."
+            ) from None
+
+
+def add_summary(total: ImportSummary, part: ImportSummary) -> None:
+    """Add what ``part`` (one answer's import) did to ``total``: counts summed, lists
+    joined, the stop (if any) taken."""
+    for item in fields(ImportSummary):
+        name = item.name
+        mine, theirs = getattr(total, name), getattr(part, name)
+        if name == "imported_at":
+            continue
+        if name == "stopped":
+            total.stopped = theirs if theirs is not None else mine
+        elif isinstance(mine, list):
+            mine.extend(theirs)
+        elif isinstance(mine, dict):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+        elif isinstance(mine, (int, float)):
+            setattr(total, name, mine + theirs)
+
+
+#: The PMIDs registry records cite (as references, or as articles reporting results) that
+#: no PubMed record in the store describes: what ``fetch pubmed --cited-by-store`` asks for.
+CITED_NOT_HELD = """
+PREFIX eg: <https://w3id.org/evidencegraph/ontology#>
+PREFIX egv: <https://w3id.org/evidencegraph/vocab/>
+SELECT DISTINCT ?pmid WHERE {
+  GRAPH <https://w3id.org/evidencegraph/graph/catalog> {
+    ?record eg:sourceKind egv:RegistryRecord
+  }
+  GRAPH ?record { ?article eg:pmid ?pmid }
+  FILTER NOT EXISTS {
+    GRAPH <https://w3id.org/evidencegraph/graph/catalog> {
+      ?held eg:sourceKind egv:JournalArticleRecord
+    }
+    GRAPH ?held { ?article eg:pmid ?pmid }
+  }
+}
+"""
+
+
+def cited_pmids(graph: EvidenceGraph) -> list[str]:
+    """The PMIDs the store's registry records cite and no PubMed record in it describes,
+    in numeric order."""
+    found = {str(row["pmid"]) for row in graph.query(CITED_NOT_HELD).rows if "pmid" in row}
+    return sorted((pmid for pmid in found if pmid.isdigit()), key=int)
