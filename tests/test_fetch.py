@@ -358,3 +358,24 @@ def test_efetch_error_documents_and_non_xml_are_refused(tmp_path: Path, standin:
     garbage = fetch(tmp_path, standin, "pubmed", "29768149")
     assert garbage.exit_code == EXIT_ERROR and "not XML" in garbage.output
     assert graphs(tmp_path, "pubmed") == set()
+
+
+def test_max_pages_stops_early_and_resume_goes_on(tmp_path: Path, standin: StandIn) -> None:
+    first = fetch(tmp_path, standin, "ctgov", "--condition", "Phelan", "--max-pages", "1")
+    assert first.exit_code == 0, first.output
+    assert "not finished: --resume goes on" in first.output
+    assert graphs(tmp_path, "ctgov") == set(page_ids(standin.pages[None]))
+    rest = fetch(tmp_path, standin, "ctgov", "--resume", "--max-pages", "1")
+    assert rest.exit_code == 0, rest.output
+    second = json.loads(standin.pages[None])["nextPageToken"]
+    assert [params.get("pageToken") for params in ctgov_requests(standin)] == [None, second]
+    # a new fetch says it replaces the unfinished one's state
+    afresh = fetch(tmp_path, standin, "ctgov", "--condition", "Phelan")
+    assert afresh.exit_code == 0, afresh.output
+    assert "held an unfinished fetch (2 answer(s) imported)" in afresh.output
+    fetched_before = len(page_ids(standin.pages[None])) + len(page_ids(standin.pages[second]))
+    new = len(page_ids(standin.pages[TOKEN_3]))
+    assert (
+        f"source graphs: {new} new, 0 replaced by a newer version, {fetched_before} unchanged"
+        in afresh.output
+    )

@@ -325,6 +325,18 @@ def _state(options: dict[str, Any], source: str, query: dict[str, Any], asked: b
 
     path = options["state_path"] or Path(f"evidencegraph-fetch-{source}.json")
     if not options["resume"]:
+        if path.is_file():
+            try:
+                earlier = FetchState.load(path)
+            except InputError:
+                earlier = None
+            if earlier is not None and not earlier.finished:
+                click.echo(
+                    f"note: {path} held an unfinished fetch ({earlier.done} answer(s) "
+                    "imported); this fetch starts afresh and its state replaces that one "
+                    "(--resume would have gone on with it).",
+                    err=True,
+                )
         return FetchState(path, source, query)
     if asked:
         raise UsageError(

@@ -84,7 +84,7 @@ class PoliteClient:
                     method, url, params=params, data=data, timeout=self.timeout
                 )
                 error = _status_error(response, url)
-                wait_asked = _retry_after(response) if error is not None else None
+                wait_asked = retry_after(response) if error is not None else None
             except requests.RequestException as failure:
                 error = FetchError(_network_message(url, failure), retryable=True)
                 wait_asked = None
@@ -145,7 +145,7 @@ def body_start(raw: bytes, length: int = 80) -> str:
     return " ".join(raw[: length * 4].decode("utf-8", "replace").split())[:length]
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def retry_after(response: requests.Response) -> float | None:
     """The seconds ``Retry-After`` asks for (a number, or an HTTP date), or None."""
     value = response.headers.get("Retry-After", "").strip()
     if not value:
