@@ -13,8 +13,10 @@ from evidencegraph.cli.context import AppContext, pass_app
 from evidencegraph.errors import InputError, NonConformingError, UsageError
 
 if TYPE_CHECKING:
+    from evidencegraph.cli.progress import Progress
+    from evidencegraph.graph.evidence_graph import EvidenceGraph
     from evidencegraph.graph.fetching import Answer, FetchRun, FetchState
-    from evidencegraph.graph.pipeline import ImportSummary
+    from evidencegraph.graph.pipeline import ImportSummary, Mapper
     from evidencegraph.ingest.fetch_http import PoliteClient
 
 OnInvalid = Literal["abort", "skip"]
@@ -30,12 +32,14 @@ def _common(default_delay: str) -> Callable[[Callable[..., None]], Callable[...,
             click.option("--api-url", metavar="URL", help="Ask this server instead."),
             click.option(
                 "--delay",
+                metavar="SECONDS",
                 type=click.FloatRange(min=0),
                 default=None,
                 help=f"Seconds between two requests. Default: {default_delay}.",
             ),
             click.option(
                 "--retries",
+                metavar="N",
                 type=click.IntRange(min=0),
                 default=5,
                 show_default=True,
@@ -44,6 +48,7 @@ def _common(default_delay: str) -> Callable[[Callable[..., None]], Callable[...,
             ),
             click.option(
                 "--backoff",
+                metavar="SECONDS",
                 type=click.FloatRange(min=0),
                 default=2.0,
                 show_default=True,
@@ -52,6 +57,7 @@ def _common(default_delay: str) -> Callable[[Callable[..., None]], Callable[...,
             ),
             click.option(
                 "--timeout",
+                metavar="SECONDS",
                 type=click.FloatRange(min=0.1),
                 default=60.0,
                 show_default=True,
@@ -81,6 +87,7 @@ def _common(default_delay: str) -> Callable[[Callable[..., None]], Callable[...,
             ),
             click.option(
                 "--batch-size",
+                metavar="N",
                 type=click.IntRange(min=1),
                 default=100,
                 show_default=True,
@@ -127,6 +134,7 @@ def fetch_group() -> None:
 @click.option(
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
     default=None,
     help="Only studies whose last update was posted on or after DATE (YYYY-MM-DD); their "
     "graphs replace the versions held.",
@@ -136,6 +144,7 @@ def fetch_group() -> None:
 )
 @click.option(
     "--page-size",
+    metavar="N",
     type=click.IntRange(1, 1000),
     default=100,
     show_default=True,
@@ -143,6 +152,7 @@ def fetch_group() -> None:
 )
 @click.option(
     "--max-pages",
+    metavar="N",
     type=click.IntRange(min=1),
     default=None,
     help="Stop after this many pages (--resume goes on from the next).",
@@ -224,6 +234,7 @@ def fetch_ctgov(app: AppContext, /, **options: Any) -> None:
 @click.option(
     "--ids-file",
     type=click.File("r", encoding="utf-8"),
+    metavar="FILE",
     default=None,
     help="A file of PMIDs (any spacing or commas; # starts a comment); - reads stdin.",
 )
@@ -235,11 +246,13 @@ def fetch_ctgov(app: AppContext, /, **options: Any) -> None:
 @click.option(
     "--api-key",
     envvar="NCBI_API_KEY",
+    metavar="KEY",
     default="",
     help="An NCBI API key (also read from NCBI_API_KEY): 10 requests a second, not 3.",
 )
 @click.option(
     "--per-request",
+    metavar="N",
     type=click.IntRange(1, 200),
     default=200,
     show_default=True,
@@ -368,7 +381,12 @@ def _client(app: AppContext, options: dict[str, Any], default_delay: float) -> P
 
 
 def _run(
-    graph: Any, mapper: Any, state: FetchState, options: dict[str, Any], prefix: str, suffix: str
+    graph: EvidenceGraph,
+    mapper: Mapper,
+    state: FetchState,
+    options: dict[str, Any],
+    prefix: str,
+    suffix: str,
 ) -> FetchRun:
     from evidencegraph.graph.fetching import FetchRun
 
@@ -385,7 +403,7 @@ def _run(
 
 
 def _go(
-    app: AppContext, run: FetchRun, answers: Iterator[Answer], progress_shown: Any, unit: str
+    app: AppContext, run: FetchRun, answers: Iterator[Answer], progress_shown: Progress, unit: str
 ) -> None:
     """Run the fetch, report what it did, and say how to go on when it stopped."""
     state = run.state
