@@ -223,12 +223,13 @@ def test_429_waits_what_retry_after_asks(tmp_path: Path, standin: StandIn) -> No
 @pytest.mark.parametrize(
     ("reply", "said"),
     [
-        (Reply(200, b"<html><body>Service maintenance</body></html>"), "invalid JSON"),
+        (Reply(200, b"<html><body>Service maintenance</body></html>"), "not JSON"),
+        (Reply(200, b'{"studies": [{"protocolSection": '), "invalid JSON"),
         (Reply(200, b'{"studies": "none", "totalCount": 0}'), "not a page of studies"),
         (Reply(200, b'[{"protocolSection": {}}]'), "not a page of studies"),
         (Reply(400, b"query.cond: unknown field AREA[Foo]"), "unknown field AREA[Foo]"),
     ],
-    ids=["html", "no-studies-list", "json-array", "http-400"],
+    ids=["html", "cut-short", "no-studies-list", "json-array", "http-400"],
 )
 def test_an_answer_that_is_no_api_page_stops_with_a_message(
     tmp_path: Path, standin: StandIn, reply: Reply, said: str

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from evidencegraph.cli.context import AppContext, pass_app
-from evidencegraph.errors import InputError, NonConformingError, UsageError
+from evidencegraph.errors import InputError, NonConformingError, StoreError, UsageError
 
 if TYPE_CHECKING:
     from evidencegraph.cli.progress import Progress
@@ -424,10 +424,11 @@ def _go(
         with progress_shown:
             run.on_progress = progress_shown.advance
             run.run(answers)
-    except InputError as error:
+    except (InputError, StoreError) as error:
         if state.done > done_before or run.summary.records_read or run.summary.unreadable:
             _report(app, run.summary)
-        raise InputError(
+        kind = StoreError if isinstance(error, StoreError) else InputError
+        raise kind(
             f"{error}\nThe fetch stopped at {unit} {state.done + 1}; {state.done} {unit}(s) "
             f"before it are imported ({state.imported} record(s)). To go on from there once "
             f"the cause is gone: {resume}"

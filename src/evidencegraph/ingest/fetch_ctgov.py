@@ -122,10 +122,14 @@ def read_page(raw: bytes, origin: str, limits: Limits) -> _Read:
     or not an API page (an object with a list of ``studies``)."""
     if len(raw) > limits.member:
         raise FetchError(f"{origin}: {too_large('the page', limits.member, '--max-member-size')}")
+    if raw.lstrip()[:1] not in (b"{", b"["):  # an HTML error page, a proxy's notice
+        raise FetchError(
+            f"{origin}: the answer is not JSON; it starts: {body_start(raw)!r}. "
+            "Is --api-url the API's /studies?"
+        )
     parsed = read_json(bytearray(raw), origin, limits.member)
-    if isinstance(parsed, RecordError):
-        start = body_start(raw)
-        raise FetchError(f"{parsed}; the server sent, from its start: {start!r}")
+    if isinstance(parsed, RecordError):  # cut short, or what no record may hold
+        raise FetchError(f"{parsed.origin}: the page cannot be read: {parsed.reason}")
     content = parsed.content
     if not (isinstance(content, dict) and isinstance(content.get("studies"), list)):
         keys = ", ".join(sorted(content)) if isinstance(content, dict) else type(content).__name__
