@@ -380,3 +380,28 @@ def test_max_pages_stops_early_and_resume_goes_on(tmp_path: Path, standin: Stand
         f"source graphs: {new} new, 0 replaced by a newer version, {fetched_before} unchanged"
         in afresh.output
     )
+
+
+def test_a_record_the_gate_refuses_stops_the_fetch_at_its_page_as_import_would(
+    tmp_path: Path, standin: StandIn
+) -> None:
+    """A real partial record (no conditions, no design) first on page 2: in abort mode the
+    fetch stops there with page 1 imported and nothing of page 2; resumed with
+    --on-invalid skip, it is reported and the rest imported."""
+    second = json.loads(standin.pages[None])["nextPageToken"]
+    page = json.loads(standin.pages[second])
+    bad = json.loads((FETCH / "NCT00465595.json").read_text())
+    page["studies"].insert(0, bad)
+    standin.pages[second] = json.dumps(page).encode()
+    stopped = fetch(tmp_path, standin, "ctgov", "--condition", "Phelan")
+    assert stopped.exit_code != 0, stopped.output
+    assert "fetch stopped" in stopped.output and "NCT00465595" in stopped.output
+    assert "--resume" in stopped.output and "Traceback" not in stopped.output
+    assert graphs(tmp_path, "ctgov") == set(page_ids(standin.pages[None]))
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["done"] == 1 and state["resume"] == second
+
+    resumed = fetch(tmp_path, standin, "ctgov", "--resume", "--on-invalid", "skip")
+    assert resumed.exit_code == 0, resumed.output
+    assert "skipped: " in resumed.output and "(NCT00465595)" in resumed.output
+    assert graphs(tmp_path, "ctgov") == set(all_ids(standin)) - {"NCT00465595"}
