@@ -396,7 +396,9 @@ def test_a_record_the_gate_refuses_stops_the_fetch_at_its_page_as_import_would(
     stopped = fetch(tmp_path, standin, "ctgov", "--condition", "Phelan")
     assert stopped.exit_code != 0, stopped.output
     assert "fetch stopped" in stopped.output and "NCT00465595" in stopped.output
-    assert "--resume" in stopped.output and "Traceback" not in stopped.output
+    assert "fetch ctgov --resume --state" in stopped.output
+    assert stopped.output.rstrip().endswith("--on-invalid skip")
+    assert "Traceback" not in stopped.output
     assert graphs(tmp_path, "ctgov") == set(page_ids(standin.pages[None]))
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["done"] == 1 and state["resume"] == second

@@ -444,7 +444,11 @@ def _go(
         f"state: {state.path}"
     )
     if summary.stopped is not None:
-        tail = f"\nTo go on from {unit} {state.done + 1} once it is fixed: {resume}"
+        # a record the server sends cannot be fixed here: going on means leaving it out
+        tail = (
+            f"\nTo go on from {unit} {state.done + 1}, leaving out the records that cannot be "
+            f"imported (each is listed): {resume} --on-invalid skip"
+        )
         if summary.stopped.report is not None:
             raise NonConformingError(
                 f"fetch stopped: {summary.stopped.error.origin} breaks the shapes.{tail}",
