@@ -33,7 +33,10 @@ GRAPH = "https://w3id.org/evidencegraph/graph/"
 
 
 @pytest.fixture
-def standin() -> Iterator[StandIn]:
+def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
+    # a proxy set in the environment must not carry loopback requests away
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
     with serving() as server:
         yield server
 
@@ -312,6 +315,9 @@ def test_cited_by_store_asks_for_what_registry_records_cite_and_the_store_lacks(
     references += [{"pmid": held, "type": "BACKGROUND"}, {"pmid": served, "type": "RESULT"}]
     record = tmp_path / "NCT03418623.json"
     record.write_text(json.dumps(study))
+    empty = fetch(tmp_path, standin, "pubmed", "--cited-by-store")
+    assert empty.exit_code == 0 and "nothing to fetch" in empty.output
+    assert standin.requests == []
     assert run(tmp_path, "import", "ctgov", record, "--no-progress").exit_code == 0
     loaded = run(tmp_path, "import", "pubmed", FETCH / "ncbiutils_pubmed.xml", "--no-progress")
     assert loaded.exit_code == 0, loaded.output

@@ -17,7 +17,9 @@ from support import free_port
 
 
 @pytest.fixture
-def standin() -> Iterator[StandIn]:
+def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[StandIn]:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # a proxy must not carry loopback requests
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
     with serving() as server:
         yield server
 
@@ -68,7 +70,9 @@ def test_retry_after_is_read_as_seconds_or_as_a_date() -> None:
     assert retry_after(response) is None
 
 
-def test_a_server_that_is_not_there_is_named() -> None:
+def test_a_server_that_is_not_there_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
     url = f"http://127.0.0.1:{free_port()}/api/v2/studies"
     with pytest.raises(FetchError, match=r"cannot reach http://127\.0\.0\.1:\d+/api/v2/studies"):
         PoliteClient(delay=0, retries=1, backoff=0.01).get(url, {})
