@@ -29,7 +29,10 @@ def test_requests_are_spaced_by_the_delay(standin: StandIn) -> None:
     for _ in range(3):
         client.get(standin.url + CTGOV_PATH, {})
     starts = [request.at for request in standin.requests]
-    assert all(later - earlier >= 0.19 for earlier, later in itertools.pairwise(starts))
+    # arrivals, not starts: one request's connection may take longer to set up than the
+    # next's, so each gap is allowed some slack; together they cannot be shorter
+    assert all(later - earlier >= 0.12 for earlier, later in itertools.pairwise(starts))
+    assert starts[-1] - starts[0] >= 0.35
 
 
 def test_retries_stop_at_their_number_and_say_so(standin: StandIn) -> None:

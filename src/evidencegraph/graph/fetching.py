@@ -2,18 +2,20 @@
 articles) goes through the same import pipeline as files, and a state file says where to go
 on from when a fetch stops.
 
-An answer is imported whole before the next is asked for, and the state is written once it
-is: a fetch that fails on answer N leaves answers 1 .. N-1 in the store and the state file
-pointing at N, and ``--resume`` asks for N again (records of N written before the failure
-are found unchanged, decision 0021: nothing is duplicated). Every answer of one fetch is
-imported with the same time, so ``withdraw TIME`` takes the whole fetch back out.
+An answer is imported whole before the one after it is taken (that one is asked for while
+it is imported), and the state is written once it is: a fetch that fails on answer N leaves
+answers 1 .. N-1 in the store and the state file pointing at N, and ``--resume`` asks for N
+again (records of N written before the failure are found unchanged, decision 0021: nothing is
+duplicated). Every answer of one fetch is imported with the same time, so ``withdraw TIME``
+takes the whole fetch back out.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -174,7 +176,7 @@ class FetchRun:
         A failure to fetch (raised by ``answers``) or of the store is raised after the
         answers before it are imported and the state says so.
         """
-        for answer in answers:
+        for answer in one_ahead(answers):
             self._save(answer)
             importer = Importer(
                 self.graph, self.mapper, batch_size=self.batch_size, on_invalid=self.on_invalid
@@ -208,6 +210,22 @@ class FetchRun:
             raise InputError(
                 f"{path}: cannot save the answer ({error.strerror}); nothing of it was imported."
             ) from None
+
+
+def one_ahead(answers: Iterable[Answer]) -> Iterator[Answer]:
+    """The answers, each asked for (on a thread of its own) while the one before it is
+    imported: the server's time and the gate's overlap. At most one answer waits; a failure
+    to fetch it is raised when it is taken, after the one before is imported."""
+    iterator = iter(answers)
+    fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch")
+    try:
+        upcoming = fetcher.submit(next, iterator, None)
+        while (answer := upcoming.result()) is not None:
+            upcoming = fetcher.submit(next, iterator, None)
+            yield answer
+    finally:
+        # a fetch stopped early does not wait for an answer it will not import
+        fetcher.shutdown(wait=False, cancel_futures=True)
 
 
 def add_summary(total: ImportSummary, part: ImportSummary) -> None:
