@@ -162,6 +162,9 @@ class FetchRun:
     on_progress: Callable[[int], None] | None = None
     #: called with each answer's number and record count once it is imported
     on_answer: Callable[[Answer, ImportSummary], None] | None = None
+    #: ask for the next answer while one is imported (:func:`one_ahead`); False: one after
+    #: the other (what bench/fetch.py compares with)
+    ahead: bool = True
     summary: ImportSummary = field(default_factory=ImportSummary)
 
     def __post_init__(self) -> None:
@@ -176,7 +179,7 @@ class FetchRun:
         A failure to fetch (raised by ``answers``) or of the store is raised after the
         answers before it are imported and the state says so.
         """
-        for answer in one_ahead(answers):
+        for answer in one_ahead(answers) if self.ahead else answers:
             self._save(answer)
             importer = Importer(
                 self.graph, self.mapper, batch_size=self.batch_size, on_invalid=self.on_invalid
