@@ -392,14 +392,15 @@ def test_a_record_the_gate_refuses_stops_the_fetch_at_its_page_as_import_would(
     tmp_path: Path, standin: StandIn
 ) -> None:
     """A real partial record (no conditions, no design) first on page 2: in abort mode the
-    fetch stops there with page 1 imported and nothing of page 2; resumed with
-    --on-invalid skip, it is reported and the rest imported."""
+    fetch stops there with page 1 imported and nothing of page 2 (its batch is refused
+    whole); resumed with --on-invalid skip, it is reported and the rest imported."""
     second = json.loads(standin.pages[None])["nextPageToken"]
     page = json.loads(standin.pages[second])
     bad = json.loads((FETCH / "NCT00465595.json").read_text())
     page["studies"].insert(0, bad)
     standin.pages[second] = json.dumps(page).encode()
-    stopped = fetch(tmp_path, standin, "ctgov", "--condition", "Phelan")
+    # batches of 5: page 1 is a batch of its own, the bad record's batch is page 2's first
+    stopped = fetch(tmp_path, standin, "ctgov", "--condition", "Phelan", "--batch-size", "5")
     assert stopped.exit_code != 0, stopped.output
     assert "fetch stopped" in stopped.output and "NCT00465595" in stopped.output
     assert "fetch ctgov --resume --state" in stopped.output

@@ -75,7 +75,7 @@ def _common(default_delay: str) -> Callable[[Callable[..., None]], Callable[...,
                 "--resume",
                 is_flag=True,
                 help="Go on with the fetch the state file describes, from the first answer "
-                "not imported whole (its query is the state's).",
+                "not done (its query is the state's).",
             ),
             click.option(
                 "--save-pages",
@@ -117,7 +117,7 @@ def _common(default_delay: str) -> Callable[[Callable[..., None]], Callable[...,
 @click.group(name="fetch")
 def fetch_group() -> None:
     """Fetch records from the ClinicalTrials.gov and PubMed APIs into the graph, validated
-    answer by answer as `import` validates files; a failed fetch goes on with --resume."""
+    batch by batch as `import` validates files; a failed fetch goes on with --resume."""
 
 
 @fetch_group.command(name="ctgov")
@@ -415,8 +415,8 @@ def _go(
         else ""
     )
 
-    def answered(answer: Answer, part: ImportSummary) -> None:
-        app.info(f"{unit} {answer.number}: {part.imported} record(s) imported")
+    def answered(answer: Answer, written: int) -> None:
+        app.info(f"{unit} {answer.number} done: {written} record(s) written")
 
     run.on_answer = answered
     done_before = state.done

@@ -2,18 +2,21 @@
 articles) goes through the same import pipeline as files, and a state file says where to go
 on from when a fetch stops.
 
-An answer is imported whole before the one after it is taken (that one is asked for while
-it is imported), and the state is written once it is: a fetch that fails on answer N leaves
-answers 1 .. N-1 in the store and the state file pointing at N, and ``--resume`` asks for N
-again (records of N written before the failure are found unchanged, decision 0021: nothing is
-duplicated). Every answer of one fetch is imported with the same time, so ``withdraw TIME``
-takes the whole fetch back out.
+The records of every answer go through one pipeline, batched across answers as the files
+of one ``import`` are, and the next answer is asked for (on a thread of its own) while the
+records before it are judged and written. An answer is *done* once every record of it is
+written or left out; the state file then moves past it. A fetch that fails asking for answer
+N writes what it read before N and stops with the state at the first answer not done, and
+``--resume`` asks for that one again (records of it written before the stop are found
+unchanged, decision 0021: nothing is duplicated). Every answer of one fetch is imported with
+the same time, so ``withdraw TIME`` takes the whole fetch back out.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -21,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from evidencegraph.errors import InputError
+from evidencegraph.errors import EvidenceGraphError, InputError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.pipeline import Importer, ImportSummary, Mapper, OnInvalid
 from evidencegraph.ingest.records import Record, RecordError
@@ -45,7 +48,7 @@ class FetchState:
     query: dict[str, Any]
     #: where to go on from: a page token (ctgov), a request number (pubmed); None: the start
     resume: str | int | None = None
-    #: answers imported whole
+    #: answers done (every record of them written or left out)
     done: int = 0
     #: records imported
     imported: int = 0
@@ -143,6 +146,16 @@ class Answer:
 
 
 @dataclass
+class _Pending:
+    """An answer read and not yet done: how many records it held, which, how many left out."""
+
+    answer: Answer
+    count: int
+    origins: set[str]
+    left_out: int = 0
+
+
+@dataclass
 class FetchRun:
     """Imports answers one after the other through the import pipeline, keeping the state.
 
@@ -160,12 +173,18 @@ class FetchRun:
     save_prefix: str = "page"
     save_suffix: str = ".json"
     on_progress: Callable[[int], None] | None = None
-    #: called with each answer's number and record count once it is imported
-    on_answer: Callable[[Answer, ImportSummary], None] | None = None
+    #: called with each answer and the records of it written, once it is done
+    on_answer: Callable[[Answer, int], None] | None = None
     #: ask for the next answer while one is imported (:func:`one_ahead`); False: one after
     #: the other (what bench/fetch.py compares with)
     ahead: bool = True
     summary: ImportSummary = field(default_factory=ImportSummary)
+    #: answers read whose records are not all written or left out yet, oldest first
+    _pending: deque[_Pending] = field(default_factory=deque, init=False)
+    #: records of this run written for the answers done (a prefix of committed_ids)
+    _accounted: int = field(default=0, init=False)
+    #: rejections of the summary already put down to their answers
+    _rejections_seen: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         if not self.state.imported_at:
@@ -174,33 +193,81 @@ class FetchRun:
         self._now = datetime.fromisoformat(self.state.imported_at)
 
     def run(self, answers: Iterable[Answer]) -> ImportSummary:
-        """Import every answer until one stops the import; the summary of all of them.
+        """Import every answer until a record stops the import; the summary of them all.
 
-        A failure to fetch (raised by ``answers``) or of the store is raised after the
-        answers before it are imported and the state says so.
+        The records of every answer go through one import pipeline, as the files of one
+        ``import`` do, so batches are judged and written while later answers are read. An
+        answer is done once every record of it is written or left out (skip mode), and the
+        state then moves past it. A failure to fetch (raised by ``answers``) or of the store
+        is raised once what was judged good is written and the state says so.
         """
-        for answer in one_ahead(answers) if self.ahead else answers:
-            self._save(answer)
-            importer = Importer(
-                self.graph, self.mapper, batch_size=self.batch_size, on_invalid=self.on_invalid
-            )
-            importer.now = self._now
-            importer.on_progress = self.on_progress
-            try:
-                part = importer.run(answer.records)
-            finally:
-                add_summary(self.summary, importer.summary)
-            if part.stopped is not None:
-                return self.summary
-            self.state.record_imported(part.committed_ids)
-            self.state.resume = answer.resume
-            self.state.done = answer.number
-            self.state.imported += part.imported
-            self.state.finished = answer.last
-            self.state.save()
-            if self.on_answer is not None:
-                self.on_answer(answer, part)
+        importer = Importer(
+            self.graph, self.mapper, batch_size=self.batch_size, on_invalid=self.on_invalid
+        )
+        importer.now = self._now
+        importer.on_progress = self.on_progress
+        failures: list[EvidenceGraphError] = []
+        try:
+            importer.run(self._records(answers, importer.summary, failures))
+        finally:
+            add_summary(self.summary, importer.summary)
+            self._note_done(importer.summary)
+        if failures:
+            raise failures[0]
         return self.summary
+
+    def _records(
+        self, answers: Iterable[Answer], summary: ImportSummary, failures: list[EvidenceGraphError]
+    ) -> Iterator[Record | RecordError]:
+        """The records of every answer, in order; each answer saved (``save_to``) and kept
+        as pending (its size and its records' origins, not the records) as it goes on.
+
+        A failure to fetch or save an answer ends the records (put in ``failures``), so that
+        the pipeline judges and writes every record read before it.
+        """
+        try:
+            for answer in one_ahead(answers) if self.ahead else answers:
+                self._save(answer)
+                self._note_done(summary)
+                records, answer.records, answer.raw = answer.records, [], b""
+                origins = {record.origin for record in records}
+                self._pending.append(_Pending(answer, len(records), origins))
+                yield from records
+        except EvidenceGraphError as error:
+            failures.append(error)
+
+    def _note_done(self, summary: ImportSummary) -> None:
+        """Move the state past the answers whose every record is written or left out.
+
+        Records are written in the order they are read (those left out aside), and a record
+        is left out before any record after it is written: an answer is done once the records
+        written reach its last record not left out.
+        """
+        for rejection in summary.rejected[self._rejections_seen :]:
+            for pending in self._pending:
+                if rejection.error.origin in pending.origins:
+                    pending.left_out += 1
+                    break
+        self._rejections_seen = len(summary.rejected)
+        moved = False
+        while self._pending:
+            pending = self._pending[0]
+            good = pending.count - pending.left_out
+            if self._accounted + good > summary.imported:
+                break
+            self._pending.popleft()
+            ids = summary.committed_ids[self._accounted : self._accounted + good]
+            self._accounted += good
+            self.state.record_imported(ids)
+            self.state.imported += good
+            self.state.resume = pending.answer.resume
+            self.state.done = pending.answer.number
+            self.state.finished = pending.answer.last
+            moved = True
+            if self.on_answer is not None:
+                self.on_answer(pending.answer, good)
+        if moved:
+            self.state.save()
 
     def _save(self, answer: Answer) -> None:
         if self.save_to is None:
