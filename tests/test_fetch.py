@@ -414,3 +414,7 @@ def test_a_record_the_gate_refuses_stops_the_fetch_at_its_page_as_import_would(
     assert resumed.exit_code == 0, resumed.output
     assert "skipped: " in resumed.output and "(NCT00465595)" in resumed.output
     assert graphs(tmp_path, "ctgov") == set(all_ids(standin)) - {"NCT00465595"}
+    # the record left out does not hold its page back: every page is done
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["finished"] and state["done"] == 3
+    assert state["imported"] == len(all_ids(standin)) - 1

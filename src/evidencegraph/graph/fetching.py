@@ -157,7 +157,7 @@ class _Pending:
 
 @dataclass
 class FetchRun:
-    """Imports answers one after the other through the import pipeline, keeping the state.
+    """Imports the records of every answer through one import pipeline, keeping the state.
 
     ``save_to`` (a directory) keeps each answer as it came, named
     ``{save_prefix}-{number:05d}{save_suffix}``, so the fetch can be replayed with
