@@ -297,8 +297,8 @@ def fetch_pubmed(app: AppContext, /, pmids: tuple[str, ...], **options: Any) -> 
             raise UsageError("say what to fetch: PMIDs, --ids-file FILE or --cited-by-store.")
         else:
             per_request = options["per_request"]
-        requests = efetch.batches(ids, per_request)
-        if not requests:
+        id_batches = efetch.batches(ids, per_request)
+        if not id_batches:
             click.echo("nothing to fetch: every PMID the registry records cite is held.")
             state.finished = True
             state.start()
@@ -309,7 +309,7 @@ def fetch_pubmed(app: AppContext, /, pmids: tuple[str, ...], **options: Any) -> 
         def answers() -> Iterator[Answer]:
             for batch in efetch.fetch_batches(
                 client,
-                requests,
+                id_batches,
                 api_url=api_url,
                 api_key=api_key,
                 first=first,
@@ -322,7 +322,7 @@ def fetch_pubmed(app: AppContext, /, pmids: tuple[str, ...], **options: Any) -> 
                         + (" ..." if len(batch.missing) > 20 else ""),
                         err=True,
                     )
-                last = batch.number == len(requests)
+                last = batch.number == len(id_batches)
                 yield Answer(batch.number, batch.records, batch.raw, batch.number + 1, last)
 
         progress_shown = app.progress("fetching", unit="records", bar=options["progress"])

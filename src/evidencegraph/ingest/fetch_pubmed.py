@@ -66,17 +66,18 @@ def batches(ids: Sequence[str], size: int = MAX_IDS) -> list[list[str]]:
 
 def fetch_batches(
     client: PoliteClient,
-    requests: Sequence[Sequence[str]],
+    id_batches: Sequence[Sequence[str]],
     *,
     api_url: str = API_URL,
     api_key: str = "",
     first: int = 1,
     limits: Limits,
 ) -> Iterator[Batch]:
-    """Each request's articles, from request number ``first`` (1: the first) on. Raises
+    """The articles of each batch of ids, one request a batch, from request number ``first``
+    (1: the first) on. Raises
     :class:`FetchError` for a failed request or an answer that is not efetch XML."""
-    for number in range(first, len(requests) + 1):
-        ids = list(requests[number - 1])
+    for number in range(first, len(id_batches) + 1):
+        ids = list(id_batches[number - 1])
         form = {"db": "pubmed", "retmode": "xml", "id": ",".join(ids)}
         if api_key:
             form["api_key"] = api_key
