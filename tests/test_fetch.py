@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -418,3 +421,26 @@ def test_a_record_the_gate_refuses_stops_the_fetch_at_its_page_as_import_would(
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["finished"] and state["done"] == 3
     assert state["imported"] == len(all_ids(standin)) - 1
+
+
+def test_a_fetch_stopped_early_exits_without_waiting_for_the_request_under_way() -> None:
+    """The next answer is asked for on a thread while one is imported; when the fetch stops
+    (a bad record, Ctrl-C) the process ends at once, not after that request (or a wait of
+    up to five minutes that a server asked for)."""
+    script = (
+        "import time\n"
+        "from evidencegraph.graph.fetching import Answer, one_ahead\n"
+        "def answers():\n"
+        "    yield Answer(1, [], b'', None, False)\n"
+        "    time.sleep(60)  # the next request, under way\n"
+        "    yield Answer(2, [], b'', None, True)\n"
+        "ahead = one_ahead(answers())\n"
+        "print(next(ahead).number)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=50
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "1"
+    assert time.monotonic() - started < 30

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -285,17 +285,36 @@ class FetchRun:
 def one_ahead(answers: Iterable[Answer]) -> Iterator[Answer]:
     """The answers, each asked for (on a thread of its own) while the one before it is
     imported: the server's time and the gate's overlap. At most one answer waits; a failure
-    to fetch it is raised when it is taken, after the one before is imported."""
+    to fetch it is raised when it is taken, after the one before is imported.
+
+    The threads are daemons: Ctrl-C, or a fetch stopped early, does not wait for a request
+    under way, nor for a wait the server asked for (up to five minutes).
+    """
     iterator = iter(answers)
-    fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch")
-    try:
-        upcoming = fetcher.submit(next, iterator, None)
-        while (answer := upcoming.result()) is not None:
-            upcoming = fetcher.submit(next, iterator, None)
-            yield answer
-    finally:
-        # a fetch stopped early does not wait for an answer it will not import
-        fetcher.shutdown(wait=False, cancel_futures=True)
+
+    def ask() -> tuple[threading.Thread, list[tuple[Answer | None, BaseException | None]]]:
+        box: list[tuple[Answer | None, BaseException | None]] = []
+
+        def fetch() -> None:
+            try:
+                box.append((next(iterator, None), None))
+            except BaseException as error:  # raised where the answer is taken
+                box.append((None, error))
+
+        thread = threading.Thread(target=fetch, name="fetch", daemon=True)
+        thread.start()
+        return thread, box
+
+    thread, box = ask()
+    while True:
+        thread.join()
+        answer, error = box[0]
+        if error is not None:
+            raise error
+        if answer is None:
+            return
+        thread, box = ask()
+        yield answer
 
 
 def add_summary(total: ImportSummary, part: ImportSummary) -> None:
