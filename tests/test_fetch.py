@@ -350,6 +350,9 @@ def test_a_broken_efetch_answer_is_refused_whole_and_resumed(
     assert failed.exit_code == EXIT_ERROR, failed.output
     assert "malformed XML" in failed.output and "request 2" in failed.output
     assert graphs(tmp_path, "pubmed") == set(wanted[:2])
+    # the ids asked for are kept once, beside the state, which holds their number
+    assert (tmp_path / "state.json.asked").read_text().split() == wanted
+    assert json.loads((tmp_path / "state.json").read_text())["query"]["ids"] == len(wanted)
     standin.requests.clear()
     resumed = fetch(tmp_path, standin, "pubmed", "--resume")
     assert resumed.exit_code == 0, resumed.output

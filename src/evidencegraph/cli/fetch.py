@@ -3,7 +3,7 @@ through the same gate as ``import``; resumable with ``--resume``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -226,7 +226,7 @@ def fetch_ctgov(app: AppContext, /, **options: Any) -> None:
     with app.open_graph() as graph:
         progress_shown = app.progress("fetching", unit="records", bar=options["progress"])
         run = _run(graph, ctgov.SOURCE.map, state, options, "page", ".json")
-        _go(app, run, answers(), progress_shown, "page")
+        _go(app, run, answers(), progress_shown, "page", fresh=not options["resume"])
 
 
 @fetch_group.command(name="pubmed")
@@ -288,10 +288,12 @@ def fetch_pubmed(app: AppContext, /, pmids: tuple[str, ...], **options: Any) -> 
         if options["cited_by_store"] and not options["resume"]:
             ids = list(dict.fromkeys([*ids, *cited_pmids(graph)]))
             app.info(f"PMIDs cited by the store's registry records and not held: {len(ids)}")
-        asked = {"ids": ids, "per_request": options["per_request"]}
+        # the ids themselves go to the state's .asked file once (a store's citations can be
+        # a million): the state, saved after every answer, keeps their number
+        asked = {"ids": len(ids), "per_request": options["per_request"]}
         state = _state(options, "pubmed", asked, bool(ids) or options["cited_by_store"])
         if options["resume"]:
-            ids = [str(pmid) for pmid in state.query.get("ids", [])]
+            ids = state.asked_ids()
             per_request = int(state.query.get("per_request", efetch.MAX_IDS))
         elif not ids and not options["cited_by_store"]:
             raise UsageError("say what to fetch: PMIDs, --ids-file FILE or --cited-by-store.")
@@ -301,7 +303,7 @@ def fetch_pubmed(app: AppContext, /, pmids: tuple[str, ...], **options: Any) -> 
         if not id_batches:
             click.echo("nothing to fetch: every PMID the registry records cite is held.")
             state.finished = True
-            state.start()
+            state.start(ids)
             return
         client = _client(app, options, delay)
         first = int(state.resume) if isinstance(state.resume, int) else 1
@@ -329,7 +331,7 @@ def fetch_pubmed(app: AppContext, /, pmids: tuple[str, ...], **options: Any) -> 
         if progress_shown.mode != "off":
             progress_shown.total = len(ids[(first - 1) * per_request :])
         run = _run(graph, pubmed.SOURCE.map, state, options, "efetch", ".xml")
-        _go(app, run, answers(), progress_shown, "request")
+        _go(app, run, answers(), progress_shown, "request", fresh=not options["resume"], asked=ids)
 
 
 def _state(options: dict[str, Any], source: str, query: dict[str, Any], asked: bool) -> FetchState:
@@ -403,12 +405,20 @@ def _run(
 
 
 def _go(
-    app: AppContext, run: FetchRun, answers: Iterator[Answer], progress_shown: Progress, unit: str
+    app: AppContext,
+    run: FetchRun,
+    answers: Iterator[Answer],
+    progress_shown: Progress,
+    unit: str,
+    *,
+    fresh: bool,
+    asked: Sequence[str] = (),
 ) -> None:
-    """Run the fetch, report what it did, and say how to go on when it stopped."""
+    """Run the fetch, report what it did, and say how to go on when it stopped. ``fresh``:
+    a new fetch (not --resume), whose state starts with ``asked`` (the ids it asks for)."""
     state = run.state
-    if not state.done:
-        state.start()
+    if fresh:
+        state.start(asked)
     resume = f"evidencegraph fetch {state.source} --resume" + (
         f" --state {state.path}"
         if state.path != Path(f"evidencegraph-fetch-{state.source}.json")

@@ -18,7 +18,7 @@ import json
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
@@ -77,13 +77,31 @@ class FetchState:
                 "give --state a file in a writable directory."
             ) from None
 
-    def start(self) -> None:
-        """Begin afresh: the state written, the list of imported ids emptied."""
+    @property
+    def asked_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".asked")
+
+    def start(self, asked: Sequence[str] = ()) -> None:
+        """Begin afresh: the state written, the list of imported ids emptied, and ``asked``
+        (ids the fetch asks for, when it asks by id) kept one a line in ``path`` +
+        ``.asked``: written once, not with every save of the state."""
         self.save()
         try:
             self.ids_path.write_text("", encoding="utf-8")
+            if asked:
+                self.asked_path.write_text("".join(f"{i}\n" for i in asked), encoding="utf-8")
         except OSError as error:
             raise InputError(f"{self.ids_path}: cannot write ({error.strerror}).") from None
+
+    def asked_ids(self) -> list[str]:
+        """The ids the fetch asks for (:meth:`start`); InputError when the file is gone."""
+        try:
+            return self.asked_path.read_text(encoding="utf-8").split()
+        except OSError as error:
+            raise InputError(
+                f"{self.asked_path}: cannot read the ids the fetch asks for ({error.strerror}); "
+                "run the fetch again without --resume."
+            ) from None
 
     def record_imported(self, ids: Iterable[str]) -> None:
         try:
