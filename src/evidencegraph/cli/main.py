@@ -51,6 +51,7 @@ COMMANDS = {
     "build": "build:build",
     "load": "build:load",
     "import": "importing:import_group",
+    "fetch": "fetch:fetch_group",
     "withdraw": "withdraw:withdraw",
     "validate": "validate:validate",
     "query": "query:query",

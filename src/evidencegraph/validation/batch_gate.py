@@ -334,8 +334,10 @@ def judge_staged(
 
 
 def commit(store: Store, prepared: PreparedBatch) -> int:
-    """Write a judged batch: replaced values out, the batch in, one transaction."""
-    store.write_quads(prepared.replaced, prepared.quads)
+    """Write a judged batch: replaced values out, the batch in, one transaction; with its
+    source graphs and their description when it was prepared from a plan (``nquads`` holds
+    them, ``quads`` only the view's triples)."""
+    store.write_nquads(prepared.replaced, prepared.nquads)
     return prepared.new_count
 
 
