@@ -24,13 +24,13 @@ from evidencegraph.ontology.namespace import EG, EGID
 from evidencegraph.store.core import OxigraphStore
 from support import DATA
 
-PUBMED = DATA / "pubmed"
+FIELDS = DATA / "pubmed-fields"
 FILES = [
-    PUBMED / "biomcp_efetch_citation_22663011.xml",
-    PUBMED / "ncbiutils_pubmed.xml",
-    PUBMED / "biopython_pubmed4.xml",
+    FIELDS / "biomcp_efetch_citation_22663011.xml",
+    FIELDS / "ncbiutils_pubmed.xml",
+    DATA / "pubmed" / "biopython_pubmed4.xml",
 ]
-METRIC = PUBMED / "biomcp_efetch_citation_22663011.xml"
+METRIC = FIELDS / "biomcp_efetch_citation_22663011.xml"
 MESH = "http://id.nlm.nih.gov/mesh/"
 # bound variables are projected: Oxigraph substitutes only variables in the projection
 VALUES = "SELECT ?subject ?predicate ?value WHERE { ?subject ?predicate ?value }"
