@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -23,6 +21,7 @@ from typing import IO, Any
 from rdflib import XSD, Graph, Literal, URIRef
 
 from evidencegraph.ingest.ctgov_protocol import ProtocolMapper
+from evidencegraph.ingest.ctgov_results import map_results
 from evidencegraph.ingest.identifiers import (
     article_iri,
     concept_iri,
@@ -36,6 +35,8 @@ from evidencegraph.ingest.identifiers import (
     study_iri,
 )
 from evidencegraph.ingest.json_shape import Check, ShapeError, compile_shape
+from evidencegraph.ingest.json_values import get as _get
+from evidencegraph.ingest.json_values import get_list as _list
 from evidencegraph.ingest.mapping import (
     DCTERMS,
     PROV,
@@ -149,26 +150,6 @@ THERAPY_TYPES = frozenset({"BEHAVIORAL", "OTHER", "PROCEDURE"})
 DRUG_TYPES = frozenset({"DRUG", "BIOLOGICAL"})
 #: Types whose names are checked against the vocabulary of placebo names.
 PLACEBO_TYPES = frozenset({"DRUG", "OTHER", "BIOLOGICAL", "DIETARY_SUPPLEMENT"})
-GROUP_MEASURE = {
-    "MEAN": EGV.GroupMean,
-    "MEDIAN": EGV.GroupMedian,
-    "LEAST_SQUARES_MEAN": EGV.LeastSquaresMean,
-    "GEOMETRIC_MEAN": EGV.GeometricMean,
-    "GEOMETRIC_LEAST_SQUARES_MEAN": EGV.GeometricMean,
-    "COUNT_OF_PARTICIPANTS": EGV.Count,
-    "COUNT_OF_UNITS": EGV.CountOfUnits,
-    "NUMBER": EGV.ReportedNumber,
-}
-#: Words in an analysis's parameter type -> effect measure (first match wins).
-ANALYSIS_MEASURE = (
-    ("odds ratio", EGV.OddsRatio),
-    ("risk ratio", EGV.RiskRatio),
-    ("relative risk", EGV.RiskRatio),
-    ("hazard ratio", EGV.HazardRatio),
-    ("risk difference", EGV.RiskDifference),
-    ("mean difference", EGV.MeanDifference),
-    ("median difference", EGV.MeanDifference),
-)
 _CLASSIC_KEYS = frozenset({"FullStudiesResponse", "FullStudy", "StudyFieldsResponse"})
 
 
@@ -295,53 +276,6 @@ def _check_shape(content: dict[str, Any], nct_id: str) -> None:
         ) from None
 
 
-def _get(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _list(data: Any, *keys: str) -> list[Any]:
-    value = _get(data, *keys)
-    return value if isinstance(value, list) else []
-
-
-#: Numbers of more digits before or after the point are left out: no clinical value has them,
-#: and ``int(Decimal("1e999999999"))`` alone would take gigabytes.
-_MAX_EXPONENT = 40
-
-
-def _decimal(text: object) -> Decimal | None:
-    if isinstance(text, bool):
-        return None
-    if isinstance(text, (int, float)):
-        text = str(text)
-    if not isinstance(text, str):
-        return None
-    text = text.strip()
-    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", text):
-        text = text.replace(",", "")  # thousands separators; a decimal comma is not a number
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or (value and abs(value.adjusted()) > _MAX_EXPONENT):
-        return None
-    return value
-
-
-def _integer(text: object) -> int | None:
-    value = _decimal(text)
-    return int(value) if value is not None and value == value.to_integral_value() else None
-
-
-def _code(text: object) -> str:
-    """Registry enumerations in either spelling: ``Full Range`` and ``FULL_RANGE`` agree."""
-    return re.sub(r"[^A-Z0-9]+", "_", str(text).upper()).strip("_")
-
-
 class _StudyMapper:
     """Maps one study; holds what the parts need to link to each other."""
 
@@ -380,7 +314,7 @@ class _StudyMapper:
         ProtocolMapper(self.out, self.study, self.record, self.protocol, self.at, STATUS).map()
         results = self.content.get("resultsSection")
         if isinstance(results, dict):
-            _ResultsMapper(self, results).map()
+            map_results(self, results)
         return self.out.mapped()
 
     def at(self, *parts: str) -> URIRef:
@@ -777,284 +711,6 @@ def _psychotherapy_concepts() -> frozenset[URIRef]:
         for node in scheme.transitive_subjects(SKOS.broader, EGV.Psychotherapy)
         if isinstance(node, URIRef)
     )
-
-
-class _ResultsMapper:
-    """The results section: outcome measures, analyses, participant flow, adverse events."""
-
-    def __init__(self, study: _StudyMapper, results: dict[str, Any]):
-        self.study = study
-        self.out = study.out
-        self.results = results
-
-    def map(self) -> None:
-        self._participant_flow()
-        for index, measure in enumerate(
-            _list(self.results, "outcomeMeasuresModule", "outcomeMeasures"), start=1
-        ):
-            self._outcome_measure(index, measure)
-        self._adverse_events()
-
-    def arm_for(self, title: object) -> URIRef | None:
-        """The registered arm a results group stands for, matched by its title."""
-        wanted = normalise_name(str(title or ""))
-        arms = {normalise_name(label): node for label, node in self.study.arms.items()}
-        if wanted in arms:
-            return arms[wanted]
-        close = [
-            node for name, node in arms.items() if wanted and (wanted in name or name in wanted)
-        ]
-        return close[0] if len(close) == 1 else None
-
-    def _groups(self, groups: list[Any]) -> dict[str, tuple[str, URIRef | None]]:
-        return {
-            str(group.get("id")): (
-                str(group.get("title") or group.get("id")),
-                self.arm_for(group.get("title")),
-            )
-            for group in groups
-            if isinstance(group, dict)
-        }
-
-    def _participant_flow(self) -> None:
-        module = self.results.get("participantFlowModule") or {}
-        groups = self._groups(_list(module, "groups"))
-        periods = _list(module, "periods")
-        if not periods:
-            return
-        for milestone in _list(periods[0], "milestones"):
-            kind = milestone.get("type")
-            predicate = {"STARTED": EG.participants, "COMPLETED": EG.participantsCompleted}.get(
-                kind
-            )
-            if predicate is None:
-                continue
-            for achievement in _list(milestone, "achievements"):
-                _, arm = groups.get(str(achievement.get("groupId")), ("", None))
-                count = _integer(achievement.get("numSubjects"))
-                if arm is not None and count is not None and count >= 0:
-                    self.out.add(arm, predicate, Literal(count, datatype=XSD.integer))
-
-    def _outcome_node(self, index: int, measure: dict[str, Any]) -> URIRef:
-        title = str(measure.get("title") or f"outcome measure {index}").strip()
-        known = self.study.outcomes.get(normalise_name(title))
-        if known is not None:
-            return known
-        node = self.study.at("outcome", f"result-{index}")
-        self.study.outcome(node, title, measure.get("type") == "PRIMARY", measure.get("timeFrame"))
-        return node
-
-    def _outcome_measure(self, index: int, measure: dict[str, Any]) -> None:
-        outcome = self._outcome_node(index, measure)
-        groups = self._groups(_list(measure, "groups"))
-        param = _code(measure.get("paramType") or "")
-        effect = GROUP_MEASURE.get(param)
-        dispersion = _code(measure.get("dispersionType") or "")
-        unit = str(measure.get("unitOfMeasure") or "").strip()
-        number = 0
-        for class_ in _list(measure, "classes"):
-            for category in _list(class_, "categories"):
-                for value in _list(category, "measurements"):
-                    number += 1
-                    node = self.study.at("finding", f"measure-{index}-{number}")
-                    labels = [str(class_.get("title") or ""), str(category.get("title") or "")]
-                    self._measurement(
-                        node,
-                        outcome,
-                        measure,
-                        groups,
-                        value,
-                        effect,
-                        param,
-                        dispersion,
-                        unit,
-                        labels,
-                    )
-        for number, analysis in enumerate(_list(measure, "analyses"), start=1):
-            node = self.study.at("finding", f"analysis-{index}-{number}")
-            self._analysis(node, outcome, measure, groups, analysis)
-
-    def _measurement(
-        self,
-        node: URIRef,
-        outcome: URIRef,
-        measure: dict[str, Any],
-        groups: dict[str, tuple[str, URIRef | None]],
-        value: dict[str, Any],
-        effect: URIRef | None,
-        param: str,
-        dispersion: str,
-        unit: str,
-        labels: list[str],
-    ) -> None:
-        out = self.out
-        group_title, arm = groups.get(str(value.get("groupId")), (str(value.get("groupId")), None))
-        self._finding(node, outcome, measure)
-        if effect is None:
-            out.add(node, EG.effectMeasure, EGV.OtherEffectMeasure)
-            out.unmapped(node, "outcomeMeasures.paramType", param or "(none)")
-        else:
-            out.add(node, EG.effectMeasure, effect)
-        out.add(node, EG.direction, EGV.NotComparative)
-        if arm is not None:
-            out.add(node, EG.experimentalGroup, arm)
-        number = _decimal(value.get("value"))
-        detail = ""
-        if number is not None:
-            out.add(node, EG.value, Literal(number))
-            out.text(node, EG.unitLabel, unit or "(unit not given)")
-            if unit.lower() in ("participants", "participant"):
-                out.add(node, EG.unit, EGV.Participants)
-        lower, upper = _decimal(value.get("lowerLimit")), _decimal(value.get("upperLimit"))
-        if (
-            "CONFIDENCE_INTERVAL" in dispersion
-            and lower is not None
-            and upper is not None
-            and lower <= upper
-        ):
-            out.add(node, EG.ciLower, Literal(lower))
-            out.add(node, EG.ciUpper, Literal(upper))
-            found = re.search(r"\d+(?:\.\d+)?", str(measure.get("dispersionType") or ""))
-            level = _decimal(found.group()) if found else None
-            if level is not None and 0 < level < 100:
-                out.add(node, EG.confidenceLevel, Literal(level / 100))
-        elif lower is not None or upper is not None:
-            spread_kind = dispersion.lower().replace("_", " ")
-            detail = f" ({spread_kind} {value.get('lowerLimit')} to {value.get('upperLimit')})"
-        spread = _decimal(value.get("spread"))
-        if spread is not None and spread >= 0:
-            out.add(node, EG.spread, Literal(spread))
-            out.text(node, EG.spreadType, dispersion or "(not given)")
-        context = " / ".join(label for label in labels if label)
-        kind = param.lower().replace("_", " ") or "value"
-        if spread is not None:
-            kind += f", {dispersion.lower().replace('_', ' ')} {value.get('spread')}"
-        title = str(measure.get("title") or "").strip() + (f" [{context}]" if context else "")
-        statement = f"{title}, {group_title}: {value.get('value')} {unit} ({kind}){detail}"
-        out.text(node, EG.statement, " ".join(statement.split()))
-
-    def _analysis(
-        self,
-        node: URIRef,
-        outcome: URIRef,
-        measure: dict[str, Any],
-        groups: dict[str, tuple[str, URIRef | None]],
-        analysis: dict[str, Any],
-    ) -> None:
-        out = self.out
-        self._finding(node, outcome, measure)
-        param = str(analysis.get("paramType") or "")
-        effect = next(
-            (concept for words, concept in ANALYSIS_MEASURE if words in param.lower()), None
-        )
-        if effect is None:
-            out.add(node, EG.effectMeasure, EGV.OtherEffectMeasure)
-            out.unmapped(node, "analyses.paramType", param or "(none)")
-        else:
-            out.add(node, EG.effectMeasure, effect)
-        titles = []
-        for group_id in analysis.get("groupIds") or ():
-            title, arm = groups.get(str(group_id), (str(group_id), None))
-            titles.append(title)
-            if arm is not None:
-                out.add(node, EG.comparatorGroup if titles[1:] else EG.experimentalGroup, arm)
-        value = _decimal(analysis.get("paramValue"))
-        if value is not None:
-            out.add(node, EG.value, Literal(value))
-            out.text(node, EG.unitLabel, param or "(not given)")
-        lower, upper = (
-            _decimal(analysis.get("ciLowerLimit")),
-            _decimal(analysis.get("ciUpperLimit")),
-        )
-        if lower is not None and upper is not None and lower <= upper:
-            out.add(node, EG.ciLower, Literal(lower))
-            out.add(node, EG.ciUpper, Literal(upper))
-            level = _decimal(analysis.get("ciPctValue"))
-            if level is not None and 0 < level < 100:
-                out.add(node, EG.confidenceLevel, Literal(level / 100))
-        p_text = str(analysis.get("pValue") or "").strip()
-        p_value = _decimal(p_text.lstrip("<>=≤ "))
-        if p_value is not None and 0 <= p_value <= 1:
-            out.add(node, EG.pValue, Literal(p_value))
-            if p_value >= Decimal("0.05") and not p_text.startswith("<"):
-                out.add(node, EG.direction, EGV.NoSignificantDifference)
-        parts = [
-            f"{str(measure.get('title') or '').strip()}: {' vs '.join(titles) or 'groups'}",
-            str(analysis.get("statisticalMethod") or "analysis"),
-        ]
-        if value is not None:
-            parts.append(f"{param} {analysis.get('paramValue')}")
-        if lower is not None and upper is not None:
-            parts.append(f"{analysis.get('ciPctValue') or '?'}% CI {lower} to {upper}")
-        if p_text:
-            parts.append(f"p {p_text}")
-        out.text(node, EG.statement, ", ".join(parts))
-
-    def _finding(self, node: URIRef, outcome: URIRef, measure: dict[str, Any]) -> None:
-        out = self.out
-        out.add(node, RDF.type, EG.Finding)
-        out.add(node, EG.ofStudy, self.study.study)
-        out.add(node, EG.outcome, outcome)
-        out.add(node, PROV.wasDerivedFrom, self.study.record)
-        out.text(node, EG.timeFrame, measure.get("timeFrame"))
-
-    def _adverse_events(self) -> None:
-        module = self.results.get("adverseEventsModule") or {}
-        groups = self._groups(_list(module, "eventGroups"))
-        for kind, key in (("serious", "seriousEvents"), ("other", "otherEvents")):
-            events = _list(module, key)
-            if not events:
-                continue
-            outcome = self.study.at("outcome", f"{kind}-adverse-events")
-            self.study.outcome(
-                outcome, f"{kind} adverse events".capitalize(), False, module.get("timeFrame")
-            )
-            for index, event in enumerate(events, start=1):
-                term = str(event.get("term") or "").strip()
-                if not term:
-                    continue
-                risk = concept_iri("risk", term)
-                self.out.add(risk, RDF.type, EG.Risk)
-                self.out.text(risk, RDFS.label, term)
-                for stats in _list(event, "stats"):
-                    self._adverse_event(outcome, kind, index, term, risk, groups, stats)
-
-    def _adverse_event(
-        self,
-        outcome: URIRef,
-        kind: str,
-        index: int,
-        term: str,
-        risk: URIRef,
-        groups: dict[str, tuple[str, URIRef | None]],
-        stats: dict[str, Any],
-    ) -> None:
-        affected, at_risk = _integer(stats.get("numAffected")), _integer(stats.get("numAtRisk"))
-        if affected is None:
-            return
-        out = self.out
-        group_id = str(stats.get("groupId"))
-        title, arm = groups.get(group_id, (group_id, None))
-        node = self.study.at("finding", f"{kind}-event-{index}-{slug(group_id)}")
-        out.add(node, RDF.type, EG.Finding)
-        out.add(node, EG.ofStudy, self.study.study)
-        out.add(node, EG.outcome, outcome)
-        out.add(node, PROV.wasDerivedFrom, self.study.record)
-        out.add(node, EG.adverseEvent, risk)
-        out.add(node, EG.effectMeasure, EGV.Count)
-        out.add(node, EG.direction, EGV.NotComparative)
-        out.add(node, EG.value, Literal(Decimal(affected)))
-        out.add(node, EG.unit, EGV.Participants)
-        if at_risk is not None and at_risk >= 0:
-            out.add(node, EG.denominator, Literal(at_risk, datatype=XSD.integer))
-        if arm is not None:
-            out.add(node, EG.experimentalGroup, arm)
-        of = f" of {at_risk}" if at_risk is not None else ""
-        out.text(
-            node,
-            EG.statement,
-            f"{kind.capitalize()} adverse event {term}, {title}: {affected}{of} affected",
-        )
 
 
 #: The registry's source: ``evidencegraph import ctgov``.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import pyexpat
+import re
 import xml.etree.ElementTree as ElementTree
 import zlib
 from collections.abc import Iterable, Iterator
@@ -86,11 +87,11 @@ NOT_PEER_REVIEWED = frozenset(
         "Expression of Concern",
     }
 )
-#: Publication types that are design hints for the study the article reports.
-DESIGN_HINTS = {
-    "Randomized Controlled Trial": EGV.Randomised,
-    "Observational Study": EGV.Observational,
-}
+#: A MeSH descriptor (D), qualifier (Q) or supplementary concept (C) unique identifier.
+_MESH_UI = re.compile(r"[CDQ]\d{6,9}")
+_PMCID = re.compile(r"PMC\d+")
+#: PubMed's language codes: three letters (ISO 639-2)
+_LANGUAGE = re.compile(r"[a-z]{3}")
 _MONTHS = {
     name: number
     for number, name in enumerate(
@@ -318,7 +319,8 @@ class _ArticleMapper:
         )
         self._authors()
         self._mesh()
-        self._trials(types)
+        self._details()
+        self._trials()
         return out.mapped()
 
     def _doi(self) -> str | None:
@@ -363,14 +365,57 @@ class _ArticleMapper:
                     out.text(person, EG.orcid, _orcid(_text(identifier)))
 
     def _mesh(self) -> None:
-        for heading in self.citation.findall("MeshHeadingList/MeshHeading/DescriptorName"):
-            descriptor = heading.get("UI")
-            if descriptor:
-                subject = URIRef(MESH + descriptor)
-                self.out.add(self.node, DCTERMS.subject, subject)
-                self.out.text(subject, RDFS.label, _text(heading))
+        """Each MeSH heading: its descriptor as dcterms:subject, and a heading node for the
+        descriptor and one for each of its qualifiers, each saying whether it is a major topic
+        (PubMed marks the descriptor, or one descriptor-qualifier pair, as major)."""
+        out = self.out
+        for heading in self.citation.findall("MeshHeadingList/MeshHeading"):
+            name = heading.find("DescriptorName")
+            descriptor = name.get("UI", "") if name is not None else ""
+            if name is None or not _MESH_UI.fullmatch(descriptor):
+                continue
+            subject = URIRef(MESH + descriptor)
+            label = _text(name)
+            out.add(self.node, DCTERMS.subject, subject)
+            out.text(subject, RDFS.label, label)
+            self._heading(descriptor, label, name.get("MajorTopicYN"), None)
+            for qualifier in heading.findall("QualifierName"):
+                self._heading(descriptor, label, qualifier.get("MajorTopicYN"), qualifier)
 
-    def _trials(self, types: list[str]) -> None:
+    def _heading(
+        self,
+        descriptor: str,
+        label: str,
+        major: str | None,
+        qualifier: ElementTree.Element | None,
+    ) -> None:
+        out = self.out
+        code = qualifier.get("UI", "") if qualifier is not None else ""
+        if qualifier is not None and not _MESH_UI.fullmatch(code):
+            return
+        node = URIRef(f"{self.node}/mesh/{descriptor}{'-' + code if code else ''}")
+        out.add(self.node, EG.meshHeading, node)
+        out.add(node, RDF.type, EG.MeshHeading)
+        out.add(node, EG.meshDescriptor, URIRef(MESH + descriptor))
+        out.add(node, EG.majorTopic, Literal(major == "Y"))
+        if qualifier is None:
+            out.text(node, RDFS.label, label)
+            return
+        qualifier_label = _text(qualifier)
+        out.add(node, EG.meshQualifier, URIRef(MESH + code))
+        out.text(URIRef(MESH + code), RDFS.label, qualifier_label)
+        out.text(node, RDFS.label, f"{label} / {qualifier_label}")
+
+    def _trials(self) -> None:
+        """The ClinicalTrials.gov studies the article reports (its DataBankList).
+
+        Only the link is written, never facts about the study (bug 5 of issue 18): this
+        mapping cannot know whether the store holds the study, and a study the registry has
+        not described would be an untyped node holding only what the article hints. The link
+        alone is a study not imported yet, which the shapes allow; the registry record, when
+        imported, describes the study (its design included), and the article keeps its
+        publication types (eg:publicationType) for a query that wants them.
+        """
         for bank in self.article.findall("DataBankList/DataBank"):
             if _text(bank.find("DataBankName")) != "ClinicalTrials.gov":
                 continue
@@ -379,11 +424,61 @@ class _ArticleMapper:
                 if nct is None:
                     self.out.warn(f"DataBankList: {_text(accession)!r} is not an NCT number")
                     continue
-                study = study_iri(nct)
-                self.out.add(self.node, EG.reports, study)
-                for kind in types:
-                    if kind in DESIGN_HINTS:
-                        self.out.add(study, EG.studyDesign, DESIGN_HINTS[kind])
+                self.out.add(self.node, EG.reports, study_iri(nct))
+
+    def _details(self) -> None:
+        """Keywords, chemicals, grants, PMC id, languages, volume, issue and pages."""
+        out, node = self.out, self.node
+        for keyword in self.citation.findall("KeywordList/Keyword"):
+            out.text(node, EG.keyword, _text(keyword))
+        for chemical in self.citation.findall("ChemicalList/Chemical"):
+            name = chemical.find("NameOfSubstance")
+            identifier = name.get("UI", "") if name is not None else ""
+            if not _MESH_UI.fullmatch(identifier):
+                continue
+            substance = URIRef(MESH + identifier)
+            out.add(node, EG.chemical, substance)
+            out.text(substance, RDFS.label, _text(name))
+            number = _text(chemical.find("RegistryNumber"))
+            if number and number != "0":  # PubMed's 0: the substance has no registry number
+                out.text(substance, EG.registryNumber, number)
+        for position, grant in enumerate(self.article.findall("GrantList/Grant"), start=1):
+            agency = _text(grant.find("Agency"))
+            if not agency:
+                out.warn(f"GrantList: grant {position} names no agency; left out")
+                continue
+            funding = URIRef(f"{node}/grant/{position}")
+            identifier = _text(grant.find("GrantID"))
+            out.add(node, EG.fundedBy, funding)
+            out.add(funding, RDF.type, EG.Grant)
+            out.text(funding, RDFS.label, f"{identifier} ({agency})" if identifier else agency)
+            out.text(funding, EG.fundingAgency, agency)
+            out.text(funding, EG.grantId, identifier)
+            out.text(funding, EG.grantCountry, _text(grant.find("Country")))
+        for article_id in self.root.findall("PubmedData/ArticleIdList/ArticleId"):
+            pmcid = _text(article_id).upper()
+            if article_id.get("IdType") == "pmc" and _PMCID.fullmatch(pmcid):
+                out.text(node, EG.pmcid, pmcid)
+                break
+        for language in self.article.findall("Language"):
+            code = _text(language).lower()
+            if _LANGUAGE.fullmatch(code):
+                out.text(node, EG.language, code)
+        issue = self.article.find("Journal/JournalIssue")
+        if issue is not None:
+            out.text(node, EG.volume, _text(issue.find("Volume")))
+            out.text(node, EG.issue, _text(issue.find("Issue")))
+        out.text(node, EG.pages, self._pages())
+
+    def _pages(self) -> str:
+        pagination = self.article.find("Pagination")
+        if pagination is None:
+            return ""
+        pages = _text(pagination.find("MedlinePgn"))
+        if pages:
+            return pages
+        first, last = _text(pagination.find("StartPage")), _text(pagination.find("EndPage"))
+        return f"{first}-{last}" if first and last else first
 
 
 def _orcid(text: str) -> str:
