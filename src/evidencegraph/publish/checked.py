@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
-from evidencegraph.errors import UsageError
+from evidencegraph.errors import StoreError, UsageError
 from evidencegraph.ontology.namespace import EG, EGID, EGV
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.rdf.terms import from_quad
@@ -49,8 +49,12 @@ SELECT DISTINCT ?claim WHERE {
 """
 
 
-class NothingCheckedError(UsageError):
-    """The store holds no checked claim (or not the one asked for): nothing to publish."""
+class NothingCheckedError(StoreError):
+    """The store holds no checked claim: nothing to publish (exit 3)."""
+
+
+class NotCheckedError(UsageError):
+    """A claim asked for is not a checked claim of the store (exit 2)."""
 
 
 @dataclass(frozen=True)
@@ -142,15 +146,17 @@ def read_checked(store: Store, only: Sequence[URIRef] | None = None) -> CheckedE
     """The checked claims of ``store`` (or those of ``only`` that are checked) and the
     triples their publications are made of.
 
-    Raises NothingCheckedError when there is no checked claim to publish.
+    Raises NothingCheckedError when there is no checked claim to publish, NotCheckedError
+    when a claim of ``only`` is not one.
     """
     claims = checked_claims(store)
     if only is not None:
         wanted = set(only)
         claims = [claim for claim in claims if claim in wanted]
-        if not claims:
-            raise NothingCheckedError(
-                f"{', '.join(sorted(only))} is not a checked claim in {store.descriptor} "
+        missing = sorted(wanted - set(claims))
+        if missing:
+            raise NotCheckedError(
+                f"{', '.join(missing)} is not a checked claim in {store.descriptor} "
                 "(a claim with a verification status other than egv:Unverified)"
             )
     if not claims:

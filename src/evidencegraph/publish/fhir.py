@@ -204,6 +204,7 @@ def _citation(evidence: CheckedEvidence, source: URIRef) -> dict[str, Any]:
         "resourceType": "Citation",
         "id": resource_id(source),
         "url": str(source),
+        "identifier": [_iri_identifier(source)],
         "status": "active",
         "title": title,
         "citedArtifact": artifact,
