@@ -119,6 +119,20 @@ def fhir_bundle(evidence: CheckedEvidence) -> dict[str, Any]:
     return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
+def finding_bundle(evidence: CheckedEvidence, finding: URIRef) -> dict[str, Any]:
+    """A Bundle (type collection) of one finding's Evidence, the Citations of its sources and
+    the Organization that rated its certainty: what a finding's IRI answers in FHIR."""
+    entries = []
+    assessment = evidence.value(finding, EG.certainty)
+    rater = evidence.value(assessment, PROV.wasAttributedTo) if assessment is not None else None
+    if isinstance(rater, URIRef):
+        entries.append(_entry(rater, _organization(evidence, rater)))
+    for source in evidence.primary_sources(finding):
+        entries.append(_entry(source, _citation(evidence, source)))
+    entries.append(_entry(finding, _evidence(evidence, finding)))
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
 def fhir_json(bundle: dict[str, Any]) -> str:
     """The Bundle as indented JSON ending in a newline (application/fhir+json)."""
     return json.dumps(bundle, indent=2, ensure_ascii=False, default=_number) + "\n"
