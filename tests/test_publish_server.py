@@ -79,3 +79,29 @@ def test_an_unchecked_claim_has_no_publication(evidence_server: EvidenceServerPr
         assert answer.status_code == 406
         assert "only a checked claim" in answer.text
     assert _get(evidence_server, UNCHECKED, "text/turtle").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("accept", "query", "chosen"),
+    [
+        (PROFILE, "", "claimreview"),
+        ("application/ld+json", "", None),
+        ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"', "", None),
+        ("application/fhir+json", "", "fhir"),
+        ("application/fhir+json;q=0.5, text/turtle", "", None),
+        ("text/turtle;q=0.5, application/trig", "", "nanopub"),
+        ("text/html", "format=fhir", "fhir"),
+        ("*/*", "format=turtle", None),
+        ("*/*", "", None),
+    ],
+)
+def test_which_publication_a_request_asks_for(accept: str, query: str, chosen: str | None) -> None:
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from evidencegraph.server.publishing import publication_format
+
+    request = Request(
+        EnvironBuilder(path=CLAIM, query_string=query, headers={"Accept": accept}).get_environ()
+    )
+    assert publication_format(request) == chosen
