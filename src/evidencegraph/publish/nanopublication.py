@@ -182,9 +182,8 @@ def nanopubs_trig(published: Sequence[PublishedNanopub]) -> str:
     for item in published:
         prefixes = {"this": item.uri, "sub": item.uri + "#", "np": NP, "npx": NPX, **_PREFIXES}
         written = ox.serialize(item.quads, format=ox.RdfFormat.TRIG, prefixes=prefixes) or b""
-        parts.append(f"# the nanopublication of {item.claim}\n")
-        parts.append(written.decode("utf-8") + "\n")
-    return "".join(parts)
+        parts.append(f"# the nanopublication of {item.claim}\n" + written.decode("utf-8"))
+    return "\n".join(parts)
 
 
 def _quad(subject: Node, predicate: Node, obj: Node, graph: Node | None) -> ox.Quad:
