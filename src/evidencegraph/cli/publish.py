@@ -66,7 +66,7 @@ def fhir(app: AppContext, out: Path, claims: tuple[str, ...]) -> None:
         kind = entry["resource"]["resourceType"]
         counts[kind] = counts.get(kind, 0) + 1
     what = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-    _write(app, out, fhir_json(bundle), f"a Bundle of {what}")
+    _write(app, out, fhir_json(bundle), f"a Bundle of {what} resources")
 
 
 @publish.command()
