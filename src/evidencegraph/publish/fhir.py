@@ -394,7 +394,13 @@ def _certainty(evidence: CheckedEvidence, finding: URIRef) -> list[dict[str, Any
     if rater is not None:
         overall["rater"] = evidence.name(rater)
     subcomponents = []
-    for judgement in evidence.values(assessment, EG.domainJudgement):
+    # GRADE's order: the five domains that rate down, then the three that rate up
+    rank = {domain: index for index, domain in enumerate(CERTAINTY_TYPES)}
+    judgements = sorted(
+        evidence.values(assessment, EG.domainJudgement),
+        key=lambda j: (rank.get(URIRef(str(evidence.value(j, EG.domain))), len(rank)), str(j)),
+    )
+    for judgement in judgements:
         domain = evidence.value(judgement, EG.domain)
         rating = evidence.value(judgement, EG.judgement)
         if domain is None or rating is None:
