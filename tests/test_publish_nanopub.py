@@ -5,6 +5,7 @@ verifiers, and a tampered copy refused."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -27,6 +28,7 @@ NPX = Namespace("http://purl.org/nanopub/x/")
 PROV = Namespace("http://www.w3.org/ns/prov#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 CREATED = "2026-12-07T10:00:00"
+DATA = Path(__file__).parent / "data"
 
 
 def _publish(built: EvidenceGraph, out: Path, *extra: str) -> Path:
@@ -152,6 +154,74 @@ def test_trusty_uris_recompute_and_a_tampered_copy_fails(trig: Path) -> None:
     assertion.add((claim, EG.quote, Literal(str(quote) + " (edited)")))
     with pytest.raises(MalformedNanopubError):
         verify_trusty(graph, uri, Namespace(uri + "#"))
+
+
+def ra_code(quads: list[ox.Quad], code: str) -> str:
+    """The RA artefact code of a nanopublication's quads, written here from the Trusty URI
+    specification (Kuhn and Dumontier, "Trusty URIs", ESWC 2014; module RA), not from the
+    nanopub library: ``code`` in every IRI is replaced by a space; the quads are sorted by
+    graph, subject, predicate (IRIs as UTF-8), then object (IRIs before literals; literals by
+    value, then datatype, a language-tagged one first, then language); each becomes four
+    lines (a literal ``^DATATYPE VALUE`` or ``@lang VALUE``, backslash and newline escaped),
+    repeats dropped; SHA-256, base64url without padding, after "RA"."""
+
+    def iri(term: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> str:
+        assert isinstance(term, ox.NamedNode), f"no blank nodes here: {term}"
+        return term.value.replace(code, " ")
+
+    def obj(term: object) -> tuple[tuple[object, ...], str]:
+        if isinstance(term, ox.Literal):
+            text = term.value.replace("\\", "\\\\").replace("\n", "\\n")
+            if term.language:
+                key = (1, term.value.encode(), (0, ""), term.language.lower())
+                return key, f"@{term.language.lower()} {text}"
+            datatype = term.datatype.value
+            return (1, term.value.encode(), (1, datatype), ""), f"^{datatype} {text}"
+        assert isinstance(term, ox.NamedNode)
+        return (0, iri(term).encode()), iri(term)
+
+    rows = []
+    for quad in quads:
+        key, written = obj(quad.object)
+        graph, subject, predicate = iri(quad.graph_name), iri(quad.subject), iri(quad.predicate)
+        rows.append(
+            (
+                (graph.encode(), subject.encode(), predicate.encode(), key),
+                f"{graph}\n{subject}\n{predicate}\n{written}\n",
+            )
+        )
+    text = "".join(dict.fromkeys(line for _, line in sorted(rows, key=lambda r: r[0])))
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return "RA" + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nanopub1.RAC__rNHIdWuEBi0QWf7FaCcNzfbUyXfz98ds_b8Ho3D8.trig",
+        "nanopub4.RApGXO0xBvQ3ZyptvYYo9JJKIE0NhYpVWcWUi8arl_Cjc.trig",
+    ],
+)
+def test_the_ra_check_agrees_with_the_trusty_uri_test_suite(name: str) -> None:
+    """The check above reproduces the reference implementation's codes (tests/data/README.md)."""
+    code = name.split(".")[1]
+    quads = list(ox.parse(path=str(DATA / "trustyuri" / name), format=ox.RdfFormat.TRIG))
+    assert ra_code(quads, code) == code
+    quads[0] = ox.Quad(quads[0].subject, quads[0].predicate, ox.Literal("x"), quads[0].graph_name)
+    assert ra_code(quads, code) != code
+
+
+def test_our_trusty_uris_follow_the_specification(trig: Path) -> None:
+    """Every nanopublication's code, recomputed by the independent check."""
+    quads = list(ox.parse(path=str(trig), format=ox.RdfFormat.TRIG))
+    by_uri: dict[str, list[ox.Quad]] = defaultdict(list)
+    for quad in quads:
+        name = quad.graph_name.value  # type: ignore[union-attr]
+        by_uri[name.split("#", 1)[0]].append(quad)
+    assert len(by_uri) == len(checked_claims())
+    for uri, own in by_uri.items():
+        code = uri.rsplit("/", 1)[-1]
+        assert ra_code(own, code) == code, uri
 
 
 def test_the_same_graph_and_time_give_the_same_uris(
