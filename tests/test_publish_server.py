@@ -79,6 +79,7 @@ def test_an_unchecked_claim_has_no_publication(evidence_server: EvidenceServerPr
         assert answer.status_code == 406
         assert "only a checked claim" in answer.text
     assert _get(evidence_server, UNCHECKED, "text/turtle").status_code == 200
+    assert _get(evidence_server, "/id/claim/000/no-such-claim?format=fhir").status_code == 404
 
 
 @pytest.mark.parametrize(

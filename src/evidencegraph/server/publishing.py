@@ -88,6 +88,8 @@ class PublicationJob:
         node = URIRef(self.iri)
         try:
             around = neighbourhood(store, [node])
+            if not len(around):
+                return failure(404, f"the graph says nothing about {self.iri}")
             if self.fmt == "fhir" and EG.Finding in set(around.objects(node, RDF.type)):
                 evidence = CheckedEvidence((), around, model_graph())
                 body = fhir_json(finding_bundle(evidence, node))
