@@ -252,11 +252,12 @@ def test_void_has_a_subset_per_kind_of_source_and_one_for_the_catalog(
         store.close()
     assert {kind: (s["graphs"], s["triples"]) for kind, s in stated.items()} == expected
     # the graphs the flow made (decision 0021): the model's, one per curated file (sources,
-    # concepts, studies, claims-000, claims-002), the registry record's, the loaded file's
+    # concepts, studies, claims-000, claims-002, appraisal), the registry record's, the loaded
+    # file's
     graphs = {kind: graphs for kind, (graphs, _) in expected.items()}
     assert graphs == {
         "ModelDefinition": 1,
-        "CuratedEvidence": 5,
+        "CuratedEvidence": 6,
         "JournalArticleRecord": 0,
         "RegistryRecord": 1,
         "OtherSource": 1,

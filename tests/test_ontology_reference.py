@@ -49,6 +49,7 @@ VERIFIED_VOCABULARIES = (
     "http://www.w3.org/ns/prov#",
     "http://id.nlm.nih.gov/mesh/",
     "http://hl7.org/fhir/certainty-rating",
+    "http://terminology.hl7.org/CodeSystem/certainty-",
 )
 
 #: Every external IRI the model aligns with, each one checked by a reviewer against the
@@ -56,6 +57,10 @@ VERIFIED_VOCABULARIES = (
 ALLOWED_EXTERNAL_IRIS = frozenset(
     {
         "http://hl7.org/fhir/certainty-rating",
+        # issue 19 (grade): FHIR EvidenceCertaintyType / EvidenceCertaintyRating, checked
+        # against the FHIR R5 and R4B pages codesystem-certainty-type / valueset-certainty-type
+        "http://terminology.hl7.org/CodeSystem/certainty-rating",
+        "http://terminology.hl7.org/CodeSystem/certainty-type",
         "http://purl.obolibrary.org/obo/CTO_0000045",
         "http://purl.obolibrary.org/obo/CTO_0000103",
         "http://purl.obolibrary.org/obo/CTO_0000112",

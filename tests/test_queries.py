@@ -20,9 +20,10 @@ from evidencegraph.store.values_binding import bind_by_values
 
 def test_library_has_the_ten_competency_questions() -> None:
     queries = library()
-    # the ten competency questions, and two on the source graphs (decision 0021)
-    assert len(queries) == 12
-    assert {"source-graphs", "source-disagreements"} <= set(queries)
+    # the ten competency questions, two on the source graphs (decision 0021), and the
+    # curators' appraisal (issue 19)
+    assert len(queries) == 13
+    assert {"source-graphs", "source-disagreements", "certainty"} <= set(queries)
     assert "drug-with-psychotherapy" in queries
     flagship = queries["drug-with-psychotherapy"]
     assert [(p.name, p.kind, p.default) for p in flagship.parameters] == [

@@ -809,8 +809,7 @@ MUTATIONS: list[Mutation] = [
       add="test:study-1 eg:interventionMeshAncestor test:risk-1 ."),
     M("ConditionMeshShape", "meshTerm-not-mesh", "condition-1", "eg:meshTerm", "Class",
       add="test:condition-1 eg:meshTerm test:risk-1 ."),
-    # ===== results (issue 18): baseline, adverse-event details, PubMed fields ==========
-    M("BaselineCharacteristicShape", "label-missing", "baseline-1", "rdfs:label", "MinCount",
+    # ===== results (issue 18): baseline, adverse-event details, PubMed fields ===    M("BaselineCharacteristicShape", "label-missing", "baseline-1", "rdfs:label", "MinCount",
       remove="test:baseline-1 rdfs:label 'Age, Continuous' ."),
     M("BaselineCharacteristicShape", "parameterType-outside-scheme", "baseline-1",
       "eg:parameterType", "In",
@@ -911,6 +910,97 @@ MUTATIONS: list[Mutation] = [
     M("GrantShape", "grantCountry-integer", "grant-1", "eg:grantCountry", "Datatype",
       remove="test:grant-1 eg:grantCountry 'United States' .",
       add="test:grant-1 eg:grantCountry 1 ."),
+=======
+    # ---- grade: who checked a claim, GRADE certainty by domain, RoB 2 (issue 19) ----
+    M("CheckedClaimShape", "verifiedOn-missing", "claim-confirmed", "", "Or",
+      remove="test:claim-confirmed eg:verifiedOn '2026-11-21'^^xsd:date ."),
+    M("CheckedClaimShape", "verifiedBy-missing", "claim-contested", "", "Or",
+      remove="test:claim-contested eg:verifiedBy test:org-1 ."),
+    M("ClaimVerifierShape", "verifiedBy-twice", "claim-misreported", "eg:verifiedBy", "MaxCount",
+      add="test:claim-misreported eg:verifiedBy test:org-2 ."),
+    M("ClaimVerifierShape", "verifiedBy-a-risk", "claim-misreported", "eg:verifiedBy", "Class",
+      remove="test:claim-misreported eg:verifiedBy test:org-1 .",
+      add="test:claim-misreported eg:verifiedBy test:risk-1 ."),
+    M("ClaimVerifierShape", "verifiedOn-a-string", "claim-misreported", "eg:verifiedOn",
+      "Datatype",
+      remove="test:claim-misreported eg:verifiedOn '2026-11-21'^^xsd:date .",
+      add="test:claim-misreported eg:verifiedOn '21 November 2026' ."),
+    M("FindingCertaintyShape", "certainty-a-risk", "finding-1", "eg:certainty", "Class",
+      add="test:finding-1 eg:certainty test:risk-1 ."),
+    M("StudyRiskOfBiasShape", "riskOfBias-a-risk", "trial-1", "eg:riskOfBias", "Class",
+      add="test:trial-1 eg:riskOfBias test:risk-1 ."),
+    M("AssessmentShape", "attribution-missing", "certainty-1", "prov:wasAttributedTo", "MinCount",
+      remove="test:certainty-1 prov:wasAttributedTo test:org-1 ."),
+    M("AssessmentShape", "date-a-year", "rob-1", "dcterms:date", "Datatype",
+      remove="test:rob-1 dcterms:date '2026-12-07'^^xsd:date .",
+      add="test:rob-1 dcterms:date '2026'^^xsd:gYear ."),
+    M("AssessmentShape", "rationale-missing", "rob-1", "eg:rationale", "MinCount",
+      remove="test:rob-1 eg:rationale 'Some concerns in one domain, low in the others.' ."),
+    M("AssessmentShape", "domainJudgement-a-risk", "certainty-1", "eg:domainJudgement", "Class",
+      add="test:certainty-1 eg:domainJudgement test:risk-1 ."),
+    M("AssessmentShape", "domain-judged-twice", "certainty-1", "", "SPARQL",
+      add="test:certainty-1 eg:domainJudgement test:certainty-1-imprecision-again . "
+          "test:certainty-1-imprecision-again a eg:DomainJudgement ; eg:domain egv:Imprecision ; "
+          "eg:judgement egv:NoConcern ; eg:rationale 'Again.' ."),
+    M("CertaintyAssessmentShape", "evidenceLevel-missing", "certainty-1", "eg:evidenceLevel",
+      "MinCount",
+      remove="test:certainty-1 eg:evidenceLevel egv:ModerateCertainty ."),
+    M("CertaintyAssessmentShape", "four-domains", "certainty-1", "eg:domainJudgement",
+      "MinCount",
+      remove="test:certainty-1 eg:domainJudgement test:certainty-1-publication-bias , "
+             "test:certainty-1-large-effect ."),
+    M("CertaintyAssessmentShape", "level-differs-from-finding", "certainty-1", "", "SPARQL",
+      remove="test:certainty-1 eg:evidenceLevel egv:ModerateCertainty . "
+             "test:certainty-1-imprecision eg:judgement egv:SeriousConcern .",
+      add="test:certainty-1 eg:evidenceLevel egv:HighCertainty . "
+          "test:certainty-1-imprecision eg:judgement egv:NoConcern ."),
+    M("CertaintyAssessmentShape", "arithmetic-broken", "certainty-1", "", "SPARQL",
+      remove="test:certainty-1-imprecision eg:judgement egv:SeriousConcern .",
+      add="test:certainty-1-imprecision eg:judgement egv:VerySeriousConcern ."),
+    M("CertaintyAssessmentShape", "publication-bias-not-judged", "certainty-1", "", "SPARQL",
+      remove="test:certainty-1-publication-bias eg:domain egv:PublicationBias . "
+             "test:certainty-1-publication-bias eg:judgement egv:NoConcern .",
+      add="test:certainty-1-publication-bias eg:domain egv:DoseResponseGradient . "
+          "test:certainty-1-publication-bias eg:judgement egv:NoUpgrade ."),
+    M("CertaintyAssessmentShape", "rob2-domain-in-grade", "certainty-1", "", "SPARQL",
+      remove="test:certainty-1-large-effect eg:domain egv:LargeEffect . "
+             "test:certainty-1-large-effect eg:judgement egv:NoUpgrade .",
+      add="test:certainty-1-large-effect eg:domain egv:MissingOutcomeData . "
+          "test:certainty-1-large-effect eg:judgement egv:LowRisk ."),
+    M("DomainJudgementShape", "domain-missing", "rob-1-missing", "eg:domain", "MinCount",
+      remove="test:rob-1-missing eg:domain egv:MissingOutcomeData ."),
+    M("DomainJudgementShape", "judgement-twice", "certainty-1-inconsistency", "eg:judgement",
+      "MaxCount",
+      add="test:certainty-1-inconsistency eg:judgement egv:NoUpgrade ."),
+    M("DomainJudgementShape", "rationale-empty", "certainty-1-indirectness", "eg:rationale",
+      "MinLength",
+      remove="test:certainty-1-indirectness eg:rationale 'Direct.' .",
+      add="test:certainty-1-indirectness eg:rationale '' ."),
+    M("DomainJudgementShape", "grade-domain-rob-judgement", "certainty-1-risk-of-bias", "", "Or",
+      remove="test:certainty-1-risk-of-bias eg:judgement egv:NoConcern .",
+      add="test:certainty-1-risk-of-bias eg:judgement egv:LowRisk ."),
+    M("RiskOfBiasAssessmentShape", "overall-a-grade-level", "rob-1", "eg:overallJudgement", "In",
+      remove="test:rob-1 eg:overallJudgement egv:SomeConcerns .",
+      add="test:rob-1 eg:overallJudgement egv:SeriousConcern ."),
+    M("RiskOfBiasAssessmentShape", "override-rationale-twice", "rob-1", "eg:overrideRationale",
+      "MaxCount",
+      remove="test:rob-1 eg:overallJudgement egv:SomeConcerns .",
+      add="test:rob-1 eg:overallJudgement egv:HighRisk ; eg:overrideRationale 'One.' , 'Two.' ."),
+    M("RiskOfBiasAssessmentShape", "four-domains", "rob-1", "eg:domainJudgement", "MinCount",
+      remove="test:rob-1 eg:domainJudgement test:rob-1-selection ."),
+    M("RiskOfBiasAssessmentShape", "grade-domain-in-rob2", "rob-1", "", "SPARQL",
+      remove="test:rob-1-selection eg:domain egv:SelectionOfTheReportedResult . "
+             "test:rob-1-selection eg:judgement egv:LowRisk .",
+      add="test:rob-1-selection eg:domain egv:Imprecision . "
+          "test:rob-1-selection eg:judgement egv:NoConcern ."),
+    M("RiskOfBiasAssessmentShape", "overall-below-worst-domain", "rob-1", "", "SPARQL",
+      remove="test:rob-1 eg:overallJudgement egv:SomeConcerns .",
+      add="test:rob-1 eg:overallJudgement egv:LowRisk ."),
+    M("RiskOfBiasAssessmentShape", "override-without-rationale", "rob-1", "", "SPARQL",
+      remove="test:rob-1 eg:overallJudgement egv:SomeConcerns .",
+      add="test:rob-1 eg:overallJudgement egv:HighRisk ."),
+    M("RiskOfBiasAssessmentShape", "override-rationale-when-rule-holds", "rob-1", "", "SPARQL",
+      add="test:rob-1 eg:overrideRationale 'Judged more severe.' ."),
 ]
 # fmt: on
 
@@ -1045,7 +1135,7 @@ def test_every_constraint_of_the_shapes_has_a_mutation() -> None:
         name = str(node_shape).removeprefix(EGSH)
         for prop in shapes.objects(node_shape, SH.property):
             required.add((name, show_path(shapes, shapes.value(prop, SH.path))))
-        for rule in (SH["or"], SH["not"], SH["and"], SH.xone):
+        for rule in (SH["or"], SH["not"], SH["and"], SH.xone, SH.sparql):
             if (node_shape, rule, None) in shapes:
                 required.add((name, ""))
     covered = {(m.shape, m.path) for m in MUTATIONS}

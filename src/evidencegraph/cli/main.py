@@ -61,6 +61,7 @@ COMMANDS = {
     "dump": "dump:dump",
     "diff": "dump:diff",
     "export": "export:export",
+    "publish": "publish:publish",
     "serve": "serve:serve",
 }
 

@@ -56,6 +56,7 @@ _NOT_VALUE = frozenset(
 #: Shape predicates :meth:`_Reference.value_parts` renders, or that are no value constraint;
 #: any other SHACL predicate is listed as it stands, so that no constraint goes unmentioned.
 _RENDERED = _NOT_VALUE | {
+    SH.sparql,
     SH.datatype,
     SH["class"],
     SH.nodeKind,
@@ -207,6 +208,11 @@ class _Reference:
         parts += [
             f"not ({self.describe(n)})" for n in sorted(shapes.objects(node, SH["not"]), key=str)
         ]
+        # a SPARQL constraint (issue 19) is told by its message: the query is in shapes.ttl
+        parts += sorted(
+            "SPARQL rule: " + _md(text_of(shapes, rule, SH.message) or "(no message)")
+            for rule in shapes.objects(node, SH.sparql)
+        )
         for other, obj in sorted(
             shapes.predicate_objects(node), key=lambda pair: (str(pair[0]), str(pair[1]))
         ):

@@ -56,6 +56,7 @@ from evidencegraph.server.protocol import (
     query_formats,
     resource_format,
 )
+from evidencegraph.server.publishing import PublicationJob, publication_format
 from evidencegraph.server.security import RefusedError, check_bearer
 from evidencegraph.server.templating import render
 from evidencegraph.server.update_dataset import (
@@ -479,6 +480,12 @@ class EvidenceServer:
     # --- linked data --------------------------------------------------------------------
 
     def _data_resource(self, request: Request, rest: str) -> Response:
+        wanted = publication_format(request)
+        if wanted is not None:  # a claim's ClaimReview, FHIR or nanopub (server/publishing.py)
+            iri = str(EGID) + rest
+            return self._cached(
+                request, ("publish", iri, wanted), lambda: PublicationJob(iri, wanted)
+            )
         return self._resource(request, str(EGID), "/id/", rest)
 
     def _concept_resource(self, request: Request, rest: str) -> Response:

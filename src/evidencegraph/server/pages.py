@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from markupsafe import Markup
-from rdflib import RDFS, SKOS, URIRef
+from rdflib import RDFS, SKOS, Literal, URIRef
 
 from evidencegraph.export.select import Selection, model_terms, with_provenance
 from evidencegraph.ontology.namespace import compact, expand
@@ -67,6 +67,22 @@ _CLAIM_TIES = (
 )
 #: Verification statuses in the order the page lists claims: disagreements first.
 _STATUS_ORDER = ("Misreported", "Contested", "Unsupported", "AmbiguousReferent", "Unverified")
+#: Domains in the order GRADE and RoB 2 list them (downgrading GRADE domains, then upgrading).
+_DOMAIN_ORDER = (
+    "RiskOfBias",
+    "Inconsistency",
+    "Indirectness",
+    "Imprecision",
+    "PublicationBias",
+    "LargeEffect",
+    "DoseResponseGradient",
+    "PlausibleConfounding",
+    "RandomisationProcess",
+    "DeviationsFromIntendedInterventions",
+    "MissingOutcomeData",
+    "MeasurementOfTheOutcome",
+    "SelectionOfTheReportedResult",
+)
 
 
 def _p(curie: str) -> str:
@@ -79,6 +95,17 @@ def _subclasses(curie: str) -> frozenset[str]:
     """The IRIs of a class of the model and of every class under it."""
     graph, root = model_graph(), URIRef(_p(curie))
     return frozenset(str(c) for c in graph.transitive_subjects(RDFS.subClassOf, root))
+
+
+@functools.cache
+def _rating_changes() -> dict[str, int]:
+    """How many levels each GRADE judgement of the model moves the certainty (eg:ratingChange)."""
+    graph = model_graph()
+    return {
+        str(concept): int(change)
+        for concept, change in graph.subject_objects(URIRef(_p("eg:ratingChange")))
+        if isinstance(change, Literal)
+    }
 
 
 @functools.cache
@@ -138,6 +165,10 @@ def _gather(store: Store, iri: str) -> _Description:
         quads = with_provenance(store, record)
         full |= record.described
         full |= _subjects(quads, "eg:assertedBy")
+    elif _p("eg:Finding") in kinds:
+        appraisal, assessed = _appraisal(store, _objects(own, "eg:certainty"))
+        quads |= appraisal
+        full |= assessed
     elif _p("eg:Claim") in kinds:
         sources = _objects(own, "eg:assertedBy")
         quads |= store.links(sources, [])
@@ -200,7 +231,20 @@ def _study_record(store: Store, study: ox.NamedNode, quads: set[ox.Quad]) -> Sel
     sources.update(_objects((q for q in found if q.subject in findings), "prov:wasDerivedFrom"))
     ordered = sorted(sources, key=str)
     found |= store.links(ordered, [])
-    return Selection(found, {study, *parts, *findings, *interventions, *ordered})
+    appraisal, assessed = _appraisal(store, _objects(own, "eg:riskOfBias"))
+    found |= appraisal
+    return Selection(found, {study, *parts, *findings, *interventions, *ordered, *assessed})
+
+
+def _appraisal(
+    store: Store, assessments: Sequence[ox.NamedNode]
+) -> tuple[set[ox.Quad], set[_Subject]]:
+    """The triples of assessments (a finding's GRADE certainty, a study's RoB 2) and of their
+    domain judgements, and the nodes they describe in full."""
+    found = store.links(assessments, [])
+    held = set(assessments)
+    judged = _objects((q for q in found if q.subject in held), "eg:domainJudgement")
+    return found | store.links(judged, []), {*assessments, *judged}
 
 
 def _with_names(store: Store, quads: set[ox.Quad], full: set[_Subject]) -> set[ox.Quad]:
@@ -330,6 +374,13 @@ def _percent(level: _Term | None) -> str:
         return ""
 
 
+def _domain_rank(domain: _Term | None) -> tuple[int, str]:
+    """Where a domain judgement is listed: in GRADE's or RoB 2's order, others last."""
+    name = _local_name(domain.value) if isinstance(domain, ox.NamedNode) else ""
+    order = _DOMAIN_ORDER.index(name) if name in _DOMAIN_ORDER else len(_DOMAIN_ORDER)
+    return order, str(domain)
+
+
 def _status_rank(status: _Term | None) -> int:
     """Where a claim with this verification status is listed: disagreements first."""
     name = _local_name(status.value) if isinstance(status, ox.NamedNode) else ""
@@ -350,6 +401,31 @@ class _Result:
 
     numbers: str | None
     rated: list[_Rated]
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """One domain judgement of an assessment: the domain, the judgement, how many levels it
+    moves a GRADE rating ("-1", "+1"; empty for RoB 2) and its rationale."""
+
+    domain: _Term | None
+    judgement: _Term | None
+    change: str
+    rationale: _Term | None
+
+
+@dataclass(frozen=True)
+class _Assessment:
+    """A GRADE certainty or RoB 2 assessment as its page section shows it: the overall level or
+    judgement, why, who made it and when, an override's rationale, and each domain."""
+
+    node: _Term
+    overall: _Term | None
+    rationale: _Term | None
+    override: _Term | None
+    by: list[_Term]
+    dates: list[_Term]
+    judgements: list[_Judged]
 
 
 @dataclass(frozen=True)
@@ -494,15 +570,50 @@ class _ResourcePage:
     # -- what every page has
 
     def kind(self) -> str:
-        """Which sections the page has: ``study``, ``claim``, ``source`` or ``other``."""
+        """Which sections the page has: ``study``, ``finding``, ``claim``, ``source`` or
+        ``other``."""
         kinds = self.facts.types(self.node)
         if kinds & _subclasses("eg:Study"):
             return "study"
+        if _p("eg:Finding") in kinds:
+            return "finding"
         if _p("eg:Claim") in kinds:
             return "claim"
         if kinds & _subclasses("eg:Source"):
             return "source"
         return "other"
+
+    def assessment(self, curie: str) -> _Assessment | None:
+        """The page's node's assessment along ``curie`` (``eg:certainty`` of a finding,
+        ``eg:riskOfBias`` of a study), its domains in GRADE's or RoB 2's order; or None."""
+        node = self.facts.first(self.node, curie)
+        if node is None:
+            return None
+        facts, changes = self.facts, _rating_changes()
+        judged = []
+        for judgement_node in facts.objects(node, "eg:domainJudgement"):
+            domain = facts.first(judgement_node, "eg:domain")
+            judgement = facts.first(judgement_node, "eg:judgement")
+            change = changes.get(judgement.value) if isinstance(judgement, ox.NamedNode) else None
+            judged.append(
+                _Judged(
+                    domain,
+                    judgement,
+                    "" if change is None else f"{change:+d}" if change else "0",
+                    facts.first(judgement_node, "eg:rationale"),
+                )
+            )
+        judged.sort(key=lambda row: _domain_rank(row.domain))
+        overall = facts.first(node, "eg:evidenceLevel") or facts.first(node, "eg:overallJudgement")
+        return _Assessment(
+            node=node,
+            overall=overall,
+            rationale=facts.first(node, "eg:rationale"),
+            override=facts.first(node, "eg:overrideRationale"),
+            by=facts.objects(node, "prov:wasAttributedTo"),
+            dates=facts.objects(node, "dcterms:date"),
+            judgements=judged,
+        )
 
     def formats(self) -> list[tuple[str, str, str]]:
         """(path, media type, name) of each alternate format of the page's resource."""

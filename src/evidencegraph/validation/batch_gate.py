@@ -36,6 +36,7 @@ from evidencegraph.rdf.terms import RDF_TYPE, OxTerm, OxTriple, from_quad
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation.engines import PYSHACL, gate_plan
 from evidencegraph.validation.shacl import (
+    SECOND_HOP_PREDICATES,
     ValidationReport,
     ValidationResult,
     inverse_path_predicates,
@@ -126,6 +127,28 @@ def _inverse() -> frozenset[ox.NamedNode]:
     return frozenset(ox.NamedNode(str(p)) for p in inverse_path_predicates())
 
 
+@functools.cache
+def _second_hop_predicates() -> frozenset[ox.NamedNode]:
+    return frozenset(ox.NamedNode(str(p)) for p in SECOND_HOP_PREDICATES)
+
+
+def _second_hop(focus: set[ox.NamedNode], quads: Iterable[ox.Quad]) -> list[ox.NamedNode]:
+    """The nodes focus nodes link to along :data:`SECOND_HOP_PREDICATES` (a finding's study),
+    not focus nodes themselves: the gate fetches their triples too."""
+    predicates = _second_hop_predicates()
+    return sorted(
+        {
+            q.object
+            for q in quads
+            if q.predicate in predicates
+            and q.subject in focus
+            and isinstance(q.object, ox.NamedNode)
+            and q.object not in focus
+        },
+        key=str,
+    )
+
+
 def batch_quads(triples: Iterable[OxTriple]) -> list[ox.Quad]:
     """Quads of a batch; for a single-valued property the last value given wins.
 
@@ -185,6 +208,9 @@ def prepare(
     linked.difference_update(_model_nodes())  # typed in the model, which every judgement holds
     focus_nodes, linked_nodes = list(focus), list(linked)
     found = store.neighbourhood_quads(focus_nodes, linked_nodes, inverse)
+    further = _second_hop(focus, [*batch, *found])
+    if further:  # the nodes a SPARQL constraint reads beyond a focus node's own triples
+        found.update(store.neighbourhood_quads(further, [], inverse))
     if pending:
         for earlier in pending:  # a store read while one is written finds it here too
             found.difference_update(earlier.replaced)

@@ -233,6 +233,9 @@ def _message(entry: object, path: ResultPath | None, constraint: URIRef | None) 
     separator = '", "'
     if message.endswith('"@en') and separator in message:
         return message[message.index(separator) + len(separator) : -len('"@en')]
+    if message.startswith('"') and message.endswith('"@en'):
+        # a SPARQL constraint's message (issue 19): rudof gives it alone, as a literal
+        return message[1 : -len('"@en')]
     source = _rdflib(str(getattr(entry, "source_shape", "") or ""))
     messages = _messages()
     return messages.get((path, constraint)) or messages.get((source, constraint)) or message

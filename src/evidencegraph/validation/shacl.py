@@ -140,6 +140,14 @@ class ValidationReport:
         return "\n".join(lines) + "\n"
 
 
+#: Predicates whose objects the gate describes in full when a focus node links along them:
+#: the GRADE arithmetic (a SPARQL constraint of the certainty assessment, issue 19) reads the
+#: design of the study a finding is of, one hop beyond the finding.
+SECOND_HOP_PREDICATES: frozenset[URIRef] = frozenset(
+    {URIRef("https://w3id.org/evidencegraph/ontology#ofStudy")}
+)
+
+
 @functools.cache
 def inverse_path_predicates() -> frozenset[URIRef]:
     """Predicates the shapes follow backwards; the gate fetches incoming links for them."""
@@ -271,9 +279,16 @@ def neighbourhood(store: Store, batch: Graph, also: Iterable[Node] = ()) -> tupl
     described = sorted(ox.NamedNode(str(node)) for node in focus if isinstance(node, URIRef))
     linked = sorted({ox.NamedNode(str(o)) for o in batch.objects() if isinstance(o, URIRef)})
     found = Graph()
-    for quad in store.neighbourhood_quads(
-        described, linked, [ox.NamedNode(str(p)) for p in inverse]
-    ):
+    backwards = [ox.NamedNode(str(p)) for p in inverse]
+    quads = store.neighbourhood_quads(described, linked, backwards)
+    further = sorted(
+        ox.NamedNode(str(o))
+        for s, p, o in [*batch, *(from_quad(q) for q in quads)]
+        if p in SECOND_HOP_PREDICATES and s in focus and isinstance(o, URIRef) and o not in focus
+    )
+    if further:
+        quads |= store.neighbourhood_quads(further, [], backwards)
+    for quad in quads:
         found.add(from_quad(quad))
     return found, focus
 
