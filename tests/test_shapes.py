@@ -809,7 +809,8 @@ MUTATIONS: list[Mutation] = [
       add="test:study-1 eg:interventionMeshAncestor test:risk-1 ."),
     M("ConditionMeshShape", "meshTerm-not-mesh", "condition-1", "eg:meshTerm", "Class",
       add="test:condition-1 eg:meshTerm test:risk-1 ."),
-    # ===== results (issue 18): baseline, adverse-event details, PubMed fields ===    M("BaselineCharacteristicShape", "label-missing", "baseline-1", "rdfs:label", "MinCount",
+    # ===== results (issue 18): baseline, adverse-event details, PubMed fields ==========
+    M("BaselineCharacteristicShape", "label-missing", "baseline-1", "rdfs:label", "MinCount",
       remove="test:baseline-1 rdfs:label 'Age, Continuous' ."),
     M("BaselineCharacteristicShape", "parameterType-outside-scheme", "baseline-1",
       "eg:parameterType", "In",
@@ -910,7 +911,6 @@ MUTATIONS: list[Mutation] = [
     M("GrantShape", "grantCountry-integer", "grant-1", "eg:grantCountry", "Datatype",
       remove="test:grant-1 eg:grantCountry 'United States' .",
       add="test:grant-1 eg:grantCountry 1 ."),
-=======
     # ---- grade: who checked a claim, GRADE certainty by domain, RoB 2 (issue 19) ----
     M("CheckedClaimShape", "verifiedOn-missing", "claim-confirmed", "", "Or",
       remove="test:claim-confirmed eg:verifiedOn '2026-11-21'^^xsd:date ."),
