@@ -258,7 +258,8 @@ def test_queries_lists_the_library() -> None:
     assert result.exit_code == 0
     assert "drug-with-psychotherapy" in result.output and "--param drug=<literal>" in result.output
     listed = json.loads(run("queries", "--format", "json").output)
-    assert len(listed) == 12  # the ten competency questions and two on the source graphs
+    # the ten competency questions, two on the source graphs, one on the appraisal (issue 19)
+    assert len(listed) == 13
 
 
 # --- stats, network, globals ----------------------------------------------------------------------

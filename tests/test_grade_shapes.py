@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner, Result
 from rdflib import Graph, Literal, URIRef
@@ -179,3 +180,30 @@ def test_load_refuses_a_wrong_sum_naming_the_assessment_and_writes_nothing(
     assert f"Violation on egid:{YOON}/certainty" in result.output
     assert "start rank 1" in result.output and "nothing was written" in result.output
     assert _triple_count(built_store) == before
+
+
+# --- validate, a chunk of subjects at a time ----------------------------------------------
+
+
+@pytest.mark.parametrize("chunk_subjects", [1, 7])
+def test_validate_in_small_chunks_judges_each_appraisal_whole(chunk_subjects: int) -> None:
+    """An assessment, its judgements, its finding and the study's design fall in different
+    chunks: each chunk's judge reads them all (appraisal_reach), so the curated store conforms,
+    and a sum broken in the store (written past the gate) is found on its assessment."""
+    from evidencegraph.graph.evidence_graph import EvidenceGraph
+    from evidencegraph.store.core import OxigraphStore
+    from evidencegraph.validation.store_validation import validate_store
+
+    with EvidenceGraph(OxigraphStore(None)) as graph:
+        graph.build()
+        assert validate_store(graph.store, "rudof", chunk_subjects=chunk_subjects).conforms
+        imprecision = ox.NamedNode(str(KARE_PDA_CERTAINTY) + "/imprecision")
+        judgement = ox.NamedNode(str(EG.judgement))
+        graph.store.write_quads(
+            [ox.Quad(imprecision, judgement, ox.NamedNode(str(EGV.SeriousConcern)))],
+            [ox.Quad(imprecision, judgement, ox.NamedNode(str(EGV.NoConcern)))],
+        )
+        report = validate_store(graph.store, "rudof", chunk_subjects=chunk_subjects)
+    assert {r.focus_node for r in report.results} == {
+        "egid:finding/NCT02649231/pda-ketamine-vs-saline/certainty"
+    }

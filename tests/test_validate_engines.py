@@ -100,7 +100,13 @@ def test_both_engines_report_the_same_violations_on_each_kind_of_constraint(
 ) -> None:
     store = OxigraphStore(None)
     store.write_quads([], list(to_quads(mutated(mutation))))  # type: ignore[arg-type]
-    assert_same(validate_store(store, "pyshacl"), validate_store(store, "rudof"))
+    by_pyshacl, by_rudof = validate_store(store, "pyshacl"), validate_store(store, "rudof")
+    if mutation.constraint == "SPARQL":  # type: ignore[attr-defined]
+        # issue 19's SPARQL rules: the same results, but pyshacl's report graph also names
+        # the sh:sparql node (sh:sourceConstraint, its query and message); rudof's does not
+        assert by_rudof.results == by_pyshacl.results and not by_rudof.conforms
+        return
+    assert_same(by_pyshacl, by_rudof)
 
 
 def _generator():  # type: ignore[no-untyped-def]

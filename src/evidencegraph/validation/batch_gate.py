@@ -34,9 +34,9 @@ from rdflib import RDF, Graph, URIRef
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.rdf.terms import RDF_TYPE, OxTerm, OxTriple, from_quad
 from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.validation.appraisal_reach import reach
 from evidencegraph.validation.engines import PYSHACL, gate_plan
 from evidencegraph.validation.shacl import (
-    SECOND_HOP_PREDICATES,
     ValidationReport,
     ValidationResult,
     inverse_path_predicates,
@@ -127,26 +127,22 @@ def _inverse() -> frozenset[ox.NamedNode]:
     return frozenset(ox.NamedNode(str(p)) for p in inverse_path_predicates())
 
 
-@functools.cache
-def _second_hop_predicates() -> frozenset[ox.NamedNode]:
-    return frozenset(ox.NamedNode(str(p)) for p in SECOND_HOP_PREDICATES)
+def _fetcher(
+    store: Store, pending: Sequence[Unwritten], inverse: Collection[ox.NamedNode]
+) -> Callable[[list[ox.NamedNode], Sequence[ox.NamedNode]], set[ox.Quad]]:
+    """Fetches nodes' triples from the store and from the batches not yet written."""
 
+    def fetch(nodes: list[ox.NamedNode], links: Sequence[ox.NamedNode]) -> set[ox.Quad]:
+        backwards = [*inverse, *links]
+        found = store.neighbourhood_quads(nodes, [], backwards)
+        for earlier in pending:
+            found.difference_update(earlier.replaced)
+            there = [node for node in nodes if node in earlier.nodes]
+            if there:
+                found.update(earlier.written.neighbourhood_quads(there, [], backwards))
+        return found
 
-def _second_hop(focus: set[ox.NamedNode], quads: Iterable[ox.Quad]) -> list[ox.NamedNode]:
-    """The nodes focus nodes link to along :data:`SECOND_HOP_PREDICATES` (a finding's study),
-    not focus nodes themselves: the gate fetches their triples too."""
-    predicates = _second_hop_predicates()
-    return sorted(
-        {
-            q.object
-            for q in quads
-            if q.predicate in predicates
-            and q.subject in focus
-            and isinstance(q.object, ox.NamedNode)
-            and q.object not in focus
-        },
-        key=str,
-    )
+    return fetch
 
 
 def batch_quads(triples: Iterable[OxTriple]) -> list[ox.Quad]:
@@ -208,9 +204,8 @@ def prepare(
     linked.difference_update(_model_nodes())  # typed in the model, which every judgement holds
     focus_nodes, linked_nodes = list(focus), list(linked)
     found = store.neighbourhood_quads(focus_nodes, linked_nodes, inverse)
-    further = _second_hop(focus, [*batch, *found])
-    if further:  # the nodes a SPARQL constraint reads beyond a focus node's own triples
-        found.update(store.neighbourhood_quads(further, [], inverse))
+    # what the appraisal rules read beyond the focus nodes (issue 19), here or pending
+    found.update(reach(_fetcher(store, pending, inverse), [*batch, *found], focus))
     if pending:
         for earlier in pending:  # a store read while one is written finds it here too
             found.difference_update(earlier.replaced)

@@ -20,8 +20,9 @@ from rdflib.term import Node
 
 from evidencegraph.ontology.namespace import PREFIXES, compact
 from evidencegraph.rdf.model import model_graph, shapes_graph
-from evidencegraph.rdf.terms import canonical, from_quad, quiet_rdflib
+from evidencegraph.rdf.terms import canonical, from_quad, quiet_rdflib, to_quads
 from evidencegraph.store.core import Store
+from evidencegraph.validation.appraisal_reach import reach
 
 
 @dataclass(frozen=True)
@@ -138,14 +139,6 @@ class ValidationReport:
             lines.append(f"   constraint: {result.constraint}")
             lines.append(f"   message:    {result.message}")
         return "\n".join(lines) + "\n"
-
-
-#: Predicates whose objects the gate describes in full when a focus node links along them:
-#: the GRADE arithmetic (a SPARQL constraint of the certainty assessment, issue 19) reads the
-#: design of the study a finding is of, one hop beyond the finding.
-SECOND_HOP_PREDICATES: frozenset[URIRef] = frozenset(
-    {URIRef("https://w3id.org/evidencegraph/ontology#ofStudy")}
-)
 
 
 @functools.cache
@@ -281,13 +274,11 @@ def neighbourhood(store: Store, batch: Graph, also: Iterable[Node] = ()) -> tupl
     found = Graph()
     backwards = [ox.NamedNode(str(p)) for p in inverse]
     quads = store.neighbourhood_quads(described, linked, backwards)
-    further = sorted(
-        ox.NamedNode(str(o))
-        for s, p, o in [*batch, *(from_quad(q) for q in quads)]
-        if p in SECOND_HOP_PREDICATES and s in focus and isinstance(o, URIRef) and o not in focus
+    quads |= reach(
+        lambda nodes, links: store.neighbourhood_quads(nodes, [], [*backwards, *links]),
+        [*to_quads(batch), *quads],
+        described,
     )
-    if further:
-        quads |= store.neighbourhood_quads(further, [], backwards)
     for quad in quads:
         found.add(from_quad(quad))
     return found, focus

@@ -28,6 +28,7 @@ from evidencegraph.rdf.model import shapes_graph
 from evidencegraph.rdf.terms import quiet_rdflib, to_rdflib
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation import rudof_engine
+from evidencegraph.validation.appraisal_reach import reach
 from evidencegraph.validation.engines import PYSHACL, StorePlan, store_plan
 from evidencegraph.validation.shacl import (
     InversePath,
@@ -122,6 +123,12 @@ def _by_chunks(
             # Oxigraph's lookups take blank nodes as well as IRIs
             quads = store.neighbourhood_quads(chunk, [], inverse)  # type: ignore[arg-type]
             members = set(chunk)
+            # an appraisal whole (issue 19): its finding, judgements and study design
+            quads |= reach(
+                lambda nodes, links: store.neighbourhood_quads(nodes, [], [*inverse, *links]),
+                quads,
+                members,
+            )
             own = [q for q in quads if q.subject in members]
             serialized = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
             assert serialized is not None
