@@ -264,13 +264,19 @@ def _graph(quads: list[ox.Quad]) -> nx.MultiDiGraph:
 def _graphml(quads: list[ox.Quad]) -> bytes:
     buffer = io.BytesIO()
     nx.write_graphml(_graph(quads), buffer)
-    return buffer.getvalue()
+    return _ending_in_newline(buffer.getvalue())
 
 
 def _gexf(quads: list[ox.Quad]) -> bytes:
     buffer = io.BytesIO()
     nx.write_gexf(_graph(quads), buffer)
-    return buffer.getvalue()
+    return _ending_in_newline(buffer.getvalue())
+
+
+def _ending_in_newline(data: bytes) -> bytes:
+    """networkx ends its XML in a newline only when its pretty-printer runs to the end, which a
+    text holding line breaks (a curator's rationale) stops; a text file ends in one either way."""
+    return data if data.endswith(b"\n") else data + b"\n"
 
 
 def _write_kgx(quads: list[ox.Quad], output: Path) -> list[Path]:
