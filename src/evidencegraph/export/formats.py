@@ -263,20 +263,16 @@ def _graph(quads: list[ox.Quad]) -> nx.MultiDiGraph:
 
 def _graphml(quads: list[ox.Quad]) -> bytes:
     buffer = io.BytesIO()
-    nx.write_graphml(_graph(quads), buffer)
-    return _ending_in_newline(buffer.getvalue())
+    # networkx's own writer, not the lxml one it picks when lxml is installed: the two lay out
+    # the XML differently, and an export must not depend on what else is installed.
+    nx.write_graphml_xml(_graph(quads), buffer)
+    return buffer.getvalue()
 
 
 def _gexf(quads: list[ox.Quad]) -> bytes:
     buffer = io.BytesIO()
     nx.write_gexf(_graph(quads), buffer)
-    return _ending_in_newline(buffer.getvalue())
-
-
-def _ending_in_newline(data: bytes) -> bytes:
-    """networkx ends its XML in a newline only when its pretty-printer runs to the end, which a
-    text holding line breaks (a curator's rationale) stops; a text file ends in one either way."""
-    return data if data.endswith(b"\n") else data + b"\n"
+    return buffer.getvalue()
 
 
 def _write_kgx(quads: list[ox.Quad], output: Path) -> list[Path]:
