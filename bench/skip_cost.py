@@ -1,9 +1,10 @@
 """What bad records cost in skip mode (issue 18 point 6), on real ClinicalTrials.gov records.
 
 The real API v2 records of shared/data/real (ctgov_v2 and ctgov_v2_more) that import (some
-are partial on purpose, one is an API v1 response), copied ``--copies`` times under other NCT ids (NCT9 + copy + the original's digits) so that the import
-has as many batches as outside testing's 545 records had; three of them are broken (their
-conditions removed: the shapes require one). Each run imports them into a fresh memory store
+are partial on purpose, one is an API v1 response), copied ``--copies`` times under other
+NCT ids (NCT9 + copy + the original's digits) so that the import has as many batches as
+outside testing's 545 records had; three of them are broken (their conditions removed: the
+shapes require one). Each run imports them into a fresh memory store
 with ``--on-invalid skip``, in this process, in turn:
 
 - ``one by one`` (the baseline, the code before issue 18): a rejected batch's records judged

@@ -57,9 +57,7 @@ def _records(bad: tuple[int, ...]) -> tuple[list[Record], set[str]]:
 
 def _import(records: list[Record]) -> tuple[pipeline.ImportSummary, int]:
     graph = EvidenceGraph(OxigraphStore(None))
-    summary = pipeline.Importer(graph, map_study, batch_size=BATCH, on_invalid="skip").run(
-        records
-    )
+    summary = pipeline.Importer(graph, map_study, batch_size=BATCH, on_invalid="skip").run(records)
     return summary, len(graph.store)
 
 
