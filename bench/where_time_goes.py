@@ -31,6 +31,8 @@ from evidencegraph.store.core import OxigraphStore
 
 #: steps of the main thread, by the frames a sample's stack ends in (deepest match first)
 MAIN_STEPS = (
+    ("(generating the studies: not the import)", ("generate_ctgov.py",)),
+    ("stage in the group (Overlay.stage)", ("Overlay.stage",)),
     ("read the record (JSON)", ("records.py", "json/decoder", "zipfile", "json/__init__")),
     (
         "map the record (ingest)",
@@ -39,9 +41,10 @@ MAIN_STEPS = (
     ("plan the source graphs (source_view)", ("source_view.py",)),
     ("the record's quads (batch_quads)", ("batch_quads", "source_record")),
     ("prepare: neighbourhood, N-Triples", ("batch_gate.py", "store/core.py")),
-    ("stage in the group (Overlay.stage)", ("Overlay.stage",)),
     ("free judged batches", ("_resolve",)),
 )
+#: a sample whose deepest frame is one of these is a thread waiting (or this script), not working
+WAITING = ("Condition.wait", "_wait_for_tstate_lock", "thread.py:81)", "where_time_goes.py")
 OTHER_STEPS = (
     ("shifty's first look", "shifty"),
     ("rudof", "rudof"),
@@ -75,6 +78,8 @@ def split(path: Path) -> None:
     for line in path.read_text(encoding="utf-8").splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
+        if any(wait in frames[-1] for wait in WAITING):
+            continue
         if "Thread._bootstrap" not in frames[0]:
             step = next(
                 (
@@ -89,6 +94,7 @@ def split(path: Path) -> None:
         else:
             step = next((name for name, key in OTHER_STEPS if key in stack), "other")
             others[step] += int(count)
+    main.pop(MAIN_STEPS[0][0], None)
     for label, counter in (("main thread", main), ("other threads", others)):
         total = sum(counter.values())
         print(f"{label}: {total} samples")
