@@ -22,7 +22,6 @@ import datetime
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -58,6 +57,8 @@ class Size:
     disk_mib: float = 0.0
     dump_mib: float = 0.0
     skipped: str = ""
+    #: each step's peak RSS is its own (wait4), not the largest child's so far
+    rss_per_step: bool = True
 
 
 def load() -> str:
@@ -65,17 +66,22 @@ def load() -> str:
 
 
 def run(name: str, command: list[str], *, cwd: Path | None = None) -> tuple[Step, str]:
-    """Run a command as a child; its wall and CPU seconds and peak RSS."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Run a command as a child; its wall and CPU seconds and its own peak RSS (wait4 gives
+    the child's resource use, where RUSAGE_CHILDREN's peak is the largest child's so far)."""
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    step = Step(name, wall, cpu, after.ru_maxrss / 1024, load(), done.returncode)
-    if done.returncode not in (0, 1):  # 1: does not conform, a finding, not a failure
-        step.note = (done.stderr.strip().splitlines() or ["?"])[-1][:200]
-    return step, done.stdout + done.stderr
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = subprocess.Popen(command, stdout=out, stderr=err, cwd=cwd)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    cpu = usage.ru_utime + usage.ru_stime
+    step = Step(name, wall, cpu, usage.ru_maxrss / 1024, load(), child.returncode)
+    if child.returncode not in (0, 1):  # 1: does not conform, a finding, not a failure
+        step.note = (stderr.strip().splitlines() or ["?"])[-1][:200]
+    return step, stdout + stderr
 
 
 def queries(cli: list[str]) -> list[str]:
@@ -165,7 +171,9 @@ def section(sizes: list[Size], args: argparse.Namespace) -> str:
     lines = [
         BEGIN,
         f"Run `{run_id()}`. Command: `nice python bench/scaling.py --sizes "
-        f"{' '.join(map(str, args.sizes))} --write {args.write}`.",
+        f"{' '.join(map(str, args.sizes))} --write {args.write}`"
+        + (f" (added to an earlier run's {args.add_to.name})" if args.add_to else "")
+        + ".",
         "",
         f"Machine: {machine()}, shared with other work while it ran: the load average (1 min) "
         "is given with each step, and CPU seconds (the process's, every thread) are the steadier "
@@ -187,7 +195,8 @@ def section(sizes: list[Size], args: argparse.Namespace) -> str:
             lines.append(
                 f"| {s.name} | {s.wall:.1f} s | {s.cpu:.1f} s "
                 f"| {1000 * s.wall / size.studies:.2f} ms "
-                f"| {s.peak_rss_mib:,.0f} MiB | {s.load} | "
+                + (f"| {s.peak_rss_mib:,.0f} MiB " if s.peak_rss_mib else "| - ")
+                + f"| {s.load} | "
                 + (f"exit {s.exit_code}; " if s.exit_code not in (0, 1) else "")
                 + s.note
                 + " |"
@@ -220,6 +229,9 @@ def main() -> None:
     parser.add_argument("--deadline", help="HH:MM UTC: start no step after it")
     parser.add_argument("--keep", action="store_true", help="keep the stores and dumps")
     parser.add_argument("--write", type=Path)
+    parser.add_argument(
+        "--add-to", type=Path, help="an earlier run's bench/out/scaling.json: its sizes come first"
+    )
     args = parser.parse_args()
     deadline = None
     if args.deadline:
@@ -229,6 +241,13 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="scaling-"))
     work.mkdir(parents=True, exist_ok=True)
     sizes: list[Size] = []
+    if args.add_to:  # sizes measured by an earlier run, shown first
+        for earlier in json.loads(args.add_to.read_text(encoding="utf-8")):
+            steps = [Step(**step) for step in earlier.pop("steps")]
+            if not earlier.pop("rss_per_step", False):  # measured as the largest child so far
+                for step in steps:
+                    step.peak_rss_mib = 0.0
+            sizes.append(Size(**earlier, steps=steps))
 
     def save() -> None:
         RESULTS.parent.mkdir(exist_ok=True)
