@@ -10,9 +10,15 @@ hasResults, and for a share of the studies a resultsSection shaped like NCT00763
 adverse events, point of contact).
 
 Content is varied but seeded: the same N, seed and options give byte-identical output, and
-study i is the same whatever N is. A few per cent of the studies test ketamine, often paired
-with a psychotherapy in the same arm, against placebo or midazolam, for depression, alcohol use
-disorder or PTSD; a few more test psychotherapies alone, so queries about them find something.
+study i is the same whatever N is. By default the studies are drawn like the real records
+(issue 18 point 9): their share with results, their optional modules, and the lengths of
+their lists (sites, outcomes, references, baseline measures, adverse events) drawn from the
+real lengths, which bench/calibrate_ctgov.py computes into bench/data/calibration-ctgov.json;
+ketamine is as rare as in the registry (KETAMINE_PER_MILLION). ``--dense`` gives the studies
+of before the calibration: every module, short lists, a fifth with results, and one in 25
+testing ketamine, often paired with a psychotherapy in the same arm, against placebo or
+midazolam, for depression, alcohol use disorder or PTSD. A few per cent test psychotherapies
+alone, so queries about them find something.
 
 Identifiers are made never to collide with real ones: NCT ids are ``NCT9`` plus the 7-digit
 index. MeSH ids are real only for a short list of descriptors checked against real records
@@ -25,10 +31,10 @@ Run:
     python bench/generate_ctgov.py 20000 /tmp/ctgov.zip --format zip  # like the bulk download
     python bench/generate_ctgov.py 20000 /tmp/pages --format pages    # page-0001.json, ...
 
-Options: --seed (7), --results-fraction (0.2), --page-size (1000, pages only), --indent (0:
-compact JSON, as the API sends it; 2 pretty-prints like the files in shared/data/real, at about
-three times the cost). Exit status: 0 on success, 1 if the output cannot be written, 2 on a
-usage error.
+Options: --seed (7), --dense, --results-fraction (the real share; 0.2 with --dense),
+--page-size (1000, pages only), --indent (0: compact JSON, as the API sends it; 2
+pretty-prints like the files in shared/data/real, at about three times the cost). Exit
+status: 0 on success, 1 if the output cannot be written, 2 on a usage error.
 
 As a module (standard library only):
     from generate_ctgov import generate_study, iter_studies
@@ -85,6 +91,7 @@ def _table(section: str, name: str) -> Any:
 T = TypeVar("T")
 
 DEFAULT_SEED = 7
+#: the dense mode's share with results (the calibrated mode takes the real records')
 DEFAULT_RESULTS_FRACTION = 0.2
 DEFAULT_PAGE_SIZE = 1000
 DEFAULT_INDENT = 0  # compact, as the API sends it; the pure-Python indenter is ~3x slower
@@ -99,6 +106,68 @@ DAY_2017 = date(2017, 1, 18).toordinal()  # the Final Rule: typed dates, FDA fla
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 SYNTHETIC_MESH_BASE = 900_000_000  # D900000000 and up: a range MeSH does not use
+
+#: The figures the calibrated mode draws from, computed from the real records by
+#: bench/calibrate_ctgov.py (issue 18 point 9): never typed in.
+CALIBRATION = DATA / "calibration-ctgov.json"
+#: Studies in a million that test ketamine (any condition in psychiatry; with a psychotherapy
+#: in about half). FACTS.md lists eight ketamine trials for alcohol use disorder in a registry
+#: of about 550,000 studies (issue 18), about 15 in a million; the ketamine storyline also
+#: covers depression and PTSD, where ketamine is tried more often, so 100 in a million: about
+#: 55 ketamine studies in the whole registry, a third of them for alcohol use disorder.
+KETAMINE_PER_MILLION = 100
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a study is drawn like: today's dense synthetic studies (``--dense``), or like
+    the real records (the default): their share with results, their optional modules, and
+    the lengths of their lists, drawn from the lengths the real records have."""
+
+    dense: bool
+    results_fraction: float
+    #: chance that a study tells the ketamine (and the psychotherapy) storyline
+    ketamine: float
+    psychotherapy: float
+    modules: dict[str, float] = field(default_factory=dict)
+    lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def length(self, name: str, rng: random.Random, low: int, high: int) -> int:
+        """How many of list ``name``: dense, ``low``..``high``; calibrated, a real length."""
+        if self.dense:
+            return between(rng, low, high)
+        return pick(rng, self.lengths[name])
+
+    def has(self, name: str, rng: random.Random, dense_share: float) -> bool:
+        """Whether a study has the optional module ``name``."""
+        return rng.random() < (dense_share if self.dense else self.modules[name])
+
+
+DENSE = Profile(dense=True, results_fraction=0.2, ketamine=0.04, psychotherapy=0.05)
+
+
+@functools.cache
+def calibrated() -> Profile:
+    """The profile of the real records, read from bench/data/calibration-ctgov.json."""
+    data = json.loads(CALIBRATION.read_text(encoding="utf-8"))
+    return Profile(
+        dense=False,
+        results_fraction=data["results_fraction"],
+        ketamine=KETAMINE_PER_MILLION / 1_000_000,
+        psychotherapy=DENSE.psychotherapy,
+        modules=data["modules"],
+        lengths={name: tuple(values) for name, values in data["lengths"].items()},
+    )
+
+
+def reload_calibration() -> None:
+    """Read the calibration file again (bench/calibrate_ctgov.py has just written it)."""
+    calibrated.cache_clear()
+
+
+def profile_for(*, dense: bool) -> Profile:
+    return DENSE if dense else calibrated()
+
 
 # --------------------------------------------------------------------------------------------
 # Enumerations, as the API v2 spells them
@@ -583,6 +652,7 @@ class StudyPlan:
     enrollment: int
     group_sizes: list[int]
     outcomes: list[Outcome]
+    profile: Profile
 
 
 # --------------------------------------------------------------------------------------------
@@ -677,12 +747,12 @@ def split_evenly(total: int, parts: int, rng: random.Random) -> list[int]:
 # --------------------------------------------------------------------------------------------
 
 
-def choose_theme(rng: random.Random) -> str:
+def choose_theme(rng: random.Random, profile: Profile) -> str:
     """Pick the study's storyline: ketamine, psychotherapy or anything else."""
     point = rng.random()
-    if point < 0.04:
+    if point < profile.ketamine:
         return "ketamine"
-    if point < 0.09:
+    if point < profile.ketamine + profile.psychotherapy:
         return "psychotherapy"
     return "generic"
 
@@ -982,19 +1052,29 @@ def outcome_pool(condition: Condition) -> tuple[OutcomeTemplate, ...]:
     return tuple(specific) * 3 + tuple(fitting)
 
 
-def choose_outcomes(conditions: list[Condition], rng: random.Random) -> list[Outcome]:
-    """Pick 1-2 primary and 1-3 secondary outcomes, all different, suiting the condition."""
+def choose_outcomes(
+    conditions: list[Condition], rng: random.Random, profile: Profile
+) -> list[Outcome]:
+    """Pick primary and secondary outcomes suiting the condition (dense: 1-2 and 1-3), all
+    different; past the condition's pool of measures, measures come again at other times."""
     pool = outcome_pool(conditions[0])
-    primary_count, secondary_count = between(rng, 1, 2), between(rng, 1, 3)
+    primary_count = max(1, profile.length("primary_outcomes", rng, 1, 2))
+    secondary_count = profile.length("secondary_outcomes", rng, 1, 3)
+    wanted = primary_count + secondary_count
     templates: list[OutcomeTemplate] = []
-    while len(templates) < primary_count + secondary_count:
+    distinct = len({id(template) for template in pool})
+    while len(templates) < min(wanted, distinct):
         template = pick(rng, pool)
         if all(chosen is not template for chosen in templates):
             templates.append(template)
+    while len(templates) < wanted:  # the real lists are longer than the pools
+        templates.append(pick(rng, pool))
     outcomes = []
     for position, template in enumerate(templates):
         measure = template.measure.replace("{condition}", conditions[0].name)
         time_frame = pick(rng, TIME_FRAMES)
+        if position >= distinct:
+            measure = f"{measure} ({position + 1})"
         outcomes.append(Outcome(template, measure, time_frame, position < primary_count))
     return outcomes
 
@@ -1025,10 +1105,12 @@ def plan_enrollment(
     return sum(sizes), sizes
 
 
-def plan_study(index: int, rng: random.Random, results_fraction: float) -> StudyPlan:
+def plan_study(
+    index: int, rng: random.Random, results_fraction: float, profile: Profile = DENSE
+) -> StudyPlan:
     """Draw everything one study needs, in a fixed order so output is reproducible."""
     has_results = rng.random() < results_fraction
-    theme = choose_theme(rng)
+    theme = choose_theme(rng, profile)
     conditions = choose_conditions(theme, rng)
     observational = theme == "generic" and rng.random() < 0.15
     if theme == "ketamine":
@@ -1059,7 +1141,8 @@ def plan_study(index: int, rng: random.Random, results_fraction: float) -> Study
         timeline=plan_timeline(status, has_results, rng),
         enrollment=enrollment,
         group_sizes=group_sizes,
-        outcomes=choose_outcomes(conditions, rng),
+        outcomes=choose_outcomes(conditions, rng, profile),
+        profile=profile,
     )
 
 
@@ -1420,12 +1503,17 @@ def contacts_module(plan: StudyPlan, rng: random.Random) -> Json:
         ),
     }
     sites = [plan.sponsor] if plan.sponsor.org_class == "OTHER" else []
-    wanted = between(rng, 1, 3)
-    while len(sites) < wanted:
+    wanted = plan.profile.length("locations", rng, 1, 3)
+    while len(sites) < min(wanted, len(SITES)):
         site = pick(rng, SITES)
         if site not in sites:
             sites.append(site)
-    return {"overallOfficials": [official], "locations": [location(site) for site in sites]}
+    locations = [location(site) for site in sites]
+    for number in range(len(sites), wanted):  # a study with more sites than the table holds
+        extra = location(pick(rng, SITES))
+        extra["facility"] = f"{extra['facility']}, site {number + 1}"
+        locations.append(extra)
+    return {"overallOfficials": [official], "locations": locations}
 
 
 def citation(plan: StudyPlan, rng: random.Random) -> str:
@@ -1444,7 +1532,7 @@ def citation(plan: StudyPlan, rng: random.Random) -> str:
 def references_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return referencesModule with 1-4 citations (pmid is a string of digits)."""
     references = []
-    for _ in range(between(rng, 1, 4)):
+    for _ in range(plan.profile.length("references", rng, 1, 4)):
         if plan.has_results and rng.random() < 0.4:
             kind = "RESULT"
         else:
@@ -1486,9 +1574,9 @@ def protocol_section(plan: StudyPlan, rng: random.Random) -> Json:
         "eligibilityModule": eligibility_module(plan, rng),
         "contactsLocationsModule": contacts_module(plan, rng),
     }
-    if rng.random() < 0.4:
+    if plan.profile.has("references", rng, 0.4):
         section["referencesModule"] = references_module(plan, rng)
-    if rng.random() < 0.5:
+    if plan.profile.has("ipd_sharing", rng, 0.5):
         section["ipdSharingStatementModule"] = ipd_module(rng)
     return section
 
@@ -1581,11 +1669,19 @@ def baseline_module(plan: StudyPlan, rng: random.Random) -> Json:
         females.append(sum(females))
     ids = [group["id"] for group in groups]
     counts = [{"groupId": g, "value": str(n)} for g, n in zip(ids, sizes, strict=True)]
+    measures = [age_measure(ids, plan.group_sizes, rng), sex_measure(ids, sizes, females)]
+    if not plan.profile.dense:  # the real records report more: each a continuous measure
+        wanted = plan.profile.length("baseline_measures", rng, 2, 2)
+        for outcome in plan.outcomes[: max(0, wanted - len(measures))]:
+            extra = age_measure(ids, plan.group_sizes, rng)
+            extra["title"] = f"Baseline {outcome.measure}"
+            extra["unitOfMeasure"] = outcome.template.unit
+            measures.append(extra)
     return {
         "populationDescription": "All randomized participants.",
         "groups": groups,
         "denoms": [{"units": "Participants", "counts": counts}],
-        "measures": [age_measure(ids, plan.group_sizes, rng), sex_measure(ids, sizes, females)],
+        "measures": measures,
     }
 
 
@@ -1834,9 +1930,16 @@ def event_group(
 def adverse_events_module(plan: StudyPlan, rng: random.Random) -> Json:
     """Return adverseEventsModule; empty seriousEvents / otherEvents are left out, as in the API."""
     sizes = plan.group_sizes
-    serious_terms = rng.sample(SERIOUS_EVENT_TERMS, pick(rng, (0, 0, 1, 2, 3)))
-    serious = event_entries(serious_terms, sizes, 0.06, rng)
-    other = event_entries(rng.sample(ADVERSE_EVENT_TERMS, between(rng, 0, 6)), sizes, 0.3, rng)
+    profile = plan.profile
+    # dense: as many as before; calibrated: as many as the real records list, up to the
+    # tables' terms (each count drawn just before its events, as before the calibration)
+    if profile.dense:
+        serious_count = pick(rng, (0, 0, 1, 2, 3))
+    else:
+        serious_count = min(len(SERIOUS_EVENT_TERMS), profile.length("serious_events", rng, 0, 0))
+    serious = event_entries(rng.sample(SERIOUS_EVENT_TERMS, serious_count), sizes, 0.06, rng)
+    other_count = min(len(ADVERSE_EVENT_TERMS), profile.length("other_events", rng, 0, 6))
+    other = event_entries(rng.sample(ADVERSE_EVENT_TERMS, other_count), sizes, 0.3, rng)
     module: Json = {
         "frequencyThreshold": pick(rng, ("0", "5", "5", "2")),
         "timeFrame": pick(rng, ADVERSE_EVENT_TIME_FRAMES),
@@ -1983,18 +2086,26 @@ def derived_section(plan: StudyPlan) -> Json:
 
 
 def generate_study(
-    index: int, rng: random.Random, *, results_fraction: float = DEFAULT_RESULTS_FRACTION
+    index: int,
+    rng: random.Random,
+    *,
+    results_fraction: float | None = None,
+    dense: bool = False,
 ) -> Json:
     """Return one synthetic API v2 study record with NCT id ``NCT9`` + the 7-digit index.
 
     All randomness comes from ``rng``; pass a fresh ``random.Random`` seeded per study for
     output that does not depend on the order of generation (as ``iter_studies`` does).
-    ``results_fraction`` is the chance (0-1) that the study has a resultsSection.
+    ``results_fraction`` is the chance (0-1) that the study has a resultsSection (by default
+    the real records' share, or 0.2 with ``dense``). ``dense`` draws the study as the
+    generator did before it was calibrated: every module, short lists, more ketamine.
     Raises ValueError for an index outside 0..9,999,999.
     """
     if not 0 <= index <= 9_999_999:
         raise ValueError(f"index {index} is outside 0..9999999: NCT ids have 8 digits")
-    plan = plan_study(index, rng, results_fraction)
+    profile = profile_for(dense=dense)
+    fraction = profile.results_fraction if results_fraction is None else results_fraction
+    plan = plan_study(index, rng, fraction, profile)
     study: Json = {"protocolSection": protocol_section(plan, rng)}
     if plan.has_results:
         study["resultsSection"] = results_section(plan, rng)
@@ -2009,11 +2120,18 @@ def study_rng(seed: int, index: int) -> random.Random:
 
 
 def iter_studies(
-    n: int, seed: int = DEFAULT_SEED, *, results_fraction: float = DEFAULT_RESULTS_FRACTION
+    n: int,
+    seed: int = DEFAULT_SEED,
+    *,
+    results_fraction: float | None = None,
+    dense: bool = False,
 ) -> Iterator[Json]:
-    """Yield n studies, indexes 0..n-1; the same seed and fraction give the same studies."""
+    """Yield n studies, indexes 0..n-1; the same seed, fraction and mode give the same
+    studies."""
     for index in range(n):
-        yield generate_study(index, study_rng(seed, index), results_fraction=results_fraction)
+        yield generate_study(
+            index, study_rng(seed, index), results_fraction=results_fraction, dense=dense
+        )
 
 
 def nct_id_of(study: Json) -> str:
@@ -2113,8 +2231,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--results-fraction",
         type=fraction,
-        default=DEFAULT_RESULTS_FRACTION,
-        help="share of studies with a resultsSection (default 0.2)",
+        default=None,
+        help="share of studies with a resultsSection (default: the real records' share; "
+        "0.2 with --dense)",
+    )
+    parser.add_argument(
+        "--dense",
+        action="store_true",
+        help="studies as before the calibration: every module, short lists, 4%% ketamine",
     )
     parser.add_argument(
         "--page-size",
@@ -2138,7 +2262,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Generate the studies the command line asks for; return the exit status."""
     args = parse_args(argv)
     indent = args.indent if args.indent > 0 else None
-    studies = iter_studies(args.n, args.seed, results_fraction=args.results_fraction)
+    studies = iter_studies(
+        args.n, args.seed, results_fraction=args.results_fraction, dense=args.dense
+    )
     started = time.perf_counter()
     try:
         if args.format == "zip":

@@ -97,6 +97,9 @@ class ImportSummary:
     #: the time every graph this import wrote is described with (withdraw takes it)
     imported_at: str = ""
     batches_committed: int = 0
+    #: batches (or parts of one) handed to the validation gate: one per batch read, more for
+    #: a batch prepared again after a bad one, and a few per bad record in skip mode
+    gate_runs: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     committed_ids: list[str] = field(default_factory=list)
@@ -401,6 +404,7 @@ class Importer:
         group.overlay.stage(batch.prepared)
         group.batches.append(batch)
         self.summary.seconds["validate"] += time.perf_counter() - started
+        self.summary.gate_runs += 1
         batch.verdict = self._judges.submit(_timed_judge, batch.prepared)
         self._unjudged.append(batch)
 
@@ -473,7 +477,7 @@ class Importer:
             self.summary.stopped = Rejection(_batch_error(bad.mapped, report), report)
             return False
         self._settle(wait=True)  # the store holds everything before the bad batch
-        self._skip_bad_records(bad)
+        self._skip_bad_records(bad, report)
         self._in_flight.remove(bad)  # its good records are written, the bad ones reported
         for batch in later:
             batch.prepared = batch.verdict = None
@@ -498,24 +502,45 @@ class Importer:
             if not group.batches:
                 self._groups.remove(group)
 
-    def _skip_bad_records(self, batch: _Batch) -> None:
-        """Judge a rejected batch's records one by one; write the good, report the bad."""
-        for record in batch.mapped:
-            one = _Batch([record])
+    def _skip_bad_records(self, batch: _Batch, report: ValidationReport) -> None:
+        """Find a rejected batch's bad records; write the good ones, report the bad.
+
+        A bad record costs a few gate runs, not one per record of its batch: the batch is
+        split in two, the records the report's focus nodes name (the suspects) and the rest,
+        or in halves where the report names none or all of them, and each part is judged;
+        a part that conforms is written as one batch, a part that does not is split again,
+        down to the single records that break the shapes, each reported with its own report.
+        """
+        self._isolate(batch.mapped, report)
+
+    def _isolate(self, records: list[Mapped], report: ValidationReport) -> None:
+        """Write what conforms of ``records``, judged bad together with ``report``."""
+        if len(records) == 1:
+            self.summary.rejected.append(Rejection(_record_error(records[0], report), report))
+            self._settled(1)
+            return
+        named = _suspects(records, report)
+        if 0 < len(named) < len(records):
+            parts = [[r for r in records if not any(r is s for s in named)], named]
+        else:
+            half = len(records) // 2
+            parts = [records[:half], records[half:]]
+        for part in parts:
+            one = _Batch(part)
             one.plan = plan(Layered(self.store), one.records(), now=self.now)
             prepared = prepare(
                 self.store, one.plan.view, replace_single_values=False, view_plan=one.plan
             )
+            self.summary.gate_runs += 1
             verdict = judge(prepared)
             if not verdict.conforms:
-                self.summary.rejected.append(Rejection(_record_error(record, verdict), verdict))
-                self._settled(1)
+                self._isolate(part, verdict)
                 continue
             started = time.perf_counter()
             commit(self.store, prepared)
             self.summary.seconds["commit"] += time.perf_counter() - started
-            self._count([record], prepared, one.plan)
-            self._settled(1)
+            self._count(part, prepared, one.plan)
+            self._settled(len(part))
 
     def _mapped(self, items: Iterable[Record | RecordError]) -> Iterator[Mapped | None]:
         """Mapped records; None once an abort-mode import must stop."""
@@ -715,6 +740,20 @@ def _violations(report: ValidationReport) -> str:
     """The first violations of a report, on one line: node, path and message."""
     shown = "; ".join(f"{r.focus_node} {r.path}: {r.message}" for r in report.results[:3])
     return f"{len(report.results)} violation(s): {shown}"
+
+
+def _suspects(records: list[Mapped], report: ValidationReport) -> list[Mapped]:
+    """The records that state something of, or link to, a focus node of the report."""
+    focus = {str(result.focus) for result in report.results if result.focus is not None}
+    return [
+        record
+        for record in records
+        if any(
+            (isinstance(s, ox.NamedNode) and s.value in focus)
+            or (isinstance(o, ox.NamedNode) and o.value in focus)
+            for s, _, o in record.triples
+        )
+    ]
 
 
 def _record_error(record: Mapped, report: ValidationReport) -> RecordError:
