@@ -177,3 +177,37 @@ def test_certainty_carries_the_grade_domains(bundle: Bundle) -> None:
             )
         assert overall.rater
     assert judged > 0, "no finding in the curated evidence carries a GRADE assessment"
+
+
+def test_the_trials_rob2_sits_under_grades_risk_of_bias(bundle: Bundle) -> None:
+    """A finding of a trial with a RoB 2 assessment carries it as a subcomponent of GRADE's
+    risk-of-bias domain: the overall judgement and one subcomponent per RoB 2 domain, with the
+    judgements the curated appraisal gives (read from the graph, not typed here)."""
+    graph = curated()
+    trials = set()
+    for iri, evidence in _by_iri(bundle, "Evidence").items():
+        finding = EGID[iri.removeprefix(str(EGID))]
+        study = graph.value(finding, EG.ofStudy)
+        assessment = graph.value(study, EG.riskOfBias) if study is not None else None
+        if assessment is None or graph.value(finding, EG.certainty) is None:
+            continue
+        grade_risk = [
+            part
+            for part in evidence.certainty[0].subcomponent
+            if part.type.coding[0].code == "RiskOfBias"
+        ]
+        assert len(grade_risk) == 1
+        (rob2,) = grade_risk[0].subcomponent
+        overall = str(graph.value(assessment, EG.overallJudgement)).rsplit("/", 1)[-1]
+        assert rob2.rating.coding[0].code == overall
+        expected = {
+            str(graph.value(j, EG.domain)).rsplit("/", 1)[-1]: str(
+                graph.value(j, EG.judgement)
+            ).rsplit("/", 1)[-1]
+            for j in graph.objects(assessment, EG.domainJudgement)
+        }
+        shown = {part.type.coding[0].code: part.rating.coding[0].code for part in rob2.subcomponent}
+        assert shown == expected and len(shown) == 5
+        trials.add(study)
+    # the checked claims rest on findings of both RoB 2-assessed trials (KARE and Dakwar 2019)
+    assert trials == set(graph.subjects(EG.riskOfBias, None))

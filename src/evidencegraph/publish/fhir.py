@@ -412,10 +412,55 @@ def _certainty(evidence: CheckedEvidence, finding: URIRef) -> list[dict[str, Any
         why = evidence.text(judgement, EG.rationale)
         if why:
             part["description"] = why
+        if URIRef(str(domain)) == EGV.RiskOfBias:
+            risk_of_bias = _risk_of_bias(evidence, evidence.value(finding, EG.ofStudy))
+            if risk_of_bias is not None:
+                part["subcomponent"] = [risk_of_bias]
         subcomponents.append(part)
     if subcomponents:
         overall["subcomponent"] = subcomponents
     return [overall]
+
+
+def _risk_of_bias(evidence: CheckedEvidence, study: Node | None) -> dict[str, Any] | None:
+    """The trial's RoB 2 assessment, as a subcomponent of GRADE's risk-of-bias domain: its
+    overall judgement, and a subcomponent per RoB 2 domain. RoB 2's domains and judgements have
+    no FHIR code, so they are coded from the project's schemes (egv:Rob2DomainScheme,
+    egv:RobJudgementScheme)."""
+    assessment = evidence.value(study, EG.riskOfBias) if study is not None else None
+    overall = evidence.value(assessment, EG.overallJudgement) if assessment is not None else None
+    if assessment is None or overall is None:
+        return None
+    part: dict[str, Any] = {
+        "type": {**_concept(evidence, EGV.RiskOfBias), "text": "RoB 2 (the trial's risk of bias)"},
+        "rating": _concept(evidence, overall),
+    }
+    notes = [
+        evidence.text(assessment, EG.rationale),
+        evidence.text(assessment, EG.overrideRationale),
+    ]
+    if any(notes):
+        part["description"] = " ".join(note for note in notes if note)
+    rater = evidence.value(assessment, PROV.wasAttributedTo)
+    if rater is not None:
+        part["rater"] = evidence.name(rater)
+    domains = []
+    for judgement in sorted(evidence.values(assessment, EG.domainJudgement), key=str):
+        domain = evidence.value(judgement, EG.domain)
+        rating = evidence.value(judgement, EG.judgement)
+        if domain is None or rating is None:
+            continue
+        domain_part: dict[str, Any] = {
+            "type": _concept(evidence, domain),
+            "rating": _concept(evidence, rating),
+        }
+        why = evidence.text(judgement, EG.rationale)
+        if why:
+            domain_part["description"] = why
+        domains.append(domain_part)
+    if domains:
+        part["subcomponent"] = domains
+    return part
 
 
 def _assessment(evidence: CheckedEvidence, claim: URIRef) -> dict[str, Any]:
