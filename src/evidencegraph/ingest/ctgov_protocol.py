@@ -28,6 +28,8 @@ from evidencegraph.ingest.identifiers import (
     normalise_nct,
     normalise_pmid,
 )
+from evidencegraph.ingest.json_values import get as _get
+from evidencegraph.ingest.json_values import get_list as _list
 from evidencegraph.ingest.mapping import RDF, RDFS, SKOS, TripleSink, date_literal
 from evidencegraph.ontology.namespace import EG, EGV, vocabulary_files
 
@@ -96,19 +98,6 @@ def age_in_years(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return years.quantize(_YEAR_PLACES).normalize() if years else Decimal(0)
-
-
-def _get(data: Any, *keys: str) -> Any:
-    for key in keys:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def _list(data: Any, *keys: str) -> list[Any]:
-    value = _get(data, *keys)
-    return value if isinstance(value, list) else []
 
 
 def _decimal(value: object) -> Decimal | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -401,18 +401,10 @@ def _certainty(evidence: CheckedEvidence, finding: URIRef) -> list[dict[str, Any
         key=lambda j: (rank.get(URIRef(str(evidence.value(j, EG.domain))), len(rank)), str(j)),
     )
     for judgement in judgements:
-        domain = evidence.value(judgement, EG.domain)
-        rating = evidence.value(judgement, EG.judgement)
-        if domain is None or rating is None:
+        part = _judgement(evidence, judgement, _type_code, _rating_code)
+        if part is None:
             continue
-        part: dict[str, Any] = {
-            "type": _type_code(evidence, domain),
-            "rating": _rating_code(evidence, rating),
-        }
-        why = evidence.text(judgement, EG.rationale)
-        if why:
-            part["description"] = why
-        if URIRef(str(domain)) == EGV.RiskOfBias:
+        if URIRef(str(evidence.value(judgement, EG.domain))) == EGV.RiskOfBias:
             risk_of_bias = _risk_of_bias(evidence, evidence.value(finding, EG.ofStudy))
             if risk_of_bias is not None:
                 part["subcomponent"] = [risk_of_bias]
@@ -420,6 +412,28 @@ def _certainty(evidence: CheckedEvidence, finding: URIRef) -> list[dict[str, Any
     if subcomponents:
         overall["subcomponent"] = subcomponents
     return [overall]
+
+
+def _judgement(
+    evidence: CheckedEvidence,
+    judgement: Node,
+    type_of: Callable[[CheckedEvidence, Node], dict[str, Any]],
+    rating_of: Callable[[CheckedEvidence, Node], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """One domain's judgement as a certainty subcomponent: its domain as ``type``, the
+    judgement as ``rating``, the rationale as ``description``; None when one is missing."""
+    domain = evidence.value(judgement, EG.domain)
+    rating = evidence.value(judgement, EG.judgement)
+    if domain is None or rating is None:
+        return None
+    part: dict[str, Any] = {
+        "type": type_of(evidence, domain),
+        "rating": rating_of(evidence, rating),
+    }
+    why = evidence.text(judgement, EG.rationale)
+    if why:
+        part["description"] = why
+    return part
 
 
 def _risk_of_bias(evidence: CheckedEvidence, study: Node | None) -> dict[str, Any] | None:
@@ -444,20 +458,12 @@ def _risk_of_bias(evidence: CheckedEvidence, study: Node | None) -> dict[str, An
     rater = evidence.value(assessment, PROV.wasAttributedTo)
     if rater is not None:
         part["rater"] = evidence.name(rater)
-    domains = []
-    for judgement in sorted(evidence.values(assessment, EG.domainJudgement), key=str):
-        domain = evidence.value(judgement, EG.domain)
-        rating = evidence.value(judgement, EG.judgement)
-        if domain is None or rating is None:
-            continue
-        domain_part: dict[str, Any] = {
-            "type": _concept(evidence, domain),
-            "rating": _concept(evidence, rating),
-        }
-        why = evidence.text(judgement, EG.rationale)
-        if why:
-            domain_part["description"] = why
-        domains.append(domain_part)
+    judgements = sorted(evidence.values(assessment, EG.domainJudgement), key=str)
+    domains = [
+        domain_part
+        for judgement in judgements
+        if (domain_part := _judgement(evidence, judgement, _concept, _concept)) is not None
+    ]
     if domains:
         part["subcomponent"] = domains
     return part
