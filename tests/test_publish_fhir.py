@@ -211,3 +211,13 @@ def test_the_trials_rob2_sits_under_grades_risk_of_bias(bundle: Bundle) -> None:
         trials.add(study)
     # the checked claims rest on findings of both RoB 2-assessed trials (KARE and Dakwar 2019)
     assert trials == set(graph.subjects(EG.riskOfBias, None))
+
+
+def test_one_evidence_per_finding(bundle: Bundle) -> None:
+    """The whole store's Bundle has an Evidence for every finding of the curated evidence,
+    including those no checked claim rests on (KARE's ketamine arms compared with each other)."""
+    from rdflib import RDF
+
+    findings = {str(f) for f in curated().subjects(RDF.type, EG.Finding)}
+    assert set(_by_iri(bundle, "Evidence")) == findings
+    assert f"{EGID}finding/NCT02649231/pda-ketamine-therapy-vs-ketamine-education" in findings

@@ -60,7 +60,8 @@ def fhir(app: AppContext, out: Path, claims: tuple[str, ...]) -> None:
     Citation per source, an Evidence per finding and an ArtifactAssessment per checked claim."""
     from evidencegraph.publish.fhir import fhir_bundle, fhir_json
 
-    bundle = fhir_bundle(_read(app, claims))
+    # the whole store's Bundle has an Evidence for every finding; with --claim, those it rests on
+    bundle = fhir_bundle(_read(app, claims, every_finding=True))
     counts: dict[str, int] = {}
     for entry in bundle["entry"]:
         kind = entry["resource"]["resourceType"]
@@ -126,14 +127,16 @@ def _iri(text: str) -> str:
     return expand(text.strip().strip("<>"))
 
 
-def _read(app: AppContext, claims: tuple[str, ...]) -> CheckedEvidence:
+def _read(
+    app: AppContext, claims: tuple[str, ...], *, every_finding: bool = False
+) -> CheckedEvidence:
     from rdflib import URIRef
 
     from evidencegraph.publish.checked import read_checked
 
     with app.open_graph(read_only=True) as graph:
         only = [URIRef(_iri(claim)) for claim in claims] if claims else None
-        return read_checked(graph.store, only)
+        return read_checked(graph.store, only, every_finding=every_finding and only is None)
 
 
 def _write(app: AppContext, out: Path, text: str, what: str) -> None:

@@ -65,6 +65,9 @@ class CheckedEvidence:
     claims: tuple[URIRef, ...]
     graph: Graph
     model: Graph
+    #: Findings to publish whether or not a checked claim rests on them (``publish fhir``
+    #: of a whole store: an Evidence per finding), sorted by IRI.
+    findings: tuple[URIRef, ...] = ()
 
     def value(self, subject: Node, predicate: URIRef) -> Node | None:
         """One value of ``predicate`` on ``subject`` (the smallest, so the choice is stable)."""
@@ -136,18 +139,33 @@ class CheckedEvidence:
         )
 
 
+_FINDINGS = """
+PREFIX eg: <https://w3id.org/evidencegraph/ontology#>
+SELECT DISTINCT ?finding WHERE { ?finding a eg:Finding }
+"""
+
+
+def all_findings(store: Store) -> list[URIRef]:
+    """The IRIs of the store's findings, sorted."""
+    result = store.query(_FINDINGS)
+    return sorted(URIRef(str(node)) for node in result.column("finding") if node is not None)
+
+
 def checked_claims(store: Store) -> list[URIRef]:
     """The IRIs of the store's checked claims, sorted."""
     result = store.query(_CHECKED_CLAIMS)
     return sorted(URIRef(str(node)) for node in result.column("claim") if node is not None)
 
 
-def read_checked(store: Store, only: Sequence[URIRef] | None = None) -> CheckedEvidence:
+def read_checked(
+    store: Store, only: Sequence[URIRef] | None = None, *, every_finding: bool = False
+) -> CheckedEvidence:
     """The checked claims of ``store`` (or those of ``only`` that are checked) and the
     triples their publications are made of.
 
-    Raises NothingCheckedError when there is no checked claim to publish, NotCheckedError
-    when a claim of ``only`` is not one.
+    ``every_finding`` reads every finding of the store as well, whether or not a checked claim
+    rests on it. Raises NothingCheckedError when there is no checked claim to publish,
+    NotCheckedError when a claim of ``only`` is not one.
     """
     claims = checked_claims(store)
     if only is not None:
@@ -166,7 +184,9 @@ def read_checked(store: Store, only: Sequence[URIRef] | None = None) -> CheckedE
             "Run `evidencegraph build` to load the curated evidence, or load claims that "
             "carry eg:verificationStatus."
         )
-    return CheckedEvidence(tuple(claims), neighbourhood(store, claims), model_graph())
+    findings = all_findings(store) if every_finding else []
+    graph = neighbourhood(store, [*claims, *findings])
+    return CheckedEvidence(tuple(claims), graph, model_graph(), tuple(findings))
 
 
 def neighbourhood(store: Store, focus: Sequence[URIRef], depth: int = DEPTH) -> Graph:

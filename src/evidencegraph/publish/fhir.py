@@ -88,7 +88,8 @@ def resource_id(iri: Node) -> str:
 
 
 def fhir_bundle(evidence: CheckedEvidence) -> dict[str, Any]:
-    """The Bundle (type collection) of every checked claim and what its verdict rests on."""
+    """The Bundle (type collection) of every checked claim and what its verdict rests on, and of
+    the other findings ``evidence`` was read with (``read_checked(every_finding=True)``)."""
     sources: dict[URIRef, None] = {}
     findings: dict[URIRef, None] = {}
     agents: dict[URIRef, None] = {}
@@ -104,6 +105,10 @@ def fhir_bundle(evidence: CheckedEvidence) -> dict[str, Any]:
         by, _ = evidence.verified(claim)
         if by is not None:
             agents[by] = None
+    for finding in evidence.findings:
+        findings[finding] = None
+        for source in evidence.primary_sources(finding):
+            sources[source] = None
     for finding in findings:
         assessment = evidence.value(finding, EG.certainty)
         if assessment is not None:
