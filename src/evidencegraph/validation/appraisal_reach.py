@@ -33,6 +33,8 @@ _APPRAISAL_TYPES = frozenset(
     ox.NamedNode(str(EG[name]))
     for name in ("CertaintyAssessment", "RiskOfBiasAssessment", "DomainJudgement")
 )
+#: The predicates the rounds follow.
+_FOLLOWED = frozenset((*LINKS, _OF_STUDY))
 #: judgement -> assessment -> finding -> study: three steps reach everything a rule reads
 ROUNDS = 3
 
@@ -44,7 +46,7 @@ Fetch = Callable[[list[ox.NamedNode], Sequence[ox.NamedNode]], set[ox.Quad]]
 def reach(fetch: Fetch, quads: Iterable[ox.Quad], described: Iterable[object]) -> set[ox.Quad]:
     """The triples of the appraisal nodes the ``quads`` lead to, beyond the ``described`` nodes
     (whose own triples ``quads`` hold already); an empty set when they hold no appraisal."""
-    pool = set(quads)
+    pool = _read(quads)
     done: set[object] = set(described)
     probed: set[object] = set()
     found: set[ox.Quad] = set()
@@ -77,5 +79,17 @@ def reach(fetch: Fetch, quads: Iterable[ox.Quad], described: Iterable[object]) -
         done.update(nodes)
         probed.update(nodes)
         found |= fetched
-        pool |= fetched
+        pool |= _read(fetched)
     return found
+
+
+def _read(quads: Iterable[ox.Quad]) -> set[ox.Quad]:
+    """The quads the rounds of :func:`reach` look at: the appraisal links, a finding's study,
+    and the types that make a node an assessment or a judgement. One pass over a batch, so the
+    rounds scan a handful of quads, not the whole batch each time."""
+    kept: set[ox.Quad] = set()
+    for quad in quads:
+        predicate = quad.predicate
+        if predicate in _FOLLOWED or (predicate == RDF_TYPE and quad.object in _APPRAISAL_TYPES):
+            kept.add(quad)
+    return kept
