@@ -477,7 +477,7 @@ class Importer:
             self.summary.stopped = Rejection(_batch_error(bad.mapped, report), report)
             return False
         self._settle(wait=True)  # the store holds everything before the bad batch
-        self._skip_bad_records(bad, report)
+        self._skip_bad_records(bad.mapped, report)
         self._in_flight.remove(bad)  # its good records are written, the bad ones reported
         for batch in later:
             batch.prepared = batch.verdict = None
@@ -502,19 +502,16 @@ class Importer:
             if not group.batches:
                 self._groups.remove(group)
 
-    def _skip_bad_records(self, batch: _Batch, report: ValidationReport) -> None:
-        """Find a rejected batch's bad records; write the good ones, report the bad.
+    def _skip_bad_records(self, records: list[Mapped], report: ValidationReport) -> None:
+        """Of ``records``, judged bad together with ``report``, write the good ones and
+        report the bad.
 
-        A bad record costs a few gate runs, not one per record of its batch: the batch is
-        split in two, the records the report's focus nodes name (the suspects) and the rest,
-        or in halves where the report names none or all of them, and each part is judged;
-        a part that conforms is written as one batch, a part that does not is split again,
-        down to the single records that break the shapes, each reported with its own report.
+        A bad record costs a few gate runs, not one per record of its batch: the records are
+        split in two, those the report's focus nodes name (the suspects) and the rest, or in
+        halves where the report names none or all of them, and each part is judged; a part
+        that conforms is written as one batch, a part that does not is split again, down to
+        the single records that break the shapes, each reported with its own report.
         """
-        self._isolate(batch.mapped, report)
-
-    def _isolate(self, records: list[Mapped], report: ValidationReport) -> None:
-        """Write what conforms of ``records``, judged bad together with ``report``."""
         if len(records) == 1:
             self.summary.rejected.append(Rejection(_record_error(records[0], report), report))
             self._settled(1)
@@ -534,7 +531,7 @@ class Importer:
             self.summary.gate_runs += 1
             verdict = judge(prepared)
             if not verdict.conforms:
-                self._isolate(part, verdict)
+                self._skip_bad_records(part, verdict)
                 continue
             started = time.perf_counter()
             commit(self.store, prepared)
