@@ -1,4 +1,5 @@
-"""Writing a publication: beside its target first, then renamed into place."""
+"""Writing output files: beside their targets first, then renamed into place, so a failure
+leaves whatever was there untouched (`export -o`, `publish OUT`)."""
 
 from __future__ import annotations
 
@@ -9,34 +10,48 @@ from pathlib import Path
 from evidencegraph.errors import OutputError
 
 
-def write_atomically(path: Path, text: str) -> int:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder, so a
-    failure leaves whatever was there untouched; return the bytes written.
+def write_files(files: dict[Path, bytes], advice: str) -> None:
+    """Write every file beside its target first, then rename them all into place: a failure
+    while writing leaves no file, old or new, touched.
 
-    Raises OutputError when the folder does not exist or cannot be written, or ``path`` is a
-    folder.
+    Raises OutputError naming the file when one cannot be written; ``advice`` ends the message
+    when its folder does not take a new file (missing, not writable).
     """
+    written: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            folder = path.parent if str(path.parent) else Path(".")
+            try:
+                descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+            except OSError as error:
+                raise OutputError(
+                    f"cannot write {path}: {error.strerror or error}; {advice}"
+                ) from None
+            written[path] = Path(name)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.chmod(name, 0o666 & ~_umask())
+        for path, scratch in written.items():
+            try:
+                os.replace(scratch, path)
+            except OSError as error:
+                raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        for scratch in written.values():
+            scratch.unlink(missing_ok=True)
+
+
+def write_text(path: Path, text: str) -> int:
+    """Write ``text`` (UTF-8) to the one file ``path`` as :func:`write_files` does; return the
+    bytes written. Raises OutputError also when ``path`` is a folder."""
     data = text.encode("utf-8")
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a folder; give a file name")
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except OSError as error:
-        raise OutputError(
-            f"cannot write {path}: {error.strerror or error}; choose a folder that exists "
-            "and that you can write to"
-        ) from None
-    scratch = Path(name)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(scratch, 0o666 & ~umask)
-        os.replace(scratch, path)
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
-    finally:
-        scratch.unlink(missing_ok=True)
+    write_files({path: data}, "choose a folder that exists and that you can write to")
     return len(data)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -140,10 +140,10 @@ def _read(
 
 
 def _write(app: AppContext, out: Path, text: str, what: str) -> None:
-    from evidencegraph.publish.output import write_atomically
+    from evidencegraph.output import write_text
 
     if str(out) == "-":
         click.echo(text, nl=False)
         return
-    size = write_atomically(out, text)
+    size = write_text(out, text)
     click.echo(f"Wrote {what} to {out} ({size:,} bytes).")

@@ -9,8 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
@@ -19,14 +17,18 @@ import networkx as nx
 import pyoxigraph as ox
 from rdflib import Graph
 
-from evidencegraph.errors import OutputError, UsageError
+from evidencegraph.errors import UsageError
 from evidencegraph.export.picture import colour, html, legend, render, status_colour
 from evidencegraph.export.select import model_descriptions
 from evidencegraph.graph.network import project
 from evidencegraph.ontology.namespace import EG, EGID, PREFIXES, compact, context_file, expand
 from evidencegraph.ontology.naming import NAME_PROPERTIES, predicate_label
+from evidencegraph.output import write_files
 from evidencegraph.rdf.terms import from_quad
 from evidencegraph.store.core import OxigraphStore
+
+#: What to do when the folder of -o does not take a new file.
+_ADVICE = "choose a writable place with -o"
 
 _RDF_SYNTAXES = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -105,7 +107,7 @@ def write(quads: Iterable[ox.Quad], fmt: str, output: Path | None, stdout: IO[by
     if output is None:
         stdout.write(data)
         return []
-    _write_files({output: data})
+    write_files({output: data}, _ADVICE)
     return [output]
 
 
@@ -318,7 +320,7 @@ def _write_kgx(quads: list[ox.Quad], output: Path) -> list[Path]:
         ]
         for number, q in enumerate(edges, start=1)
     ]
-    _write_files({nodes_path: _tsv_bytes(node_rows), edges_path: _tsv_bytes(edge_rows)})
+    write_files({nodes_path: _tsv_bytes(node_rows), edges_path: _tsv_bytes(edge_rows)}, _ADVICE)
     return [nodes_path, edges_path]
 
 
@@ -334,37 +336,6 @@ def _tsv_bytes(rows: Iterable[list[str]]) -> bytes:
     text = io.StringIO()
     csv.writer(text, delimiter="\t", lineterminator="\n").writerows(rows)
     return text.getvalue().encode("utf-8")
-
-
-def _write_files(files: dict[Path, bytes]) -> None:
-    """Write every file beside its target first, then rename them all into place: a failure
-    while writing leaves no file, old or new, touched."""
-    written: dict[Path, Path] = {}
-    try:
-        for path, data in files.items():
-            directory = path.parent if str(path.parent) else Path(".")
-            try:
-                descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-            except OSError as error:
-                raise OutputError(
-                    f"cannot write {path}: {error.strerror or error}; "
-                    "choose a writable place with -o"
-                ) from None
-            written[path] = Path(name)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-            os.chmod(name, 0o666 & ~_umask())
-        for path, scratch in written.items():
-            os.replace(scratch, path)
-    finally:
-        for scratch in written.values():
-            scratch.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 _RENDERERS: dict[str, Callable[[list[ox.Quad]], bytes]] = {
