@@ -62,7 +62,8 @@ def measure(studies: int, store_kind: str, batch_size: int) -> dict[str, float]:
         Record(f"generated[{i}]", study)
         for i, study in enumerate(generate_ctgov.iter_studies(studies, seed=7))
     ]
-    with tempfile.TemporaryDirectory() as folder:
+    # RocksDB's threads may still write as the folder goes: leave what they write
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as folder:
         path = Path(folder) / "store" if store_kind == "disk" else None
         graph = EvidenceGraph(OxigraphStore(path))
         cpu, main, wall = time.process_time(), time.thread_time(), time.perf_counter()
@@ -71,6 +72,7 @@ def measure(studies: int, store_kind: str, batch_size: int) -> dict[str, float]:
         wall = time.perf_counter() - wall
         assert summary.stopped is None and not summary.rejected, str(summary.stopped)
         triples = len(graph.store)  # type: ignore[arg-type]
+        graph.close()
     n = summary.imported
     return {
         "studies": n,
@@ -104,13 +106,10 @@ def run_child(src: Path, args: argparse.Namespace) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(src))
     command = [sys.executable, __file__, "--child", "--studies", str(args.studies)]
     command += ["--store", args.store, "--batch-size", str(args.batch_size)]
-    out = subprocess.run(
-        command,
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    ).stdout
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode:
+        raise SystemExit(f"the import on {src} failed:\n{done.stderr}")
+    out = done.stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
