@@ -66,12 +66,25 @@ from evidencegraph.server.update_dataset import (
     with_using_dataset,
 )
 from evidencegraph.server.urls import local_path
+from evidencegraph.server.void_page import void_html
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 from evidencegraph.store.values_binding import tokenize
 
 #: Query-string parameters of /queries/NAME that are not the query's parameters: the format,
-#: and the Protocol's dataset (a named query over one source's graph, say).
-_RESERVED = frozenset({"format", "default-graph-uri", "named-graph-uri"})
+#: the Protocol's dataset (a named query over one source's graph, say), and what the forms of
+#: /queries send beside them (``download``: answer as a file; ``named``: the query's name).
+_RESERVED = frozenset({"format", "default-graph-uri", "named-graph-uri", "download", "named"})
+#: The file extension of each answer's media type, for a download's file name.
+_DOWNLOAD_EXTENSIONS = {
+    "application/sparql-results+json": "srj",
+    "application/sparql-results+xml": "srx",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "text/turtle": "ttl",
+    "application/n-triples": "nt",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdf",
+}
 #: VoID counts scan the whole store: they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
 
@@ -118,6 +131,7 @@ class EvidenceServer:
         self.pool = pool
         self.cache = ResponseCache(settings.cache_size)
         self._description: bytes | None = None
+        self._description_page: bytes | None = None  # its HTML, made from it once
         self._description_lock = threading.Lock()
         self._ontology_bodies: dict[str, bytes] = {}
         self._index_body: bytes | None = None
@@ -137,7 +151,7 @@ class EvidenceServer:
                 Rule("/ontology", endpoint="ontology", methods=get),
                 Rule("/ontology.<extension>", endpoint="ontology", methods=get),
                 Rule("/.well-known/void", endpoint="void", methods=get),
-                Rule("/.well-known/void.ttl", endpoint="void", methods=get),
+                Rule("/.well-known/void.ttl", endpoint="void_turtle", methods=get),
             ]
         )
 
@@ -403,6 +417,7 @@ class EvidenceServer:
             self.cache.clear()
             with self._description_lock:
                 self._description = None
+                self._description_page = None
         return Response(answer.body, status=answer.status, content_type=answer.content_type)
 
     def _service_description(self, request: Request) -> Response:
@@ -447,9 +462,14 @@ class EvidenceServer:
         named = library()
         if json_or_html(request) == "json":
             payload = [q.describe(with_text=True) for q in named.values()]
-            return Response(json.dumps(payload, indent=2), content_type="application/json")
-        page = render("queries.html", queries=list(named.values()))
-        return Response(page, content_type=HTML_MEDIA_TYPE)
+            response = Response(json.dumps(payload, indent=2), content_type="application/json")
+        else:
+            page = render("queries.html", queries=list(named.values()), formats=_QUERY_FORMATS)
+            response = Response(page, content_type=HTML_MEDIA_TYPE)
+        # one URL, two answers: a browser's cache must not hand the page's script the HTML,
+        # nor a person the JSON the script fetched
+        response.vary.add("Accept")
+        return response
 
     def _named_query(self, request: Request, name: str) -> Response:
         from evidencegraph.queries import get_query
@@ -475,7 +495,14 @@ class EvidenceServer:
         except ParameterError as error:
             raise _RequestError(400, str(error)) from None
         bindings = tuple(sorted((name, to_oxigraph(term)) for name, term in bound.items()))
-        return self._query(request, text, bindings, _dataset(request))
+        response = self._query(request, text, bindings, _dataset(request))
+        if "download" in request.args and response.status_code == 200:
+            # the Download buttons of /queries: a file to save, not a text to show
+            extension = _DOWNLOAD_EXTENSIONS.get(response.mimetype or "", "txt")
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="{named.name}.{extension}"'
+            )
+        return response
 
     # --- linked data --------------------------------------------------------------------
 
@@ -549,11 +576,13 @@ class EvidenceServer:
         media = HTML_MEDIA_TYPE if fmt == "html" else GRAPH_MEDIA_TYPES[fmt]
         return self._respond(request, CachedResponse.of(200, media, body), "static")
 
-    def _void(self, request: Request) -> Response:
-        fmt = resource_format(request)
-        # a browser gets the Turtle as text it can show, not a file to save
-        media = TEXT_MEDIA_TYPE if fmt == "html" else None
-        fmt = "turtle" if fmt == "html" else fmt
+    def _void_turtle(self, request: Request) -> Response:
+        return self._void(request, "turtle")
+
+    def _void(self, request: Request, fmt: str | None = None) -> Response:
+        """The VoID description: HTML for a browser (server/void_page.py), an RDF syntax by
+        Accept or ``?format=``; ``/.well-known/void.ttl`` is Turtle whatever is asked."""
+        fmt = fmt or resource_format(request)
         with self._description_lock:
             described = self._description
         if described is None:
@@ -569,8 +598,19 @@ class EvidenceServer:
         from evidencegraph.publish.void import VOID_PREFIXES
 
         triples = ox.parse(described, format=ox.RdfFormat.N_TRIPLES)
-        body = graph_bytes(triples, fmt, VOID_PREFIXES)
-        entry = CachedResponse.of(200, media or GRAPH_MEDIA_TYPES[fmt], body)
+        if fmt == "html":
+            with self._description_lock:
+                page = self._description_page if self._description is described else None
+            if page is None:
+                location = self.settings.base_url + ".well-known/void.ttl"
+                page = void_html(triples, location + "#dataset", "/.well-known/void.ttl").encode()
+                with self._description_lock:
+                    if self._description is described:
+                        self._description_page = page
+            entry = CachedResponse.of(200, HTML_MEDIA_TYPE, page)
+        else:
+            body = graph_bytes(triples, fmt, VOID_PREFIXES)
+            entry = CachedResponse.of(200, GRAPH_MEDIA_TYPES[fmt], body)
         return self._respond(request, entry, "static")
 
     # --- files for people ---------------------------------------------------------------
@@ -597,6 +637,8 @@ class EvidenceServer:
 
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: What /queries offers to download a named query's answer as: (format=, caption).
+_QUERY_FORMATS = (("csv", "CSV"), ("tsv", "TSV"), ("json", "SPARQL JSON"), ("xml", "SPARQL XML"))
 
 
 def _parameter(request: Request, name: str) -> list[str]:

@@ -87,6 +87,7 @@
       autocompleters: ["variables", "prefixes"],
       prefixCcApi: null,
       requestConfig: { endpoint: "/sparql" },
+      indentUnit: 2,
       editorHeight: "22em",
       resizeable: true
     });
@@ -94,6 +95,10 @@
     delete keys["Ctrl-S"]; // YASQE's "save" keeps the query in localStorage
     keys["Ctrl-Enter"] = function () { run(); };
     keys["Cmd-Enter"] = function () { run(); };
+    // Tab indents by two spaces, as the named queries are written (CodeMirror inserts a tab)
+    keys.Tab = function (cm) {
+      if (cm.somethingSelected()) { cm.indentSelection("add"); } else { cm.replaceSelection("  ", "end"); }
+    };
     yasqe.setOption("extraKeys", keys);
     yasqe.on("change", function () {
       clearErrorMark();
@@ -117,8 +122,12 @@
     if (line < 0 || line >= yasqe.lineCount()) { return; }
     var handle = yasqe.addLineClass(line, "wrap", "eg-error-line");
     var length = yasqe.getLine(line).length;
-    var from = Math.min(Math.max(column, 0), length);
-    var mark = yasqe.markText({ line: line, ch: from }, { line: line, ch: length || from },
+    var from = Math.min(Math.max(column, 0), length), to = length;
+    // the parser names the place right after the word it could not take: underline that
+    // word; where it names the start of a blank, the rest of the line
+    var token = yasqe.getTokenAt({ line: line, ch: from }, true);
+    if (token && token.string.trim() && token.end >= from) { from = token.start; to = token.end; }
+    var mark = yasqe.markText({ line: line, ch: from }, { line: line, ch: Math.max(to, from) },
                               { className: "eg-error-place", title: message });
     errorMarks = [[handle, mark]];
     yasqe.scrollIntoView({ line: line, ch: from }, 80);
