@@ -217,4 +217,3 @@ def test_the_ontology_tables_fit_the_window(browser: Browser, width: int) -> Non
     assert overflowing == []
     assert page.locator("table.concepts").count() >= 20
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-
