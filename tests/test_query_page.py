@@ -13,7 +13,15 @@ import pytest
 import requests
 
 from evidencegraph.queries import library
-from test_server_ui import Browser, _open_query_page, _run, browser, query_text, set_query
+from test_server_ui import (
+    Browser,
+    _open_query_page,
+    _run,
+    browser,
+    query_text,
+    set_query,
+    wait_for_answer,
+)
 
 __all__ = ["browser"]  # the fixture, shared with test_server_ui.py
 
@@ -93,7 +101,7 @@ def test_status_iris_are_badges_too_and_other_columns_stay_text(browser: Browser
         'BIND("misreported" AS ?status) } ORDER BY ?claim'
     )
     page.keyboard.press("Control+Enter")
-    page.wait_for_function("/ in [0-9.]+ s$/.test(document.getElementById('status').textContent)")
+    wait_for_answer(page)
     cells = page.evaluate(
         "Array.from(document.querySelectorAll('#results tr')).slice(1).map(r =>"
         " Array.from(r.cells).map(c => c.querySelector('a.status') ? 'badge' : 'text'))"
@@ -155,7 +163,7 @@ def test_the_named_queries_page_runs_a_query_on_the_query_page(browser: Browser)
     section = page.locator("section#misreported-claims")
     section.locator("button:text-is('Run')").click()
     page.wait_for_url("**/?named=misreported-claims*")
-    page.wait_for_function("/ in [0-9.]+ s$/.test(document.getElementById('status').textContent)")
+    wait_for_answer(page)
     assert page.input_value("#examples") == "misreported-claims"
     assert _badges(page)[AWAKN_2021][0] == "misreported"
     # a parameter typed on /queries reaches the query
@@ -163,7 +171,7 @@ def test_the_named_queries_page_runs_a_query_on_the_query_page(browser: Browser)
     flagship = page.locator("section#drug-with-psychotherapy")
     flagship.locator("input[name=drug]").fill("midazolam")
     flagship.locator("button:text-is('Run')").click()
-    page.wait_for_function("/ in [0-9.]+ s$/.test(document.getElementById('status').textContent)")
+    wait_for_answer(page)
     assert page.input_value("#parameters input[name=drug]") == "midazolam"
     assert "Randomized Midazolam-Controlled Pilot Trial" in page.inner_text("#results")
     # Download saves the answer as a file in the format chosen

@@ -158,3 +158,15 @@ def test_the_vendored_editor_is_package_data() -> None:
         "/queries",
         "/ontology",
     ]
+
+
+def test_every_page_forbids_inline_scripts(evidence_server: EvidenceServerProcess) -> None:
+    """The query page's scripts come from the package, so its pages can forbid the rest."""
+    for path in ("", "queries", ".well-known/void", "ontology", "id/study/NCT02649231"):
+        page = requests.get(evidence_server.url + path, headers={"Accept": BROWSER}, timeout=60)
+        assert page.headers["Content-Type"].startswith("text/html"), path
+        policy = page.headers["Content-Security-Policy"]
+        assert "script-src 'self';" in policy and "unsafe-inline" not in policy.split(";")[1]
+        assert "<script>" not in page.text and " onclick=" not in page.text, path
+    turtle = requests.get(evidence_server.url + ".well-known/void", timeout=60)
+    assert "Content-Security-Policy" not in turtle.headers  # data, not a page
