@@ -20,6 +20,7 @@ from test_server_ui import (
     browser,
     query_text,
     set_query,
+    sync_api,
     wait_for_answer,
 )
 
@@ -225,3 +226,25 @@ def test_the_ontology_tables_fit_the_window(browser: Browser, width: int) -> Non
     assert overflowing == []
     assert page.locator("table.concepts").count() >= 20
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_without_the_editor_the_text_area_does_the_job(browser: Browser) -> None:
+    """A page whose editor script did not load (blocked, say) still edits and runs queries."""
+    page = browser.page()
+    page.route("**/vendor/yasqe/yasqe.min.js", lambda route: route.abort())
+    page.goto(browser.origin + "/")
+    sync_api.expect(page.locator("#examples")).to_have_value("drug-with-psychotherapy")
+    assert page.is_visible("#query") and page.is_hidden("#editor")
+    assert page.input_value("#query").startswith("# param: drug literal ketamine")
+    _run(page)
+    assert "NCT02649231" in page.inner_text("#results")
+    page.fill("#query", "SELECT ?s WHERE {\n  ?s nope:x ?o\n}")
+    page.click("#run")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.inner_text("#results") == ""
+    # the line the server names is selected in the text area
+    selected = page.evaluate(
+        "(() => { const t = document.getElementById('query');"
+        " return t.value.slice(t.selectionStart, t.selectionEnd); })()"
+    )
+    assert selected == "  ?s nope:x ?o"
