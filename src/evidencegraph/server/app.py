@@ -26,6 +26,7 @@ from werkzeug.wrappers import Request, Response
 
 from evidencegraph import __version__
 from evidencegraph.errors import ParameterError, UnknownQueryError
+from evidencegraph.ontology.description import describe_model
 from evidencegraph.ontology.namespace import EGID, EGV, ontology_file
 from evidencegraph.ontology.source_graphs import GRAPH_BASE
 from evidencegraph.rdf.terms import to_oxigraph
@@ -605,7 +606,7 @@ class EvidenceServer:
         if fmt == "html":
             with self._description_lock:
                 page = self._description_page if self._description is described else None
-            if page is None:
+            if page is None:  # made once per description: its classes and properties sorted
                 location = self.settings.base_url + ".well-known/void.ttl"
                 page = void_html(triples, location + "#dataset", "/.well-known/void.ttl").encode()
                 with self._description_lock:
@@ -621,7 +622,7 @@ class EvidenceServer:
 
     def _index(self, request: Request) -> Response:
         if self._index_body is None:  # the same for every request: rendered once
-            self._index_body = render("index.html").encode("utf-8")
+            self._index_body = render("index.html", statuses=_claim_statuses()).encode("utf-8")
         entry = CachedResponse.of(200, HTML_MEDIA_TYPE, self._index_body)
         return self._respond(request, entry, "static")
 
@@ -704,6 +705,21 @@ def _check_acceptable(text: str, formats: QueryFormats) -> None:
             f"formats its answer is written in: "
             + ", ".join(media.split(";")[0] for media in offered.values())
         )
+
+
+def _claim_statuses() -> str:
+    """The verification statuses of claims as JSON, ``{"Misreported": "misreported", …}``
+    (local name: label, from the concept scheme), for the query page's badges."""
+    scheme = str(EGV) + "VerificationStatusScheme"
+    return json.dumps(
+        {
+            str(concept.iri).removeprefix(str(EGV)): concept.label
+            for found in describe_model().schemes
+            if str(found.iri) == scheme
+            for concept in found.concepts
+        },
+        sort_keys=True,
+    )
 
 
 def _ontology_bytes(fmt: str) -> bytes:

@@ -45,13 +45,11 @@
   // Rows laid out in the table at most: a browser slows down on more; downloads hold all.
   var MAX_SHOWN = 2000;
 
-  // The verification statuses of claims (egv:VerificationStatusScheme): local name -> label.
-  // A results cell shows one as the study page's badge: the concept's IRI, or its label in a
-  // column named for a status (the named queries project the label as ?status).
-  var STATUSES = {
-    Confirmed: "confirmed", Misreported: "misreported", Unsupported: "unsupported",
-    Unverified: "unverified", Contested: "contested", AmbiguousReferent: "ambiguous referent"
-  };
+  // The verification statuses of claims (egv:VerificationStatusScheme): local name -> label,
+  // as the server wrote them into the page from the model (data-statuses). A results cell
+  // shows one as the study page's badge: the concept's IRI, or its label in a column named
+  // for a status (the named queries project the label as ?status).
+  var STATUSES = {};
   var STATUS_COLUMN = /(^|_)(status|verification|verificationstatus)$/i;
   // "SPARQL syntax error at line 3 column 2: ..." (store/core.py describe_syntax_error)
   var ERROR_PLACE = /\bline (\d+) column (\d+)\b/;
@@ -713,6 +711,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var statuses = document.querySelector("[data-statuses]");
+    STATUSES = statuses ? JSON.parse(statuses.getAttribute("data-statuses")) : {};
     startEditor();
     examples = $("examples");
     editor.addEventListener("keydown", onEditorKey);
