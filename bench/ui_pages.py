@@ -59,6 +59,7 @@ def measure(store_path: Path, runs: int) -> list[tuple[str, float, float | None]
     from evidencegraph import __version__
     from evidencegraph.publish.void import VOID_PREFIXES
     from evidencegraph.queries import library
+    from evidencegraph.server.app import _claim_statuses
     from evidencegraph.server.evaluate import DescriptionJob, graph_bytes
     from evidencegraph.server.templating import render
     from evidencegraph.server.void_page import void_html
@@ -66,7 +67,7 @@ def measure(store_path: Path, runs: int) -> list[tuple[str, float, float | None]
 
     rows: list[tuple[str, float, float | None]] = []
     start = time.process_time()
-    render("index.html")
+    render("index.html", statuses=_claim_statuses())
     rows.append(("`/` (query page), first render (then kept as bytes)", _ms(start), None))
 
     named = list(library().values())

@@ -26,8 +26,7 @@ from werkzeug.wrappers import Request, Response
 
 from evidencegraph import __version__
 from evidencegraph.errors import ParameterError, UnknownQueryError
-from evidencegraph.ontology.description import describe_model
-from evidencegraph.ontology.namespace import EGID, EGV, ontology_file
+from evidencegraph.ontology.namespace import EGID, EGV, ontology_file, vocabulary_files
 from evidencegraph.ontology.source_graphs import GRAPH_BASE
 from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.cache import CachedResponse, ResponseCache
@@ -707,19 +706,24 @@ def _check_acceptable(text: str, formats: QueryFormats) -> None:
         )
 
 
+_STATUS_LABELS = """
+SELECT ?concept ?label WHERE {
+  ?concept <http://www.w3.org/2004/02/skos/core#inScheme> egv:VerificationStatusScheme ;
+           <http://www.w3.org/2004/02/skos/core#prefLabel> ?label
+}"""
+
+
 def _claim_statuses() -> str:
     """The verification statuses of claims as JSON, ``{"Misreported": "misreported", …}``
-    (local name: label, from the concept scheme), for the query page's badges."""
-    scheme = str(EGV) + "VerificationStatusScheme"
-    return json.dumps(
-        {
-            str(concept.iri).removeprefix(str(EGV)): concept.label
-            for found in describe_model().schemes
-            if str(found.iri) == scheme
-            for concept in found.concepts
-        },
-        sort_keys=True,
-    )
+    (local name: label), for the query page's badges. Read from the scheme's own file, not
+    the whole model's description: that takes 0.2 s of CPU, this a millisecond."""
+    vocab = next(f for f in vocabulary_files() if f.name == "verification-status.ttl")
+    graph = ox.Store()
+    graph.load(vocab.read_bytes(), format=ox.RdfFormat.TURTLE)
+    rows = graph.query(_STATUS_LABELS, prefixes={"egv": str(EGV)})
+    assert isinstance(rows, ox.QuerySolutions)
+    labels = {row["concept"].value.removeprefix(str(EGV)): row["label"].value for row in rows}
+    return json.dumps(labels, sort_keys=True)
 
 
 def _ontology_bytes(fmt: str) -> bytes:
