@@ -248,3 +248,13 @@ def test_without_the_editor_the_text_area_does_the_job(browser: Browser) -> None
         " return t.value.slice(t.selectionStart, t.selectionEnd); })()"
     )
     assert selected == "  ?s nope:x ?o"
+
+
+@pytest.mark.parametrize("path", ["/", "/queries", "/.well-known/void"])
+@pytest.mark.parametrize("width", [1400, 480])
+def test_the_pages_fit_the_window(browser: Browser, path: str, width: int) -> None:
+    page = browser.page()
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(browser.origin + path)
+    page.wait_for_selector("main h1")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
