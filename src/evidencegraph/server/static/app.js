@@ -76,7 +76,8 @@
     editor.hidden = true;
     yasqe = new window.Yasqe(box, {
       value: editor.value,
-      // nothing kept in the browser, read from the URL, or offered as a link elsewhere
+      // the query is not kept in the browser (YASQE keeps only its bundled prefix list in
+      // localStorage), read from the URL, or offered as a link elsewhere
       persistenceId: null,
       consumeShareLink: null,
       createShareableLink: null,
