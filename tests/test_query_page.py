@@ -258,3 +258,19 @@ def test_the_pages_fit_the_window(browser: Browser, path: str, width: int) -> No
     page.goto(browser.origin + path)
     page.wait_for_selector("main h1")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_an_error_after_a_bound_parameter_is_marked_where_it_is(browser: Browser) -> None:
+    """The text sent has the parameter's VALUES inserted after each "{": the server's column
+    is mapped back to the editor's text."""
+    page = _open_query_page(browser)
+    set_query(
+        page,
+        "# param: drug literal ketamine -- a drug\n"
+        "SELECT ?drug WHERE { ?x <https://w3id.org/evidencegraph/ontology#name> ?drug ; "
+        "oops:name ?y }",
+    )
+    page.click("#run")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "line 2 column" in (page.text_content("#error") or "")
+    assert page.locator(".eg-error-place").inner_text() == "oops:name"

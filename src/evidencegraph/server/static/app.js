@@ -56,7 +56,7 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var editor, examples, queries = {}, lastRun = null, typed = {};
-  var yasqe = null, errorMarks = [];
+  var yasqe = null, errorMarks = [], sentPlaces = [];
 
   // --- the editor: YASQE when it loaded, else the text area ---------------------------------
 
@@ -111,6 +111,15 @@
     var place = ERROR_PLACE.exec(message);
     if (!place) { return; }
     var line = parseInt(place[1], 10) - 1, column = parseInt(place[2], 10) - 1;
+    if (sentPlaces.length) { // the server counted columns in the text with VALUES inserted
+      var editorLines = queryText().split("\n"), lineStart = 0;
+      for (var n = 0; n < line && n < editorLines.length; n++) {
+        lineStart += editorLines[n].length + 1;
+      }
+      var sentLineStart = lineStart; // the lines above are longer by what went into them
+      sentPlaces.forEach(function (at) { if (at[0] < lineStart) { sentLineStart += at[1]; } });
+      column = editorOffset(sentLineStart + column) - lineStart;
+    }
     if (!yasqe) {
       var lines = editor.value.split("\n"), offset = 0;
       for (var i = 0; i < line && i < lines.length; i++) { offset += lines[i].length + 1; }
@@ -324,8 +333,9 @@
 
   // The query with each parameter bound by VALUES in every group where it is in scope: a
   // port of store/values_binding.py's bind_by_values (sub-SELECTs see only the variables
-  // they project), so that the text runs on any SPARQL endpoint.
-  function bindByValues(text, bindings) {
+  // they project), so that the text runs on any SPARQL endpoint. ``places``, when given, is
+  // filled with [offset, length] of each text inserted (to map the server's error back).
+  function bindByValues(text, bindings, places) {
     var names = Object.keys(bindings).sort();
     if (!names.length) { return text; }
     var tokens = tokenize(text), matching = {}, opened = [], insertions = [];
@@ -394,6 +404,10 @@
     }
 
     walk(start, tokens.length, names);
+    if (places) {
+      insertions.forEach(function (insert) { places.push([insert[0], insert[1].length]); });
+      places.sort(function (a, b) { return a[0] - b[0]; });
+    }
     insertions.sort(function (a, b) { return b[0] - a[0]; });
     insertions.forEach(function (insert) {
       text = text.slice(0, insert[0]) + insert[1] + text.slice(insert[0]);
@@ -436,7 +450,21 @@
       if (value === "") { throw new Error("the parameter " + parameter.name + " needs a value"); }
       bindings[parameter.name] = termText(parameter, value);
     });
-    return bindByValues(text, bindings);
+    sentPlaces = [];
+    return bindByValues(text, bindings, sentPlaces);
+  }
+
+  // The offset in the editor's text of an offset in the text sent (which has the parameters'
+  // VALUES inserted): a place inside an insertion maps to where it was inserted.
+  function editorOffset(sent) {
+    var shift = 0;
+    for (var i = 0; i < sentPlaces.length; i++) {
+      var start = sentPlaces[i][0] + shift;
+      if (sent < start) { break; }
+      if (sent < start + sentPlaces[i][1]) { return sentPlaces[i][0]; }
+      shift += sentPlaces[i][1];
+    }
+    return sent - shift;
   }
 
   // --- running a query --------------------------------------------------------------------
