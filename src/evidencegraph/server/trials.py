@@ -1,0 +1,224 @@
+"""The trials of a drug, a condition or a MeSH class, paged, with facets (issue 20 point 2).
+
+A drug's trials are those whose arms receive it or that list an intervention of it; a
+condition's, those that study it; and "and narrower" comes from the registry's MeSH tree
+(docs/importing.md, "The MeSH tree"): a drug or condition that is a MeSH term
+(``skos:exactMatch``) also has every study the registry indexes under that term or under a
+term below it (``eg:interventionMesh``/``eg:interventionMeshAncestor``, and the condition
+ones), and a MeSH term's page lists every study indexed under it or below it. One query reads
+each such study's title, phase, status, start, enrolment and whether it has results, one more
+its designs; the facets are counted, the filters applied and the page cut here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from evidencegraph.ontology.namespace import expand
+from evidencegraph.store.core import SparqlService, Store
+
+#: Trials a page lists.
+PAGE_SIZE = 25
+#: The facets, in the order the page shows them: the request parameter and its caption.
+FACETS = (
+    ("phase", "Phase"),
+    ("status", "Status"),
+    ("design", "Design"),
+    ("results", "Has results"),
+    ("year", "Start year"),
+)
+FACET_NAMES = frozenset(name for name, _ in FACETS)
+
+_PREFIXES = (
+    "PREFIX eg: <https://w3id.org/evidencegraph/ontology#>\n"
+    "PREFIX dcterms: <http://purl.org/dc/terms/>\n"
+    "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+)
+#: Which studies a node's page lists, by the kind of node (``?node`` is bound to it).
+_MEMBERS = {
+    "drug": """
+        { ?study eg:hasArm/eg:receives/eg:drug ?node }
+        UNION { ?intervention eg:drug ?node . ?study eg:studiesIntervention ?intervention }
+        UNION { ?node skos:exactMatch ?mesh .
+                ?study eg:interventionMesh|eg:interventionMeshAncestor ?mesh }""",
+    "condition": """
+        { ?study eg:studiesCondition ?node }
+        UNION { ?node skos:exactMatch ?mesh .
+                ?study eg:conditionMesh|eg:conditionMeshAncestor ?mesh }""",
+    "class": """
+        { ?study eg:interventionMesh|eg:interventionMeshAncestor ?node }
+        UNION { ?study eg:conditionMesh|eg:conditionMeshAncestor ?node }""",
+}
+#: The links from a study (or its parts) to the node that the listing shows: the page does not
+#: list them again among the links into the node.
+LISTED_LINKS = frozenset(
+    expand(curie)
+    for curie in (
+        "eg:drug",
+        "eg:studiesCondition",
+        "eg:interventionMesh",
+        "eg:interventionMeshAncestor",
+        "eg:conditionMesh",
+        "eg:conditionMeshAncestor",
+    )
+)
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One study of the listing, with what its row and the facets show."""
+
+    iri: str
+    title: str
+    nct: str
+    phase: str
+    status: str
+    start: str
+    enrolment: str
+    results: bool
+    designs: tuple[str, ...] = ()
+
+    @property
+    def year(self) -> str:
+        return self.start[:4]
+
+    def facet_values(self, facet: str) -> tuple[str, ...]:
+        """This trial's values of one facet (a trial has several designs)."""
+        if facet == "design":
+            return self.designs
+        if facet == "results":
+            return ("yes" if self.results else "no",)
+        value = {"phase": self.phase, "status": self.status, "year": self.year}[facet]
+        return (value,) if value else ()
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a facet: the value, how many trials of the listing (with the other
+    facets' filters applied) have it, and whether it is chosen."""
+
+    value: str
+    count: int
+    chosen: bool
+
+
+@dataclass
+class Listing:
+    """A page of a node's trials: the trials shown, how many match, the page, the facets."""
+
+    total: int = 0
+    matching: int = 0
+    page: int = 1
+    pages: int = 1
+    trials: list[Trial] = field(default_factory=list)
+    facets: list[tuple[str, str, list[FacetValue]]] = field(default_factory=list)
+    chosen: dict[str, str] = field(default_factory=dict)
+
+
+def listing(
+    store: Store, node: ox.NamedNode, kind: str, chosen: Mapping[str, str], page: int = 1
+) -> Listing:
+    """The trials of ``node`` (a ``drug``, ``condition`` or ``class``) that have the
+    ``chosen`` facet values, page ``page`` of them (the last page when past it), newest start
+    first; each facet counted over the trials the other facets' choices leave."""
+    trials = _trials(store, node, kind)
+    chosen = {name: value for name, value in chosen.items() if name in FACET_NAMES and value}
+
+    def keeps(trial: Trial, but: str | None = None) -> bool:
+        return all(
+            value in trial.facet_values(name) for name, value in chosen.items() if name != but
+        )
+
+    facets = []
+    for name, caption in FACETS:
+        counts = Counter(
+            value for trial in trials if keeps(trial, name) for value in trial.facet_values(name)
+        )
+        # years newest first, "yes" before "no"; the others by how many trials have them
+        if name in ("year", "results"):
+            order = sorted(counts, reverse=True)
+        else:
+            order = sorted(counts, key=lambda v: (-counts[v], v))
+        values = [FacetValue(value, counts[value], chosen.get(name) == value) for value in order]
+        facets.append((name, caption, values))
+    matching = [trial for trial in trials if keeps(trial)]
+    matching.sort(key=lambda t: (t.start or "0000", t.iri), reverse=True)
+    pages = max(1, -(-len(matching) // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return Listing(len(trials), len(matching), page, pages, shown, facets, dict(chosen))
+
+
+def _service(store: Store) -> SparqlService:
+    if not isinstance(store, SparqlService):
+        raise TypeError(f"the store {store.descriptor} cannot list trials")
+    return store
+
+
+def _trials(store: Store, node: ox.NamedNode, kind: str) -> list[Trial]:
+    # the node written by pyoxigraph, which accepted it as an IRI: no caller's text becomes
+    # syntax (a substitution cannot reach into the sub-select)
+    members = _MEMBERS[kind].replace("?node", str(node))
+    service = _service(store)
+    rows = service.run_query(
+        _PREFIXES
+        + f"""SELECT ?study ?title ?nct ?phase ?status ?start ?enrolment ?results WHERE {{
+            {{ SELECT DISTINCT ?study WHERE {{ {members} }} }}
+            OPTIONAL {{ ?study dcterms:title ?title }}
+            OPTIONAL {{ ?study eg:nctId ?nct }}
+            OPTIONAL {{ ?study eg:phase ?phase }}
+            OPTIONAL {{ ?study eg:overallStatus ?status }}
+            OPTIONAL {{ ?study eg:startDate ?start }}
+            OPTIONAL {{ ?study eg:enrolment ?enrolment }}
+            BIND(EXISTS {{ ?finding eg:ofStudy ?study }} AS ?results)
+        }}"""
+    )
+    designs: dict[str, list[str]] = {}
+    design_rows = service.run_query(
+        _PREFIXES
+        + f"""SELECT ?study ?design WHERE {{
+            {{ SELECT DISTINCT ?study WHERE {{ {members} }} }}
+            ?study eg:studyDesign ?design
+        }}"""
+    )
+    assert isinstance(rows, ox.QuerySolutions) and isinstance(design_rows, ox.QuerySolutions)
+    for row in design_rows:
+        designs.setdefault(_text(row["study"]), []).append(_text(row["design"]))
+    found: dict[str, Trial] = {}
+    for row in rows:
+        iri = _text(row["study"])
+        if iri in found:  # a study with two values of a single-valued property: the first
+            continue
+        found[iri] = Trial(
+            iri,
+            _text(row["title"]),
+            _text(row["nct"]),
+            _text(row["phase"]),
+            _text(row["status"]),
+            _text(row["start"]),
+            _text(row["enrolment"]),
+            _text(row["results"]) == "true",
+            tuple(sorted(set(designs.get(iri, ())))),
+        )
+    return list(found.values())
+
+
+def _text(term: object) -> str:
+    return term.value if isinstance(term, (ox.NamedNode, ox.Literal)) else ""
+
+
+def chosen_facets(arguments: Sequence[tuple[str, str]]) -> tuple[dict[str, str], int]:
+    """The facet choices and the page number a request's parameters give (others ignored;
+    a page that is not a number is the first)."""
+    chosen: dict[str, str] = {}
+    page = 1
+    for name, value in arguments:
+        if name in FACET_NAMES:
+            chosen[name] = value
+        elif name == "page":
+            page = int(value) if value.isdigit() and len(value) < 7 else 1
+    return chosen, page
