@@ -57,8 +57,10 @@ from evidencegraph.server.protocol import (
     resource_format,
 )
 from evidencegraph.server.publishing import PublicationJob, publication_format
+from evidencegraph.server.search import SearchJob
 from evidencegraph.server.security import RefusedError, check_bearer
 from evidencegraph.server.templating import render
+from evidencegraph.server.trials import FACET_NAMES
 from evidencegraph.server.update_dataset import (
     USING_GRAPH,
     USING_NAMED_GRAPH,
@@ -74,6 +76,8 @@ from evidencegraph.store.values_binding import tokenize
 _RESERVED = frozenset({"format", "default-graph-uri", "named-graph-uri"})
 #: VoID counts scan the whole store: they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
+#: The longest search the server takes, in characters (a name, a title, a DOI).
+MAX_SEARCH_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,7 @@ class EvidenceServer:
                 Rule("/id/<path:rest>", endpoint="data_resource", methods=get),
                 Rule("/vocab/<path:rest>", endpoint="concept_resource", methods=get),
                 Rule("/graph/<path:rest>", endpoint="graph_resource", methods=get),
+                Rule("/search", endpoint="search", methods=get),
                 Rule("/ontology", endpoint="ontology", methods=get),
                 Rule("/ontology.<extension>", endpoint="ontology", methods=get),
                 Rule("/.well-known/void", endpoint="void", methods=get),
@@ -510,14 +515,18 @@ class EvidenceServer:
         for index, (local, chosen) in enumerate(candidates):
             fmt = chosen or resource_format(request, quads=graph)
             iri = namespace + local
-            key = ("graph" if graph else "resource", iri, fmt)
+            # a page of a drug's trials takes its facets and page number from the URL
+            arguments = _page_arguments(request) if fmt == "html" and not graph else ()
+            key = ("graph" if graph else "resource", iri, fmt, arguments)
             entry = self.cache.get(key)
             state = "hit"
             if entry is None:
                 state = "miss" if self.cache.enabled else "off"
                 generation = self.cache.generation
                 job: Job = (
-                    GraphJob(iri, fmt, self.settings.max_rows) if graph else ResourceJob(iri, fmt)
+                    GraphJob(iri, fmt, self.settings.max_rows)
+                    if graph
+                    else ResourceJob(iri, fmt, arguments)
                 )
                 answer = self._run(job)
                 entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
@@ -573,6 +582,25 @@ class EvidenceServer:
         entry = CachedResponse.of(200, media or GRAPH_MEDIA_TYPES[fmt], body)
         return self._respond(request, entry, "static")
 
+    # --- search (server/search.py) ---------------------------------------------------------
+
+    def _search(self, request: Request) -> Response:
+        query = request.args.get("q", "")
+        if len(query) > MAX_SEARCH_CHARS:
+            raise _RequestError(
+                400,
+                f"a search is at most {MAX_SEARCH_CHARS} characters; this one has {len(query):,}",
+            )
+        # the search box's script asks for JSON; a browser sending the form gets a page
+        fmt = "json" if request.args.get("format") == "json" else "html"
+        if (
+            fmt == "html"
+            and request.accept_mimetypes.best_match(["text/html", "application/json"])
+            == "application/json"
+        ):
+            fmt = "json"
+        return self._cached(request, ("search", query, fmt), lambda: SearchJob(query, fmt))
+
     # --- files for people ---------------------------------------------------------------
 
     def _index(self, request: Request) -> Response:
@@ -597,6 +625,19 @@ class EvidenceServer:
 
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+def _page_arguments(request: Request) -> tuple[tuple[str, str], ...]:
+    """A page's facet choices and page number (trials.py), sorted: the same choices, the
+    same cache entry. Other parameters are not the page's and are left out."""
+    wanted = FACET_NAMES | {"page"}
+    return tuple(
+        sorted(
+            (name, value[:200])
+            for name, value in request.args.items(multi=True)
+            if name in wanted and value
+        )
+    )
 
 
 def _parameter(request: Request, name: str) -> list[str]:

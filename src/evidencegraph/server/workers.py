@@ -25,6 +25,7 @@ from multiprocessing.process import BaseProcess
 
 from evidencegraph.errors import EvidenceGraphError, StoreError
 from evidencegraph.server.evaluate import Answer, Job, failure
+from evidencegraph.server.search import forget
 
 #: How long a new worker may take to open the store.
 STARTUP_SECONDS = 120.0
@@ -84,6 +85,8 @@ def worker_main(connection: Connection, spec: StoreSpec) -> None:
         except Exception as error:  # a bug in one job must not cost the worker
             traceback.print_exc(file=sys.stderr)
             answer = failure(500, f"internal error ({type(error).__name__}): {error}")
+        if answer.form == "update":  # the store changed: this worker's search index is old
+            forget(store)
         try:
             connection.send(answer)
         except (BrokenPipeError, OSError):
@@ -156,6 +159,7 @@ def _context() -> ForkServerContext | SpawnContext:
             [
                 "evidencegraph.server.evaluate",
                 "evidencegraph.server.pages",
+                "evidencegraph.server.search",
                 "evidencegraph.export.formats",
             ]
         )

@@ -1,0 +1,274 @@
+"""Search by name, synonym and identifier (issue 20 point 3, decision 0026).
+
+Oxigraph has no full-text index, and a SPARQL ``CONTAINS`` over every name reads every name
+(seconds at 100,000 studies). A worker builds a word index from the store the first time it
+is asked, in memory, and answers every later search from it: each word of a name, a synonym
+or an identifier points to the nodes it names; a search's words are prefixes ("ket" finds
+ketamine, as one types), and every one of them must match a word of the node. The store does
+not change under a read-only server; a writable one forgets the index after each update
+(:func:`forget`), and the next search builds it again.
+
+What is indexed: studies (title, official title, acronym, NCT, EudraCT, ISRCTN and the
+sponsor's own ids), drugs, conditions, MeSH terms (the intervention classes and condition
+branches), the vocabulary's concepts, and sources (title, PMID, DOI), with their labels and
+synonyms (``skos:altLabel``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import unicodedata
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from evidencegraph.ontology.namespace import expand
+from evidencegraph.ontology.naming import class_hierarchy
+from evidencegraph.server.evaluate import Answer
+from evidencegraph.server.protocol import HTML_MEDIA_TYPE
+from evidencegraph.server.templating import render
+from evidencegraph.server.urls import local_path
+from evidencegraph.store.core import SparqlService, Store
+
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+
+#: Results a search answers at most.
+MAX_RESULTS = 10
+#: Candidates a search ranks at most: a one-letter prefix names half the store, and the first
+#: matches of the best-matching words are the ones worth ranking.
+MAX_CANDIDATES = 5000
+
+#: What is indexed, by kind, in the order results are listed when they match alike.
+KINDS = (
+    ("study", "eg:Study"),
+    ("drug", "eg:Drug"),
+    ("condition", "eg:Condition"),
+    ("class", "eg:MeshTerm"),
+    ("concept", "skos:Concept"),
+    ("source", "eg:Source"),
+)
+_KIND_RANK = {kind: rank for rank, (kind, _) in enumerate(KINDS)}
+#: Properties that name a node (the first found is its name) and then its synonyms.
+_NAMES = ("dcterms:title", "rdfs:label", "skos:prefLabel", "eg:acronym", "skos:altLabel")
+_OTHER_NAMES = ("eg:officialTitle",)
+#: Identifiers: a search for one whole ranks its node first.
+_IDENTIFIERS = ("eg:nctId", "eg:pmid", "eg:doi", "eg:eudractNumber", "eg:isrctn", "eg:orgStudyId")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def normalise(text: str) -> str:
+    """``text`` as the index compares it: case folded, accents dropped (Sjögren: sjogren)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, normalised (an identifier's parts are words too)."""
+    return _WORD.findall(normalise(text))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: the node, what it is called, its kind, and the synonym or
+    identifier that matched when that is not its name."""
+
+    iri: str
+    name: str
+    kind: str
+    matched: str = ""
+
+
+@dataclass
+class _Node:
+    iri: str
+    kind: str
+    name: str = ""
+    #: every name and identifier, normalised, one per line: what later words are checked in
+    text: str = ""
+    shown: list[str] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+
+
+class SearchIndex:
+    """Words to the nodes they name, built from a store by :meth:`build`."""
+
+    def __init__(self, nodes: list[_Node]) -> None:
+        self._nodes = nodes
+        postings: dict[str, list[int]] = defaultdict(list)
+        for number, node in enumerate(nodes):
+            for word in sorted(set(_WORD.findall(node.text))):
+                postings[word].append(number)
+        self._words = sorted(postings)
+        self._postings = [array("i", postings[word]) for word in self._words]
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    @classmethod
+    def build(cls, store: Store) -> SearchIndex:
+        """The index of what ``store`` names (see the module's docstring)."""
+        kinds: dict[str, str] = {}
+        for kind, curie in reversed(KINDS):  # a study that is also a concept is a study
+            for iri in _instances(store, curie):
+                kinds[iri] = kind
+        nodes: dict[str, _Node] = {}
+        names = [*_NAMES, *_OTHER_NAMES, *_IDENTIFIERS]
+        values = " ".join(f"<{expand(curie)}>" for curie in names)
+        rank = {expand(curie): index for index, curie in enumerate(names)}
+        identifier = {expand(curie) for curie in _IDENTIFIERS}
+        rows = _service(store).run_query(
+            f"SELECT ?node ?p ?text WHERE {{ VALUES ?p {{ {values} }} ?node ?p ?text }}"
+        )
+        found: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
+        assert isinstance(rows, ox.QuerySolutions)
+        for row in rows:
+            node, predicate, text = row["node"], row["p"], row["text"]
+            if not isinstance(node, ox.NamedNode) or not isinstance(text, ox.Literal):
+                continue
+            is_id = predicate.value in identifier
+            if node.value not in kinds and not (
+                is_id and predicate.value != expand("eg:orgStudyId")
+            ):
+                continue  # arms, outcomes, people: found through their study
+            found[node.value].append((rank[predicate.value], text.value, is_id))
+        for iri, held in found.items():
+            held.sort()
+            node = nodes[iri] = _Node(iri, kinds.get(iri, "source"))
+            node.name = next((text for _, text, is_id in held if not is_id), held[0][1])
+            node.shown = list(dict.fromkeys(text for _, text, _ in held))
+            node.identifiers = [normalise(text) for _, text, is_id in held if is_id]
+            node.text = "\n".join(normalise(text) for text in node.shown)
+        return cls(sorted(nodes.values(), key=lambda n: n.iri))
+
+    def search(self, query: str, limit: int = MAX_RESULTS) -> list[Hit]:
+        """The nodes every word of ``query`` names (the last word, and every other, as a
+        prefix of a word of theirs), best first: a whole identifier or name, then a name that
+        starts as the query does, then by kind (studies first) and shorter names."""
+        wanted = words(query)
+        if not wanted:
+            return []
+        # the longest word is the most selective: its nodes are the candidates
+        first = max(wanted, key=len)
+        candidates = self._prefixed(first)
+        rest = [word for word in wanted if word != first]
+        whole = normalise(query).strip()
+        ranked = []
+        for number in candidates:
+            node = self._nodes[number]
+            if rest and not all(_has_prefix(node.text, word) for word in rest):
+                continue
+            ranked.append((self._score(node, whole, wanted), number))
+        ranked.sort()
+        return [self._hit(self._nodes[number], wanted) for _, number in ranked[:limit]]
+
+    def _prefixed(self, prefix: str) -> list[int]:
+        """The nodes with a word that starts with ``prefix``: the word itself first, then
+        the others in order, at most :data:`MAX_CANDIDATES`."""
+        start = bisect.bisect_left(self._words, prefix)
+        seen: set[int] = set()
+        found: list[int] = []
+        for index in range(start, len(self._words)):
+            if not self._words[index].startswith(prefix) or len(found) >= MAX_CANDIDATES:
+                break
+            for number in self._postings[index]:
+                if number not in seen:
+                    seen.add(number)
+                    found.append(number)
+        return found
+
+    @staticmethod
+    def _score(node: _Node, whole: str, wanted: list[str]) -> tuple[int, int, int, str]:
+        lines = node.text.split("\n")
+        if whole in node.identifiers or whole in lines:
+            match = 0
+        elif any(line.startswith(whole) for line in lines):
+            match = 1
+        elif all(re.search(rf"\b{re.escape(word)}\b", node.text) for word in wanted):
+            match = 2
+        else:
+            match = 3
+        return match, _KIND_RANK.get(node.kind, len(KINDS)), len(node.name), node.iri
+
+    @staticmethod
+    def _hit(node: _Node, wanted: list[str]) -> Hit:
+        name_text = normalise(node.name)
+        matched = ""
+        if not all(_has_prefix(name_text, word) for word in wanted):
+            # say which synonym or identifier it was found by
+            for shown in node.shown:
+                if all(_has_prefix(normalise(shown), word) for word in wanted):
+                    matched = shown
+                    break
+        return Hit(node.iri, node.name, node.kind, matched)
+
+
+def _has_prefix(text: str, prefix: str) -> bool:
+    """Whether a word of the normalised ``text`` starts with ``prefix``."""
+    return re.search(rf"(?<![^\W_]){re.escape(prefix)}", text) is not None
+
+
+def _service(store: Store) -> SparqlService:
+    if not isinstance(store, SparqlService):
+        raise TypeError(f"the store {store.descriptor} cannot be searched")
+    return store
+
+
+def _instances(store: Store, curie: str) -> set[str]:
+    """The IRIs of the nodes typed ``curie`` or a class under it in the model."""
+    under = sorted(c for c, above in class_hierarchy().items() if curie in above) or [curie]
+    classes = " ".join(f"<{expand(c)}>" for c in under)
+    rows = _service(store).run_query(
+        f"SELECT DISTINCT ?node WHERE {{ VALUES ?type {{ {classes} }} ?node a ?type }}"
+    )
+    assert isinstance(rows, ox.QuerySolutions)
+    return {node.value for row in rows if isinstance(node := row["node"], ox.NamedNode)}
+
+
+#: The index of the store this worker holds, built on the first search (a worker holds one
+#: store for its life).
+_built: dict[str, SearchIndex] = {}
+
+
+def index_of(store: Store) -> SearchIndex:
+    """This worker's index of ``store``, built now if it has none."""
+    found = _built.get(store.descriptor)
+    if found is None:
+        found = _built[store.descriptor] = SearchIndex.build(store)
+    return found
+
+
+def forget(store: Store) -> None:
+    """Drop the index of ``store`` (it changed); the next search builds it again."""
+    _built.pop(store.descriptor, None)
+
+
+@dataclass(frozen=True)
+class SearchJob:
+    """A search (``/search?q=``): the hits as JSON (``fmt`` json, for the search box) or as a
+    page (``fmt`` html, when the box is sent without the script)."""
+
+    query: str
+    fmt: str
+    limit: int = MAX_RESULTS
+
+    def run(self, store: Store) -> Answer:
+        hits = index_of(store).search(self.query, self.limit)
+        shown = [
+            {
+                "iri": hit.iri,
+                "href": local_path(hit.iri) or hit.iri,
+                "name": hit.name,
+                "kind": hit.kind,
+                "matched": hit.matched,
+            }
+            for hit in hits
+        ]
+        if self.fmt == "json":
+            body = json.dumps({"query": self.query, "results": shown}, ensure_ascii=False)
+            return Answer(200, JSON_MEDIA_TYPE, body.encode("utf-8"), "search")
+        page = render("search.html", title="Search", query=self.query, results=shown)
+        return Answer(200, HTML_MEDIA_TYPE, page.encode("utf-8"), "search")
