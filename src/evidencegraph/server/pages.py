@@ -48,6 +48,10 @@ from evidencegraph.store.core import Store
 #: egv:Phase2 is the object of one triple per study of that phase).
 MAX_INCOMING = 1000
 
+#: The most links into a drug, condition or MeSH class its page lists besides its trials (a
+#: MeSH class is broader than hundreds of terms; naming each costs the page).
+MAX_INCOMING_LISTING = 200
+
 #: The most statements a graph's page lists (its RDF holds them all).
 MAX_GRAPH_ROWS = 2000
 
@@ -255,15 +259,16 @@ def _incoming(
         if skip_listed
         else ""
     )
+    most = MAX_INCOMING_LISTING if skip_listed else MAX_INCOMING
     rows = store.query(
-        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o {unlisted} }} LIMIT {MAX_INCOMING + 1}",
+        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o {unlisted} }} LIMIT {most + 1}",
         {"o": URIRef(node.value)},
     ).rows
     quads = sorted(
         {ox.Quad(to_oxigraph(row["s"]), to_oxigraph(row["p"]), node) for row in rows},  # type: ignore[arg-type]
         key=str,
     )
-    return set(quads[:MAX_INCOMING]), len(quads) > MAX_INCOMING
+    return set(quads[:most]), len(quads) > most
 
 
 #: The kinds of node whose page lists their trials (trials.py), by the class that makes them so.
@@ -384,6 +389,7 @@ def resource_html(
     if kind is not None:
         chosen, number = chosen_facets(arguments)
         page.trials = listing(store, node, kind, chosen, number)
+        page.max_incoming = MAX_INCOMING_LISTING
     return render("resource.html", page=page, truncated=description.truncated)
 
 

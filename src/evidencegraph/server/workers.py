@@ -24,8 +24,8 @@ from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 
 from evidencegraph.errors import EvidenceGraphError, StoreError
+from evidencegraph.server import search, trials
 from evidencegraph.server.evaluate import Answer, Job, failure
-from evidencegraph.server.search import forget
 
 #: How long a new worker may take to open the store.
 STARTUP_SECONDS = 120.0
@@ -85,8 +85,9 @@ def worker_main(connection: Connection, spec: StoreSpec) -> None:
         except Exception as error:  # a bug in one job must not cost the worker
             traceback.print_exc(file=sys.stderr)
             answer = failure(500, f"internal error ({type(error).__name__}): {error}")
-        if answer.form == "update":  # the store changed: this worker's search index is old
-            forget(store)
+        if answer.form == "update":  # the store changed: this worker's indexes are old
+            search.forget(store)
+            trials.forget(store)
         try:
             connection.send(answer)
         except (BrokenPipeError, OSError):
@@ -160,6 +161,7 @@ def _context() -> ForkServerContext | SpawnContext:
                 "evidencegraph.server.evaluate",
                 "evidencegraph.server.pages",
                 "evidencegraph.server.search",
+                "evidencegraph.server.trials",
                 "evidencegraph.export.formats",
             ]
         )
