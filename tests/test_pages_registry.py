@@ -31,6 +31,7 @@ from server_support import EvidenceServerProcess, build_curated_store
 
 ID = "https://w3id.org/evidencegraph/id/"
 EG = "https://w3id.org/evidencegraph/ontology#"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 EGV = "https://w3id.org/evidencegraph/vocab/"
 KARE = ID + "study/NCT02649231"
 AUD = ID + "condition/alcohol-use-disorder"
@@ -245,6 +246,7 @@ def test_mesh_narrower_terms_bring_their_studies() -> None:
     native = memory.native
     for quad in (
         ox.Quad(condition, ox.NamedNode("http://www.w3.org/2004/02/skos/core#exactMatch"), mesh),
+        ox.Quad(study, ox.NamedNode(RDF_TYPE), ox.NamedNode(EG + "Trial")),
         ox.Quad(study, ox.NamedNode(EG + "conditionMesh"), narrower),
         ox.Quad(study, ox.NamedNode(EG + "conditionMeshAncestor"), mesh),
         ox.Quad(study, ox.NamedNode(EG + "phase"), ox.NamedNode(EGV + "Phase3")),

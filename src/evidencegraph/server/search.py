@@ -20,6 +20,7 @@ import bisect
 import json
 import re
 import unicodedata
+import weakref
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -230,20 +231,20 @@ def _instances(store: Store, curie: str) -> set[str]:
 
 #: The index of the store this worker holds, built on the first search (a worker holds one
 #: store for its life).
-_built: dict[str, SearchIndex] = {}
+_built: weakref.WeakKeyDictionary[Store, SearchIndex] = weakref.WeakKeyDictionary()
 
 
 def index_of(store: Store) -> SearchIndex:
     """This worker's index of ``store``, built now if it has none."""
-    found = _built.get(store.descriptor)
+    found = _built.get(store)
     if found is None:
-        found = _built[store.descriptor] = SearchIndex.build(store)
+        found = _built[store] = SearchIndex.build(store)
     return found
 
 
 def forget(store: Store) -> None:
     """Drop the index of ``store`` (it changed); the next search builds it again."""
-    _built.pop(store.descriptor, None)
+    _built.pop(store, None)
 
 
 @dataclass(frozen=True)

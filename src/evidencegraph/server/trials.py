@@ -12,6 +12,7 @@ its designs; the facets are counted, the filters applied and the page cut here.
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -234,20 +235,20 @@ class StudyTable:
 
 
 #: The study table of the store this worker holds, built on the first listing.
-_built: dict[str, StudyTable] = {}
+_built: weakref.WeakKeyDictionary[Store, StudyTable] = weakref.WeakKeyDictionary()
 
 
 def table_of(store: Store) -> StudyTable:
     """This worker's :class:`StudyTable` of ``store``, built now if it has none."""
-    found = _built.get(store.descriptor)
+    found = _built.get(store)
     if found is None:
-        found = _built[store.descriptor] = StudyTable.build(store)
+        found = _built[store] = StudyTable.build(store)
     return found
 
 
 def forget(store: Store) -> None:
     """Drop the study table of ``store`` (it changed); the next listing builds it again."""
-    _built.pop(store.descriptor, None)
+    _built.pop(store, None)
 
 
 def _text(term: object) -> str:
