@@ -10,8 +10,8 @@ not change under a read-only server; a writable one forgets the index after each
 
 What is indexed: studies (title, official title, acronym, NCT, EudraCT, ISRCTN and the
 sponsor's own ids), drugs, conditions, MeSH terms (the intervention classes and condition
-branches), the vocabulary's concepts, and sources (title, PMID, DOI), with their labels and
-synonyms (``skos:altLabel``).
+branches), the vocabulary's concepts, and sources (title, PMID, DOI; not registry records,
+whose study answers for them), with their labels and synonyms (``skos:altLabel``).
 """
 
 from __future__ import annotations
@@ -63,6 +63,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 def normalise(text: str) -> str:
     """``text`` as the index compares it: case folded, accents dropped (Sjögren: sjogren)."""
+    if text.isascii():
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -112,38 +114,53 @@ class SearchIndex:
     @classmethod
     def build(cls, store: Store) -> SearchIndex:
         """The index of what ``store`` names (see the module's docstring)."""
-        kinds: dict[str, str] = {}
-        for kind, curie in reversed(KINDS):  # a study that is also a concept is a study
-            for iri in _instances(store, curie):
-                kinds[iri] = kind
-        nodes: dict[str, _Node] = {}
         names = [*_NAMES, *_OTHER_NAMES, *_IDENTIFIERS]
         values = " ".join(f"<{expand(curie)}>" for curie in names)
         rank = {expand(curie): index for index, curie in enumerate(names)}
         identifier = {expand(curie) for curie in _IDENTIFIERS}
-        rows = _service(store).run_query(
-            f"SELECT ?node ?p ?text WHERE {{ VALUES ?p {{ {values} }} ?node ?p ?text }}"
-        )
         found: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
+        kinds: dict[str, str] = {}
+        service = _service(store)
+        # kind by kind, the names of the nodes of that kind only: the store names far more
+        # (arms, outcomes, sites, results), found through their study
+        for kind, curie in KINDS:
+            classes = " ".join(f"<{expand(c)}>" for c in _classes_under(curie))
+            rows = service.run_query(
+                f"SELECT ?node ?p ?text WHERE {{ VALUES ?type {{ {classes} }} ?node a ?type . "
+                f"VALUES ?p {{ {values} }} ?node ?p ?text }}"
+            )
+            assert isinstance(rows, ox.QuerySolutions)
+            for node, predicate, text in rows:
+                if not isinstance(node, ox.NamedNode) or not isinstance(text, ox.Literal):
+                    continue
+                if kinds.setdefault(node.value, kind) != kind:
+                    continue  # a study that is also a concept is a study
+                found[node.value].append(
+                    (rank[predicate.value], text.value, predicate.value in identifier)
+                )
+        # a registry reference is a node with a PMID or DOI and nothing else said of it
+        cited = " ".join(f"<{expand(curie)}>" for curie in ("eg:pmid", "eg:doi"))
+        rows = service.run_query(
+            f"SELECT ?node ?p ?text WHERE {{ VALUES ?p {{ {cited} }} ?node ?p ?text }}"
+        )
         assert isinstance(rows, ox.QuerySolutions)
-        for row in rows:
-            node, predicate, text = row["node"], row["p"], row["text"]
-            if not isinstance(node, ox.NamedNode) or not isinstance(text, ox.Literal):
-                continue
-            is_id = predicate.value in identifier
-            if node.value not in kinds and not (
-                is_id and predicate.value != expand("eg:orgStudyId")
+        for node, predicate, text in rows:
+            if (
+                isinstance(node, ox.NamedNode)
+                and isinstance(text, ox.Literal)
+                and kinds.setdefault(node.value, "source") == "source"
             ):
-                continue  # arms, outcomes, people: found through their study
-            found[node.value].append((rank[predicate.value], text.value, is_id))
+                found[node.value].append((rank[predicate.value], text.value, True))
+        nodes = []
         for iri, held in found.items():
-            held.sort()
-            node = nodes[iri] = _Node(iri, kinds.get(iri, "source"))
+            held = sorted(set(held))
+            node = _Node(iri, kinds[iri])
             node.name = next((text for _, text, is_id in held if not is_id), held[0][1])
             node.shown = list(dict.fromkeys(text for _, text, _ in held))
             node.identifiers = [normalise(text) for _, text, is_id in held if is_id]
             node.text = "\n".join(normalise(text) for text in node.shown)
-        return cls(sorted(nodes.values(), key=lambda n: n.iri))
+            nodes.append(node)
+        return cls(sorted(nodes, key=lambda n: n.iri))
 
     def search(self, query: str, limit: int = MAX_RESULTS) -> list[Hit]:
         """The nodes every word of ``query`` names (the last word, and every other, as a
@@ -218,15 +235,11 @@ def _service(store: Store) -> SparqlService:
     return store
 
 
-def _instances(store: Store, curie: str) -> set[str]:
-    """The IRIs of the nodes typed ``curie`` or a class under it in the model."""
+def _classes_under(curie: str) -> list[str]:
+    """``curie`` and the classes under it in the model (eg:Study: eg:Trial too), but a
+    registry record: its study answers for it."""
     under = sorted(c for c, above in class_hierarchy().items() if curie in above) or [curie]
-    classes = " ".join(f"<{expand(c)}>" for c in under)
-    rows = _service(store).run_query(
-        f"SELECT DISTINCT ?node WHERE {{ VALUES ?type {{ {classes} }} ?node a ?type }}"
-    )
-    assert isinstance(rows, ox.QuerySolutions)
-    return {node.value for row in rows if isinstance(node := row["node"], ox.NamedNode)}
+    return [c for c in under if c != "eg:RegistryRecord"]
 
 
 #: The index of the store this worker holds, built on the first search (a worker holds one
