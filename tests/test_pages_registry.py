@@ -31,6 +31,7 @@ from server_support import EvidenceServerProcess, build_curated_store
 
 ID = "https://w3id.org/evidencegraph/id/"
 EG = "https://w3id.org/evidencegraph/ontology#"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 EGV = "https://w3id.org/evidencegraph/vocab/"
 KARE = ID + "study/NCT02649231"
@@ -358,3 +359,37 @@ def test_a_pages_facets_over_http(server: EvidenceServerProcess) -> None:
     # a parameter that is not the page's is not part of its cache key
     again = requests.get(address, params={"x": "1"}, headers=HTML, timeout=30)
     assert again.headers["X-Cache"] == "hit"
+
+
+def test_a_node_stated_by_very_many_graphs_lists_them_kind_by_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past graphs.MANY_GRAPHS graphs stating one statement (a MeSH class every record
+    labels), the first graphs are taken kind by kind without sorting them all: the curated
+    graph still first, the total still counted, the list still bounded."""
+    from evidencegraph.ontology.source_graphs import CATALOG, curated_graph, record_graph
+    from evidencegraph.server import graphs
+
+    monkeypatch.setattr(graphs, "MANY_GRAPHS", 5)
+    n = ox.NamedNode
+    mesh, label = n("http://id.nlm.nih.gov/mesh/D001523"), n(RDFS_LABEL)
+    catalog, kind = n(CATALOG), n(EG + "sourceKind")
+    name = ox.Literal("Mental Disorders")
+    curated = n(curated_graph("studies"))
+    quads = [
+        ox.Quad(mesh, label, name),
+        ox.Quad(mesh, label, name, curated),
+        ox.Quad(curated, kind, n(EGV + "CuratedEvidence"), catalog),
+    ]
+    for index in range(80):
+        graph = n(record_graph("ctgov", f"NCT{index:08d}"))
+        quads += [
+            ox.Quad(mesh, label, name, graph),
+            ox.Quad(graph, kind, n(EGV + "RegistryRecord"), catalog),
+        ]
+    memory = OxigraphStore()
+    memory.write_quads([], quads)
+    found = graphs.attribute(memory, mesh, quads[:1])
+    assert found.total == 81 and len(found.graphs) == graphs.MAX_LISTED_GRAPHS
+    assert found.graphs[0].iri == curated.value
+    assert found.counts[(RDFS_LABEL, name)] == 81
