@@ -74,7 +74,8 @@ from evidencegraph.store.values_binding import tokenize
 #: Query-string parameters of /queries/NAME that are not the query's parameters: the format,
 #: and the Protocol's dataset (a named query over one source's graph, say).
 _RESERVED = frozenset({"format", "default-graph-uri", "named-graph-uri"})
-#: VoID counts scan the whole store: they may take longer than one query may.
+#: VoID counts scan the whole store, and a worker's first search builds its index from it
+#: (decision 0026): they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
 #: The longest search the server takes, in characters (a name, a title, a DOI).
 MAX_SEARCH_CHARS = 200
@@ -271,14 +272,21 @@ class EvidenceServer:
                 f"the worker running the request died (exit status {lost.exitcode}); try again",
             ) from None
 
-    def _cached(self, request: Request, key: Hashable, job: Callable[[], Job]) -> Response:
+    def _cached(
+        self,
+        request: Request,
+        key: Hashable,
+        job: Callable[[], Job],
+        *,
+        timeout: float | None = None,
+    ) -> Response:
         """The answer to ``job`` from the cache, or run and then cached when it succeeded."""
         entry = self.cache.get(key)
         state = "hit"
         if entry is None:
             state = "miss" if self.cache.enabled else "off"
             generation = self.cache.generation
-            answer = self._run(job())
+            answer = self._run(job(), timeout=timeout)
             entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
             if answer.status == 200:
                 self.cache.put(key, entry, generation)
@@ -599,7 +607,13 @@ class EvidenceServer:
             == "application/json"
         ):
             fmt = "json"
-        return self._cached(request, ("search", query, fmt), lambda: SearchJob(query, fmt))
+        # a worker's first search builds its index (decision 0026): seconds at registry scale
+        return self._cached(
+            request,
+            ("search", query, fmt),
+            lambda: SearchJob(query, fmt),
+            timeout=max(self.settings.timeout, _DESCRIPTION_TIMEOUT),
+        )
 
     # --- files for people ---------------------------------------------------------------
 

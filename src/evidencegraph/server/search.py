@@ -85,7 +85,7 @@ class Hit:
     matched: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     iri: str
     kind: str
