@@ -139,6 +139,8 @@ def test_a_study_page_opens_with_its_summary(store: OxigraphStore) -> None:
     ):
         assert expected in summary, (expected, summary)
     assert "Eligibility" in summary  # the registry record states its eligibility
+    # the record's lead sponsor, of class INDUSTRY (tests/data/ctgov/NCT03418623.json)
+    assert "Laboratorio Farmaceutico Ct S.r.l. (industry)" in summary, summary
 
 
 def test_the_summary_shows_each_sources_enrolment_where_they_disagree(

@@ -384,8 +384,12 @@ def resource_html(
         return None
     node = ox.NamedNode(iri)
     attribution = attribute(store, node, description.quads)
-    page = _ResourcePage(_Facts(description.quads), node, local_path, attribution)
-    kind = _listing_kind(q for q in description.quads if q.subject == node)
+    own = [q for q in description.quads if q.subject == node]
+    # the summary says of what class each sponsor is (industry, NIH, ...)
+    organisations = _objects(own, "eg:sponsor", "eg:collaborator", "eg:funder")
+    classes = store.about(organisations, [ox.NamedNode(_p("eg:agencyClass"))])
+    page = _ResourcePage(_Facts(description.quads | classes), node, local_path, attribution)
+    kind = _listing_kind(own)
     if kind is not None:
         chosen, number = chosen_facets(arguments)
         page.trials = listing(store, node, kind, chosen, number)
