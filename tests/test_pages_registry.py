@@ -395,3 +395,21 @@ def test_a_node_stated_by_very_many_graphs_lists_them_kind_by_kind(
     assert found.total == 81 and len(found.graphs) == graphs.MAX_LISTED_GRAPHS
     assert found.graphs[0].iri == curated.value
     assert found.counts[(RDFS_LABEL, name)] == 81
+
+
+def test_a_mesh_class_has_a_page_of_its_trials(server: EvidenceServerProcess) -> None:
+    """KARE's registry record indexes it under MeSH Alcoholism (D000437): the term's page at
+    /mesh/D000437 lists KARE, and the study page links the term there."""
+    page = requests.get(server.url + "mesh/D000437", headers=HTML, timeout=30)
+    assert page.status_code == 200, page.text
+    assert 'href="/id/study/NCT02649231"' in page.text and 'id="trials"' in page.text
+    assert requests.get(server.url + "mesh/D000437.ttl", timeout=30).status_code == 200
+    assert requests.get(server.url + "mesh/D999999999", timeout=30).status_code == 404
+    study = requests.get(server.url + "id/study/NCT02649231", headers=HTML, timeout=30)
+    assert 'href="/mesh/D000437"' in study.text
+    found = requests.get(
+        server.url + "search", params={"q": "Alcoholism", "format": "json"}, timeout=30
+    ).json()["results"]
+    assert {"href": "/mesh/D000437", "kind": "class"} in [
+        {"href": hit["href"], "kind": hit["kind"]} for hit in found
+    ]

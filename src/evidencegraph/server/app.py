@@ -67,7 +67,7 @@ from evidencegraph.server.update_dataset import (
     UpdateDatasetError,
     with_using_dataset,
 )
-from evidencegraph.server.urls import local_path
+from evidencegraph.server.urls import MESH, local_path
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 from evidencegraph.store.values_binding import tokenize
 
@@ -139,6 +139,7 @@ class EvidenceServer:
                 Rule("/id/<path:rest>", endpoint="data_resource", methods=get),
                 Rule("/vocab/<path:rest>", endpoint="concept_resource", methods=get),
                 Rule("/graph/<path:rest>", endpoint="graph_resource", methods=get),
+                Rule("/mesh/<rest>", endpoint="mesh_resource", methods=get),
                 Rule("/search", endpoint="search", methods=get),
                 Rule("/ontology", endpoint="ontology", methods=get),
                 Rule("/ontology.<extension>", endpoint="ontology", methods=get),
@@ -503,6 +504,9 @@ class EvidenceServer:
 
     def _concept_resource(self, request: Request, rest: str) -> Response:
         return self._resource(request, str(EGV), "/vocab/", rest)
+
+    def _mesh_resource(self, request: Request, rest: str) -> Response:
+        return self._resource(request, MESH, "/mesh/", rest)
 
     def _graph_resource(self, request: Request, rest: str) -> Response:
         return self._resource(request, GRAPH_BASE, "/graph/", rest, graph=True)
