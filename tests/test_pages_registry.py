@@ -413,3 +413,10 @@ def test_a_mesh_class_has_a_page_of_its_trials(server: EvidenceServerProcess) ->
     assert {"href": "/mesh/D000437", "kind": "class"} in [
         {"href": hit["href"], "kind": hit["kind"]} for hit in found
     ]
+
+
+def test_a_short_name_that_starts_as_typed_comes_before_long_titles(index: SearchIndex) -> None:
+    # "keta" starts the drug's name and many studies' titles: the drug first
+    hits = index.search("keta")
+    assert hits[0].iri == KETAMINE
+    assert any(hit.kind == "study" for hit in hits)

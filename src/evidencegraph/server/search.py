@@ -43,6 +43,9 @@ MAX_RESULTS = 10
 #: matches of the best-matching words are the ones worth ranking.
 MAX_CANDIDATES = 5000
 
+#: Names up to this long rank before longer ones that match alike (a drug before a title).
+SHORT_NAME = 40
+
 #: What is indexed, by kind, in the order results are listed when they match alike.
 KINDS = (
     ("study", "eg:Study"),
@@ -199,17 +202,21 @@ class SearchIndex:
         return found
 
     @staticmethod
-    def _score(node: _Node, whole: str, wanted: list[str]) -> tuple[int, int, int, str]:
+    def _score(node: _Node, whole: str, wanted: list[str]) -> tuple[int, bool, int, int, str]:
         lines = node.text.split("\n")
+        starting = [line for line in lines if line.startswith(whole)]
         if whole in node.identifiers or whole in lines:
             match = 0
-        elif any(line.startswith(whole) for line in lines):
+        elif starting:
             match = 1
         elif all(re.search(rf"\b{re.escape(word)}\b", node.text) for word in wanted):
             match = 2
         else:
             match = 3
-        return match, _KIND_RANK.get(node.kind, len(KINDS)), len(node.name), node.iri
+        # a short name that starts as typed ("keta": the drug ketamine) before a long title
+        # that does ("Ketamine for depression with ..."): it names what is typed more nearly
+        long = min((len(line) for line in starting), default=len(node.name)) > SHORT_NAME
+        return match, long, _KIND_RANK.get(node.kind, len(KINDS)), len(node.name), node.iri
 
     @staticmethod
     def _hit(node: _Node, wanted: list[str]) -> Hit:
