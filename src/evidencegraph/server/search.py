@@ -118,42 +118,44 @@ class SearchIndex:
     def build(cls, store: Store) -> SearchIndex:
         """The index of what ``store`` names (see the module's docstring)."""
         names = [*_NAMES, *_OTHER_NAMES, *_IDENTIFIERS]
-        values = " ".join(f"<{expand(curie)}>" for curie in names)
         rank = {expand(curie): index for index, curie in enumerate(names)}
         identifier = {expand(curie) for curie in _IDENTIFIERS}
-        found: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
-        kinds: dict[str, str] = {}
+        cited = {expand("eg:pmid"), expand("eg:doi")}
+        label = expand("rdfs:label")
         service = _service(store)
-        # kind by kind, the names of the nodes of that kind only: the store names far more
-        # (arms, outcomes, sites, results), found through their study
-        for kind, curie in KINDS:
-            classes = " ".join(f"<{expand(c)}>" for c in _classes_under(curie))
-            rows = service.run_query(
-                f"SELECT ?node ?p ?text WHERE {{ VALUES ?type {{ {classes} }} ?node a ?type . "
-                f"VALUES ?p {{ {values} }} ?node ?p ?text }}"
+        kinds: dict[str, str] = {}
+        for kind, curie in KINDS:  # a study that is also a concept is a study
+            for (node,) in _rows(service, f"SELECT ?node WHERE {{ {_typed(curie)} }}"):
+                if isinstance(node, ox.NamedNode):
+                    kinds.setdefault(node.value, kind)
+        found: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
+        # every name but rdfs:label in one scan (a study's title, acronym, ids; the labels of
+        # concepts, drugs, conditions): those properties name little else; rdfs:label names
+        # everything (arms, outcomes, sites), so it is read kind by kind
+        scanned = " ".join(f"<{iri}>" for iri in rank if iri != label)
+        rows = _rows(
+            service, f"SELECT ?node ?p ?text WHERE {{ VALUES ?p {{ {scanned} }} ?node ?p ?text }}"
+        )
+        labelled = (
+            row
+            for _, curie in KINDS
+            for row in _rows(
+                service,
+                f"SELECT ?node ?p ?text WHERE {{ {_typed(curie)} ?node <{label}> ?text "
+                f"BIND(<{label}> AS ?p) }}",
             )
-            assert isinstance(rows, ox.QuerySolutions)
-            for node, predicate, text in rows:
+        )
+        for rows_of in (rows, labelled):
+            for node, predicate, text in rows_of:
                 if not isinstance(node, ox.NamedNode) or not isinstance(text, ox.Literal):
                     continue
-                if kinds.setdefault(node.value, kind) != kind:
-                    continue  # a study that is also a concept is a study
+                if node.value not in kinds:
+                    if predicate.value not in cited:
+                        continue  # an arm's, a site's name: found through its study
+                    kinds[node.value] = "source"  # a registry reference: a PMID or DOI only
                 found[node.value].append(
                     (rank[predicate.value], text.value, predicate.value in identifier)
                 )
-        # a registry reference is a node with a PMID or DOI and nothing else said of it
-        cited = " ".join(f"<{expand(curie)}>" for curie in ("eg:pmid", "eg:doi"))
-        rows = service.run_query(
-            f"SELECT ?node ?p ?text WHERE {{ VALUES ?p {{ {cited} }} ?node ?p ?text }}"
-        )
-        assert isinstance(rows, ox.QuerySolutions)
-        for node, predicate, text in rows:
-            if (
-                isinstance(node, ox.NamedNode)
-                and isinstance(text, ox.Literal)
-                and kinds.setdefault(node.value, "source") == "source"
-            ):
-                found[node.value].append((rank[predicate.value], text.value, True))
         nodes = []
         for iri, held in found.items():
             held = sorted(set(held))
@@ -240,6 +242,18 @@ def _service(store: Store) -> SparqlService:
     if not isinstance(store, SparqlService):
         raise TypeError(f"the store {store.descriptor} cannot be searched")
     return store
+
+
+def _rows(service: SparqlService, query: str) -> ox.QuerySolutions:
+    rows = service.run_query(query)
+    assert isinstance(rows, ox.QuerySolutions)
+    return rows
+
+
+def _typed(curie: str) -> str:
+    """A pattern binding ``?node`` to the nodes of ``curie``'s kind (:func:`_classes_under`)."""
+    classes = " ".join(f"<{expand(c)}>" for c in _classes_under(curie))
+    return f"VALUES ?type {{ {classes} }} ?node a ?type ."
 
 
 def _classes_under(curie: str) -> list[str]:
