@@ -54,6 +54,15 @@ _MEMBERS = {
         { ?study eg:interventionMesh|eg:interventionMeshAncestor ?node }
         UNION { ?study eg:conditionMesh|eg:conditionMeshAncestor ?node }""",
 }
+#: The study properties a listing shows, in :class:`Trial`'s order after its IRI.
+_COLUMNS = (
+    "dcterms:title",
+    "eg:nctId",
+    "eg:phase",
+    "eg:overallStatus",
+    "eg:startDate",
+    "eg:enrolment",
+)
 #: The links from a study (or its parts) to the node that the listing shows: the page does not
 #: list them again among the links into the node.
 LISTED_LINKS = frozenset(
@@ -188,39 +197,33 @@ class StudyTable:
 
     @classmethod
     def build(cls, store: Store) -> StudyTable:
+        """Every study's facts, property by property (one scan each: faster than one query
+        joining them)."""
         service = _service(store)
-        facts = service.run_query(
-            _PREFIXES
-            + """SELECT ?study ?title ?nct ?phase ?status ?start ?enrolment WHERE {
-                VALUES ?type { eg:Study eg:Trial } ?study a ?type
-                OPTIONAL { ?study dcterms:title ?title }
-                OPTIONAL { ?study eg:nctId ?nct }
-                OPTIONAL { ?study eg:phase ?phase }
-                OPTIONAL { ?study eg:overallStatus ?status }
-                OPTIONAL { ?study eg:startDate ?start }
-                OPTIONAL { ?study eg:enrolment ?enrolment }
-            }"""
-        )
-        results = service.run_query(
-            _PREFIXES + "SELECT DISTINCT ?study WHERE { ?finding eg:ofStudy ?study }"
-        )
-        design_rows = service.run_query(
-            _PREFIXES + "SELECT ?study ?design WHERE { ?study eg:studyDesign ?design }"
-        )
-        assert isinstance(facts, ox.QuerySolutions)
-        assert isinstance(results, ox.QuerySolutions)
-        assert isinstance(design_rows, ox.QuerySolutions)
-        with_results = {_text(row[0]) for row in results}
+
+        def rows(query: str) -> ox.QuerySolutions:
+            found = service.run_query(_PREFIXES + query)
+            assert isinstance(found, ox.QuerySolutions)
+            return found
+
+        studies = {
+            _text(row[0]): ["", "", "", "", "", ""]
+            for row in rows("SELECT ?s WHERE { VALUES ?t { eg:Study eg:Trial } ?s a ?t }")
+        }
+        for column, curie in enumerate(_COLUMNS):
+            for subject, value in rows(f"SELECT ?s ?o WHERE {{ ?s {curie} ?o }}"):
+                facts = studies.get(_text(subject))
+                if facts is not None and not facts[column]:  # a second value: the first
+                    facts[column] = _text(value)
+        with_results = {
+            _text(row[0]) for row in rows("SELECT DISTINCT ?s WHERE { ?f eg:ofStudy ?s }")
+        }
         designs: dict[str, set[str]] = {}
-        for row in design_rows:
-            designs.setdefault(_text(row[0]), set()).add(_text(row[1]))
-        found: dict[str, Trial] = {}
-        for row in facts:
-            iri = _text(row[0])
-            if iri in found:  # two values of a single-valued property (or two types): the first
-                continue
-            title, nct, phase, status, start, enrolment = (_text(row[i]) for i in range(1, 7))
-            found[iri] = Trial(
+        for subject, design in rows("SELECT ?s ?d WHERE { ?s eg:studyDesign ?d }"):
+            designs.setdefault(_text(subject), set()).add(_text(design))
+        table = {}
+        for iri, (title, nct, phase, status, start, enrolment) in studies.items():
+            table[iri] = Trial(
                 iri,
                 title,
                 nct,
@@ -231,7 +234,7 @@ class StudyTable:
                 iri in with_results,
                 tuple(sorted(designs.get(iri, ()))),
             )
-        return cls(found)
+        return cls(table)
 
 
 #: The study table of the store this worker holds, built on the first listing.
