@@ -162,6 +162,9 @@ def test_the_summary_is_not_repeated_below(store: OxigraphStore) -> None:
     assert others.startswith("Other properties")
     for shown in ("eg:phase", "eg:enrolment", "eg:overallStatus", "eg:sponsor", "eg:nctId"):
         assert shown not in others, shown
+    # the disagreements the summary shows are not listed again below it; the others are
+    below = page.text("disagreements")
+    assert "eg:enrolment" not in below and "dcterms:title" in below, below
     # findings, claims and sources have sections of their own: not listed again as links here
     incoming = page.text("incoming")
     for shown in ("eg:ofStudy", "eg:about", "eg:reports"):

@@ -854,6 +854,14 @@ class _ResourcePage:
             return ", ".join(classes)
         return ""
 
+    def other_disagreements(self) -> list[Disagreement]:
+        """Where sources disagree, but on a study's facts its summary shows with every
+        source's value already."""
+        if self.kind() != "study":
+            return self.attribution.disagreements
+        shown = {_p(curie) for _, curies in _SUMMARY for curie in curies}
+        return [d for d in self.attribution.disagreements if d.predicate not in shown]
+
     def summary_predicates(self) -> frozenset[str]:
         """The properties the summary and the study's sections show."""
         shown = {_p(curie) for _, curies in _SUMMARY for curie in curies}
