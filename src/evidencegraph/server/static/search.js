@@ -12,6 +12,7 @@
   let chosen = -1;
 
   function close() {
+    box.setAttribute("aria-expanded", "false");
     list.hidden = true;
     list.replaceChildren();
     chosen = -1;
@@ -28,6 +29,7 @@
     }
     for (const hit of results) {
       const item = document.createElement("li");
+      item.setAttribute("role", "option");
       const link = document.createElement("a");
       link.href = hit.href;
       link.textContent = hit.name;
@@ -38,6 +40,7 @@
       list.append(item);
     }
     list.hidden = false;
+    box.setAttribute("aria-expanded", "true");
   }
 
   async function ask(query) {
