@@ -423,3 +423,28 @@ def test_a_short_name_that_starts_as_typed_comes_before_long_titles(index: Searc
     hits = index.search("keta")
     assert hits[0].iri == KETAMINE
     assert any(hit.kind == "study" for hit in hits)
+
+
+def test_a_drug_is_found_by_what_its_interventions_are_called() -> None:
+    """A registry record names its intervention "Ketamine Hydrochloride", other name
+    "Ketalar" (skos:altLabel on the intervention, docs/importing.md): both find the drug."""
+    n = ox.NamedNode
+    drug, intervention = n(KETAMINE), n(ID + "study/NCT90000001/intervention/ketamine-hcl")
+    label, alt = n(RDFS_LABEL), n("http://www.w3.org/2004/02/skos/core#altLabel")
+    memory = OxigraphStore()
+    memory.write_quads(
+        [],
+        [
+            ox.Quad(drug, n(RDF_TYPE), n(EG + "Drug")),
+            ox.Quad(drug, label, ox.Literal("ketamine")),
+            ox.Quad(intervention, n(EG + "drug"), drug),
+            ox.Quad(intervention, label, ox.Literal("Ketamine Hydrochloride")),
+            ox.Quad(intervention, alt, ox.Literal("Ketalar")),
+        ],
+    )
+    built = SearchIndex.build(memory)
+    assert [(h.iri, h.matched) for h in built.search("ketal")] == [(KETAMINE, "Ketalar")]
+    assert [(h.iri, h.matched) for h in built.search("ketamine hydro")] == [
+        (KETAMINE, "Ketamine Hydrochloride")
+    ]
+    assert len(built) == 1  # the intervention is found through its drug, not itself

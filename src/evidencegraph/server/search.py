@@ -9,7 +9,8 @@ not change under a read-only server; a writable one forgets the index after each
 (:func:`forget`), and the next search builds it again.
 
 What is indexed: studies (title, official title, acronym, NCT, EudraCT, ISRCTN and the
-sponsor's own ids), drugs, conditions, MeSH terms (the intervention classes and condition
+sponsor's own ids), drugs (also by the names and other names of the interventions that
+give them: a brand name), conditions, MeSH terms (the intervention classes and condition
 branches), the vocabulary's concepts, and sources (title, PMID, DOI; not registry records,
 whose study answers for them), with their labels and synonyms (``skos:altLabel``).
 """
@@ -156,6 +157,20 @@ class SearchIndex:
                 found[node.value].append(
                     (rank[predicate.value], text.value, predicate.value in identifier)
                 )
+        # a drug is also called what the interventions that give it are called: their names
+        # and other names (brand names: Ketalar is ketamine)
+        given = _rows(
+            service,
+            f"SELECT ?drug ?text WHERE {{ ?intervention <{expand('eg:drug')}> ?drug . "
+            f"?intervention <{expand('skos:altLabel')}>|<{label}> ?text }}",
+        )
+        for drug, text in given:
+            if (
+                isinstance(drug, ox.NamedNode)
+                and isinstance(text, ox.Literal)
+                and kinds.get(drug.value) == "drug"
+            ):
+                found[drug.value].append((len(names), text.value, False))
         nodes = []
         for iri, held in found.items():
             held = sorted(set(held))
