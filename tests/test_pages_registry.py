@@ -448,3 +448,19 @@ def test_a_drug_is_found_by_what_its_interventions_are_called() -> None:
         (KETAMINE, "Ketamine Hydrochloride")
     ]
     assert len(built) == 1  # the intervention is found through its drug, not itself
+
+
+@pytest.mark.parametrize(
+    ("node", "kind"),
+    [(AUD, "condition"), (KETAMINE, "drug"), ("http://id.nlm.nih.gov/mesh/D000437", "class")],
+)
+def test_the_worker_table_has_the_studies_sparql_finds(
+    store: OxigraphStore, node: str, kind: str
+) -> None:
+    """The worker's table answers a listing's members as the SPARQL patterns do
+    (trials._MEMBERS, what docs/server.md says a listing holds)."""
+    members = trials._MEMBERS[kind].replace("?node", f"<{node}>")
+    rows = store.query(trials._PREFIXES + f"SELECT DISTINCT ?study WHERE {{ {members} }}").rows
+    expected = {str(row["study"]) for row in rows}
+    assert expected
+    assert {t.iri for t in trials.table_of(store).members(node, kind)} == expected

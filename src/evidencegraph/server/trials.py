@@ -12,7 +12,9 @@ its designs; the facets are counted, the filters applied and the page cut here.
 
 from __future__ import annotations
 
+import heapq
 import weakref
+from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,17 +139,24 @@ def listing(
     first; each facet counted over the trials the other facets' choices leave."""
     trials = _trials(store, node, kind)
     chosen = {name: value for name, value in chosen.items() if name in FACET_NAMES and value}
+    # which trials each choice keeps, worked out once: a facet is counted over the trials
+    # every other choice keeps (a MeSH class holds 60,000 trials)
+    kept = {
+        name: [value in trial.facet_values(name) for trial in trials]
+        for name, value in chosen.items()
+    }
 
-    def keeps(trial: Trial, but: str | None = None) -> bool:
-        return all(
-            value in trial.facet_values(name) for name, value in chosen.items() if name != but
-        )
+    def others(but: str | None) -> list[Trial]:
+        masks = [mask for name, mask in kept.items() if name != but]
+        if not masks:
+            return trials
+        return [trial for trial, *keep in zip(trials, *masks, strict=True) if all(keep)]
 
     facets = []
     for name, caption in FACETS:
-        counts = Counter(
-            value for trial in trials if keeps(trial, name) for value in trial.facet_values(name)
-        )
+        counts: Counter[str] = Counter()
+        for trial in others(name):
+            counts.update(trial.facet_values(name))
         # years newest first, "yes" before "no"; the others by how many trials have them
         if name in ("year", "results"):
             order = sorted(counts, reverse=True)
@@ -155,12 +164,17 @@ def listing(
             order = sorted(counts, key=lambda v: (-counts[v], v))
         values = [FacetValue(value, counts[value], chosen.get(name) == value) for value in order]
         facets.append((name, caption, values))
-    matching = [trial for trial in trials if keeps(trial)]
-    matching.sort(key=lambda t: (t.start or "0000", t.iri), reverse=True)
+    matching = others(None)
+    # newest start first: only the page's trials need the full order
     pages = max(1, -(-len(matching) // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    shown = matching[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    ordered = heapq.nlargest(page * PAGE_SIZE, matching, key=_newest_first)
+    shown = ordered[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return Listing(len(trials), len(matching), page, pages, shown, facets, dict(chosen))
+
+
+def _newest_first(trial: Trial) -> tuple[str, str]:
+    return trial.start or "0000", trial.iri
 
 
 def _service(store: Store) -> SparqlService:
@@ -170,35 +184,62 @@ def _service(store: Store) -> SparqlService:
 
 
 def _trials(store: Store, node: ox.NamedNode, kind: str) -> list[Trial]:
-    # the node written by pyoxigraph, which accepted it as an IRI: no caller's text becomes
-    # syntax (a substitution cannot reach into the union)
-    members = _MEMBERS[kind].replace("?node", str(node))
-    rows = _service(store).run_query(_PREFIXES + f"SELECT DISTINCT ?study WHERE {{ {members} }}")
-    assert isinstance(rows, ox.QuerySolutions)
-    table = table_of(store)
-    found = (table.get(study.value) for row in rows if isinstance(study := row[0], ox.NamedNode))
-    return [trial for trial in found if trial is not None]
+    """The trials of ``node`` (a drug, condition or MeSH class), from the worker's table."""
+    return table_of(store).members(node.value, kind)
+
+
+#: The links a study table keeps, by name: what a listing of each kind unites (:data:`_KINDS`).
+_LINKS = {
+    "condition": "?s eg:studiesCondition ?o",
+    "drug": "{ ?s eg:hasArm/eg:receives/eg:drug ?o } UNION "
+    "{ ?s eg:studiesIntervention/eg:drug ?o }",
+    "condition-mesh": "?s eg:conditionMesh|eg:conditionMeshAncestor ?o",
+    "intervention-mesh": "?s eg:interventionMesh|eg:interventionMeshAncestor ?o",
+}
+#: For each kind of listing: the links from the node itself, and the links from the MeSH terms
+#: it matches (``skos:exactMatch``: its narrower terms' studies too).
+_KINDS = {
+    "drug": (("drug",), ("intervention-mesh",)),
+    "condition": (("condition",), ("condition-mesh",)),
+    "class": (("condition-mesh", "intervention-mesh"), ()),
+}
 
 
 class StudyTable:
     """What a listing shows of every study (title, NCT number, phase, status, start,
-    enrolment, results, designs), read from the store in three queries the first time a
-    worker lists trials: a listing then reads only which studies it holds (one index lookup
-    per study), not their facts one by one (a MeSH class of 60,000 studies took seconds)."""
+    enrolment, results, designs) and which studies each drug, condition and MeSH term has,
+    read from the store the first time a worker lists trials: a listing then costs lookups in
+    memory, not queries (a MeSH class of 60,000 studies took seconds)."""
 
-    def __init__(self, trials: dict[str, Trial]) -> None:
+    def __init__(
+        self,
+        trials: list[Trial],
+        links: dict[str, dict[str, array[int]]],
+        matches: dict[str, list[str]],
+    ) -> None:
         self._trials = trials
+        self._links = links
+        self._matches = matches
 
     def __len__(self) -> int:
         return len(self._trials)
 
-    def get(self, iri: str) -> Trial | None:
-        return self._trials.get(iri)
+    def members(self, node: str, kind: str) -> list[Trial]:
+        """The trials of ``node`` as a listing of ``kind`` has them (see the module's
+        docstring), in no order."""
+        own, by_mesh = _KINDS[kind]
+        found: set[int] = set()
+        for link in own:
+            found.update(self._links[link].get(node, ()))
+        for mesh in self._matches.get(node, ()) if by_mesh else ():
+            for link in by_mesh:
+                found.update(self._links[link].get(mesh, ()))
+        return [self._trials[number] for number in found]
 
     @classmethod
     def build(cls, store: Store) -> StudyTable:
         """Every study's facts, property by property (one scan each: faster than one query
-        joining them)."""
+        joining them), and the links listings follow."""
         service = _service(store)
 
         def rows(query: str) -> ox.QuerySolutions:
@@ -221,20 +262,37 @@ class StudyTable:
         designs: dict[str, set[str]] = {}
         for subject, design in rows("SELECT ?s ?d WHERE { ?s eg:studyDesign ?d }"):
             designs.setdefault(_text(subject), set()).add(_text(design))
-        table = {}
+        trials = []
         for iri, (title, nct, phase, status, start, enrolment) in studies.items():
-            table[iri] = Trial(
-                iri,
-                title,
-                nct,
-                phase,
-                status,
-                start,
-                enrolment,
-                iri in with_results,
-                tuple(sorted(designs.get(iri, ()))),
+            trials.append(
+                Trial(
+                    iri,
+                    title,
+                    nct,
+                    phase,
+                    status,
+                    start,
+                    enrolment,
+                    iri in with_results,
+                    tuple(sorted(designs.get(iri, ()))),
+                )
             )
-        return cls(table)
+        number = {trial.iri: index for index, trial in enumerate(trials)}
+        links: dict[str, dict[str, array[int]]] = {}
+        for name, pattern in _LINKS.items():
+            held: dict[str, array[int]] = {}
+            for subject, node in rows(f"SELECT DISTINCT ?s ?o WHERE {{ {pattern} }}"):
+                index = number.get(_text(subject))
+                if index is not None:
+                    held.setdefault(_text(node), array("i")).append(index)
+            links[name] = held
+        matches: dict[str, list[str]] = {}
+        for node, mesh in rows(
+            "SELECT ?n ?m WHERE { ?n skos:exactMatch ?m "
+            "FILTER(STRSTARTS(STR(?m), 'http://id.nlm.nih.gov/mesh/')) }"
+        ):
+            matches.setdefault(_text(node), []).append(_text(mesh))
+        return cls(trials, links, matches)
 
 
 #: The study table of the store this worker holds, built on the first listing.
