@@ -12,12 +12,14 @@ its designs; the facets are counted, the filters applied and the page cut here.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import weakref
 from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
 import pyoxigraph as ox
 
@@ -35,6 +37,7 @@ FACETS = (
     ("year", "Start year"),
 )
 FACET_NAMES = frozenset(name for name, _ in FACETS)
+_FACET_INDEX = {name: index for index, (name, _) in enumerate(FACETS)}
 
 _PREFIXES = (
     "PREFIX eg: <https://w3id.org/evidencegraph/ontology#>\n"
@@ -100,12 +103,22 @@ class Trial:
 
     def facet_values(self, facet: str) -> tuple[str, ...]:
         """This trial's values of one facet (a trial has several designs)."""
-        if facet == "design":
-            return self.designs
-        if facet == "results":
-            return ("yes" if self.results else "no",)
-        value = {"phase": self.phase, "status": self.status, "year": self.year}[facet]
-        return (value,) if value else ()
+        return self.by_facet[_FACET_INDEX[facet]]
+
+    @functools.cached_property
+    def by_facet(self) -> tuple[tuple[str, ...], ...]:
+        """This trial's values of each facet, in :data:`FACETS`' order (worked out once: a
+        listing counts them for tens of thousands of trials)."""
+        single = {"phase": self.phase, "status": self.status, "year": self.year}
+        found = []
+        for facet, _ in FACETS:
+            if facet == "design":
+                found.append(self.designs)
+            elif facet == "results":
+                found.append(("yes" if self.results else "no",))
+            else:
+                found.append((single[facet],) if single[facet] else ())
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -142,7 +155,7 @@ def listing(
     # which trials each choice keeps, worked out once: a facet is counted over the trials
     # every other choice keeps (a MeSH class holds 60,000 trials)
     kept = {
-        name: [value in trial.facet_values(name) for trial in trials]
+        name: [value in trial.by_facet[_FACET_INDEX[name]] for trial in trials]
         for name, value in chosen.items()
     }
 
@@ -154,9 +167,8 @@ def listing(
 
     facets = []
     for name, caption in FACETS:
-        counts: Counter[str] = Counter()
-        for trial in others(name):
-            counts.update(trial.facet_values(name))
+        index = _FACET_INDEX[name]
+        counts = Counter(chain.from_iterable(trial.by_facet[index] for trial in others(name)))
         # years newest first, "yes" before "no"; the others by how many trials have them
         if name in ("year", "results"):
             order = sorted(counts, reverse=True)
@@ -278,6 +290,8 @@ class StudyTable:
                 )
             )
         number = {trial.iri: index for index, trial in enumerate(trials)}
+        for trial in trials:  # worked out now, not on the first listing of each
+            trial.by_facet  # noqa: B018
         links: dict[str, dict[str, array[int]]] = {}
         for name, pattern in _LINKS.items():
             held: dict[str, array[int]] = {}
