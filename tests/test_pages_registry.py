@@ -329,6 +329,44 @@ def test_an_update_makes_the_worker_build_its_index_again(tmp_path: Path) -> Non
         store.close()
 
 
+def test_a_writable_servers_search_and_listings_follow_its_updates(tmp_path: Path) -> None:
+    """The worker forgets its search index and study table after an update (decision 0026):
+    a drug inserted by SPARQL Update is found by the next search, with its trial listed."""
+    path = build_curated_store(tmp_path / "store.db")
+    token = "a-test-token-of-some-length-0123456789"
+    (tmp_path / "token").write_text(token + "\n", encoding="utf-8")
+    with EvidenceServerProcess(
+        path, "--allow-update", "--token-file", str(tmp_path / "token")
+    ) as writable:
+
+        def search(text: str) -> list[str]:
+            answer = requests.get(
+                writable.url + "search", params={"q": text, "format": "json"}, timeout=60
+            )
+            return [hit["href"] for hit in answer.json()["results"]]
+
+        drug = writable.url + "id/drug/zebrafish-extract"
+        assert search("zebrafish") == []
+        # a listing before the update: the worker's study table is built now
+        before = requests.get(writable.url + "id/drug/ketamine", headers=HTML, timeout=30)
+        assert "Trials (" in before.text
+        update = requests.post(
+            writable.endpoint,
+            data={
+                "update": f"INSERT DATA {{ <{ID}drug/zebrafish-extract> a <{EG}Drug> ; "
+                '<http://www.w3.org/2000/01/rdf-schema#label> "zebrafish extract" . '
+                f"<{KARE}> <{EG}studiesIntervention> <{ID}x/zebrafish> . "
+                f"<{ID}x/zebrafish> <{EG}drug> <{ID}drug/zebrafish-extract> }}"
+            },
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert update.status_code == 204, update.text
+        assert search("zebrafish") == ["/id/drug/zebrafish-extract"]
+        page = requests.get(drug, headers=HTML, timeout=30).text
+        assert "Trials (1)" in page and 'href="/id/study/NCT02649231"' in page
+
+
 # --- over HTTP ---------------------------------------------------------------------------------
 
 
