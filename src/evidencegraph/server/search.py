@@ -47,6 +47,9 @@ MAX_CANDIDATES = 5000
 #: Names up to this long rank before longer ones that match alike (a drug before a title).
 SHORT_NAME = 40
 
+#: The most nodes a search word's matches are gathered into a set to narrow the others by.
+MAX_SET = 200_000
+
 #: What is indexed, by kind, in the order results are listed when they match alike.
 KINDS = (
     ("study", "eg:Study"),
@@ -189,10 +192,20 @@ class SearchIndex:
         wanted = words(query)
         if not wanted:
             return []
-        # the longest word is the most selective: its nodes are the candidates
-        first = max(wanted, key=len)
-        candidates = self._prefixed(first)
-        rest = [word for word in wanted if word != first]
+        # the word naming the fewest nodes leads; the others narrow it, by their nodes where
+        # those are few enough to hold as a set, else by the candidates' text
+        spans = {word: self._span(word) for word in set(wanted)}
+        sizes = {word: sum(len(self._postings[i]) for i in span) for word, span in spans.items()}
+        ordered = sorted(spans, key=lambda word: (sizes[word], word))
+        within: set[int] | None = None
+        rest = []
+        for word in ordered[1:]:
+            if sizes[word] <= MAX_SET:
+                named = self._union(spans[word])
+                within = named if within is None else within & named
+            else:
+                rest.append(word)
+        candidates = self._prefixed(spans[ordered[0]], within)
         whole = normalise(query).strip()
         ranked = []
         for number in candidates:
@@ -203,20 +216,31 @@ class SearchIndex:
         ranked.sort()
         return [self._hit(self._nodes[number], wanted) for _, number in ranked[:limit]]
 
-    def _prefixed(self, prefix: str) -> list[int]:
-        """The nodes with a word that starts with ``prefix``: the word itself first, then
-        the others in order, at most :data:`MAX_CANDIDATES`."""
+    def _span(self, prefix: str) -> range:
+        """The indexes of the words that start with ``prefix``: the word itself first."""
         start = bisect.bisect_left(self._words, prefix)
+        end = bisect.bisect_left(self._words, prefix + "\U0010ffff", lo=start)
+        return range(start, end)
+
+    def _union(self, span: range) -> set[int]:
+        found: set[int] = set()
+        for index in span:
+            found.update(self._postings[index])
+        return found
+
+    def _prefixed(self, span: range, within: set[int] | None) -> list[int]:
+        """The nodes of the words in ``span`` (and in ``within``, if given): the first word's
+        first, then the others in order, at most :data:`MAX_CANDIDATES`."""
         seen: set[int] = set()
         found: list[int] = []
-        for index in range(start, len(self._words)):
-            if not self._words[index].startswith(prefix) or len(found) >= MAX_CANDIDATES:
+        for index in span:
+            if len(found) >= MAX_CANDIDATES:
                 break
             for number in self._postings[index]:
-                if number not in seen:
+                if number not in seen and (within is None or number in within):
                     seen.add(number)
                     found.append(number)
-        return found
+        return found[:MAX_CANDIDATES]
 
     @staticmethod
     def _score(node: _Node, whole: str, wanted: list[str]) -> tuple[int, bool, int, int, str]:
