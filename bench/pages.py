@@ -337,9 +337,9 @@ def registry(path: Path, runs: int, write: Path | None) -> None:
         "|---|---:|---:|",
         *(f"| {name} | {cpu:.0f} ms | {wall:.0f} ms |" for name, cpu, wall in rendered),
         "",
-        f"The MeSH class's {in_mesh:,} studies with their facts: {members_cpu:.0f} ms CPU from "
-        f"the worker's table, {per_listing_cpu:.0f} ms read per listing "
-        f"({per_listing_cpu / members_cpu:.1f}×).",
+        f"The MeSH class's {in_mesh:,} studies with their facts: {members_cpu:.1f} ms CPU from "
+        f"the worker's table, {per_listing_cpu:.0f} ms read by SPARQL per listing "
+        f"({per_listing_cpu / max(members_cpu, 0.01):.0f}×).",
         REGISTRY_END,
     ]
     section = "\n".join(lines)
