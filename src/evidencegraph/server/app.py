@@ -57,15 +57,17 @@ from evidencegraph.server.protocol import (
     resource_format,
 )
 from evidencegraph.server.publishing import PublicationJob, publication_format
+from evidencegraph.server.search import SearchJob
 from evidencegraph.server.security import RefusedError, check_bearer
 from evidencegraph.server.templating import render
+from evidencegraph.server.trials import FACET_NAMES
 from evidencegraph.server.update_dataset import (
     USING_GRAPH,
     USING_NAMED_GRAPH,
     UpdateDatasetError,
     with_using_dataset,
 )
-from evidencegraph.server.urls import local_path
+from evidencegraph.server.urls import MESH, local_path
 from evidencegraph.server.void_page import void_html
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 from evidencegraph.store.values_binding import tokenize
@@ -85,8 +87,11 @@ _DOWNLOAD_EXTENSIONS = {
     "application/ld+json": "jsonld",
     "application/rdf+xml": "rdf",
 }
-#: VoID counts scan the whole store: they may take longer than one query may.
+#: VoID counts scan the whole store, and a worker's first search builds its index from it
+#: (decision 0026): they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
+#: The longest search the server takes, in characters (a name, a title, a DOI).
+MAX_SEARCH_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ class EvidenceServer:
                 Rule("/id/<path:rest>", endpoint="data_resource", methods=get),
                 Rule("/vocab/<path:rest>", endpoint="concept_resource", methods=get),
                 Rule("/graph/<path:rest>", endpoint="graph_resource", methods=get),
+                Rule("/mesh/<rest>", endpoint="mesh_resource", methods=get),
+                Rule("/search", endpoint="search", methods=get),
                 Rule("/ontology", endpoint="ontology", methods=get),
                 Rule("/ontology.<extension>", endpoint="ontology", methods=get),
                 Rule("/.well-known/void", endpoint="void", methods=get),
@@ -284,14 +291,21 @@ class EvidenceServer:
                 f"the worker running the request died (exit status {lost.exitcode}); try again",
             ) from None
 
-    def _cached(self, request: Request, key: Hashable, job: Callable[[], Job]) -> Response:
+    def _cached(
+        self,
+        request: Request,
+        key: Hashable,
+        job: Callable[[], Job],
+        *,
+        timeout: float | None = None,
+    ) -> Response:
         """The answer to ``job`` from the cache, or run and then cached when it succeeded."""
         entry = self.cache.get(key)
         state = "hit"
         if entry is None:
             state = "miss" if self.cache.enabled else "off"
             generation = self.cache.generation
-            answer = self._run(job())
+            answer = self._run(job(), timeout=timeout)
             entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
             if answer.status == 200:
                 self.cache.put(key, entry, generation)
@@ -522,6 +536,9 @@ class EvidenceServer:
     def _concept_resource(self, request: Request, rest: str) -> Response:
         return self._resource(request, str(EGV), "/vocab/", rest)
 
+    def _mesh_resource(self, request: Request, rest: str) -> Response:
+        return self._resource(request, MESH, "/mesh/", rest)
+
     def _graph_resource(self, request: Request, rest: str) -> Response:
         return self._resource(request, GRAPH_BASE, "/graph/", rest, graph=True)
 
@@ -541,14 +558,18 @@ class EvidenceServer:
         for index, (local, chosen) in enumerate(candidates):
             fmt = chosen or resource_format(request, quads=graph)
             iri = namespace + local
-            key = ("graph" if graph else "resource", iri, fmt)
+            # a page of a drug's trials takes its facets and page number from the URL
+            arguments = _page_arguments(request) if fmt == "html" and not graph else ()
+            key = ("graph" if graph else "resource", iri, fmt, arguments)
             entry = self.cache.get(key)
             state = "hit"
             if entry is None:
                 state = "miss" if self.cache.enabled else "off"
                 generation = self.cache.generation
                 job: Job = (
-                    GraphJob(iri, fmt, self.settings.max_rows) if graph else ResourceJob(iri, fmt)
+                    GraphJob(iri, fmt, self.settings.max_rows)
+                    if graph
+                    else ResourceJob(iri, fmt, arguments)
                 )
                 answer = self._run(job)
                 entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
@@ -617,6 +638,31 @@ class EvidenceServer:
             entry = CachedResponse.of(200, GRAPH_MEDIA_TYPES[fmt], body)
         return self._respond(request, entry, "static")
 
+    # --- search (server/search.py) ---------------------------------------------------------
+
+    def _search(self, request: Request) -> Response:
+        query = request.args.get("q", "")
+        if len(query) > MAX_SEARCH_CHARS:
+            raise _RequestError(
+                400,
+                f"a search is at most {MAX_SEARCH_CHARS} characters; this one has {len(query):,}",
+            )
+        # the search box's script asks for JSON; a browser sending the form gets a page
+        fmt = "json" if request.args.get("format") == "json" else "html"
+        if (
+            fmt == "html"
+            and request.accept_mimetypes.best_match(["text/html", "application/json"])
+            == "application/json"
+        ):
+            fmt = "json"
+        # a worker's first search builds its index (decision 0026): seconds at registry scale
+        return self._cached(
+            request,
+            ("search", query, fmt),
+            lambda: SearchJob(query, fmt),
+            timeout=max(self.settings.timeout, _DESCRIPTION_TIMEOUT),
+        )
+
     # --- files for people ---------------------------------------------------------------
 
     def _index(self, request: Request) -> Response:
@@ -651,6 +697,19 @@ PAGE_POLICY = (
 )
 #: What /queries offers to download a named query's answer as: (format=, caption).
 _QUERY_FORMATS = (("csv", "CSV"), ("tsv", "TSV"), ("json", "SPARQL JSON"), ("xml", "SPARQL XML"))
+
+
+def _page_arguments(request: Request) -> tuple[tuple[str, str], ...]:
+    """A page's facet choices and page number (trials.py), sorted: the same choices, the
+    same cache entry. Other parameters are not the page's and are left out."""
+    wanted = FACET_NAMES | {"page"}
+    return tuple(
+        sorted(
+            (name, value[:200])
+            for name, value in request.args.items(multi=True)
+            if name in wanted and value
+        )
+    )
 
 
 def _parameter(request: Request, name: str) -> list[str]:
