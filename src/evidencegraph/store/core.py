@@ -415,6 +415,16 @@ class OxigraphStore(Store):
         assert data is not None
         return data
 
+    def graph_ntriples(self, graph: ox.NamedNode) -> bytes:
+        """A named graph's statements, as N-Triples (written in Rust: no term objects)."""
+        data = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        assert data is not None
+        return data
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        """The names of the graphs that hold statements."""
+        return [name for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
+
     def dump_nquads(self) -> bytes:
         """Every quad, the view's and the named graphs', as N-Quads."""
         data = self._store.dump(format=ox.RdfFormat.N_QUADS)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal
@@ -83,29 +84,55 @@ def validate_store(
     only: pyshacl judges the store in one call). Raises UsageError for an engine that cannot
     run here.
     """
+    return judge_store(store, engine, chunk_subjects=chunk_subjects, on_progress=on_progress).report
+
+
+@dataclass
+class Judged:
+    """A verdict on a store, or on some of its nodes, and how much it judged."""
+
+    report: ValidationReport
+    #: the view's triples about the nodes judged (every triple, judging the whole store)
+    triples: int
+
+
+def judge_store(
+    store: Store,
+    engine: str = "auto",
+    nodes: Collection[ox.NamedNode | ox.BlankNode] | None = None,
+    *,
+    chunk_subjects: int = CHUNK_SUBJECTS,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Judged:
+    """Judge ``nodes`` of ``store`` (default: every subject) with what their shapes look at,
+    as :func:`validate_store` judges every node. pyshacl judges the whole store whatever
+    ``nodes`` are (it has no chunks). Raises UsageError for an engine that cannot run here."""
     plan = store_plan(chosen_engine(engine))
     if plan.whole_graph:
-        return PYSHACL.whole(store.to_graph())
+        whole = store.to_graph()
+        return Judged(PYSHACL.whole(whole), len(whole))
     if not store.local:
         # a remote store is read once into memory: its neighbourhoods are index lookups then
         copy = OxigraphStore(None)
         copy.write_quads([], list(store.construct_quads("CONSTRUCT WHERE { ?s ?p ?o }")))
         store = copy
-    return _by_chunks(store, plan, chunk_subjects, on_progress)
+    subjects = _subjects(store) if nodes is None else sorted(nodes, key=str)
+    return _by_chunks(store, plan, subjects, chunk_subjects, on_progress)
 
 
 def _by_chunks(
     store: Store,
     plan: StorePlan,
+    subjects: list[ox.NamedNode | ox.BlankNode],
     chunk_subjects: int,
     on_progress: Callable[[int, int], None] | None = None,
-) -> ValidationReport:
+) -> Judged:
     """The plan's checks on each chunk's own triples (here), its verdict on the chunk with
     its neighbourhood (on a judge thread)."""
     inverse = [ox.NamedNode(str(p)) for p in sorted(inverse_path_predicates())]
     found: list[ValidationResult] = []
     checked: list[ValidationResult] = []
-    subjects = _subjects(store)
+    triples = 0
     sizes: collections.deque[int] = collections.deque()
     judged = 0
 
@@ -130,6 +157,7 @@ def _by_chunks(
                 members,
             )
             own = [q for q in quads if q.subject in members]
+            triples += len(own)
             serialized = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
             assert serialized is not None
             data, focus = serialized.decode("utf-8"), {_label(node) for node in chunk}
@@ -146,7 +174,7 @@ def _by_chunks(
     with quiet_rdflib():  # an ill-typed value is reported, not logged
         graph = _report_graph(found, checked)
         _describe_blank_nodes(graph, store)
-    return ValidationReport(conforms=not results, results=results, graph=graph)
+    return Judged(ValidationReport(conforms=not results, results=results, graph=graph), triples)
 
 
 def _label(node: ox.NamedNode | ox.BlankNode) -> str:

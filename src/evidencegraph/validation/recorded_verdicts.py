@@ -1,0 +1,295 @@
+"""What the catalog's recorded verdicts cover in a store, and what ``validate`` judges again.
+
+Every write of source records goes through the gate, which judges the view where the write
+touches it and stamps each graph it writes with the shapes it judged under
+(:mod:`~evidencegraph.validation.judged_under`). A store written only that way, under the
+shapes of this version, conforms by construction; what ``validate`` must still find
+(decision 0024) is everything that did not come that way:
+
+- graphs judged under other shapes, or never (written by an older version): their
+  statements are judged again;
+- graphs whose statements no longer have the checksum the catalog records (written to behind
+  the gate's back): judged again, and named;
+- the view against the graphs: a view triple no catalogued graph states, a statement a graph
+  makes that the view does not show (a multi-valued one; a single value the view shows no
+  value for), a single value other than the one precedence picks, or two values where the
+  shapes allow one. Each is a write to the view that did not come through the gate: its
+  subject is judged, with the nodes the gate would judge with it (the object of a link the
+  shapes follow backwards; the nodes that link to one whose type went).
+
+The integrity checks read the whole store once, in Rust (SPARQL over the indexes, each
+graph's N-Triples for its checksum), and cost a fraction of judging it.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from evidencegraph.errors import StoreError
+from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
+from evidencegraph.rdf.terms import RDF_TYPE
+from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation.judged_under import JUDGED_UNDER, checksum_of, shapes_checksum
+from evidencegraph.validation.shacl import inverse_path_predicates, single_valued_predicates
+from evidencegraph.validation.source_view import (
+    CONTENT_SHA256,
+    MODIFIED,
+    SOURCE_GRAPH,
+    SOURCE_KIND,
+)
+
+Subject = ox.NamedNode | ox.BlankNode
+#: What stands for "never judged" among the shapes graphs were judged under.
+NEVER = "never"
+
+_CATALOG = ox.NamedNode(CATALOG)
+_CATALOG_VARIABLES = {ox.Variable("catalog"): _CATALOG, ox.Variable("source"): SOURCE_GRAPH}
+
+#: View triples that no named graph states (the catalog's and uncatalogued graphs' statements
+#: are looked at apart: asking for a catalogued graph here costs a join on every triple).
+_UNSTATED = """
+SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } }"""
+#: A graph's statements that the view holds too.
+_ALSO_IN_VIEW = """
+SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } ?s ?p ?o }"""
+#: Statements of catalogued graphs that the view does not hold.
+_NOT_SHOWN = """
+SELECT ?g ?s ?p ?o ?catalog ?source WHERE {
+  GRAPH ?catalog { ?g a ?source }
+  GRAPH ?g { ?s ?p ?o }
+  FILTER NOT EXISTS { ?s ?p ?o }
+}"""
+#: Nodes with two view values of a property (asked for each single-valued one).
+_TWO_VALUES = """
+SELECT DISTINCT ?s ?p WHERE { ?s ?p ?a . ?s ?p ?b FILTER(?a != ?b) }"""
+
+
+@dataclass
+class Coverage:
+    """What recorded verdicts cover in a store, and the nodes left to judge."""
+
+    #: the shapes checksum of this version
+    shapes: str
+    #: catalogued source graphs, and those judged under this version's shapes, intact
+    graphs: int = 0
+    current: int = 0
+    #: graphs judged under other shapes (checksum, or NEVER) -> how many
+    other_shapes: dict[str, int] = field(default_factory=dict)
+    #: graphs whose statements differ from their recorded checksum
+    tampered: list[ox.NamedNode] = field(default_factory=list)
+    #: named graphs the catalog does not describe (their statements cover nothing)
+    uncatalogued: list[ox.NamedNode] = field(default_factory=list)
+    #: view triples no catalogued graph states
+    unstated: int = 0
+    #: graph statements the view should show and does not
+    not_shown: int = 0
+    #: (subject, predicate) pairs whose single value is not the one precedence picks
+    wrong_choice: int = 0
+    #: nodes to judge again
+    focus: set[Subject] = field(default_factory=set)
+    #: True when nothing is recorded (an older store, or --full): judge everything
+    everything: bool = False
+
+    @property
+    def judged_again(self) -> int:
+        """Graphs whose statements are judged again."""
+        return sum(self.other_shapes.values()) + len(self.tampered)
+
+
+def coverage(store: OxigraphStore) -> Coverage:
+    """What the catalog's recorded verdicts cover in ``store``, and which nodes to judge.
+
+    Raises StoreError when the catalog is corrupt (a graph without one well-formed checksum,
+    a stamp that names no shapes): judge the store with ``--full`` then.
+    """
+    found = Coverage(shapes=shapes_checksum())
+    catalog = _read_catalog(store)
+    found.graphs = len(catalog)
+    if not any(entry.judged_under for entry in catalog.values()):
+        found.everything = True  # an older store: nothing was recorded
+        found.other_shapes = {NEVER: len(catalog)} if catalog else {}
+        return found
+    inverse = frozenset(ox.NamedNode(str(p)) for p in inverse_path_predicates())
+    batch: list[ox.Quad] = []  # statements judged again, as a gate batch
+    untyped: set[Subject] = set()  # nodes whose type left the view behind the gate's back
+    for graph, entry in catalog.items():
+        data = store.graph_ntriples(graph)
+        intact = _checksum(data) == entry.content
+        if intact and entry.judged_under == found.shapes:
+            found.current += 1
+            continue
+        if not intact:
+            found.tampered.append(graph)
+        else:
+            key = entry.judged_under or NEVER
+            found.other_shapes[key] = found.other_shapes.get(key, 0) + 1
+        batch += store.graph_contents([graph])
+    found.uncatalogued = sorted(
+        (g for g in store.named_graphs() if g != _CATALOG and g not in catalog), key=str
+    )
+    unstated = [
+        ox.Quad(solution["s"], solution["p"], solution["o"])
+        for solution in store.run_query(_UNSTATED)  # type: ignore[union-attr]
+    ]
+    unstated += _stated_only_outside(store, catalog, [_CATALOG, *found.uncatalogued])
+    found.unstated = len(unstated)
+    batch += unstated
+    single = frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
+    contested: set[tuple[Subject, ox.NamedNode]] = set()
+    for solution in store.run_query(_NOT_SHOWN, substitutions=_CATALOG_VARIABLES):  # type: ignore[union-attr]
+        quad = ox.Quad(solution["s"], solution["p"], solution["o"])
+        if quad.predicate in single:
+            contested.add((quad.subject, quad.predicate))  # type: ignore[arg-type]
+            continue
+        found.not_shown += 1
+        batch.append(quad)
+        if quad.predicate == RDF_TYPE:
+            untyped.add(quad.subject)  # type: ignore[arg-type]
+    wrong = _wrong_choices(store, catalog, contested)
+    for predicate in single:
+        wrong |= {
+            (solution["s"], predicate)
+            for solution in store.run_query(  # type: ignore[union-attr]
+                _TWO_VALUES, substitutions={ox.Variable("p"): predicate}
+            )
+        }
+    found.wrong_choice = len(wrong)
+    found.focus = _to_judge(store, batch, wrong, untyped, inverse)
+    return found
+
+
+def _stated_only_outside(
+    store: OxigraphStore, catalog: dict[ox.NamedNode, _Entry], graphs: list[ox.NamedNode]
+) -> list[ox.Quad]:
+    """View triples that ``graphs`` (the catalog, graphs it does not describe) state and no
+    catalogued graph does: such a graph covers nothing."""
+    found: list[ox.Quad] = []
+    for graph in graphs:
+        for solution in store.run_query(  # type: ignore[union-attr]
+            _ALSO_IN_VIEW, substitutions={ox.Variable("g"): graph}
+        ):
+            subject, predicate, value = solution["s"], solution["p"], solution["o"]
+            stating = {
+                quad.graph_name
+                for quad in store.values([(subject, predicate)])
+                if quad.object == value
+            }
+            if not any(name in catalog for name in stating):
+                found.append(ox.Quad(subject, predicate, value))
+    return found
+
+
+@dataclass
+class _Entry:
+    content: str
+    judged_under: str | None
+    standing: Standing
+
+
+def _read_catalog(store: OxigraphStore) -> dict[ox.NamedNode, _Entry]:
+    """Each catalogued graph's checksum, stamp and standing; StoreError when corrupt."""
+    described: dict[ox.NamedNode, dict[ox.NamedNode, list[ox.NamedNode | ox.Literal]]]
+    described = collections.defaultdict(lambda: collections.defaultdict(list))
+    for quad in store.graph_contents([_CATALOG]):
+        if isinstance(quad.subject, ox.NamedNode) and not isinstance(quad.object, ox.BlankNode):
+            described[quad.subject][quad.predicate].append(quad.object)  # type: ignore[arg-type]
+    catalog: dict[ox.NamedNode, _Entry] = {}
+    for graph, held in described.items():
+        if SOURCE_GRAPH not in held.get(RDF_TYPE, []):
+            continue
+        sums = held.get(CONTENT_SHA256, [])
+        if len(sums) != 1 or not _is_checksum(sums[0]):
+            raise _corrupt(graph, f"{len(sums)} eg:contentSha256 value(s), not one checksum")
+        stamps = held.get(JUDGED_UNDER, [])
+        judged_under = checksum_of(stamps[0]) if len(stamps) == 1 else None
+        if len(stamps) > 1 or (stamps and judged_under is None):
+            raise _corrupt(
+                graph, f"dcterms:conformsTo {', '.join(str(s) for s in stamps)}: not one shapes IRI"
+            )
+        kinds, versions = held.get(SOURCE_KIND, []), held.get(MODIFIED, [])
+        catalog[graph] = _Entry(
+            content=sums[0].value,
+            judged_under=judged_under,
+            standing=Standing(
+                graph.value,
+                SourceKind.of_concept(kinds[0].value) if kinds else SourceKind.OTHER,
+                versions[0].value if versions else None,
+            ),
+        )
+    return catalog
+
+
+def _is_checksum(value: ox.NamedNode | ox.Literal) -> bool:
+    text = value.value
+    return (
+        isinstance(value, ox.Literal)
+        and len(text) == 64
+        and all(c in "0123456789abcdef" for c in text)
+    )
+
+
+def _corrupt(graph: ox.NamedNode, what: str) -> StoreError:
+    return StoreError(
+        f"the catalog ({CATALOG}) is corrupt: {graph.value} has {what}. validate cannot tell "
+        "what the gate judged: run `evidencegraph validate --full` to judge every triple, "
+        "and write the graph again (import or load it) to describe it anew"
+    )
+
+
+def _checksum(ntriples: bytes) -> str:
+    """The content checksum (source_view.checksum) of a graph's N-Triples."""
+    return hashlib.sha256(b"".join(sorted(ntriples.splitlines(keepends=True)))).hexdigest()
+
+
+def _wrong_choices(
+    store: OxigraphStore,
+    catalog: dict[ox.NamedNode, _Entry],
+    contested: set[tuple[Subject, ox.NamedNode]],
+) -> set[tuple[Subject, ox.NamedNode]]:
+    """Single-valued pairs whose view value is not the value of the graph precedence picks
+    (graphs disagree there, or the view lost the value)."""
+    wrong: set[tuple[Subject, ox.NamedNode]] = set()
+    for pair in contested:
+        by_graph: dict[ox.NamedNode, set[object]] = {}
+        shown: set[object] = set()
+        for quad in store.values([pair]):
+            where = quad.graph_name
+            if isinstance(where, ox.DefaultGraph):
+                shown.add(quad.object)
+            elif isinstance(where, ox.NamedNode) and where in catalog:
+                by_graph.setdefault(where, set()).add(quad.object)
+        if not by_graph:
+            continue
+        best = winner([catalog[graph].standing for graph in by_graph]).graph
+        if shown != by_graph[ox.NamedNode(best)]:
+            wrong.add(pair)
+    return wrong
+
+
+def _to_judge(
+    store: OxigraphStore,
+    batch: list[ox.Quad],
+    wrong: set[tuple[Subject, ox.NamedNode]],
+    untyped: set[Subject],
+    inverse: frozenset[ox.NamedNode],
+) -> set[Subject]:
+    """The nodes the gate would judge for ``batch`` (batch_gate.prepare): each subject, the
+    object of a link the shapes follow backwards, and the nodes that link to one that lost
+    its type (a class constraint on the link may break)."""
+    focus: set[Subject] = {subject for subject, _ in wrong}
+    for quad in batch:
+        if not isinstance(quad.subject, ox.Triple):
+            focus.add(quad.subject)
+        if quad.predicate in inverse and isinstance(quad.object, (ox.NamedNode, ox.BlankNode)):
+            focus.add(quad.object)
+    if untyped:
+        focus.update(
+            quad.subject
+            for quad in store.links([], list(untyped))  # type: ignore[arg-type]
+            if not isinstance(quad.subject, ox.Triple)
+        )
+    return focus
