@@ -24,6 +24,7 @@ graph's N-Triples for its checksum), and cost a fraction of judging it.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import hashlib
 from dataclasses import dataclass, field
 
@@ -63,7 +64,10 @@ SELECT ?g ?s ?p ?o ?catalog ?source WHERE {
   GRAPH ?g { ?s ?p ?o }
   FILTER NOT EXISTS { ?s ?p ?o }
 }"""
-#: Nodes with two view values of a property (asked for each single-valued one).
+#: A property's view triples, and the nodes they are about (asked for each single-valued one).
+_COUNTS = """
+SELECT ?p (COUNT(*) AS ?n) (COUNT(DISTINCT ?s) AS ?d) WHERE { ?s ?p ?o } GROUP BY ?p"""
+#: Nodes with two view values of a property (asked where the counts differ).
 _TWO_VALUES = """
 SELECT DISTINCT ?s ?p WHERE { ?s ?p ?a . ?s ?p ?b FILTER(?a != ?b) }"""
 
@@ -114,49 +118,27 @@ def coverage(store: OxigraphStore) -> Coverage:
         found.other_shapes = {NEVER: len(catalog)} if catalog else {}
         return found
     inverse = frozenset(ox.NamedNode(str(p)) for p in inverse_path_predicates())
-    batch: list[ox.Quad] = []  # statements judged again, as a gate batch
-    untyped: set[Subject] = set()  # nodes whose type left the view behind the gate's back
-    for graph, entry in catalog.items():
-        data = store.graph_ntriples(graph)
-        intact = _checksum(data) == entry.content
-        if intact and entry.judged_under == found.shapes:
-            found.current += 1
-            continue
-        if not intact:
-            found.tampered.append(graph)
-        else:
-            key = entry.judged_under or NEVER
-            found.other_shapes[key] = found.other_shapes.get(key, 0) + 1
-        batch += store.graph_contents([graph])
+    single = frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
     found.uncatalogued = sorted(
         (g for g in store.named_graphs() if g != _CATALOG and g not in catalog), key=str
     )
-    unstated = [
-        ox.Quad(solution["s"], solution["p"], solution["o"])
-        for solution in store.run_query(_UNSTATED)  # type: ignore[union-attr]
-    ]
-    unstated += _stated_only_outside(store, catalog, [_CATALOG, *found.uncatalogued])
-    found.unstated = len(unstated)
-    batch += unstated
-    single = frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
-    contested: set[tuple[Subject, ox.NamedNode]] = set()
-    for solution in store.run_query(_NOT_SHOWN, substitutions=_CATALOG_VARIABLES):  # type: ignore[union-attr]
-        quad = ox.Quad(solution["s"], solution["p"], solution["o"])
-        if quad.predicate in single:
-            contested.add((quad.subject, quad.predicate))  # type: ignore[arg-type]
-            continue
-        found.not_shown += 1
-        batch.append(quad)
-        if quad.predicate == RDF_TYPE:
-            untyped.add(quad.subject)  # type: ignore[arg-type]
-    wrong = _wrong_choices(store, catalog, contested)
-    for predicate in single:
-        wrong |= {
-            (solution["s"], predicate)
-            for solution in store.run_query(  # type: ignore[union-attr]
-                _TWO_VALUES, substitutions={ox.Variable("p"): predicate}
-            )
-        }
+    # Each check is one pass over the indexes in Rust, which lets the GIL go: two threads
+    # keep both cores busy (the checksums, then the lookups of the view in the graphs; the
+    # lookups of the graphs in the view, then the counts).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=CHECKERS) as pool:
+        sums = pool.submit(_check_sums, store, catalog, found)
+        shown = pool.submit(_not_shown, store, single)
+        unstated_view = pool.submit(_unstated, store, catalog, found.uncatalogued)
+        doubled = pool.submit(_two_values, store, single)
+        stale = sums.result()
+        not_shown, contested = shown.result()
+        unstated = unstated_view.result()
+        wrong = doubled.result()
+    batch: list[ox.Quad] = stale + unstated + not_shown  # judged again, as a gate batch
+    found.unstated, found.not_shown = len(unstated), len(not_shown)
+    # nodes whose type left the view behind the gate's back
+    untyped: set[Subject] = {q.subject for q in not_shown if q.predicate == RDF_TYPE}  # type: ignore[misc]
+    wrong |= _wrong_choices(store, catalog, contested)
     found.wrong_choice = len(wrong)
     found.focus = _to_judge(store, batch, wrong, untyped, inverse)
     return found
@@ -180,6 +162,75 @@ def _stated_only_outside(
             }
             if not any(name in catalog for name in stating):
                 found.append(ox.Quad(subject, predicate, value))
+    return found
+
+
+#: Threads for the integrity checks: one a core.
+CHECKERS = 2
+
+
+def _check_sums(
+    store: OxigraphStore, catalog: dict[ox.NamedNode, _Entry], found: Coverage
+) -> list[ox.Quad]:
+    """Each catalogued graph's checksum and stamp: the statements of graphs judged under
+    other shapes, or changed since, to judge again (``found`` counts them)."""
+    stale: list[ox.Quad] = []
+    for graph, entry in catalog.items():
+        intact = _checksum(store.graph_ntriples(graph)) == entry.content
+        if intact and entry.judged_under == found.shapes:
+            found.current += 1
+            continue
+        if not intact:
+            found.tampered.append(graph)
+        else:
+            key = entry.judged_under or NEVER
+            found.other_shapes[key] = found.other_shapes.get(key, 0) + 1
+        stale += store.graph_contents([graph])
+    return stale
+
+
+def _unstated(
+    store: OxigraphStore, catalog: dict[ox.NamedNode, _Entry], others: list[ox.NamedNode]
+) -> list[ox.Quad]:
+    """View triples no catalogued graph states."""
+    unstated = [
+        ox.Quad(solution["s"], solution["p"], solution["o"])
+        for solution in store.run_query(_UNSTATED)  # type: ignore[union-attr]
+    ]
+    return unstated + _stated_only_outside(store, catalog, [_CATALOG, *others])
+
+
+def _not_shown(
+    store: OxigraphStore, single: frozenset[ox.NamedNode]
+) -> tuple[list[ox.Quad], set[tuple[Subject, ox.NamedNode]]]:
+    """Statements of catalogued graphs the view lacks: the multi-valued ones, and the
+    single-valued pairs to look at (the view shows another graph's value, or none)."""
+    missing: list[ox.Quad] = []
+    contested: set[tuple[Subject, ox.NamedNode]] = set()
+    for solution in store.run_query(_NOT_SHOWN, substitutions=_CATALOG_VARIABLES):  # type: ignore[union-attr]
+        quad = ox.Quad(solution["s"], solution["p"], solution["o"])
+        if quad.predicate in single:
+            contested.add((quad.subject, quad.predicate))  # type: ignore[arg-type]
+        else:
+            missing.append(quad)
+    return missing, contested
+
+
+def _two_values(
+    store: OxigraphStore, single: frozenset[ox.NamedNode]
+) -> set[tuple[Subject, ox.NamedNode]]:
+    """Pairs the view gives two values of a single-valued property: counted first (no
+    term leaves Rust), looked for only where the counts differ."""
+    found: set[tuple[Subject, ox.NamedNode]] = set()
+    for predicate in single:
+        binding = {ox.Variable("p"): predicate}
+        counts = list(store.run_query(_COUNTS, substitutions=binding))  # type: ignore[arg-type]
+        if not counts or counts[0]["n"] == counts[0]["d"]:
+            continue
+        found |= {
+            (solution["s"], predicate)
+            for solution in store.run_query(_TWO_VALUES, substitutions=binding)  # type: ignore[union-attr]
+        }
     return found
 
 
