@@ -218,3 +218,37 @@ def test_a_store_that_does_not_exist_is_an_error(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     assert "there is no store at" in result.output
     assert not (tmp_path / "nowhere.db").exists()
+
+
+def test_judge_processes_find_what_judge_threads_find(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """validate --full on a store on disk reads and judges chunks in two processes; the
+    report is the threads' report (a negative enrolment written past the gate)."""
+    from evidencegraph.validation import store_validation
+
+    bad = ox.Quad(KARE, ENROLMENT, ox.Literal("-5", datatype=XSD_INTEGER))
+    tamper(store_path, lambda native: native.add(bad))
+    store = OxigraphStore(store_path, read_only=True)
+    by_threads = store_validation.judge_store(store, "rudof", chunk_subjects=100)
+    used: list[str] = []
+    by_processes_real = store_validation._by_processes
+
+    def by_processes(*args: object, **kwargs: object) -> store_validation.Judged:
+        used.append("processes")
+        return by_processes_real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_validation, "_by_processes", by_processes)
+    monkeypatch.setattr(store_validation, "PROCESS_MIN_SUBJECTS", 1)
+    by_processes_judged = store_validation.judge_store(store, "rudof", chunk_subjects=100)
+    store.close()
+    assert used == ["processes"]
+    assert by_processes_judged.triples == by_threads.triples == view_size(store_path)
+
+    def seen(judged: store_validation.Judged) -> list[tuple[str, str | None, str]]:
+        return [(r.focus_node, r.path, r.constraint) for r in judged.report.results]
+
+    assert seen(by_processes_judged) == seen(by_threads)
+    assert ("egid:study/NCT02649231", "eg:enrolment", "sh:MaxCountConstraintComponent") in seen(
+        by_threads
+    )

@@ -289,6 +289,8 @@ class OxigraphStore(Store):
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
         self.path = Path(path) if path is not None else None
         self.descriptor = f"oxigraph:{self.path}" if self.path is not None else "memory:"
+        #: opened read-only: other processes may open it read-only beside this one
+        self.read_only = read_only
         self._store = _open_oxigraph(self.path, read_only=read_only)
         if read_only and self.path is not None and (self.path / _JOURNAL).exists():
             logging.getLogger(__name__).warning(
