@@ -93,6 +93,12 @@ def section(store: Path, triples: int, runs: list[Run], args: argparse.Namespace
     return "\n".join(
         [
             BEGIN,
+            "## `validate` of the whole store (issue 18 point 8, decision 0024)",
+            "",
+            "main: the code before (every node, judge threads); full: `validate --full` (every "
+            "node, two judge processes); recorded: `validate` (integrity checks, recorded "
+            "verdicts for the rest). CPU seconds include the judge processes.",
+            "",
             f"Run {run_id()}: `{' '.join(sys.argv)}`, store {store.name} ({triples:,} view "
             f"triples); {machine()}; {versions(['pyoxigraph', 'pyrudof'])}.",
             "",
