@@ -25,6 +25,7 @@ from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation.judged_under import JUDGED_UNDER, SHAPES_BASE, shapes_checksum
 
 EG = "https://w3id.org/evidencegraph/ontology#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 KARE = ox.NamedNode("https://w3id.org/evidencegraph/id/study/NCT02649231")
 TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
 ENROLMENT = ox.NamedNode(EG + "enrolment")
@@ -144,6 +145,7 @@ def test_a_view_triple_written_behind_the_gate_is_judged(store_path: Path) -> No
     )
     assert "sh:MaxCountConstraintComponent" in result.stdout
     assert "sh:MinInclusiveConstraintComponent" in result.stdout
+    assert validate(store_path, "--full").stdout == result.stdout
 
 
 def test_a_tampered_graph_is_named_and_judged(store_path: Path) -> None:
@@ -157,6 +159,7 @@ def test_a_tampered_graph_is_named_and_judged(store_path: Path) -> None:
     assert graph.value in result.stderr
     assert "Violation on egid:study/NCT02649231\n   path:       dcterms:title" in result.stdout
     assert "sh:MinCountConstraintComponent" in result.stdout
+    assert validate(store_path, "--full").stdout == result.stdout
 
 
 def test_a_graph_judged_under_other_shapes_is_judged_again(store_path: Path) -> None:
@@ -252,3 +255,18 @@ def test_judge_processes_find_what_judge_threads_find(
     assert ("egid:study/NCT02649231", "eg:enrolment", "sh:MaxCountConstraintComponent") in seen(
         by_threads
     )
+
+
+def test_a_type_taken_from_the_view_judges_the_nodes_that_link_to_it(store_path: Path) -> None:
+    """KARE's rdf:type eg:Trial gone from the view only (its graph still states it): the
+    findings and the claim that point to it as an eg:Study are judged, and broken."""
+    trial = ox.Quad(KARE, ox.NamedNode(RDF + "type"), ox.NamedNode(EG + "Trial"))
+    tamper(store_path, lambda native: native.remove(trial))
+    result = validate(store_path)
+    assert result.exit_code == 1, result.output
+    assert "1 graph statement(s) missing from the view" in result.stderr
+    assert "Violation on egid:finding/NCT02649231/pda-ketamine-vs-saline\n" in result.stdout
+    assert "Violation on egid:claim/002/ajp-study-drinking-days-vs-placebo\n" in result.stdout
+    assert result.stdout.count("sh:ClassConstraintComponent") == 6
+    # the recorded verdicts and the checks find what judging every node finds
+    assert validate(store_path, "--full").stdout == result.stdout
