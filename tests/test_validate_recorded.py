@@ -270,3 +270,20 @@ def test_a_type_taken_from_the_view_judges_the_nodes_that_link_to_it(store_path:
     assert result.stdout.count("sh:ClassConstraintComponent") == 6
     # the recorded verdicts and the checks find what judging every node finds
     assert validate(store_path, "--full").stdout == result.stdout
+
+
+def test_after_a_change_of_shapes_most_graphs_mean_judging_everything(store_path: Path) -> None:
+    older = ox.NamedNode(SHAPES_BASE + "1" * 64)
+
+    def restamp(native: ox.Store) -> None:
+        for quad in list(native.quads_for_pattern(None, JUDGED_UNDER, None, _CATALOG)):
+            native.remove(quad)
+            native.add(ox.Quad(quad.subject, JUDGED_UNDER, older, _CATALOG))
+
+    tamper(store_path, restamp)
+    graphs = len(catalogued(ox.Store.read_only(str(store_path))))
+    result = validate(store_path)
+    assert result.exit_code == 0, result.output
+    view = view_size(store_path)
+    assert f"Judged now: {view:,} of the view's {view:,} triples" in result.stderr
+    assert f"{graphs} of {graphs} graphs were judged under other shapes" in result.stderr

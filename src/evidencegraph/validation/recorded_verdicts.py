@@ -95,8 +95,10 @@ class Coverage:
     wrong_choice: int = 0
     #: nodes to judge again
     focus: set[Subject] = field(default_factory=set)
-    #: True when nothing is recorded (an older store, or --full): judge everything
-    everything: bool = False
+    #: why every node is judged, when nothing recorded helps ("" otherwise)
+    everything: str = ""
+    #: the graphs judged again
+    stale: list[ox.NamedNode] = field(default_factory=list)
 
     @property
     def judged_again(self) -> int:
@@ -114,7 +116,7 @@ def coverage(store: OxigraphStore) -> Coverage:
     catalog = _read_catalog(store)
     found.graphs = len(catalog)
     if not any(entry.judged_under for entry in catalog.values()):
-        found.everything = True  # an older store: nothing was recorded
+        found.everything = "the catalog records no verdict (a store written by an older version)"
         found.other_shapes = {NEVER: len(catalog)} if catalog else {}
         return found
     inverse = frozenset(ox.NamedNode(str(p)) for p in inverse_path_predicates())
@@ -125,15 +127,32 @@ def coverage(store: OxigraphStore) -> Coverage:
     # Each check is one pass over the indexes in Rust, which lets the GIL go: two threads
     # keep both cores busy (the checksums, then the lookups of the view in the graphs; the
     # lookups of the graphs in the view, then the counts).
+    # the longest first, the checksums in two halves: the threads end about together
+    entries = list(catalog.items())
+    halves = [entries[: len(entries) // 2], entries[len(entries) // 2 :]]
     with concurrent.futures.ThreadPoolExecutor(max_workers=CHECKERS) as pool:
-        sums = pool.submit(_check_sums, store, catalog, found)
-        shown = pool.submit(_not_shown, store, single)
         unstated_view = pool.submit(_unstated, store, catalog, found.uncatalogued)
+        shown = pool.submit(_not_shown, store, single)
+        sums = [pool.submit(_check_sums, store, half, found.shapes) for half in halves]
         doubled = pool.submit(_two_values, store, single)
-        stale = sums.result()
-        not_shown, contested = shown.result()
         unstated = unstated_view.result()
+        not_shown, contested = shown.result()
+        for part in (future.result() for future in sums):
+            found.current += part.current
+            found.tampered += part.tampered
+            for key, count in part.other_shapes.items():
+                found.other_shapes[key] = found.other_shapes.get(key, 0) + count
+            found.stale += part.stale
         wrong = doubled.result()
+    if len(found.stale) * 2 > len(catalog):
+        # most graphs to judge again (the shapes changed): the focus would be most nodes, and
+        # judging them all costs no more than finding them
+        found.everything = (
+            f"{len(found.stale):,} of {len(catalog):,} graphs were judged under other shapes, "
+            "or never, or changed since"
+        )
+        return found
+    stale = store.graph_contents(found.stale)
     batch: list[ox.Quad] = stale + unstated + not_shown  # judged again, as a gate batch
     found.unstated, found.not_shown = len(unstated), len(not_shown)
     # nodes whose type left the view behind the gate's back
@@ -170,14 +189,14 @@ CHECKERS = 2
 
 
 def _check_sums(
-    store: OxigraphStore, catalog: dict[ox.NamedNode, _Entry], found: Coverage
-) -> list[ox.Quad]:
-    """Each catalogued graph's checksum and stamp: the statements of graphs judged under
-    other shapes, or changed since, to judge again (``found`` counts them)."""
-    stale: list[ox.Quad] = []
-    for graph, entry in catalog.items():
+    store: OxigraphStore, catalog: list[tuple[ox.NamedNode, _Entry]], shapes: str
+) -> Coverage:
+    """Each graph's checksum and stamp: counted in a Coverage of their own (the threads
+    each fill one), whose ``focus`` stays empty; the graphs to judge again in ``stale``."""
+    found = Coverage(shapes=shapes)
+    for graph, entry in catalog:
         intact = _checksum(store.graph_ntriples(graph)) == entry.content
-        if intact and entry.judged_under == found.shapes:
+        if intact and entry.judged_under == shapes:
             found.current += 1
             continue
         if not intact:
@@ -185,8 +204,8 @@ def _check_sums(
         else:
             key = entry.judged_under or NEVER
             found.other_shapes[key] = found.other_shapes.get(key, 0) + 1
-        stale += store.graph_contents([graph])
-    return stale
+        found.stale.append(graph)
+    return found
 
 
 def _unstated(

@@ -104,8 +104,7 @@ def check_store(
         why = "a SPARQL store's named graphs are not read, so nothing recorded is checked"
     else:
         found = coverage(store)
-        if found.everything:
-            why = "the catalog records no verdict (a store written by an older version)"
+        why = found.everything
     if found is None or found.everything:
         judged = judge_store(store, name, on_progress=on_progress)
         return StoreCheck(judged.report, name, judged.triples, judged.triples, found, why)
