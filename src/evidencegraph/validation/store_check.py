@@ -69,7 +69,11 @@ class StoreCheck:
         behind = [
             (found.unstated, "view triple(s) no catalogued graph states"),
             (found.not_shown, "graph statement(s) missing from the view"),
-            (found.wrong_choice, "single value(s) other than the one precedence picks"),
+            (
+                found.wrong_choice,
+                "single-valued pair(s) not showing the value precedence picks "
+                "(another graph's, none, or two)",
+            ),
             (len(found.uncatalogued), f"named graph(s) {CATALOG} does not describe"),
         ]
         written = [f"{count:,} {what}" for count, what in behind if count]
