@@ -67,6 +67,8 @@ SELECT ?g ?s ?p ?o ?catalog ?source WHERE {
 #: A property's view triples, and the nodes they are about (asked for each single-valued one).
 _COUNTS = """
 SELECT ?p (COUNT(*) AS ?n) (COUNT(DISTINCT ?s) AS ?d) WHERE { ?s ?p ?o } GROUP BY ?p"""
+#: The view's subjects.
+_SUBJECTS = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"
 #: Nodes with two view values of a property (asked where the counts differ).
 _TWO_VALUES = """
 SELECT DISTINCT ?s ?p WHERE { ?s ?p ?a . ?s ?p ?b FILTER(?a != ?b) }"""
@@ -99,6 +101,8 @@ class Coverage:
     everything: str = ""
     #: the graphs judged again
     stale: list[ox.NamedNode] = field(default_factory=list)
+    #: the view's subjects (what progress counts)
+    subjects: int = 0
 
     @property
     def judged_again(self) -> int:
@@ -135,6 +139,7 @@ def coverage(store: OxigraphStore) -> Coverage:
         shown = pool.submit(_not_shown, store, single)
         sums = [pool.submit(_check_sums, store, half, found.shapes) for half in halves]
         doubled = pool.submit(_two_values, store, single)
+        subjects = pool.submit(_count, store, _SUBJECTS)
         unstated = unstated_view.result()
         not_shown, contested = shown.result()
         for part in (future.result() for future in sums):
@@ -144,6 +149,7 @@ def coverage(store: OxigraphStore) -> Coverage:
                 found.other_shapes[key] = found.other_shapes.get(key, 0) + count
             found.stale += part.stale
         wrong = doubled.result()
+        found.subjects = subjects.result()
     if len(found.stale) * 2 > len(catalog):
         # most graphs to judge again (the shapes changed): the focus would be most nodes, and
         # judging them all costs no more than finding them
@@ -206,6 +212,13 @@ def _check_sums(
             found.other_shapes[key] = found.other_shapes.get(key, 0) + 1
         found.stale.append(graph)
     return found
+
+
+def _count(store: OxigraphStore, query: str) -> int:
+    """The ``?n`` a counting query answers."""
+    for solution in store.run_query(query):  # type: ignore[union-attr]
+        return int(solution["n"].value)
+    return 0
 
 
 def _unstated(
