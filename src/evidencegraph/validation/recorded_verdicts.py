@@ -128,10 +128,10 @@ def coverage(store: OxigraphStore) -> Coverage:
     found.uncatalogued = sorted(
         (g for g in store.named_graphs() if g != _CATALOG and g not in catalog), key=str
     )
-    # Each check is one pass over the indexes in Rust, which lets the GIL go: two threads
-    # keep both cores busy (the checksums, then the lookups of the view in the graphs; the
-    # lookups of the graphs in the view, then the counts).
-    # the longest first, the checksums in two halves: the threads end about together
+    # Each check is one pass over the indexes in Rust, which lets the GIL go, so two threads
+    # keep both cores busy. The longest first (the view looked up in the graphs, then the
+    # graphs in the view), the checksums in two halves, the counts last: the threads end
+    # about together.
     entries = list(catalog.items())
     halves = [entries[: len(entries) // 2], entries[len(entries) // 2 :]]
     with concurrent.futures.ThreadPoolExecutor(max_workers=CHECKERS) as pool:
