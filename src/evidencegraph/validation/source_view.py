@@ -34,6 +34,7 @@ from evidencegraph import __version__
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
 from evidencegraph.rdf.terms import RDF_TYPE, OxTerm
 from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation.judged_under import JUDGED_UNDER, shapes_stamp
 from evidencegraph.validation.shacl import single_valued_predicates
 
 _EG = "https://w3id.org/evidencegraph/ontology#"
@@ -55,6 +56,7 @@ DESCRIPTION = (
     IMPORTED_WITH,
     CONTENT_SHA256,
     TRIPLES,
+    JUDGED_UNDER,
 )
 _CATALOG = ox.NamedNode(CATALOG)
 _DEFAULT = ox.DefaultGraph()
@@ -380,6 +382,8 @@ def describe(record: SourceRecord, *, now: datetime | None = None) -> list[ox.Qu
         (IMPORTED_WITH, ox.Literal(f"evidencegraph {__version__}")),
         (CONTENT_SHA256, ox.Literal(checksum(record.triples))),
         (TRIPLES, ox.Literal(str(len(record.triples)), datatype=_XSD_INTEGER)),
+        # the gate judges every write it describes (decision 0024): validate relies on it
+        (JUDGED_UNDER, shapes_stamp()),
     ]
     if record.source is not None:
         statements.append((DERIVED_FROM, record.source))
