@@ -30,8 +30,8 @@ from evidencegraph.ingest.identifiers import (
 )
 from evidencegraph.ingest.json_values import get as _get
 from evidencegraph.ingest.json_values import get_list as _list
-from evidencegraph.ingest.mapping import RDF, RDFS, SKOS, TripleSink, date_literal
-from evidencegraph.ontology.namespace import EG, EGV, vocabulary_files
+from evidencegraph.ingest.mapping import EG, EGV, RDF, RDFS, SKOS, TripleSink, date_literal
+from evidencegraph.ontology.namespace import vocabulary_files
 
 #: Registry age units -> years in one unit (a year of 365.25 days, as the registry's own
 #: age groups count them).

@@ -93,20 +93,29 @@ class Overlay:
     #: triples staged, repeats included: what decides when the group is written
     size: int = 0
     nodes: set[ox.NamedNode] = field(default_factory=set)
+    #: each batch's N-Quads as staged, while no later batch has taken any of them out
+    _staged: list[bytes] | None = field(default_factory=list)
 
     def stage(self, prepared: PreparedBatch) -> None:
         """Add a batch, as it would be written after the batches staged before it."""
-        self.written.native.load(prepared.nquads, format=ox.RdfFormat.N_QUADS)
+        # lenient: the lines were written by pyoxigraph from its own terms (prepare), so
+        # checking each IRI again, most of what parsing them costs, finds nothing
+        self.written.native.load(prepared.nquads, format=ox.RdfFormat.N_QUADS, lenient=True)
         staged_before = [q for q in prepared.replaced if self.written.contains_quad(q)]
         if staged_before:
             self.written.write_quads(staged_before, [])
+            self._staged = None
+        elif self._staged is not None:
+            self._staged.append(prepared.nquads)
         # the store may hold the same triple: out with it too (a no-op where it does not)
         self.replaced.update(prepared.replaced)
         self.size += prepared.size
         self.nodes.update(prepared.nodes)
 
     def nquads(self) -> bytes:
-        """What the group adds, as N-Quads."""
+        """What the group adds, as N-Quads (a triple two batches give may come twice)."""
+        if self._staged is not None:  # what was staged, as it was: no store to read out
+            return b"".join(self._staged)
         return self.written.dump_nquads()
 
 
@@ -123,7 +132,8 @@ class ParsedLater(Sequence[ox.Quad]):
 
     def _read(self) -> list[ox.Quad]:
         if self._quads is None:
-            self._quads = list(ox.parse(self._data, format=ox.RdfFormat.N_TRIPLES))
+            # lenient: pyoxigraph wrote the lines from its own terms (see Overlay.stage)
+            self._quads = list(ox.parse(self._data, format=ox.RdfFormat.N_TRIPLES, lenient=True))
             self._data = b""
         return self._quads
 
