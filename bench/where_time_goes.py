@@ -11,14 +11,26 @@ With ``--spy FILE``, it reads a py-spy raw profile of the same import instead (m
 ``py-spy record -f raw -r 100 -o FILE -- python bench/where_time_goes.py --studies 1000``) and
 splits each thread's samples into the steps of the pipeline.
 
+With ``--compare REF`` (a commit), each measurement runs in a child process, first on the
+code of REF (``git archive`` into a scratch folder, put first on the child's path) and then on
+the code here, alternately, ``--rounds`` times, with the same generated studies (this
+folder's generator): before and after in one run, under the same load.
+
 Run:  python bench/where_time_goes.py --studies 1000
+      nice python bench/where_time_goes.py --studies 1000 --compare main --calibrated-only
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import io
+import json
 import os
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,6 +83,63 @@ def measure(studies: int, *, dense: bool, batch_size: int) -> dict[str, float]:
     }
 
 
+HERE = Path(__file__).parent
+
+
+def row(label: str, r: dict[str, float]) -> str:
+    """One line of the table: CPU per study and per triple, and the bound on two cores."""
+    per_study = 1000 * r["main"] / r["studies"], 1000 * r["others"] / r["studies"]
+    # the main thread's work cannot be shared; the rest can use the second core
+    bound = r["studies"] / max(r["main"], (r["main"] + r["others"]) / 2)
+    return (
+        f"| {label} | {r['triples'] / r['studies']:.0f} "
+        f"| {per_study[0]:.2f}, {per_study[1]:.2f} "
+        f"| {1e6 * r['main'] / r['triples']:.1f} | {bound:.0f} "
+        f"| {r.get('load', os.getloadavg()[0]):.1f} |"
+    )
+
+
+def code_of(ref: str, into: Path) -> Path:
+    """The package source of commit ``ref``, unpacked under ``into``."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref, "src"],
+        cwd=HERE.parent,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def measured_in_child(
+    source: Path | None, studies: int, *, dense: bool, batch_size: int
+) -> dict[str, float]:
+    """:func:`measure` in a child process, on the package in ``source`` (None: this one)."""
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(source), env.get("PYTHONPATH", "")])
+    command = [sys.executable, __file__, "--child", "--studies", str(studies)]
+    command += ["--batch-size", str(batch_size)] + (["--dense"] if dense else [])
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def compare(ref: str, args: argparse.Namespace) -> None:
+    """Before (``ref``) and after (this code), alternately, in child processes."""
+    modes = (False,) if args.calibrated_only else (True, False)
+    with tempfile.TemporaryDirectory() as scratch:
+        source = code_of(ref, Path(scratch))
+        for _round in range(args.rounds):
+            for dense in modes:
+                for label, code in ((ref, source), ("this code", None)):
+                    r = measured_in_child(
+                        code, args.studies, dense=dense, batch_size=args.batch_size
+                    )
+                    mode = "dense" if dense else "calibrated"
+                    print(row(f"{mode}, {label} ({r['package']})", r), flush=True)
+
+
 def split(path: Path) -> None:
     """Each thread's samples of a py-spy raw profile, by step."""
     main: collections.Counter[str] = collections.Counter()
@@ -107,26 +176,32 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--spy", type=Path, help="split a py-spy raw profile instead")
+    parser.add_argument("--compare", metavar="REF", help="also measure commit REF's code")
+    parser.add_argument("--rounds", type=int, default=1, help="with --compare: alternations")
+    parser.add_argument("--calibrated-only", action="store_true", help="skip the dense studies")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dense", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.spy:
         split(args.spy)
+        return
+    if args.child:  # one measurement, as JSON, for --compare
+        import evidencegraph
+
+        r = measure(args.studies, dense=args.dense, batch_size=args.batch_size)
+        r["load"] = os.getloadavg()[0]
+        print(json.dumps({**r, "package": str(Path(evidencegraph.__file__).parent.parent)}))
         return
     print(
         "| studies | triples per study | CPU ms per study: main, others | main µs per triple "
         "| bound on 2 cores: studies/s | load |"
     )
-    for dense in (True, False):
+    if args.compare:
+        compare(args.compare, args)
+        return
+    for dense in (False,) if args.calibrated_only else (True, False):
         r = measure(args.studies, dense=dense, batch_size=args.batch_size)
-        per_study = 1000 * r["main"] / r["studies"], 1000 * r["others"] / r["studies"]
-        # the main thread's work cannot be shared; the rest can use the second core
-        bound = r["studies"] / max(r["main"], (r["main"] + r["others"]) / 2)
-        print(
-            f"| {'dense' if dense else 'calibrated'} | {r['triples'] / r['studies']:.0f} "
-            f"| {per_study[0]:.2f}, {per_study[1]:.2f} "
-            f"| {1e6 * r['main'] / r['triples']:.1f} | {bound:.0f} "
-            f"| {os.getloadavg()[0]:.1f} |",
-            flush=True,
-        )
+        print(row("dense" if dense else "calibrated", r), flush=True)
 
 
 if __name__ == "__main__":
