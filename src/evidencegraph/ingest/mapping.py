@@ -6,6 +6,7 @@ import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pyoxigraph as ox
@@ -20,7 +21,7 @@ from evidencegraph.rdf.terms import OxTerm, OxTriple, Triple, from_quad, to_oxig
 
 
 class KeptNamespace(Namespace):
-    """A namespace that builds each of its terms once (``EG.title`` the first time it is
+    """A namespace that builds each of its terms once (``EG.enrolment`` the first time it is
     asked for, then kept on the namespace): a mapping names the same few hundred terms in
     every record, and rdflib checks each IRI it builds, a sixth of mapping a study."""
 
@@ -168,6 +169,15 @@ class TripleSink:
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
+
+
+XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
+
+
+def decimal_literal(value: Decimal) -> ox.Literal:
+    """An xsd:decimal, written as rdflib's ``Literal(value, datatype=XSD.decimal)`` writes it
+    (``f"{value:f}"``), without building that (a study's sites give two each)."""
+    return ox.Literal(f"{value:f}", datatype=XSD_DECIMAL)
 
 
 #: The datatypes of dates, as pyoxigraph IRIs.
