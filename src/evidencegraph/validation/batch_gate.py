@@ -321,30 +321,33 @@ def prepare(
         ]
         found.difference_update(replaced)
     # what the batch states that the store (or a pending batch) already holds is in ``found``
-    around = ox.serialize(found, format=ox.RdfFormat.N_QUADS)
-    assert around is not None
+    around_bytes = ox.serialize(found, format=ox.RdfFormat.N_QUADS)
+    assert around_bytes is not None
+    around = around_bytes.decode("utf-8")
     if view_plan is None:
         new_count = len(batch) - sum(1 for quad in found if written.contains_quad(quad))
         # default-graph quads in N-Quads are N-Triples lines; no Triple objects to build
-        own = ox.serialize(batch, format=ox.RdfFormat.N_QUADS)
-        assert own is not None
-        written_too, size = own, len(batch)
+        own_bytes = ox.serialize(batch, format=ox.RdfFormat.N_QUADS)
+        assert own_bytes is not None
+        own = own_bytes.decode("utf-8")
+        written_too, size = own_bytes, len(batch)
     else:
         lines = [text + " .\n" for text in view_plan.view_texts]
         given = set(lines)
-        held = sum(1 for line in around.decode("utf-8").splitlines(keepends=True) if line in given)
+        held = sum(1 for line in around.splitlines(keepends=True) if line in given)
         new_count = len(given) - held
-        own = "".join(lines).encode("utf-8")
-        batch = ParsedLater(own)
+        own = "".join(lines)
+        own_bytes = own.encode("utf-8")
+        batch = ParsedLater(own_bytes)
         replaced += view_plan.graph_removals
-        written_too, size = own + view_plan.graph_nquads(), len(lines)
+        written_too, size = own_bytes + view_plan.graph_nquads(), len(lines)
     return PreparedBatch(
         quads=batch,
         replaced=replaced,
         new_count=new_count,
         nquads=written_too,
         size=size,
-        data=(own + around).decode("utf-8"),
+        data=own + around,
         focus={node.value for node in focus},
         nodes=frozenset(focus | linked),
     )
