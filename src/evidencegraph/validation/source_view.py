@@ -404,27 +404,28 @@ def plan(
     subjects = list({s for s, _p in (*dropped, *owner) if isinstance(s, ox.NamedNode)})
     present = reader.present(subjects) if subjects else set()
 
-    def weighed(pair: Pair) -> bool:
-        """Whether a single-valued pair needs the lookups: not new and the records' alone."""
-        subject = pair[0]
-        return (
-            pair in contested
-            or pair in dropped
-            or not isinstance(subject, ox.NamedNode)
-            or subject in present
-        )
-
-    # the view: each statement and its N-Triples text (None: made at the end)
+    # the view: each statement and its N-Triples text (None: made at the end); the values
+    # that need no weighing are each given by one graph alone, so they repeat nothing and
+    # are kept apart from the statements that may repeat (hashing a statement is not cheap)
     view: dict[Statement, str | None] = {}
+    alone: list[tuple[Statement, str]] = []
     pairs: dict[Pair, None] = dict(dropped)
     kept_singles: list[tuple[ox.NamedNode, Statement, str]] = []
+    named = ox.NamedNode
     for graph, statement, text in singles:
-        pair = (statement[0], statement[1])
-        if weighed(pair):
-            pairs[pair] = None
+        subject = statement[0]
+        # weighed: a pair of a node the store or an unwritten batch states something of,
+        # that another record gives too, or that a graph no longer gives
+        if (
+            type(subject) is not named
+            or subject in present
+            or (contested and (subject, statement[1]) in contested)
+            or (dropped and (subject, statement[1]) in dropped)
+        ):
+            pairs[(subject, statement[1])] = None
             kept_singles.append((graph, statement, text))
         else:
-            view[statement] = text
+            alone.append((statement, text))
     # A single value that the records give alike and the view already shows stays whatever
     # the precedence (the one shown beats or equals every other graph's, and a graph that
     # gives it again cannot change that), so the graphs stating it need not be read: for a
@@ -496,20 +497,25 @@ def plan(
                 view.setdefault((s, p, o), None)
     for _graph, statement, text in multis:
         view[statement] = text
-    result.view_statements = list(view)
     missing = [statement for statement, text in view.items() if text is None]
     made = dict(zip(missing, statement_text(missing), strict=True))
-    result.view_texts = [text or made[statement] for statement, text in view.items()]
+    result.view_statements = [statement for statement, _text in alone] + list(view)
+    result.view_texts = [text for _given, text in alone] + [
+        text or made[statement] for statement, text in view.items()
+    ]
 
     for graph, record in changed.items():
         result.graph_removals += [ox.Quad(s, p, o, graph) for s, p, o in removed.get(graph, ())]
         name = f" {graph} .\n"
         held_statements = old[graph]
-        result.graph_lines += [
-            text + name
-            for statement, text in zip(new_lists[graph], texts[graph], strict=True)
-            if statement not in held_statements
-        ]
+        if held_statements:
+            result.graph_lines += [
+                text + name
+                for statement, text in zip(new_lists[graph], texts[graph], strict=True)
+                if statement not in held_statements
+            ]
+        else:  # a new graph: all of it
+            result.graph_lines += [text + name for text in texts[graph]]
         held = described.get(graph, {})
         description = (
             describe(record, now=now, texts=texts[graph]) if record.triples is not None else []
