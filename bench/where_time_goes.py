@@ -11,6 +11,10 @@ With ``--spy FILE``, it reads a py-spy raw profile of the same import instead (m
 ``py-spy record -f raw -r 100 -o FILE -- python bench/where_time_goes.py --studies 1000``) and
 splits each thread's samples into the steps of the pipeline.
 
+With ``--steps``, the main thread's CPU is split by step: each step's function is wrapped
+to add up its thread CPU time (map, the records' tuples, canonical forms, plan, prepare,
+staging, taking verdicts, counting written groups).
+
 With ``--compare REF`` (a commit), each measurement runs in a child process, first on the
 code of REF (``git archive`` into a scratch folder, put first on the child's path) and then on
 the code here, alternately, ``--rounds`` times, with the same generated studies (this
@@ -38,6 +42,7 @@ import generate_ctgov  # type: ignore[import-not-found]
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.pipeline import Importer
 from evidencegraph.ingest.ctgov import map_study
+from evidencegraph.ingest.mapping import Mapped
 from evidencegraph.ingest.records import Record
 from evidencegraph.store.core import OxigraphStore
 
@@ -64,14 +69,59 @@ OTHER_STEPS = (
 )
 
 
-def measure(studies: int, *, dense: bool, batch_size: int) -> dict[str, float]:
+def timed_steps() -> collections.Counter[str]:
+    """Wrap the main thread's steps so that each adds up its thread CPU time."""
+    from evidencegraph.graph import pipeline
+    from evidencegraph.validation import batch_gate
+
+    spent: collections.Counter[str] = collections.Counter()
+
+    def wrap(owner: object, name: str, label: str) -> None:
+        step = getattr(owner, name)
+
+        def timed(*args: object, **options: object) -> object:
+            started = time.thread_time()
+            try:
+                return step(*args, **options)
+            finally:
+                spent[label] += time.thread_time() - started
+
+        setattr(owner, name, timed)
+
+    wrap(pipeline, "source_record", "the records' tuples (source_record)")
+    wrap(pipeline, "canonical", "canonical forms (canonical)")
+    wrap(pipeline, "plan", "plan the source graphs (plan)")
+    wrap(pipeline, "prepare", "prepare: neighbourhood, text (prepare)")
+    wrap(batch_gate.Overlay, "stage", "stage in the group (Overlay.stage)")
+    wrap(pipeline.Importer, "_resolve", "take verdicts (_resolve)")
+    wrap(pipeline.Importer, "_settle", "count written groups (_settle)")
+    return spent
+
+
+def measure(
+    studies: int,
+    *,
+    dense: bool,
+    batch_size: int,
+    steps: collections.Counter[str] | None = None,
+) -> dict[str, float]:
     records = [
         Record(f"generated[{i}]", study)
         for i, study in enumerate(generate_ctgov.iter_studies(studies, seed=7, dense=dense))
     ]
     graph = EvidenceGraph(OxigraphStore(None))
+
+    def mapper(content: object, origin: str) -> Mapped:
+        started = time.thread_time()
+        try:
+            return map_study(content, origin)
+        finally:
+            if steps is not None:
+                steps["map the record (map_study)"] += time.thread_time() - started
+
     cpu, main, wall = time.process_time(), time.thread_time(), time.perf_counter()
-    summary = Importer(graph, map_study, batch_size=batch_size).run(records)
+    chosen = mapper if steps is not None else map_study
+    summary = Importer(graph, chosen, batch_size=batch_size).run(records)
     cpu, main = time.process_time() - cpu, time.thread_time() - main
     assert summary.stopped is None and not summary.rejected, str(summary.stopped)
     return {
@@ -179,6 +229,7 @@ def main() -> None:
     parser.add_argument("--compare", metavar="REF", help="also measure commit REF's code")
     parser.add_argument("--rounds", type=int, default=1, help="with --compare: alternations")
     parser.add_argument("--calibrated-only", action="store_true", help="skip the dense studies")
+    parser.add_argument("--steps", action="store_true", help="split the main thread by step")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--dense", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -199,9 +250,18 @@ def main() -> None:
     if args.compare:
         compare(args.compare, args)
         return
+    steps = timed_steps() if args.steps else None
     for dense in (False,) if args.calibrated_only else (True, False):
-        r = measure(args.studies, dense=dense, batch_size=args.batch_size)
+        if steps is not None:
+            steps.clear()
+        r = measure(args.studies, dense=dense, batch_size=args.batch_size, steps=steps)
         print(row("dense" if dense else "calibrated", r), flush=True)
+        if steps is not None:
+            print("| main thread, step | CPU ms per study |\n|---|---:|")
+            for step, seconds in steps.most_common():
+                print(f"| {step} | {1000 * seconds / r['studies']:.2f} |")
+            rest = r["main"] - sum(steps.values())
+            print(f"| other (reading, batching, the summary) | {1000 * rest / r['studies']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -115,7 +115,10 @@ class Overlay:
     def nquads(self) -> bytes:
         """What the group adds, as N-Quads (a triple two batches give may come twice)."""
         if self._staged is not None:  # what was staged, as it was: no store to read out
-            return b"".join(self._staged)
+            joined = b"".join(self._staged)
+            # held once, not twice, while the group is written (a call again reads the store)
+            self._staged = None
+            return joined
         return self.written.dump_nquads()
 
 
