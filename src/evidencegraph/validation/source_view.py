@@ -245,24 +245,28 @@ def statements(record: SourceRecord) -> list[Statement]:
 def canonical(records: Sequence[SourceRecord]) -> None:
     """Put each record's literals in the store's canonical form (decision 0005), in place
     (quads stay quads, in the default graph; tuples stay tuples), and drop repeats, so that
-    they compare equal to what the store holds. Only typed literals other than strings can change
-    (``"01"^^xsd:integer`` is stored as ``"1"``): those the import has not met before go
+    they compare equal to what the store holds. Only typed literals other than strings can
+    change (``"01"^^xsd:integer`` is stored as ``"1"``): those the import has not met before go
     through one scratch store, and their forms are kept for the records that follow (the
     same dates and counts come back in record after record)."""
+    # this write's forms, apart from the kept ones: another thread's write may empty those
+    forms: dict[ox.Literal, ox.Literal] = {}
     unseen: dict[ox.Literal, None] = {}
-    forms = _CANONICAL_FORMS
+    kept_forms = _CANONICAL_FORMS
     for record in records:
         for _s, _p, value in statements(record):
-            if (
-                isinstance(value, ox.Literal)
-                and value not in forms
-                and value.datatype not in _AS_WRITTEN
-            ):
-                unseen[value] = None
+            if isinstance(value, ox.Literal) and value not in forms:
+                form = kept_forms.get(value)
+                if form is not None:
+                    forms[value] = form
+                elif value.datatype not in _AS_WRITTEN:
+                    unseen[value] = None
     if unseen:
-        if len(forms) + len(unseen) > _CANONICAL_FORMS_KEPT:
-            forms.clear()  # a bound on memory; the forms are found again as needed
-        forms.update(_canonical_forms(list(unseen)))
+        found = _canonical_forms(list(unseen))
+        forms.update(found)
+        if len(kept_forms) + len(found) > _CANONICAL_FORMS_KEPT:
+            kept_forms.clear()  # a bound on memory; the forms are found again as needed
+        kept_forms.update(found)
     for record in records:
         if not record.triples:
             continue
