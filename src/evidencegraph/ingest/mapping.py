@@ -109,13 +109,19 @@ class TripleSink:
         return node
 
     def add(self, subject: URIRef, predicate: URIRef, obj: Node | OxTerm) -> None:
-        if isinstance(obj, URIRef):
-            value: OxTerm = self._node(obj)
-        elif isinstance(obj, (ox.Literal, ox.NamedNode)):
-            value = obj
+        kind = type(obj)
+        if kind is ox.Literal or kind is ox.NamedNode:  # most objects: no isinstance to ask
+            value: OxTerm = obj  # type: ignore[assignment]
+        elif isinstance(obj, URIRef):
+            value = self._node(obj)
         else:
             value = to_oxigraph(obj)  # type: ignore[arg-type]
-        self._triples[(self._node(subject), self._node(predicate), value)] = None
+        nodes = self._nodes
+        known = nodes.get(id(subject))
+        node = known[1] if known is not None and known[0] is subject else self._node(subject)
+        known = nodes.get(id(predicate))
+        link = known[1] if known is not None and known[0] is predicate else self._node(predicate)
+        self._triples[(node, link, value)] = None
 
     def add_optional(self, subject: URIRef, predicate: URIRef, obj: Node | OxTerm | None) -> None:
         if obj is not None:
