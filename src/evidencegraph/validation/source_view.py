@@ -216,8 +216,8 @@ def checksum(triples: Iterable[ox.Quad]) -> str:
 
 def statement_text(statements: Iterable[Statement]) -> list[str]:
     """Each statement as N-Triples without the final `` .``: a term's ``str`` is its
-    N-Triples form, the serializer's own (tests/test_import_speed.py holds them to it), and
-    this needs no quad built."""
+    N-Triples form, the serializer's own (tests/test_import_main_thread.py holds them to
+    it), and this needs no quad built."""
     named = ox.NamedNode
     # an IRI is written as it is, between angle brackets (pyoxigraph checked it when the
     # node was made): ``.value`` costs a third of ``str`` on a node
