@@ -10,6 +10,12 @@ registry record here), an imported study's, and the node the most graphs state s
 one record's graph as HTML and as TriG (``GraphJob``).
 
     python bench/pages.py [--studies 2000] [--runs 15] [--write docs/benchmarks.md]
+
+Issue 20 (the study's summary, a drug's, condition's and MeSH class's trials, search) on a
+store already built, opened read-only (``registry``: each page's and search's CPU time, the
+worker's index and table built once, against the ways without them in the same run):
+
+    nice python bench/pages.py --registry STORE --runs 15 [--write docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -163,5 +169,229 @@ def main() -> None:
         replace_section(args.write, BEGIN, END, section)
 
 
+# --- issue 20: the pages and the search at registry scale ------------------------------------
+
+REGISTRY_BEGIN, REGISTRY_END = "<!-- registry-pages:begin -->", "<!-- registry-pages:end -->"
+EG = "https://w3id.org/evidencegraph/ontology#"
+#: Searches as people type them: an acronym, prefixes, a drug, a condition with a synonym,
+#: identifiers (an NCT number of the generated records, KARE's PMID and DOI prefix)
+SEARCHES = ("KARE", "ke", "ketamine", "alcohol use", "alcoholism", "NCT9000001", "35012326")
+
+
+def cpu_ms(call: Callable[[], object], runs: int) -> tuple[float, float]:
+    """The median CPU and wall milliseconds of ``runs`` calls (after one to warm up): CPU
+    time is this process's alone, whatever else the shared machine runs."""
+    call()
+    cpu, wall = [], []
+    for _ in range(runs):
+        started, clock = time.process_time(), time.perf_counter()
+        call()
+        cpu.append((time.process_time() - started) * 1000)
+        wall.append((time.perf_counter() - clock) * 1000)
+    return statistics.median(cpu), statistics.median(wall)
+
+
+def _busiest(store: object, predicate: str) -> tuple[str | None, int]:
+    """The object of ``predicate`` the most studies link to, and how many do (None, 0 when
+    the store has no such link: a store imported before the MeSH tree was)."""
+    rows = store.query(  # type: ignore[attr-defined]
+        f"SELECT ?o (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s <{predicate}> ?o }} "
+        "GROUP BY ?o ORDER BY DESC(?n) ?o LIMIT 1"
+    ).rows
+    if not rows:
+        return None, 0
+    return str(rows[0]["o"]), int(str(rows[0]["n"]))
+
+
+def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None:
+    """Issue 20's pages and search on an existing store, opened read-only: each page's CPU
+    time as a worker renders it, the search against a SPARQL scan of the names (the way
+    without an index), and a listing against reading its studies' facts per listing."""
+    import os
+    import resource as rusage
+
+    import pyoxigraph as ox
+
+    from evidencegraph.ontology.namespace import expand
+    from evidencegraph.server import search, trials
+    from evidencegraph.server.pages import resource_html
+    from evidencegraph.server.urls import local_path
+    from evidencegraph.store.core import OxigraphStore
+
+    store = OxigraphStore(path, read_only=True)
+    studies = int(
+        str(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s a <{EG}Trial> }}").rows[0]["n"])
+    )
+    load = os.getloadavg()
+    rss_before = rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.process_time()
+    index = search.index_of(store)
+    index_s = time.process_time() - started
+    rss_index = rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.process_time()
+    table = trials.table_of(store)
+    table_s = time.process_time() - started
+    rss_table = rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024
+    # what the two hold in Python objects (RSS counts the store's caches too): built again,
+    # traced
+    import tracemalloc
+
+    tracemalloc.start()
+    held = [search.SearchIndex.build(store)]
+    index_mib = tracemalloc.get_traced_memory()[0] / 2**20
+    held.append(trials.StudyTable.build(store))  # type: ignore[arg-type]
+    table_mib = tracemalloc.get_traced_memory()[0] / 2**20 - index_mib
+    tracemalloc.stop()
+    del held
+
+    searched = []
+    for text in SEARCHES:
+        cpu, wall = cpu_ms(lambda text=text: index.search(text), runs)
+        hits = index.search(text)
+        searched.append((text, cpu, wall, hits[0].name[:50] if hits else "—"))
+    # the way without an index: every name scanned for the text, in Rust
+    names = " ".join(f"<{expand(c)}>" for c in ("rdfs:label", "dcterms:title", "eg:acronym"))
+    scan = (
+        f"SELECT ?node WHERE {{ VALUES ?p {{ {names} }} ?node ?p ?text "
+        'FILTER(CONTAINS(LCASE(STR(?text)), "kare")) } LIMIT 10'
+    )
+    scan_cpu, _ = cpu_ms(lambda: store.query(scan), max(3, runs // 5))
+
+    condition, in_condition = _busiest(store, EG + "studiesCondition")
+    drug = store.query(
+        f"SELECT ?d (COUNT(DISTINCT ?s) AS ?n) WHERE {{ "
+        f"?s <{EG}hasArm>/<{EG}receives>/<{EG}drug> ?d }} GROUP BY ?d ORDER BY DESC(?n) ?d LIMIT 1"
+    ).rows
+    drug_iri = str(drug[0]["d"])
+    mesh, in_mesh = _busiest(store, EG + "interventionMeshAncestor")
+    if mesh is None:
+        mesh, in_mesh = _busiest(store, EG + "conditionMesh")
+    study = str(
+        store.query(
+            f"SELECT ?s WHERE {{ ?s <{EG}nctId> ?id FILTER(STRSTARTS(?id, 'NCT9')) }} "
+            "ORDER BY ?s LIMIT 1"
+        ).rows[0]["s"]
+    )
+    kare = KARE if store.query(f"SELECT ?p WHERE {{ <{KARE}> ?p ?o }} LIMIT 1").rows else None
+    rendered = []
+    for name, iri, arguments in (
+        ("KARE's study page (curated)", kare, ()),
+        ("an imported study's page", study, ()),
+        (f"the condition most studies name ({in_condition:,} studies)", condition, ()),
+        ("its page 3, phase facet chosen", condition, ("phase",)),
+        ("the drug most arms receive", drug_iri, ()),
+        (f"the MeSH term most studies fall under ({in_mesh:,} studies)", mesh, ()),
+    ):
+        if iri is None:
+            continue
+        given: tuple[tuple[str, str], ...] = ()
+        if arguments:
+            phase = next(
+                t.phase for t in trials._trials(store, ox.NamedNode(iri), "condition") if t.phase
+            )
+            given = (("page", "3"), ("phase", phase))
+
+        def render(iri: str = iri, given: tuple[tuple[str, str], ...] = given) -> object:
+            page = resource_html(store, iri, local_path, given)
+            assert page is not None, iri
+            return page
+
+        cpu, wall = cpu_ms(render, runs)
+        rendered.append((name, cpu, wall))
+
+    # a listing's rows: from the worker's table (shipped) and read per listing (the first
+    # version), in the same run
+    members_cpu = per_listing_cpu = 0.0
+    if mesh is not None:
+        node = ox.NamedNode(mesh)
+        members_cpu, _ = cpu_ms(lambda: trials._trials(store, node, "class"), runs)
+        per_listing_cpu, _ = cpu_ms(lambda: _facts_per_listing(store, node), max(3, runs // 5))
+    store.close()
+
+    begin, end = REGISTRY_BEGIN, REGISTRY_END
+    if label:  # a section of its own per store measured
+        begin = begin.replace(":begin", f"-{label}:begin")
+        end = end.replace(":end", f"-{label}:end")
+    lines = [
+        begin,
+        f"## Pages and search at registry scale (issue 20){f': {label}' if label else ''}",
+        "",
+        f"Command: `nice python bench/pages.py --registry {path} --runs {runs} "
+        f"{f'--label {label} ' if label else ''}--write docs/benchmarks.md`",
+        "",
+        f"Run {run_id()} on {machine()}; {versions(['pyoxigraph', 'Jinja2'])}; load average "
+        f"at the start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} (2 cores shared).",
+        "",
+        f"The store: {studies:,} trials. Times are CPU milliseconds of this process (the "
+        f"median of {runs}; wall time beside it), a page rendered as a worker renders it "
+        "(`pages.resource_html`), a search as a worker answers it (`SearchIndex.search`).",
+        "",
+        f"Built once per worker, on its first search or listing: the search index of "
+        f"{len(index):,} named nodes in {index_s:.1f} s CPU, holding {index_mib:.0f} MiB of "
+        f"Python objects; the study table of {len(table):,} studies in {table_s:.1f} s CPU, "
+        f"{table_mib:.0f} MiB (the process's peak RSS {rss_before:.0f} MiB before, "
+        f"{rss_index:.0f} after the index, {rss_table:.0f} after the table, the store's "
+        "caches included).",
+        "",
+        "| search | CPU | wall | first hit |",
+        "|---|---:|---:|---|",
+        *(
+            f"| `{text}` | {cpu:.2f} ms | {wall:.2f} ms | {hit} |"
+            for text, cpu, wall, hit in searched
+        ),
+        "",
+        f"Without the index, a SPARQL scan of every title, label and acronym for `kare` "
+        f"(LIMIT 10): {scan_cpu:.0f} ms CPU, {scan_cpu / max(c for _, c, _, _ in searched):.0f}× "
+        "the slowest search above.",
+        "",
+        "| page | CPU | wall |",
+        "|---|---:|---:|",
+        *(f"| {name} | {cpu:.0f} ms | {wall:.0f} ms |" for name, cpu, wall in rendered),
+        "",
+        (
+            f"The MeSH term's {in_mesh:,} studies with their facts: {members_cpu:.1f} ms CPU "
+            f"from the worker's table, {per_listing_cpu:.0f} ms read by SPARQL per listing "
+            f"({per_listing_cpu / max(members_cpu, 0.01):.0f}×)."
+            if mesh is not None
+            else "The store has no MeSH terms (imported before the MeSH tree was mapped)."
+        ),
+        end,
+    ]
+    section = "\n".join(lines)
+    print(section)
+    if write:
+        replace_section(write, begin, end, section)
+
+
+def _facts_per_listing(store: object, node: object) -> int:
+    """A listing's studies with their facts read by one query per listing (the baseline)."""
+    from evidencegraph.server import trials
+
+    members = trials._MEMBERS["class"].replace("?node", str(node))
+    rows = store.run_query(  # type: ignore[attr-defined]
+        trials._PREFIXES
+        + f"""SELECT ?study ?title ?nct ?phase ?status ?start ?enrolment ?results WHERE {{
+            {{ SELECT DISTINCT ?study WHERE {{ {members} }} }}
+            OPTIONAL {{ ?study dcterms:title ?title }}
+            OPTIONAL {{ ?study eg:nctId ?nct }}
+            OPTIONAL {{ ?study eg:phase ?phase }}
+            OPTIONAL {{ ?study eg:overallStatus ?status }}
+            OPTIONAL {{ ?study eg:startDate ?start }}
+            OPTIONAL {{ ?study eg:enrolment ?enrolment }}
+            BIND(EXISTS {{ ?finding eg:ofStudy ?study }} AS ?results)
+        }}"""
+    )
+    return sum(1 for _ in rows)
+
+
 if __name__ == "__main__":
-    main()
+    if "--registry" in sys.argv:
+        registry_parser = argparse.ArgumentParser(description="issue 20's pages and search")
+        registry_parser.add_argument("--registry", type=Path, required=True)
+        registry_parser.add_argument("--runs", type=int, default=15)
+        registry_parser.add_argument("--write", type=Path)
+        registry_parser.add_argument("--label", default="", help="a section of its own")
+        given = registry_parser.parse_args()
+        registry(given.registry, given.runs, given.write, given.label)
+    else:
+        main()

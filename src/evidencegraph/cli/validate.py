@@ -47,6 +47,12 @@ from evidencegraph.errors import EXIT_NONCONFORMING
     help="SHACL engine for the whole store: auto is rudof (chunk by chunk, fast) where "
     "pyrudof is installed, else pyshacl; both report the same violations.",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Judge every node of the store, also what the gate judged under these shapes "
+    "(by default those recorded verdicts stand once the store's integrity is checked).",
+)
 @pass_app
 def validate(
     app: AppContext,
@@ -56,8 +62,13 @@ def validate(
     base: str | None,
     with_store: bool,
     engine: str,
+    full: bool,
 ) -> None:
-    """Validate the store (or FILES) against the shapes. Exit 0 conforms, 1 does not."""
+    """Validate the store (or FILES) against the shapes. Exit 0 conforms, 1 does not.
+
+    The store: what the gate judged under these shapes (recorded per source graph in the
+    catalog) is not judged again once the store's integrity is checked; everything else
+    is, and stderr says how much of each. --full judges everything."""
     from evidencegraph.rdf.files import read_rdf_files
     from evidencegraph.validation.engines import PYSHACL
     from evidencegraph.validation.shacl import ValidationReport, validate_graph
@@ -68,6 +79,8 @@ def validate(
             "--engine chooses the engine for the whole store; FILES are validated with "
             "pyshacl. Leave out --engine, or the FILES."
         )
+    if full and files:
+        raise click.UsageError("--full is for the whole store: FILES are judged in full")
     if base is not None and not files:
         raise click.UsageError("--base is for FILES: the store's IRIs are absolute already")
     if files:
@@ -80,13 +93,15 @@ def validate(
         else:
             report = validate_graph(batch)
     else:
-        from evidencegraph.validation.store_validation import validate_store
+        from evidencegraph.validation.store_check import check_store
 
         with (
             app.open_graph(read_only=True) as graph,
             app.progress("validating", unit="subjects") as progress,
         ):
-            report = validate_store(graph.store, engine, on_progress=progress.report)
+            checked = check_store(graph.store, engine, full=full, on_progress=progress.report)
+        report = checked.report
+        click.echo(checked.account(), err=True, nl=False)
     if output_format == "table":
         click.echo(report.table(), nl=False)
     else:

@@ -199,11 +199,10 @@ class EvidenceGraph:
         subjects: set[ox.NamedNode] = set()
         nodes: set[ox.NamedNode] = set()
         for source, name, part, staged in staged_files:
-            record = SourceRecord(name, SourceKind.OTHER, list(part.quads()), label=str(source))
-            staging.native.extend(record.triples or ())
-            staging.native.extend(
-                ox.Quad(q.subject, q.predicate, q.object, name) for q in record.triples or ()
-            )
+            quads = list(part.quads())
+            record = SourceRecord(name, SourceKind.OTHER, quads, label=str(source))
+            staging.native.extend(quads)
+            staging.native.extend(ox.Quad(q.subject, q.predicate, q.object, name) for q in quads)
             staging.native.extend(describe(record))
             subjects |= staged.subjects
             nodes |= staged.nodes

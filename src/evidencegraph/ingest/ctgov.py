@@ -39,6 +39,8 @@ from evidencegraph.ingest.json_values import get as _get
 from evidencegraph.ingest.json_values import get_list as _list
 from evidencegraph.ingest.mapping import (
     DCTERMS,
+    EG,
+    EGV,
     PROV,
     RDF,
     RDFS,
@@ -68,7 +70,7 @@ from evidencegraph.ingest.records import (
 )
 from evidencegraph.ingest.sources import RecordSource
 from evidencegraph.ingest.vocabulary import Entry, normalise_name, vocabulary
-from evidencegraph.ontology.namespace import EG, EGV, vocabulary_files
+from evidencegraph.ontology.namespace import vocabulary_files
 from evidencegraph.ontology.source_graphs import SourceKind, record_graph
 
 SUFFIXES = (".json", ".zip")

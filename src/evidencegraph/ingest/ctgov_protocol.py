@@ -30,8 +30,17 @@ from evidencegraph.ingest.identifiers import (
 )
 from evidencegraph.ingest.json_values import get as _get
 from evidencegraph.ingest.json_values import get_list as _list
-from evidencegraph.ingest.mapping import RDF, RDFS, SKOS, TripleSink, date_literal
-from evidencegraph.ontology.namespace import EG, EGV, vocabulary_files
+from evidencegraph.ingest.mapping import (
+    EG,
+    EGV,
+    RDF,
+    RDFS,
+    SKOS,
+    TripleSink,
+    date_literal,
+    decimal_literal,
+)
+from evidencegraph.ontology.namespace import vocabulary_files
 
 #: Registry age units -> years in one unit (a year of 365.25 days, as the registry's own
 #: age groups count them).
@@ -255,8 +264,8 @@ class ProtocolMapper:
             longitude = _decimal(_get(location, "geoPoint", "lon"))
             if latitude is not None and longitude is not None:
                 if -90 <= latitude <= 90 and -180 <= longitude <= 180:
-                    out.add(site, EG.latitude, Literal(latitude, datatype=XSD.decimal))
-                    out.add(site, EG.longitude, Literal(longitude, datatype=XSD.decimal))
+                    out.add(site, EG.latitude, decimal_literal(latitude))
+                    out.add(site, EG.longitude, decimal_literal(longitude))
                 else:
                     out.warn(
                         f"location {number}: geoPoint {latitude}, {longitude} is off the globe: "

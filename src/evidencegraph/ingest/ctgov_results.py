@@ -16,9 +16,8 @@ from rdflib import XSD, Literal, URIRef
 
 from evidencegraph.ingest.identifiers import concept_iri, slug
 from evidencegraph.ingest.json_values import code, decimal, get_list, integer
-from evidencegraph.ingest.mapping import DCTERMS, PROV, RDF, RDFS, TripleSink
+from evidencegraph.ingest.mapping import DCTERMS, EG, EGV, PROV, RDF, RDFS, TripleSink
 from evidencegraph.ingest.vocabulary import normalise_name
-from evidencegraph.ontology.namespace import EG, EGV
 
 
 class StudyParts(Protocol):

@@ -6,6 +6,7 @@ import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pyoxigraph as ox
@@ -13,16 +14,31 @@ from rdflib import XSD, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from evidencegraph.errors import MappingError as MappingError  # where the mappings took it from
-from evidencegraph.ontology.namespace import EG, PREFIXES
+from evidencegraph.ontology import namespace as _namespace
+from evidencegraph.ontology.namespace import PREFIXES
 from evidencegraph.ontology.source_graphs import SourceKind
 from evidencegraph.rdf.terms import OxTerm, OxTriple, Triple, from_quad, to_oxigraph
 
+
+class KeptNamespace(Namespace):
+    """A namespace that builds each of its terms once (``EG.enrolment`` the first time it is
+    asked for, then kept on the namespace): a mapping names the same few hundred terms in
+    every record, and rdflib checks each IRI it builds, a sixth of mapping a study."""
+
+    def __getattr__(self, name: str) -> URIRef:
+        term = super().__getattr__(name)
+        self.__dict__[name] = term  # found before __getattr__ is asked next time
+        return term
+
+
 #: The namespaces the mappings write, all from the ontology's namespace module.
-DCTERMS = Namespace(PREFIXES["dcterms"])
-RDF = Namespace(PREFIXES["rdf"])
-RDFS = Namespace(PREFIXES["rdfs"])
-SKOS = Namespace(PREFIXES["skos"])
-PROV = Namespace(PREFIXES["prov"])
+DCTERMS = KeptNamespace(PREFIXES["dcterms"])
+RDF = KeptNamespace(PREFIXES["rdf"])
+RDFS = KeptNamespace(PREFIXES["rdfs"])
+SKOS = KeptNamespace(PREFIXES["skos"])
+PROV = KeptNamespace(PREFIXES["prov"])
+EG = KeptNamespace(str(_namespace.EG))
+EGV = KeptNamespace(str(_namespace.EGV))
 
 
 @dataclass
@@ -45,6 +61,10 @@ class Mapped:
     def rdflib_triples(self) -> list[Triple]:
         """The triples as rdflib terms."""
         return [from_quad(ox.Triple(*triple)) for triple in self.triples]
+
+
+#: IRIs a sink keeps the pyoxigraph node of (a study names a few hundred).
+_NODES_KEPT = 2048
 
 
 class TripleSink:
@@ -72,15 +92,36 @@ class TripleSink:
         # one condition, 5 MB) held 4 million equal triples, 3 GB; it holds each once
         self._triples: dict[OxTriple, None] = {}
         self.warnings: list[str] = []
+        # each IRI object handed in, by id, with its pyoxigraph node: a record hands the same
+        # subjects and predicates (kept terms, see KeptNamespace) over and over, and hashing
+        # an rdflib term costs more than building the node; the term is held, so its id is
+        # not reused while the sink lives
+        self._nodes: dict[int, tuple[URIRef, ox.NamedNode]] = {}
+
+    def _node(self, iri: URIRef) -> ox.NamedNode:
+        known = self._nodes.get(id(iri))
+        if known is not None and known[0] is iri:
+            return known[1]
+        node = ox.NamedNode(iri)
+        if len(self._nodes) >= _NODES_KEPT:  # a record naming ever new nodes holds few
+            self._nodes.clear()
+        self._nodes[id(iri)] = (iri, node)
+        return node
 
     def add(self, subject: URIRef, predicate: URIRef, obj: Node | OxTerm) -> None:
-        if isinstance(obj, URIRef):
-            value: OxTerm = ox.NamedNode(obj)
-        elif isinstance(obj, (ox.Literal, ox.NamedNode)):
-            value = obj
+        kind = type(obj)
+        if kind is ox.Literal or kind is ox.NamedNode:  # most objects: no isinstance to ask
+            value: OxTerm = obj  # type: ignore[assignment]
+        elif isinstance(obj, URIRef):
+            value = self._node(obj)
         else:
             value = to_oxigraph(obj)  # type: ignore[arg-type]
-        self._triples[(ox.NamedNode(subject), ox.NamedNode(predicate), value)] = None
+        nodes = self._nodes
+        known = nodes.get(id(subject))
+        node = known[1] if known is not None and known[0] is subject else self._node(subject)
+        known = nodes.get(id(predicate))
+        link = known[1] if known is not None and known[0] is predicate else self._node(predicate)
+        self._triples[(node, link, value)] = None
 
     def add_optional(self, subject: URIRef, predicate: URIRef, obj: Node | OxTerm | None) -> None:
         if obj is not None:
@@ -134,6 +175,15 @@ class TripleSink:
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _YEAR_MONTH = re.compile(r"^\d{4}-\d{2}$")
 _YEAR = re.compile(r"^\d{4}$")
+
+
+XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
+
+
+def decimal_literal(value: Decimal) -> ox.Literal:
+    """An xsd:decimal, written as rdflib's ``Literal(value, datatype=XSD.decimal)`` writes it
+    (``f"{value:f}"``), without building that (a study's sites give two each)."""
+    return ox.Literal(f"{value:f}", datatype=XSD_DECIMAL)
 
 
 #: The datatypes of dates, as pyoxigraph IRIs.

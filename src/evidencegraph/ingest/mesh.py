@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 
 from rdflib import Namespace, URIRef
 
-from evidencegraph.ingest.mapping import RDF, RDFS, SKOS, TripleSink
-from evidencegraph.ontology.namespace import EG
+from evidencegraph.ingest.mapping import EG, RDF, RDFS, SKOS, TripleSink
 
 #: NLM's MeSH RDF namespace: descriptors, SCRs and qualifiers by their UI.
 MESH = Namespace("http://id.nlm.nih.gov/mesh/")

@@ -32,6 +32,8 @@ from evidencegraph.ingest.identifiers import (
 )
 from evidencegraph.ingest.mapping import (
     DCTERMS,
+    EG,
+    EGV,
     RDF,
     RDFS,
     XSD_YEAR,
@@ -43,7 +45,6 @@ from evidencegraph.ingest.mapping import (
 )
 from evidencegraph.ingest.records import MIB, Limits, Record, RecordError, size_text, too_large
 from evidencegraph.ingest.sources import RecordSource
-from evidencegraph.ontology.namespace import EG, EGV
 from evidencegraph.ontology.source_graphs import SourceKind, record_graph
 
 SUFFIXES = (".xml", ".xml.gz")

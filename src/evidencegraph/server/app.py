@@ -26,7 +26,7 @@ from werkzeug.wrappers import Request, Response
 
 from evidencegraph import __version__
 from evidencegraph.errors import ParameterError, UnknownQueryError
-from evidencegraph.ontology.namespace import EGID, EGV, ontology_file
+from evidencegraph.ontology.namespace import EGID, EGV, ontology_file, vocabulary_files
 from evidencegraph.ontology.source_graphs import GRAPH_BASE
 from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.cache import CachedResponse, ResponseCache
@@ -57,23 +57,41 @@ from evidencegraph.server.protocol import (
     resource_format,
 )
 from evidencegraph.server.publishing import PublicationJob, publication_format
+from evidencegraph.server.search import SearchJob
 from evidencegraph.server.security import RefusedError, check_bearer
 from evidencegraph.server.templating import render
+from evidencegraph.server.trials import FACET_NAMES
 from evidencegraph.server.update_dataset import (
     USING_GRAPH,
     USING_NAMED_GRAPH,
     UpdateDatasetError,
     with_using_dataset,
 )
-from evidencegraph.server.urls import local_path
+from evidencegraph.server.urls import MESH, local_path
+from evidencegraph.server.void_page import void_html
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
 from evidencegraph.store.values_binding import tokenize
 
 #: Query-string parameters of /queries/NAME that are not the query's parameters: the format,
-#: and the Protocol's dataset (a named query over one source's graph, say).
-_RESERVED = frozenset({"format", "default-graph-uri", "named-graph-uri"})
-#: VoID counts scan the whole store: they may take longer than one query may.
+#: the Protocol's dataset (a named query over one source's graph, say), and what the forms of
+#: /queries send beside them (``download``: answer as a file; ``named``: the query's name).
+_RESERVED = frozenset({"format", "default-graph-uri", "named-graph-uri", "download", "named"})
+#: The file extension of each answer's media type, for a download's file name.
+_DOWNLOAD_EXTENSIONS = {
+    "application/sparql-results+json": "srj",
+    "application/sparql-results+xml": "srx",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "text/turtle": "ttl",
+    "application/n-triples": "nt",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdf",
+}
+#: VoID counts scan the whole store, and a worker's first search builds its index from it
+#: (decision 0026): they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
+#: The longest search the server takes, in characters (a name, a title, a DOI).
+MAX_SEARCH_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,7 @@ class EvidenceServer:
         self.pool = pool
         self.cache = ResponseCache(settings.cache_size)
         self._description: bytes | None = None
+        self._description_page: bytes | None = None  # its HTML, made from it once
         self._description_lock = threading.Lock()
         self._ontology_bodies: dict[str, bytes] = {}
         self._index_body: bytes | None = None
@@ -134,10 +153,12 @@ class EvidenceServer:
                 Rule("/id/<path:rest>", endpoint="data_resource", methods=get),
                 Rule("/vocab/<path:rest>", endpoint="concept_resource", methods=get),
                 Rule("/graph/<path:rest>", endpoint="graph_resource", methods=get),
+                Rule("/mesh/<rest>", endpoint="mesh_resource", methods=get),
+                Rule("/search", endpoint="search", methods=get),
                 Rule("/ontology", endpoint="ontology", methods=get),
                 Rule("/ontology.<extension>", endpoint="ontology", methods=get),
                 Rule("/.well-known/void", endpoint="void", methods=get),
-                Rule("/.well-known/void.ttl", endpoint="void", methods=get),
+                Rule("/.well-known/void.ttl", endpoint="void_turtle", methods=get),
             ]
         )
 
@@ -212,6 +233,10 @@ class EvidenceServer:
 
     def _decorate(self, request: Request, response: Response) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.mimetype == "text/html":
+            # the pages show text from any record imported: should one slip past escaping,
+            # it can run no script, load nothing from elsewhere, and post nowhere else
+            response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         allowed = self.settings.cors
         origin = request.headers.get("Origin")
         if not allowed or origin is None or ("*" not in allowed and origin not in allowed):
@@ -266,14 +291,21 @@ class EvidenceServer:
                 f"the worker running the request died (exit status {lost.exitcode}); try again",
             ) from None
 
-    def _cached(self, request: Request, key: Hashable, job: Callable[[], Job]) -> Response:
+    def _cached(
+        self,
+        request: Request,
+        key: Hashable,
+        job: Callable[[], Job],
+        *,
+        timeout: float | None = None,
+    ) -> Response:
         """The answer to ``job`` from the cache, or run and then cached when it succeeded."""
         entry = self.cache.get(key)
         state = "hit"
         if entry is None:
             state = "miss" if self.cache.enabled else "off"
             generation = self.cache.generation
-            answer = self._run(job())
+            answer = self._run(job(), timeout=timeout)
             entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
             if answer.status == 200:
                 self.cache.put(key, entry, generation)
@@ -403,6 +435,7 @@ class EvidenceServer:
             self.cache.clear()
             with self._description_lock:
                 self._description = None
+                self._description_page = None
         return Response(answer.body, status=answer.status, content_type=answer.content_type)
 
     def _service_description(self, request: Request) -> Response:
@@ -447,9 +480,14 @@ class EvidenceServer:
         named = library()
         if json_or_html(request) == "json":
             payload = [q.describe(with_text=True) for q in named.values()]
-            return Response(json.dumps(payload, indent=2), content_type="application/json")
-        page = render("queries.html", queries=list(named.values()))
-        return Response(page, content_type=HTML_MEDIA_TYPE)
+            response = Response(json.dumps(payload, indent=2), content_type="application/json")
+        else:
+            page = render("queries.html", queries=list(named.values()), formats=_QUERY_FORMATS)
+            response = Response(page, content_type=HTML_MEDIA_TYPE)
+        # one URL, two answers: a browser's cache must not hand the page's script the HTML,
+        # nor a person the JSON the script fetched
+        response.vary.add("Accept")
+        return response
 
     def _named_query(self, request: Request, name: str) -> Response:
         from evidencegraph.queries import get_query
@@ -475,7 +513,14 @@ class EvidenceServer:
         except ParameterError as error:
             raise _RequestError(400, str(error)) from None
         bindings = tuple(sorted((name, to_oxigraph(term)) for name, term in bound.items()))
-        return self._query(request, text, bindings, _dataset(request))
+        response = self._query(request, text, bindings, _dataset(request))
+        if "download" in request.args and response.status_code == 200:
+            # the Download buttons of /queries: a file to save, not a text to show
+            extension = _DOWNLOAD_EXTENSIONS.get(response.mimetype or "", "txt")
+            response.headers["Content-Disposition"] = (
+                f'attachment; filename="{named.name}.{extension}"'
+            )
+        return response
 
     # --- linked data --------------------------------------------------------------------
 
@@ -490,6 +535,9 @@ class EvidenceServer:
 
     def _concept_resource(self, request: Request, rest: str) -> Response:
         return self._resource(request, str(EGV), "/vocab/", rest)
+
+    def _mesh_resource(self, request: Request, rest: str) -> Response:
+        return self._resource(request, MESH, "/mesh/", rest)
 
     def _graph_resource(self, request: Request, rest: str) -> Response:
         return self._resource(request, GRAPH_BASE, "/graph/", rest, graph=True)
@@ -510,14 +558,18 @@ class EvidenceServer:
         for index, (local, chosen) in enumerate(candidates):
             fmt = chosen or resource_format(request, quads=graph)
             iri = namespace + local
-            key = ("graph" if graph else "resource", iri, fmt)
+            # a page of a drug's trials takes its facets and page number from the URL
+            arguments = _page_arguments(request) if fmt == "html" and not graph else ()
+            key = ("graph" if graph else "resource", iri, fmt, arguments)
             entry = self.cache.get(key)
             state = "hit"
             if entry is None:
                 state = "miss" if self.cache.enabled else "off"
                 generation = self.cache.generation
                 job: Job = (
-                    GraphJob(iri, fmt, self.settings.max_rows) if graph else ResourceJob(iri, fmt)
+                    GraphJob(iri, fmt, self.settings.max_rows)
+                    if graph
+                    else ResourceJob(iri, fmt, arguments)
                 )
                 answer = self._run(job)
                 entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
@@ -549,11 +601,13 @@ class EvidenceServer:
         media = HTML_MEDIA_TYPE if fmt == "html" else GRAPH_MEDIA_TYPES[fmt]
         return self._respond(request, CachedResponse.of(200, media, body), "static")
 
-    def _void(self, request: Request) -> Response:
-        fmt = resource_format(request)
-        # a browser gets the Turtle as text it can show, not a file to save
-        media = TEXT_MEDIA_TYPE if fmt == "html" else None
-        fmt = "turtle" if fmt == "html" else fmt
+    def _void_turtle(self, request: Request) -> Response:
+        return self._void(request, "turtle")
+
+    def _void(self, request: Request, fmt: str | None = None) -> Response:
+        """The VoID description: HTML for a browser (server/void_page.py), an RDF syntax by
+        Accept or ``?format=``; ``/.well-known/void.ttl`` is Turtle whatever is asked."""
+        fmt = fmt or resource_format(request)
         with self._description_lock:
             described = self._description
         if described is None:
@@ -569,15 +623,51 @@ class EvidenceServer:
         from evidencegraph.publish.void import VOID_PREFIXES
 
         triples = ox.parse(described, format=ox.RdfFormat.N_TRIPLES)
-        body = graph_bytes(triples, fmt, VOID_PREFIXES)
-        entry = CachedResponse.of(200, media or GRAPH_MEDIA_TYPES[fmt], body)
+        if fmt == "html":
+            with self._description_lock:
+                page = self._description_page if self._description is described else None
+            if page is None:  # made once per description: its classes and properties sorted
+                location = self.settings.base_url + ".well-known/void.ttl"
+                page = void_html(triples, location + "#dataset", "/.well-known/void.ttl").encode()
+                with self._description_lock:
+                    if self._description is described:
+                        self._description_page = page
+            entry = CachedResponse.of(200, HTML_MEDIA_TYPE, page)
+        else:
+            body = graph_bytes(triples, fmt, VOID_PREFIXES)
+            entry = CachedResponse.of(200, GRAPH_MEDIA_TYPES[fmt], body)
         return self._respond(request, entry, "static")
+
+    # --- search (server/search.py) ---------------------------------------------------------
+
+    def _search(self, request: Request) -> Response:
+        query = request.args.get("q", "")
+        if len(query) > MAX_SEARCH_CHARS:
+            raise _RequestError(
+                400,
+                f"a search is at most {MAX_SEARCH_CHARS} characters; this one has {len(query):,}",
+            )
+        # the search box's script asks for JSON; a browser sending the form gets a page
+        fmt = "json" if request.args.get("format") == "json" else "html"
+        if (
+            fmt == "html"
+            and request.accept_mimetypes.best_match(["text/html", "application/json"])
+            == "application/json"
+        ):
+            fmt = "json"
+        # a worker's first search builds its index (decision 0026): seconds at registry scale
+        return self._cached(
+            request,
+            ("search", query, fmt),
+            lambda: SearchJob(query, fmt),
+            timeout=max(self.settings.timeout, _DESCRIPTION_TIMEOUT),
+        )
 
     # --- files for people ---------------------------------------------------------------
 
     def _index(self, request: Request) -> Response:
         if self._index_body is None:  # the same for every request: rendered once
-            self._index_body = render("index.html").encode("utf-8")
+            self._index_body = render("index.html", statuses=_claim_statuses()).encode("utf-8")
         entry = CachedResponse.of(200, HTML_MEDIA_TYPE, self._index_body)
         return self._respond(request, entry, "static")
 
@@ -597,6 +687,29 @@ class EvidenceServer:
 
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+#: The Content-Security-Policy of every HTML page: scripts only from this server's files (no
+#: inline script, no eval), nothing fetched elsewhere. Styles may be inline (the ontology's
+#: indents, and the editor sets element styles), images may be data: (the empty favicon).
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+#: What /queries offers to download a named query's answer as: (format=, caption).
+_QUERY_FORMATS = (("csv", "CSV"), ("tsv", "TSV"), ("json", "SPARQL JSON"), ("xml", "SPARQL XML"))
+
+
+def _page_arguments(request: Request) -> tuple[tuple[str, str], ...]:
+    """A page's facet choices and page number (trials.py), sorted: the same choices, the
+    same cache entry. Other parameters are not the page's and are left out."""
+    wanted = FACET_NAMES | {"page"}
+    return tuple(
+        sorted(
+            (name, value[:200])
+            for name, value in request.args.items(multi=True)
+            if name in wanted and value
+        )
+    )
 
 
 def _parameter(request: Request, name: str) -> list[str]:
@@ -650,6 +763,26 @@ def _check_acceptable(text: str, formats: QueryFormats) -> None:
             f"formats its answer is written in: "
             + ", ".join(media.split(";")[0] for media in offered.values())
         )
+
+
+_STATUS_LABELS = """
+SELECT ?concept ?label WHERE {
+  ?concept <http://www.w3.org/2004/02/skos/core#inScheme> egv:VerificationStatusScheme ;
+           <http://www.w3.org/2004/02/skos/core#prefLabel> ?label
+}"""
+
+
+def _claim_statuses() -> str:
+    """The verification statuses of claims as JSON, ``{"Misreported": "misreported", …}``
+    (local name: label), for the query page's badges. Read from the scheme's own file, not
+    the whole model's description: that takes 0.2 s of CPU, this a millisecond."""
+    vocab = next(f for f in vocabulary_files() if f.name == "verification-status.ttl")
+    graph = ox.Store()
+    graph.load(vocab.read_bytes(), format=ox.RdfFormat.TURTLE)
+    rows = graph.query(_STATUS_LABELS, prefixes={"egv": str(EGV)})
+    assert isinstance(rows, ox.QuerySolutions)
+    labels = {row["concept"].value.removeprefix(str(EGV)): row["label"].value for row in rows}
+    return json.dumps(labels, sort_keys=True)
 
 
 def _ontology_bytes(fmt: str) -> bytes:

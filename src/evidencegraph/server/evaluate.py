@@ -339,6 +339,8 @@ class ResourceJob:
 
     iri: str
     fmt: str
+    #: the request's parameters, for a page that takes some (a drug's trials: facets, page)
+    arguments: tuple[tuple[str, str], ...] = ()
 
     def run(self, store: Store) -> Answer:
         from evidencegraph.server.urls import local_path
@@ -348,7 +350,7 @@ class ResourceJob:
             return _not_built()
         unknown = failure(404, f"nothing is known about <{self.iri}> in this graph")
         if self.fmt == "html":
-            page = pages.resource_html(store, self.iri, local_path)
+            page = pages.resource_html(store, self.iri, local_path, self.arguments)
             if page is None:
                 return unknown
             return Answer(200, HTML_MEDIA_TYPE, page.encode("utf-8"), "resource")

@@ -234,6 +234,29 @@ def _first_graphs(store: Store, bound: dict[str, Node], variables: str, most: in
     return list(dict.fromkeys(str(row["g"]) for row in rows))
 
 
+#: Graphs stating one statement past which the first graphs are taken kind by kind, in any
+#: order within a kind, rather than sorted by version (issue 20: a MeSH class is labelled by
+#: 60,000 registry records, and sorting them all took seconds).
+MANY_GRAPHS = 1000
+
+
+def _first_graphs_by_kind(store: Store, bound: dict[str, Node], most: int) -> list[str]:
+    """The first ``most`` source graphs that state ``?s ?p ?o`` about ``bound``'s subject,
+    kind by kind in the view's precedence (graphs of no known kind last), each kind's in the
+    order the store finds them: every query stops at ``most`` rows."""
+    found: list[str] = []
+    for kind in SourceKind:
+        rows = store.query(
+            f"SELECT DISTINCT ?s ?g WHERE {{ {_IN_SOURCES} GRAPH {_CATALOG} {{ ?g "
+            f"{_KIND_TERM} {ox.NamedNode(kind.concept)} }} }} LIMIT {most - len(found)}",
+            bound,
+        ).rows
+        found.extend(str(row["g"]) for row in rows)
+        if len(found) >= most:
+            return found[:most]
+    return found
+
+
 def attribute(store: Store, node: ox.NamedNode, view: Iterable[ox.Quad]) -> Attribution:
     """Which source graphs state what about ``node`` (its statements as subject), and the
     single-valued properties they give different values; ``view`` holds the node's
@@ -247,7 +270,10 @@ def attribute(store: Store, node: ox.NamedNode, view: Iterable[ox.Quad]) -> Attr
     counts = _counts(store, subject)
     if not counts:
         return Attribution()
-    first = _first_graphs(store, subject, "?s", MAX_LISTED_GRAPHS + 1)
+    if max(counts.values()) > MANY_GRAPHS:
+        first = _first_graphs_by_kind(store, subject, MAX_LISTED_GRAPHS + 1)
+    else:
+        first = _first_graphs(store, subject, "?s", MAX_LISTED_GRAPHS + 1)
     listed = first[:MAX_LISTED_GRAPHS]
     total = len(listed)
     if len(first) > len(listed):

@@ -19,6 +19,8 @@ import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from markupsafe import Markup
@@ -30,14 +32,25 @@ from evidencegraph.ontology.naming import NAME_PROPERTIES
 from evidencegraph.ontology.source_graphs import CATALOG
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.rdf.terms import RDF_TYPE, to_oxigraph
-from evidencegraph.server.graphs import Attribution, SourceGraph, attribute, catalog_entries
+from evidencegraph.server.graphs import (
+    Attribution,
+    Disagreement,
+    SourceGraph,
+    attribute,
+    catalog_entries,
+)
 from evidencegraph.server.templating import render
+from evidencegraph.server.trials import LISTED_LINKS, Listing, chosen_facets, listing
 from evidencegraph.server.urls import LocalPath, ontology_anchor
 from evidencegraph.store.core import Store
 
 #: The most links into one resource a description holds (a vocabulary concept such as
 #: egv:Phase2 is the object of one triple per study of that phase).
 MAX_INCOMING = 1000
+
+#: The most links into a drug, condition or MeSH class its page lists besides its trials (a
+#: MeSH class is broader than hundreds of terms; naming each costs the page).
+MAX_INCOMING_LISTING = 200
 
 #: The most statements a graph's page lists (its RDF holds them all).
 MAX_GRAPH_ROWS = 2000
@@ -83,6 +96,58 @@ _DOMAIN_ORDER = (
     "MeasurementOfTheOutcome",
     "SelectionOfTheReportedResult",
 )
+
+
+#: What a study's summary shows, row by row: the caption and the properties of the study
+#: whose values it lists (issue 20 point 1). The summary's own properties are not listed
+#: again under "Other properties".
+_SUMMARY = (
+    ("Phase", ("eg:phase",)),
+    ("Status", ("eg:overallStatus",)),
+    ("Enrolment", ("eg:enrolment",)),
+    ("Design", ("eg:studyDesign",)),
+    ("Sponsor", ("eg:sponsor",)),
+    ("Collaborators", ("eg:collaborator", "eg:funder")),
+    ("Started", ("eg:startDate",)),
+    ("Primary completion", ("eg:primaryCompletionDate",)),
+    ("Completed", ("eg:completionDate",)),
+    ("Registered", ("eg:registrationDate",)),
+    ("Registry ids", ("eg:nctId", "eg:eudractNumber", "eg:isrctn", "eg:orgStudyId")),
+    ("Eligibility", ("eg:eligibleSex", "eg:ageGroup", "eg:minimumAge", "eg:maximumAge")),
+    ("Healthy volunteers", ("eg:healthyVolunteers",)),
+)
+#: Flags that say whether a date or a count is the actual one or the one planned.
+_ACTUAL = {
+    "eg:enrolment": "eg:enrolmentActual",
+    "eg:startDate": "eg:startDateActual",
+    "eg:primaryCompletionDate": "eg:primaryCompletionDateActual",
+    "eg:completionDate": "eg:completionDateActual",
+}
+#: Properties a study's page shows in sections of their own (arms, outcomes, conditions,
+#: sources, risk of bias), so not again under "Other properties".
+_SHOWN_IN_SECTIONS = (
+    "eg:hasArm",
+    "eg:hasOutcome",
+    "eg:studiesCondition",
+    "eg:registryLink",
+    "eg:riskOfBias",
+    "prov:wasDerivedFrom",
+    "dcterms:title",
+    *(flag for flag in _ACTUAL.values()),
+)
+#: Links into a study from what its sections show (findings, claims, sources): not listed
+#: again under "Links here".
+_SHOWN_INCOMING = (
+    "eg:ofStudy",
+    "eg:reports",
+    "eg:about",
+    "eg:candidateReferent",
+    "eg:closestEvidence",
+    "eg:supportedBy",
+    "eg:disputedBy",
+)
+#: Units that only restate the measure ("odds ratio: 0.8 ratio"): not written after a value.
+_UNITLESS = frozenset({"ratio", "1", "unitless", "none", "dimensionless"})
 
 
 def _p(curie: str) -> str:
@@ -144,7 +209,9 @@ def describe(store: Store, iri: str) -> list[ox.Quad]:
     return sorted(quads, key=lambda q: (str(q.subject), q.predicate.value, str(q.object)))
 
 
-def _gather(store: Store, iri: str) -> _Description:
+def _gather(store: Store, iri: str, *, for_page: bool = False) -> _Description:
+    """``for_page``: for the HTML page, which lists a drug's, a condition's or a MeSH
+    class's trials itself (trials.py): their links into the node are not read."""
     try:
         node = ox.NamedNode(iri)
     except ValueError:
@@ -152,7 +219,8 @@ def _gather(store: Store, iri: str) -> _Description:
     own = store.links([node], [])
     if not own and node in model_terms():
         own = _model_quads(node)
-    incoming, truncated = _incoming(store, node)
+    listed = for_page and _listing_kind(own) is not None
+    incoming, truncated = _incoming(store, node, skip_listed=listed)
     if not own and not incoming:
         return _Description()
     quads = own | incoming
@@ -180,16 +248,42 @@ def _gather(store: Store, iri: str) -> _Description:
     return _Description(_with_names(store, quads, full), truncated)
 
 
-def _incoming(store: Store, node: ox.NamedNode) -> tuple[set[ox.Quad], bool]:
-    """The links into ``node``, at most :data:`MAX_INCOMING`, and whether there were more."""
+def _incoming(
+    store: Store, node: ox.NamedNode, *, skip_listed: bool = False
+) -> tuple[set[ox.Quad], bool]:
+    """The links into ``node``, at most :data:`MAX_INCOMING`, and whether there were more;
+    ``skip_listed``: not the links a listing of trials shows (:data:`trials.LISTED_LINKS`)."""
+    # the predicates are the package's constants, written by pyoxigraph
+    unlisted = (
+        f"FILTER(?p NOT IN ({', '.join(str(ox.NamedNode(p)) for p in sorted(LISTED_LINKS))}))"
+        if skip_listed
+        else ""
+    )
+    most = MAX_INCOMING_LISTING if skip_listed else MAX_INCOMING
     rows = store.query(
-        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o }} LIMIT {MAX_INCOMING + 1}", {"o": URIRef(node.value)}
+        f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o {unlisted} }} LIMIT {most + 1}",
+        {"o": URIRef(node.value)},
     ).rows
     quads = sorted(
         {ox.Quad(to_oxigraph(row["s"]), to_oxigraph(row["p"]), node) for row in rows},  # type: ignore[arg-type]
         key=str,
     )
-    return set(quads[:MAX_INCOMING]), len(quads) > MAX_INCOMING
+    return set(quads[:most]), len(quads) > most
+
+
+#: The kinds of node whose page lists their trials (trials.py), by the class that makes them so.
+_LISTING_KINDS = (("drug", "eg:Drug"), ("condition", "eg:Condition"), ("class", "eg:MeshTerm"))
+
+
+def _listing_kind(own: Iterable[ox.Quad]) -> str | None:
+    """Which trials listing a node's page has (``drug``, ``condition``, ``class``), by its
+    types; None for a node of another kind."""
+    kinds = {
+        o.value for q in own if q.predicate == RDF_TYPE and isinstance(o := q.object, ox.NamedNode)
+    }
+    if kinds & (_subclasses("eg:Study") | _subclasses("eg:Source")):
+        return None
+    return next((kind for kind, curie in _LISTING_KINDS if _p(curie) in kinds), None)
 
 
 def _model_quads(node: ox.NamedNode) -> set[ox.Quad]:
@@ -275,18 +369,31 @@ def html_page(title: str, body: str, head: str = "") -> str:
     return render("page.html", title=title, body=Markup(body), head=Markup(head))
 
 
-def resource_html(store: Store, iri: str, local_path: LocalPath) -> str | None:
+def resource_html(
+    store: Store, iri: str, local_path: LocalPath, arguments: Sequence[tuple[str, str]] = ()
+) -> str | None:
     """The HTML page of ``iri``, or None when the store knows nothing of it (404).
 
     ``local_path`` maps an IRI under the project's base to the path that serves it; links to
     other IRIs go to the IRI itself (http and https only). Every text is escaped.
+    ``arguments`` are the request's parameters: a drug's, condition's or MeSH class's page
+    takes its facet choices and page number from them (trials.py).
     """
-    description = _gather(store, iri)
+    description = _gather(store, iri, for_page=True)
     if not description.quads:
         return None
     node = ox.NamedNode(iri)
     attribution = attribute(store, node, description.quads)
-    page = _ResourcePage(_Facts(description.quads), node, local_path, attribution)
+    own = [q for q in description.quads if q.subject == node]
+    # the summary says of what class each sponsor is (industry, NIH, ...)
+    organisations = _objects(own, "eg:sponsor", "eg:collaborator", "eg:funder")
+    classes = store.about(organisations, [ox.NamedNode(_p("eg:agencyClass"))])
+    page = _ResourcePage(_Facts(description.quads | classes), node, local_path, attribution)
+    kind = _listing_kind(own)
+    if kind is not None:
+        chosen, number = chosen_facets(arguments)
+        page.trials = listing(store, node, kind, chosen, number)
+        page.max_incoming = MAX_INCOMING_LISTING
     return render("resource.html", page=page, truncated=description.truncated)
 
 
@@ -366,6 +473,30 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
+def _same_places(terms: Sequence[_Term | None]) -> list[str]:
+    """Numbers written to the places of the most precise of them (an estimate 10.1 with its
+    interval 1.1 to 19 as 10.1, 1.1, 19.0: the store writes a decimal's shortest form, and
+    the paper's 19.0 comes back as 19); a term that is not a decimal number as it is."""
+    numbers: list[Decimal | None] = []
+    for term in terms:
+        number = None
+        if isinstance(term, ox.Literal) and term.datatype.value == _XSD + "decimal":
+            try:
+                number = Decimal(term.value)
+            except InvalidOperation:
+                number = None
+        numbers.append(number if number is not None and number.is_finite() else None)
+    places = max(
+        (-n.as_tuple().exponent for n in numbers if n is not None),  # type: ignore[operator]
+        default=0,
+    )
+    quantum = Decimal(1).scaleb(-max(places, 0))
+    return [
+        f"{n.quantize(quantum)}" if n is not None else "" if t is None else t.value
+        for n, t in zip(numbers, terms, strict=True)
+    ]
+
+
 def _percent(level: _Term | None) -> str:
     """A confidence level (0.95) as a percentage and a space ("95% "), or nothing."""
     try:
@@ -437,6 +568,26 @@ class _Identifier:
 
 
 @dataclass(frozen=True)
+class _SummaryValue:
+    """One value of a study's summary: the property, the value, and what is said beside it
+    (``actual``, ``planned``, an organisation's class)."""
+
+    predicate: str
+    value: _Term
+    qualifier: str = ""
+
+
+@dataclass(frozen=True)
+class _SummaryRow:
+    """One row of a study's summary: its caption, values, and the disagreements of sources
+    over its properties."""
+
+    caption: str
+    values: list[_SummaryValue]
+    disagreements: list[Disagreement]
+
+
+@dataclass(frozen=True)
 class _Shown:
     """How the page shows one term (see ``terms.html``): its kind (``iri``, ``bnode``, or a
     literal as ``lang``, ``url``, ``text``, ``typed``), its text (an IRI's name, a blank
@@ -469,6 +620,8 @@ class _ResourcePage:
         self.max_incoming = MAX_INCOMING
         self.attribution = attribution or Attribution()
         self._shown: dict[_Term, _Shown] = {}
+        #: a drug's, condition's or MeSH class's trials (trials.py), when the page lists them
+        self.trials: Listing | None = None
 
     # -- source graphs
 
@@ -581,7 +734,8 @@ class _ResourcePage:
             return "claim"
         if kinds & _subclasses("eg:Source"):
             return "source"
-        return "other"
+        own = [ox.Quad(self.node, RDF_TYPE, ox.NamedNode(kind)) for kind in kinds]
+        return _listing_kind(own) or "other"
 
     def assessment(self, curie: str) -> _Assessment | None:
         """The page's node's assessment along ``curie`` (``eg:certainty`` of a finding,
@@ -615,6 +769,29 @@ class _ResourcePage:
             judgements=judged,
         )
 
+    # -- a drug's, a condition's, a MeSH class's trials
+
+    def facet_href(self, name: str, value: str | None) -> str:
+        """The page's address with facet ``name`` set to ``value`` (None: cleared), from
+        the first page."""
+        chosen = dict(self.trials.chosen) if self.trials else {}
+        if value is None:
+            chosen.pop(name, None)
+        else:
+            chosen[name] = value
+        return "?" + urlencode(sorted(chosen.items())) + "#trials"
+
+    def page_href(self, number: int) -> str:
+        """The page's address at page ``number`` of its trials, with the same facets."""
+        chosen = sorted(self.trials.chosen.items()) if self.trials else []
+        return "?" + urlencode([*chosen, ("page", str(number))]) + "#trials"
+
+    def facet_label(self, name: str, value: str) -> str:
+        """How a facet's value reads: a concept's label, "yes"/"no", a year."""
+        if name in ("phase", "status", "design"):
+            return _model_labels().get(value) or compact(value)
+        return value
+
     def formats(self) -> list[tuple[str, str, str]]:
         """(path, media type, name) of each alternate format of the page's resource."""
         path = self.local_path(self.node.value)
@@ -636,7 +813,70 @@ class _ResourcePage:
     def incoming(self) -> list[tuple[_Term, str]]:
         return self.facts.incoming(self.node)
 
+    @staticmethod
+    def listing_kinds() -> tuple[str, ...]:
+        """The kinds of page that list their trials."""
+        return tuple(kind for kind, _ in _LISTING_KINDS)
+
     # -- a study
+
+    def summary(self) -> list[_SummaryRow]:
+        """The study's key facts (:data:`_SUMMARY`), each value with whether it is actual or
+        planned and the sponsor's class; for a fact where sources disagree, every value with
+        the graphs that state it."""
+        facts = self.facts
+        differ = {d.predicate: d for d in self.attribution.disagreements}
+        rows = []
+        for caption, curies in _SUMMARY:
+            values: list[_SummaryValue] = []
+            disagreements = []
+            for curie in curies:
+                predicate = _p(curie)
+                if predicate in differ:
+                    disagreements.append(differ[predicate])
+                for value in facts.objects(self.node, curie):
+                    values.append(_SummaryValue(predicate, value, self._qualifier(curie, value)))
+            if values:
+                rows.append(_SummaryRow(caption, values, disagreements))
+        return rows
+
+    def _qualifier(self, curie: str, value: _Term) -> str:
+        """What a summary value needs beside it: actual or planned, an organisation's class,
+        an age group's label."""
+        flag = _ACTUAL.get(curie)
+        if flag is not None:
+            actual = self.facts.first(self.node, flag)
+            if isinstance(actual, ox.Literal):
+                return "actual" if actual.value in ("true", "1") else "planned"
+            return ""
+        if curie in ("eg:sponsor", "eg:collaborator", "eg:funder"):
+            classes = [self.facts.name(c) for c in self.facts.objects(value, "eg:agencyClass")]
+            return ", ".join(classes)
+        return ""
+
+    def other_disagreements(self) -> list[Disagreement]:
+        """Where sources disagree, but on a study's facts its summary shows with every
+        source's value already."""
+        if self.kind() != "study":
+            return self.attribution.disagreements
+        shown = {_p(curie) for _, curies in _SUMMARY for curie in curies}
+        return [d for d in self.attribution.disagreements if d.predicate not in shown]
+
+    def summary_predicates(self) -> frozenset[str]:
+        """The properties the summary and the study's sections show."""
+        shown = {_p(curie) for _, curies in _SUMMARY for curie in curies}
+        return frozenset(shown | {_p(curie) for curie in _SHOWN_IN_SECTIONS})
+
+    def other_properties(self) -> list[tuple[str, list[_Term]]]:
+        """The properties of a study the summary and its sections do not show."""
+        shown = self.summary_predicates()
+        return [(p, objects) for p, objects in self.properties() if p not in shown]
+
+    def other_incoming(self) -> list[tuple[_Term, str]]:
+        """Links into a study other than from the findings, claims and sources its sections
+        show."""
+        shown = {_p(curie) for curie in _SHOWN_INCOMING}
+        return [(s, p) for s, p in self.incoming() if p not in shown]
 
     def registry_links(self) -> list[tuple[_Term, str, _Term | None, _Term | None]]:
         """Each registry link: the link, what it shows, its basis and its status."""
@@ -663,15 +903,19 @@ class _ResourcePage:
         measure = facts.first(finding, "eg:effectMeasure")
         value = facts.first(finding, "eg:value")
         unit = facts.first(finding, "eg:unitLabel") or facts.first(finding, "eg:unit")
+        if unit is not None and name(unit).strip().casefold() in _UNITLESS:
+            unit = None  # "odds ratio: 0.8 ratio" says "ratio" twice
+        lower, upper = facts.first(finding, "eg:ciLower"), facts.first(finding, "eg:ciUpper")
+        # an estimate and its interval to one precision: the store keeps 19.0 as 19
+        numbers = _same_places([value, lower, upper])
         if value is not None:
-            shown = facts.name(value) + (f" {name(unit)}" if unit is not None else "")
+            shown = numbers[0] + (f" {name(unit)}" if unit is not None else "")
             parts.append(f"{name(measure)}: {shown}" if measure is not None else shown)
         elif measure is not None:
             parts.append(name(measure))
-        lower, upper = facts.first(finding, "eg:ciLower"), facts.first(finding, "eg:ciUpper")
         if lower is not None and upper is not None:
             percent = _percent(facts.first(finding, "eg:confidenceLevel"))
-            parts.append(f"{percent}CI {name(lower)} to {name(upper)}")
+            parts.append(f"{percent}CI {numbers[1]} to {numbers[2]}")
         for curie, caption in (("eg:pValue", "p = "), ("eg:denominator", "of ")):
             found = facts.first(finding, curie)
             if found is not None:

@@ -3,6 +3,7 @@ and the anchors of the model's terms on the ontology page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -22,6 +23,10 @@ _MOUNTS: tuple[tuple[str, str], ...] = (
     (GRAPH_BASE, "/graph/"),
 )
 
+#: NLM's MeSH terms, whose pages list the studies under them (issue 20): served at /mesh/UI.
+MESH = "http://id.nlm.nih.gov/mesh/"
+_MESH_UI = re.compile(r"[CD][0-9]{6,9}")
+
 #: Characters left as they are in a local path: RFC 3986 pchar minus the ones a router or a
 #: browser would read differently (``?``, ``#`` and ``%`` are always escaped).
 _SAFE = "/:@!$&'()*+,;=-._~"
@@ -29,7 +34,7 @@ _SAFE = "/:@!$&'()*+,;=-._~"
 
 def local_path(iri: str) -> str | None:
     """The server path that serves ``iri`` (``/id/…``, ``/vocab/…``, ``/graph/…``,
-    ``/ontology#Term``).
+    ``/ontology#Term``, ``/mesh/D000437`` for a MeSH descriptor or supplementary concept).
 
     None for an IRI outside the project's bases (``https://w3id.org/evidencegraph/``), which
     a page should link to as it is. The path is percent-encoded where the IRI's local part
@@ -39,6 +44,8 @@ def local_path(iri: str) -> str | None:
         return "/ontology"
     if iri.startswith(str(EG)):
         return "/ontology#" + quote(iri[len(str(EG)) :], safe=_SAFE)
+    if iri.startswith(MESH) and _MESH_UI.fullmatch(iri[len(MESH) :]):
+        return "/mesh/" + iri[len(MESH) :]
     for prefix, mount in _MOUNTS:
         if iri.startswith(prefix) and len(iri) > len(prefix):
             return mount + quote(iri[len(prefix) :], safe=_SAFE)

@@ -24,6 +24,7 @@ from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 
 from evidencegraph.errors import EvidenceGraphError, StoreError
+from evidencegraph.server import search, trials
 from evidencegraph.server.evaluate import Answer, Job, failure
 
 #: How long a new worker may take to open the store.
@@ -84,6 +85,9 @@ def worker_main(connection: Connection, spec: StoreSpec) -> None:
         except Exception as error:  # a bug in one job must not cost the worker
             traceback.print_exc(file=sys.stderr)
             answer = failure(500, f"internal error ({type(error).__name__}): {error}")
+        if answer.form == "update":  # the store changed: this worker's indexes are old
+            search.forget(store)
+            trials.forget(store)
         try:
             connection.send(answer)
         except (BrokenPipeError, OSError):
@@ -156,6 +160,8 @@ def _context() -> ForkServerContext | SpawnContext:
             [
                 "evidencegraph.server.evaluate",
                 "evidencegraph.server.pages",
+                "evidencegraph.server.search",
+                "evidencegraph.server.trials",
                 "evidencegraph.export.formats",
             ]
         )

@@ -289,6 +289,8 @@ class OxigraphStore(Store):
     def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
         self.path = Path(path) if path is not None else None
         self.descriptor = f"oxigraph:{self.path}" if self.path is not None else "memory:"
+        #: opened read-only: other processes may open it read-only beside this one
+        self.read_only = read_only
         self._store = _open_oxigraph(self.path, read_only=read_only)
         if read_only and self.path is not None and (self.path / _JOURNAL).exists():
             logging.getLogger(__name__).warning(
@@ -414,6 +416,16 @@ class OxigraphStore(Store):
         data = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
         assert data is not None
         return data
+
+    def graph_ntriples(self, graph: ox.NamedNode) -> bytes:
+        """A named graph's statements, as N-Triples (written in Rust: no term objects)."""
+        data = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        assert data is not None
+        return data
+
+    def named_graphs(self) -> list[ox.NamedNode]:
+        """The names of the graphs that hold statements."""
+        return [name for name in self._store.named_graphs() if isinstance(name, ox.NamedNode)]
 
     def dump_nquads(self) -> bytes:
         """Every quad, the view's and the named graphs', as N-Quads."""

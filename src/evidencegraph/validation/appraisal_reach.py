@@ -93,3 +93,10 @@ def _read(quads: Iterable[ox.Quad]) -> set[ox.Quad]:
         if predicate in _FOLLOWED or (predicate == RDF_TYPE and quad.object in _APPRAISAL_TYPES):
             kept.add(quad)
     return kept
+
+
+# ---- imp: for a caller that holds a batch as (subject, predicate, object) tuples ----
+#: What :func:`reach` reads of a batch: triples along these predicates, and types that are
+#: one of ``APPRAISAL_TYPES``. A caller that has tuples passes only those as quads.
+FOLLOWED = _FOLLOWED
+APPRAISAL_TYPES = _APPRAISAL_TYPES

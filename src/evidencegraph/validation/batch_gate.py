@@ -24,9 +24,9 @@ picks and :meth:`~evidencegraph.validation.engines.Pyshacl.check` runs.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, overload
 
 import pyoxigraph as ox
 from rdflib import RDF, Graph, URIRef
@@ -34,7 +34,7 @@ from rdflib import RDF, Graph, URIRef
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.rdf.terms import RDF_TYPE, OxTerm, OxTriple, from_quad
 from evidencegraph.store.core import OxigraphStore, Store
-from evidencegraph.validation.appraisal_reach import reach
+from evidencegraph.validation.appraisal_reach import APPRAISAL_TYPES, FOLLOWED, reach
 from evidencegraph.validation.engines import PYSHACL, gate_plan
 from evidencegraph.validation.shacl import (
     ValidationReport,
@@ -50,7 +50,7 @@ class PreparedBatch:
     """A batch ready to be judged and committed."""
 
     #: the batch in the store's canonical form (an import drops them once the batch is judged)
-    quads: list[ox.Quad]
+    quads: Sequence[ox.Quad]
     replaced: list[ox.Quad] = field(default_factory=list)
     new_count: int = 0
     #: what the write puts in, as N-Quads (the view's triples and the source graphs' quads),
@@ -93,21 +93,67 @@ class Overlay:
     #: triples staged, repeats included: what decides when the group is written
     size: int = 0
     nodes: set[ox.NamedNode] = field(default_factory=set)
+    #: each batch's N-Quads as staged, while no later batch has taken any of them out
+    _staged: list[bytes] | None = field(default_factory=list)
 
     def stage(self, prepared: PreparedBatch) -> None:
         """Add a batch, as it would be written after the batches staged before it."""
-        self.written.native.load(prepared.nquads, format=ox.RdfFormat.N_QUADS)
+        # lenient: the lines were written by pyoxigraph from its own terms (prepare), so
+        # checking each IRI again, most of what parsing them costs, finds nothing
+        self.written.native.load(prepared.nquads, format=ox.RdfFormat.N_QUADS, lenient=True)
         staged_before = [q for q in prepared.replaced if self.written.contains_quad(q)]
         if staged_before:
             self.written.write_quads(staged_before, [])
+            self._staged = None
+        elif self._staged is not None:
+            self._staged.append(prepared.nquads)
         # the store may hold the same triple: out with it too (a no-op where it does not)
         self.replaced.update(prepared.replaced)
         self.size += prepared.size
         self.nodes.update(prepared.nodes)
 
     def nquads(self) -> bytes:
-        """What the group adds, as N-Quads."""
+        """What the group adds, as N-Quads (a triple two batches give may come twice)."""
+        if self._staged is not None:  # what was staged, as it was: no store to read out
+            joined = b"".join(self._staged)
+            # held once, not twice, while the group is written (a call again reads the store)
+            self._staged = None
+            return joined
         return self.written.dump_nquads()
+
+
+class ParsedLater(Sequence[ox.Quad]):
+    """A batch's quads, read from its N-Triples when first asked for.
+
+    A planned batch is made of tuples and written as text; of its quads only the lexical
+    check reads any, on the judge's thread, so the main thread builds none (building a quad
+    whose object is a literal costs more than planning it)."""
+
+    def __init__(self, ntriples: bytes):
+        self._data = ntriples
+        self._quads: list[ox.Quad] | None = None
+
+    def _read(self) -> list[ox.Quad]:
+        if self._quads is None:
+            # lenient: pyoxigraph wrote the lines from its own terms (see Overlay.stage)
+            self._quads = list(ox.parse(self._data, format=ox.RdfFormat.N_TRIPLES, lenient=True))
+            self._data = b""
+        return self._quads
+
+    @overload
+    def __getitem__(self, index: int) -> ox.Quad: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ox.Quad]: ...
+
+    def __getitem__(self, index: int | slice) -> ox.Quad | Sequence[ox.Quad]:
+        return self._read()[index]
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        return iter(self._read())
 
 
 @functools.cache
@@ -163,6 +209,20 @@ def batch_quads(triples: Iterable[OxTriple]) -> list[ox.Quad]:
     return quads
 
 
+def batch_statements(triples: Iterable[OxTriple]) -> list[OxTriple]:
+    """:func:`batch_quads` as ``(subject, predicate, object)`` tuples, with no repeats."""
+    single = _single_valued()
+    last: dict[tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode], OxTerm] = {}
+    kept: dict[OxTriple, None] = {}
+    for triple in triples:
+        if triple[1] in single:
+            last[(triple[0], triple[1])] = triple[2]
+        else:
+            kept[triple] = None
+    kept.update(((subject, predicate, obj), None) for (subject, predicate), obj in last.items())
+    return list(kept)
+
+
 def prepare(
     store: Store,
     quads: Sequence[ox.Quad],
@@ -172,6 +232,9 @@ def prepare(
     view_plan: Plan | None = None,
 ) -> PreparedBatch:
     """Canonicalise the batch, fetch what it touches, and write the data to validate.
+
+    With ``view_plan``, the batch is the plan's view (``quads``, if given, must be it: it is
+    not read).
 
     ``pending`` are batches (or groups of them) not yet written, oldest first:
     the new batch is prepared as if they were written (their triples in, the
@@ -183,29 +246,43 @@ def prepare(
     the catalog gain, and which more nodes to judge.
     """
     written = OxigraphStore(None)
-    if view_plan is None:
-        written.write_quads([], quads)  # the store's canonical literal forms (decision 0005)
-        batch = list(written.quads())
-    else:  # the plan's view triples are canonical already (source_view.canonical)
-        batch = list(quads)
     inverse = _inverse()
     focus: set[ox.NamedNode] = set()
     linked: set[ox.NamedNode] = set()
-    for quad in batch:
-        subject, obj = quad.subject, quad.object
-        if isinstance(subject, ox.NamedNode):
-            focus.add(subject)
-        if isinstance(obj, ox.NamedNode):
-            linked.add(obj)
-            if quad.predicate in inverse:
-                focus.add(obj)
+    batch: Sequence[ox.Quad] = ()
+    #: what the appraisal rules start from: the whole batch, or what reach reads of it
+    appraisal: Sequence[ox.Quad] = ()
+    if view_plan is None:
+        written.write_quads([], quads)  # the store's canonical literal forms (decision 0005)
+        batch = list(written.quads())
+        for quad in batch:
+            subject, obj = quad.subject, quad.object
+            if isinstance(subject, ox.NamedNode):
+                focus.add(subject)
+            if isinstance(obj, ox.NamedNode):
+                linked.add(obj)
+                if quad.predicate in inverse:
+                    focus.add(obj)
+        appraisal = batch
+    else:  # the plan's view triples, canonical already (source_view.canonical)
+        read = []
+        for subject, predicate, obj in view_plan.view_statements:
+            if isinstance(subject, ox.NamedNode):
+                focus.add(subject)
+            if isinstance(obj, ox.NamedNode):
+                linked.add(obj)
+                if predicate in inverse:
+                    focus.add(obj)
+            if predicate in FOLLOWED or (predicate == RDF_TYPE and obj in APPRAISAL_TYPES):
+                read.append(ox.Quad(subject, predicate, obj))
+        appraisal = read
     if view_plan is not None:
         focus.update(also_judged(store, view_plan))
     linked.difference_update(_model_nodes())  # typed in the model, which every judgement holds
     focus_nodes, linked_nodes = list(focus), list(linked)
     found = store.neighbourhood_quads(focus_nodes, linked_nodes, inverse)
     # what the appraisal rules read beyond the focus nodes (issue 19), here or pending
-    found.update(reach(_fetcher(store, pending, inverse), [*batch, *found], focus))
+    found.update(reach(_fetcher(store, pending, inverse), [*appraisal, *found], focus))
     if pending:
         for earlier in pending:  # a store read while one is written finds it here too
             found.difference_update(earlier.replaced)
@@ -247,27 +324,33 @@ def prepare(
         ]
         found.difference_update(replaced)
     # what the batch states that the store (or a pending batch) already holds is in ``found``
+    around_bytes = ox.serialize(found, format=ox.RdfFormat.N_QUADS)
+    assert around_bytes is not None
+    around = around_bytes.decode("utf-8")
     if view_plan is None:
         new_count = len(batch) - sum(1 for quad in found if written.contains_quad(quad))
+        # default-graph quads in N-Quads are N-Triples lines; no Triple objects to build
+        own_bytes = ox.serialize(batch, format=ox.RdfFormat.N_QUADS)
+        assert own_bytes is not None
+        own = own_bytes.decode("utf-8")
+        written_too, size = own_bytes, len(batch)
     else:
-        given = set(batch)
-        new_count = len(given) - sum(1 for quad in found if quad in given)
-    # default-graph quads in N-Quads are N-Triples lines; no Triple objects to build
-    own = ox.serialize(batch, format=ox.RdfFormat.N_QUADS)
-    around = ox.serialize(found, format=ox.RdfFormat.N_QUADS)
-    assert own is not None and around is not None
-    written_too = own
-    if view_plan is not None:
+        lines = [text + " .\n" for text in view_plan.view_texts]
+        given = set(lines)
+        held = sum(1 for line in around.splitlines(keepends=True) if line in given)
+        new_count = len(given) - held
+        own = "".join(lines)
+        own_bytes = own.encode("utf-8")
+        batch = ParsedLater(own_bytes)
         replaced += view_plan.graph_removals
-        graphs = ox.serialize(view_plan.graph_additions, format=ox.RdfFormat.N_QUADS)
-        written_too = own + (graphs or b"")
+        written_too, size = own_bytes + view_plan.graph_nquads(), len(lines)
     return PreparedBatch(
         quads=batch,
         replaced=replaced,
         new_count=new_count,
         nquads=written_too,
-        size=len(batch),
-        data=(own + around).decode("utf-8"),
+        size=size,
+        data=own + around,
         focus={node.value for node in focus},
         nodes=frozenset(focus | linked),
     )
@@ -398,7 +481,9 @@ def gate_sources(store: Store, records: Sequence[SourceRecord]) -> GatedSources:
     if not view_plan.graphs:
         return GatedSources(ValidationReport(conforms=True, results=[]), view_plan, lambda: 0)
     blank = any(
-        isinstance(term, ox.BlankNode) for q in view_plan.view for term in (q.subject, q.object)
+        isinstance(term, ox.BlankNode)
+        for statement in view_plan.view_statements
+        for term in (statement[0], statement[2])
     )
     if gate_plan(blank_nodes=blank).whole_graph:
         batch = Graph()
@@ -412,12 +497,13 @@ def gate_sources(store: Store, records: Sequence[SourceRecord]) -> GatedSources:
         )
 
         def write_whole() -> int:
-            new = sum(1 for q in view_plan.view if not store.contains(from_quad(q)))
-            store.write_quads(view_plan.removals, view_plan.view + view_plan.graph_additions)
+            view = view_plan.view
+            new = sum(1 for q in view if not store.contains(from_quad(q)))
+            store.write_quads(view_plan.removals, view + view_plan.graph_additions)
             return new
 
         return GatedSources(check.report, view_plan, write_whole)
-    prepared = prepare(store, view_plan.view, replace_single_values=False, view_plan=view_plan)
+    prepared = prepare(store, (), replace_single_values=False, view_plan=view_plan)
 
     def write() -> int:
         store.write_nquads(prepared.replaced, prepared.nquads)

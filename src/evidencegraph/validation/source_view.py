@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 import pyoxigraph as ox
 
@@ -34,6 +34,7 @@ from evidencegraph import __version__
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
 from evidencegraph.rdf.terms import RDF_TYPE, OxTerm
 from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation.judged_under import JUDGED_UNDER, shapes_stamp
 from evidencegraph.validation.shacl import single_valued_predicates
 
 _EG = "https://w3id.org/evidencegraph/ontology#"
@@ -55,6 +56,7 @@ DESCRIPTION = (
     IMPORTED_WITH,
     CONTENT_SHA256,
     TRIPLES,
+    JUDGED_UNDER,
 )
 _CATALOG = ox.NamedNode(CATALOG)
 _DEFAULT = ox.DefaultGraph()
@@ -72,7 +74,10 @@ class SourceRecord:
 
     graph: ox.NamedNode
     kind: SourceKind
-    triples: list[ox.Quad] | None
+    #: quads (their graph is not read) or ``(subject, predicate, object)`` tuples, which is
+    #: what an import's mapping makes: building a quad whose object is a literal costs more
+    #: than everything the plan does with it. :func:`canonical` leaves tuples.
+    triples: list[ox.Quad] | list[Statement] | None
     #: the record's own version (its last-update date), typed as the record gives it
     version: ox.Literal | None = None
     #: the node of the source the statements come from (a registry record, an article)
@@ -146,13 +151,17 @@ class Layered:
 class Plan:
     """What a write of source records changes; see the module docstring."""
 
-    #: view triples the records give or bring back: what the gate judges
-    view: list[ox.Quad] = field(default_factory=list)
+    #: view triples the records give or bring back: what the gate judges, as tuples and as
+    #: N-Triples text without the final `` .`` (one each, in the same order)
+    view_statements: list[Statement] = field(default_factory=list)
+    view_texts: list[str] = field(default_factory=list)
     #: view triples to take out
     view_removals: list[ox.Quad] = field(default_factory=list)
-    #: quads of the source graphs and the catalog to take out and to put in
+    #: quads of the source graphs and the catalog to take out
     graph_removals: list[ox.Quad] = field(default_factory=list)
-    graph_additions: list[ox.Quad] = field(default_factory=list)
+    #: what the source graphs gain, as N-Quads lines, and the catalog's new descriptions
+    graph_lines: list[str] = field(default_factory=list)
+    catalog_additions: list[ox.Quad] = field(default_factory=list)
     #: nodes judged again though the view triples do not state anything about them
     focus: set[ox.NamedNode] = field(default_factory=set)
     #: the graphs written (replaced, new or withdrawn)
@@ -168,6 +177,27 @@ class Plan:
     replaced: int = 0
     #: graphs replaced by a new version (not new, not withdrawn)
     replaced_graphs: list[ox.NamedNode] = field(default_factory=list)
+
+    @property
+    def view(self) -> list[ox.Quad]:
+        """The view triples as quads (built on each call: the import uses the tuples)."""
+        return [ox.Quad(s, p, o) for s, p, o in self.view_statements]
+
+    @property
+    def graph_additions(self) -> list[ox.Quad]:
+        """Quads of the source graphs and the catalog to put in (built on each call)."""
+        lines = "".join(self.graph_lines).encode("utf-8")
+        return [*ox.parse(lines, format=ox.RdfFormat.N_QUADS), *self.catalog_additions]
+
+    def graph_nquads(self) -> bytes:
+        """What the source graphs and the catalog gain, as N-Quads."""
+        catalog = ox.serialize(self.catalog_additions, format=ox.RdfFormat.N_QUADS) or b""
+        return "".join(self.graph_lines).encode("utf-8") + catalog
+
+    def forget_statements(self) -> None:
+        """Drop the lists of triples once the write is judged: only the counts are wanted."""
+        self.view_statements, self.view_texts, self.view_removals = [], [], []
+        self.graph_removals, self.graph_lines, self.catalog_additions = [], [], []
 
     @property
     def removals(self) -> list[ox.Quad]:
@@ -186,32 +216,111 @@ def checksum(triples: Iterable[ox.Quad]) -> str:
     return hashlib.sha256(b"".join(lines)).hexdigest()
 
 
+def statement_text(statements: Iterable[Statement]) -> list[str]:
+    """Each statement as N-Triples without the final `` .``: a term's ``str`` is its
+    N-Triples form, the serializer's own (tests/test_import_main_thread.py holds them to
+    it), and this needs no quad built."""
+    named = ox.NamedNode
+    # an IRI is written as it is, between angle brackets (pyoxigraph checked it when the
+    # node was made): ``.value`` costs a third of ``str`` on a node
+    return [
+        f"<{s.value}> <{p.value}> {o}" if type(s) is named else f"{s} <{p.value}> {o}"
+        for s, p, o in statements
+    ]
+
+
+def text_checksum(texts: Iterable[str]) -> str:
+    """:func:`checksum` of statements given as :func:`statement_text` (code point order is
+    the order of their UTF-8 bytes)."""
+    lines = sorted(text + " .\n" for text in texts)
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+
+
+def statements(record: SourceRecord) -> list[Statement]:
+    """A record's statements as tuples (none for a withdrawal)."""
+    triples = record.triples or []
+    if _are_quads(triples):
+        return [_statement(quad) for quad in triples]
+    return triples  # type: ignore[return-value]
+
+
 def canonical(records: Sequence[SourceRecord]) -> None:
-    """Put each record's literals in the store's canonical form (decision 0005), in place,
-    and drop repeats, so that they compare equal to what the store holds. Only typed
-    literals other than strings can change (``"01"^^xsd:integer`` is stored as ``"1"``):
-    those go through one scratch store, each record's in a graph of its own."""
-    scratch = ox.Store()
-    plain = ox.DefaultGraph()
-    for number, record in enumerate(records):
-        if record.triples is None:
+    """Put each record's literals in the store's canonical form (decision 0005), in place
+    (quads stay quads, in the default graph; tuples stay tuples), and drop repeats, so that
+    they compare equal to what the store holds. Only typed literals other than strings can
+    change (``"01"^^xsd:integer`` is stored as ``"1"``): those the import has not met before go
+    through one scratch store, and their forms are kept for the records that follow (the
+    same dates and counts come back in record after record)."""
+    # this write's forms, apart from the kept ones: another thread's write may empty those
+    forms: dict[ox.Literal, ox.Literal] = {}
+    unseen: dict[ox.Literal, None] = {}
+    kept_forms = _CANONICAL_FORMS
+    for record in records:
+        for _s, _p, value in statements(record):
+            if isinstance(value, ox.Literal) and value not in forms:
+                form = kept_forms.get(value)
+                if form is not None:
+                    forms[value] = form
+                elif value.datatype not in _AS_WRITTEN:
+                    unseen[value] = None
+    if unseen:
+        found = _canonical_forms(list(unseen))
+        forms.update(found)
+        if len(kept_forms) + len(found) > _CANONICAL_FORMS_KEPT:
+            kept_forms.clear()  # a bound on memory; the forms are found again as needed
+        kept_forms.update(found)
+    for record in records:
+        if not record.triples:
             continue
-        name = ox.NamedNode(f"urn:x-record:{number}")
-        kept: dict[ox.Quad, None] = {}
-        typed = []
-        for quad in record.triples:
-            value = quad.object
-            if isinstance(value, ox.Literal) and value.datatype not in _AS_WRITTEN:
-                typed.append(ox.Quad(quad.subject, quad.predicate, value, name))
-            elif isinstance(quad.graph_name, ox.DefaultGraph):
-                kept[quad] = None
-            else:
-                kept[ox.Quad(quad.subject, quad.predicate, value, plain)] = None
-        if typed:
-            scratch.extend(typed)
-            for quad in scratch.quads_for_pattern(None, None, None, name):
-                kept[ox.Quad(quad.subject, quad.predicate, quad.object)] = None
+        if _are_quads(record.triples):  # quads stay quads, in the default graph
+            record.triples = _canonical_quads(record.triples, forms)
+            continue
+        kept: dict[Statement, None] = {}
+        for s, p, o in statements(record):
+            if isinstance(o, ox.Literal):
+                o = forms.get(o, o)
+            kept[(s, p, o)] = None
         record.triples = list(kept)
+
+
+def _are_quads(triples: list[ox.Quad] | list[Statement]) -> TypeGuard[list[ox.Quad]]:
+    return bool(triples) and isinstance(triples[0], ox.Quad)
+
+
+def _canonical_quads(quads: list[ox.Quad], forms: dict[ox.Literal, ox.Literal]) -> list[ox.Quad]:
+    """Quads in the default graph with their literals in the forms found, without repeats."""
+    kept: dict[ox.Quad, None] = {}
+    for quad in quads:
+        value = quad.object
+        form = forms.get(value, value) if isinstance(value, ox.Literal) else value
+        if form == value and isinstance(quad.graph_name, ox.DefaultGraph):
+            kept[quad] = None
+        else:
+            kept[ox.Quad(quad.subject, quad.predicate, form)] = None
+    return list(kept)
+
+
+#: Typed literals and the form the store keeps them in, met by :func:`canonical` so far.
+_CANONICAL_FORMS: dict[ox.Literal, ox.Literal] = {}
+_CANONICAL_FORMS_KEPT = 100_000
+
+
+def _canonical_forms(literals: Sequence[ox.Literal]) -> dict[ox.Literal, ox.Literal]:
+    """Each literal and the form the store keeps it in: each goes into a scratch store as the
+    object of a triple of its own and is read back."""
+    scratch = ox.Store()
+    value = ox.NamedNode("urn:x-value")
+    scratch.extend(
+        ox.Quad(ox.NamedNode(f"urn:x-literal:{number}"), value, literal)
+        for number, literal in enumerate(literals)
+    )
+    forms: dict[ox.Literal, ox.Literal] = {}
+    for quad in scratch.quads_for_pattern(None, value, None, None):
+        subject, form = quad.subject, quad.object
+        assert isinstance(subject, ox.NamedNode) and isinstance(form, ox.Literal)
+        number = int(subject.value.rpartition(":")[2])
+        forms[literals[number]] = form
+    return forms
 
 
 #: Datatypes whose lexical form the store keeps as written.
@@ -241,6 +350,7 @@ def plan(
     records = _latest_per_graph(records)
     described = _descriptions(reader, [r.graph for r in records])
     todo: list[SourceRecord] = []
+    texts: dict[ox.NamedNode, list[str]] = {}
     for record in records:
         held = described.get(record.graph, {})
         if record.triples is None:
@@ -248,8 +358,9 @@ def plan(
                 result.unknown.append(record)
                 continue
         elif held:
+            texts[record.graph] = statement_text(statements(record))
             stored_version = held.get(MODIFIED)
-            same = held.get(CONTENT_SHA256) == ox.Literal(checksum(record.triples))
+            same = held.get(CONTENT_SHA256) == ox.Literal(text_checksum(texts[record.graph]))
             if same and stored_version == record.version:
                 result.unchanged.append(record)
                 continue
@@ -265,34 +376,75 @@ def plan(
     old: dict[ox.NamedNode, set[Statement]] = {graph: set() for graph in changed}
     for quad in reader.graph_contents(list(changed)):
         old[quad.graph_name].add(_statement(quad))  # type: ignore[index]
-    new: dict[ox.NamedNode, set[Statement]] = {
-        graph: {_statement(q) for q in record.triples or ()} for graph, record in changed.items()
-    }
+    new_lists = {graph: statements(record) for graph, record in changed.items()}
+    for graph, stated_now in new_lists.items():
+        if graph not in texts:
+            texts[graph] = statement_text(stated_now)
+    # what a graph no longer states (only a graph the store holds has anything to lose)
+    removed: dict[ox.NamedNode, list[Statement]] = {}
+    for graph, held_statements in old.items():
+        if held_statements:
+            now_stated = set(new_lists[graph])
+            removed[graph] = [st for st in held_statements if st not in now_stated]
+    removed_all = {st for gone in removed.values() for st in gone}
+    dropped: dict[Pair, None] = {(s, p): None for s, p, _o in removed_all}
     single = _single_valued()
-    pairs: dict[Pair, None] = {}
-    for graph in changed:
-        for s, p, _o in old[graph] - new[graph]:
-            pairs[(s, p)] = None
-        for s, p, _o in new[graph]:
-            if p in single:
-                pairs[(s, p)] = None
+    # Each statement once through here. Most of a new record's single values are about
+    # nodes nobody else states anything of (its own sites, outcomes, arms) and that only
+    # its graph gives: those go into the view as they are, and only the others (a drug, a
+    # condition, a sponsor other records name; values a graph no longer gives) are looked up
+    # and weighed below. Pairs are keyed by (subject, predicate).
+    owner: dict[Pair, ox.NamedNode] = {}
+    contested: set[Pair] = set()
+    singles: list[tuple[ox.NamedNode, Statement, str]] = []
+    multis: list[tuple[ox.NamedNode, Statement, str]] = []
+    for graph, stated_now in new_lists.items():
+        for statement, text in zip(stated_now, texts[graph], strict=True):
+            if statement[1] in single:
+                pair = (statement[0], statement[1])
+                if owner.setdefault(pair, graph) != graph:
+                    contested.add(pair)
+                singles.append((graph, statement, text))
+            else:
+                multis.append((graph, statement, text))
+    subjects = list({s for s, _p in (*dropped, *owner) if isinstance(s, ox.NamedNode)})
+    present = reader.present(subjects) if subjects else set()
+
+    # the view: each statement and its N-Triples text (None: made at the end); the values
+    # that need no weighing are each given by one graph alone, so they repeat nothing and
+    # are kept apart from the statements that may repeat (hashing a statement is not cheap)
+    view: dict[Statement, str | None] = {}
+    alone: list[tuple[Statement, str]] = []
+    pairs: dict[Pair, None] = dict(dropped)
+    kept_singles: list[tuple[ox.NamedNode, Statement, str]] = []
+    named = ox.NamedNode
+    for graph, statement, text in singles:
+        subject = statement[0]
+        # weighed: a pair of a node the store or an unwritten batch states something of,
+        # that another record gives too, or that a graph no longer gives
+        if (
+            type(subject) is not named
+            or subject in present
+            or (contested and (subject, statement[1]) in contested)
+            or (dropped and (subject, statement[1]) in dropped)
+        ):
+            pairs[(subject, statement[1])] = None
+            kept_singles.append((graph, statement, text))
+        else:
+            alone.append((statement, text))
     # A single value that the records give alike and the view already shows stays whatever
     # the precedence (the one shown beats or equals every other graph's, and a graph that
     # gives it again cannot change that), so the graphs stating it need not be read: for a
     # node thousands of records name (a drug, a condition, a sponsor) that is thousands of
     # quads a record, and the import slowed as the store grew.
-    # a node neither the store nor an unwritten batch states anything about (most of a new
-    # record's) has nothing to look up: its pairs keep what the records give
-    subjects = list({s for s, _p in pairs if isinstance(s, ox.NamedNode)})
-    present = reader.present(subjects) if subjects else set()
+    # a node neither the store nor an unwritten batch states anything about has nothing to
+    # look up: its pairs keep what the records give
     absent = {(s, p) for s, p in pairs if isinstance(s, ox.NamedNode) and s not in present}
-    dropped = {(s, p) for graph in changed for s, p, _o in old[graph] - new[graph]}
     given: dict[Pair, set[OxTerm]] = {}
-    for graph in changed:
-        for s, p, o in new[graph]:
-            if p in single and (s, p) not in dropped and (s, p) not in absent:
-                given.setdefault((s, p), set()).add(o)
-    agreed: list[ox.Quad] = []
+    for _graph, (s, p, o), _text in kept_singles:
+        if (s, p) not in dropped and (s, p) not in absent:
+            given.setdefault((s, p), set()).add(o)
+    agreed: list[Statement] = []
     if given:
         in_view: dict[Pair, set[OxTerm]] = {}
         for quad in reader.view_values(list(given)):
@@ -301,7 +453,7 @@ def plan(
         for pair, values in given.items():
             if len(values) == 1 and in_view.get(pair) == values:
                 del pairs[pair]
-                agreed.append(ox.Quad(pair[0], pair[1], next(iter(values))))
+                agreed.append((pair[0], pair[1], next(iter(values))))
     # what every graph and the view hold of those pairs once the records are written
     stated: dict[Pair, dict[ox.NamedNode, set[OxTerm]]] = {pair: {} for pair in pairs}
     shown: dict[Pair, set[OxTerm]] = {pair: set() for pair in pairs}
@@ -312,14 +464,18 @@ def plan(
             shown[(s, p)].add(o)
         elif isinstance(where, ox.NamedNode) and where != _CATALOG and where not in changed:
             stated[(s, p)].setdefault(where, set()).add(o)
-    for graph in changed:
-        for s, p, o in new[graph]:
-            if (s, p) in stated:
-                stated[(s, p)].setdefault(graph, set()).add(o)
+    # the records' statements of those pairs: single values weighed, and (where a graph
+    # loses statements) any value of a pair it loses one of
+    stated_by_records: set[Statement] = set()
+    for graph, statement, _text in (*kept_singles, *(multis if dropped else ())):
+        s, p, o = statement
+        if (s, p) in stated:
+            stated[(s, p)].setdefault(graph, set()).add(o)
+            stated_by_records.add(statement)
     standings = _standings(reader, stated, changed, described, known_standings)
 
-    stated_by_records: set[Statement] = set().union(*new.values())
-    view: dict[ox.Quad, None] = dict.fromkeys(agreed)
+    for statement in agreed:
+        view[statement] = None
     for (s, p), by_graph in stated.items():
         if p in single:
             values_stated = set().union(*by_graph.values())
@@ -340,22 +496,36 @@ def plan(
                 result.replaced += len(gone)
         else:
             keep = set().union(*by_graph.values()) if by_graph else set()
-            gone = {o for o in shown[(s, p)] if o not in keep and _dropped(old, new, s, p, o)}
+            gone = {o for o in shown[(s, p)] if o not in keep and (s, p, o) in removed_all}
         result.view_removals += [ox.Quad(s, p, o) for o in gone]
         for o in keep:
             if o not in shown[(s, p)] or (s, p, o) in stated_by_records:
-                view[ox.Quad(s, p, o)] = None
-    for graph in changed:
-        for s, p, o in new[graph]:
-            if p not in single:
-                view[ox.Quad(s, p, o)] = None
-    result.view = list(view)
+                view.setdefault((s, p, o), None)
+    for _graph, statement, text in multis:
+        view[statement] = text
+    missing = [statement for statement, text in view.items() if text is None]
+    made = dict(zip(missing, statement_text(missing), strict=True))
+    result.view_statements = [statement for statement, _text in alone] + list(view)
+    result.view_texts = [text for _given, text in alone] + [
+        text or made[statement] for statement, text in view.items()
+    ]
 
     for graph, record in changed.items():
-        result.graph_removals += [ox.Quad(s, p, o, graph) for s, p, o in old[graph] - new[graph]]
-        result.graph_additions += [ox.Quad(s, p, o, graph) for s, p, o in new[graph] - old[graph]]
+        result.graph_removals += [ox.Quad(s, p, o, graph) for s, p, o in removed.get(graph, ())]
+        name = f" {graph} .\n"
+        held_statements = old[graph]
+        if held_statements:
+            result.graph_lines += [
+                text + name
+                for statement, text in zip(new_lists[graph], texts[graph], strict=True)
+                if statement not in held_statements
+            ]
+        else:  # a new graph: all of it
+            result.graph_lines += [text + name for text in texts[graph]]
         held = described.get(graph, {})
-        description = describe(record, now=now) if record.triples is not None else []
+        description = (
+            describe(record, now=now, texts=texts[graph]) if record.triples is not None else []
+        )
         # what the new description repeats stays: a quad both taken out and put in by one
         # write would be lost where writes are staged (the import's groups, decision 0010)
         result.graph_removals += [
@@ -363,29 +533,36 @@ def plan(
             for predicate, value in held.items()
             if (quad := ox.Quad(graph, predicate, value, _CATALOG)) not in description
         ]
-        result.graph_additions += description
+        result.catalog_additions += description
     result.focus = _to_judge(result.view_removals)
     return result
 
 
-def describe(record: SourceRecord, *, now: datetime | None = None) -> list[ox.Quad]:
-    """The catalog's description of a record's graph."""
+def describe(
+    record: SourceRecord, *, now: datetime | None = None, texts: Sequence[str] | None = None
+) -> list[ox.Quad]:
+    """The catalog's description of a record's graph (``texts``: its statements as
+    :func:`statement_text`, when the caller has them)."""
     assert record.triples is not None
+    if texts is None:
+        texts = statement_text(statements(record))
     graph = record.graph
     stamp = (now or datetime.now(timezone.utc)).isoformat()
-    statements: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
+    description: list[tuple[ox.NamedNode, ox.NamedNode | ox.Literal]] = [
         (RDF_TYPE, SOURCE_GRAPH),
         (SOURCE_KIND, ox.NamedNode(record.kind.concept)),
         (GENERATED_AT, ox.Literal(stamp, datatype=_XSD_DATETIME)),
         (IMPORTED_WITH, ox.Literal(f"evidencegraph {__version__}")),
-        (CONTENT_SHA256, ox.Literal(checksum(record.triples))),
+        (CONTENT_SHA256, ox.Literal(text_checksum(texts))),
         (TRIPLES, ox.Literal(str(len(record.triples)), datatype=_XSD_INTEGER)),
+        # the gate judges every write it describes (decision 0024): validate relies on it
+        (JUDGED_UNDER, shapes_stamp()),
     ]
     if record.source is not None:
-        statements.append((DERIVED_FROM, record.source))
+        description.append((DERIVED_FROM, record.source))
     if record.version is not None:
-        statements.append((MODIFIED, record.version))
-    return [ox.Quad(graph, predicate, value, _CATALOG) for predicate, value in statements]
+        description.append((MODIFIED, record.version))
+    return [ox.Quad(graph, predicate, value, _CATALOG) for predicate, value in description]
 
 
 def _latest_per_graph(records: Sequence[SourceRecord]) -> list[SourceRecord]:
@@ -472,17 +649,6 @@ def _standings(
 def _statement(quad: ox.Quad) -> Statement:
     """A quad's triple, as the plan compares them (RDF-star triples are not written here)."""
     return quad.subject, quad.predicate, quad.object  # type: ignore[return-value]
-
-
-def _dropped(
-    old: dict[ox.NamedNode, set[Statement]],
-    new: dict[ox.NamedNode, set[Statement]],
-    s: Subject,
-    p: ox.NamedNode,
-    o: OxTerm,
-) -> bool:
-    """Whether one of the changed graphs stated the triple and no longer does."""
-    return any((s, p, o) in old[graph] and (s, p, o) not in new[graph] for graph in old)
 
 
 def _to_judge(removals: Sequence[ox.Quad]) -> set[ox.NamedNode]:

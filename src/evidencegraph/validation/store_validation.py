@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-from collections.abc import Callable, Iterable, Iterator
+import multiprocessing
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal
@@ -47,6 +49,10 @@ CHUNK_SUBJECTS = 500
 #: Judge threads: rudof releases the GIL, so two chunks are judged at once while the main
 #: thread reads the next.
 JUDGES = 2
+#: Judge processes, for a store on disk with at least PROCESS_MIN_SUBJECTS subjects to judge
+#: (a process costs about a second to start: below that, threads).
+PROCESSES = 2
+PROCESS_MIN_SUBJECTS = 20 * CHUNK_SUBJECTS
 
 
 def chosen_engine(engine: str = "auto") -> str:
@@ -83,29 +89,162 @@ def validate_store(
     only: pyshacl judges the store in one call). Raises UsageError for an engine that cannot
     run here.
     """
+    return judge_store(store, engine, chunk_subjects=chunk_subjects, on_progress=on_progress).report
+
+
+@dataclass
+class Judged:
+    """A verdict on a store, or on some of its nodes, and how much it judged."""
+
+    report: ValidationReport
+    #: the view's triples about the nodes judged (every triple, judging the whole store)
+    triples: int
+
+
+def judge_store(
+    store: Store,
+    engine: str = "auto",
+    nodes: Collection[ox.NamedNode | ox.BlankNode] | None = None,
+    *,
+    chunk_subjects: int = CHUNK_SUBJECTS,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Judged:
+    """Judge ``nodes`` of ``store`` (default: every subject) with what their shapes look at,
+    as :func:`validate_store` judges every node. pyshacl judges the whole store whatever
+    ``nodes`` are (it has no chunks). Raises UsageError for an engine that cannot run here."""
     plan = store_plan(chosen_engine(engine))
     if plan.whole_graph:
-        return PYSHACL.whole(store.to_graph())
+        whole = store.to_graph()
+        return Judged(PYSHACL.whole(whole), len(whole))
     if not store.local:
         # a remote store is read once into memory: its neighbourhoods are index lookups then
         copy = OxigraphStore(None)
         copy.write_quads([], list(store.construct_quads("CONSTRUCT WHERE { ?s ?p ?o }")))
         store = copy
-    return _by_chunks(store, plan, chunk_subjects, on_progress)
+    subjects = _subjects(store) if nodes is None else sorted(nodes, key=str)
+    # judge processes open the store read-only beside this process: only where this one
+    # does not write to it (what a writer has not flushed, they would not see)
+    path = store.path if isinstance(store, OxigraphStore) and store.read_only else None
+    if path is not None and len(subjects) >= PROCESS_MIN_SUBJECTS:
+        return _by_processes(str(path), plan, subjects, chunk_subjects, on_progress)
+    return _by_chunks(store, plan, subjects, chunk_subjects, on_progress)
+
+
+def _chunk_data(
+    store: Store, chunk: list[ox.NamedNode | ox.BlankNode], inverse: list[ox.NamedNode]
+) -> tuple[str, list[ox.Quad], set[str]]:
+    """A chunk as the engines judge it: N-Quads of its nodes with their neighbourhood, the
+    chunk's own quads, and its nodes as rudof names them."""
+    # Oxigraph's lookups take blank nodes as well as IRIs
+    quads = store.neighbourhood_quads(chunk, [], inverse)  # type: ignore[arg-type]
+    members = set(chunk)
+    # an appraisal whole (issue 19): its finding, judgements and study design
+    quads |= reach(
+        lambda nodes, links: store.neighbourhood_quads(nodes, [], [*inverse, *links]),
+        quads,
+        members,
+    )
+    own = [q for q in quads if q.subject in members]
+    serialized = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    assert serialized is not None
+    return serialized.decode("utf-8"), own, {_label(node) for node in chunk}
+
+
+#: What a judge process holds: the store opened read-only, and the plan (a rudof session of
+#: its own, the shapes read once).
+_WORKER: dict[str, object] = {}
+
+
+def _start_judge(path: str, engine: str) -> None:
+    _WORKER["store"] = OxigraphStore(path, read_only=True)
+    _WORKER["plan"] = store_plan(engine)
+    _WORKER["inverse"] = [ox.NamedNode(str(p)) for p in sorted(inverse_path_predicates())]
+
+
+def _judge_labels(
+    labels: list[str],
+) -> tuple[list[ValidationResult], list[ValidationResult], int]:
+    """In a judge process: a chunk named by its nodes' labels; the verdict's results, the
+    checks' results, and the chunk's own triples."""
+    store, plan = _WORKER["store"], _WORKER["plan"]
+    assert isinstance(store, OxigraphStore) and isinstance(plan, StorePlan)
+    chunk = [_node(label) for label in labels]
+    data, own, focus = _chunk_data(store, chunk, _WORKER["inverse"])  # type: ignore[arg-type]
+    checked = [result for check in plan.checks for result in check.judge(data, own, focus).results]
+    return plan.verdict.judge(data, own, focus).results, checked, len(own)
+
+
+def _node(label: str) -> ox.NamedNode | ox.BlankNode:
+    return ox.BlankNode(label[2:]) if label.startswith("_:") else ox.NamedNode(label)
+
+
+def _by_processes(
+    path: str,
+    plan: StorePlan,
+    subjects: list[ox.NamedNode | ox.BlankNode],
+    chunk_subjects: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Judged:
+    """Each chunk read and judged in a judge process of its own (``PROCESSES``, each with
+    the store open read-only): reading a chunk's neighbourhood and writing it out hold the
+    GIL, so threads leave the second core idle half the time."""
+    found: list[ValidationResult] = []
+    checked: list[ValidationResult] = []
+    triples = judged = 0
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding RocksDB
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=PROCESSES,
+        mp_context=context,
+        initializer=_start_judge,
+        initargs=(path, plan.verdict.name),
+    ) as pool:
+        pending: collections.deque[
+            tuple[
+                int,
+                concurrent.futures.Future[
+                    tuple[list[ValidationResult], list[ValidationResult], int]
+                ],
+            ]
+        ] = collections.deque()
+
+        def collect() -> None:
+            nonlocal triples, judged
+            size, future = pending.popleft()
+            by_verdict, by_checks, own = future.result()
+            found.extend(by_verdict)
+            checked.extend(by_checks)
+            triples += own
+            judged += size
+            if on_progress is not None:
+                on_progress(judged, len(subjects))
+
+        for chunk in _chunks(subjects, chunk_subjects):
+            if len(pending) >= 2 * PROCESSES:  # a chunk waiting per process: memory stays flat
+                collect()
+            labels = [_label(node) for node in chunk]
+            pending.append((len(chunk), pool.submit(_judge_labels, labels)))
+        while pending:
+            collect()
+    store = OxigraphStore(path, read_only=True)
+    try:
+        return _judged(store, found, checked, triples)
+    finally:
+        store.close()
 
 
 def _by_chunks(
     store: Store,
     plan: StorePlan,
+    subjects: list[ox.NamedNode | ox.BlankNode],
     chunk_subjects: int,
     on_progress: Callable[[int, int], None] | None = None,
-) -> ValidationReport:
+) -> Judged:
     """The plan's checks on each chunk's own triples (here), its verdict on the chunk with
     its neighbourhood (on a judge thread)."""
     inverse = [ox.NamedNode(str(p)) for p in sorted(inverse_path_predicates())]
     found: list[ValidationResult] = []
     checked: list[ValidationResult] = []
-    subjects = _subjects(store)
+    triples = 0
     sizes: collections.deque[int] = collections.deque()
     judged = 0
 
@@ -120,19 +259,8 @@ def _by_chunks(
         pending: collections.deque[concurrent.futures.Future[ValidationReport]]
         pending = collections.deque()
         for chunk in _chunks(subjects, chunk_subjects):
-            # Oxigraph's lookups take blank nodes as well as IRIs
-            quads = store.neighbourhood_quads(chunk, [], inverse)  # type: ignore[arg-type]
-            members = set(chunk)
-            # an appraisal whole (issue 19): its finding, judgements and study design
-            quads |= reach(
-                lambda nodes, links: store.neighbourhood_quads(nodes, [], [*inverse, *links]),
-                quads,
-                members,
-            )
-            own = [q for q in quads if q.subject in members]
-            serialized = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-            assert serialized is not None
-            data, focus = serialized.decode("utf-8"), {_label(node) for node in chunk}
+            data, own, focus = _chunk_data(store, chunk, inverse)
+            triples += len(own)
             for check in plan.checks:
                 checked.extend(check.judge(data, own, focus).results)
             if len(pending) >= JUDGES:  # at most one chunk waiting per judge: memory stays flat
@@ -141,12 +269,19 @@ def _by_chunks(
             pending.append(pool.submit(plan.verdict.judge, data, own, focus))
         while pending:
             collect(pending.popleft())
-    # every subject is in one chunk only, so no result comes twice
+    return _judged(store, found, checked, triples)
+
+
+def _judged(
+    store: Store, found: list[ValidationResult], checked: list[ValidationResult], triples: int
+) -> Judged:
+    """The report of every chunk's results (each subject is in one chunk only, so no result
+    comes twice)."""
     results = sorted(found + checked, key=ValidationResult.sort_key)
     with quiet_rdflib():  # an ill-typed value is reported, not logged
         graph = _report_graph(found, checked)
         _describe_blank_nodes(graph, store)
-    return ValidationReport(conforms=not results, results=results, graph=graph)
+    return Judged(ValidationReport(conforms=not results, results=results, graph=graph), triples)
 
 
 def _label(node: ox.NamedNode | ox.BlankNode) -> str:

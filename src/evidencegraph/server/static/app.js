@@ -1,6 +1,8 @@
-// The query page: the named queries as examples, a SPARQL editor, results as a table with
-// links into the resource pages, and downloads in each format. Plain JavaScript: no build
-// step, nothing fetched from anywhere but this server.
+// The query page: the named queries as examples, a SPARQL editor (YASQE, YASGUI's editor,
+// from static/vendor/yasqe; the plain text area when it did not load), results as a table
+// with links into the resource pages and the study pages' badges for claim statuses, errors
+// with their line marked in the editor, and downloads in each format. Plain JavaScript: no
+// build step, nothing fetched from anywhere but this server.
 (function () {
   "use strict";
 
@@ -43,8 +45,110 @@
   // Rows laid out in the table at most: a browser slows down on more; downloads hold all.
   var MAX_SHOWN = 2000;
 
+  // The verification statuses of claims (egv:VerificationStatusScheme): local name -> label,
+  // as the server wrote them into the page from the model (data-statuses). A results cell
+  // shows one as the study page's badge: the concept's IRI, or its label in a column named
+  // for a status (the named queries project the label as ?status).
+  var STATUSES = {};
+  var STATUS_COLUMN = /(^|_)(status|verification|verificationstatus)$/i;
+  // "SPARQL syntax error at line 3 column 2: ..." (store/core.py describe_syntax_error)
+  var ERROR_PLACE = /\bline (\d+) column (\d+)\b/;
+
   var $ = function (id) { return document.getElementById(id); };
   var editor, examples, queries = {}, lastRun = null, typed = {};
+  var yasqe = null, errorMarks = [], sentPlaces = [];
+
+  // --- the editor: YASQE when it loaded, else the text area ---------------------------------
+
+  function queryText() { return yasqe ? yasqe.getValue() : editor.value; }
+
+  function setQueryText(text) {
+    clearErrorMark();
+    if (yasqe) { yasqe.setValue(text); } else { editor.value = text; }
+    showParameters();
+  }
+
+  function startEditor() {
+    editor = $("query");
+    if (typeof window.Yasqe !== "function") { return; } // the text area does the job
+    var box = $("editor");
+    box.hidden = false;
+    editor.hidden = true;
+    yasqe = new window.Yasqe(box, {
+      value: editor.value,
+      // the query is not kept in the browser (YASQE keeps only its bundled prefix list in
+      // localStorage), read from the URL, or offered as a link elsewhere
+      persistenceId: null,
+      consumeShareLink: null,
+      createShareableLink: null,
+      showQueryButton: false,
+      // the prefixes YASQE bundles, and the query's variables: no lookup on the network
+      autocompleters: ["variables", "prefixes"],
+      prefixCcApi: null,
+      requestConfig: { endpoint: "/sparql" },
+      indentUnit: 2,
+      editorHeight: "22em",
+      resizeable: true
+    });
+    var keys = Object.assign({}, yasqe.getOption("extraKeys"));
+    delete keys["Ctrl-S"]; // YASQE's "save" keeps the query in localStorage
+    keys["Ctrl-Enter"] = function () { run(); };
+    keys["Cmd-Enter"] = function () { run(); };
+    // Tab indents by two spaces, as the named queries are written (CodeMirror inserts a tab)
+    keys.Tab = function (cm) {
+      if (cm.somethingSelected()) { cm.indentSelection("add"); } else { cm.replaceSelection("  ", "end"); }
+    };
+    yasqe.setOption("extraKeys", keys);
+    yasqe.on("change", function () {
+      clearErrorMark();
+      showParameters();
+    });
+    yasqe.getInputField().setAttribute("aria-label", "SPARQL query");
+  }
+
+  // The line (and from the column on) where the server's parser stopped, marked in the editor.
+  function markErrorPlace(message) {
+    var place = ERROR_PLACE.exec(message);
+    if (!place) { return; }
+    var line = parseInt(place[1], 10) - 1, column = parseInt(place[2], 10) - 1;
+    if (sentPlaces.length) { // the server counted columns in the text with VALUES inserted
+      var editorLines = queryText().split("\n"), lineStart = 0;
+      for (var n = 0; n < line && n < editorLines.length; n++) {
+        lineStart += editorLines[n].length + 1;
+      }
+      var sentLineStart = lineStart; // the lines above are longer by what went into them
+      sentPlaces.forEach(function (at) { if (at[0] < lineStart) { sentLineStart += at[1]; } });
+      column = editorOffset(sentLineStart + column) - lineStart;
+    }
+    if (!yasqe) {
+      var lines = editor.value.split("\n"), offset = 0;
+      for (var i = 0; i < line && i < lines.length; i++) { offset += lines[i].length + 1; }
+      editor.focus();
+      editor.setSelectionRange(offset, offset + (lines[line] || "").length);
+      return;
+    }
+    if (line < 0 || line >= yasqe.lineCount()) { return; }
+    var handle = yasqe.addLineClass(line, "wrap", "eg-error-line");
+    var length = yasqe.getLine(line).length;
+    var from = Math.min(Math.max(column, 0), length), to = length;
+    // the parser names the place right after the word it could not take: underline that
+    // word; where it names the start of a blank, the rest of the line
+    var token = yasqe.getTokenAt({ line: line, ch: from }, true);
+    if (token && token.string.trim() && token.end >= from) { from = token.start; to = token.end; }
+    var mark = yasqe.markText({ line: line, ch: from }, { line: line, ch: Math.max(to, from) },
+                              { className: "eg-error-place", title: message });
+    errorMarks = [[handle, mark]];
+    yasqe.scrollIntoView({ line: line, ch: from }, 80);
+    yasqe.setCursor({ line: line, ch: from });
+  }
+
+  function clearErrorMark() {
+    errorMarks.forEach(function (pair) {
+      if (yasqe) { yasqe.removeLineClass(pair[0], "wrap", "eg-error-line"); }
+      pair[1].clear();
+    });
+    errorMarks = [];
+  }
 
   // --- IRIs and their pages ---------------------------------------------------------------
 
@@ -84,9 +188,35 @@
     return node;
   }
 
-  // An RDF term (SPARQL JSON results shape) as a node: IRIs as links, literals as text.
-  function termNode(term) {
+  // A claim's verification status as the study page draws it (templates/resource.html).
+  function statusBadge(name) {
+    var badge = element("a", STATUSES[name], "status status-" + name.toLowerCase());
+    badge.href = "/vocab/" + name;
+    badge.title = "egv:" + name;
+    return badge;
+  }
+
+  // The status a term names: its concept's IRI, or its label in a status column; or null.
+  function statusOf(term, column) {
+    if (term.type === "uri" && term.value.indexOf(PREFIXES.egv) === 0) {
+      var local = term.value.slice(PREFIXES.egv.length);
+      return STATUSES.hasOwnProperty(local) ? local : null;
+    }
+    if (term.type === "literal" && column && STATUS_COLUMN.test(column)) {
+      var label = term.value.trim().toLowerCase();
+      for (var name in STATUSES) {
+        if (STATUSES.hasOwnProperty(name) && STATUSES[name] === label) { return name; }
+      }
+    }
+    return null;
+  }
+
+  // An RDF term (SPARQL JSON results shape) as a node: IRIs as links, literals as text, claim
+  // statuses as badges (``column``: the variable's name).
+  function termNode(term, column) {
     if (!term) { return element("span", "", "unbound"); }
+    var status = statusOf(term, column);
+    if (status) { return statusBadge(status); }
     if (term.type === "uri") {
       var local = localPath(term.value);
       var safe = /^https?:\/\//.test(term.value);
@@ -203,8 +333,9 @@
 
   // The query with each parameter bound by VALUES in every group where it is in scope: a
   // port of store/values_binding.py's bind_by_values (sub-SELECTs see only the variables
-  // they project), so that the text runs on any SPARQL endpoint.
-  function bindByValues(text, bindings) {
+  // they project), so that the text runs on any SPARQL endpoint. ``places``, when given, is
+  // filled with [offset, length] of each text inserted (to map the server's error back).
+  function bindByValues(text, bindings, places) {
     var names = Object.keys(bindings).sort();
     if (!names.length) { return text; }
     var tokens = tokenize(text), matching = {}, opened = [], insertions = [];
@@ -273,6 +404,10 @@
     }
 
     walk(start, tokens.length, names);
+    if (places) {
+      insertions.forEach(function (insert) { places.push([insert[0], insert[1].length]); });
+      places.sort(function (a, b) { return a[0] - b[0]; });
+    }
     insertions.sort(function (a, b) { return b[0] - a[0]; });
     insertions.forEach(function (insert) {
       text = text.slice(0, insert[0]) + insert[1] + text.slice(insert[0]);
@@ -284,7 +419,7 @@
 
   function showParameters() {
     var box = $("parameters");
-    var declared = declaredParameters(editor.value);
+    var declared = declaredParameters(queryText());
     var shown = Array.prototype.map.call(box.querySelectorAll("input"), function (input) {
       return input.name;
     }).join(" ");
@@ -308,14 +443,28 @@
 
   // The editor's text with its declared parameters bound to the values in their fields.
   function boundQuery() {
-    var text = editor.value, bindings = {};
+    var text = queryText(), bindings = {};
     declaredParameters(text).forEach(function (parameter) {
       var input = $("parameters").querySelector("input[name=\"" + parameter.name + "\"]");
       var value = input ? input.value : (parameter.default || "");
       if (value === "") { throw new Error("the parameter " + parameter.name + " needs a value"); }
       bindings[parameter.name] = termText(parameter, value);
     });
-    return bindByValues(text, bindings);
+    sentPlaces = [];
+    return bindByValues(text, bindings, sentPlaces);
+  }
+
+  // The offset in the editor's text of an offset in the text sent (which has the parameters'
+  // VALUES inserted): a place inside an insertion maps to where it was inserted.
+  function editorOffset(sent) {
+    var shift = 0;
+    for (var i = 0; i < sentPlaces.length; i++) {
+      var start = sentPlaces[i][0] + shift;
+      if (sent < start) { break; }
+      if (sent < start + sentPlaces[i][1]) { return sentPlaces[i][0]; }
+      shift += sentPlaces[i][1];
+    }
+    return sent - shift;
   }
 
   // --- running a query --------------------------------------------------------------------
@@ -326,6 +475,13 @@
     var box = $("error");
     box.textContent = text;
     box.hidden = !text;
+  }
+
+  // A failed run leaves no answer on screen that could be taken for this query's.
+  function clearResults() {
+    $("results").textContent = "";
+    $("downloads").hidden = true;
+    lastRun = null;
   }
 
   async function errorText(response) {
@@ -351,9 +507,11 @@
   async function run() {
     var query;
     showError("");
+    clearErrorMark();
     try {
       query = boundQuery();
     } catch (error) {
+      clearResults();
       showError(error.message);
       return;
     }
@@ -366,7 +524,10 @@
     try {
       var response = await post(query, accept);
       if (!response.ok) {
-        showError(await errorText(response));
+        var message = await errorText(response);
+        clearResults();
+        showError(message);
+        if (response.status === 400) { markErrorPlace(message); }
         setStatus("");
         return;
       }
@@ -379,6 +540,7 @@
       showDownloads(kind);
       setStatus(count + " in " + seconds + " s");
     } catch (error) {
+      clearResults();
       showError("The query could not be sent or its answer read: " + error.message);
       setStatus("");
     } finally {
@@ -426,7 +588,7 @@
     }
     var names = data.head.vars || [], bindings = data.results.bindings || [];
     showTable(names, bindings, function (binding) {
-      return names.map(function (name) { return termNode(binding[name]); });
+      return names.map(function (name) { return termNode(binding[name], name); });
     });
     return plural(bindings.length, "row");
   }
@@ -502,14 +664,23 @@
 
   // --- the named queries ------------------------------------------------------------------
 
-  function choose(name) {
+  // A named query's text for the editor: its title and description are shown above it, so
+  // only the header's "# param:" lines stay (they make the parameters' fields).
+  function editorText(text) {
+    var lines = text.split("\n"), start = 0;
+    while (start < lines.length && /^#\s*(title|description)\s*:/.test(lines[start])) {
+      start += 1;
+    }
+    return lines.slice(start).join("\n");
+  }
+
+  function choose(name, values) {
     var query = queries[name];
     if (!query) { return; }
-    editor.value = query.text;
-    typed = {};
+    typed = values || {};
     $("parameters").textContent = "";
     $("description").textContent = query.description || "";
-    showParameters();
+    setQueryText(editorText(query.text));
   }
 
   async function loadExamples() {
@@ -524,6 +695,19 @@
         option.value = query.name;
         examples.appendChild(option);
       });
+      // /?named=NAME&PARAM=VALUE (the Run buttons of /queries): that query, run at once
+      var asked = new URLSearchParams(window.location.search), named = asked.get("named");
+      if (named && queries[named]) {
+        var values = {};
+        (queries[named].parameters || []).forEach(function (parameter) {
+          if (asked.has(parameter.name)) { values[parameter.name] = asked.get(parameter.name); }
+        });
+        examples.value = named;
+        choose(named, values);
+        run();
+        return;
+      }
+      if (named) { showError("There is no named query " + JSON.stringify(named) + " (see /queries)."); }
       var first = queries[FLAGSHIP] ? FLAGSHIP : (list[0] && list[0].name);
       if (first) {
         examples.value = first;
@@ -556,10 +740,12 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    editor = $("query");
+    var statuses = document.querySelector("[data-statuses]");
+    STATUSES = statuses ? JSON.parse(statuses.getAttribute("data-statuses")) : {};
+    startEditor();
     examples = $("examples");
     editor.addEventListener("keydown", onEditorKey);
-    editor.addEventListener("input", showParameters);
+    editor.addEventListener("input", function () { clearErrorMark(); showParameters(); });
     examples.addEventListener("change", function () { choose(examples.value); });
     $("run").addEventListener("click", run);
     showParameters();
@@ -569,6 +755,7 @@
   // for tests and the curious: the pieces that do not touch the page
   window.evidencegraph = {
     localPath: localPath, queryForm: queryForm, bindByValues: bindByValues,
-    declaredParameters: declaredParameters
+    declaredParameters: declaredParameters, queryText: queryText, setQueryText: setQueryText,
+    editorText: editorText
   };
 })();

@@ -1,0 +1,504 @@
+"""Pages for people at registry scale (issue 20 points 1-3): the study's summary with every
+source's value where they disagree, a drug's and a condition's trials paged with facets and
+the MeSH tree's "and narrower", and search by name, synonym and identifier.
+
+The store is the curated evidence with a registry record of KARE imported, as in
+test_server_graphs.py: tests/data/ctgov/NCT03418623.json under KARE's NCT number (a
+constructed record). Its enrolment, 24, is not the 96 the paper randomised (FACTS.md (a)).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from click.testing import CliRunner
+
+from evidencegraph.cli.main import cli
+from evidencegraph.server import search, trials
+from evidencegraph.server.evaluate import UpdateJob
+from evidencegraph.server.pages import _same_places, resource_html
+from evidencegraph.server.search import SearchIndex, SearchJob
+from evidencegraph.server.urls import local_path
+from evidencegraph.store.core import OxigraphStore
+from server_support import EvidenceServerProcess, build_curated_store
+
+ID = "https://w3id.org/evidencegraph/id/"
+EG = "https://w3id.org/evidencegraph/ontology#"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+EGV = "https://w3id.org/evidencegraph/vocab/"
+KARE = ID + "study/NCT02649231"
+AUD = ID + "condition/alcohol-use-disorder"
+KETAMINE = ID + "drug/ketamine"
+#: FACTS.md (a): the KARE paper's identifiers
+KARE_PAPER = ID + "source/doi/10.1176/appi.ajp.2021.21030277"
+KARE_PMID, KARE_DOI = "35012326", "10.1176/appi.ajp.2021.21030277"
+HTML = {"Accept": "text/html"}
+RECORD = Path(__file__).parent / "data" / "ctgov" / "NCT03418623.json"
+
+
+def _record() -> dict[str, object]:
+    content = json.loads(RECORD.read_text("utf-8"))
+    content["protocolSection"]["identificationModule"]["nctId"] = "NCT02649231"
+    return content  # type: ignore[no-any-return]
+
+
+REGISTRY_ENROLMENT = str(_record()["protocolSection"]["designModule"]["enrollmentInfo"]["count"])  # type: ignore[index]
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The curated evidence with KARE's registry record imported (closed again)."""
+    folder = tmp_path_factory.mktemp("registry-pages")
+    path = build_curated_store(folder / "evidencegraph.db")
+    record = folder / "NCT02649231.json"
+    record.write_text(json.dumps(_record()), encoding="utf-8")
+    imported = CliRunner().invoke(
+        cli, ["--store", f"oxigraph:{path}", "import", "ctgov", str(record)]
+    )
+    assert imported.exit_code == 0, imported.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def store(store_path: Path) -> Iterator[OxigraphStore]:
+    opened = OxigraphStore(store_path, read_only=True)
+    yield opened
+    opened.close()
+
+
+class _Sections(HTMLParser):
+    """A page's text by section id, its links, and the order the sections come in."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.sections: dict[str, str] = {}
+        self.order: list[str] = []
+        self.links: list[str] = []
+        self._open: list[str] = []
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "section" and found.get("id"):
+            self._open.append(str(found["id"]))
+            self.order.append(str(found["id"]))
+            self.sections[str(found["id"])] = ""
+        if tag == "a" and found.get("href"):
+            self.links.append(str(found["href"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section" and self._open:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for name in self._open:
+            self.sections[name] += " " + data
+
+    def text(self, section: str) -> str:
+        return " ".join(self.sections.get(section, "").split())
+
+
+def _page(store: OxigraphStore, iri: str, *arguments: tuple[str, str]) -> _Sections:
+    html = resource_html(store, iri, local_path, arguments)
+    assert html is not None
+    return _Sections(html)
+
+
+def _count(store: OxigraphStore, query: str) -> int:
+    rows = store.query(query).rows
+    return int(rows[0]["n"])  # type: ignore[arg-type]
+
+
+# --- 1. the study's summary --------------------------------------------------------------------
+
+
+def test_a_study_page_opens_with_its_summary(store: OxigraphStore) -> None:
+    page = _page(store, KARE)
+    # the summary comes first, before the arms and long before the other properties
+    assert page.order.index("summary") < page.order.index("arms") < page.order.index("properties")
+    summary = page.text("summary")
+    # FACTS.md (a): phase 2, completed, double-blind factorial, sponsored by UCL,
+    # registered 5 January 2016, EudraCT 2015-000222-11
+    for expected in (
+        "Phase phase 2",
+        "Status completed",
+        "double blind",
+        "factorial",
+        "University College London",
+        "Registered 2016-01-05",
+        "NCT02649231",
+        "2015-000222-11",
+    ):
+        assert expected in summary, (expected, summary)
+    assert "Eligibility" in summary  # the registry record states its eligibility
+    # the record's lead sponsor, of class INDUSTRY (tests/data/ctgov/NCT03418623.json)
+    assert "Laboratorio Farmaceutico Ct S.r.l. (industry)" in summary, summary
+
+
+def test_the_summary_shows_each_sources_enrolment_where_they_disagree(
+    store: OxigraphStore,
+) -> None:
+    summary = _page(store, KARE).text("summary")
+    enrolment = summary[summary.index("Enrolment") : summary.index("Design")]
+    # the view's 96 (the paper's), then every value with its source: the registry's 24
+    assert re.search(
+        r"Sources differ on enrolment eg:enrolment : 96 : curated/studies \(curated evidence\) "
+        rf"\(shown\) {REGISTRY_ENROLMENT} : ClinicalTrials\.gov record NCT02649231",
+        enrolment,
+    ), enrolment
+
+
+def test_the_summary_is_not_repeated_below(store: OxigraphStore) -> None:
+    page = _page(store, KARE)
+    others = page.text("properties")
+    assert others.startswith("Other properties")
+    for shown in ("eg:phase", "eg:enrolment", "eg:overallStatus", "eg:sponsor", "eg:nctId"):
+        assert shown not in others, shown
+    # the disagreements the summary shows are not listed again below it; the others are
+    below = page.text("disagreements")
+    assert "eg:enrolment" not in below and "dcterms:title" in below, below
+    # findings, claims and sources have sections of their own: not listed again as links here
+    incoming = page.text("incoming")
+    for shown in ("eg:ofStudy", "eg:about", "eg:reports"):
+        assert shown not in incoming, shown
+
+
+def test_a_result_reads_with_its_units_and_precision(store: OxigraphStore) -> None:
+    findings = _page(store, KARE).text("findings")
+    # FACTS.md (a): relapse OR 0.80 (95% CI 0.31 to 2.10); days abstinent +10.1 (1.1 to 19.0)
+    assert "odds ratio: 0.80; 95% CI 0.31 to 2.10" in findings, findings
+    assert "ratio;" not in findings  # the unit "ratio" only restated the measure
+    assert "10.1 percentage point; 95% CI 1.1 to 19.0" in findings, findings
+
+
+def test_numbers_are_written_to_one_precision() -> None:
+    decimal = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
+    terms = [ox.Literal(v, datatype=decimal) for v in ("10.1", "1.1", "19")]
+    assert _same_places(terms) == ["10.1", "1.1", "19.0"]
+    assert _same_places([ox.Literal("3", datatype=decimal), None]) == ["3", ""]
+    assert _same_places([ox.Literal("n/a")]) == ["n/a"]
+
+
+# --- 2. a drug's and a condition's trials ------------------------------------------------------
+
+
+def test_a_conditions_page_lists_its_trials_with_facets(store: OxigraphStore) -> None:
+    page = _page(store, AUD)
+    studied = _count(
+        store,
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s <{EG}studiesCondition> <{AUD}> }}",
+    )
+    listed = page.text("trials")
+    assert listed.startswith(f"Trials ({studied})"), listed
+    assert "/id/study/NCT02649231" in page.links
+    phase2 = _count(
+        store,
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s <{EG}studiesCondition> <{AUD}> ; "
+        f"<{EG}phase> <{EGV}Phase2> }}",
+    )
+    assert re.search(rf"Phase phase 2 {phase2}\b", listed), listed
+    for caption in ("Status", "Design", "Has results", "Start year"):
+        assert caption in listed
+    # the flat list of links the issue saw is gone: the condition's studies are not links here
+    assert "studies condition" not in page.text("incoming")
+
+
+def test_a_facet_narrows_the_list(store: OxigraphStore) -> None:
+    chosen = trials.listing(store, ox.NamedNode(AUD), "condition", {"phase": EGV + "Phase2"})
+    every = trials.listing(store, ox.NamedNode(AUD), "condition", {})
+    assert 0 < chosen.matching < every.total == chosen.total
+    for trial in chosen.trials:
+        assert trial.phase == EGV + "Phase2"
+    assert KARE in {trial.iri for trial in chosen.trials}
+    # with results: KARE has findings
+    with_results = trials.listing(store, ox.NamedNode(KETAMINE), "drug", {"results": "yes"})
+    assert KARE in {trial.iri for trial in with_results.trials}
+    assert all(trial.results for trial in with_results.trials)
+
+
+def test_the_trials_are_paged(store: OxigraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trials, "PAGE_SIZE", 3)
+    node = ox.NamedNode(AUD)
+    first = trials.listing(store, node, "condition", {}, 1)
+    assert first.pages == -(-first.total // 3) > 1
+    seen = [
+        t.iri
+        for number in range(1, first.pages + 1)
+        for t in trials.listing(store, node, "condition", {}, number).trials
+    ]
+    assert len(seen) == len(set(seen)) == first.total
+    # past the end: the last page
+    assert trials.listing(store, node, "condition", {}, 999).page == first.pages
+    html = _page(store, AUD, ("page", "2"))
+    assert "page 2 of" in html.text("trials")
+    assert "?page=1#trials" in html.links and "?page=3#trials" in html.links
+
+
+def test_mesh_narrower_terms_bring_their_studies() -> None:
+    """A condition that is a MeSH term lists the studies the registry indexes under a term
+    below it; the MeSH term's own page lists them too."""
+    mesh = ox.NamedNode("http://id.nlm.nih.gov/mesh/D000437")
+    narrower = ox.NamedNode("http://id.nlm.nih.gov/mesh/D999999")
+    condition, study = ox.NamedNode(AUD), ox.NamedNode(ID + "study/NCT90000001")
+    memory = OxigraphStore(None)
+    native = memory.native
+    for quad in (
+        ox.Quad(condition, ox.NamedNode("http://www.w3.org/2004/02/skos/core#exactMatch"), mesh),
+        ox.Quad(study, ox.NamedNode(RDF_TYPE), ox.NamedNode(EG + "Trial")),
+        ox.Quad(study, ox.NamedNode(EG + "conditionMesh"), narrower),
+        ox.Quad(study, ox.NamedNode(EG + "conditionMeshAncestor"), mesh),
+        ox.Quad(study, ox.NamedNode(EG + "phase"), ox.NamedNode(EGV + "Phase3")),
+    ):
+        native.add(quad)
+    by_condition = trials.listing(memory, condition, "condition", {})
+    by_class = trials.listing(memory, mesh, "class", {})
+    assert [t.iri for t in by_condition.trials] == [study.value]
+    assert [t.iri for t in by_class.trials] == [study.value]
+    assert trials.listing(memory, narrower, "class", {}).total == 1
+    assert trials.listing(memory, ox.NamedNode(AUD + "-x"), "condition", {}).total == 0
+
+
+def test_facet_choices_and_page_come_from_the_request() -> None:
+    chosen, page = trials.chosen_facets(
+        [("phase", EGV + "Phase2"), ("page", "3"), ("other", "x"), ("year", "2016")]
+    )
+    assert chosen == {"phase": EGV + "Phase2", "year": "2016"} and page == 3
+    assert trials.chosen_facets([("page", "two")])[1] == 1
+
+
+# --- 3. search --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def index(store: OxigraphStore) -> SearchIndex:
+    return SearchIndex.build(store)
+
+
+@pytest.mark.parametrize(
+    ("query", "first", "kind"),
+    [
+        ("KARE", KARE, "study"),  # its acronym
+        ("kar", KARE, "study"),  # as one types
+        ("NCT02649231", KARE, "study"),
+        (KARE_PMID, KARE_PAPER, "source"),
+        (KARE_DOI, KARE_PAPER, "source"),
+        ("10.1176/appi.ajp.2021", KARE_PAPER, "source"),
+        ("ketamine", KETAMINE, "drug"),
+        ("alcoholism", AUD, "condition"),  # a synonym (skos:altLabel)
+        ("alcohol use", AUD, "condition"),
+    ],
+)
+def test_search_finds_names_synonyms_and_identifiers(
+    index: SearchIndex, query: str, first: str, kind: str
+) -> None:
+    hits = index.search(query)
+    assert hits, query
+    assert (hits[0].iri, hits[0].kind) == (first, kind), hits[:3]
+
+
+def test_search_says_which_synonym_matched(index: SearchIndex) -> None:
+    hit = index.search("alcoholism")[0]
+    assert hit.name == "alcohol use disorder" and hit.matched == "alcoholism"
+    assert index.search("zzzqqq") == [] and index.search("  ") == []
+    assert len(index.search("a")) <= search.MAX_RESULTS
+
+
+def test_an_update_makes_the_worker_build_its_index_again(tmp_path: Path) -> None:
+    path = build_curated_store(tmp_path / "store.db")
+    store = OxigraphStore(path)
+    try:
+        assert json.loads(SearchJob("Zebrafish", "json").run(store).body)["results"] == []
+        update = UpdateJob(
+            f"INSERT DATA {{ <{ID}drug/zebrafish-extract> a <{EG}Drug> ; "
+            '<http://www.w3.org/2000/01/rdf-schema#label> "zebrafish extract" }'
+        )
+        assert update.run(store).form == "update"
+        search.forget(store)  # what the worker does after an update (workers.worker_main)
+        found = json.loads(SearchJob("Zebrafish", "json").run(store).body)["results"]
+        assert [hit["href"] for hit in found] == ["/id/drug/zebrafish-extract"]
+    finally:
+        search.forget(store)
+        store.close()
+
+
+def test_a_writable_servers_search_and_listings_follow_its_updates(tmp_path: Path) -> None:
+    """The worker forgets its search index and study table after an update (decision 0026):
+    a drug inserted by SPARQL Update is found by the next search, with its trial listed."""
+    path = build_curated_store(tmp_path / "store.db")
+    token = "a-test-token-of-some-length-0123456789"
+    (tmp_path / "token").write_text(token + "\n", encoding="utf-8")
+    with EvidenceServerProcess(
+        path, "--allow-update", "--token-file", str(tmp_path / "token")
+    ) as writable:
+
+        def search(text: str) -> list[str]:
+            answer = requests.get(
+                writable.url + "search", params={"q": text, "format": "json"}, timeout=60
+            )
+            return [hit["href"] for hit in answer.json()["results"]]
+
+        drug = writable.url + "id/drug/zebrafish-extract"
+        assert search("zebrafish") == []
+        # a listing before the update: the worker's study table is built now
+        before = requests.get(writable.url + "id/drug/ketamine", headers=HTML, timeout=30)
+        assert "Trials (" in before.text
+        update = requests.post(
+            writable.endpoint,
+            data={
+                "update": f"INSERT DATA {{ <{ID}drug/zebrafish-extract> a <{EG}Drug> ; "
+                '<http://www.w3.org/2000/01/rdf-schema#label> "zebrafish extract" . '
+                f"<{KARE}> <{EG}studiesIntervention> <{ID}x/zebrafish> . "
+                f"<{ID}x/zebrafish> <{EG}drug> <{ID}drug/zebrafish-extract> }}"
+            },
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert update.status_code == 204, update.text
+        assert search("zebrafish") == ["/id/drug/zebrafish-extract"]
+        page = requests.get(drug, headers=HTML, timeout=30).text
+        assert "Trials (1)" in page and 'href="/id/study/NCT02649231"' in page
+
+
+# --- over HTTP ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(store_path: Path, store: OxigraphStore) -> Iterator[EvidenceServerProcess]:
+    with EvidenceServerProcess(store_path, "--workers", "1") as running:
+        yield running
+
+
+def test_search_over_http(server: EvidenceServerProcess) -> None:
+    answer = requests.get(server.url + "search", params={"q": "KARE", "format": "json"}, timeout=30)
+    assert answer.status_code == 200 and answer.headers["Content-Type"].startswith(
+        "application/json"
+    )
+    first = answer.json()["results"][0]
+    assert first["href"] == "/id/study/NCT02649231" and first["matched"] == "KARE"
+    page = requests.get(server.url + "search", params={"q": KARE_PMID}, timeout=30)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert 'href="/id/source/doi/10.1176/appi.ajp.2021.21030277"' in page.text
+    too_long = requests.get(server.url + "search", params={"q": "x" * 201}, timeout=30)
+    assert too_long.status_code == 400 and "at most 200 characters" in too_long.text
+    # the search box is on every page
+    ontology = requests.get(server.url + "ontology", headers=HTML, timeout=30)
+    assert 'id="site-search"' in ontology.text
+
+
+def test_a_pages_facets_over_http(server: EvidenceServerProcess) -> None:
+    address = server.url + "id/condition/alcohol-use-disorder"
+    every = requests.get(address, headers=HTML, timeout=30)
+    chosen = requests.get(address, params={"phase": EGV + "Phase2"}, headers=HTML, timeout=30)
+    assert every.status_code == chosen.status_code == 200
+    assert "trials match" not in every.text and "trials match" in chosen.text
+    # a parameter that is not the page's is not part of its cache key
+    again = requests.get(address, params={"x": "1"}, headers=HTML, timeout=30)
+    assert again.headers["X-Cache"] == "hit"
+
+
+def test_a_node_stated_by_very_many_graphs_lists_them_kind_by_kind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past graphs.MANY_GRAPHS graphs stating one statement (a MeSH class every record
+    labels), the first graphs are taken kind by kind without sorting them all: the curated
+    graph still first, the total still counted, the list still bounded."""
+    from evidencegraph.ontology.source_graphs import CATALOG, curated_graph, record_graph
+    from evidencegraph.server import graphs
+
+    monkeypatch.setattr(graphs, "MANY_GRAPHS", 5)
+    n = ox.NamedNode
+    mesh, label = n("http://id.nlm.nih.gov/mesh/D001523"), n(RDFS_LABEL)
+    catalog, kind = n(CATALOG), n(EG + "sourceKind")
+    name = ox.Literal("Mental Disorders")
+    curated = n(curated_graph("studies"))
+    quads = [
+        ox.Quad(mesh, label, name),
+        ox.Quad(mesh, label, name, curated),
+        ox.Quad(curated, kind, n(EGV + "CuratedEvidence"), catalog),
+    ]
+    for index in range(80):
+        graph = n(record_graph("ctgov", f"NCT{index:08d}"))
+        quads += [
+            ox.Quad(mesh, label, name, graph),
+            ox.Quad(graph, kind, n(EGV + "RegistryRecord"), catalog),
+        ]
+    memory = OxigraphStore()
+    memory.write_quads([], quads)
+    found = graphs.attribute(memory, mesh, quads[:1])
+    assert found.total == 81 and len(found.graphs) == graphs.MAX_LISTED_GRAPHS
+    assert found.graphs[0].iri == curated.value
+    assert found.counts[(RDFS_LABEL, name)] == 81
+
+
+def test_a_mesh_class_has_a_page_of_its_trials(server: EvidenceServerProcess) -> None:
+    """KARE's registry record indexes it under MeSH Alcoholism (D000437): the term's page at
+    /mesh/D000437 lists KARE, and the study page links the term there."""
+    page = requests.get(server.url + "mesh/D000437", headers=HTML, timeout=30)
+    assert page.status_code == 200, page.text
+    assert 'href="/id/study/NCT02649231"' in page.text and 'id="trials"' in page.text
+    assert requests.get(server.url + "mesh/D000437.ttl", timeout=30).status_code == 200
+    assert requests.get(server.url + "mesh/D999999999", timeout=30).status_code == 404
+    study = requests.get(server.url + "id/study/NCT02649231", headers=HTML, timeout=30)
+    assert 'href="/mesh/D000437"' in study.text
+    found = requests.get(
+        server.url + "search", params={"q": "Alcoholism", "format": "json"}, timeout=30
+    ).json()["results"]
+    assert {"href": "/mesh/D000437", "kind": "class"} in [
+        {"href": hit["href"], "kind": hit["kind"]} for hit in found
+    ]
+
+
+def test_a_short_name_that_starts_as_typed_comes_before_long_titles(index: SearchIndex) -> None:
+    # "keta" starts the drug's name and many studies' titles: the drug first
+    hits = index.search("keta")
+    assert hits[0].iri == KETAMINE
+    assert any(hit.kind == "study" for hit in hits)
+
+
+def test_a_drug_is_found_by_what_its_interventions_are_called() -> None:
+    """A registry record names its intervention "Ketamine Hydrochloride", other name
+    "Ketalar" (skos:altLabel on the intervention, docs/importing.md): both find the drug."""
+    n = ox.NamedNode
+    drug, intervention = n(KETAMINE), n(ID + "study/NCT90000001/intervention/ketamine-hcl")
+    label, alt = n(RDFS_LABEL), n("http://www.w3.org/2004/02/skos/core#altLabel")
+    memory = OxigraphStore()
+    memory.write_quads(
+        [],
+        [
+            ox.Quad(drug, n(RDF_TYPE), n(EG + "Drug")),
+            ox.Quad(drug, label, ox.Literal("ketamine")),
+            ox.Quad(intervention, n(EG + "drug"), drug),
+            ox.Quad(intervention, label, ox.Literal("Ketamine Hydrochloride")),
+            ox.Quad(intervention, alt, ox.Literal("Ketalar")),
+        ],
+    )
+    built = SearchIndex.build(memory)
+    assert [(h.iri, h.matched) for h in built.search("ketal")] == [(KETAMINE, "Ketalar")]
+    assert [(h.iri, h.matched) for h in built.search("ketamine hydro")] == [
+        (KETAMINE, "Ketamine Hydrochloride")
+    ]
+    assert len(built) == 1  # the intervention is found through its drug, not itself
+
+
+@pytest.mark.parametrize(
+    ("node", "kind"),
+    [(AUD, "condition"), (KETAMINE, "drug"), ("http://id.nlm.nih.gov/mesh/D000437", "class")],
+)
+def test_the_worker_table_has_the_studies_sparql_finds(
+    store: OxigraphStore, node: str, kind: str
+) -> None:
+    """The worker's table answers a listing's members as the SPARQL patterns do
+    (trials._MEMBERS, what docs/server.md says a listing holds)."""
+    members = trials._MEMBERS[kind].replace("?node", f"<{node}>")
+    rows = store.query(trials._PREFIXES + f"SELECT DISTINCT ?study WHERE {{ {members} }}").rows
+    expected = {str(row["study"]) for row in rows}
+    assert expected
+    assert {t.iri for t in trials.table_of(store).members(node, kind)} == expected
