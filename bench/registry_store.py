@@ -26,13 +26,17 @@ Exit status: 0 done (and, with --check, the same quads), 1 the stores differ, 2 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import multiprocessing
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,17 +48,22 @@ from evidencegraph.graph.pipeline import source_record
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.identifiers import registry_record_iri, study_iri
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
-from evidencegraph.rdf.terms import OxTerm
 from evidencegraph.validation.source_view import (
     GENERATED_AT,
     MODIFIED,
     SOURCE_KIND,
-    SourceRecord,
     canonical,
     describe,
 )
 from evidencegraph.validation.source_view import _single_valued as single_valued
-from generate_ctgov import encode, iter_studies, nct_id_of, write_zip  # type: ignore[import-not-found]
+from generate_ctgov import (  # type: ignore[import-not-found]
+    encode,
+    generate_study,
+    iter_studies,
+    nct_id_of,
+    study_rng,
+    write_zip,
+)  # type: ignore[import-not-found]
 
 _CATALOG = ox.NamedNode(CATALOG)
 _DEFAULT = ox.DefaultGraph()
@@ -62,25 +71,21 @@ _DEFAULT = ox.DefaultGraph()
 CHUNK = 500
 _STUDIES, _RECORDS = str(study_iri("")), str(registry_record_iri(""))
 
-Subject = ox.NamedNode | ox.BlankNode
-Pair = tuple[Subject, ox.NamedNode]
-
 
 class View:
-    """Which value of a single-valued property the view shows, decided as the records come:
-    only what decides is kept (the values given, whether two graphs give it, the best graph's
-    value), for the nodes many records share (drugs, conditions, sponsors); every other
-    statement goes straight into the view."""
+    """Which value of a single-valued property the view shows, for the nodes many records
+    share (drugs, conditions, sponsors), decided as the records come: only what decides is
+    kept (the values given, how many graphs give one, the best graph's value). Terms are held
+    as N-Triples text, as the worker processes hand them over."""
 
     def __init__(self) -> None:
-        self.single = single_valued()
-        #: (subject, predicate) -> [values given, graphs giving it, best key, best value]
-        self.contest: dict[Pair, list[Any]] = {}
-        #: pairs stated of a study's own node by another graph than the study's (decided at
-        #: the end from the store, where every graph's value is by then)
-        self.foreign: set[Pair] = set()
+        #: (subject, predicate) -> [values given, graphs giving one, best key, best value]
+        self.contest: dict[tuple[str, str], list[Any]] = {}
+        #: pairs a graph states of another study's own node (decided at the end, from the
+        #: store, where every graph's value is by then)
+        self.foreign: set[tuple[str, str]] = set()
 
-    def give(self, s: Subject, p: ox.NamedNode, value: OxTerm, key: tuple[Any, ...]) -> None:
+    def give(self, s: str, p: str, value: str, key: tuple[Any, ...]) -> None:
         held = self.contest.get((s, p))
         if held is None:
             self.contest[(s, p)] = [{value}, 1, key, value]
@@ -90,29 +95,100 @@ class View:
         if key < held[2]:
             held[2], held[3] = key, value
 
-    def resolved(self) -> Iterator[ox.Quad]:
-        """The single values the view shows: all a pair's values when one graph states it or
-        all graphs agree, else the winning graph's (decision 0021)."""
+    def resolved(self) -> bytes:
+        """The single values the view shows, as N-Quads: all a pair's values when one graph
+        states it or all graphs agree, else the winning graph's (decision 0021)."""
+        lines = []
         for (s, p), (values, graphs, _key, best) in self.contest.items():
             if (s, p) in self.foreign:
                 continue  # settle_foreign
             for value in values if len(values) == 1 or graphs == 1 else (best,):
-                yield ox.Quad(s, p, value, _DEFAULT)
+                lines.append(f"{s} {p} {value} .\n")
+        return "".join(lines).encode()
 
 
-def studies(n: int, *, dense: bool, seed: int) -> Iterator[SourceRecord]:
-    """The source records of n generated studies, canonical, as the import makes them."""
-    chunk: list[SourceRecord] = []
-    for study in iter_studies(n, seed, dense=dense):
-        # through JSON, as the import reads a record
-        content = json.loads(encode(study, None))
-        chunk.append(source_record(map_study(content, f"{nct_id_of(study)}.json")))
-        if len(chunk) == CHUNK:
-            canonical(chunk)
-            yield from chunk
-            chunk = []
-    canonical(chunk)
-    yield from chunk
+#: Set in each worker: the (subject, predicate) pairs build's graphs give a single value of.
+_BUILT: frozenset[tuple[str, str]] = frozenset()
+
+
+def _start_worker(built: frozenset[tuple[str, str]]) -> None:
+    global _BUILT
+    _BUILT = built
+
+
+@dataclass
+class Chunk:
+    """What a worker makes of a run of studies: the N-Quads that go straight in, the single
+    values of shared nodes (to be decided once every graph has given its own), the pairs
+    stated of another study's own node, and counts."""
+
+    nquads: bytes
+    given: list[tuple[str, str, str, tuple[Any, ...]]]
+    foreign: list[tuple[str, str]]
+    studies: int
+    triples: int
+
+
+def map_chunk(task: tuple[int, int, int, bool, str]) -> Chunk:
+    """Generate, map and canonicalise studies [start, stop), as the import does."""
+    start, stop, seed, dense, now_text = task
+    now = datetime.fromisoformat(now_text)
+    records = []
+    for index in range(start, stop):
+        study = generate_study(index, study_rng(seed, index), dense=dense)
+        content = json.loads(encode(study, None))  # through JSON, as the import reads a record
+        records.append(source_record(map_study(content, f"{nct_id_of(study)}.json")))
+    canonical(records)
+    single = single_valued()
+    out: list[ox.Quad] = []
+    given: list[tuple[str, str, str, tuple[Any, ...]]] = []
+    foreign: list[tuple[str, str]] = []
+    triples = 0
+    for record in records:
+        graph = record.graph
+        key = Standing(
+            graph.value, record.kind, record.version.value if record.version else None
+        ).key()
+        study_node = str(study_iri(record.label))
+        own, source = study_node + "/", record.source
+        for s, p, o, _ in record.triples or ():
+            out.append(ox.Quad(s, p, o, graph))
+            if p not in single:
+                out.append(ox.Quad(s, p, o, _DEFAULT))
+                continue
+            iri = s.value
+            pair = (str(s), str(p))
+            if (iri == study_node or iri.startswith(own) or s == source) and pair not in _BUILT:
+                out.append(ox.Quad(s, p, o, _DEFAULT))  # a study's own node: its graph alone
+                continue
+            if iri.startswith(_STUDIES) or iri.startswith(_RECORDS):
+                foreign.append(pair)  # another study's own node
+            given.append((pair[0], pair[1], str(o), key))
+        out += describe(record, now=now)
+        triples += len(record.triples or ())
+    data = ox.serialize(out, format=ox.RdfFormat.N_QUADS) or b""
+    return Chunk(data, given, foreign, len(records), triples)
+
+
+class Stream(io.RawIOBase):
+    """The workers' N-Quads as one stream, so that one bulk load takes them all."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self.chunks, self.pending, self.at = chunks, memoryview(b""), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self.at == len(self.pending):
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return 0
+            self.pending, self.at = memoryview(chunk), 0
+        size = min(len(buffer), len(self.pending) - self.at)
+        buffer[:size] = self.pending[self.at : self.at + size]
+        self.at += size
+        return size
 
 
 def _standings(store: ox.Store, graphs: Iterable[ox.NamedNode]) -> dict[ox.NamedNode, Standing]:
@@ -129,60 +205,26 @@ def _standings(store: ox.Store, graphs: Iterable[ox.NamedNode]) -> dict[ox.Named
     return found
 
 
-def existing(store: ox.Store, view: View) -> None:
-    """What ``build`` wrote: its graphs' single values join the contest."""
+def existing(store: ox.Store, view: View) -> frozenset[tuple[str, str]]:
+    """What ``build`` wrote: its graphs' single values join the contest; the pairs."""
     given = [
         quad
-        for p in view.single
+        for p in single_valued()
         for quad in store.quads_for_pattern(None, p, None, None)
         if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name != _CATALOG
     ]
     standings = _standings(store, {quad.graph_name for quad in given})  # type: ignore[misc]
     for quad in given:
         key = standings[quad.graph_name].key()  # type: ignore[index]
-        view.give(quad.subject, quad.predicate, quad.object, key)  # type: ignore[arg-type]
-
-
-def quads(
-    records: Iterable[SourceRecord], view: View, now: datetime, counts: dict[str, int]
-) -> Iterator[ox.Quad]:
-    """Every quad of the records' graphs, their catalog entries and the view, the contested
-    single values last (once every graph has given its own)."""
-    single, contest, default = view.single, view.contest, _DEFAULT
-    for record in records:
-        graph = record.graph
-        key = Standing(
-            graph.value, record.kind, record.version.value if record.version else None
-        ).key()
-        study = str(study_iri(record.label))
-        own, source = study + "/", record.source
-        for s, p, o, _ in record.triples or ():
-            yield ox.Quad(s, p, o, graph)
-            if p not in single:
-                yield ox.Quad(s, p, o, default)
-                continue
-            iri = s.value
-            if (iri == study or iri.startswith(own) or s == source) and (s, p) not in contest:
-                yield ox.Quad(s, p, o, default)  # a study's own node: its graph alone says
-                continue
-            if iri.startswith(_STUDIES) or iri.startswith(_RECORDS):
-                view.foreign.add((s, p))  # another study's own node
-            view.give(s, p, o, key)
-        yield from describe(record, now=now)
-        counts["studies"] += 1
-        counts["triples"] += len(record.triples or ())
-        if counts["studies"] % 10_000 == 0:
-            print(
-                f"  {counts['studies']:,} studies mapped, {time.process_time():.0f} s CPU",
-                flush=True,
-            )
-    yield from view.resolved()
+        view.give(str(quad.subject), str(quad.predicate), str(quad.object), key)
+    return frozenset(view.contest)
 
 
 def settle_foreign(store: ox.Store, view: View) -> None:
     """Pairs a graph states of another study's own node: decided from every graph's value,
     now in the store, and the view's value put right."""
-    for s, p in view.foreign:
+    for s_text, p_text in view.foreign:
+        s, p = ox.NamedNode(s_text[1:-1]), ox.NamedNode(p_text[1:-1])
         given = [
             (q.graph_name, q.object)
             for q in store.quads_for_pattern(s, p, None, None)
@@ -201,27 +243,48 @@ def settle_foreign(store: ox.Store, view: View) -> None:
             store.add(ox.Quad(s, p, value, _DEFAULT))
 
 
-def build_store(out: Path, n: int, *, dense: bool, seed: int) -> dict[str, float]:
-    """Write the store; its figures (CPU seconds, studies, triples in the graphs)."""
-    started = time.process_time()
+def build_store(out: Path, n: int, *, dense: bool, seed: int, workers: int) -> dict[str, float]:
+    """Write the store; its figures (CPU seconds of every process, studies, triples)."""
+    started = time.perf_counter()
     with EvidenceGraph.open(f"oxigraph:{out}") as graph:
         graph.build()
     store = ox.Store(str(out))
     view = View()
-    existing(store, view)
+    built = existing(store, view)
+    now = datetime.now(timezone.utc).isoformat()
+    tasks = [(i, min(n, i + CHUNK), seed, dense, now) for i in range(0, n, CHUNK)]
     counts = {"studies": 0, "triples": 0}
-    store.bulk_extend(
-        quads(studies(n, dense=dense, seed=seed), view, datetime.now(timezone.utc), counts)
-    )
+
+    def nquads(chunks: Iterator[Chunk]) -> Iterator[bytes]:
+        for chunk in chunks:
+            for s, p, o, key in chunk.given:
+                view.give(s, p, o, key)
+            view.foreign.update(chunk.foreign)
+            counts["studies"] += chunk.studies
+            counts["triples"] += chunk.triples
+            if counts["studies"] % 10_000 < CHUNK:
+                print(
+                    f"  {counts['studies']:,} studies, {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
+            yield chunk.nquads
+
+    with multiprocessing.Pool(workers, _start_worker, (built,)) as pool:
+        store.bulk_load(Stream(nquads(pool.imap(map_chunk, tasks))), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(view.resolved(), format=ox.RdfFormat.N_QUADS)
     settle_foreign(store, view)
     store.flush()
     store.optimize()
     del store
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {
-        "cpu_s": time.process_time() - started,
+        "wall_s": time.perf_counter() - started,
+        "cpu_s": sum(u.ru_utime + u.ru_stime for u in (mine, children)),
         "studies": counts["studies"],
         "graph_triples": counts["triples"],
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": mine.ru_maxrss / 1024,
+        "load": os.getloadavg()[0],
     }
 
 
@@ -260,11 +323,14 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True, help="a new directory for the store")
     parser.add_argument("--dense", action="store_true", help="the generator's old dense mode")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=2, help="processes that map studies")
     parser.add_argument("--check", action="store_true", help="compare with build + import ctgov")
     args = parser.parse_args()
     if args.out.exists() and any(args.out.iterdir()):
         parser.error(f"{args.out} is not empty: give a new directory")
-    figures = build_store(args.out, args.studies, dense=args.dense, seed=args.seed)
+    figures = build_store(
+        args.out, args.studies, dense=args.dense, seed=args.seed, workers=args.workers
+    )
     print(json.dumps(figures))
     if args.check:
         return check(args.out, args.studies, dense=args.dense, seed=args.seed)
