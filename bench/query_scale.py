@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -32,6 +33,22 @@ BEFORE = HERE / "data" / "queries-before"
 BEGIN, END = "<!-- query-scale:begin -->", "<!-- query-scale:end -->"
 
 Row = tuple[tuple[str, str], ...]
+
+#: --names-as-nodes: the name lookups of the default parameters, replaced by the nodes they
+#: find (what the queries would cost if a name were one index lookup; decision 0025)
+_DRUG_LOOKUP = re.compile(r"\{\s*SELECT \?drug \?drugConcept WHERE \{.*?\}\s*\}", re.S)
+_CONDITION_LOOKUP = re.compile(r"\{\s*SELECT \?condition \?conditionNode WHERE \{.*?\}\s*\}", re.S)
+_ID = "https://w3id.org/evidencegraph/id/"
+_DRUG_NODE = "{ VALUES ?drugConcept { <" + _ID + "drug/ketamine> } }"
+_CONDITION_NODE = "{ VALUES ?conditionNode { <" + _ID + "condition/alcohol-use-disorder> } }"
+
+
+def names_as_nodes(query: NamedQuery) -> NamedQuery | None:
+    """The query with its name lookups replaced by the default names' nodes; None if it has
+    none."""
+    text = _DRUG_LOOKUP.sub(_DRUG_NODE, query.text)
+    text = _CONDITION_LOOKUP.sub(_CONDITION_NODE, text)
+    return None if text == query.text else parse_query(text, query.name)
 
 
 def timed(graph: EvidenceGraph, query: NamedQuery, repeat: int) -> tuple[float, list[Row]]:
@@ -60,6 +77,11 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--queries", nargs="*", help="only these (default: every named query)")
     parser.add_argument("--no-before", action="store_true", help="only the package's texts")
+    parser.add_argument(
+        "--names-as-nodes",
+        action="store_true",
+        help="also time each query with its name lookups replaced by the nodes they find",
+    )
     parser.add_argument("--label", default="", help="what the store holds, for the report")
     parser.add_argument("--write", type=Path, help="docs/benchmarks.md: replace our section")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
@@ -80,6 +102,10 @@ def main() -> int:
                 old_rows = None
             entry["after_ms"], new_rows = timed(graph, now[name], args.repeat)
             entry["rows"] = len(new_rows)
+            shortcut = names_as_nodes(now[name]) if args.names_as_nodes else None
+            if shortcut is not None:
+                entry["names_as_nodes_ms"], short_rows = timed(graph, shortcut, args.repeat)
+                entry["names_as_nodes_same"] = Counter(short_rows) == Counter(new_rows)
             entry["load"] = f"{os.getloadavg()[0]:.1f}"
             if old_rows is not None:
                 entry["same"] = Counter(old_rows) == Counter(new_rows)
@@ -105,10 +131,13 @@ def section(figures: list[dict[str, object]], args: argparse.Namespace, triples:
         " warm-up run), with the load average (1 min) when the query was done. Packages: "
         f"{versions(['pyoxigraph'])}. Before: the texts of bench/data/queries-before/ (as they"
         " were before issue 21); after: the package's. Same: the two answers are the same rows"
-        " (as multisets).",
+        " (as multisets). Names as nodes (with --names-as-nodes): the query with its drug and"
+        " condition name lookups replaced by the nodes they find (decision 0025's name keys"
+        " would make a lookup about that cheap).",
         "",
-        "| query | rows | before | after | before / after | µs a row (after) | same | load |",
-        "|---|---:|---:|---:|---:|---:|---|---:|",
+        "| query | rows | before | after | before / after | µs a row (after) | same "
+        "| names as nodes | load |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for f in figures:
         before, after, rows = f.get("before_ms"), float(f["after_ms"]), int(f["rows"])  # type: ignore[arg-type]
@@ -118,7 +147,9 @@ def section(figures: list[dict[str, object]], args: argparse.Namespace, triples:
             + (f"{float(before):,.1f} ms" if before is not None else "-")  # type: ignore[arg-type]
             + f" | {after:,.1f} ms | {ratio} | "
             + (f"{1000 * after / rows:,.0f}" if rows > 100 else "-")
-            + f" | {'yes' if f.get('same', True) else 'NO'} | {f['load']} |"
+            + f" | {'yes' if f.get('same', True) else 'NO'} | "
+            + (f"{float(f['names_as_nodes_ms']):,.1f} ms" if "names_as_nodes_ms" in f else "-")  # type: ignore[arg-type]
+            + f" | {f['load']} |"
         )
     lines.append(END)
     return "\n".join(lines)
