@@ -34,6 +34,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ from generate_ctgov import (  # type: ignore[import-not-found]
     nct_id_of,
     study_rng,
     write_zip,
-)  # type: ignore[import-not-found]
+)
 
 _CATALOG = ox.NamedNode(CATALOG)
 _DEFAULT = ox.DefaultGraph()
@@ -255,8 +256,18 @@ def build_store(out: Path, n: int, *, dense: bool, seed: int, workers: int) -> d
     tasks = [(i, min(n, i + CHUNK), seed, dense, now) for i in range(0, n, CHUNK)]
     counts = {"studies": 0, "triples": 0}
 
+    # at most a few chunks wait in this process: the workers map faster than one bulk loader
+    # takes the quads in, and unread chunks would pile up in memory (GBs at 100,000 studies)
+    room = threading.Semaphore(2 * workers + 2)
+
+    def handed_out() -> Iterator[tuple[int, int, int, bool, str]]:
+        for task in tasks:
+            room.acquire()
+            yield task
+
     def nquads(chunks: Iterator[Chunk]) -> Iterator[bytes]:
         for chunk in chunks:
+            room.release()
             for s, p, o, key in chunk.given:
                 view.give(s, p, o, key)
             view.foreign.update(chunk.foreign)
@@ -270,7 +281,9 @@ def build_store(out: Path, n: int, *, dense: bool, seed: int, workers: int) -> d
             yield chunk.nquads
 
     with multiprocessing.Pool(workers, _start_worker, (built,)) as pool:
-        store.bulk_load(Stream(nquads(pool.imap(map_chunk, tasks))), format=ox.RdfFormat.N_QUADS)
+        store.bulk_load(
+            Stream(nquads(pool.imap(map_chunk, handed_out()))), format=ox.RdfFormat.N_QUADS
+        )
     store.bulk_load(view.resolved(), format=ox.RdfFormat.N_QUADS)
     settle_foreign(store, view)
     store.flush()
