@@ -85,6 +85,9 @@ def main() -> int:
     parser.add_argument("--label", default="", help="what the store holds, for the report")
     parser.add_argument("--write", type=Path, help="docs/benchmarks.md: replace our section")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument(
+        "--merge", type=Path, help="an earlier run's --json: its other queries' rows are kept"
+    )
     args = parser.parse_args()
     now = library()
     names = args.queries or sorted(now)
@@ -112,6 +115,10 @@ def main() -> int:
                 differ += not entry["same"]
             figures.append(entry)
             print(json.dumps(entry), flush=True)
+    if args.merge:  # the earlier run's figures, with the queries run now in their place
+        run_now = {f["query"]: f for f in figures}
+        earlier = json.loads(args.merge.read_text(encoding="utf-8"))
+        figures = [run_now.pop(f["query"], f) for f in earlier] + list(run_now.values())
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
     if args.write:
