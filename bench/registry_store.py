@@ -1,4 +1,4 @@
-"""A registry-scale store built in minutes: N generated studies, mapped as the import maps
+"""A registry-scale store built without the gate: N generated studies, mapped as the import maps
 them, written through Oxigraph's bulk loader without the gate (issue 21).
 
 Importing 100,000 calibrated studies through the gate takes over an hour; the query
@@ -17,6 +17,12 @@ The gate is left out: the generator's records pass it (``--check`` shows it: at 
 studies it builds a second store with the real ``build`` and ``import ctgov`` in their own
 processes, the import refusing any record that breaks the shapes, and compares the two stores
 quad for quad, apart from the catalog's import times; tests/test_registry_store.py runs it).
+
+Worker processes (--workers, 2) generate and map the studies and hand N-Quads to one bulk load
+in this process; the single values of nodes many records share (drugs, conditions, sponsors)
+are decided once every graph has given its own. Cost on this shared machine (2 cores, load
+7 to 13): about 7 ms of CPU a calibrated study to map and 10 ms to load (577 triples a study,
+each in its graph and in the view); 10,000 studies took 288 s of wall time.
 
 Run:  nice python bench/registry_store.py --studies 100000 --out /work/stores/reg100k
       python bench/registry_store.py --studies 300 --out /tmp/reg300 --check
