@@ -1,0 +1,275 @@
+"""The same generated studies in DuckDB, with an AACT-like schema, against the named queries
+(issue 21 goal 0): the same answer sets, and the CPU ms of each, in one run.
+
+The studies are those bench/registry_store.py writes for the same --studies, --seed and
+--dense (give its store with --store). For DuckDB they are generated again and put in the
+tables a ClinicalTrials.gov user has in AACT: studies, design_groups, interventions,
+design_group_interventions, conditions, browse tables, and the names of each drug and
+condition (AACT's intervention_other_names and MeSH terms). What the graph decides at import
+time the tables get at load time the same way, from the importer's own mapping
+(ingest/ctgov.map_study): which drug an intervention gives, which intervention is a
+psychotherapy (the intervention-type scheme: egv:Psychotherapy and every narrower type), which
+arm receives which intervention, which condition a study names. The queries then differ only in
+the engine.
+
+Answers compared: drug-with-psychotherapy (condition any): the (NCT id, arm) pairs; ongoing-
+trials: the NCT ids. Only the generated studies count on our side (the curated trials are not
+in DuckDB). DuckDB runs on a file database, one connection, each query warmed once then the
+median of --repeat runs of this process's CPU time (DuckDB's threads included), like ours.
+
+Run:  nice python bench/registry_store.py --studies 20000 --dense --out /tmp/dense20k
+      nice python bench/duckdb_compare.py --studies 20000 --dense --store /tmp/dense20k \
+          --write docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from common import machine, replace_section, run_id, versions  # type: ignore[import-not-found]
+from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ingest.ctgov import _psychotherapy_concepts, map_study
+from evidencegraph.ontology.namespace import EG
+from generate_ctgov import encode, iter_studies  # type: ignore[import-not-found]
+
+BEGIN, END = "<!-- duckdb-compare:begin -->", "<!-- duckdb-compare:end -->"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
+_TITLE = "http://purl.org/dc/terms/title"
+
+SCHEMA = """
+CREATE TABLE studies (nct_id VARCHAR PRIMARY KEY, title VARCHAR, overall_status VARCHAR,
+                      enrollment INTEGER);
+CREATE TABLE design_groups (id VARCHAR PRIMARY KEY, nct_id VARCHAR, title VARCHAR);
+CREATE TABLE interventions (id VARCHAR PRIMARY KEY, nct_id VARCHAR, name VARCHAR,
+                            drug_id VARCHAR, is_psychotherapy BOOLEAN);
+CREATE TABLE design_group_interventions (design_group_id VARCHAR, intervention_id VARCHAR);
+CREATE TABLE drug_names (drug_id VARCHAR, name VARCHAR);
+CREATE TABLE conditions (nct_id VARCHAR, condition_id VARCHAR);
+CREATE TABLE condition_names (condition_id VARCHAR, name VARCHAR);
+"""
+
+#: drug-with-psychotherapy, condition any: arms that receive the drug and a psychotherapy.
+FLAGSHIP = """
+SELECT DISTINCT s.nct_id, g.title
+FROM drug_names dn
+JOIN interventions d ON d.drug_id = dn.drug_id
+JOIN design_group_interventions gd ON gd.intervention_id = d.id
+JOIN design_group_interventions gt ON gt.design_group_id = gd.design_group_id
+JOIN interventions t ON t.id = gt.intervention_id AND t.is_psychotherapy
+JOIN design_groups g ON g.id = gd.design_group_id
+JOIN studies s ON s.nct_id = g.nct_id
+WHERE lower(dn.name) = lower(?)
+"""
+
+#: ongoing-trials: studies of the condition with an arm that receives the drug, ongoing.
+ONGOING_TRIALS = """
+SELECT DISTINCT s.nct_id
+FROM drug_names dn
+JOIN interventions d ON d.drug_id = dn.drug_id
+JOIN design_group_interventions gd ON gd.intervention_id = d.id
+JOIN design_groups g ON g.id = gd.design_group_id
+JOIN studies s ON s.nct_id = g.nct_id
+JOIN conditions c ON c.nct_id = s.nct_id
+JOIN condition_names cn ON cn.condition_id = c.condition_id
+WHERE lower(dn.name) = lower(?) AND lower(cn.name) = lower(?)
+  AND s.overall_status IN ('RECRUITING', 'NOT_YET_RECRUITING', 'ACTIVE_NOT_RECRUITING',
+                           'ENROLLING_BY_INVITATION', 'SUSPENDED')
+"""
+
+
+def tables(n: int, *, dense: bool, seed: int) -> dict[str, list[tuple[Any, ...]]]:
+    """The AACT-like rows of n generated studies, classified by the importer's mapping."""
+    rows: dict[str, list[tuple[Any, ...]]] = {
+        name: []
+        for name in (
+            "studies",
+            "design_groups",
+            "interventions",
+            "design_group_interventions",
+            "drug_names",
+            "conditions",
+            "condition_names",
+        )
+    }
+    psychotherapy = {str(c) for c in _psychotherapy_concepts()}
+    names_seen: set[tuple[str, str, str]] = set()
+    for study in iter_studies(n, seed, dense=dense):
+        content = json.loads(encode(study, None))
+        protocol = content["protocolSection"]
+        nct = protocol["identificationModule"]["nctId"]
+        mapped = map_study(content, nct)
+        about: dict[str, dict[str, list[str]]] = {}
+        for s, p, o in mapped.triples:
+            about.setdefault(s.value, {}).setdefault(p.value, []).append(o.value)
+        study_node = next(
+            s
+            for s, props in about.items()
+            if str(EG.Study) in props.get(_RDF_TYPE, ())
+            or str(EG.Trial) in props.get(_RDF_TYPE, ())
+        )
+        props = about[study_node]
+        enrolment = (protocol.get("designModule") or {}).get("enrollmentInfo", {}).get("count")
+        rows["studies"].append(
+            (
+                nct,
+                (props.get(_TITLE) or [None])[0],
+                (protocol.get("statusModule") or {}).get("overallStatus"),
+                enrolment,
+            )
+        )
+        for arm in props.get(str(EG.hasArm), ()):
+            rows["design_groups"].append((arm, nct, (about[arm].get(_LABEL) or [""])[0]))
+            for given in about[arm].get(str(EG.receives), ()):
+                rows["design_group_interventions"].append((arm, given))
+        for node in props.get(str(EG.studiesIntervention), ()):
+            its = about.get(node, {})
+            drug = (its.get(str(EG.drug)) or [None])[0]
+            kinds = its.get(str(EG.interventionType), ())
+            rows["interventions"].append(
+                (
+                    node,
+                    nct,
+                    (its.get(_LABEL) or [""])[0],
+                    drug,
+                    any(kind in psychotherapy for kind in kinds),
+                )
+            )
+            if drug is not None:
+                for name in about.get(drug, {}).get(_LABEL, []) + about.get(drug, {}).get(_ALT, []):
+                    if ("drug", drug, name) not in names_seen:
+                        names_seen.add(("drug", drug, name))
+                        rows["drug_names"].append((drug, name))
+        for condition in props.get(str(EG.studiesCondition), ()):
+            rows["conditions"].append((nct, condition))
+            names = about.get(condition, {})
+            for name in names.get(_LABEL, []) + names.get(_ALT, []):
+                if ("condition", condition, name) not in names_seen:
+                    names_seen.add(("condition", condition, name))
+                    rows["condition_names"].append((condition, name))
+    return rows
+
+
+def cpu_ms(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    answer = run()
+    times = []
+    for _ in range(repeat):
+        started = time.process_time()
+        run()
+        times.append(1000 * (time.process_time() - started))
+    return statistics.median(times), answer
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--studies", type=int, required=True)
+    parser.add_argument("--dense", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--store", type=Path, required=True, help="registry_store.py's store")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--write", type=Path)
+    args = parser.parse_args()
+    drug, condition = "ketamine", "alcohol use disorder"
+    with tempfile.TemporaryDirectory(prefix="duckdb-") as work:
+        database = Path(work) / "aact.duckdb"
+        started = time.process_time()
+        rows = tables(args.studies, dense=args.dense, seed=args.seed)
+        connection = duckdb.connect(str(database))
+        connection.execute(SCHEMA)
+        for name, values in rows.items():
+            if values:
+                marks = ", ".join("?" * len(values[0]))
+                # the table names are this module's own constants, the values parameters
+                insert = f"INSERT INTO {name} VALUES ({marks})"  # noqa: S608
+                connection.executemany(insert, values)
+        connection.execute("CHECKPOINT")
+        load_s = time.process_time() - started
+        duck_mb = database.stat().st_size / 2**20
+        figures: list[dict[str, Any]] = []
+        with EvidenceGraph.open(f"oxigraph:{args.store}", read_only=True) as graph:
+            for name, sql, params, key in (
+                ("drug-with-psychotherapy", FLAGSHIP, [drug], ("trial", "arm")),
+                ("ongoing-trials", ONGOING_TRIALS, [drug, condition], ("trial",)),
+            ):
+                duck_ms, duck_rows = cpu_ms(
+                    lambda sql=sql, params=params: connection.execute(sql, params).fetchall(),
+                    args.repeat,
+                )
+                ours_ms, result = cpu_ms(lambda name=name: graph.run(name).rows, args.repeat)
+                ours = {
+                    tuple(
+                        str(row[k]).rsplit("/", 1)[-1] if k == "trial" else str(row[k]) for k in key
+                    )
+                    for row in result
+                    if "/study/NCT9" in str(row["trial"])
+                }
+                theirs = {tuple(str(v) for v in r) for r in duck_rows}
+                entry = {
+                    "query": name,
+                    "rows": len(result),
+                    "answers": len(ours),
+                    "same": ours == theirs,
+                    "ours_ms": ours_ms,
+                    "duckdb_ms": duck_ms,
+                    "load": f"{os.getloadavg()[0]:.1f}",
+                }
+                if ours != theirs:
+                    entry["only_ours"] = sorted(ours - theirs)[:5]
+                    entry["only_duckdb"] = sorted(theirs - ours)[:5]
+                figures.append(entry)
+                print(json.dumps(entry), flush=True)
+        connection.close()
+    store_mb = sum(f.stat().st_size for f in args.store.rglob("*") if f.is_file()) / 2**20
+    if args.write:
+        replace_section(args.write, BEGIN, END, section(figures, args, load_s, duck_mb, store_mb))
+    return 0 if all(f["same"] for f in figures) else 1
+
+
+def section(
+    figures: list[dict[str, Any]],
+    args: argparse.Namespace,
+    load_s: float,
+    duck_mb: float,
+    store_mb: float,
+) -> str:
+    mode = " --dense" if args.dense else ""
+    lines = [
+        BEGIN,
+        f"Run `{run_id()}`. Commands: `nice python bench/registry_store.py --studies "
+        f"{args.studies}{mode} --out STORE`, then `nice python bench/duckdb_compare.py --studies "
+        f"{args.studies}{mode} --store STORE --write {args.write}`.",
+        "",
+        f"Machine: {machine()}, shared (load average with each row). Packages: "
+        f"{versions(['pyoxigraph', 'duckdb'])}. CPU ms of this process, median of "
+        f"{args.repeat} after a warm-up; DuckDB on a file database ({duck_mb:,.0f} MiB, loaded "
+        f"in {load_s:,.0f} s of CPU with the mapping), evidencegraph on the store "
+        f"({store_mb:,.0f} MiB). Same: the answer sets agree (drug-with-psychotherapy: NCT id "
+        "and arm; ongoing-trials: NCT id; generated studies only).",
+        "",
+        "| query | rows (ours) | evidencegraph | DuckDB | DuckDB / ours | same | load |",
+        "|---|---:|---:|---:|---:|---|---:|",
+    ]
+    for f in figures:
+        lines.append(
+            f"| {f['query']} | {f['rows']:,} | {f['ours_ms']:,.1f} ms | {f['duckdb_ms']:,.1f} ms "
+            f"| {f['duckdb_ms'] / f['ours_ms']:.2f} | {'yes' if f['same'] else 'NO'} "
+            f"| {f['load']} |"
+        )
+    lines.append(END)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
