@@ -21,7 +21,6 @@ import bisect
 import json
 import re
 import unicodedata
-import weakref
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ import pyoxigraph as ox
 from evidencegraph.ontology.namespace import expand
 from evidencegraph.ontology.naming import class_hierarchy
 from evidencegraph.server.evaluate import Answer
+from evidencegraph.server.per_store import PerStore
 from evidencegraph.server.protocol import HTML_MEDIA_TYPE
 from evidencegraph.server.templating import render
 from evidencegraph.server.urls import local_path
@@ -302,22 +302,18 @@ def _classes_under(curie: str) -> list[str]:
     return [c for c in under if c != "eg:RegistryRecord"]
 
 
-#: The index of the store this worker holds, built on the first search (a worker holds one
-#: store for its life).
-_built: weakref.WeakKeyDictionary[Store, SearchIndex] = weakref.WeakKeyDictionary()
+#: This worker's index of the store it holds, built on the first search.
+_INDEXES: PerStore[SearchIndex] = PerStore(SearchIndex.build)
 
 
 def index_of(store: Store) -> SearchIndex:
-    """This worker's index of ``store``, built now if it has none."""
-    found = _built.get(store)
-    if found is None:
-        found = _built[store] = SearchIndex.build(store)
-    return found
+    """This worker's SearchIndex of ``store``, built now if it has none."""
+    return _INDEXES.of(store)
 
 
 def forget(store: Store) -> None:
     """Drop the index of ``store`` (it changed); the next search builds it again."""
-    _built.pop(store, None)
+    _INDEXES.forget(store)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import heapq
-import weakref
 from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ from itertools import chain
 import pyoxigraph as ox
 
 from evidencegraph.ontology.namespace import expand
+from evidencegraph.server.per_store import PerStore
 from evidencegraph.store.core import SparqlService, Store
 
 #: Trials a page lists.
@@ -309,21 +309,18 @@ class StudyTable:
         return cls(trials, links, matches)
 
 
-#: The study table of the store this worker holds, built on the first listing.
-_built: weakref.WeakKeyDictionary[Store, StudyTable] = weakref.WeakKeyDictionary()
+#: This worker's table of the store it holds, built on the first listing.
+_TABLES: PerStore[StudyTable] = PerStore(StudyTable.build)
 
 
 def table_of(store: Store) -> StudyTable:
-    """This worker's :class:`StudyTable` of ``store``, built now if it has none."""
-    found = _built.get(store)
-    if found is None:
-        found = _built[store] = StudyTable.build(store)
-    return found
+    """This worker's StudyTable of ``store``, built now if it has none."""
+    return _TABLES.of(store)
 
 
 def forget(store: Store) -> None:
-    """Drop the study table of ``store`` (it changed); the next listing builds it again."""
-    _built.pop(store, None)
+    """Drop the table of ``store`` (it changed); the next listing builds it again."""
+    _TABLES.forget(store)
 
 
 def _text(term: object) -> str:
