@@ -9,7 +9,7 @@ seconds are the steadier figure) with the load average. The rows of the two vers
 compared as multisets (goal 3: the answers exactly the same); a difference is reported and the
 exit status is 1.
 
-Run:  nice python bench/query_scale.py --store /work/stores/reg100k --write docs/benchmarks.md
+Run:  nice python bench/query_scale.py --store reg100k.db --write docs/benchmarks.md
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ are decided once every graph has given its own. Cost on this shared machine (2 c
 7 to 13): about 7 ms of CPU a calibrated study to map and 10 ms to load (577 triples a study,
 each in its graph and in the view); 10,000 studies took 288 s of wall time.
 
-Run:  nice python bench/registry_store.py --studies 100000 --out /work/stores/reg100k
+Run:  nice python bench/registry_store.py --studies 100000 --out reg100k.db
       python bench/registry_store.py --studies 300 --out /tmp/reg300 --check
 Exit status: 0 done (and, with --check, the same quads), 1 the stores differ, 2 usage.
 """
