@@ -158,7 +158,8 @@ def map_chunk(task: tuple[int, int, int, bool, str]) -> Chunk:
         ).key()
         study_node = str(study_iri(record.label))
         own, source = study_node + "/", record.source
-        for s, p, o, _ in record.triples or ():
+        for statement in record.triples or ():  # (s, p, o) tuples from the mapping, or quads
+            s, p, o = statement[0], statement[1], statement[2]
             out.append(ox.Quad(s, p, o, graph))
             if p not in single:
                 out.append(ox.Quad(s, p, o, _DEFAULT))
