@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from click.testing import CliRunner
 
 from evidencegraph.cli.main import cli
 from server_support import EvidenceServerProcess, build_curated_store
-from test_server_ui import CHROMIUM, CHROMIUM_ARGS, Browser, sync_api
+from test_server_ui import Browser, open_browser
 
 RECORD = Path(__file__).parent / "data" / "ctgov" / "NCT03418623.json"
 #: records made besides KARE's: with the 10 curated trials of the condition, more than a page
@@ -67,19 +66,9 @@ def browser(
     server: EvidenceServerProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Browser]:
     profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 900},
-        )
-        try:
-            yield Browser(context, server.url.rstrip("/"))
-        finally:
-            context.close()
-    shutil.rmtree(profile, ignore_errors=True)
+    viewport = {"width": 1400, "height": 900}
+    with open_browser(profile, server.url.rstrip("/"), viewport=viewport) as opened:
+        yield opened
 
 
 def test_type_kare_open_it_and_see_the_sources_disagree(browser: Browser) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
@@ -79,25 +81,33 @@ class Browser:
         return page
 
 
-@pytest.fixture(scope="module")
-def browser(
-    evidence_server: EvidenceServerProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Browser]:
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    origin = evidence_server.url.rstrip("/")
+@contextmanager
+def open_browser(profile: Path, origin: str, **options: Any) -> Iterator[Browser]:
+    """Chromium on a profile of its own, allowed to reach ``origin`` only; ``options`` go to
+    Playwright's ``launch_persistent_context`` (a viewport, downloads). The profile goes
+    afterwards."""
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile),
             executable_path=str(CHROMIUM),
             headless=True,
             args=CHROMIUM_ARGS,
-            accept_downloads=True,
+            **options,
         )
         try:
             yield Browser(context, origin)
         finally:
             context.close()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(
+    evidence_server: EvidenceServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Browser]:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with open_browser(profile, evidence_server.url.rstrip("/"), accept_downloads=True) as opened:
+        yield opened
 
 
 def _open_query_page(browser: Browser) -> sync_api.Page:
