@@ -19,10 +19,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from evidencegraph.cli.main import cli
-from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.ontology.source_graphs import CATALOG
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation.judged_under import JUDGED_UNDER, SHAPES_BASE, shapes_checksum
+from server_support import build_curated_store
 
 EG = "https://w3id.org/evidencegraph/ontology#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -36,11 +36,7 @@ _CATALOG = ox.NamedNode(CATALOG)
 
 @pytest.fixture(scope="module")
 def built_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("recorded") / "kg.db"
-    graph = EvidenceGraph(OxigraphStore(path))
-    graph.build()
-    graph.close()
-    return path
+    return build_curated_store(tmp_path_factory.mktemp("recorded") / "kg.db")
 
 
 @pytest.fixture
