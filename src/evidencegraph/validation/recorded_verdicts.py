@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
-import hashlib
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -41,6 +40,7 @@ from evidencegraph.validation.source_view import (
     MODIFIED,
     SOURCE_GRAPH,
     SOURCE_KIND,
+    ntriples_checksum,
 )
 
 Subject = ox.NamedNode | ox.BlankNode
@@ -201,7 +201,7 @@ def _check_sums(
     each fill one), whose ``focus`` stays empty; the graphs to judge again in ``stale``."""
     found = Coverage(shapes=shapes)
     for graph, entry in catalog:
-        intact = _checksum(store.graph_ntriples(graph)) == entry.content
+        intact = ntriples_checksum(store.graph_ntriples(graph)) == entry.content
         if intact and entry.judged_under == shapes:
             found.current += 1
             continue
@@ -321,11 +321,6 @@ def _corrupt(graph: ox.NamedNode, what: str) -> StoreError:
         "what the gate judged: run `evidencegraph validate --full` to judge every triple, "
         "and write the graph again (import or load it) to describe it anew"
     )
-
-
-def _checksum(ntriples: bytes) -> str:
-    """The content checksum (source_view.checksum) of a graph's N-Triples."""
-    return hashlib.sha256(b"".join(sorted(ntriples.splitlines(keepends=True)))).hexdigest()
 
 
 def _wrong_choices(

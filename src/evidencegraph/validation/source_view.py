@@ -211,9 +211,13 @@ def _single_valued() -> frozenset[ox.NamedNode]:
 
 def checksum(triples: Iterable[ox.Quad]) -> str:
     """SHA-256 of statements as sorted N-Triples lines (the same statements, the same sum)."""
-    data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
-    lines = sorted(data.splitlines(keepends=True))
-    return hashlib.sha256(b"".join(lines)).hexdigest()
+    return ntriples_checksum(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
+
+
+def ntriples_checksum(ntriples: bytes) -> str:
+    """:func:`checksum` of statements already written as N-Triples (a graph's, as the store
+    dumps it)."""
+    return hashlib.sha256(b"".join(sorted(ntriples.splitlines(keepends=True)))).hexdigest()
 
 
 def statement_text(statements: Iterable[Statement]) -> list[str]:
