@@ -34,7 +34,7 @@ from evidencegraph.server.protocol import (
     TEXT_MEDIA_TYPE,
 )
 from evidencegraph.server.security import RefusedError, refuse_remote_fetch
-from evidencegraph.store.core import SparqlService, Store, describe_syntax_error
+from evidencegraph.store.core import Store, describe_syntax_error, sparql_service
 
 _RESULTS_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -76,13 +76,6 @@ class Job(Protocol):
     """A unit of work for a worker process."""
 
     def run(self, store: Store) -> Answer: ...
-
-
-def _service(store: Store) -> SparqlService:
-    """The store as a SPARQL 1.1 Protocol service (the workers open one that is)."""
-    if not isinstance(store, SparqlService):
-        raise TypeError(f"the store {store.descriptor} cannot answer the SPARQL Protocol")
-    return store
 
 
 class _RowCapError(Exception):
@@ -176,7 +169,7 @@ class QueryJob:
             default_graph = [ox.NamedNode(iri) for iri in self.default_graphs or ()]
             named_graphs = [ox.NamedNode(iri) for iri in self.named_graphs or ()]
         try:
-            answer = _service(store).run_query(
+            answer = sparql_service(store, "answer the SPARQL Protocol").run_query(
                 self.text,
                 base_iri=self.base_iri,
                 default_graph=default_graph,
@@ -310,7 +303,9 @@ class UpdateJob:
         except RefusedError as error:
             return failure(400, str(error))
         try:
-            _service(store).run_update(self.text, base_iri=self.base_iri)
+            sparql_service(store, "answer the SPARQL Protocol").run_update(
+                self.text, base_iri=self.base_iri
+            )
         except MemoryError:
             return out_of_memory()
         except SyntaxError as error:

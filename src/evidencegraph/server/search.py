@@ -34,7 +34,7 @@ from evidencegraph.server.per_store import PerStore
 from evidencegraph.server.protocol import HTML_MEDIA_TYPE
 from evidencegraph.server.templating import render
 from evidencegraph.server.urls import local_path
-from evidencegraph.store.core import SparqlService, Store
+from evidencegraph.store.core import SparqlService, Store, sparql_service
 
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
 
@@ -126,7 +126,7 @@ class SearchIndex:
         identifier = {expand(curie) for curie in _IDENTIFIERS}
         cited = {expand("eg:pmid"), expand("eg:doi")}
         label = expand("rdfs:label")
-        service = _service(store)
+        service = sparql_service(store, "be searched")
         kinds: dict[str, str] = {}
         for kind, curie in KINDS:  # a study that is also a concept is a study
             for (node,) in _rows(service, f"SELECT ?node WHERE {{ {_typed(curie)} }}"):
@@ -275,12 +275,6 @@ class SearchIndex:
 def _has_prefix(text: str, prefix: str) -> bool:
     """Whether a word of the normalised ``text`` starts with ``prefix``."""
     return re.search(rf"(?<![^\W_]){re.escape(prefix)}", text) is not None
-
-
-def _service(store: Store) -> SparqlService:
-    if not isinstance(store, SparqlService):
-        raise TypeError(f"the store {store.descriptor} cannot be searched")
-    return store
 
 
 def _rows(service: SparqlService, query: str) -> ox.QuerySolutions:

@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from evidencegraph.ontology.namespace import expand
 from evidencegraph.server.per_store import PerStore
-from evidencegraph.store.core import SparqlService, Store
+from evidencegraph.store.core import Store, sparql_service
 
 #: Trials a page lists.
 PAGE_SIZE = 25
@@ -189,12 +189,6 @@ def _newest_first(trial: Trial) -> tuple[str, str]:
     return trial.start or "0000", trial.iri
 
 
-def _service(store: Store) -> SparqlService:
-    if not isinstance(store, SparqlService):
-        raise TypeError(f"the store {store.descriptor} cannot list trials")
-    return store
-
-
 def _trials(store: Store, node: ox.NamedNode, kind: str) -> list[Trial]:
     """The trials of ``node`` (a drug, condition or MeSH class), from the worker's table."""
     return table_of(store).members(node.value, kind)
@@ -252,7 +246,7 @@ class StudyTable:
     def build(cls, store: Store) -> StudyTable:
         """Every study's facts, property by property (one scan each: faster than one query
         joining them), and the links listings follow."""
-        service = _service(store)
+        service = sparql_service(store, "list trials")
 
         def rows(query: str) -> ox.QuerySolutions:
             found = service.run_query(_PREFIXES + query)

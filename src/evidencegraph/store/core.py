@@ -276,6 +276,14 @@ class SparqlService(Protocol):
         ...
 
 
+def sparql_service(store: Store, purpose: str) -> SparqlService:
+    """``store`` as a :class:`SparqlService` (the server's workers open one that is); a
+    TypeError naming ``purpose`` (what it "cannot" do) for one that is not."""
+    if not isinstance(store, SparqlService):
+        raise TypeError(f"the store {store.descriptor} cannot {purpose}")
+    return store
+
+
 class OxigraphStore(Store):
     """pyoxigraph: on disk when given a path, in memory otherwise."""
 
