@@ -345,13 +345,9 @@ MUTATIONS: list[Mutation] = [
     M("NameKeyShape", "nameKey-langString", "drug-1", "eg:nameKey", "Datatype",
       remove="test:drug-1 eg:nameKey 'testalar' .",
       add="test:drug-1 eg:nameKey 'testalar'@en ."),
-    M("NameKeyShape", "key-of-no-name", "drug-1", "", "SPARQL",
-      add="test:drug-1 eg:nameKey 'ketamine' ."),
     M("NameKeyShape", "key-in-upper-case", "drug-1", "", "SPARQL",
       remove="test:drug-1 eg:nameKey 'testalar' .",
       add="test:drug-1 eg:nameKey 'Testalar' ."),
-    M("NameKeyShape", "name-without-key", "condition-1", "", "SPARQL",
-      remove="test:condition-1 eg:nameKey 'test use disorder' ."),
     # ===== OutcomeShape ================================================================
     M("OutcomeShape", "label-missing", "outcome-1", "rdfs:label", "MinCount",
       remove="test:outcome-1 rdfs:label 'percentage of days abstinent' ."),

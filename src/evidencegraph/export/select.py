@@ -358,12 +358,12 @@ def resolve_class(text: str) -> ox.NamedNode:
 
 
 #: The filters of ``--type``, named and matched as the named queries' parameters are: a name
-#: or synonym, compared case-insensitively.
+#: or synonym, in any case, found by its key (``eg:nameKey``, decision 0027), then its studies.
 TYPE_FILTERS = {
-    "drug": "?study eg:hasArm/eg:receives/eg:drug/(rdfs:label|skos:altLabel) ?drugName . "
-    "FILTER(LCASE(STR(?drugName)) = LCASE(STR(?drug)))",
-    "condition": "?study eg:studiesCondition/(rdfs:label|skos:altLabel) ?conditionName . "
-    "FILTER(LCASE(STR(?conditionName)) = LCASE(STR(?condition)))",
+    "drug": "BIND(LCASE(STR(?drug)) AS ?drugKey) ?drugNode eg:nameKey ?drugKey . "
+    "?study eg:hasArm/eg:receives/eg:drug ?drugNode .",
+    "condition": "BIND(LCASE(STR(?condition)) AS ?conditionKey) "
+    "?conditionNode eg:nameKey ?conditionKey . ?study eg:studiesCondition ?conditionNode .",
 }
 #: From an instance to the study it belongs to (a study is its own).
 _TO_STUDY = "(eg:ofStudy|^eg:hasArm|^eg:hasOutcome|eg:reports|eg:about|^eg:receives/^eg:hasArm)?"
@@ -393,10 +393,11 @@ def instances(
         names = sorted(filters)
         # the values as pyoxigraph writes literals (escaped), never the caller's text as is
         values = " ".join(str(ox.Literal(filters[name])) for name in names)
+        # the names first: their keys find the few studies the rest starts from
         where = (
             f"VALUES ({' '.join('?' + name for name in names)}) {{ ({values}) }} "
-            f"?s {_TO_STUDY} ?study . ?study a/rdfs:subClassOf* eg:Study . "
             + " ".join(TYPE_FILTERS[name] for name in names)
+            + f" ?study a/rdfs:subClassOf* eg:Study . ?s {_TO_STUDY} ?study ."
         )
     found = set(
         store.construct_quads(

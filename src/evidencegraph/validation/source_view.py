@@ -26,7 +26,7 @@ import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Protocol, TypeGuard
+from typing import Protocol, TypeGuard, cast
 
 import pyoxigraph as ox
 
@@ -298,13 +298,14 @@ def canonical(records: Sequence[SourceRecord]) -> None:
 def _add_name_keys(record: SourceRecord) -> None:
     """Add to a record the key statements of its names, as quads or tuples as it holds them
     (repeats of keys it states already are dropped with the other repeats)."""
-    keys = list(name_key_statements(statements(record)))
+    triples = record.triples or []
+    keys: list[Statement] = list(name_key_statements(statements(record)))
     if not keys:
         return
-    if _are_quads(record.triples or []):
-        record.triples = [*record.triples, *(ox.Quad(s, p, o) for s, p, o in keys)]  # type: ignore[list-item]
+    if _are_quads(triples):
+        record.triples = [*triples, *(ox.Quad(s, p, o) for s, p, o in keys)]
     else:
-        record.triples = [*record.triples, *keys]  # type: ignore[list-item]
+        record.triples = [*cast("list[Statement]", triples), *keys]
 
 
 def _are_quads(triples: list[ox.Quad] | list[Statement]) -> TypeGuard[list[ox.Quad]]:
