@@ -63,8 +63,10 @@ def test_the_key_is_what_oxigraph_lowercasing_gives(name: str) -> None:
     assert name_key(name) == next(iter(answer))["key"]  # type: ignore[index]
 
 
-def test_only_names_of_drugs_conditions_and_untyped_nodes_are_keyed() -> None:
-    drug, arm, other = (ox.NamedNode(f"urn:x:{n}") for n in ("drug", "arm", "other"))
+def test_only_names_of_drugs_conditions_and_untyped_own_nodes_are_keyed() -> None:
+    drug, arm = ox.NamedNode("urn:x:drug"), ox.NamedNode("urn:x:arm")
+    other = ox.NamedNode("https://w3id.org/evidencegraph/id/drug/esketamine")
+    mesh = ox.NamedNode("http://id.nlm.nih.gov/mesh/D007649")
     label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     alt = ox.NamedNode("http://www.w3.org/2004/02/skos/core#altLabel")
     kind = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -75,12 +77,13 @@ def test_only_names_of_drugs_conditions_and_untyped_nodes_are_keyed() -> None:
         (drug, alt, ox.Literal("Ketalar")),
         (arm, kind, ox.NamedNode(EG + "Arm")),
         (arm, label, ox.Literal("Ketamine arm")),
-        (other, alt, ox.Literal("Esketamine")),  # typed by another source
+        (other, alt, ox.Literal("Esketamine")),  # the project's node, typed by another source
+        (mesh, label, ox.Literal("Ketamine")),  # a MeSH descriptor, as PubMed indexes with
     ]
     assert sorted((s.value, o.value) for s, _, o in name_key_statements(statements)) == [
+        ("https://w3id.org/evidencegraph/id/drug/esketamine", "esketamine"),
         ("urn:x:drug", "ketalar"),
         ("urn:x:drug", "ketamine"),
-        ("urn:x:other", "esketamine"),
     ]
 
 

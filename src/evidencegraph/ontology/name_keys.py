@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from evidencegraph.rdf.terms import RDF_TYPE
 
 _EG = "https://w3id.org/evidencegraph/ontology#"
+_EGID = "https://w3id.org/evidencegraph/id/"
 #: The property a name key is stated with.
 NAME_KEY = ox.NamedNode(_EG + "nameKey")
 #: The properties whose values are keyed: what the named queries look a name up by.
@@ -31,6 +32,11 @@ KEYED_CLASSES = frozenset({ox.NamedNode(_EG + "Drug"), ox.NamedNode(_EG + "Condi
 Subject = ox.NamedNode | ox.BlankNode
 
 
+def _own(node: Subject) -> bool:
+    """Whether a node is one the project mints (drugs and conditions are)."""
+    return isinstance(node, ox.NamedNode) and node.value.startswith(_EGID)
+
+
 def name_key(name: str) -> ox.Literal:
     """The key of a name: SPARQL's ``LCASE(STR(name))`` as Oxigraph computes it (Unicode
     lower-casing, the same as Python's ``str.lower``), a plain string."""
@@ -42,10 +48,12 @@ def name_key_statements(
 ) -> Iterator[tuple[Subject, ox.NamedNode, ox.Literal]]:
     """The key statements that one record's statements call for, each once.
 
-    A name is keyed when the record types its node as a drug or a condition, or does not
-    type it at all: a record that adds a synonym to a drug another source describes still
-    keys it (and a key on a node that turns out to be neither costs one triple and harms
-    nothing). Names of nodes the record types as something else (arms, sources) are not.
+    A name is keyed when the record types its node as a drug or a condition, or when the
+    node is one of the project's own (``egid:``) and the record does not type it: a file
+    that adds a synonym to a drug another source describes still keys it (a key on a node
+    that turns out to be neither costs one triple and harms nothing). Names of nodes the
+    record types as something else (arms, sources), or of others' nodes it does not type
+    (the MeSH descriptors a PubMed article is indexed with), are not.
     """
     statements = list(statements)
     typed: dict[Subject, bool] = {}
@@ -56,7 +64,7 @@ def name_key_statements(
     for subject, predicate, value in statements:
         if predicate not in KEYED_NAMES or not isinstance(value, ox.Literal):
             continue
-        if not typed.get(subject, True):
+        if not typed.get(subject, _own(subject)):
             continue
         key = name_key(value.value)
         if (subject, key.value) not in seen:
