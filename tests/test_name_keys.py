@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from evidencegraph.cli.main import cli
-from evidencegraph.errors import NonConformingError, StoreNeedsUpgradeError
+from evidencegraph.errors import InputError, NonConformingError, StoreNeedsUpgradeError
 from evidencegraph.export.select import instances
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.name_key_upgrade import graphs_missing_name_keys
@@ -25,6 +25,7 @@ from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.records import Record
 from evidencegraph.ontology.name_keys import NAME_KEY, name_key, name_key_statements
 from evidencegraph.ontology.source_graphs import curated_graph, record_graph
+from evidencegraph.queries import get_query, parse_query
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation import source_view
 from support import DATA, rows
@@ -198,3 +199,26 @@ def test_a_query_on_a_store_without_keys_says_what_to_run(
     # each graph's description in the catalog follows its new content
     checked = runner.invoke(cli, ["--store", store, "validate"])
     assert checked.exit_code == 0, checked.output
+
+
+# --- the query texts as a client sends them ------------------------------------------
+
+
+def test_the_text_as_written_answers_the_same_with_the_name_alone(built: EvidenceGraph) -> None:
+    """A client that sends a query's text with ?drug and ?condition bound, not the keys
+    (which `# key:` writes in), gets the same rows; with nothing bound, none."""
+    from rdflib import Literal
+
+    query = get_query("ongoing-trials")
+    names = {"drug": Literal("KETAMINE"), "condition": Literal("Alcohol Use Disorder")}
+    as_written = built.store.query(query.text, names).rows
+    assert as_written
+    assert sorted(map(str, as_written)) == sorted(
+        map(str, built.run(query, {k: str(v) for k, v in names.items()}).rows)
+    )
+    assert built.store.query(query.text).rows == []
+
+
+def test_a_key_line_names_a_literal_parameter() -> None:
+    with pytest.raises(InputError, match="'# key: drug' names no literal parameter"):
+        parse_query("# param: n integer 1 -- a number\n# key: drug\nSELECT * {}", "q", "q.rq")

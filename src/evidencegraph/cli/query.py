@@ -91,7 +91,7 @@ def query(
             result = store.query(text, bindings)
             empty = result.kind == "select" and not result.rows
             if empty:  # a store written before the name keys says so (decision 0027)
-                check_name_keys(store, text, bindings)
+                check_name_keys(store, named.keyed, bindings)
             notes = unknown_names(store, given) if empty else []
     except QuerySyntaxError as error:
         raise QuerySyntaxError(explain_syntax_error(str(error), named.text, where)) from None

@@ -307,7 +307,7 @@ class EvidenceGraph:
         text, bindings = named.prepare(params or {})
         result = self.store.query(text, bindings)
         if result.kind == "select" and not result.rows:
-            check_name_keys(self.store, text, bindings)
+            check_name_keys(self.store, named.keyed, bindings)
         return result
 
     def to_networkx(self) -> nx.MultiDiGraph:

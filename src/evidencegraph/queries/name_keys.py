@@ -9,7 +9,7 @@ before the keys.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rdflib import Literal, URIRef
 from rdflib.term import Node
@@ -35,20 +35,16 @@ SELECT ?name ?class ?key WHERE {
 """
 
 
-def looks_up_by_key(text: str, parameter: str) -> bool:
-    """Whether a query's text finds ``parameter`` (``drug``, ``condition``) by its key."""
-    return f"AS ?{parameter}Key)" in text and "nameKey" in text
-
-
-def check_name_keys(store: Store, text: str, bindings: Mapping[str, Node]) -> None:
-    """Raise StoreNeedsUpgradeError when a query that found nothing looked up by key a name
-    that a drug or condition of the store has, but without its key.
+def check_name_keys(store: Store, keyed: Sequence[str], bindings: Mapping[str, Node]) -> None:
+    """Raise StoreNeedsUpgradeError when a query that found nothing looked up by key
+    (``keyed``: its ``# key:`` parameters) a name that a drug or condition of the store has,
+    but without its key.
 
     Call it on an empty answer only.
     """
     for parameter, class_iri in KEYED_PARAMETERS.items():
         value = bindings.get(parameter)
-        if not isinstance(value, Literal) or not looks_up_by_key(text, parameter):
+        if not isinstance(value, Literal) or parameter not in keyed:
             continue
         key = Literal(str(value).lower())
         rows = store.query(_UNKEYED_NAME, {"class": URIRef(class_iri), "key": key}).rows
