@@ -121,6 +121,8 @@ def test_an_export_by_type_finds_the_drug_by_a_name_in_another_case(
     lower = instances(built.store, cls, 100_000, {"drug": "ketamine"}).described
     upper = instances(built.store, cls, 100_000, {"drug": "KeTaMiNe"}).described
     assert lower and lower == upper
+    # a name is written as an escaped literal, never as query text
+    assert not instances(built.store, cls, 100_000, {"drug": 'x" } ?s ?p ?o {'}).described
 
 
 def test_the_shapes_refuse_a_key_in_upper_case(tmp_path: Path) -> None:
