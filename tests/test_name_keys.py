@@ -26,6 +26,8 @@ from evidencegraph.ingest.records import Record
 from evidencegraph.ontology.name_keys import NAME_KEY, name_key, name_key_statements
 from evidencegraph.ontology.source_graphs import curated_graph, record_graph
 from evidencegraph.queries import get_query, parse_query
+from evidencegraph.rdf.terms import to_oxigraph
+from evidencegraph.server.evaluate import QueryJob
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation import source_view
 from support import DATA, rows
@@ -177,6 +179,15 @@ def test_a_query_on_a_store_without_keys_says_what_to_run(
     assert len(graphs_missing_name_keys(graph.store)) == 2  # the concepts and the record
     with pytest.raises(StoreNeedsUpgradeError, match="upgrade-keys"):
         graph.run("ongoing-trials", {"drug": "ketamine", "condition": "AUD"})
+    # the server's answer to /queries/ongoing-trials, as a worker computes it
+    query = get_query("ongoing-trials")
+    text, bound = query.prepare({"condition": "AUD"})
+    job = QueryJob(
+        text, tuple((k, to_oxigraph(v)) for k, v in bound.items()), "json", None, 0,
+        keyed=query.keyed,
+    )  # fmt: skip
+    answer = job.run(graph.store)
+    assert answer.status == 503 and b"upgrade-keys" in answer.body
     # a name no drug has is only an empty answer, as before
     assert rows(graph, "risks", drug="no such drug") == []
     graph.close()
@@ -197,6 +208,8 @@ def test_a_query_on_a_store_without_keys_says_what_to_run(
     assert rows(graph, "ongoing-trials", drug="ketamine", condition="AUD") == expected
     assert keys_of(graph, GET73) == {"get73": {"", RECORD_GRAPH.value}}
     assert keys_of(graph, KETAMINE) == {"ketamine": {"", CONCEPTS.value}}
+    answer = job.run(graph.store)
+    assert answer.status == 200 and json.loads(answer.body)["results"]["bindings"]
     graph.close()
     # each graph's description in the catalog follows its new content
     checked = runner.invoke(cli, ["--store", store, "validate"])
