@@ -13,10 +13,9 @@ from collections.abc import Iterable, Iterator
 
 import pyoxigraph as ox
 
-from evidencegraph.rdf.terms import RDF_TYPE
-
 _EG = "https://w3id.org/evidencegraph/ontology#"
 _EGID = "https://w3id.org/evidencegraph/id/"
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 #: The property a name key is stated with.
 NAME_KEY = ox.NamedNode(_EG + "nameKey")
 #: The properties whose values are keyed: what the named queries look a name up by.
@@ -58,7 +57,7 @@ def name_key_statements(
     statements = list(statements)
     typed: dict[Subject, bool] = {}
     for subject, predicate, value in statements:
-        if predicate == RDF_TYPE:
+        if predicate == _RDF_TYPE:
             typed[subject] = typed.get(subject, False) or value in KEYED_CLASSES
     seen: set[tuple[Subject, str]] = set()
     for subject, predicate, value in statements:

@@ -130,8 +130,6 @@ class NamedQuery:
                     f"({parameter.description})"
                 )
             bound[parameter.name] = parameter.to_term(raw)
-        for name in self.keyed:  # its key: SPARQL's LCASE of the name (ontology/name_keys.py)
-            bound[name + "Key"] = Literal(name_key(str(bound[name])).value)
         return bound
 
     def prepare(self, values: Mapping[str, str]) -> tuple[str, dict[str, Node]]:
@@ -140,13 +138,16 @@ class NamedQuery:
         Parameters the SELECT projects are left to SEP-0007 substitution (the
         rows then say what was asked); any other parameter, which substitution
         refuses, is bound by ``VALUES`` in every group where it is in scope,
-        the same rewrite a ``sparql:`` store makes (store/values_binding.py).
+        the same rewrite a ``sparql:`` store makes (store/values_binding.py). The
+        ``# key:`` parameters' name keys are written into the text as constants
+        (decision 0027).
         Raises ParameterError as :meth:`bind` does, QuerySyntaxError when the
         text does not parse (line and column of the text as written).
         """
         bound = self.bind(values)
-        keys = {name + "Key" for name in self.keyed}
-        text = _with_constants(self.text, {name: bound.pop(name) for name in keys})
+        # each `# key:` parameter's key: SPARQL's LCASE of the name (ontology/name_keys.py)
+        keys = {name + "Key": Literal(name_key(str(bound[name])).value) for name in self.keyed}
+        text = _with_constants(self.text, keys)
         projected = _projected_variables(text)
         if projected is None:
             return text, bound
