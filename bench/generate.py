@@ -95,10 +95,13 @@ def vocabulary() -> Iterator[str]:
         name = "ketamine" if number == 0 else f"synthetic drug {number:04d}"
         yield f"{drug(number)} <{RDF_TYPE}> {term(EG, 'Drug')} ."
         yield f"{drug(number)} <{RDFS_LABEL}> {text(name)} ."
+        # the name's key, as every write of source records adds it (decision 0027)
+        yield f"{drug(number)} {term(EG, 'nameKey')} {text(name.lower())} ."
     for number in range(CONDITIONS):
         name = "alcohol use disorder" if number == 0 else f"synthetic condition {number:04d}"
         yield f"{condition(number)} <{RDF_TYPE}> {term(EG, 'Condition')} ."
         yield f"{condition(number)} <{RDFS_LABEL}> {text(name)} ."
+        yield f"{condition(number)} {term(EG, 'nameKey')} {text(name.lower())} ."
 
 
 #: One study in this many gets ketamine with a psychotherapy in its first arm.

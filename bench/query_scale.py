@@ -10,6 +10,8 @@ compared as multisets (goal 3: the answers exactly the same); a difference is re
 exit status is 1.
 
 Run:  nice python bench/query_scale.py --store reg100k.db --write docs/benchmarks.md
+      (``--before DIR``: compare with the texts in DIR instead, such as another commit's
+      ``src/evidencegraph/queries`` exported with ``git archive``)
 """
 
 from __future__ import annotations
@@ -78,6 +80,13 @@ def main() -> int:
     parser.add_argument("--queries", nargs="*", help="only these (default: every named query)")
     parser.add_argument("--no-before", action="store_true", help="only the package's texts")
     parser.add_argument(
+        "--before",
+        type=Path,
+        default=BEFORE,
+        help="the folder of the texts to compare with (default: bench/data/queries-before; "
+        "a git archive's src/evidencegraph/queries for the texts of another commit)",
+    )
+    parser.add_argument(
         "--names-as-nodes",
         action="store_true",
         help="also time each query with its name lookups replaced by the nodes they find",
@@ -96,7 +105,7 @@ def main() -> int:
     with EvidenceGraph.open(f"oxigraph:{args.store}", read_only=True) as graph:
         triples = len(graph.store)
         for name in names:
-            before_file = BEFORE / f"{name}.rq"
+            before_file = args.before / f"{name}.rq"
             entry: dict[str, object] = {"query": name}
             if not args.no_before and before_file.exists():
                 old = parse_query(before_file.read_text(encoding="utf-8"), name)

@@ -289,7 +289,7 @@ MUTATIONS: list[Mutation] = [
       add="test:drug-intervention-1 eg:drug test:condition-1 ."),
     M("DrugInterventionShape", "two-drugs", "drug-intervention-1", "eg:drug", "MaxCount",
       add="test:drug-intervention-1 eg:drug test:drug-2 . "
-          "test:drug-2 a eg:Drug ; rdfs:label 'second drug' ."),
+          "test:drug-2 a eg:Drug ; rdfs:label 'second drug' ; eg:nameKey 'second drug' ."),
     M("DrugInterventionShape", "type-placebo", "drug-intervention-1", "eg:interventionType",
       "HasValue",
       remove="test:drug-intervention-1 eg:interventionType egv:DrugTreatment .",
@@ -341,6 +341,13 @@ MUTATIONS: list[Mutation] = [
       add="test:condition-1 eg:meshId 'D0000001' ."),
     M("ConditionShape", "exactMatch-literal", "condition-1", "skos:exactMatch", "NodeKind",
       add="test:condition-1 skos:exactMatch 'D000000001' ."),
+    # ===== NameKeyShape (decision 0027) ================================================
+    M("NameKeyShape", "nameKey-langString", "drug-1", "eg:nameKey", "Datatype",
+      remove="test:drug-1 eg:nameKey 'testalar' .",
+      add="test:drug-1 eg:nameKey 'testalar'@en ."),
+    M("NameKeyShape", "key-in-upper-case", "drug-1", "", "SPARQL",
+      remove="test:drug-1 eg:nameKey 'testalar' .",
+      add="test:drug-1 eg:nameKey 'Testalar' ."),
     # ===== OutcomeShape ================================================================
     M("OutcomeShape", "label-missing", "outcome-1", "rdfs:label", "MinCount",
       remove="test:outcome-1 rdfs:label 'percentage of days abstinent' ."),

@@ -25,6 +25,7 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.pipeline import Importer, ImportSummary
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.records import Record
+from evidencegraph.ontology.name_keys import name_key_statements
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, curated_graph, record_graph
 from evidencegraph.store.core import OxigraphStore
 from support import DATA
@@ -88,9 +89,12 @@ def iris(quads: Iterable[ox.Quad | tuple[Any, Any, Any]]) -> set[ox.NamedNode]:
 
 
 def mapped(content: dict[str, Any]) -> set[ox.Quad]:
-    """The record's statements in the store's canonical form."""
+    """The record's statements in the store's canonical form, with the keys of its names
+    (decision 0027)."""
     scratch = ox.Store()
     scratch.extend(ox.Quad(s, p, o) for s, p, o in map_study(content, "x.json").triples)
+    stated = [(q.subject, q.predicate, q.object) for q in scratch]
+    scratch.extend(ox.Quad(s, p, o) for s, p, o in name_key_statements(stated))
     return {ox.Quad(q.subject, q.predicate, q.object) for q in scratch}
 
 

@@ -35,6 +35,11 @@ class StoreError(EvidenceGraphError):
     """The store cannot be opened, read or written (exit 3)."""
 
 
+class StoreNeedsUpgradeError(StoreError):
+    """The store was written by an earlier version and lacks what a query relies on (exit 3);
+    the message names the command that upgrades it."""
+
+
 class OutputError(EvidenceGraphError):
     """An output file or directory cannot be written (exit 3); nothing half-written is left."""
 

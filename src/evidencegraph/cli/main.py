@@ -53,6 +53,7 @@ COMMANDS = {
     "import": "importing:import_group",
     "fetch": "fetch:fetch_group",
     "withdraw": "withdraw:withdraw",
+    "upgrade-keys": "upgrade:upgrade_keys",
     "validate": "validate:validate",
     "query": "query:query",
     "queries": "query:queries",

@@ -69,6 +69,7 @@ def query(
     their parameters; docs/queries.md says more.
     """
     from evidencegraph.queries import NamedQuery, get_query, parse_query, read_query_file
+    from evidencegraph.queries.name_keys import check_name_keys
 
     if (name is None) == (sparql_text is None):
         raise UsageError(
@@ -89,6 +90,8 @@ def query(
         with app.open_store(read_only=True) as store:
             result = store.query(text, bindings)
             empty = result.kind == "select" and not result.rows
+            if empty:  # a store written before the name keys says so (decision 0027)
+                check_name_keys(store, named.keyed, bindings)
             notes = unknown_names(store, given) if empty else []
     except QuerySyntaxError as error:
         raise QuerySyntaxError(explain_syntax_error(str(error), named.text, where)) from None

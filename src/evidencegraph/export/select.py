@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from rdflib import RDF, Literal, URIRef
 
 from evidencegraph.errors import EXIT_NONCONFORMING, EvidenceGraphError, ParameterError, UsageError
+from evidencegraph.ontology.name_keys import name_key
 from evidencegraph.ontology.namespace import EG, EGID, compact, expand
 from evidencegraph.ontology.naming import IDENTIFIER_PROPERTIES, NAME_PROPERTIES
 from evidencegraph.ontology.source_graphs import CATALOG
@@ -358,12 +359,11 @@ def resolve_class(text: str) -> ox.NamedNode:
 
 
 #: The filters of ``--type``, named and matched as the named queries' parameters are: a name
-#: or synonym, compared case-insensitively.
+#: or synonym, in any case, found by its key (``eg:nameKey``, decision 0027; ``{key}`` is
+#: the key, written as a constant: one index lookup), then its studies.
 TYPE_FILTERS = {
-    "drug": "?study eg:hasArm/eg:receives/eg:drug/(rdfs:label|skos:altLabel) ?drugName . "
-    "FILTER(LCASE(STR(?drugName)) = LCASE(STR(?drug)))",
-    "condition": "?study eg:studiesCondition/(rdfs:label|skos:altLabel) ?conditionName . "
-    "FILTER(LCASE(STR(?conditionName)) = LCASE(STR(?condition)))",
+    "drug": "?drugNode eg:nameKey {key} . ?study eg:hasArm/eg:receives/eg:drug ?drugNode .",
+    "condition": "?conditionNode eg:nameKey {key} . ?study eg:studiesCondition ?conditionNode .",
 }
 #: From an instance to the study it belongs to (a study is its own).
 _TO_STUDY = "(eg:ofStudy|^eg:hasArm|^eg:hasOutcome|eg:reports|eg:about|^eg:receives/^eg:hasArm)?"
@@ -390,13 +390,14 @@ def instances(
         )
     where = ""
     if filters:
-        names = sorted(filters)
-        # the values as pyoxigraph writes literals (escaped), never the caller's text as is
-        values = " ".join(str(ox.Literal(filters[name])) for name in names)
+        # the names first: their keys find the few studies the rest starts from; each key as
+        # pyoxigraph writes a literal (escaped), never the caller's text as is
         where = (
-            f"VALUES ({' '.join('?' + name for name in names)}) {{ ({values}) }} "
-            f"?s {_TO_STUDY} ?study . ?study a/rdfs:subClassOf* eg:Study . "
-            + " ".join(TYPE_FILTERS[name] for name in names)
+            " ".join(
+                TYPE_FILTERS[name].replace("{key}", str(name_key(filters[name])))
+                for name in sorted(filters)
+            )
+            + f" ?study a/rdfs:subClassOf* eg:Study . ?s {_TO_STUDY} ?study ."
         )
     found = set(
         store.construct_quads(

@@ -14,6 +14,11 @@ from rdflib.term import Node
 
 from evidencegraph._compat import Traversable
 from evidencegraph.errors import NonConformingError, UsageError
+from evidencegraph.graph.name_key_upgrade import (
+    graphs_missing_name_keys,
+    in_chunks,
+    records_again,
+)
 from evidencegraph.ontology.namespace import model_files
 from evidencegraph.ontology.source_graphs import (
     CATALOG,
@@ -24,6 +29,7 @@ from evidencegraph.ontology.source_graphs import (
     file_graph,
 )
 from evidencegraph.queries import NamedQuery, get_query
+from evidencegraph.queries.name_keys import check_name_keys
 from evidencegraph.rdf.files import RdfInput, StagedFiles, rdf_inputs, stage_rdf_files
 from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import to_quads
@@ -51,6 +57,15 @@ class LoadSummary:
     commit_seconds: float = 0.0
     #: what the write did to the source graphs and the view (None for a large staged load)
     plan: Plan | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class NameKeyUpgrade:
+    """What ``add_name_keys`` did: the source graphs written again, and the view's new
+    triples (the keys of names no other graph had keyed)."""
+
+    graphs: int
+    triples_added: int
 
 
 @dataclass(frozen=True)
@@ -247,6 +262,19 @@ class EvidenceGraph:
         ]
         return self.write_sources(records)
 
+    def add_name_keys(self, *, graphs_per_write: int = 500) -> NameKeyUpgrade:
+        """Upgrade a store written before the name keys (decision 0027): every source graph
+        that names a drug or condition without its key is written again, as its own new
+        version (the same statements, kind, version and source), so the write adds the keys
+        into that graph and the catalog's description follows. Each group of
+        ``graphs_per_write`` graphs is one write through the gate; running it again finds
+        nothing to do."""
+        graphs = graphs_missing_name_keys(self.store)
+        added = 0
+        for part in in_chunks(graphs, graphs_per_write):
+            added += self.write_sources(records_again(self.store, part)).triples_added
+        return NameKeyUpgrade(graphs=len(graphs), triples_added=added)
+
     # --- reading ---------------------------------------------------------------
 
     def validate(self, engine: str = "auto") -> ValidationReport:
@@ -271,10 +299,16 @@ class EvidenceGraph:
         self, name_or_query: str | NamedQuery, params: Mapping[str, str] | None = None
     ) -> QueryResult:
         """Run a named query (or a parsed query file), binding ``params`` as RDF terms
-        whether or not the query projects them (NamedQuery.prepare)."""
+        whether or not the query projects them (NamedQuery.prepare).
+
+        Raises StoreNeedsUpgradeError when the answer is empty because the store was written
+        before the name keys (decision 0027)."""
         named = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
         text, bindings = named.prepare(params or {})
-        return self.store.query(text, bindings)
+        result = self.store.query(text, bindings)
+        if result.kind == "select" and not result.rows:
+            check_name_keys(self.store, named.keyed, bindings)
+        return result
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """A networkx projection of the instance graph (see evidencegraph.graph.network)."""

@@ -37,6 +37,7 @@ from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node, _is_valid_uri
 
 from evidencegraph.errors import InputError, ParameterError, QuerySyntaxError, UnknownQueryError
+from evidencegraph.ontology.name_keys import name_key
 from evidencegraph.ontology.namespace import PREFIXES
 from evidencegraph.rdf.terms import quiet_rdflib, to_oxigraph
 from evidencegraph.store.core import describe_syntax_error
@@ -45,7 +46,7 @@ from evidencegraph.store.values_binding import bind_by_values, query_form, token
 PARAM_KINDS = ("literal", "iri", "integer", "decimal", "term")
 #: How a header writes the empty string as a default.
 EMPTY_DEFAULT = '""'
-_HEADER = re.compile(r"^#\s*(title|description|param)\s*:\s*(.*)$")
+_HEADER = re.compile(r"^#\s*(title|description|param|key)\s*:\s*(.*)$")
 _PARAM = re.compile(
     r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+(?P<kind>\w+)(?:\s+(?P<default>.*?))?\s*--\s*(?P<doc>.+)$"
 )
@@ -83,6 +84,8 @@ class NamedQuery:
     text: str
     parameters: tuple[Parameter, ...] = field(default=())
     path: str = ""
+    #: literal parameters whose name key (decision 0027) the text uses as ``?NAMEKey``
+    keyed: tuple[str, ...] = field(default=())
 
     def describe(self, *, with_text: bool = False) -> dict[str, object]:
         """Name, title, description and parameters (and the text) as JSON-ready values."""
@@ -135,20 +138,45 @@ class NamedQuery:
         Parameters the SELECT projects are left to SEP-0007 substitution (the
         rows then say what was asked); any other parameter, which substitution
         refuses, is bound by ``VALUES`` in every group where it is in scope,
-        the same rewrite a ``sparql:`` store makes (store/values_binding.py).
+        the same rewrite a ``sparql:`` store makes (store/values_binding.py). The
+        ``# key:`` parameters' name keys are written into the text as constants
+        (decision 0027).
         Raises ParameterError as :meth:`bind` does, QuerySyntaxError when the
         text does not parse (line and column of the text as written).
         """
         bound = self.bind(values)
-        projected = _projected_variables(self.text)
+        # each `# key:` parameter's key: SPARQL's LCASE of the name (ontology/name_keys.py)
+        keys = {name + "Key": Literal(name_key(str(bound[name])).value) for name in self.keyed}
+        text = _with_constants(self.text, keys)
+        projected = _projected_variables(text)
         if projected is None:
-            return self.text, bound
+            return text, bound
         inline = {name: term for name, term in bound.items() if name not in projected}
         if not inline:
-            return self.text, bound
-        text = _grouped_by(self.text, frozenset(inline))
+            return text, bound
+        text = _grouped_by(text, frozenset(inline))
         text = bind_by_values(text, {name: to_oxigraph(term) for name, term in inline.items()})
         return text, {name: term for name, term in bound.items() if name in projected}
+
+
+def _with_constants(text: str, terms: Mapping[str, Node]) -> str:
+    """The query with each variable of ``terms`` written as that term, wherever it occurs.
+
+    For the name keys (``# key:``, decision 0027): a key bound by substitution or ``VALUES``
+    is joined by Oxigraph after reading every key, a constant is one index lookup. The key
+    is a variable local to its lookup's sub-select (never projected, so the text stays valid);
+    the term is written by pyoxigraph's N-Triples serialiser (decision 0011), so no caller
+    text reaches the query.
+    """
+    if not terms:
+        return text
+    written = {name: str(to_oxigraph(term)) for name, term in terms.items()}
+    pieces, at = [], 0
+    for token in tokenize(text):
+        if token.kind == "variable" and token.text[1:] in written:
+            pieces += [text[at : token.start], written[token.text[1:]]]
+            at = token.end
+    return "".join(pieces) + text[at:]
 
 
 def _grouped_by(text: str, names: frozenset[str]) -> str:
@@ -207,6 +235,7 @@ def parse_query(text: str, name: str, path: str = "") -> NamedQuery:
     """Parse a query's header. Raises InputError for a malformed header line."""
     fields: dict[str, list[str]] = {"title": [], "description": []}
     parameters: list[Parameter] = []
+    keyed: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
@@ -217,6 +246,9 @@ def parse_query(text: str, name: str, path: str = "") -> NamedQuery:
         if not match:
             continue
         key, value = match.groups()
+        if key == "key":
+            keyed.append(value.strip())
+            continue
         if key != "param":
             fields[key].append(value.strip())
             continue
@@ -237,6 +269,13 @@ def parse_query(text: str, name: str, path: str = "") -> NamedQuery:
             except ParameterError as error:
                 raise InputError(f"{path or name}:{number}: the default of {error}") from None
         parameters.append(parameter)
+    literal = {p.name for p in parameters if p.kind == "literal"}
+    unknown = [name for name in keyed if name not in literal]
+    if unknown:
+        raise InputError(
+            f"{path or name}: '# key: {unknown[0]}' names no literal parameter; a key line "
+            "names a literal parameter whose name key the text uses as ?NAMEKey"
+        )
     return NamedQuery(
         name=name,
         title=" ".join(fields["title"]) or name,
@@ -244,6 +283,7 @@ def parse_query(text: str, name: str, path: str = "") -> NamedQuery:
         text=text,
         parameters=tuple(parameters),
         path=path,
+        keyed=tuple(keyed),
     )
 
 

@@ -381,6 +381,7 @@ class EvidenceServer:
         text: str,
         bindings: tuple[tuple[str, ox.Literal | ox.NamedNode | ox.BlankNode], ...],
         dataset: tuple[tuple[str, ...] | None, tuple[str, ...] | None] = (None, None),
+        keyed: tuple[str, ...] = (),
     ) -> Response:
         formats = query_formats(request)
         # relative IRIs resolve against the URL the request was sent to, as Oxigraph's
@@ -395,7 +396,7 @@ class EvidenceServer:
             _check_acceptable(text, formats)
             return QueryJob(
                 text, bindings, formats.results, formats.graph, self.settings.max_rows,
-                base, *dataset,
+                base, *dataset, keyed,
             )  # fmt: skip
 
         return self._cached(request, key, job)
@@ -513,7 +514,7 @@ class EvidenceServer:
         except ParameterError as error:
             raise _RequestError(400, str(error)) from None
         bindings = tuple(sorted((name, to_oxigraph(term)) for name, term in bound.items()))
-        response = self._query(request, text, bindings, _dataset(request))
+        response = self._query(request, text, bindings, _dataset(request), named.keyed)
         if "download" in request.args and response.status_code == 200:
             # the Download buttons of /queries: a file to save, not a text to show
             extension = _DOWNLOAD_EXTENSIONS.get(response.mimetype or "", "txt")

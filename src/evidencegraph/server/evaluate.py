@@ -25,7 +25,9 @@ from typing import IO, Protocol, cast
 import pyoxigraph as ox
 import rdflib
 
-from evidencegraph.rdf.terms import OxTerm, quiet_rdflib
+from evidencegraph.errors import StoreNeedsUpgradeError
+from evidencegraph.queries.name_keys import check_name_keys
+from evidencegraph.rdf.terms import OxTerm, quiet_rdflib, to_rdflib
 from evidencegraph.server.protocol import (
     DATASET_MEDIA_TYPES,
     GRAPH_MEDIA_TYPES,
@@ -153,6 +155,9 @@ class QueryJob:
     #: the Protocol's default-graph-uri and named-graph-uri; None: the store's own dataset
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
+    #: a named query's ``# key:`` parameters: an empty answer from a store written before
+    #: the name keys says so (decision 0027)
+    keyed: tuple[str, ...] = ()
 
     def run(self, store: Store) -> Answer:
         substitutions: dict[ox.Variable, OxTerm | ox.Triple] = {
@@ -179,7 +184,7 @@ class QueryJob:
             if isinstance(answer, ox.QueryBoolean):
                 return self._boolean(answer)
             if isinstance(answer, ox.QuerySolutions):
-                return self._solutions(answer)
+                return self._solutions(answer, store)
             return self._triples(answer)
         except SyntaxError as error:
             return failure(400, describe_syntax_error(str(error)))
@@ -193,6 +198,16 @@ class QueryJob:
             # evaluation errors (a bound variable the query does not project, a store read
             # failing) surface here, some of them only while the rows stream out
             return failure(400, f"cannot run the query: {error}")
+
+    def _keys_missing(self, store: Store) -> str | None:
+        """What to run, when a name this empty answer's query was given has no key in this
+        store (a store written before the name keys); else None."""
+        given = {name: to_rdflib(term) for name, term in self.substitutions}
+        try:
+            check_name_keys(store, self.keyed, given)
+        except StoreNeedsUpgradeError as error:
+            return str(error)
+        return None
 
     def _not_acceptable(self, form: str) -> Answer:
         wanted = "SPARQL results" if form != "graph" else "RDF"
@@ -210,12 +225,16 @@ class QueryJob:
         body = answer.serialize(format=_RESULTS_FORMATS[self.results])
         return Answer(200, RESULT_MEDIA_TYPES[self.results], body or b"", "ask")
 
-    def _solutions(self, answer: ox.QuerySolutions) -> Answer:
+    def _solutions(self, answer: ox.QuerySolutions, store: Store) -> Answer:
         if self.results is None:
             return self._not_acceptable("select")
         sink = _LineCounter(self.max_rows, header=1)
         answer.serialize(cast(IO[bytes], sink), format=ox.QueryResultsFormat.TSV)
         body = sink.getvalue()
+        if self.keyed and body.count(b"\n") <= 1:  # the header alone: no row
+            missing = self._keys_missing(store)
+            if missing is not None:
+                return failure(503, missing)
         if self.results != "tsv":
             rows = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
             body = rows.serialize(format=_RESULTS_FORMATS[self.results]) or b""

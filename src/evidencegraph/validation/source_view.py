@@ -26,11 +26,12 @@ import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Protocol, TypeGuard
+from typing import Protocol, TypeGuard, cast
 
 import pyoxigraph as ox
 
 from evidencegraph import __version__
+from evidencegraph.ontology.name_keys import name_key_statements
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
 from evidencegraph.rdf.terms import RDF_TYPE, OxTerm
 from evidencegraph.store.core import OxigraphStore
@@ -254,7 +255,14 @@ def canonical(records: Sequence[SourceRecord]) -> None:
     they compare equal to what the store holds. Only typed literals other than strings can
     change (``"01"^^xsd:integer`` is stored as ``"1"``): those the import has not met before go
     through one scratch store, and their forms are kept for the records that follow (the
-    same dates and counts come back in record after record)."""
+    same dates and counts come back in record after record).
+
+    Each record also gets the name keys its names call for (decision 0027), here because
+    every write of source records passes this way: the import, ``load``, ``build``, the
+    benchmarks' registry store."""
+    for record in records:
+        if record.triples:
+            _add_name_keys(record)
     # this write's forms, apart from the kept ones: another thread's write may empty those
     forms: dict[ox.Literal, ox.Literal] = {}
     unseen: dict[ox.Literal, None] = {}
@@ -285,6 +293,19 @@ def canonical(records: Sequence[SourceRecord]) -> None:
                 o = forms.get(o, o)
             kept[(s, p, o)] = None
         record.triples = list(kept)
+
+
+def _add_name_keys(record: SourceRecord) -> None:
+    """Add to a record the key statements of its names, as quads or tuples as it holds them
+    (repeats of keys it states already are dropped with the other repeats)."""
+    triples = record.triples or []
+    keys: list[Statement] = list(name_key_statements(statements(record)))
+    if not keys:
+        return
+    if _are_quads(triples):
+        record.triples = [*triples, *(ox.Quad(s, p, o) for s, p, o in keys)]
+    else:
+        record.triples = [*cast("list[Statement]", triples), *keys]
 
 
 def _are_quads(triples: list[ox.Quad] | list[Statement]) -> TypeGuard[list[ox.Quad]]:
