@@ -95,7 +95,7 @@ def vocabulary() -> Iterator[str]:
         name = "ketamine" if number == 0 else f"synthetic drug {number:04d}"
         yield f"{drug(number)} <{RDF_TYPE}> {term(EG, 'Drug')} ."
         yield f"{drug(number)} <{RDFS_LABEL}> {text(name)} ."
-        # the name's key, as every write of source records adds it (decision 0027)
+        # the name's key, as every write of source records adds it (decision 0028)
         yield f"{drug(number)} {term(EG, 'nameKey')} {text(name.lower())} ."
     for number in range(CONDITIONS):
         name = "alcohol use disorder" if number == 0 else f"synthetic condition {number:04d}"

@@ -90,7 +90,7 @@ def query(
         with app.open_store(read_only=True) as store:
             result = store.query(text, bindings)
             empty = result.kind == "select" and not result.rows
-            if empty:  # a store written before the name keys says so (decision 0027)
+            if empty:  # a store written before the name keys says so (decision 0028)
                 check_name_keys(store, named.keyed, bindings)
             notes = unknown_names(store, given) if empty else []
     except QuerySyntaxError as error:

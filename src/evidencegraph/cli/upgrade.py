@@ -1,4 +1,4 @@
-"""``upgrade-keys``: add the name keys a store written before them lacks (decision 0027)."""
+"""``upgrade-keys``: add the name keys a store written before them lacks (decision 0028)."""
 
 from __future__ import annotations
 

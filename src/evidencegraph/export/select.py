@@ -359,7 +359,7 @@ def resolve_class(text: str) -> ox.NamedNode:
 
 
 #: The filters of ``--type``, named and matched as the named queries' parameters are: a name
-#: or synonym, in any case, found by its key (``eg:nameKey``, decision 0027; ``{key}`` is
+#: or synonym, in any case, found by its key (``eg:nameKey``, decision 0028; ``{key}`` is
 #: the key, written as a constant: one index lookup), then its studies.
 TYPE_FILTERS = {
     "drug": "?drugNode eg:nameKey {key} . ?study eg:hasArm/eg:receives/eg:drug ?drugNode .",

@@ -263,7 +263,7 @@ class EvidenceGraph:
         return self.write_sources(records)
 
     def add_name_keys(self, *, graphs_per_write: int = 500) -> NameKeyUpgrade:
-        """Upgrade a store written before the name keys (decision 0027): every source graph
+        """Upgrade a store written before the name keys (decision 0028): every source graph
         that names a drug or condition without its key is written again, as its own new
         version (the same statements, kind, version and source), so the write adds the keys
         into that graph and the catalog's description follows. Each group of
@@ -302,7 +302,7 @@ class EvidenceGraph:
         whether or not the query projects them (NamedQuery.prepare).
 
         Raises StoreNeedsUpgradeError when the answer is empty because the store was written
-        before the name keys (decision 0027)."""
+        before the name keys (decision 0028)."""
         named = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
         text, bindings = named.prepare(params or {})
         result = self.store.query(text, bindings)

@@ -1,4 +1,4 @@
-"""Name keys for a store written before them (decision 0027): the source graphs whose names
+"""Name keys for a store written before them (decision 0028): the source graphs whose names
 lack their keys, each written again as its own new version, through the gate.
 
 A graph is written again with what it holds: the write adds the keys its names call for

@@ -1,5 +1,5 @@
 """Name keys: the lower-cased names of drugs and conditions, kept so that a query finds a node
-by a name in any case with one index lookup (decision 0027).
+by a name in any case with one index lookup (decision 0028).
 
 SPARQL has no case-insensitive index: ``FILTER(LCASE(STR(?name)) = LCASE(STR(?drug)))`` reads
 every name in the store. A record that names a drug or a condition therefore also states

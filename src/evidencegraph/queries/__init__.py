@@ -84,7 +84,7 @@ class NamedQuery:
     text: str
     parameters: tuple[Parameter, ...] = field(default=())
     path: str = ""
-    #: literal parameters whose name key (decision 0027) the text uses as ``?NAMEKey``
+    #: literal parameters whose name key (decision 0028) the text uses as ``?NAMEKey``
     keyed: tuple[str, ...] = field(default=())
 
     def describe(self, *, with_text: bool = False) -> dict[str, object]:
@@ -140,7 +140,7 @@ class NamedQuery:
         refuses, is bound by ``VALUES`` in every group where it is in scope,
         the same rewrite a ``sparql:`` store makes (store/values_binding.py). The
         ``# key:`` parameters' name keys are written into the text as constants
-        (decision 0027).
+        (decision 0028).
         Raises ParameterError as :meth:`bind` does, QuerySyntaxError when the
         text does not parse (line and column of the text as written).
         """
@@ -162,7 +162,7 @@ class NamedQuery:
 def _with_constants(text: str, terms: Mapping[str, Node]) -> str:
     """The query with each variable of ``terms`` written as that term, wherever it occurs.
 
-    For the name keys (``# key:``, decision 0027): a key bound by substitution or ``VALUES``
+    For the name keys (``# key:``, decision 0028): a key bound by substitution or ``VALUES``
     is joined by Oxigraph after reading every key, a constant is one index lookup. The key
     is a variable local to its lookup's sub-select (never projected, so the text stays valid);
     the term is written by pyoxigraph's N-Triples serialiser (decision 0011), so no caller

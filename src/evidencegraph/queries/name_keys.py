@@ -1,4 +1,4 @@
-"""Whether an empty answer comes from a store written before the name keys (decision 0027).
+"""Whether an empty answer comes from a store written before the name keys (decision 0028).
 
 The named queries find a drug or condition by its key (``eg:nameKey``). In a store written
 before the keys, a name without one finds nothing, and the answer would be empty without

@@ -156,7 +156,7 @@ class QueryJob:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     #: a named query's ``# key:`` parameters: an empty answer from a store written before
-    #: the name keys says so (decision 0027)
+    #: the name keys says so (decision 0028)
     keyed: tuple[str, ...] = ()
 
     def run(self, store: Store) -> Answer:

@@ -257,7 +257,7 @@ def canonical(records: Sequence[SourceRecord]) -> None:
     through one scratch store, and their forms are kept for the records that follow (the
     same dates and counts come back in record after record).
 
-    Each record also gets the name keys its names call for (decision 0027), here because
+    Each record also gets the name keys its names call for (decision 0028), here because
     every write of source records passes this way: the import, ``load``, ``build``, the
     benchmarks' registry store."""
     for record in records:
