@@ -307,7 +307,7 @@ class EvidenceServer:
             generation = self.cache.generation
             answer = self._run(job(), timeout=timeout)
             entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
-            if answer.status == 200:
+            if answer.status == 200 and answer.cacheable:
                 self.cache.put(key, entry, generation)
         return self._respond(request, entry, state)
 
@@ -655,7 +655,8 @@ class EvidenceServer:
             == "application/json"
         ):
             fmt = "json"
-        # a worker's first search builds its index (decision 0026): seconds at registry scale
+        # a worker builds its index at start, in the background (decision 0026); a search
+        # before it is done reads the names by SPARQL: seconds at registry scale
         return self._cached(
             request,
             ("search", query, fmt),

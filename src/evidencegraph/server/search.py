@@ -23,6 +23,7 @@ import re
 import unicodedata
 from array import array
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -46,6 +47,10 @@ MAX_CANDIDATES = 5000
 
 #: Names up to this long rank before longer ones that match alike (a drug before a title).
 SHORT_NAME = 40
+
+#: The most nodes a search reads by SPARQL while the worker has no index yet
+#: (:meth:`SearchIndex.build_for`).
+MAX_SCANNED = 1000
 
 #: The most nodes a search word's matches are gathered into a set to narrow the others by.
 MAX_SET = 200_000
@@ -119,9 +124,12 @@ class SearchIndex:
         return len(self._nodes)
 
     @classmethod
-    def build(cls, store: Store) -> SearchIndex:
-        """The index of what ``store`` names (see the module's docstring)."""
+    def build(cls, store: Store, among: Sequence[ox.NamedNode] | None = None) -> SearchIndex:
+        """The index of what ``store`` names (see the module's docstring); ``among``: of
+        those nodes alone (each query narrowed to them: :meth:`build_for`)."""
         names = [*_NAMES, *_OTHER_NAMES, *_IDENTIFIERS]
+        # the nodes as pyoxigraph writes IRIs it accepted: no text of a caller's is syntax
+        only = "" if among is None else f"VALUES ?node {{ {' '.join(map(str, among))} }} "
         rank = {expand(curie): index for index, curie in enumerate(names)}
         identifier = {expand(curie) for curie in _IDENTIFIERS}
         cited = {expand("eg:pmid"), expand("eg:doi")}
@@ -129,7 +137,7 @@ class SearchIndex:
         service = sparql_service(store, "be searched")
         kinds: dict[str, str] = {}
         for kind, curie in KINDS:  # a study that is also a concept is a study
-            for (node,) in _rows(service, f"SELECT ?node WHERE {{ {_typed(curie)} }}"):
+            for (node,) in _rows(service, f"SELECT ?node WHERE {{ {only}{_typed(curie)} }}"):
                 if isinstance(node, ox.NamedNode):
                     kinds.setdefault(node.value, kind)
         found: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
@@ -138,14 +146,15 @@ class SearchIndex:
         # everything (arms, outcomes, sites), so it is read kind by kind
         scanned = " ".join(f"<{iri}>" for iri in rank if iri != label)
         rows = _rows(
-            service, f"SELECT ?node ?p ?text WHERE {{ VALUES ?p {{ {scanned} }} ?node ?p ?text }}"
+            service,
+            f"SELECT ?node ?p ?text WHERE {{ {only}VALUES ?p {{ {scanned} }} ?node ?p ?text }}",
         )
         labelled = (
             row
             for _, curie in KINDS
             for row in _rows(
                 service,
-                f"SELECT ?node ?p ?text WHERE {{ {_typed(curie)} ?node <{label}> ?text "
+                f"SELECT ?node ?p ?text WHERE {{ {only}{_typed(curie)} ?node <{label}> ?text "
                 f"BIND(<{label}> AS ?p) }}",
             )
         )
@@ -164,7 +173,8 @@ class SearchIndex:
         # and other names (brand names: Ketalar is ketamine)
         given = _rows(
             service,
-            f"SELECT ?drug ?text WHERE {{ ?intervention <{expand('eg:drug')}> ?drug . "
+            f"SELECT ?drug ?text WHERE {{ {only.replace('?node', '?drug')}"
+            f"?intervention <{expand('eg:drug')}> ?drug . "
             f"?intervention <{expand('skos:altLabel')}>|<{label}> ?text }}",
         )
         for drug, text in given:
@@ -184,6 +194,32 @@ class SearchIndex:
             node.text = "\n".join(normalise(text) for text in node.shown)
             nodes.append(node)
         return cls(sorted(nodes, key=lambda n: n.iri))
+
+    @classmethod
+    def build_for(cls, store: Store, query: str) -> SearchIndex:
+        """An index of the nodes that may match ``query`` alone, read by SPARQL now: what a
+        search answers from while the worker's own index is not built yet (at most
+        :data:`MAX_SCANNED` nodes; seconds on a registry-sized store, where the index
+        answers in milliseconds). The nodes are those a name, synonym or identifier of
+        which has a word starting with the query's longest word, or, for a drug, that its
+        interventions are called so; ranked then as the whole index ranks them."""
+        wanted = words(query)
+        if not wanted:
+            return cls([])
+        longest = max(wanted, key=len)  # letters and digits only: nothing a regex reads
+        pattern = ox.Literal(rf"(^|[^\p{{L}}\p{{N}}]){longest}")
+        named = " ".join(f"<{expand(curie)}>" for curie in (*_NAMES, *_OTHER_NAMES, *_IDENTIFIERS))
+        given = f"<{expand('skos:altLabel')}>|<{expand('rdfs:label')}>"
+        found = sparql_service(store, "be searched").run_query(
+            f"SELECT DISTINCT ?node ?pattern WHERE {{ "
+            f"{{ VALUES ?p {{ {named} }} ?node ?p ?text }} UNION "
+            f"{{ ?intervention <{expand('eg:drug')}> ?node . ?intervention {given} ?text }} "
+            f'FILTER(REGEX(STR(?text), ?pattern, "i")) }} LIMIT {MAX_SCANNED}',
+            substitutions={ox.Variable("pattern"): pattern},
+        )
+        assert isinstance(found, ox.QuerySolutions)
+        among = [node for node, _ in found if isinstance(node, ox.NamedNode)]
+        return cls.build(store, among) if among else cls([])
 
     def search(self, query: str, limit: int = MAX_RESULTS) -> list[Hit]:
         """The nodes every word of ``query`` names (the last word, and every other, as a
@@ -296,18 +332,19 @@ def _classes_under(curie: str) -> list[str]:
     return [c for c in under if c != "eg:RegistryRecord"]
 
 
-#: This worker's index of the store it holds, built on the first search.
-_INDEXES: PerStore[SearchIndex] = PerStore(SearchIndex.build)
+#: This worker's index of the store it holds: built at its start, in the background
+#: (``per_store.warm_up``), or on the first search.
+INDEXES: PerStore[SearchIndex] = PerStore(SearchIndex.build)
 
 
 def index_of(store: Store) -> SearchIndex:
     """This worker's SearchIndex of ``store``, built now if it has none."""
-    return _INDEXES.of(store)
+    return INDEXES.of(store)
 
 
 def forget(store: Store) -> None:
-    """Drop the index of ``store`` (it changed); the next search builds it again."""
-    _INDEXES.forget(store)
+    """Drop the index of ``store`` (it changed); it is built again."""
+    INDEXES.forget(store)
 
 
 @dataclass(frozen=True)
@@ -320,7 +357,13 @@ class SearchJob:
     limit: int = MAX_RESULTS
 
     def run(self, store: Store) -> Answer:
-        hits = index_of(store).search(self.query, self.limit)
+        index = INDEXES.ready(store)
+        # while the worker builds its index, the nodes that may match are read by SPARQL:
+        # the answer is right but may rank fewer nodes, so it is not cached
+        cacheable = index is not None
+        if index is None:
+            index = SearchIndex.build_for(store, self.query)
+        hits = index.search(self.query, self.limit)
         shown = [
             {
                 "iri": hit.iri,
@@ -333,6 +376,6 @@ class SearchJob:
         ]
         if self.fmt == "json":
             body = json.dumps({"query": self.query, "results": shown}, ensure_ascii=False)
-            return Answer(200, JSON_MEDIA_TYPE, body.encode("utf-8"), "search")
+            return Answer(200, JSON_MEDIA_TYPE, body.encode("utf-8"), "search", cacheable)
         page = render("search.html", title="Search", query=self.query, results=shown)
-        return Answer(200, HTML_MEDIA_TYPE, page.encode("utf-8"), "search")
+        return Answer(200, HTML_MEDIA_TYPE, page.encode("utf-8"), "search", cacheable)
