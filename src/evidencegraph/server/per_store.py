@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 import traceback
 import weakref
 from collections.abc import Callable, Sequence
@@ -106,17 +107,23 @@ class PerStore(Generic[T]):
             return True
 
 
-def warm_up(store: Store, values: Sequence[PerStore[Any]]) -> threading.Thread | None:
+def warm_up(
+    store: Store, values: Sequence[PerStore[Any]], done: Callable[[float], None] | None = None
+) -> threading.Thread | None:
     """Build each of ``values`` for ``store`` on a thread of its own, one after the other
-    (each has the worker's CPU to itself), those that no build is bringing already; the
-    thread, or None when there was nothing to build."""
+    (each has the worker's CPU to itself), those that no build is bringing already; then
+    call ``done`` with the seconds it took. The thread, or None when there was nothing to
+    build."""
     started = [value for value in values if value.pend(store)]
     if not started:
         return None
 
     def build_all() -> None:
+        began = time.monotonic()
         for value in started:
             value.settle(store)
+        if done is not None:
+            done(time.monotonic() - began)
 
     thread = threading.Thread(target=build_all, name="evidencegraph-warm-up", daemon=True)
     thread.start()

@@ -82,7 +82,7 @@ def worker_main(connection: Connection, spec: StoreSpec) -> None:
     # the search index and the study table, built now in the background rather than on the
     # first search or listing (seconds of CPU each at registry scale); until each is ready,
     # what needs it is answered by SPARQL (search.SearchJob, trials.listing)
-    warm_up(store, _PER_STORE)
+    warm_up(store, _PER_STORE, _say_warm)
     while True:
         try:
             job = connection.recv()
@@ -103,6 +103,15 @@ def worker_main(connection: Connection, spec: StoreSpec) -> None:
             connection.send(answer)
         except (BrokenPipeError, OSError):
             return
+
+
+def _say_warm(seconds: float) -> None:
+    print(
+        f"evidencegraph serve: worker {os.getpid()} has built its search index and study "
+        f"table in {seconds:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 class _Waiter:
