@@ -212,8 +212,7 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
 
     import pyoxigraph as ox
 
-    from evidencegraph.ontology.namespace import expand
-    from evidencegraph.server import search, trials
+    from evidencegraph.server import graphs, pages, search, trials
     from evidencegraph.server.pages import resource_html
     from evidencegraph.server.urls import local_path
     from evidencegraph.store.core import OxigraphStore
@@ -232,6 +231,9 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
     table = trials.table_of(store)
     table_s = time.process_time() - started
     rss_table = rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.process_time()
+    counted = pages.COUNTED.of(store)
+    counted_s = time.process_time() - started
     # what the two hold in Python objects (RSS counts the store's caches too): built again,
     # traced
     import tracemalloc
@@ -249,13 +251,18 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         cpu, wall = cpu_ms(lambda text=text: index.search(text), runs)
         hits = index.search(text)
         searched.append((text, cpu, wall, hits[0].name[:50] if hits else "—"))
-    # the way without an index: every name scanned for the text, in Rust
-    names = " ".join(f"<{expand(c)}>" for c in ("rdfs:label", "dcterms:title", "eg:acronym"))
-    scan = (
-        f"SELECT ?node WHERE {{ VALUES ?p {{ {names} }} ?node ?p ?text "
-        'FILTER(CONTAINS(LCASE(STR(?text)), "kare")) } LIMIT 10'
-    )
-    scan_cpu, _ = cpu_ms(lambda: store.query(scan), max(3, runs // 5))
+    # the way without an index, while a worker builds it: the nodes that may match read by
+    # SPARQL (search.SearchJob)
+    unindexed = [
+        (
+            text,
+            *cpu_ms(
+                lambda text=text: search.SearchIndex.build_for(store, text).search(text),
+                max(3, runs // 3),
+            ),
+        )
+        for text in ("KARE", "alcohol use")
+    ]
 
     condition, in_condition = _busiest(store, EG + "studiesCondition")
     drug = store.query(
@@ -299,13 +306,21 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         cpu, wall = cpu_ms(render, runs)
         rendered.append((name, cpu, wall))
 
-    # a listing's rows: from the worker's table (shipped) and read per listing (the first
-    # version), in the same run
-    members_cpu = per_listing_cpu = 0.0
+    # a listing's rows: from the worker's table, and read by SPARQL for the listing alone
+    # (what a listing does while the worker builds its table); the listing's facets counted;
+    # what the graphs state of the term counted (kept by the worker for the busiest nodes)
+    members_cpu = per_listing_cpu = listing_cpu = counting_cpu = 0.0
     if mesh is not None:
         node = ox.NamedNode(mesh)
         members_cpu, _ = cpu_ms(lambda: trials._trials(store, node, "class"), runs)
-        per_listing_cpu, _ = cpu_ms(lambda: _facts_per_listing(store, node), max(3, runs // 5))
+
+        def by_sparql() -> object:
+            alone = trials.StudyTable.build(store, only=(node, "class"))
+            return alone.listing(alone.numbers(mesh, "class"), {})
+
+        per_listing_cpu, _ = cpu_ms(by_sparql, max(3, runs // 5))
+        listing_cpu, _ = cpu_ms(lambda: trials.listing(store, node, "class", {}), runs)
+        counting_cpu, _ = cpu_ms(lambda: graphs.count_statements(store, node), max(3, runs // 3))
     store.close()
 
     begin, end = REGISTRY_BEGIN, REGISTRY_END
@@ -326,12 +341,13 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         f"median of {runs}; wall time beside it), a page rendered as a worker renders it "
         "(`pages.resource_html`), a search as a worker answers it (`SearchIndex.search`).",
         "",
-        f"Built once per worker, on its first search or listing: the search index of "
+        f"Built once per worker, in the background when it starts: the search index of "
         f"{len(index):,} named nodes in {index_s:.1f} s CPU, holding {index_mib:.0f} MiB of "
         f"Python objects; the study table of {len(table):,} studies in {table_s:.1f} s CPU, "
         f"{table_mib:.0f} MiB (the process's peak RSS {rss_before:.0f} MiB before, "
         f"{rss_index:.0f} after the index, {rss_table:.0f} after the table, the store's "
-        "caches included).",
+        f"caches included); what the graphs state of the {len(counted):,} nodes more than "
+        f"{graphs.MANY_GRAPHS:,} studies link to, counted in {counted_s:.1f} s CPU.",
         "",
         "| search | CPU | wall | first hit |",
         "|---|---:|---:|---|",
@@ -340,9 +356,12 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
             for text, cpu, wall, hit in searched
         ),
         "",
-        f"Without the index, a SPARQL scan of every title, label and acronym for `kare` "
-        f"(LIMIT 10): {scan_cpu:.0f} ms CPU, {scan_cpu / max(c for _, c, _, _ in searched):.0f}× "
-        "the slowest search above.",
+        "Before a worker's index is built, a search reads the nodes that may match by "
+        "SPARQL (`SearchIndex.build_for`): "
+        + ", ".join(
+            f"`{text}` {cpu:.0f} ms CPU ({wall:.0f} ms wall)" for text, cpu, wall in unindexed
+        )
+        + ".",
         "",
         "| page | CPU | wall |",
         "|---|---:|---:|",
@@ -350,8 +369,10 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         "",
         (
             f"The MeSH term's {in_mesh:,} studies with their facts: {members_cpu:.1f} ms CPU "
-            f"from the worker's table, {per_listing_cpu:.0f} ms read by SPARQL per listing "
-            f"({per_listing_cpu / max(members_cpu, 0.01):.0f}×)."
+            f"from the worker's table; its listing, the facets counted and the page cut, "
+            f"{listing_cpu:.1f} ms; read by SPARQL for the one listing (before the worker's "
+            f"table is built) {per_listing_cpu:.0f} ms. What the graphs state of the term, "
+            f"counted per page where the worker has not counted it: {counting_cpu:.0f} ms."
             if mesh is not None
             else "The store has no MeSH terms (imported before the MeSH tree was mapped)."
         ),
@@ -361,27 +382,6 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
     print(section)
     if write:
         replace_section(write, begin, end, section)
-
-
-def _facts_per_listing(store: object, node: object) -> int:
-    """A listing's studies with their facts read by one query per listing (the baseline)."""
-    from evidencegraph.server import trials
-
-    members = trials._MEMBERS["class"].replace("?node", str(node))
-    rows = store.run_query(  # type: ignore[attr-defined]
-        trials._PREFIXES
-        + f"""SELECT ?study ?title ?nct ?phase ?status ?start ?enrolment ?results WHERE {{
-            {{ SELECT DISTINCT ?study WHERE {{ {members} }} }}
-            OPTIONAL {{ ?study dcterms:title ?title }}
-            OPTIONAL {{ ?study eg:nctId ?nct }}
-            OPTIONAL {{ ?study eg:phase ?phase }}
-            OPTIONAL {{ ?study eg:overallStatus ?status }}
-            OPTIONAL {{ ?study eg:startDate ?start }}
-            OPTIONAL {{ ?study eg:enrolment ?enrolment }}
-            BIND(EXISTS {{ ?finding eg:ofStudy ?study }} AS ?results)
-        }}"""
-    )
-    return sum(1 for _ in rows)
 
 
 if __name__ == "__main__":
