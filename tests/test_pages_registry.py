@@ -688,6 +688,14 @@ def test_a_search_before_the_index_is_built_finds_the_same(store: OxigraphStore)
             :3
         ] == expected[:3], text
     assert SearchIndex.build_for(store, "zzzqqq").search("zzzqqq") == []
+    # the nodes looked up one by one are indexed as the whole store's scan indexes them
+    every = [ox.NamedNode(node.iri) for node in index._nodes]
+    looked_up = SearchIndex.build(store, among=every)
+
+    def held(built: SearchIndex) -> list[tuple[str, str, str, list[str], list[str]]]:
+        return [(n.iri, n.kind, n.name, n.shown, n.identifiers) for n in built._nodes]
+
+    assert held(looked_up) == held(index) and len(index) > 100
     search.INDEXES.forget(store)
     assert search.INDEXES.pend(store)
     try:
