@@ -15,9 +15,10 @@ from __future__ import annotations
 import heapq
 from array import array
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import chain, compress
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -290,9 +291,10 @@ class StudyTable:
             # the node as pyoxigraph writes an IRI it accepted: no text of a caller's becomes
             # syntax (a substitution does not reach into a subquery)
             members = _MEMBERS[kind].replace("?study", "?s")
+            # (each member's type looked up: VALUES ?t read every study's)
             studies_of = (
                 f"{{ SELECT DISTINCT ?s WHERE {{ VALUES ?node {{ {node} }} {members} "
-                f"{_STUDIES} }} }}"
+                "?s a ?t FILTER(?t IN (eg:Study, eg:Trial)) } }"
             )
 
         def rows(query: str) -> ox.QuerySolutions:
@@ -300,27 +302,59 @@ class StudyTable:
             assert isinstance(found, ox.QuerySolutions)
             return found
 
-        studies = {
-            _text(row[0]): ["", "", "", "", "", ""]
-            for row in rows(f"SELECT DISTINCT ?s WHERE {{ {studies_of} }}")
-        }
-        for column, curie in enumerate(_COLUMNS):
-            scan = f"?s {curie} ?o" if only is None else f"{studies_of} ?s {curie} ?o"
-            for subject, value in rows(f"SELECT ?s ?o WHERE {{ {scan} }}"):
-                facts = studies.get(_text(subject))
-                text = _text(value)
-                # a second value (the view holds one): the least, whatever order the
-                # store answers in
-                if facts is not None and (not facts[column] or text < facts[column]):
-                    facts[column] = text
-        scope = "" if only is None else studies_of
-        with_results = {
-            _text(row[0])
-            for row in rows(f"SELECT DISTINCT ?s WHERE {{ {scope} ?f eg:ofStudy ?s }}")
-        }
+        found: list[ox.QuerySolution] = []
+        if only is not None:  # a node's studies: their facts in one query (a join per
+            # property, or a lookup per study and property, took several times as long)
+            optional = " ".join(
+                f"OPTIONAL {{ ?s {curie} ?o{column} }}" for column, curie in enumerate(_COLUMNS)
+            )
+            found = list(
+                rows(
+                    f"SELECT * WHERE {{ {studies_of} {optional} "
+                    "BIND(EXISTS { ?f eg:ofStudy ?s } AS ?results) }"
+                )
+            )
+            listed: Iterable[ox.QuerySolution] = found
+        else:
+            listed = rows(f"SELECT DISTINCT ?s WHERE {{ {studies_of} }}")
+        studies = {_text(row["s"]): ["", "", "", "", "", ""] for row in listed}
+        facts_of: Iterable[tuple[int, Any]]
+        if only is None:
+            facts_of = (
+                (column, row)
+                for column, curie in enumerate([*_COLUMNS, "eg:studyDesign"])
+                for row in rows(f"SELECT ?s ?o WHERE {{ ?s {curie} ?o }}")
+            )
+            with_results = {
+                _text(row[0]) for row in rows("SELECT DISTINCT ?s WHERE { ?f eg:ofStudy ?s }")
+            }
+        else:
+            designed = rows(f"SELECT ?s ?d WHERE {{ {studies_of} ?s eg:studyDesign ?d }}")
+            facts_of = chain(
+                (
+                    (column, (row["s"], row[f"o{column}"]))
+                    for row in found
+                    for column in range(len(_COLUMNS))
+                    if row[f"o{column}"] is not None
+                ),
+                ((len(_COLUMNS), (subject, design)) for subject, design in designed),
+            )
+            with_results = {
+                _text(row["s"])
+                for row in found
+                if isinstance(result := row["results"], ox.Literal) and result.value == "true"
+            }
         designs: dict[str, set[str]] = {}
-        for subject, design in rows(f"SELECT ?s ?d WHERE {{ {scope} ?s eg:studyDesign ?d }}"):
-            designs.setdefault(_text(subject), set()).add(_text(design))
+        for column, (subject, value) in facts_of:
+            text = _text(value)
+            if column == len(_COLUMNS):
+                designs.setdefault(_text(subject), set()).add(text)
+                continue
+            facts = studies.get(_text(subject))
+            # a second value (the view holds one): the least, whatever order the store
+            # answers in
+            if facts is not None and (not facts[column] or text < facts[column]):
+                facts[column] = text
         trials = [
             Trial(
                 iri,
