@@ -347,7 +347,7 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         f"{table_mib:.0f} MiB (the process's peak RSS {rss_before:.0f} MiB before, "
         f"{rss_index:.0f} after the index, {rss_table:.0f} after the table, the store's "
         f"caches included); what the graphs state of the {len(counted):,} nodes more than "
-        f"{graphs.MANY_GRAPHS:,} studies link to, counted in {counted_s:.1f} s CPU.",
+        f"{graphs.MANY_GRAPHS:,} studies link to, counted in {counted_s * 1000:,.0f} ms CPU.",
         "",
         "| search | CPU | wall | first hit |",
         "|---|---:|---:|---|",
