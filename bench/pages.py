@@ -422,26 +422,42 @@ def _repeated_table(table: object, size: int) -> object:
 
 
 def _listing_trial_by_trial(members: list, chosen: dict[str, str]) -> object:
-    """A listing's facets and page worked out trial by trial (the way before the codes)."""
+    """A listing's facets and page worked out trial by trial, as before the codes: each
+    trial's values of each facet worked out once (as the table did), then counted."""
     from collections import Counter
+    from itertools import chain
 
     from evidencegraph.server import trials
 
-    def kept(trial: object, but: str | None) -> bool:
-        return all(
-            value in trial.facet_values(name)  # type: ignore[attr-defined]
-            for name, value in chosen.items()
-            if name != but
-        )
+    names = [name for name, _ in trials.FACETS]
+    if id(members) not in _BY_FACET:
+        _BY_FACET[id(members)] = [tuple(t.facet_values(name) for name in names) for t in members]
+    by_facet = _BY_FACET[id(members)]
+
+    # as the listing did: which trials each choice keeps, once; no choice keeps them all
+    kept = {
+        name: [value in values[names.index(name)] for values in by_facet]
+        for name, value in chosen.items()
+    }
+
+    def others(but: str | None) -> list[int]:
+        masks = [mask for name, mask in kept.items() if name != but]
+        if not masks:
+            return list(range(len(by_facet)))
+        return [
+            index for index, *keep in zip(range(len(by_facet)), *masks, strict=True) if all(keep)
+        ]
 
     facets = []
-    for name, _ in trials.FACETS:
-        counts = Counter(
-            value for trial in members if kept(trial, name) for value in trial.facet_values(name)
-        )
+    for place, name in enumerate(names):
+        counts = Counter(chain.from_iterable(by_facet[index][place] for index in others(name)))
         facets.append(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-    matching = [trial for trial in members if kept(trial, None)]
+    matching = [members[index] for index in others(None)]
     return facets, heapq.nlargest(trials.PAGE_SIZE, matching, key=trials._newest_first)
+
+
+#: each listing's trials' facet values, worked out once (the table did so when it was built)
+_BY_FACET: dict[int, list[tuple[tuple[str, ...], ...]]] = {}
 
 
 if __name__ == "__main__":

@@ -87,8 +87,8 @@ _DOWNLOAD_EXTENSIONS = {
     "application/ld+json": "jsonld",
     "application/rdf+xml": "rdf",
 }
-#: VoID counts scan the whole store, and a worker's first search builds its index from it
-#: (decision 0026): they may take longer than one query may.
+#: VoID counts scan the whole store, and a search before a worker has its index reads the
+#: store's names (decisions 0026, 0027): they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
 #: The longest search the server takes, in characters (a name, a title, a DOI).
 MAX_SEARCH_CHARS = 200

@@ -1,12 +1,13 @@
 """Search by name, synonym and identifier (issue 20 point 3, decision 0026).
 
 Oxigraph has no full-text index, and a SPARQL ``CONTAINS`` over every name reads every name
-(seconds at 100,000 studies). A worker builds a word index from the store the first time it
-is asked, in memory, and answers every later search from it: each word of a name, a synonym
-or an identifier points to the nodes it names; a search's words are prefixes ("ket" finds
-ketamine, as one types), and every one of them must match a word of the node. The store does
-not change under a read-only server; a writable one forgets the index after each update
-(:func:`forget`), and the next search builds it again.
+(seconds at 100,000 studies). A worker builds a word index from the store when it starts, in
+the background and in memory (decision 0027), and answers every search from it: each word of
+a name, a synonym or an identifier points to the nodes it names; a search's words are
+prefixes ("ket" finds ketamine, as one types), and every one of them must match a word of the
+node. Until the index is built, a search reads the nodes that may match by SPARQL
+(:meth:`SearchIndex.build_for`). The store does not change under a read-only server; a
+writable one forgets the index after each update (:func:`forget`) and builds it again.
 
 What is indexed: studies (title, official title, acronym, NCT, EudraCT, ISRCTN and the
 sponsor's own ids), drugs (also by the names and other names of the interventions that

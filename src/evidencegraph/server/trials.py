@@ -5,9 +5,10 @@ condition's, those that study it; and "and narrower" comes from the registry's M
 (docs/importing.md, "The MeSH tree"): a drug or condition that is a MeSH term
 (``skos:exactMatch``) also has every study the registry indexes under that term or under a
 term below it (``eg:interventionMesh``/``eg:interventionMeshAncestor``, and the condition
-ones), and a MeSH term's page lists every study indexed under it or below it. One query reads
-each such study's title, phase, status, start, enrolment and whether it has results, one more
-its designs; the facets are counted, the filters applied and the page cut here.
+ones), and a MeSH term's page lists every study indexed under it or below it. The worker's
+:class:`StudyTable` holds every study's title, phase, status, start, enrolment, designs and
+whether it has results, and which studies each node has; the facets are counted, the filters
+applied and the page cut here (decision 0027).
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def listing(
     first; each facet counted over the trials the other facets' choices leave.
 
     From the worker's table when it has one; while the worker is still building it in the
-    background (:func:`warm_up`), from a table of this node's trials alone, read by SPARQL
+    background (``per_store.warm_up``), from a table of this node's trials alone, read by SPARQL
     now: the same listing, at the cost of reading its studies' facts."""
     table = TABLES.ready(store)
     if table is None:
@@ -412,7 +413,7 @@ def _newest_first(trial: Trial) -> tuple[str, str]:
 
 
 #: This worker's table of the store it holds: built at its start, in the background
-#: (:func:`warm_up`), or on the first listing.
+#: (``per_store.warm_up``), or on the first listing.
 TABLES: PerStore[StudyTable] = PerStore(StudyTable.build)
 
 
