@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, compress
+from itertools import compress
 from operator import itemgetter
-from typing import Any
 
 import pyoxigraph as ox
 
@@ -288,102 +287,24 @@ class StudyTable:
     def build(cls, store: Store, only: tuple[ox.NamedNode, str] | None = None) -> StudyTable:
         """Every study's facts, property by property (one scan each: faster than one query
         joining them), and the links listings follow. ``only`` (a node and its kind of
-        listing): the table of that node's trials alone, each query narrowed to them (what a
-        listing reads while the worker's own table is not built yet)."""
+        listing): the table of that node's trials alone, read by one query (what a listing
+        reads while the worker's own table is not built yet)."""
         service = sparql_service(store, "list trials")
-        studies_of = _STUDIES
-        if only is not None:
-            node, kind = only
-            # the node as pyoxigraph writes an IRI it accepted: no text of a caller's becomes
-            # syntax (a substitution does not reach into a subquery)
-            members = _MEMBERS[kind].replace("?study", "?s")
-            # (each member's type looked up: VALUES ?t read every study's)
-            studies_of = (
-                f"{{ SELECT DISTINCT ?s WHERE {{ VALUES ?node {{ {node} }} {members} "
-                "?s a ?t FILTER(?t IN (eg:Study, eg:Trial)) } }"
-            )
 
         def rows(query: str) -> ox.QuerySolutions:
             found = service.run_query(_PREFIXES + query)
             assert isinstance(found, ox.QuerySolutions)
             return found
 
-        found: list[ox.QuerySolution] = []
-        if only is not None:  # a node's studies: their facts in one query (a join per
-            # property, or a lookup per study and property, took several times as long)
-            optional = " ".join(
-                f"OPTIONAL {{ ?s {curie} ?o{column} }}" for column, curie in enumerate(_COLUMNS)
-            )
-            found = list(
-                rows(
-                    f"SELECT * WHERE {{ {studies_of} {optional} "
-                    "BIND(EXISTS { ?f eg:ofStudy ?s } AS ?results) }"
-                )
-            )
-            listed: Iterable[ox.QuerySolution] = found
-        else:
-            listed = rows(f"SELECT DISTINCT ?s WHERE {{ {studies_of} }}")
-        studies = {_text(row["s"]): ["", "", "", "", "", ""] for row in listed}
-        facts_of: Iterable[tuple[int, Any]]
-        if only is None:
-            facts_of = (
-                (column, row)
-                for column, curie in enumerate([*_COLUMNS, "eg:studyDesign"])
-                for row in rows(f"SELECT ?s ?o WHERE {{ ?s {curie} ?o }}")
-            )
-            with_results = {
-                _text(row[0]) for row in rows("SELECT DISTINCT ?s WHERE { ?f eg:ofStudy ?s }")
-            }
-        else:
-            designed = rows(f"SELECT ?s ?d WHERE {{ {studies_of} ?s eg:studyDesign ?d }}")
-            facts_of = chain(
-                (
-                    (column, (row["s"], row[f"o{column}"]))
-                    for row in found
-                    for column in range(len(_COLUMNS))
-                    if row[f"o{column}"] is not None
-                ),
-                ((len(_COLUMNS), (subject, design)) for subject, design in designed),
-            )
-            with_results = {
-                _text(row["s"])
-                for row in found
-                if isinstance(result := row["results"], ox.Literal) and result.value == "true"
-            }
-        designs: dict[str, set[str]] = {}
-        for column, (subject, value) in facts_of:
-            text = _text(value)
-            if column == len(_COLUMNS):
-                designs.setdefault(_text(subject), set()).add(text)
-                continue
-            facts = studies.get(_text(subject))
-            # a second value (the view holds one): the least, whatever order the store
-            # answers in
-            if facts is not None and (not facts[column] or text < facts[column]):
-                facts[column] = text
-        trials = [
-            Trial(
-                iri,
-                title,
-                nct,
-                phase,
-                status,
-                start,
-                enrolment,
-                iri in with_results,
-                tuple(sorted(designs.get(iri, ()))),
-            )
-            for iri, (title, nct, phase, status, start, enrolment) in studies.items()
-        ]
-        trials.sort(key=_newest_first, reverse=True)
-        number = {trial.iri: index for index, trial in enumerate(trials)}
-        links: dict[str, dict[str, array[int]]] = {}
         if only is not None:  # the node's own trials are all the table holds
             node, kind = only
-            every = array("i", range(len(trials)))
-            links = {name: {} for name in _LINKS}
-            links[_KINDS[kind][0][0]] = {node.value: every}
+            trials = _trials_of(_node_studies_facts(rows, node, kind))
+            links: dict[str, dict[str, array[int]]] = {name: {} for name in _LINKS}
+            links[_KINDS[kind][0][0]] = {node.value: array("i", range(len(trials)))}
             return cls(trials, links, {})
+        trials = _trials_of(_every_studys_facts(rows))
+        number = {trial.iri: index for index, trial in enumerate(trials)}
+        links = {}
         for name, pattern in _LINKS.items():
             held: dict[str, array[int]] = {}
             for subject, linked in rows(f"SELECT DISTINCT ?s ?o WHERE {{ {pattern} }}"):
@@ -398,6 +319,100 @@ class StudyTable:
         ):
             matches.setdefault(_text(linked), []).append(_text(mesh))
         return cls(trials, links, matches)
+
+
+_Rows = Callable[[str], ox.QuerySolutions]
+
+
+@dataclass
+class _Facts:
+    """What a table reads of its studies: each one's :data:`_COLUMNS`, designs, and which
+    have results (findings)."""
+
+    columns: dict[str, list[str]]
+    designs: dict[str, set[str]] = field(default_factory=dict)
+    with_results: set[str] = field(default_factory=set)
+
+    def add(self, column: int, subject: object, value: object) -> None:
+        """``subject``'s ``value`` of column ``column`` (past the columns: a design)."""
+        text = _text(value)
+        if column == len(_COLUMNS):
+            self.designs.setdefault(_text(subject), set()).add(text)
+            return
+        facts = self.columns.get(_text(subject))
+        # a second value (the view holds one): the least, whatever order the store answers in
+        if facts is not None and (not facts[column] or text < facts[column]):
+            facts[column] = text
+
+
+def _every_studys_facts(rows: _Rows) -> _Facts:
+    """Every study's facts, a scan of each property."""
+    found = _Facts(
+        {
+            _text(row["s"]): [""] * len(_COLUMNS)
+            for row in rows(f"SELECT DISTINCT ?s WHERE {{ {_STUDIES} }}")
+        }
+    )
+    for column, curie in enumerate([*_COLUMNS, "eg:studyDesign"]):
+        for subject, value in rows(f"SELECT ?s ?o WHERE {{ ?s {curie} ?o }}"):
+            found.add(column, subject, value)
+    found.with_results = {
+        _text(row[0]) for row in rows("SELECT DISTINCT ?s WHERE { ?f eg:ofStudy ?s }")
+    }
+    return found
+
+
+def _node_studies_facts(rows: _Rows, node: ox.NamedNode, kind: str) -> _Facts:
+    """The facts of the studies of ``node``'s listing of ``kind``: one query for the facts (a
+    join per property, or a lookup per study and property, took several times as long), one
+    for the designs."""
+    # the node as pyoxigraph writes an IRI it accepted: no text of a caller's becomes syntax
+    # (a substitution does not reach into a subquery); each member's type looked up, where
+    # VALUES ?t read every study's
+    members = _MEMBERS[kind].replace("?study", "?s")
+    studies_of = (
+        f"{{ SELECT DISTINCT ?s WHERE {{ VALUES ?node {{ {node} }} {members} "
+        "?s a ?t FILTER(?t IN (eg:Study, eg:Trial)) } }"
+    )
+    optional = " ".join(
+        f"OPTIONAL {{ ?s {curie} ?o{column} }}" for column, curie in enumerate(_COLUMNS)
+    )
+    listed = list(
+        rows(
+            f"SELECT * WHERE {{ {studies_of} {optional} "
+            "BIND(EXISTS { ?f eg:ofStudy ?s } AS ?results) }"
+        )
+    )
+    found = _Facts({_text(row["s"]): [""] * len(_COLUMNS) for row in listed})
+    for row in listed:
+        for column in range(len(_COLUMNS)):
+            if row[f"o{column}"] is not None:
+                found.add(column, row["s"], row[f"o{column}"])
+        if isinstance(result := row["results"], ox.Literal) and result.value == "true":
+            found.with_results.add(_text(row["s"]))
+    for subject, design in rows(f"SELECT ?s ?d WHERE {{ {studies_of} ?s eg:studyDesign ?d }}"):
+        found.add(len(_COLUMNS), subject, design)
+    return found
+
+
+def _trials_of(facts: _Facts) -> list[Trial]:
+    """The studies of ``facts`` as trials, newest start first (a table's order)."""
+    trials = [
+        Trial(
+            iri,
+            title,
+            nct,
+            phase,
+            status,
+            start,
+            enrolment,
+            iri in facts.with_results,
+            tuple(sorted(facts.designs.get(iri, ()))),
+        )
+        for iri, (title, nct, phase, status, start, enrolment) in facts.columns.items()
+    ]
+    trials.sort(key=_newest_first, reverse=True)
+    return trials
 
 
 def _picked(codes: array[int], numbers: Sequence[int]) -> Sequence[int]:
