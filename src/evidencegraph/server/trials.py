@@ -102,12 +102,21 @@ class Trial:
 
     def facet_values(self, facet: str) -> tuple[str, ...]:
         """This trial's values of one facet (a trial has several designs)."""
-        if facet == "design":
-            return self.designs
-        if facet == "results":
-            return ("yes" if self.results else "no",)
-        value = {"phase": self.phase, "status": self.status, "year": self.year}[facet]
-        return (value,) if value else ()
+        return _FACET_VALUES[facet](self)
+
+
+def _one(value: str) -> tuple[str, ...]:
+    return (value,) if value else ()
+
+
+#: Each facet's values of a trial (a table works them out for every study it holds).
+_FACET_VALUES: dict[str, Callable[[Trial], tuple[str, ...]]] = {
+    "phase": lambda trial: _one(trial.phase),
+    "status": lambda trial: _one(trial.status),
+    "design": lambda trial: trial.designs,
+    "results": lambda trial: ("yes",) if trial.results else ("no",),
+    "year": lambda trial: _one(trial.start[:4]),
+}
 
 
 @dataclass(frozen=True)
