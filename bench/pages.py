@@ -21,6 +21,7 @@ worker's index and table built once, against the ways without them in the same r
 from __future__ import annotations
 
 import argparse
+import heapq
 import statistics
 import subprocess
 import sys
@@ -212,8 +213,7 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
 
     import pyoxigraph as ox
 
-    from evidencegraph.ontology.namespace import expand
-    from evidencegraph.server import search, trials
+    from evidencegraph.server import graphs, pages, search, trials
     from evidencegraph.server.pages import resource_html
     from evidencegraph.server.urls import local_path
     from evidencegraph.store.core import OxigraphStore
@@ -232,6 +232,9 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
     table = trials.table_of(store)
     table_s = time.process_time() - started
     rss_table = rusage.getrusage(rusage.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.process_time()
+    counted = pages.COUNTED.of(store)
+    counted_s = time.process_time() - started
     # what the two hold in Python objects (RSS counts the store's caches too): built again,
     # traced
     import tracemalloc
@@ -249,13 +252,18 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         cpu, wall = cpu_ms(lambda text=text: index.search(text), runs)
         hits = index.search(text)
         searched.append((text, cpu, wall, hits[0].name[:50] if hits else "—"))
-    # the way without an index: every name scanned for the text, in Rust
-    names = " ".join(f"<{expand(c)}>" for c in ("rdfs:label", "dcterms:title", "eg:acronym"))
-    scan = (
-        f"SELECT ?node WHERE {{ VALUES ?p {{ {names} }} ?node ?p ?text "
-        'FILTER(CONTAINS(LCASE(STR(?text)), "kare")) } LIMIT 10'
-    )
-    scan_cpu, _ = cpu_ms(lambda: store.query(scan), max(3, runs // 5))
+    # the way without an index, while a worker builds it: the nodes that may match read by
+    # SPARQL (search.SearchJob)
+    unindexed = [
+        (
+            text,
+            *cpu_ms(
+                lambda text=text: search.SearchIndex.build_for(store, text).search(text),
+                max(3, runs // 3),
+            ),
+        )
+        for text in ("KARE", "alcohol use")
+    ]
 
     condition, in_condition = _busiest(store, EG + "studiesCondition")
     drug = store.query(
@@ -299,13 +307,28 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         cpu, wall = cpu_ms(render, runs)
         rendered.append((name, cpu, wall))
 
-    # a listing's rows: from the worker's table (shipped) and read per listing (the first
-    # version), in the same run
-    members_cpu = per_listing_cpu = 0.0
+    # a listing's rows: from the worker's table, and read by SPARQL for the listing alone
+    # (what a listing does while the worker builds its table); the listing's facets counted;
+    # what the graphs state of the term counted (kept by the worker for the busiest nodes)
+    # the facets of a listing the size of the 100k store's largest MeSH class, whatever this
+    # store's size: its trials repeated, by codes (shipped) and trial by trial (before)
+    big = _repeated_table(table, SCALED_LISTING)
+    numbers = big.numbers("every", "condition")
+    scaled_cpu, _ = cpu_ms(lambda: big.listing(numbers, {}), runs)
+    every = big.members("every", "condition")
+    one_by_one_cpu, _ = cpu_ms(lambda: _listing_trial_by_trial(every, {}), max(3, runs // 3))
+    members_cpu = per_listing_cpu = listing_cpu = counting_cpu = 0.0
     if mesh is not None:
         node = ox.NamedNode(mesh)
         members_cpu, _ = cpu_ms(lambda: trials._trials(store, node, "class"), runs)
-        per_listing_cpu, _ = cpu_ms(lambda: _facts_per_listing(store, node), max(3, runs // 5))
+
+        def by_sparql() -> object:
+            alone = trials.StudyTable.build(store, only=(node, "class"))
+            return alone.listing(alone.numbers(mesh, "class"), {})
+
+        per_listing_cpu, _ = cpu_ms(by_sparql, max(3, runs // 5))
+        listing_cpu, _ = cpu_ms(lambda: trials.listing(store, node, "class", {}), runs)
+        counting_cpu, _ = cpu_ms(lambda: graphs.count_statements(store, node), max(3, runs // 3))
     store.close()
 
     begin, end = REGISTRY_BEGIN, REGISTRY_END
@@ -326,12 +349,13 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         f"median of {runs}; wall time beside it), a page rendered as a worker renders it "
         "(`pages.resource_html`), a search as a worker answers it (`SearchIndex.search`).",
         "",
-        f"Built once per worker, on its first search or listing: the search index of "
+        f"Built once per worker, in the background when it starts: the search index of "
         f"{len(index):,} named nodes in {index_s:.1f} s CPU, holding {index_mib:.0f} MiB of "
         f"Python objects; the study table of {len(table):,} studies in {table_s:.1f} s CPU, "
         f"{table_mib:.0f} MiB (the process's peak RSS {rss_before:.0f} MiB before, "
         f"{rss_index:.0f} after the index, {rss_table:.0f} after the table, the store's "
-        "caches included).",
+        f"caches included); what the graphs state of the {len(counted):,} nodes more than "
+        f"{graphs.MANY_GRAPHS:,} studies link to, counted in {counted_s * 1000:,.0f} ms CPU.",
         "",
         "| search | CPU | wall | first hit |",
         "|---|---:|---:|---|",
@@ -340,9 +364,12 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
             for text, cpu, wall, hit in searched
         ),
         "",
-        f"Without the index, a SPARQL scan of every title, label and acronym for `kare` "
-        f"(LIMIT 10): {scan_cpu:.0f} ms CPU, {scan_cpu / max(c for _, c, _, _ in searched):.0f}× "
-        "the slowest search above.",
+        "Before a worker's index is built, a search reads the nodes that may match by "
+        "SPARQL (`SearchIndex.build_for`): "
+        + ", ".join(
+            f"`{text}` {cpu:.0f} ms CPU ({wall:.0f} ms wall)" for text, cpu, wall in unindexed
+        )
+        + ".",
         "",
         "| page | CPU | wall |",
         "|---|---:|---:|",
@@ -350,11 +377,18 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         "",
         (
             f"The MeSH term's {in_mesh:,} studies with their facts: {members_cpu:.1f} ms CPU "
-            f"from the worker's table, {per_listing_cpu:.0f} ms read by SPARQL per listing "
-            f"({per_listing_cpu / max(members_cpu, 0.01):.0f}×)."
+            f"from the worker's table; its listing, the facets counted and the page cut, "
+            f"{listing_cpu:.1f} ms; read by SPARQL for the one listing (before the worker's "
+            f"table is built) {per_listing_cpu:.0f} ms. What the graphs state of the term, "
+            f"counted per page where the worker has not counted it: {counting_cpu:.0f} ms."
             if mesh is not None
             else "The store has no MeSH terms (imported before the MeSH tree was mapped)."
         ),
+        "",
+        f"A listing of {SCALED_LISTING:,} trials (this store's trials repeated under new IRIs: "
+        "the size of the 100k store's largest MeSH class), no facet chosen: the facets counted "
+        f"and the page cut by the table's codes in {scaled_cpu:.1f} ms CPU, trial by trial (as "
+        f"before decision 0027) in {one_by_one_cpu:.1f} ms.",
         end,
     ]
     section = "\n".join(lines)
@@ -363,25 +397,67 @@ def registry(path: Path, runs: int, write: Path | None, label: str = "") -> None
         replace_section(write, begin, end, section)
 
 
-def _facts_per_listing(store: object, node: object) -> int:
-    """A listing's studies with their facts read by one query per listing (the baseline)."""
+#: Trials of the listing measured at the 100k store's largest MeSH class's size.
+SCALED_LISTING = 61_901
+
+
+def _repeated_table(table: object, size: int) -> object:
+    """A StudyTable of ``size`` trials, ``table``'s repeated under new IRIs, all of them
+    the trials of one condition, ``every``."""
+    import dataclasses
+    from array import array
+
     from evidencegraph.server import trials
 
-    members = trials._MEMBERS["class"].replace("?node", str(node))
-    rows = store.run_query(  # type: ignore[attr-defined]
-        trials._PREFIXES
-        + f"""SELECT ?study ?title ?nct ?phase ?status ?start ?enrolment ?results WHERE {{
-            {{ SELECT DISTINCT ?study WHERE {{ {members} }} }}
-            OPTIONAL {{ ?study dcterms:title ?title }}
-            OPTIONAL {{ ?study eg:nctId ?nct }}
-            OPTIONAL {{ ?study eg:phase ?phase }}
-            OPTIONAL {{ ?study eg:overallStatus ?status }}
-            OPTIONAL {{ ?study eg:startDate ?start }}
-            OPTIONAL {{ ?study eg:enrolment ?enrolment }}
-            BIND(EXISTS {{ ?finding eg:ofStudy ?study }} AS ?results)
-        }}"""
-    )
-    return sum(1 for _ in rows)
+    held = table.every_trial()  # type: ignore[attr-defined]
+    copies = [
+        dataclasses.replace(trial, iri=f"{trial.iri}/{round_}")
+        for round_ in range(size // max(len(held), 1) + 1)
+        for trial in held
+    ][:size]
+    copies.sort(key=trials._newest_first, reverse=True)
+    links = {name: {} for name in trials._LINKS}
+    links["condition"] = {"every": array("i", range(len(copies)))}
+    return trials.StudyTable(copies, links, {})
+
+
+def _listing_trial_by_trial(members: list, chosen: dict[str, str]) -> object:
+    """A listing's facets and page worked out trial by trial, as before the codes: each
+    trial's values of each facet worked out once (as the table did), then counted."""
+    from collections import Counter
+    from itertools import chain
+
+    from evidencegraph.server import trials
+
+    names = [name for name, _ in trials.FACETS]
+    if id(members) not in _BY_FACET:
+        _BY_FACET[id(members)] = [tuple(t.facet_values(name) for name in names) for t in members]
+    by_facet = _BY_FACET[id(members)]
+
+    # as the listing did: which trials each choice keeps, once; no choice keeps them all
+    kept = {
+        name: [value in values[names.index(name)] for values in by_facet]
+        for name, value in chosen.items()
+    }
+
+    def others(but: str | None) -> list[int]:
+        masks = [mask for name, mask in kept.items() if name != but]
+        if not masks:
+            return list(range(len(by_facet)))
+        return [
+            index for index, *keep in zip(range(len(by_facet)), *masks, strict=True) if all(keep)
+        ]
+
+    facets = []
+    for place, name in enumerate(names):
+        counts = Counter(chain.from_iterable(by_facet[index][place] for index in others(name)))
+        facets.append(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    matching = [members[index] for index in others(None)]
+    return facets, heapq.nlargest(trials.PAGE_SIZE, matching, key=trials._newest_first)
+
+
+#: each listing's trials' facet values, worked out once (the table did so when it was built)
+_BY_FACET: dict[int, list[tuple[tuple[str, ...], ...]]] = {}
 
 
 if __name__ == "__main__":

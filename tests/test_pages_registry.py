@@ -502,3 +502,233 @@ def test_the_worker_table_has_the_studies_sparql_finds(
     expected = {str(row["study"]) for row in rows}
     assert expected
     assert {t.iri for t in trials.table_of(store).members(node, kind)} == expected
+
+
+# --- at registry scale: the same answers, sooner (the worker's table, counts and warm-up) ------
+
+
+def _reference_listing(
+    members: list[trials.Trial], chosen: dict[str, str], page: int
+) -> tuple[list[str], list[tuple[str, list[tuple[str, int, bool]]]], int]:
+    """A listing worked out trial by trial, as docs/server.md words it: each facet counted
+    over the trials every other choice keeps, newest start first. The page's trials, the
+    facets and how many match."""
+
+    def kept(trial: trials.Trial, but: str | None) -> bool:
+        return all(
+            value in trial.facet_values(name) for name, value in chosen.items() if name != but
+        )
+
+    facets = []
+    for name, _ in trials.FACETS:
+        counts: dict[str, int] = {}
+        for trial in members:
+            if kept(trial, name):
+                for value in trial.facet_values(name):
+                    counts[value] = counts.get(value, 0) + 1
+        if name in ("year", "results"):
+            order = sorted(counts, reverse=True)
+        else:
+            order = sorted(counts, key=lambda v: (-counts[v], v))
+        facets.append((name, [(v, counts[v], chosen.get(name) == v) for v in order]))
+    matching = sorted(
+        (t for t in members if kept(t, None)), key=lambda t: (t.start or "0000", t.iri)
+    )[::-1]
+    pages = max(1, -(-len(matching) // trials.PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    shown = matching[(page - 1) * trials.PAGE_SIZE : page * trials.PAGE_SIZE]
+    return [t.iri for t in shown], facets, len(matching)
+
+
+def _listed(
+    found: trials.Listing,
+) -> tuple[list[str], list[tuple[str, list[tuple[str, int, bool]]]], int]:
+    facets = [
+        (name, [(v.value, v.count, v.chosen) for v in values]) for name, _, values in found.facets
+    ]
+    return [t.iri for t in found.trials], facets, found.matching
+
+
+def _listing_nodes(store: OxigraphStore) -> list[tuple[str, str]]:
+    rows = store.query(
+        f"SELECT DISTINCT ?node ?type WHERE {{ VALUES ?type {{ <{EG}Drug> <{EG}Condition> "
+        f"<{EG}MeshTerm> }} ?node a ?type }} ORDER BY ?node"
+    ).rows
+    kinds = {EG + "Drug": "drug", EG + "Condition": "condition", EG + "MeshTerm": "class"}
+    return [(str(row["node"]), kinds[str(row["type"])]) for row in rows]
+
+
+def test_facets_counted_by_codes_are_the_trial_by_trial_counts(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table counts a facet by per-study codes (issue 20: 110 ms a page at 100,000
+    studies trial by trial): every drug's, condition's and MeSH term's listing of the store,
+    with no choice and with each phase, design and year chosen, pages 1 and 2 of 2 trials
+    each, is the listing worked out trial by trial."""
+    monkeypatch.setattr(trials, "PAGE_SIZE", 2)
+    table = trials.table_of(store)
+    checked = 0
+    for node, kind in _listing_nodes(store):
+        members = table.members(node, kind)
+        if not members:
+            continue
+        choices: list[dict[str, str]] = [{}]
+        for name in ("phase", "design", "year", "results"):
+            values = sorted({v for t in members for v in t.facet_values(name)})
+            choices += [{name: value} for value in values[:2]]
+        choices.append({"phase": EGV + "Phase2", "results": "yes"})
+        for chosen in choices:
+            for page in (1, 2):
+                found = trials.listing(store, ox.NamedNode(node), kind, chosen, page)
+                assert _listed(found) == _reference_listing(members, chosen, page), (node, chosen)
+                checked += 1
+    assert checked > 50
+
+
+def test_a_listing_before_the_table_is_built_is_the_same(store: OxigraphStore) -> None:
+    """While the worker builds its table (at its start, in the background), a listing reads
+    its node's trials by SPARQL: the same trials, facets and counts as from the table."""
+    for node, kind in [
+        (AUD, "condition"),
+        (KETAMINE, "drug"),
+        ("http://id.nlm.nih.gov/mesh/D000437", "class"),
+    ]:
+        whole = trials.table_of(store)
+        alone = trials.StudyTable.build(store, only=(ox.NamedNode(node), kind))
+        for chosen in ({}, {"phase": EGV + "Phase2"}, {"results": "yes"}):
+            from_table = whole.listing(whole.numbers(node, kind), chosen)
+            by_sparql = alone.listing(alone.numbers(node, kind), chosen)
+            assert _listed(by_sparql) == _listed(from_table), (node, chosen)
+            assert by_sparql.total == from_table.total > 0
+        # and what trials.listing answers while the table is pending
+        trials.TABLES.forget(store)
+        assert trials.TABLES.pend(store)
+        try:
+            assert trials.TABLES.ready(store) is None
+            pending = trials.listing(store, ox.NamedNode(node), kind, {})
+        finally:
+            trials.TABLES.settle(store)
+        assert _listed(pending) == _listed(trials.listing(store, ox.NamedNode(node), kind, {}))
+
+
+def test_kept_statement_counts_give_the_same_attribution_and_page(
+    store: OxigraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker counts once what the graphs state of the busiest nodes (pages.COUNTED; issue
+    20: 170 ms of a MeSH class's page at 100,000 studies): the attribution, and the page,
+    are those counted per page. Here every node with a study counts as busy."""
+    from evidencegraph.server import graphs, pages
+
+    for iri in (AUD, KETAMINE, KARE, "http://id.nlm.nih.gov/mesh/D000437"):
+        node = ox.NamedNode(iri)
+        view = pages._gather(store, iri, for_page=True).quads
+        counted = graphs.count_statements(store, node)
+        assert counted.total > 0 and counted.counts
+        assert graphs.attribute(store, node, view, counted) == graphs.attribute(store, node, view)
+    unkept = resource_html(store, AUD, local_path)
+    monkeypatch.setattr(pages, "MANY_GRAPHS", 0)
+    pages.COUNTED.forget(store)
+    try:
+        assert AUD in pages.COUNTED.of(store)
+        assert resource_html(store, AUD, local_path) == unkept
+    finally:
+        pages.COUNTED.forget(store)
+
+
+def test_a_value_built_while_the_store_changed_is_built_again(tmp_path: Path) -> None:
+    """A background build (per_store.warm_up) that read the store before an update is not
+    kept: the value is built again from what the store holds now, never older."""
+    import threading
+
+    from evidencegraph.server.per_store import PerStore, warm_up
+
+    store = OxigraphStore(build_curated_store(tmp_path / "store.db"))
+    reading, go_on = threading.Event(), threading.Event()
+
+    def drugs(store: OxigraphStore) -> int:
+        found = _count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?d a <{EG}Drug> }}")
+        reading.set()
+        go_on.wait(30)
+        return found
+
+    kept: PerStore[int] = PerStore(drugs)
+    try:
+        before = _count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?d a <{EG}Drug> }}")
+        thread = warm_up(store, [kept])
+        assert thread is not None and reading.wait(30)
+        assert kept.ready(store) is None  # being built: the caller answers without it
+        assert warm_up(store, [kept]) is None  # one build at a time
+        UpdateJob(f"INSERT DATA {{ <{ID}drug/zebrafish-extract> a <{EG}Drug> }}").run(store)
+        kept.forget(store)  # what the worker does after an update
+        go_on.set()
+        thread.join(30)
+        assert kept.ready(store) == before + 1
+    finally:
+        go_on.set()
+        store.close()
+
+
+def test_a_search_before_the_index_is_built_finds_the_same(store: OxigraphStore) -> None:
+    """While the worker builds its index, a search reads the nodes that may match by SPARQL
+    and ranks them as the index does; the answer is not cached (it may rank fewer)."""
+    index = search.index_of(store)
+    for text in (
+        "KARE",
+        "kar",
+        "NCT02649231",
+        KARE_PMID,
+        KARE_DOI,
+        "ketamine",
+        "alcoholism",
+        "alcohol use",
+        "keta",
+    ):
+        expected = [(h.iri, h.matched) for h in index.search(text)]
+        assert [(h.iri, h.matched) for h in SearchIndex.build_for(store, text).search(text)][
+            :3
+        ] == expected[:3], text
+    assert SearchIndex.build_for(store, "zzzqqq").search("zzzqqq") == []
+    # the nodes looked up one by one are indexed as the whole store's scan indexes them
+    every = [ox.NamedNode(node.iri) for node in index._nodes]
+    looked_up = SearchIndex.build(store, among=every)
+
+    def held(built: SearchIndex) -> list[tuple[str, str, str, list[str], list[str]]]:
+        return [(n.iri, n.kind, n.name, n.shown, n.identifiers) for n in built._nodes]
+
+    assert held(looked_up) == held(index) and len(index) > 100
+    search.INDEXES.forget(store)
+    assert search.INDEXES.pend(store)
+    try:
+        answer = SearchJob("KARE", "json").run(store)
+    finally:
+        search.INDEXES.settle(store)
+    assert not answer.cacheable
+    assert json.loads(answer.body)["results"][0]["href"] == "/id/study/NCT02649231"
+    assert SearchJob("KARE", "json").run(store).cacheable
+
+
+def test_a_server_answers_a_search_at_once_and_warms_up(store_path: Path) -> None:
+    """A worker builds its index and table when it starts, in the background: a search sent
+    as soon as the server answers is answered rightly, and once the worker says it is warm
+    its answers come from the index (cached: a repeat is a cache hit)."""
+    import time
+
+    with EvidenceServerProcess(store_path, "--workers", "1") as running:
+        first = requests.get(
+            running.url + "search", params={"q": "KARE", "format": "json"}, timeout=60
+        )
+        assert first.status_code == 200
+        assert first.json()["results"][0]["href"] == "/id/study/NCT02649231"
+        deadline = time.monotonic() + 60
+        while "has built its search index" not in running.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "has built its search index and study table" in running.log(), running.log()
+        asked = {"q": "alcoholism", "format": "json"}
+        once = requests.get(running.url + "search", params=asked, timeout=30)
+        again = requests.get(running.url + "search", params=asked, timeout=30)
+        assert once.json()["results"][0]["href"] == "/id/condition/alcohol-use-disorder"
+        assert again.headers["X-Cache"] == "hit" and again.json() == once.json()
+        listing = requests.get(
+            running.url + "id/condition/alcohol-use-disorder", headers=HTML, timeout=30
+        )
+        assert listing.status_code == 200 and 'href="/id/study/NCT02649231"' in listing.text

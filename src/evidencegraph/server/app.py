@@ -87,8 +87,8 @@ _DOWNLOAD_EXTENSIONS = {
     "application/ld+json": "jsonld",
     "application/rdf+xml": "rdf",
 }
-#: VoID counts scan the whole store, and a worker's first search builds its index from it
-#: (decision 0026): they may take longer than one query may.
+#: VoID counts scan the whole store, and a search before a worker has its index reads the
+#: store's names (decisions 0026, 0027): they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
 #: The longest search the server takes, in characters (a name, a title, a DOI).
 MAX_SEARCH_CHARS = 200
@@ -307,7 +307,7 @@ class EvidenceServer:
             generation = self.cache.generation
             answer = self._run(job(), timeout=timeout)
             entry = CachedResponse.of(answer.status, answer.content_type, answer.body)
-            if answer.status == 200:
+            if answer.status == 200 and answer.cacheable:
                 self.cache.put(key, entry, generation)
         return self._respond(request, entry, state)
 
@@ -656,7 +656,8 @@ class EvidenceServer:
             == "application/json"
         ):
             fmt = "json"
-        # a worker's first search builds its index (decision 0026): seconds at registry scale
+        # a worker builds its index at start, in the background (decision 0026); a search
+        # before it is done reads the names by SPARQL: seconds at registry scale
         return self._cached(
             request,
             ("search", query, fmt),

@@ -61,12 +61,14 @@ _PLAIN = {
 @dataclass(frozen=True)
 class Answer:
     """What a job answered: HTTP status, media type, body; ``form`` says what kind of result
-    it was (select, ask, graph, update, resource)."""
+    it was (select, ask, graph, update, resource); ``cacheable`` False: an answer the server
+    must not keep (made while the worker was still building what it answers from)."""
 
     status: int
     content_type: str
     body: bytes
     form: str = ""
+    cacheable: bool = True
 
 
 def failure(status: int, message: str) -> Answer:

@@ -35,6 +35,8 @@ _MODIFIED = expand("dcterms:modified")
 _GENERATED = expand("prov:generatedAtTime")
 _TRIPLES = "http://rdfs.org/ns/void#triples"
 _NAMES = tuple(ox.NamedNode(expand(curie)) for curie in NAME_PROPERTIES)
+#: What a graph's entry (:class:`SourceGraph`) reads of the catalog.
+_ENTRY_PREDICATES = (_KIND, _DERIVED_FROM, _MODIFIED, _GENERATED)
 #: Graphs a query names at most in one VALUES block.
 _CHUNK = 500
 
@@ -66,7 +68,7 @@ class SourceGraph:
 def catalog_entries(store: Store, graphs: Sequence[str]) -> dict[str, SourceGraph]:
     """The catalog's description of each of ``graphs`` (a graph the catalog does not
     describe comes back with its IRI alone), its source's name read from any graph."""
-    described = catalog_quads(store, graphs)
+    described = catalog_quads(store, graphs, _ENTRY_PREDICATES)
     by_graph: dict[str, dict[str, list[_Term]]] = defaultdict(lambda: defaultdict(list))
     for quad in described:
         if isinstance(quad.subject, ox.NamedNode):  # always: VALUES binds ?g to IRIs
@@ -99,16 +101,23 @@ def catalog_entries(store: Store, graphs: Sequence[str]) -> dict[str, SourceGrap
     return entries
 
 
-def catalog_quads(store: Store, graphs: Sequence[str]) -> list[ox.Quad]:
-    """What the catalog states about each of ``graphs``, as quads in the catalog graph."""
+def catalog_quads(
+    store: Store, graphs: Sequence[str], predicates: Sequence[str] = ()
+) -> list[ox.Quad]:
+    """What the catalog states about each of ``graphs``, as quads in the catalog graph;
+    ``predicates``: those statements alone (a page needs four of a record's dozens)."""
     found: list[ox.Quad] = []
     catalog = ox.NamedNode(CATALOG)
+    only = ""
+    if predicates:  # (a VALUES block of them made Oxigraph read the catalog once a value)
+        only = f"FILTER(?p IN ({', '.join(str(ox.NamedNode(p)) for p in predicates)})) "
     for start in range(0, len(graphs), _CHUNK):
         # each IRI written by pyoxigraph once it accepted it as one: no text of a caller's
         # can become syntax
         chunk = " ".join(str(ox.NamedNode(g)) for g in graphs[start : start + _CHUNK])
         rows = store.query(
-            f"SELECT ?g ?p ?o WHERE {{ VALUES ?g {{ {chunk} }} GRAPH {_CATALOG} {{ ?g ?p ?o }} }}"
+            f"SELECT ?g ?p ?o WHERE {{ VALUES ?g {{ {chunk} }} "
+            f"GRAPH {_CATALOG} {{ ?g ?p ?o }} {only}}}"
         ).rows
         for row in rows:
             subject, predicate, value = (to_oxigraph(row[name]) for name in ("g", "p", "o"))
@@ -257,17 +266,41 @@ def _first_graphs_by_kind(store: Store, bound: dict[str, Node], most: int) -> li
     return found
 
 
-def attribute(store: Store, node: ox.NamedNode, view: Iterable[ox.Quad]) -> Attribution:
+@dataclass(frozen=True)
+class StatementCounts:
+    """A node's statements in the source graphs with how many graphs state each, and how
+    many graphs state anything of it: what :func:`attribute` reads of every graph, kept by a
+    worker for the nodes the most graphs state (:func:`count_statements`)."""
+
+    counts: dict[_Pair, int]
+    total: int
+
+
+def count_statements(store: Store, node: ox.NamedNode) -> StatementCounts:
+    """``node``'s :class:`StatementCounts`: two queries over every graph that states
+    something of it (a MeSH class that 60,000 records label: most of its page's time)."""
+    subject: dict[str, Node] = {"s": URIRef(node.value)}
+    counts = _counts(store, subject)
+    return StatementCounts(counts, _total(store, subject) if counts else 0)
+
+
+def attribute(
+    store: Store,
+    node: ox.NamedNode,
+    view: Iterable[ox.Quad],
+    counted: StatementCounts | None = None,
+) -> Attribution:
     """Which source graphs state what about ``node`` (its statements as subject), and the
     single-valued properties they give different values; ``view`` holds the node's
-    statements in the default graph, which say what the view shows.
+    statements in the default graph, which say what the view shows; ``counted``: the
+    node's :func:`count_statements` of this state of the store, if kept (else counted now).
 
     A bounded number of queries whatever the store's size: the statements with how many
     graphs state each, the first graphs in precedence, what those state, and the first
     graphs of each value sources disagree on.
     """
     subject: dict[str, Node] = {"s": URIRef(node.value)}  # bound, so projected below
-    counts = _counts(store, subject)
+    counts = counted.counts if counted is not None else _counts(store, subject)
     if not counts:
         return Attribution()
     if max(counts.values()) > MANY_GRAPHS:
@@ -277,11 +310,7 @@ def attribute(store: Store, node: ox.NamedNode, view: Iterable[ox.Quad]) -> Attr
     listed = first[:MAX_LISTED_GRAPHS]
     total = len(listed)
     if len(first) > len(listed):
-        rows = store.query(
-            f"SELECT ?s (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {_IN_SOURCES} }} GROUP BY ?s",
-            subject,
-        ).rows
-        total = int(str(rows[0]["n"]))
+        total = counted.total if counted is not None else _total(store, subject)
     stated = _stated_in(store, subject, listed)
     disagreeing = _disagreeing(counts)
     of_value: dict[_Pair, list[str]] = {}
@@ -320,6 +349,15 @@ def _counts(store: Store, subject: dict[str, Node]) -> dict[_Pair, int]:
         subject,
     ).rows
     return {(str(row["p"]), to_oxigraph(row["o"])): int(str(row["n"])) for row in rows}
+
+
+def _total(store: Store, subject: dict[str, Node]) -> int:
+    """How many source graphs state anything of the subject."""
+    rows = store.query(
+        f"SELECT ?s (COUNT(DISTINCT ?g) AS ?n) WHERE {{ {_IN_SOURCES} }} GROUP BY ?s",
+        subject,
+    ).rows
+    return int(str(rows[0]["n"])) if rows else 0
 
 
 def _stated_in(

@@ -1,12 +1,13 @@
 """Search by name, synonym and identifier (issue 20 point 3, decision 0026).
 
 Oxigraph has no full-text index, and a SPARQL ``CONTAINS`` over every name reads every name
-(seconds at 100,000 studies). A worker builds a word index from the store the first time it
-is asked, in memory, and answers every later search from it: each word of a name, a synonym
-or an identifier points to the nodes it names; a search's words are prefixes ("ket" finds
-ketamine, as one types), and every one of them must match a word of the node. The store does
-not change under a read-only server; a writable one forgets the index after each update
-(:func:`forget`), and the next search builds it again.
+(seconds at 100,000 studies). A worker builds a word index from the store when it starts, in
+the background and in memory (decision 0027), and answers every search from it: each word of
+a name, a synonym or an identifier points to the nodes it names; a search's words are
+prefixes ("ket" finds ketamine, as one types), and every one of them must match a word of the
+node. Until the index is built, a search reads the nodes that may match by SPARQL
+(:meth:`SearchIndex.build_for`). The store does not change under a read-only server; a
+writable one forgets the index after each update (:func:`forget`) and builds it again.
 
 What is indexed: studies (title, official title, acronym, NCT, EudraCT, ISRCTN and the
 sponsor's own ids), drugs (also by the names and other names of the interventions that
@@ -23,7 +24,10 @@ import re
 import unicodedata
 from array import array
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -47,6 +51,10 @@ MAX_CANDIDATES = 5000
 #: Names up to this long rank before longer ones that match alike (a drug before a title).
 SHORT_NAME = 40
 
+#: The most nodes a search reads by SPARQL each way while the worker has no index yet
+#: (:meth:`SearchIndex.build_for`).
+MAX_SCANNED = 300
+
 #: The most nodes a search word's matches are gathered into a set to narrow the others by.
 MAX_SET = 200_000
 
@@ -65,6 +73,7 @@ _NAMES = ("dcterms:title", "rdfs:label", "skos:prefLabel", "eg:acronym", "skos:a
 _OTHER_NAMES = ("eg:officialTitle",)
 #: Identifiers: a search for one whole ranks its node first.
 _IDENTIFIERS = ("eg:nctId", "eg:pmid", "eg:doi", "eg:eudractNumber", "eg:isrctn", "eg:orgStudyId")
+_RDF_TYPE = expand("rdf:type")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -119,54 +128,31 @@ class SearchIndex:
         return len(self._nodes)
 
     @classmethod
-    def build(cls, store: Store) -> SearchIndex:
-        """The index of what ``store`` names (see the module's docstring)."""
+    def build(cls, store: Store, among: Sequence[ox.NamedNode] | None = None) -> SearchIndex:
+        """The index of what ``store`` names (see the module's docstring); ``among``: of
+        those nodes alone, looked up one by one (:meth:`build_for`)."""
         names = [*_NAMES, *_OTHER_NAMES, *_IDENTIFIERS]
         rank = {expand(curie): index for index, curie in enumerate(names)}
         identifier = {expand(curie) for curie in _IDENTIFIERS}
         cited = {expand("eg:pmid"), expand("eg:doi")}
-        label = expand("rdfs:label")
         service = sparql_service(store, "be searched")
-        kinds: dict[str, str] = {}
-        for kind, curie in KINDS:  # a study that is also a concept is a study
-            for (node,) in _rows(service, f"SELECT ?node WHERE {{ {_typed(curie)} }}"):
-                if isinstance(node, ox.NamedNode):
-                    kinds.setdefault(node.value, kind)
+        if among is None:
+            kinds, named, given = _read_all(service, rank)
+        else:
+            kinds, named, given = _look_up(store, service, among, rank)
         found: dict[str, list[tuple[int, str, bool]]] = defaultdict(list)
-        # every name but rdfs:label in one scan (a study's title, acronym, ids; the labels of
-        # concepts, drugs, conditions): those properties name little else; rdfs:label names
-        # everything (arms, outcomes, sites), so it is read kind by kind
-        scanned = " ".join(f"<{iri}>" for iri in rank if iri != label)
-        rows = _rows(
-            service, f"SELECT ?node ?p ?text WHERE {{ VALUES ?p {{ {scanned} }} ?node ?p ?text }}"
-        )
-        labelled = (
-            row
-            for _, curie in KINDS
-            for row in _rows(
-                service,
-                f"SELECT ?node ?p ?text WHERE {{ {_typed(curie)} ?node <{label}> ?text "
-                f"BIND(<{label}> AS ?p) }}",
+        for node, predicate, text in named:
+            if not isinstance(node, ox.NamedNode) or not isinstance(text, ox.Literal):
+                continue
+            if node.value not in kinds:
+                if predicate.value not in cited:
+                    continue  # an arm's, a site's name: found through its study
+                kinds[node.value] = "source"  # a registry reference: a PMID or DOI only
+            found[node.value].append(
+                (rank[predicate.value], text.value, predicate.value in identifier)
             )
-        )
-        for rows_of in (rows, labelled):
-            for node, predicate, text in rows_of:
-                if not isinstance(node, ox.NamedNode) or not isinstance(text, ox.Literal):
-                    continue
-                if node.value not in kinds:
-                    if predicate.value not in cited:
-                        continue  # an arm's, a site's name: found through its study
-                    kinds[node.value] = "source"  # a registry reference: a PMID or DOI only
-                found[node.value].append(
-                    (rank[predicate.value], text.value, predicate.value in identifier)
-                )
         # a drug is also called what the interventions that give it are called: their names
         # and other names (brand names: Ketalar is ketamine)
-        given = _rows(
-            service,
-            f"SELECT ?drug ?text WHERE {{ ?intervention <{expand('eg:drug')}> ?drug . "
-            f"?intervention <{expand('skos:altLabel')}>|<{label}> ?text }}",
-        )
         for drug, text in given:
             if (
                 isinstance(drug, ox.NamedNode)
@@ -184,6 +170,50 @@ class SearchIndex:
             node.text = "\n".join(normalise(text) for text in node.shown)
             nodes.append(node)
         return cls(sorted(nodes, key=lambda n: n.iri))
+
+    @classmethod
+    def build_for(cls, store: Store, query: str) -> SearchIndex:
+        """An index of the nodes that may match ``query`` alone, read by SPARQL now: what a
+        search answers from while the worker's own index is not built yet (at most
+        :data:`MAX_SCANNED` nodes each way; seconds on a registry-sized store, where the index
+        answers in milliseconds). The nodes are those a name, synonym or identifier of
+        which has a word starting with the query's longest word, or, for a drug, that its
+        interventions are called so; ranked then as the whole index ranks them."""
+        wanted = words(query)
+        if not wanted:
+            return cls([])
+        longest = max(wanted, key=len)
+        # letters and digits only (words()), written as literals by pyoxigraph: no text of a
+        # caller's becomes syntax. CONTAINS first: a regular expression on every name costs
+        # twice as much, and a substituted one is compiled again for every name
+        word = ox.Literal(longest)
+        starts = ox.Literal(rf"(^|[^\p{{L}}\p{{N}}]){longest}")
+        label = expand("rdfs:label")
+        named = " ".join(
+            f"<{expand(curie)}>"
+            for curie in (*_NAMES, *_OTHER_NAMES, *_IDENTIFIERS)
+            if expand(curie) != label
+        )
+        # rdfs:label names everything (arms, outcomes, sites): the indexed kinds' alone
+        kinds = " ".join(f"<{expand(c)}>" for _, curie in KINDS for c in _classes_under(curie))
+        given = f"<{expand('skos:altLabel')}>|<{label}>"
+        # the short names first (a drug's, a condition's, a class's), each way with its own
+        # limit: study titles that have the word must not crowd out the condition named by it
+        ways = (
+            f"VALUES ?type {{ {kinds} }} ?node a ?type . ?node <{label}> ?text",
+            f"?intervention <{expand('eg:drug')}> ?node . ?intervention {given} ?text",
+            f"VALUES ?p {{ {named} }} ?node ?p ?text",
+        )
+        service = sparql_service(store, "be searched")
+        among: dict[ox.NamedNode, None] = {}
+        for way in ways:
+            found = service.run_query(
+                f"SELECT DISTINCT ?node WHERE {{ {way} FILTER(CONTAINS(LCASE(STR(?text)), "
+                f'{word}) && REGEX(STR(?text), {starts}, "i")) }} LIMIT {MAX_SCANNED}'
+            )
+            assert isinstance(found, ox.QuerySolutions)
+            among.update((node, None) for (node,) in found if isinstance(node, ox.NamedNode))
+        return cls.build(store, list(among)) if among else cls([])
 
     def search(self, query: str, limit: int = MAX_RESULTS) -> list[Hit]:
         """The nodes every word of ``query`` names (the last word, and every other, as a
@@ -277,8 +307,87 @@ def _has_prefix(text: str, prefix: str) -> bool:
     return re.search(rf"(?<![^\W_]){re.escape(prefix)}", text) is not None
 
 
-def _rows(service: SparqlService, query: str) -> ox.QuerySolutions:
-    rows = service.run_query(query)
+#: rows of terms: (node, property, name) or (drug, name)
+_Rows = Iterable[Sequence[Any]]
+
+
+def _read_all(service: SparqlService, rank: dict[str, int]) -> tuple[dict[str, str], _Rows, _Rows]:
+    """Every indexed node's kind; every (node, property, name) of them; every (drug, name of
+    an intervention giving it): read kind by kind and property by property."""
+    label = expand("rdfs:label")
+    kinds: dict[str, str] = {}
+    for kind, curie in KINDS:  # a study that is also a concept is a study
+        for (node,) in _rows(service, f"SELECT ?node WHERE {{ {_typed(curie)} }}"):
+            if isinstance(node, ox.NamedNode):
+                kinds.setdefault(node.value, kind)
+    # every name but rdfs:label in one scan (a study's title, acronym, ids; the labels of
+    # concepts, drugs, conditions): those properties name little else; rdfs:label names
+    # everything (arms, outcomes, sites), so it is read kind by kind
+    scanned = " ".join(f"<{iri}>" for iri in rank if iri != label)
+    rows = _rows(
+        service, f"SELECT ?node ?p ?text WHERE {{ VALUES ?p {{ {scanned} }} ?node ?p ?text }}"
+    )
+    labelled = (
+        row
+        for _, curie in KINDS
+        for row in _rows(
+            service,
+            f"SELECT ?node ?p ?text WHERE {{ {_typed(curie)} ?node <{label}> ?text "
+            f"BIND(<{label}> AS ?p) }}",
+        )
+    )
+    given = _rows(
+        service,
+        f"SELECT ?drug ?text WHERE {{ ?intervention <{expand('eg:drug')}> ?drug . "
+        f"?intervention <{expand('skos:altLabel')}>|<{label}> ?text }}",
+    )
+    return kinds, chain(rows, labelled), given
+
+
+def _look_up(
+    store: Store, service: SparqlService, among: Sequence[ox.NamedNode], rank: dict[str, int]
+) -> tuple[dict[str, str], _Rows, _Rows]:
+    """As :func:`_read_all`, of the nodes ``among`` alone: their types and names looked up
+    node by node (a query joining them to a list of nodes read every name of the store)."""
+    label = expand("rdfs:label")
+    properties = [ox.NamedNode(_RDF_TYPE), *(ox.NamedNode(iri) for iri in rank)]
+    held = store.view_values([(node, p) for node in among for p in properties])
+    types: dict[str, set[str]] = defaultdict(set)
+    for quad in held:
+        subject, value = quad.subject, quad.object
+        if quad.predicate.value == _RDF_TYPE and isinstance(subject, ox.NamedNode):
+            types[subject.value].add(str(getattr(value, "value", "")))
+    kinds: dict[str, str] = {}
+    for kind, curie in KINDS:
+        classes = {expand(c) for c in _classes_under(curie)}
+        for iri, of_node in types.items():
+            if of_node & classes:
+                kinds.setdefault(iri, kind)
+    named = [
+        (quad.subject, quad.predicate, quad.object)
+        for quad in held
+        if quad.predicate.value != _RDF_TYPE
+        and (quad.predicate.value != label or getattr(quad.subject, "value", "") in kinds)
+    ]
+    given: list[Sequence[Any]] = []
+    bound = ox.Variable("drug")
+    for candidate in among:
+        if kinds.get(candidate.value) == "drug":
+            given += _rows(
+                service,
+                f"SELECT ?drug ?text WHERE {{ ?intervention <{expand('eg:drug')}> ?drug . "
+                f"?intervention <{expand('skos:altLabel')}>|<{label}> ?text }}",
+                {bound: candidate},
+            )
+    return kinds, named, given
+
+
+def _rows(
+    service: SparqlService,
+    query: str,
+    substitutions: dict[ox.Variable, ox.NamedNode] | None = None,
+) -> ox.QuerySolutions:
+    rows = service.run_query(query, substitutions=substitutions)
     assert isinstance(rows, ox.QuerySolutions)
     return rows
 
@@ -296,18 +405,19 @@ def _classes_under(curie: str) -> list[str]:
     return [c for c in under if c != "eg:RegistryRecord"]
 
 
-#: This worker's index of the store it holds, built on the first search.
-_INDEXES: PerStore[SearchIndex] = PerStore(SearchIndex.build)
+#: This worker's index of the store it holds: built at its start, in the background
+#: (``per_store.warm_up``), or on the first search.
+INDEXES: PerStore[SearchIndex] = PerStore(SearchIndex.build)
 
 
 def index_of(store: Store) -> SearchIndex:
     """This worker's SearchIndex of ``store``, built now if it has none."""
-    return _INDEXES.of(store)
+    return INDEXES.of(store)
 
 
 def forget(store: Store) -> None:
-    """Drop the index of ``store`` (it changed); the next search builds it again."""
-    _INDEXES.forget(store)
+    """Drop the index of ``store`` (it changed); it is built again."""
+    INDEXES.forget(store)
 
 
 @dataclass(frozen=True)
@@ -320,7 +430,13 @@ class SearchJob:
     limit: int = MAX_RESULTS
 
     def run(self, store: Store) -> Answer:
-        hits = index_of(store).search(self.query, self.limit)
+        index = INDEXES.ready(store)
+        # while the worker builds its index, the nodes that may match are read by SPARQL:
+        # the answer is right but may rank fewer nodes, so it is not cached
+        cacheable = index is not None
+        if index is None:
+            index = SearchIndex.build_for(store, self.query)
+        hits = index.search(self.query, self.limit)
         shown = [
             {
                 "iri": hit.iri,
@@ -333,6 +449,6 @@ class SearchJob:
         ]
         if self.fmt == "json":
             body = json.dumps({"query": self.query, "results": shown}, ensure_ascii=False)
-            return Answer(200, JSON_MEDIA_TYPE, body.encode("utf-8"), "search")
+            return Answer(200, JSON_MEDIA_TYPE, body.encode("utf-8"), "search", cacheable)
         page = render("search.html", title="Search", query=self.query, results=shown)
-        return Answer(200, HTML_MEDIA_TYPE, page.encode("utf-8"), "search")
+        return Answer(200, HTML_MEDIA_TYPE, page.encode("utf-8"), "search", cacheable)

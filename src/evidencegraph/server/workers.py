@@ -22,10 +22,16 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from evidencegraph.errors import EvidenceGraphError, StoreError
-from evidencegraph.server import search, trials
+from evidencegraph.server import pages, search, trials
 from evidencegraph.server.evaluate import Answer, Job, failure
+from evidencegraph.server.per_store import PerStore, warm_up
+
+#: What a worker builds from its store when it starts, in this order (the search first: it
+#: is what a visitor types into at once; the counts of the busiest nodes need the table).
+_PER_STORE: tuple[PerStore[Any], ...] = (search.INDEXES, trials.TABLES, pages.COUNTED)
 
 #: How long a new worker may take to open the store.
 STARTUP_SECONDS = 120.0
@@ -73,6 +79,10 @@ def worker_main(connection: Connection, spec: StoreSpec) -> None:
         connection.send(("failed", str(error)))
         return
     connection.send(("ready", os.getpid()))
+    # the search index and the study table, built now in the background rather than on the
+    # first search or listing (seconds of CPU each at registry scale); until each is ready,
+    # what needs it is answered by SPARQL (search.SearchJob, trials.listing)
+    warm_up(store, _PER_STORE, _say_warm)
     while True:
         try:
             job = connection.recv()
@@ -86,12 +96,22 @@ def worker_main(connection: Connection, spec: StoreSpec) -> None:
             traceback.print_exc(file=sys.stderr)
             answer = failure(500, f"internal error ({type(error).__name__}): {error}")
         if answer.form == "update":  # the store changed: this worker's indexes are old
-            search.forget(store)
-            trials.forget(store)
+            for kept in _PER_STORE:
+                kept.forget(store)
+            warm_up(store, _PER_STORE)
         try:
             connection.send(answer)
         except (BrokenPipeError, OSError):
             return
+
+
+def _say_warm(seconds: float) -> None:
+    print(
+        f"evidencegraph serve: worker {os.getpid()} has built its search index and study "
+        f"table in {seconds:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 class _Waiter:
