@@ -90,6 +90,12 @@ _DOWNLOAD_EXTENSIONS = {
 #: VoID counts scan the whole store, and a search before a worker has its index reads the
 #: store's names (decisions 0026, 0027): they may take longer than one query may.
 _DESCRIPTION_TIMEOUT = 600.0
+#: The server's own pages: a study's, a listing of trials, a graph, a search, the store's
+#: description. Their cost is the store's, not a query's, and a worker builds its index and
+#: table for them as it warms up: demoted, it would be retired with them (decision 0027).
+#: What anyone may send (SPARQL queries and updates, publications) is demoted past
+#: --demote-after.
+_PAGE_JOBS = (ResourceJob, GraphJob, SearchJob, DescriptionJob)
 #: The longest search the server takes, in characters (a name, a title, a DOI).
 MAX_SEARCH_CHARS = 200
 
@@ -257,7 +263,9 @@ class EvidenceServer:
     def _run(self, job: Job, *, timeout: float | None = None) -> Answer:
         limit = self.settings.timeout if timeout is None else timeout
         try:
-            return self.pool.run(job, timeout=limit, wait=self.settings.timeout)
+            return self.pool.run(
+                job, timeout=limit, wait=self.settings.timeout, demote=_demotable(job)
+            )
         except JobTimeoutError:
             print(
                 f"evidencegraph serve: stopped a {type(job).__name__} after {limit:g} s; "
@@ -699,6 +707,11 @@ PAGE_POLICY = (
 )
 #: What /queries offers to download a named query's answer as: (format=, caption).
 _QUERY_FORMATS = (("csv", "CSV"), ("tsv", "TSV"), ("json", "SPARQL JSON"), ("xml", "SPARQL XML"))
+
+
+def _demotable(job: Job) -> bool:
+    """Whether ``job`` goes to the lowest priority past --demote-after (not a page's)."""
+    return not isinstance(job, _PAGE_JOBS)
 
 
 def _page_arguments(request: Request) -> tuple[tuple[str, str], ...]:

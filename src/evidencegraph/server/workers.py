@@ -252,10 +252,11 @@ class WorkerPool:
         with self._lock:
             self._live.discard(worker)
 
-    def run(self, job: Job, *, timeout: float, wait: float) -> Answer:
+    def run(self, job: Job, *, timeout: float, wait: float, demote: bool = True) -> Answer:
         """Run ``job`` on the first worker free within ``wait`` seconds, for at most
-        ``timeout`` seconds. Raises PoolBusyError, JobTimeoutError (the worker is then replaced) or
-        WorkerLostError."""
+        ``timeout`` seconds; ``demote`` False keeps it from being demoted (the server's own
+        pages: a worker demoted is retired, with what it had built for them). Raises
+        PoolBusyError, JobTimeoutError (the worker is then replaced) or WorkerLostError."""
         worker = self._idle.get(timeout=wait)
         if worker is None:
             raise PoolBusyError
@@ -263,7 +264,7 @@ class WorkerPool:
         try:
             worker.connection.send(job)
             waited = 0.0
-            patience = self.demote_after
+            patience = self.demote_after if demote else None
             if patience is not None and timeout > patience and not worker.connection.poll(patience):
                 demoted = self._demote(worker)
                 waited = patience
