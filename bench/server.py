@@ -81,14 +81,22 @@ class Figures:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+#: What a worker of `evidencegraph serve` prints once warm (server/workers.py), and how many
+#: workers `serve` starts by default.
+WARM_LINE = "has built its search index and study table"
+WORKERS = 2
+
+
 def flagship_text() -> str:
-    """The flagship query with ``drug`` bound to ketamine in its text (as any client sends it)."""
+    """The flagship query as the named query runs it for ``drug`` ketamine (its name key written
+    in as a constant, decision 0028), with every parameter bound by VALUES in the text: one
+    text that any SPARQL server answers alike."""
     from evidencegraph.queries import get_query
+    from evidencegraph.rdf.terms import to_oxigraph
     from evidencegraph.store.values_binding import bind_by_values
 
-    return bind_by_values(
-        get_query("drug-with-psychotherapy").text, {"drug": ox.Literal("ketamine")}
-    )
+    text, bound = get_query("drug-with-psychotherapy").prepare({"drug": "ketamine"})
+    return bind_by_values(text, {name: to_oxigraph(term) for name, term in bound.items()})
 
 
 class Server:
@@ -96,7 +104,7 @@ class Server:
 
     def __init__(self, name: str, command: list[str], endpoint: str | None, log: Path):
         self.name = name
-        self._log = log.open("wb")
+        self._log, self._log_path = log.open("wb"), log
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=self._log, start_new_session=True
         )
@@ -112,6 +120,20 @@ class Server:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"{name} did not answer at {self.endpoint}")
+
+    def await_warm(self, workers: int) -> None:
+        """Wait until ``workers`` workers have said they built their search index and study
+        table (decision 0027): measured before that, the load would share the CPU with the
+        warm-up and say what a just-started server does, not what a running one does."""
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            said = self._log_path.read_text(encoding="utf-8", errors="replace")
+            if said.count(WARM_LINE) >= workers:
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see {self._log_path}")
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.name}: its workers did not warm up within 600 s")
 
     def _announced(self) -> str:
         assert self.process.stdout is not None
@@ -148,7 +170,9 @@ def evidencegraph_server(store: Path, cache: bool, timeout: float, log: Path) ->
     if not cache:
         command += ["--cache-size", "0"]
     name = "evidencegraph serve" + ("" if cache else " --cache-size 0")
-    return Server(name, command, None, log)
+    server = Server(name, command, None, log)
+    server.await_warm(WORKERS)
+    return server
 
 
 def oxigraph_server(store: Path, log: Path) -> Server:
