@@ -321,11 +321,11 @@ def test_an_update_makes_the_worker_build_its_index_again(tmp_path: Path) -> Non
             '<http://www.w3.org/2000/01/rdf-schema#label> "zebrafish extract" }'
         )
         assert update.run(store).form == "update"
-        search.forget(store)  # what the worker does after an update (workers.worker_main)
+        search.INDEXES.forget(store)  # what the worker does after an update (workers.worker_main)
         found = json.loads(SearchJob("Zebrafish", "json").run(store).body)["results"]
         assert [hit["href"] for hit in found] == ["/id/drug/zebrafish-extract"]
     finally:
-        search.forget(store)
+        search.INDEXES.forget(store)
         store.close()
 
 

@@ -15,6 +15,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from evidencegraph.errors import StoreNeedsUpgradeError
+from evidencegraph.ontology.name_keys import name_key
 from evidencegraph.ontology.namespace import EG
 from evidencegraph.store.core import Store
 
@@ -46,7 +47,7 @@ def check_name_keys(store: Store, keyed: Sequence[str], bindings: Mapping[str, N
         value = bindings.get(parameter)
         if not isinstance(value, Literal) or parameter not in keyed:
             continue
-        key = Literal(str(value).lower())
+        key = Literal(name_key(str(value)).value)
         rows = store.query(_UNKEYED_NAME, {"class": URIRef(class_iri), "key": key}).rows
         if rows:
             kind = str(class_iri).rsplit("#", 1)[-1].lower()

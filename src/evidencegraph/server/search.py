@@ -415,11 +415,6 @@ def index_of(store: Store) -> SearchIndex:
     return INDEXES.of(store)
 
 
-def forget(store: Store) -> None:
-    """Drop the index of ``store`` (it changed); it is built again."""
-    INDEXES.forget(store)
-
-
 @dataclass(frozen=True)
 class SearchJob:
     """A search (``/search?q=``): the hits as JSON (``fmt`` json, for the search box) or as a

@@ -446,11 +446,6 @@ def table_of(store: Store) -> StudyTable:
     return TABLES.of(store)
 
 
-def forget(store: Store) -> None:
-    """Drop the table of ``store`` (it changed); the next listing builds it again."""
-    TABLES.forget(store)
-
-
 def _text(term: object) -> str:
     return term.value if isinstance(term, (ox.NamedNode, ox.Literal)) else ""
 
