@@ -18,6 +18,7 @@ from evidencegraph.graph.name_key_upgrade import (
     graphs_missing_name_keys,
     in_chunks,
     records_again,
+    write_marks,
 )
 from evidencegraph.ontology.namespace import model_files
 from evidencegraph.ontology.source_graphs import (
@@ -29,7 +30,7 @@ from evidencegraph.ontology.source_graphs import (
     file_graph,
 )
 from evidencegraph.queries import NamedQuery, get_query
-from evidencegraph.queries.name_keys import check_name_keys
+from evidencegraph.queries.name_keys import check_marks_kept, check_name_keys
 from evidencegraph.rdf.files import RdfInput, StagedFiles, rdf_inputs, stage_rdf_files
 from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import to_quads
@@ -62,10 +63,13 @@ class LoadSummary:
 @dataclass(frozen=True)
 class NameKeyUpgrade:
     """What ``add_name_keys`` did: the source graphs written again, and the view's new
-    triples (the keys of names no other graph had keyed)."""
+    triples (the keys of names no other graph had keyed); with :meth:`EvidenceGraph.upgrade`,
+    the marks of the values the view does not show added and taken out (decision 0030)."""
 
     graphs: int
     triples_added: int
+    marks_added: int = 0
+    marks_removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -275,6 +279,15 @@ class EvidenceGraph:
             added += self.write_sources(records_again(self.store, part)).triples_added
         return NameKeyUpgrade(graphs=len(graphs), triples_added=added)
 
+    def upgrade(self, *, graphs_per_write: int = 500) -> NameKeyUpgrade:
+        """Upgrade a store written before the name keys or before the marks of the values
+        the view does not show: the keys first (:meth:`add_name_keys`, whose writes mark only
+        what they weigh), then every mark the graphs and the view imply, with the catalog's
+        statement that the store keeps them (decision 0030). Running it again does nothing."""
+        keyed = self.add_name_keys(graphs_per_write=graphs_per_write)
+        added, removed = write_marks(self.store)
+        return NameKeyUpgrade(keyed.graphs, keyed.triples_added, added, removed)
+
     # --- reading ---------------------------------------------------------------
 
     def validate(self, engine: str = "auto") -> ValidationReport:
@@ -302,9 +315,11 @@ class EvidenceGraph:
         whether or not the query projects them (NamedQuery.prepare).
 
         Raises StoreNeedsUpgradeError when the answer is empty because the store was written
-        before the name keys (decision 0028)."""
+        before the name keys (decision 0028), or when the query reads the marks of the values
+        the view does not show and the store was written before them (decision 0030)."""
         named = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
         text, bindings = named.prepare(params or {})
+        check_marks_kept(self.store, text)
         result = self.store.query(text, bindings)
         if result.kind == "select" and not result.rows:
             check_name_keys(self.store, named.keyed, bindings)

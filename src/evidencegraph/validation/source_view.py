@@ -244,6 +244,14 @@ def _single_valued() -> frozenset[ox.NamedNode]:
     return frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
 
 
+def marks_kept(reader: Reader) -> bool:
+    """Whether the store keeps the marks of the values the view does not show complete
+    (decision 0030): the catalog says so, or the store is new (it describes no graph yet,
+    and every write from the first one marks what it weighs)."""
+    stamps = reader.values([(NOT_SHOWN_GRAPH, RDF_TYPE)])
+    return NOT_SHOWN_STAMP in stamps or not reader.describes_graphs()
+
+
 def checksum(triples: Iterable[ox.Quad]) -> str:
     """SHA-256 of statements as sorted N-Triples lines (the same statements, the same sum)."""
     return ntriples_checksum(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"")
