@@ -102,12 +102,10 @@ def marks_account(found: Coverage) -> str:
     for people; "" when nothing is."""
     missing, extra = len(found.marks_missing), len(found.marks_extra)
     if not found.marks_kept:
-        if not missing and not extra:
-            return ""
         return (
-            f"The store keeps no marks of the values the view does not show ({NOT_SHOWN}): "
-            f"it was written before them, and source-disagreements refuses to answer. Run "
-            f"`{UPGRADE_COMMAND}` on it."
+            f"The catalog does not say that the store keeps the marks of the values the view "
+            f"does not show ({NOT_SHOWN}; {missing:,} missing): it was written before them, "
+            f"and source-disagreements refuses to answer. Run `{UPGRADE_COMMAND}` on it."
         )
     if not missing and not extra:
         return ""
