@@ -22,7 +22,6 @@ from typing import Any
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
-from rdflib import Literal
 
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import StoreNeedsUpgradeError
@@ -31,12 +30,12 @@ from evidencegraph.graph.pipeline import Importer
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.records import Record
 from evidencegraph.ontology.source_graphs import NOT_SHOWN, record_graph
-from evidencegraph.queries import get_query, read_query_file
+from evidencegraph.queries import get_query
 from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.evaluate import QueryJob
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation.source_view import NOT_SHOWN_GRAPH, NOT_SHOWN_STAMP
-from support import DATA
+from support import DATA, new_answer, old_answer
 
 KARE = "NCT02649231"
 RECORD = "NCT03418623"
@@ -44,7 +43,6 @@ EG = "https://w3id.org/evidencegraph/ontology#"
 STUDY = f"https://w3id.org/evidencegraph/id/study/{KARE}"
 ENROLMENT = ox.NamedNode(EG + "enrolment")
 TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
-OLD_QUERY = DATA / "queries-before" / "source-disagreements.rq"
 
 
 def fixture(nct_id: str = RECORD) -> dict[str, Any]:
@@ -73,35 +71,7 @@ def run_import(graph: EvidenceGraph, *contents: dict[str, Any]) -> None:
     assert summary.stopped is None, summary.lines()
 
 
-Row = tuple[str, ...]
-
-
-#: The query's columns, in its SELECT's order.
-COLUMNS = ("node", "property", "shown", "shownBy", "notShown", "statedBy", "shownIn", "statedIn")
-
-
-def answer(store: Store, text: str, about: str = "any") -> Counter[Row]:
-    """A query's rows as a multiset of tuples of N-Triples terms (unbound: "")."""
-    result = store.query(text, {"about": Literal(about)})
-    return Counter(
-        tuple(row[name].n3() if row.get(name) is not None else "" for name in COLUMNS)
-        for row in result.rows
-    )
-
-
-def old_answer(store: Store, about: str = "any") -> Counter[Row]:
-    """The rows of the query as it was, without those that take graph/not-shown for the
-    graph stating a value (the old text read every named graph as a source)."""
-    rows = answer(store, read_query_file(OLD_QUERY).text, about)
-    marks_graph = f"<{NOT_SHOWN}>"
-    return Counter({row: n for row, n in rows.items() if row[-1] != marks_graph})
-
-
-def new_answer(store: Store, about: str = "any") -> Counter[Row]:
-    return answer(store, get_query("source-disagreements").text, about)
-
-
-def assert_same_answer(store: Store) -> Counter[Row]:
+def assert_same_answer(store: Store) -> Counter[tuple[str, ...]]:
     new, old = new_answer(store), old_answer(store)
     assert new == old
     assert new_answer(store, STUDY) == old_answer(store, STUDY)
