@@ -25,6 +25,8 @@ from evidencegraph.ontology.source_graphs import (
     CATALOG,
     GRAPH_BASE,
     MODEL_GRAPH,
+    NOT_SHOWN,
+    NOT_SOURCES,
     SourceKind,
     curated_graph,
     file_graph,
@@ -359,9 +361,10 @@ def _check_graph_name(graph: str) -> None:
         raise UsageError(
             f"--graph {graph!r} is not an IRI ({error}); nothing was written"
         ) from None
-    if graph == CATALOG or ":" not in graph:
+    if graph in NOT_SOURCES or ":" not in graph:
         raise UsageError(
-            f"--graph {graph!r}: give an absolute IRI other than the catalog's; nothing was written"
+            f"--graph {graph!r}: give an absolute IRI other than the catalog's and "
+            f"{NOT_SHOWN}'s (the store derives both); nothing was written"
         )
 
 
