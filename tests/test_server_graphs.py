@@ -25,7 +25,13 @@ import requests
 from click.testing import CliRunner
 
 from evidencegraph.cli.main import cli
-from evidencegraph.ontology.source_graphs import CATALOG, GRAPH_BASE, curated_graph, record_graph
+from evidencegraph.ontology.source_graphs import (
+    CATALOG,
+    GRAPH_BASE,
+    NOT_SHOWN,
+    curated_graph,
+    record_graph,
+)
 from evidencegraph.server.graphs import MAX_LISTED_GRAPHS, MAX_VALUE_GRAPHS, attribute
 from evidencegraph.store.core import OxigraphStore
 from server_support import EvidenceServerProcess, build_curated_store
@@ -113,6 +119,7 @@ def test_a_graph_query_finds_each_sources_value(graphs_server: EvidenceServerPro
     assert [(row["g"], row["n"]) for row in rows] == [
         (REGISTRY_GRAPH, REGISTRY_ENROLMENT),  # graph/ctgov/… sorts before graph/curated/…
         (STUDIES_GRAPH, PAPER_ENROLMENT),
+        (NOT_SHOWN, REGISTRY_ENROLMENT),  # the value the view does not show (decision 0030)
     ]
     # the default graph is the view: the paper's value alone
     assert [row["n"] for row in _csv(graphs_server, VIEW_QUERY)] == [PAPER_ENROLMENT]
