@@ -26,6 +26,7 @@ from click.testing import CliRunner
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import StoreNeedsUpgradeError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.graph.name_key_upgrade import graphs_missing_name_keys
 from evidencegraph.graph.pipeline import Importer
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.records import Record
@@ -246,3 +247,18 @@ def test_validate_catches_a_mark_taken_out_or_put_in_by_hand(tmp_path: Path) -> 
 
 
 _INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+
+
+def test_a_name_not_shown_is_no_source_graph_without_keys(tmp_path: Path) -> None:
+    """A condition's label that the curated one outranks is marked in graph/not-shown, which
+    states no key: the name-key upgrade must not take that graph for a source to write again."""
+    graph = EvidenceGraph(OxigraphStore(None))
+    graph.build()
+    condition = "https://w3id.org/evidencegraph/id/condition/alcohol-use-disorder"
+    other = tmp_path / "relabelled.ttl"
+    label = "http://www.w3.org/2000/01/rdf-schema#label"
+    other.write_text(f'<{condition}> <{label}> "Alcohol dependence (another label)" .\n')
+    graph.load_files([other])
+    assert (condition, label, "Alcohol dependence (another label)") in marks(graph)
+    assert graphs_missing_name_keys(graph.store) == []
+    assert graph.upgrade().graphs == 0

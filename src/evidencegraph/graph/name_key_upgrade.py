@@ -41,6 +41,8 @@ SELECT DISTINCT ?graph WHERE {
   VALUES ?class { eg:Drug eg:Condition }
   ?node a ?class .
   GRAPH ?graph { ?node rdfs:label|skos:altLabel ?name }
+  # a name the view does not show is marked there (decision 0030): no source, no keys
+  FILTER(?graph != <https://w3id.org/evidencegraph/graph/not-shown>)
   FILTER NOT EXISTS {
     GRAPH ?graph { ?node eg:nameKey ?key }
     FILTER(STR(?key) = LCASE(STR(?name)))
