@@ -40,7 +40,13 @@ from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.store.registry import open_store
 from evidencegraph.validation.batch_gate import gate_sources, judge_staged
 from evidencegraph.validation.shacl import ValidationReport
-from evidencegraph.validation.source_view import Plan, SourceRecord, checksum, describe
+from evidencegraph.validation.source_view import (
+    NOT_SHOWN_STAMP,
+    Plan,
+    SourceRecord,
+    checksum,
+    describe,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -227,6 +233,10 @@ class EvidenceGraph:
             staging.native.extend(describe(record))
             subjects |= staged.subjects
             nodes |= staged.nodes
+        if not self.store.describes_graphs():
+            # a new store keeps its marks complete from its first write (decision 0030): this
+            # write marks nothing, as a value that contradicts the view is refused here
+            staging.native.add(NOT_SHOWN_STAMP)
         report = judge_staged(self.store, staging, subjects, nodes)
         validated = time.perf_counter()
         _refuse_unless_conforms(report)
