@@ -245,6 +245,11 @@ def test_a_graphs_page_and_an_unknown_graph(graphs_server: EvidenceServerProcess
     )
     catalog = _page(graphs_server.url + "graph/catalog")  # every graph, linked to its page
     assert {"/graph/ctgov/NCT02649231", "/graph/curated/studies", "/graph/model"} <= catalog.links
+    # the values the view does not show have a page too (decision 0030): the registry's
+    marks = _page(graphs_server.url + "graph/not-shown")
+    assert re.search(
+        r"enrolment\s*eg:enrolment\s*" + REGISTRY_ENROLMENT, marks.sections["statements"]
+    )
     unknown = requests.get(graphs_server.url + "graph/ctgov/NCT00000000", timeout=30)
     assert unknown.status_code == 404
     assert "no graph <" + record_graph("ctgov", "NCT00000000") + ">" in unknown.text
