@@ -36,7 +36,7 @@ from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.evaluate import QueryJob
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation.source_view import NOT_SHOWN_GRAPH, NOT_SHOWN_STAMP
-from support import DATA, new_answer, old_answer
+from support import COLUMNS, DATA, make_store, new_answer, old_answer
 
 KARE = "NCT02649231"
 RECORD = "NCT03418623"
@@ -144,6 +144,31 @@ def test_a_store_without_disagreements_is_not_taken_for_an_old_one() -> None:
     assert marks(graph) == set()
     assert graph.run("source-disagreements").rows == []  # no error: the store is stamped
     assert NOT_SHOWN_STAMP in set(graph.store.named_quads())
+
+
+@pytest.mark.parametrize("kind", ["sparql", "sparql-graph"])
+def test_a_sparql_store_keeps_the_marks_as_oxigraph_does(kind: str, tmp_path: Path) -> None:
+    """The same writes through a SPARQL server (the view in its default graph, or in a named
+    graph of its own): the same marks, and the query's rows those of the old text."""
+    local = EvidenceGraph(OxigraphStore(None))
+    remote = EvidenceGraph(make_store(kind, tmp_path))
+    try:
+        for graph in (local, remote):
+            graph.build()
+            run_import(graph, kare_registry_record(), fixture())
+        assert marks(remote) == marks(local) and marks(local)
+        assert answer_of(remote) == answer_of(local) == old_answer(local.store)
+    finally:
+        remote.close()
+
+
+def answer_of(graph: EvidenceGraph) -> Counter[tuple[str, ...]]:
+    """source-disagreements' rows as the named query runs (with the marks check)."""
+    result = graph.run("source-disagreements")
+    return Counter(
+        tuple(row[name].n3() if row.get(name) is not None else "" for name in COLUMNS)
+        for row in result.rows
+    )
 
 
 # --- a store written before the marks ----------------------------------------------------
