@@ -30,7 +30,7 @@ from evidencegraph.graph.name_key_upgrade import graphs_missing_name_keys
 from evidencegraph.graph.pipeline import Importer
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.records import Record
-from evidencegraph.ontology.source_graphs import NOT_SHOWN, record_graph
+from evidencegraph.ontology.source_graphs import NOT_SHOWN, file_graph, record_graph
 from evidencegraph.queries import get_query
 from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.evaluate import QueryJob
@@ -110,7 +110,7 @@ def test_a_reimport_that_changes_a_value_moves_its_mark(with_kare: EvidenceGraph
     assert (STUDY, ENROLMENT.value, "30") in marks(with_kare)
     assert (STUDY, ENROLMENT.value, "24") not in marks(with_kare)
     assert_same_answer(with_kare.store)
-    # the same value again, as a newer version: the pair is not weighed, its mark stays
+    # the same value again, as a newer version: still outranked, still marked
     run_import(with_kare, kare_registry_record(30, updated="2031-01-01"))
     assert (STUDY, ENROLMENT.value, "30") in marks(with_kare)
     assert_same_answer(with_kare.store)
@@ -135,6 +135,30 @@ def test_a_withdrawal_brings_an_outranked_value_back_and_its_mark_goes(tmp_path:
     assert (STUDY, ENROLMENT.value, "24") in marks(graph)
     graph.withdraw([record_graph("ctgov", KARE)])
     assert not any(subject == STUDY for subject, _p, _o in marks(graph))
+    assert_same_answer(graph.store)
+
+
+def test_pairs_a_write_does_not_weigh_keep_their_marks(tmp_path: Path) -> None:
+    """A re-import that gives the title the view shows (the record's own, which outranks a
+    loaded file's) leaves that pair unweighed (agreed): the file's title stays marked. The
+    file's withdrawal drops its title, which weighs the pair: the mark goes."""
+    graph = EvidenceGraph(OxigraphStore(None))
+    graph.build()
+    run_import(graph, fixture())
+    study = f"https://w3id.org/evidencegraph/id/study/{RECORD}"
+    other = tmp_path / "retitled.ttl"
+    other.write_text(f'<{study}> <{TITLE.value}> "A title from another source" .\n')
+    graph.load_files([other])
+    marked = (study, TITLE.value, "A title from another source")
+    newer = copy.deepcopy(fixture())
+    newer["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = 21
+    newer["protocolSection"]["statusModule"]["lastUpdatePostDateStruct"]["date"] = "2030-01-01"
+    run_import(graph, newer)
+    assert marked in marks(graph)
+    assert_same_answer(graph.store)
+    graph.withdraw([file_graph(other.name)])
+    assert marked not in marks(graph)
+    assert not any(subject == study for subject, _p, _o in marks(graph))
     assert_same_answer(graph.store)
 
 
