@@ -18,9 +18,11 @@ from rdflib import Graph, Variable
 from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError
+from evidencegraph.ontology.source_graphs import CATALOG
 from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import RDF_TYPE, Triple, from_quad, to_oxigraph, to_rdflib
 from evidencegraph.store.core import Store, describe_syntax_error
+from evidencegraph.validation.source_view import SOURCE_GRAPH
 
 ROOT = Path(__file__).parent.parent
 
@@ -253,6 +255,10 @@ class RdflibStore(Store):
     def named_quads(self) -> Iterator[ox.Quad]:
         for quads in self.named.values():
             yield from quads
+
+    def describes_graphs(self) -> bool:
+        catalog = self.named.get(ox.NamedNode(CATALOG), set())
+        return any(q.predicate == RDF_TYPE and q.object == SOURCE_GRAPH for q in catalog)
 
     def contains(self, triple: Triple) -> bool:
         return triple in self.graph

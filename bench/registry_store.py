@@ -11,7 +11,9 @@ benchmarks need the store, not the gate's verdicts. This script writes the SAME 
   canonical literals: ``source_view.canonical``);
 - the catalog's description of each graph (``source_view.describe``, one import time);
 - the view (the default graph): every statement of every graph, and for a single-valued
-  property the value of the graph that wins by precedence (``source_graphs.winner``).
+  property the value of the graph that wins by precedence (``source_graphs.winner``);
+- the marks of the values the view does not show (``graph/not-shown``, decision 0030): for
+  each pair whose graphs gave more than one value, those the view does not show.
 
 The gate is left out: the generator's records pass it (``--check`` shows it: at a few hundred
 studies it builds a second store with the real ``build`` and ``import ctgov`` in their own
@@ -54,7 +56,7 @@ from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.graph.pipeline import source_record
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.identifiers import registry_record_iri, study_iri
-from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
+from evidencegraph.ontology.source_graphs import CATALOG, NOT_SHOWN, SourceKind, Standing, winner
 from evidencegraph.validation.source_view import (
     GENERATED_AT,
     MODIFIED,
@@ -73,6 +75,7 @@ from generate_ctgov import (  # type: ignore[import-not-found]
 )
 
 _CATALOG = ox.NamedNode(CATALOG)
+_NOT_SHOWN = ox.NamedNode(NOT_SHOWN)
 _DEFAULT = ox.DefaultGraph()
 #: Records canonicalised together (one scratch store each time).
 CHUNK = 500
@@ -219,7 +222,8 @@ def existing(store: ox.Store, view: View) -> frozenset[tuple[str, str]]:
         quad
         for p in single_valued()
         for quad in store.quads_for_pattern(None, p, None, None)
-        if isinstance(quad.graph_name, ox.NamedNode) and quad.graph_name != _CATALOG
+        if isinstance(quad.graph_name, ox.NamedNode)
+        and quad.graph_name not in (_CATALOG, _NOT_SHOWN)
     ]
     standings = _standings(store, {quad.graph_name for quad in given})  # type: ignore[misc]
     for quad in given:
@@ -236,7 +240,7 @@ def settle_foreign(store: ox.Store, view: View) -> None:
         given = [
             (q.graph_name, q.object)
             for q in store.quads_for_pattern(s, p, None, None)
-            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != _CATALOG
+            if isinstance(q.graph_name, ox.NamedNode) and q.graph_name not in (_CATALOG, _NOT_SHOWN)
         ]
         values = {value for _graph, value in given}
         keep = values
@@ -249,6 +253,34 @@ def settle_foreign(store: ox.Store, view: View) -> None:
                 store.remove(quad)
         for value in keep:
             store.add(ox.Quad(s, p, value, _DEFAULT))
+
+
+def mark_not_shown(store: ox.Store, view: View) -> int:
+    """Mark the values the view does not show (decision 0030), once the view is settled: for
+    each pair whose graphs gave more than one value (the only ones where a value can be
+    outranked), every graph's value the view lacks; a mark ``build`` wrote that no longer
+    holds goes. How many marks were added."""
+    added = 0
+    for (s_text, p_text), (values, _graphs, _key, _best) in view.contest.items():
+        if len(values) < 2:
+            continue
+        s, p = ox.NamedNode(s_text[1:-1]), ox.NamedNode(p_text[1:-1])
+        stated, shown, held = set(), set(), set()
+        for quad in store.quads_for_pattern(s, p, None, None):
+            where = quad.graph_name
+            if where == _DEFAULT:
+                shown.add(quad.object)
+            elif where == _NOT_SHOWN:
+                held.add(quad.object)
+            elif where != _CATALOG:
+                stated.add(quad.object)
+        wanted = stated - shown
+        for value in wanted - held:
+            store.add(ox.Quad(s, p, value, _NOT_SHOWN))
+            added += 1
+        for value in held - wanted:
+            store.remove(ox.Quad(s, p, value, _NOT_SHOWN))
+    return added
 
 
 def build_store(out: Path, n: int, *, dense: bool, seed: int, workers: int) -> dict[str, float]:
@@ -293,6 +325,9 @@ def build_store(out: Path, n: int, *, dense: bool, seed: int, workers: int) -> d
         )
     store.bulk_load(view.resolved(), format=ox.RdfFormat.N_QUADS)
     settle_foreign(store, view)
+    marking = time.perf_counter()
+    marks = mark_not_shown(store, view)
+    marked_s = time.perf_counter() - marking
     store.flush()
     store.optimize()
     del store
@@ -304,6 +339,8 @@ def build_store(out: Path, n: int, *, dense: bool, seed: int, workers: int) -> d
         "studies": counts["studies"],
         "graph_triples": counts["triples"],
         "peak_rss_mib": mine.ru_maxrss / 1024,
+        "marks": marks,
+        "marks_wall_s": marked_s,
         "load": os.getloadavg()[0],
     }
 

@@ -9,14 +9,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Protocol
 
 import pytest
 import requests
+from rdflib import Literal
 
 from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ontology.source_graphs import NOT_SHOWN
+from evidencegraph.queries import get_query, read_query_file
 from evidencegraph.store.core import OxigraphStore, Store
 
 DATA = Path(__file__).parent / "data"
@@ -205,3 +209,35 @@ def study_without_conditions(nct_id: str) -> dict[str, Any]:
     content["protocolSection"]["conditionsModule"]["conditions"] = []
     del content["derivedSection"]["conditionBrowseModule"]
     return content
+
+
+#: The text of source-disagreements before the marks (decision 0030), which read every quad
+#: of every named graph: what the new text must answer alike.
+OLD_DISAGREEMENTS = DATA / "queries-before" / "source-disagreements.rq"
+
+#: A row of source-disagreements as N-Triples terms.
+Row = tuple[str, ...]
+#: The query's columns, in its SELECT's order.
+COLUMNS = ("node", "property", "shown", "shownBy", "notShown", "statedBy", "shownIn", "statedIn")
+
+
+def query_answer(store: Store, text: str, about: str = "any") -> Counter[Row]:
+    """A query's rows as a multiset of tuples of N-Triples terms (unbound: "")."""
+    result = store.query(text, {"about": Literal(about)})
+    return Counter(
+        tuple(row[name].n3() if row.get(name) is not None else "" for name in COLUMNS)
+        for row in result.rows
+    )
+
+
+def old_answer(store: Store, about: str = "any") -> Counter[Row]:
+    """The rows of the query as it was, without those that take graph/not-shown for the
+    graph stating a value (the old text read every named graph as a source)."""
+    rows = query_answer(store, read_query_file(OLD_DISAGREEMENTS).text, about)
+    marks_graph = f"<{NOT_SHOWN}>"
+    return Counter({row: n for row, n in rows.items() if row[-1] != marks_graph})
+
+
+def new_answer(store: Store, about: str = "any") -> Counter[Row]:
+    """The rows of source-disagreements as the package has it."""
+    return query_answer(store, get_query("source-disagreements").text, about)

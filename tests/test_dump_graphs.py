@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from rdflib import Graph, URIRef
 
 from evidencegraph.cli.main import cli
-from evidencegraph.ontology.source_graphs import CATALOG, GRAPH_BASE, MODEL_GRAPH
+from evidencegraph.ontology.source_graphs import CATALOG, GRAPH_BASE, MODEL_GRAPH, NOT_SHOWN
 from evidencegraph.publish.dump import (
     GRAPHS_NAME,
     NTRIPLES_NAME,
@@ -207,13 +207,15 @@ def test_a_failing_dump_replaces_no_file_the_graphs_file_included(
 
 
 def subsets(directory: Path) -> dict[str, dict[str, object]]:
-    """Each void:subset of the dataset, by its dcterms:type (or "catalog"): what it states."""
+    """Each void:subset of the dataset, by its dcterms:type (or the last part of its graph's
+    name: "catalog", "not-shown"): what it states."""
     void = Graph().parse(directory / VOID_NAME, format="turtle")
     dataset = next(void.subjects(URIRef(RDF_TYPE), URIRef(VOID + "Dataset")))
     described: dict[str, dict[str, object]] = {}
     for part in void.objects(dataset, URIRef(VOID + "subset")):
         kind = void.value(part, URIRef(DCTERMS + "type"))
-        key = str(kind).removeprefix(EGV) if kind is not None else "catalog"
+        name = void.value(part, URIRef(SD + "name"))
+        key = str(kind).removeprefix(EGV) if kind is not None else str(name).rsplit("/")[-1]
         described[key] = {
             "triples": int(void.value(part, URIRef(VOID + "triples"))),  # type: ignore[arg-type]
             "graphs": int(void.value(part, URIRef(VOID + "documents"))),  # type: ignore[arg-type]
@@ -226,15 +228,16 @@ def subsets(directory: Path) -> dict[str, dict[str, object]]:
 
 def counted_by_sparql(store: OxigraphStore) -> dict[str, tuple[int, int]]:
     """Per kind of source (as the catalog names it; "OtherSource" for a graph it does not
-    describe) and for the catalog: (graphs, statements), counted by SPARQL on the store."""
+    describe), for the catalog and for the not-shown graph: (graphs, statements), counted by
+    SPARQL on the store."""
     query = f"""
         SELECT ?kind (COUNT(DISTINCT ?g) AS ?graphs) (COUNT(*) AS ?statements) WHERE {{
             GRAPH ?g {{ ?s ?p ?o }}
             OPTIONAL {{ GRAPH <{CATALOG}> {{ ?g <{EG}sourceKind> ?described }} }}
-            BIND(IF(?g = <{CATALOG}>, "catalog",
-                 STRAFTER(STR(COALESCE(?described, <{EGV}OtherSource>)), "{EGV}")) AS ?kind)
+            BIND(IF(?g = <{CATALOG}>, "catalog", IF(?g = <{NOT_SHOWN}>, "not-shown",
+                 STRAFTER(STR(COALESCE(?described, <{EGV}OtherSource>)), "{EGV}"))) AS ?kind)
         }} GROUP BY ?kind"""
-    counted = {kind: (0, 0) for kind in (*KINDS, "OtherSource", "catalog")}
+    counted = {kind: (0, 0) for kind in (*KINDS, "OtherSource", "catalog", "not-shown")}
     for row in store.query(query).rows:
         counted[str(row["kind"])] = (int(row["graphs"]), int(row["statements"]))  # type: ignore[call-overload]
     return counted
@@ -262,11 +265,13 @@ def test_void_has_a_subset_per_kind_of_source_and_one_for_the_catalog(
         "RegistryRecord": 1,
         "OtherSource": 1,
         "catalog": 1,
+        "not-shown": 1,  # the file's enrolment, which the curated one outranks
     }
     assert expected["OtherSource"] == (1, 1)  # the one enrolment the file states
     graphs_file = URIRef("https://w3id.org/evidencegraph/dump/" + GRAPHS_NAME)
     assert all(s["dump"] == graphs_file for s in stated.values())
     assert stated["catalog"]["name"] == URIRef(CATALOG)
+    assert stated["not-shown"]["name"] == URIRef(NOT_SHOWN)
     assert URIRef(SD + "NamedGraph") in stated["catalog"]["types"]  # type: ignore[operator]
 
 
@@ -276,7 +281,7 @@ def test_void_of_a_store_with_no_named_graph_states_empty_subsets(
     dump_store(store_of(view_of(dataset)), tmp_path, issued=ISSUED)
     stated = subsets(tmp_path)
     assert {kind: (s["graphs"], s["triples"]) for kind, s in stated.items()} == {
-        kind: (0, 0) for kind in (*KINDS, "OtherSource", "catalog")
+        kind: (0, 0) for kind in (*KINDS, "OtherSource", "catalog", "not-shown")
     }
     assert gzip.decompress((tmp_path / GRAPHS_NAME).read_bytes()) == b""
 
@@ -313,8 +318,11 @@ def test_diff_of_two_graphs_files_names_the_graph_of_each_change(tmp_path: Path)
     lines = result.output.splitlines()
     assert f"+ {ox.Quad(STUDY, ENROLMENT, integer(40), LOADED)} ." in lines
     assert all(line.startswith("+ ") for line in lines)  # nothing else left a graph
+    # the value the view does not show is marked (decision 0030)
+    mark = f"+ {ox.Quad(STUDY, ENROLMENT, integer(40), ox.NamedNode(NOT_SHOWN))} ."
+    assert mark in lines
     # the rest is the catalog's description of the new graph
-    others = [line for line in lines if not line.endswith(f" {LOADED} .")]
+    others = [line for line in lines if not line.endswith((f" {LOADED} .", f"<{NOT_SHOWN}> ."))]
     assert others and all(line.startswith(f"+ {LOADED} ") for line in others)
     assert all(line.endswith(f" {CATALOG_GRAPH} .") for line in others)
     summary = run("diff", "--summary", old, new)
@@ -324,6 +332,7 @@ def test_diff_of_two_graphs_files_names_the_graph_of_each_change(tmp_path: Path)
     assert [row.split() for row in by_graph[1:]] == [
         [CATALOG, str(len(others)), "0"],
         [LOADED.value, "1", "0"],
+        [NOT_SHOWN, "1", "0"],
     ]
     # the view did not change: the registry's 24 still shows
     view = run("diff", tmp_path / "old" / NTRIPLES_NAME, tmp_path / "new" / TURTLE_NAME)

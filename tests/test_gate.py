@@ -9,6 +9,7 @@ from rdflib import BNode, Graph
 
 from evidencegraph.errors import NonConformingError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
+from evidencegraph.ontology.source_graphs import NOT_SHOWN
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation import batch_gate, engines, rudof_engine
 from support import BACKENDS, make_store
@@ -166,8 +167,10 @@ def test_a_second_single_value_stays_in_its_own_graph_outranked(graph: EvidenceG
     assert winner.value.endswith("/graph/curated/studies")
     assert snapshot(graph) == before  # the view is unchanged
     graphs = {q.graph_name for q in graph.store.named_quads() if q.object == outranked.object}
-    assert [g.value for g in graphs] == [summary.plan.graphs[0].value]
-    graph.withdraw([g.value for g in graphs])
+    # and marked as a value the view does not show (decision 0030)
+    assert sorted(g.value for g in graphs) == [summary.plan.graphs[0].value, NOT_SHOWN]
+    graph.withdraw([summary.plan.graphs[0].value])
+    assert not any(q.object == outranked.object for q in graph.store.named_quads())
 
 
 def test_gate_reports_only_on_the_batch_not_on_partly_copied_neighbours(

@@ -19,6 +19,7 @@ from evidencegraph.ontology.source_graphs import file_graph
 from evidencegraph.store import core as store_module
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation import batch_gate
+from evidencegraph.validation.source_view import NOT_SHOWN_STAMP
 
 VALID = Path(__file__).parent / "data" / "shapes" / "valid_minimal.ttl"
 TEST = "https://w3id.org/evidencegraph/id/test/"
@@ -112,6 +113,18 @@ def test_a_batch_larger_than_one_write_is_written_whole_in_steps(
     }
     assert in_graph == set(expected)
     assert not (store / store_module._JOURNAL).exists()
+
+
+def test_a_large_first_load_leaves_a_store_that_keeps_its_marks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new store's first write by the journaled road says it keeps the marks of the values
+    the view does not show (decision 0030): it has none, and is no store written before them."""
+    monkeypatch.setattr(evidence_graph, "LOAD_WHOLE", 10)
+    with EvidenceGraph(OxigraphStore(tmp_path / "new.db")) as graph:
+        graph.load_files([VALID])
+        assert NOT_SHOWN_STAMP in set(graph.store.named_quads())
+        assert graph.run("source-disagreements").rows == []  # no StoreNeedsUpgradeError
 
 
 def test_a_load_cut_off_between_steps_is_taken_back_at_the_next_open(

@@ -25,7 +25,13 @@ import requests
 from click.testing import CliRunner
 
 from evidencegraph.cli.main import cli
-from evidencegraph.ontology.source_graphs import CATALOG, GRAPH_BASE, curated_graph, record_graph
+from evidencegraph.ontology.source_graphs import (
+    CATALOG,
+    GRAPH_BASE,
+    NOT_SHOWN,
+    curated_graph,
+    record_graph,
+)
 from evidencegraph.server.graphs import MAX_LISTED_GRAPHS, MAX_VALUE_GRAPHS, attribute
 from evidencegraph.store.core import OxigraphStore
 from server_support import EvidenceServerProcess, build_curated_store
@@ -113,6 +119,7 @@ def test_a_graph_query_finds_each_sources_value(graphs_server: EvidenceServerPro
     assert [(row["g"], row["n"]) for row in rows] == [
         (REGISTRY_GRAPH, REGISTRY_ENROLMENT),  # graph/ctgov/… sorts before graph/curated/…
         (STUDIES_GRAPH, PAPER_ENROLMENT),
+        (NOT_SHOWN, REGISTRY_ENROLMENT),  # the value the view does not show (decision 0030)
     ]
     # the default graph is the view: the paper's value alone
     assert [row["n"] for row in _csv(graphs_server, VIEW_QUERY)] == [PAPER_ENROLMENT]
@@ -238,6 +245,11 @@ def test_a_graphs_page_and_an_unknown_graph(graphs_server: EvidenceServerProcess
     )
     catalog = _page(graphs_server.url + "graph/catalog")  # every graph, linked to its page
     assert {"/graph/ctgov/NCT02649231", "/graph/curated/studies", "/graph/model"} <= catalog.links
+    # the values the view does not show have a page too (decision 0030): the registry's
+    marks = _page(graphs_server.url + "graph/not-shown")
+    assert re.search(
+        r"enrolment\s*eg:enrolment\s*" + REGISTRY_ENROLMENT, marks.sections["statements"]
+    )
     unknown = requests.get(graphs_server.url + "graph/ctgov/NCT00000000", timeout=30)
     assert unknown.status_code == 404
     assert "no graph <" + record_graph("ctgov", "NCT00000000") + ">" in unknown.text

@@ -28,6 +28,7 @@ from evidencegraph.ingest.records import Record
 from evidencegraph.ontology.name_keys import name_key_statements
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, curated_graph, record_graph
 from evidencegraph.store.core import OxigraphStore
+from evidencegraph.validation.source_view import NOT_SHOWN_GRAPH
 from support import DATA
 
 RECORD = "NCT03418623"
@@ -395,6 +396,24 @@ def expected_view(
     return view
 
 
+def expected_marks(
+    held: dict[ox.NamedNode, tuple[SourceKind, str | None, set[ox.Quad]]], view: set[ox.Quad]
+) -> set[ox.Quad]:
+    """graph/not-shown by its definition (decision 0030): every single value a graph states
+    that the view does not show."""
+    return {
+        ox.Quad(quad.subject, quad.predicate, quad.object, NOT_SHOWN_GRAPH)
+        for _kind, _version, quads in held.values()
+        for quad in quads
+        if quad.predicate in SINGLE
+        and ox.Quad(quad.subject, quad.predicate, quad.object) not in view
+    }
+
+
+def marks(graph: EvidenceGraph) -> set[ox.Quad]:
+    return graph_quads(graph, NOT_SHOWN_GRAPH)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_the_view_is_its_definition_after_any_writes_and_withdrawals(seed: int) -> None:
     import random
@@ -457,6 +476,8 @@ def test_the_view_is_its_definition_after_any_writes_and_withdrawals(seed: int) 
                 version = record.version.value if record.version else None
                 held[record.graph] = (record.kind, version, set(record.triples))
         assert view(graph) == expected_view(held), f"step {_step}"
+        # the marks too: every write weighs some pairs and leaves the others' marks alone
+        assert marks(graph) == expected_marks(held, view(graph)), f"step {_step}"
         for name in graphs:
             stated = {ox.Quad(q.subject, q.predicate, q.object) for q in graph_quads(graph, name)}
             assert stated == (held[name][2] if name in held else set())
@@ -503,6 +524,7 @@ def test_one_import_of_many_versions_ends_with_the_view_of_its_definition(seed: 
             continue
         held[node] = (kinds[name], version or None, {ox.Quad(*t) for t in triples})
     assert view(graph) == expected_view(held)
+    assert marks(graph) == expected_marks(held, view(graph))
 
 
 _INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")

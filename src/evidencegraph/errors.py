@@ -37,7 +37,12 @@ class StoreError(EvidenceGraphError):
 
 class StoreNeedsUpgradeError(StoreError):
     """The store was written by an earlier version and lacks what a query relies on (exit 3);
-    the message names the command that upgrades it."""
+    the message names the command that upgrades it (:data:`UPGRADE_COMMAND`)."""
+
+
+#: What upgrades a store written before the name keys (decision 0028) or before the marks
+#: of the values the view does not show (decision 0030).
+UPGRADE_COMMAND = "evidencegraph upgrade-keys"
 
 
 class OutputError(EvidenceGraphError):

@@ -74,6 +74,7 @@ def validate(
     from evidencegraph.validation.shacl import ValidationReport, validate_graph
 
     report: ValidationReport
+    marks_wrong = False
     if files and engine != "auto":
         raise click.UsageError(
             "--engine chooses the engine for the whole store; FILES are validated with "
@@ -102,9 +103,11 @@ def validate(
             checked = check_store(graph.store, engine, full=full, on_progress=progress.report)
         report = checked.report
         click.echo(checked.account(), err=True, nl=False)
+        # graph/not-shown out of step fails too (decision 0030): the account says what to run
+        marks_wrong = checked.marks_wrong
     if output_format == "table":
         click.echo(report.table(), nl=False)
     else:
         click.echo(report.graph.serialize(format=RDF_OUTPUT_FORMATS[output_format]), nl=False)
-    if not report.conforms:
+    if not report.conforms or marks_wrong:
         sys.exit(EXIT_NONCONFORMING)

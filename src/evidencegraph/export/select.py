@@ -20,7 +20,7 @@ from evidencegraph.errors import EXIT_NONCONFORMING, EvidenceGraphError, Paramet
 from evidencegraph.ontology.name_keys import name_key
 from evidencegraph.ontology.namespace import EG, EGID, compact, expand
 from evidencegraph.ontology.naming import IDENTIFIER_PROPERTIES, NAME_PROPERTIES
-from evidencegraph.ontology.source_graphs import CATALOG
+from evidencegraph.ontology.source_graphs import CATALOG, NOT_SOURCES
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.rdf.terms import RDF_TYPE
 from evidencegraph.store.core import Store
@@ -323,7 +323,8 @@ def in_source_graphs(
     stated = {
         q
         for q in store.values(pairs)
-        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name != _CATALOG
+        # neither the catalog nor the marks of the values not shown (decision 0030) is a source
+        if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value not in NOT_SOURCES
     }
     in_a_graph = {ox.Triple(q.subject, q.predicate, q.object) for q in stated}
     kept = stated | {

@@ -18,18 +18,21 @@ from evidencegraph.graph.name_key_upgrade import (
     graphs_missing_name_keys,
     in_chunks,
     records_again,
+    write_marks,
 )
 from evidencegraph.ontology.namespace import model_files
 from evidencegraph.ontology.source_graphs import (
     CATALOG,
     GRAPH_BASE,
     MODEL_GRAPH,
+    NOT_SHOWN,
+    NOT_SOURCES,
     SourceKind,
     curated_graph,
     file_graph,
 )
 from evidencegraph.queries import NamedQuery, get_query
-from evidencegraph.queries.name_keys import check_name_keys
+from evidencegraph.queries.name_keys import check_marks_kept, check_name_keys
 from evidencegraph.rdf.files import RdfInput, StagedFiles, rdf_inputs, stage_rdf_files
 from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import to_quads
@@ -37,7 +40,13 @@ from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.store.registry import open_store
 from evidencegraph.validation.batch_gate import gate_sources, judge_staged
 from evidencegraph.validation.shacl import ValidationReport
-from evidencegraph.validation.source_view import Plan, SourceRecord, checksum, describe
+from evidencegraph.validation.source_view import (
+    NOT_SHOWN_STAMP,
+    Plan,
+    SourceRecord,
+    checksum,
+    describe,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -62,10 +71,13 @@ class LoadSummary:
 @dataclass(frozen=True)
 class NameKeyUpgrade:
     """What ``add_name_keys`` did: the source graphs written again, and the view's new
-    triples (the keys of names no other graph had keyed)."""
+    triples (the keys of names no other graph had keyed); with :meth:`EvidenceGraph.upgrade`,
+    the marks of the values the view does not show added and taken out (decision 0030)."""
 
     graphs: int
     triples_added: int
+    marks_added: int = 0
+    marks_removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -221,6 +233,10 @@ class EvidenceGraph:
             staging.native.extend(describe(record))
             subjects |= staged.subjects
             nodes |= staged.nodes
+        if not self.store.describes_graphs():
+            # a new store keeps its marks complete from its first write (decision 0030): this
+            # write marks nothing, as a value that contradicts the view is refused here
+            staging.native.add(NOT_SHOWN_STAMP)
         report = judge_staged(self.store, staging, subjects, nodes)
         validated = time.perf_counter()
         _refuse_unless_conforms(report)
@@ -275,6 +291,15 @@ class EvidenceGraph:
             added += self.write_sources(records_again(self.store, part)).triples_added
         return NameKeyUpgrade(graphs=len(graphs), triples_added=added)
 
+    def upgrade(self, *, graphs_per_write: int = 500) -> NameKeyUpgrade:
+        """Upgrade a store written before the name keys or before the marks of the values
+        the view does not show: the keys first (:meth:`add_name_keys`, whose writes mark only
+        what they weigh), then every mark the graphs and the view imply, with the catalog's
+        statement that the store keeps them (decision 0030). Running it again does nothing."""
+        keyed = self.add_name_keys(graphs_per_write=graphs_per_write)
+        added, removed = write_marks(self.store)
+        return NameKeyUpgrade(keyed.graphs, keyed.triples_added, added, removed)
+
     # --- reading ---------------------------------------------------------------
 
     def validate(self, engine: str = "auto") -> ValidationReport:
@@ -302,9 +327,11 @@ class EvidenceGraph:
         whether or not the query projects them (NamedQuery.prepare).
 
         Raises StoreNeedsUpgradeError when the answer is empty because the store was written
-        before the name keys (decision 0028)."""
+        before the name keys (decision 0028), or when the query reads the marks of the values
+        the view does not show and the store was written before them (decision 0030)."""
         named = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
         text, bindings = named.prepare(params or {})
+        check_marks_kept(self.store, text)
         result = self.store.query(text, bindings)
         if result.kind == "select" and not result.rows:
             check_name_keys(self.store, named.keyed, bindings)
@@ -344,9 +371,10 @@ def _check_graph_name(graph: str) -> None:
         raise UsageError(
             f"--graph {graph!r} is not an IRI ({error}); nothing was written"
         ) from None
-    if graph == CATALOG or ":" not in graph:
+    if graph in NOT_SOURCES or ":" not in graph:
         raise UsageError(
-            f"--graph {graph!r}: give an absolute IRI other than the catalog's; nothing was written"
+            f"--graph {graph!r}: give an absolute IRI other than the catalog's and "
+            f"{NOT_SHOWN}'s (the store derives both); nothing was written"
         )
 
 

@@ -1,9 +1,15 @@
 """Name keys for a store written before them (decision 0028): the source graphs whose names
-lack their keys, each written again as its own new version, through the gate.
+lack their keys, each written again as its own new version, through the gate. And the marks
+of the values the view does not show for a store written before them (decision 0030).
 
 A graph is written again with what it holds: the write adds the keys its names call for
 (``source_view.canonical``), so they land in the name's own graph, and the catalog's
 description (checksum, triple count) follows, as for any write of a source record.
+
+The marks are derived from the graphs and the view, as a write derives them: every single
+value a catalogued graph states that the view does not show. They are written in one
+transaction with the catalog's statement that the store keeps them, after the keys (whose
+writes mark only the pairs they weigh).
 """
 
 from __future__ import annotations
@@ -13,10 +19,14 @@ from collections.abc import Iterator, Sequence
 import pyoxigraph as ox
 
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind
+from evidencegraph.rdf.terms import RDF_TYPE, to_oxigraph
 from evidencegraph.store.core import Store
+from evidencegraph.validation.shacl import single_valued_predicates
 from evidencegraph.validation.source_view import (
     DERIVED_FROM,
     MODIFIED,
+    NOT_SHOWN_GRAPH,
+    NOT_SHOWN_STAMP,
     SOURCE_KIND,
     SourceRecord,
 )
@@ -31,12 +41,52 @@ SELECT DISTINCT ?graph WHERE {
   VALUES ?class { eg:Drug eg:Condition }
   ?node a ?class .
   GRAPH ?graph { ?node rdfs:label|skos:altLabel ?name }
+  # a name the view does not show is marked there (decision 0030): no source, no keys
+  FILTER(?graph != <https://w3id.org/evidencegraph/graph/not-shown>)
   FILTER NOT EXISTS {
     GRAPH ?graph { ?node eg:nameKey ?key }
     FILTER(STR(?key) = LCASE(STR(?name)))
   }
 }
 """
+
+
+#: A property's values in catalogued graphs that the view does not show (asked for each
+#: single-valued property: a bound predicate is one index range, not every quad).
+_UNSHOWN_VALUES = """
+PREFIX eg: <https://w3id.org/evidencegraph/ontology#>
+SELECT ?s ?p ?o WHERE {
+  GRAPH <https://w3id.org/evidencegraph/graph/catalog> { ?g a eg:SourceGraph }
+  GRAPH ?g { ?s ?p ?o }
+  FILTER NOT EXISTS { ?s ?p ?o }
+}
+"""
+
+
+def marks_out_of_step(store: Store) -> tuple[list[ox.Quad], list[ox.Quad]]:
+    """The marks graph/not-shown lacks and those it holds that the graphs and the view do
+    not imply: (to add, to take out), each sorted. Reads every quad of the source graphs
+    once (a query of seconds per million quads)."""
+    wanted: set[ox.Quad] = set()
+    for predicate in sorted(single_valued_predicates()):
+        for row in store.query(_UNSHOWN_VALUES, {"p": predicate}).rows:
+            s, o = to_oxigraph(row["s"]), to_oxigraph(row["o"])
+            p = ox.NamedNode(str(predicate))
+            wanted.add(ox.Quad(s, p, o, NOT_SHOWN_GRAPH))  # type: ignore[arg-type]
+    held = set(store.graph_contents([NOT_SHOWN_GRAPH]))
+    return sorted(wanted - held, key=str), sorted(held - wanted, key=str)
+
+
+def write_marks(store: Store) -> tuple[int, int]:
+    """Bring graph/not-shown in step with the graphs and the view, and say in the catalog
+    that the store keeps it (decision 0030); one transaction. The marks added and taken out.
+    """
+    additions, removals = marks_out_of_step(store)
+    stamped = NOT_SHOWN_STAMP in store.values([(NOT_SHOWN_GRAPH, RDF_TYPE)])
+    stamp = [] if stamped else [NOT_SHOWN_STAMP]
+    if additions or removals or stamp:
+        store.write_quads(removals, [*additions, *stamp])
+    return len(additions), len(removals)
 
 
 def graphs_missing_name_keys(store: Store) -> list[ox.NamedNode]:

@@ -9,7 +9,9 @@ Every graph is under ``https://w3id.org/evidencegraph/graph/``:
 - ``graph/ctgov/NCT…``, ``graph/pubmed/PMID``: one imported record, named by its id;
 - ``graph/file/NAME``: a file given to ``load`` (``--graph`` names another);
 - ``graph/catalog``: the description of every other graph (its kind, its source, the
-  record's own version, when and by what it was imported, the checksum of its statements).
+  record's own version, when and by what it was imported, the checksum of its statements);
+- ``graph/not-shown``: every value a source graph states of a single-valued property that
+  the view does not show (decision 0030). Derived, like the view: not a source.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ from evidencegraph.ontology.namespace import BASE, EGV
 GRAPH_BASE = BASE + "graph/"
 #: The graph that describes every other graph.
 CATALOG = GRAPH_BASE + "catalog"
+#: The values the sources state and the view does not show (decision 0030): derived data,
+#: written with the view, never a source.
+NOT_SHOWN = GRAPH_BASE + "not-shown"
+#: The graphs that describe or derive from the source graphs, and are none of them.
+NOT_SOURCES = frozenset({CATALOG, NOT_SHOWN})
 #: The graph of the model (ontology and concept schemes).
 MODEL_GRAPH = GRAPH_BASE + "model"
 

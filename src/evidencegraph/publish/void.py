@@ -11,11 +11,12 @@ for checksums (http://spdx.org/rdf/terms#): spdx:checksum, spdx:Checksum, spdx:a
 spdx:checksumAlgorithm_sha256, spdx:checksumValue (lower-case hex, typed xsd:hexBinary).
 
 The source graphs (decision 0021) are described as VoID subsets of the dataset
-(void:subset), one per kind of source and one for the catalog graph: each a void:Dataset
+(void:subset), one per kind of source, one for the catalog graph and one for the graph of
+the values the view does not show (decision 0030): each a void:Dataset
 with dcterms:type (the kind's concept in the egv: scheme), void:triples (the statements in
 its graphs) and void:documents (VoID's count of the documents a dataset is made of: here
-its named graphs, each holding what one source document states). The catalog's subset is
-also an sd:NamedGraph (SPARQL 1.1 Service Description, http://www.w3.org/ns/
+its named graphs, each holding what one source document states). The catalog's subset and
+the not-shown graph's are each also an sd:NamedGraph (SPARQL 1.1 Service Description, http://www.w3.org/ns/
 sparql-service-description#) named by sd:name. VoID, DCAT and sd: have no property for "the
 number of named graphs in a dataset"; sd:GraphCollection would list every graph with
 sd:namedGraph, which the catalog graph already does, and would grow void.ttl with the store.
@@ -31,7 +32,7 @@ from datetime import date
 import pyoxigraph as ox
 
 from evidencegraph.ontology.namespace import EG, PREFIXES, compact
-from evidencegraph.ontology.source_graphs import CATALOG, SourceKind
+from evidencegraph.ontology.source_graphs import CATALOG, NOT_SHOWN, SourceKind
 from evidencegraph.store.core import Store
 
 VOID = "http://rdfs.org/ns/void#"
@@ -102,6 +103,7 @@ KIND_TITLES = {
 }
 _SOURCE_KIND = ox.NamedNode(str(EG.sourceKind))
 _CATALOG = ox.NamedNode(CATALOG)
+_NOT_SHOWN = ox.NamedNode(NOT_SHOWN)
 
 
 @dataclass
@@ -129,12 +131,12 @@ class GraphCensus:
             yield quad
 
     def subsets(self) -> tuple[GraphSubset, ...]:
-        """One subset per kind of source, in order of precedence, then the catalog's. A
-        graph the catalog does not describe counts under OTHER."""
+        """One subset per kind of source, in order of precedence, then the catalog's and the
+        not-shown graph's. A graph the catalog does not describe counts under OTHER."""
         graphs: Counter[SourceKind] = Counter()
         triples: Counter[SourceKind] = Counter()
         for name, count in self.quads.items():
-            if name == _CATALOG:
+            if name in (_CATALOG, _NOT_SHOWN):
                 continue
             kind = SourceKind.of_concept(self.kinds.get(name, ""))  # type: ignore[arg-type]
             graphs[kind] += 1
@@ -144,25 +146,37 @@ class GraphCensus:
             for kind in SourceKind
         )
         catalog = self.quads.get(_CATALOG, 0)
+        marks = self.quads.get(_NOT_SHOWN, 0)
         return (
             *described,
             GraphSubset(
                 "catalog", "the catalog of source graphs", None, 1 if catalog else 0, catalog
+            ),
+            GraphSubset(
+                "not-shown",
+                "the values the view does not show",
+                None,
+                1 if marks else 0,
+                marks,
+                NOT_SHOWN,
             ),
         )
 
 
 @dataclass(frozen=True)
 class GraphSubset:
-    """The named graphs of one kind of source (or the catalog graph), as a VoID subset."""
+    """The named graphs of one kind of source (or the catalog graph, or the not-shown
+    graph), as a VoID subset."""
 
-    #: the last part of the subset's IRI (``RegistryRecord``, ``catalog``)
+    #: the last part of the subset's IRI (``RegistryRecord``, ``catalog``, ``not-shown``)
     slug: str
     title: str
-    #: the kind's concept (``egv:RegistryRecord``); None for the catalog
+    #: the kind's concept (``egv:RegistryRecord``); None for a graph of its own
     concept: str | None
     graphs: int
     triples: int
+    #: the graph's name, for a subset of one graph that is no source
+    name: str = CATALOG
 
 
 def dataset_statistics(store: Store) -> DatasetStatistics:
@@ -258,7 +272,7 @@ def void_lines(
             state(part, DCTERMS + "type", ox.NamedNode(subset.concept))
         else:
             state(part, RDF_TYPE, ox.NamedNode(SD + "NamedGraph"))
-            state(part, SD + "name", _CATALOG)
+            state(part, SD + "name", ox.NamedNode(subset.name))
         state(part, VOID + "triples", count(subset.triples))
         state(part, VOID + "documents", count(subset.graphs))
         if graphs_file is not None:

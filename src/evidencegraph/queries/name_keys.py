@@ -1,10 +1,16 @@
-"""Whether an empty answer comes from a store written before the name keys (decision 0028).
+"""Whether an answer comes from a store written before what the query relies on: the name
+keys (decision 0028) or the marks of the values the view does not show (decision 0030).
 
 The named queries find a drug or condition by its key (``eg:nameKey``). In a store written
 before the keys, a name without one finds nothing, and the answer would be empty without
 saying why: :func:`check_name_keys` says so instead, and names the command that adds them.
 It runs only on an empty answer, since it reads every name of the class, as the lookups did
 before the keys.
+
+A query that reads ``graph/not-shown`` (``source-disagreements``) would answer from a store
+written before the marks with nothing, or with only what later writes marked:
+:func:`check_marks_kept` refuses it instead, whatever the answer, by two lookups. One command
+upgrades both.
 """
 
 from __future__ import annotations
@@ -14,15 +20,15 @@ from collections.abc import Mapping, Sequence
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from evidencegraph.errors import StoreNeedsUpgradeError
+from evidencegraph.errors import UPGRADE_COMMAND, StoreNeedsUpgradeError
 from evidencegraph.ontology.name_keys import name_key
 from evidencegraph.ontology.namespace import EG
+from evidencegraph.ontology.source_graphs import NOT_SHOWN
 from evidencegraph.store.core import Store
+from evidencegraph.validation.source_view import marks_kept
 
 #: The parameters the named queries look up by key, and the class each names.
 KEYED_PARAMETERS = {"drug": EG.Drug, "condition": EG.Condition}
-#: What runs in a store written before the keys: ``evidencegraph upgrade-keys``.
-UPGRADE_COMMAND = "evidencegraph upgrade-keys"
 
 _UNKEYED_NAME = """
 PREFIX eg: <https://w3id.org/evidencegraph/ontology#>
@@ -57,3 +63,20 @@ def check_name_keys(store: Store, keyed: Sequence[str], bindings: Mapping[str, N
                 f"cannot find it. Run `{UPGRADE_COMMAND}` on this store (it adds the keys "
                 "to each name's own source graph), then ask again."
             )
+
+
+def reads_marks(text: str) -> bool:
+    """Whether a query's text names the graph of the values the view does not show."""
+    return NOT_SHOWN in text
+
+
+def check_marks_kept(store: Store, text: str) -> None:
+    """Raise StoreNeedsUpgradeError when a query that reads graph/not-shown runs on a store
+    that does not keep it complete (written before the marks, decision 0030)."""
+    if reads_marks(text) and not marks_kept(store):
+        raise StoreNeedsUpgradeError(
+            f"the store keeps no marks of the values the view does not show ({NOT_SHOWN}): "
+            "it was written before them, and this query would miss every disagreement they "
+            f"should hold. Run `{UPGRADE_COMMAND}` on this store (it writes them, and the "
+            "name keys), then ask again."
+        )

@@ -26,7 +26,7 @@ import pyoxigraph as ox
 import rdflib
 
 from evidencegraph.errors import StoreNeedsUpgradeError
-from evidencegraph.queries.name_keys import check_name_keys
+from evidencegraph.queries.name_keys import check_marks_kept, check_name_keys
 from evidencegraph.rdf.terms import OxTerm, quiet_rdflib, to_rdflib
 from evidencegraph.server.protocol import (
     DATASET_MEDIA_TYPES,
@@ -169,6 +169,10 @@ class QueryJob:
             refuse_remote_fetch(self.text)
         except RefusedError as error:
             return failure(400, str(error))
+        try:  # a store written before the marks of the values not shown (decision 0030)
+            check_marks_kept(store, self.text)
+        except StoreNeedsUpgradeError as error:
+            return failure(503, str(error))
         default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None
         named_graphs: list[ox.NamedNode | ox.BlankNode] | None = None
         if self.default_graphs is not None or self.named_graphs is not None:

@@ -20,7 +20,7 @@ from rdflib.term import Node
 
 from evidencegraph.ontology.namespace import expand
 from evidencegraph.ontology.naming import NAME_PROPERTIES
-from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing
+from evidencegraph.ontology.source_graphs import CATALOG, NOT_SHOWN, SourceKind, Standing
 from evidencegraph.rdf.terms import to_oxigraph, to_rdflib
 from evidencegraph.store.core import Store
 from evidencegraph.validation.shacl import single_valued_predicates
@@ -221,8 +221,10 @@ class Attribution:
 _RANKS = " ".join(f"({ox.NamedNode(kind.concept)} {kind.rank})" for kind in SourceKind)
 _KIND_TERM = str(ox.NamedNode(_KIND))
 _MODIFIED_TERM = str(ox.NamedNode(_MODIFIED))
-#: A node's statements in any graph but the catalog (which describes graphs, and is no source).
-_IN_SOURCES = f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {_CATALOG})"
+_NOT_SHOWN = str(ox.NamedNode(NOT_SHOWN))
+#: A node's statements in any graph but the catalog (which describes graphs) and the marks of
+#: the values the view does not show (decision 0030): neither is a source.
+_IN_SOURCES = f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g != {_CATALOG} && ?g != {_NOT_SHOWN})"
 
 _Pair = tuple[str, _Term]
 

@@ -24,6 +24,8 @@ from rdflib import Graph, Variable
 from rdflib.term import Node
 
 from evidencegraph.errors import QuerySyntaxError, StoreError, UsageError
+from evidencegraph.ontology.namespace import EG
+from evidencegraph.ontology.source_graphs import CATALOG
 from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import (
     RDF_TYPE,
@@ -37,6 +39,10 @@ from evidencegraph.rdf.terms import (
 
 if TYPE_CHECKING:
     from evidencegraph.store.serving_guard import Guard
+
+SOURCE_GRAPH_CLASS = str(EG.SourceGraph)
+_CATALOG = ox.NamedNode(CATALOG)
+_SOURCE_GRAPH = ox.NamedNode(SOURCE_GRAPH_CLASS)
 
 
 class Store(ABC):
@@ -193,6 +199,15 @@ class Store(ABC):
         for chunk in _values_chunks(list(graphs)):
             found += self._select_quads(f"VALUES ?g {{ {chunk} }} GRAPH ?g {{ ?s ?p ?o }}")
         return found
+
+    def ask(self, sparql: str) -> bool:
+        """The answer of a SPARQL ASK query."""
+        return bool(self.query(sparql).boolean)
+
+    def describes_graphs(self) -> bool:
+        """Whether the catalog describes any source graph: a store that describes none is
+        new, and what is written to it from now on is complete (decision 0030)."""
+        return self.ask(f"ASK {{ GRAPH <{CATALOG}> {{ ?g a <{SOURCE_GRAPH_CLASS}> }} }}")
 
     def named_quads(self) -> Iterator[ox.Quad]:
         """Every quad in a named graph (the source graphs and the catalog)."""
@@ -414,6 +429,10 @@ class OxigraphStore(Store):
         lookup = self._store.quads_for_pattern
         for graph in list(self._store.named_graphs()):
             yield from lookup(None, None, None, graph)
+
+    def describes_graphs(self) -> bool:
+        found = self._store.quads_for_pattern(None, RDF_TYPE, _SOURCE_GRAPH, _CATALOG)
+        return next(found, None) is not None
 
     def contains_quad(self, quad: ox.Quad) -> bool:
         """Whether the store holds a pyoxigraph quad."""

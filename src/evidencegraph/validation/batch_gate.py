@@ -342,7 +342,7 @@ def prepare(
         own = "".join(lines)
         own_bytes = own.encode("utf-8")
         batch = ParsedLater(own_bytes)
-        replaced += view_plan.graph_removals
+        replaced += view_plan.graph_removals + view_plan.marks_removed
         written_too, size = own_bytes + view_plan.graph_nquads(), len(lines)
     return PreparedBatch(
         quads=batch,

@@ -15,7 +15,11 @@ shapes of this version, conforms by construction; what ``validate`` must still f
   value for), a single value other than the one precedence picks, or two values where the
   shapes allow one. Each is a write to the view that did not come through the gate: its
   subject is judged, with the nodes the gate would judge with it (the object of a link the
-  shapes follow backwards; the nodes that link to one whose type went).
+  shapes follow backwards; the nodes that link to one whose type went);
+- the marks of the values the view does not show (decision 0030) against the graphs and the
+  view: the graph ``graph/not-shown`` must hold exactly the single values catalogued graphs
+  state and the view does not show. They are not judged (no shape reads them), but a wrong
+  one makes ``source-disagreements`` wrong: ``validate`` says so and fails.
 
 The integrity checks read the whole store once, in Rust (SPARQL over the indexes, each
 graph's N-Triples for its checksum), and cost a fraction of judging it.
@@ -30,7 +34,13 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from evidencegraph.errors import StoreError
-from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
+from evidencegraph.ontology.source_graphs import (
+    CATALOG,
+    NOT_SOURCES,
+    SourceKind,
+    Standing,
+    winner,
+)
 from evidencegraph.rdf.terms import RDF_TYPE
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation.judged_under import JUDGED_UNDER, checksum_of, shapes_checksum
@@ -38,6 +48,8 @@ from evidencegraph.validation.shacl import inverse_path_predicates, single_value
 from evidencegraph.validation.source_view import (
     CONTENT_SHA256,
     MODIFIED,
+    NOT_SHOWN_GRAPH,
+    NOT_SHOWN_STAMP,
     SOURCE_GRAPH,
     SOURCE_KIND,
     ntriples_checksum,
@@ -48,6 +60,7 @@ Subject = ox.NamedNode | ox.BlankNode
 NEVER = "never"
 
 _CATALOG = ox.NamedNode(CATALOG)
+_NOT_SOURCES = frozenset(ox.NamedNode(graph) for graph in NOT_SOURCES)
 _CATALOG_VARIABLES = {ox.Variable("catalog"): _CATALOG, ox.Variable("source"): SOURCE_GRAPH}
 
 #: View triples that no named graph states (the catalog's and uncatalogued graphs' statements
@@ -95,6 +108,12 @@ class Coverage:
     not_shown: int = 0
     #: (subject, predicate) pairs whose single value is not the one precedence picks
     wrong_choice: int = 0
+    #: whether the store keeps the marks of the values the view does not show (a store
+    #: written before them does not), and those missing from graph/not-shown or there
+    #: though the graphs and the view do not imply them (decision 0030)
+    marks_kept: bool = True
+    marks_missing: list[ox.Quad] = field(default_factory=list)
+    marks_extra: list[ox.Quad] = field(default_factory=list)
     #: nodes to judge again
     focus: set[Subject] = field(default_factory=set)
     #: why every node is judged, when nothing recorded helps ("" otherwise)
@@ -103,6 +122,11 @@ class Coverage:
     stale: list[ox.NamedNode] = field(default_factory=list)
     #: the view's subjects (what progress counts)
     subjects: int = 0
+
+    @property
+    def marks_wrong(self) -> bool:
+        """Whether a store that keeps the marks holds other marks than it should."""
+        return self.marks_kept and bool(self.marks_missing or self.marks_extra)
 
     @property
     def judged_again(self) -> int:
@@ -126,7 +150,8 @@ def coverage(store: OxigraphStore) -> Coverage:
     inverse = frozenset(ox.NamedNode(str(p)) for p in inverse_path_predicates())
     single = frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
     found.uncatalogued = sorted(
-        (g for g in store.named_graphs() if g != _CATALOG and g not in catalog), key=str
+        (g for g in store.named_graphs() if g not in _NOT_SOURCES and g not in catalog),
+        key=str,
     )
     # Each check is one pass over the indexes in Rust, which lets the GIL go, so two threads
     # keep both cores busy. The longest first (the view looked up in the graphs, then the
@@ -141,7 +166,7 @@ def coverage(store: OxigraphStore) -> Coverage:
         doubled = pool.submit(_two_values, store, single)
         subjects = pool.submit(_count, store, _SUBJECTS)
         unstated = unstated_view.result()
-        not_shown, contested = shown.result()
+        not_shown, contested, unshown_singles = shown.result()
         for part in (future.result() for future in sums):
             found.current += part.current
             found.tampered += part.tampered
@@ -150,6 +175,7 @@ def coverage(store: OxigraphStore) -> Coverage:
             found.stale += part.stale
         wrong = doubled.result()
         found.subjects = subjects.result()
+    _check_marks(store, unshown_singles, found)
     if len(found.stale) * 2 > len(catalog):
         # most graphs to judge again (the shapes changed): the focus would be most nodes, and
         # judging them all costs no more than finding them
@@ -234,18 +260,33 @@ def _unstated(
 
 def _not_shown(
     store: OxigraphStore, single: frozenset[ox.NamedNode]
-) -> tuple[list[ox.Quad], set[tuple[Subject, ox.NamedNode]]]:
-    """Statements of catalogued graphs the view lacks: the multi-valued ones, and the
-    single-valued pairs to look at (the view shows another graph's value, or none)."""
+) -> tuple[list[ox.Quad], set[tuple[Subject, ox.NamedNode]], set[ox.Quad]]:
+    """Statements of catalogued graphs the view lacks: the multi-valued ones, the
+    single-valued pairs to look at (the view shows another graph's value, or none), and the
+    single values themselves (what graph/not-shown should hold)."""
     missing: list[ox.Quad] = []
     contested: set[tuple[Subject, ox.NamedNode]] = set()
+    unshown: set[ox.Quad] = set()
     for solution in store.run_query(_NOT_SHOWN, substitutions=_CATALOG_VARIABLES):  # type: ignore[union-attr]
         quad = ox.Quad(solution["s"], solution["p"], solution["o"])
         if quad.predicate in single:
             contested.add((quad.subject, quad.predicate))  # type: ignore[arg-type]
+            unshown.add(quad)
         else:
             missing.append(quad)
-    return missing, contested
+    return missing, contested, unshown
+
+
+def _check_marks(store: OxigraphStore, unshown: set[ox.Quad], found: Coverage) -> None:
+    """Compare graph/not-shown with the single values the graphs state and the view does not
+    show (``unshown``, as default-graph quads)."""
+    held = {
+        ox.Quad(quad.subject, quad.predicate, quad.object)
+        for quad in store.graph_contents([NOT_SHOWN_GRAPH])
+    }
+    found.marks_kept = store.contains_quad(NOT_SHOWN_STAMP)
+    found.marks_missing = sorted(unshown - held, key=str)
+    found.marks_extra = sorted(held - unshown, key=str)
 
 
 def _two_values(

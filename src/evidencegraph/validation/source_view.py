@@ -14,7 +14,12 @@ store and the batches not yet written hold:
 - the view's triples the records give (what the gate judges), and values that come back
   into view when the graph that outranked them changes or goes;
 - the nodes to judge again though the records state nothing about them: subjects that lose
-  statements, and nodes that link to a node that loses its type.
+  statements, and nodes that link to a node that loses its type;
+- the marks of the values the view does not show (decision 0030): the graph
+  ``graph/not-shown`` holds ``s p o`` for every value ``o`` some graph states of a
+  single-valued ``p`` of ``s`` that the view does not show. Every pair weighed here gets the
+  marks its weighing implies; a pair not weighed keeps the ones it has, which are still
+  right (see :func:`plan`).
 
 Nothing here writes; the gate judges the view as it would stand and commits it all at once.
 """
@@ -32,7 +37,13 @@ import pyoxigraph as ox
 
 from evidencegraph import __version__
 from evidencegraph.ontology.name_keys import name_key_statements
-from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, Standing, winner
+from evidencegraph.ontology.source_graphs import (
+    CATALOG,
+    NOT_SHOWN,
+    SourceKind,
+    Standing,
+    winner,
+)
 from evidencegraph.rdf.terms import RDF_TYPE, OxTerm
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation.judged_under import JUDGED_UNDER, shapes_stamp
@@ -60,6 +71,10 @@ DESCRIPTION = (
     JUDGED_UNDER,
 )
 _CATALOG = ox.NamedNode(CATALOG)
+#: The graph of the values the view does not show, and what the catalog says of it in a
+#: store that keeps it complete (decision 0030).
+NOT_SHOWN_GRAPH = ox.NamedNode(NOT_SHOWN)
+NOT_SHOWN_STAMP = ox.Quad(NOT_SHOWN_GRAPH, RDF_TYPE, ox.NamedNode(_EG + "NotShownGraph"), _CATALOG)
 _DEFAULT = ox.DefaultGraph()
 _XSD_DATETIME = ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime")
 _XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
@@ -98,6 +113,8 @@ class Reader(Protocol):
 
     def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]: ...
 
+    def describes_graphs(self) -> bool: ...
+
 
 class PendingWrite(Protocol):
     """A judged batch or group not yet in the store (batch_gate.Overlay)."""
@@ -133,6 +150,12 @@ class Layered:
     def graph_contents(self, graphs: Sequence[ox.NamedNode]) -> list[ox.Quad]:
         return self._through(
             self.store.graph_contents(graphs), lambda written: written.graph_contents(graphs)
+        )
+
+    def describes_graphs(self) -> bool:
+        # what an earlier batch takes out may leave none: a store seen as old, never as new
+        return self.store.describes_graphs() or any(
+            earlier.written.describes_graphs() for earlier in self.pending
         )
 
     def _through(self, found: list[ox.Quad], lookup: object) -> list[ox.Quad]:
@@ -178,6 +201,10 @@ class Plan:
     replaced: int = 0
     #: graphs replaced by a new version (not new, not withdrawn)
     replaced_graphs: list[ox.NamedNode] = field(default_factory=list)
+    #: quads of the not-shown graph to put in and take out (decision 0030), and the
+    #: catalog's statement that the store keeps that graph, for a new store
+    marks_added: list[ox.Quad] = field(default_factory=list)
+    marks_removed: list[ox.Quad] = field(default_factory=list)
 
     @property
     def view(self) -> list[ox.Quad]:
@@ -188,26 +215,41 @@ class Plan:
     def graph_additions(self) -> list[ox.Quad]:
         """Quads of the source graphs and the catalog to put in (built on each call)."""
         lines = "".join(self.graph_lines).encode("utf-8")
-        return [*ox.parse(lines, format=ox.RdfFormat.N_QUADS), *self.catalog_additions]
+        return [
+            *ox.parse(lines, format=ox.RdfFormat.N_QUADS),
+            *self.catalog_additions,
+            *self.marks_added,
+        ]
 
     def graph_nquads(self) -> bytes:
-        """What the source graphs and the catalog gain, as N-Quads."""
-        catalog = ox.serialize(self.catalog_additions, format=ox.RdfFormat.N_QUADS) or b""
+        """What the source graphs, the catalog and the not-shown graph gain, as N-Quads."""
+        derived = [*self.catalog_additions, *self.marks_added]
+        catalog = ox.serialize(derived, format=ox.RdfFormat.N_QUADS) or b""
         return "".join(self.graph_lines).encode("utf-8") + catalog
 
     def forget_statements(self) -> None:
         """Drop the lists of triples once the write is judged: only the counts are wanted."""
         self.view_statements, self.view_texts, self.view_removals = [], [], []
         self.graph_removals, self.graph_lines, self.catalog_additions = [], [], []
+        self.marks_added, self.marks_removed = [], []
 
     @property
     def removals(self) -> list[ox.Quad]:
-        return self.view_removals + self.graph_removals
+        """Every quad the write takes out: the view's, the graphs' and the marks'."""
+        return self.view_removals + self.graph_removals + self.marks_removed
 
 
 @functools.cache
 def _single_valued() -> frozenset[ox.NamedNode]:
     return frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
+
+
+def marks_kept(reader: Reader) -> bool:
+    """Whether the store keeps the marks of the values the view does not show complete
+    (decision 0030): the catalog says so, or the store is new (it describes no graph yet,
+    and every write from the first one marks what it weighs)."""
+    stamps = reader.values([(NOT_SHOWN_GRAPH, RDF_TYPE)])
+    return NOT_SHOWN_STAMP in stamps or not reader.describes_graphs()
 
 
 def checksum(triples: Iterable[ox.Quad]) -> str:
@@ -482,11 +524,14 @@ def plan(
     # what every graph and the view hold of those pairs once the records are written
     stated: dict[Pair, dict[ox.NamedNode, set[OxTerm]]] = {pair: {} for pair in pairs}
     shown: dict[Pair, set[OxTerm]] = {pair: set() for pair in pairs}
+    marked: dict[Pair, set[OxTerm]] = {}
     for quad in reader.values([pair for pair in pairs if pair not in absent]):
         s, p, o = _statement(quad)
         where = quad.graph_name
         if isinstance(where, ox.DefaultGraph):
             shown[(s, p)].add(o)
+        elif where == NOT_SHOWN_GRAPH:
+            marked.setdefault((s, p), set()).add(o)
         elif isinstance(where, ox.NamedNode) and where != _CATALOG and where not in changed:
             stated[(s, p)].setdefault(where, set()).add(o)
     # the records' statements of those pairs: single values weighed, and (where a graph
@@ -501,7 +546,13 @@ def plan(
 
     for statement in agreed:
         view[statement] = None
+    # The marks (decision 0030): every weighed pair gets those its weighing implies. A pair
+    # not weighed keeps its own, and they stay right: one given by a record alone is of a
+    # node nothing else states (one graph, nothing outranked), and one the records agree
+    # with the view on keeps the value shown, while a value a graph stops giving puts its
+    # pair in ``dropped``, which is weighed.
     for (s, p), by_graph in stated.items():
+        not_shown: set[OxTerm] = set()
         if p in single:
             values_stated = set().union(*by_graph.values())
             if len(by_graph) == 1 or len(values_stated) == 1:  # nothing to choose between
@@ -519,10 +570,19 @@ def plan(
             gone = shown[(s, p)] - keep
             if gone and keep:
                 result.replaced += len(gone)
+            not_shown = values_stated - keep
         else:
             keep = set().union(*by_graph.values()) if by_graph else set()
             gone = {o for o in shown[(s, p)] if o not in keep and (s, p, o) in removed_all}
         result.view_removals += [ox.Quad(s, p, o) for o in gone]
+        held_marks = marked.get((s, p), set())
+        if not_shown != held_marks:
+            result.marks_added += [
+                ox.Quad(s, p, o, NOT_SHOWN_GRAPH) for o in not_shown - held_marks
+            ]
+            result.marks_removed += [
+                ox.Quad(s, p, o, NOT_SHOWN_GRAPH) for o in held_marks - not_shown
+            ]
         for o in keep:
             if o not in shown[(s, p)] or (s, p, o) in stated_by_records:
                 view.setdefault((s, p, o), None)
@@ -559,6 +619,10 @@ def plan(
             if (quad := ox.Quad(graph, predicate, value, _CATALOG)) not in description
         ]
         result.catalog_additions += description
+    if not reader.describes_graphs():
+        # a new store: its marks are complete from its first write (an old store's are
+        # not, until ``upgrade-keys`` writes them and this statement)
+        result.marks_added.append(NOT_SHOWN_STAMP)
     result.focus = _to_judge(result.view_removals)
     return result
 

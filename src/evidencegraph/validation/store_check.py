@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from evidencegraph.ontology.source_graphs import CATALOG
+from evidencegraph.errors import UPGRADE_COMMAND
+from evidencegraph.ontology.source_graphs import CATALOG, NOT_SHOWN
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation.recorded_verdicts import NEVER, Coverage, coverage
 from evidencegraph.validation.shacl import ValidationReport
@@ -35,13 +36,20 @@ class StoreCheck:
     #: why every node was judged, when it was
     why_full: str = ""
 
+    @property
+    def marks_wrong(self) -> bool:
+        """Whether graph/not-shown is out of step with the graphs and the view (decision
+        0030): ``validate`` fails then, whatever the shapes say."""
+        return self.coverage is not None and self.coverage.marks_wrong
+
     def account(self) -> str:
         """What was judged now and what recorded verdicts cover, for people (a few lines)."""
         judged = f"Judged now: {self.judged_triples:,} of the view's {self.view_triples:,} "
         judged += f"triples ({self.engine})"
         found = self.coverage
+        marks = marks_account(found) if found is not None else ""
         if found is None or found.everything:
-            return f"{judged}, every node: {self.why_full}.\n"
+            return f"{judged}, every node: {self.why_full}.\n" + (marks + "\n" if marks else "")
         covered = self.view_triples - self.judged_triples
         lines = [
             f"{judged}; covered by recorded verdicts: {covered:,} triples, in "
@@ -84,7 +92,31 @@ class StoreCheck:
                 + "."
             )
         lines.append(f"Nodes judged: {len(found.focus):,}.")
+        if marks:
+            lines.append(marks)
         return "\n".join(lines) + "\n"
+
+
+def marks_account(found: Coverage) -> str:
+    """What is wrong with the marks of the values the view does not show (decision 0030),
+    for people; "" when nothing is."""
+    missing, extra = len(found.marks_missing), len(found.marks_extra)
+    if not found.marks_kept:
+        return (
+            f"The catalog does not say that the store keeps the marks of the values the view "
+            f"does not show ({NOT_SHOWN}; {missing:,} missing): it was written before them, "
+            f"and source-disagreements refuses to answer. Run `{UPGRADE_COMMAND}` on it."
+        )
+    if not missing and not extra:
+        return ""
+    example = (found.marks_missing or found.marks_extra)[0]
+    return (
+        f"The marks of the values the view does not show ({NOT_SHOWN}) are out of step with "
+        f"the source graphs and the view: {missing:,} missing, {extra:,} that should not be "
+        f"there (e.g. {example.subject} {example.predicate} {example.object}), so "
+        f"source-disagreements answers wrongly. They were written behind the gate's back: "
+        f"run `{UPGRADE_COMMAND}` to write them again."
+    )
 
 
 def check_store(
