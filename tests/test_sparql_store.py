@@ -137,6 +137,9 @@ EDGE_QUERIES = {
         "SELECT ?o ?n { { SELECT ?o (COUNT(?s) AS ?n) { ?s :q ?o } GROUP BY ?o } }"
     ),
     "dollar variable": "SELECT ?o ?s WHERE { ?s :q $o }",
+    "union branch without it": "SELECT ?o ?s ?x { ?s :q ?o { ?s :p ?x } UNION { ?s :r ?x } }",
+    "optional without it": "SELECT ?o ?s ?x { ?s :q ?o OPTIONAL { ?s :p ?x } }",
+    "minus without it": "SELECT ?o ?s { ?s :q ?z MINUS { ?s :p ?x } }",
     "graph": "SELECT ?o ?s { GRAPH ?g { ?s :q ?o } }",
     "values data block and trailing values": (
         "SELECT ?o ?s { VALUES ?s { :a :c } ?s :q ?o } VALUES ?x { 1 }"
@@ -177,6 +180,19 @@ def test_values_bind_as_substitution_does_in_every_kind_of_scope(
             assert sorted(map(sorted_items, by_values.rows)) == sorted(
                 map(sorted_items, substituted.rows)
             ), value
+
+
+def test_a_group_that_never_names_a_parameter_gets_no_values() -> None:
+    """A UNION branch or OPTIONAL of one pattern stays one pattern, which Oxigraph fetches
+    row by row; beside a VALUES it was a join read over the whole store (decision 0031: the
+    flagship over HTTP ran past 30 s at 100,000 studies). The WHERE group and a group that
+    names the parameter still bind it."""
+    query = "SELECT ?o ?s { ?s :q ?o { ?s :p ?x } UNION { ?s :r ?x FILTER(?x != ?o) } }"
+    rewritten = bind_by_values(PREFIX + query, {"o": ox.Literal("y")})
+    assert rewritten.count('VALUES ?o { "y" }') == 2
+    assert '{ VALUES ?o { "y" } ?s :q ?o' in rewritten
+    assert "{ ?s :p ?x }" in rewritten
+    assert '{ VALUES ?o { "y" } ?s :r ?x FILTER' in rewritten
 
 
 def sorted_items(row: Mapping[str, object]) -> list[tuple[str, str]]:

@@ -158,8 +158,9 @@ class _Rewriter:
         self.insertions.append((tokens[after].start, body + " "))
         return after
 
-    def _walk(self, start: int, end: int, live: frozenset[str]) -> None:
-        """Visit tokens ``start``..``end`` in a scope where the ``live`` variables are bound."""
+    def _walk(self, start: int, end: int, live: frozenset[str], nested: bool = False) -> None:
+        """Visit tokens ``start``..``end`` in a scope where the ``live`` variables are bound;
+        ``nested``: inside a group of the same SELECT (whose WHERE group binds them all)."""
         tokens = self.tokens
         index = start
         while index < end:
@@ -175,12 +176,34 @@ class _Rewriter:
                 if first is not None and first.keyword == "SELECT":
                     self._walk(index + 1, close, self._projected(index + 1, close, live))
                 else:
-                    if live:
-                        self.insertions.append((token.end, self._values(live)))
-                    self._walk(index + 1, close, live)
+                    bound = live
+                    if nested and not self._after_minus(index):
+                        bound = self._used(index, close, live)
+                    if bound:
+                        self.insertions.append((token.end, self._values(bound)))
+                    self._walk(index + 1, close, live, nested=True)
                 index = close + 1
                 continue
             index += 1
+
+    def _used(self, start: int, close: int, live: frozenset[str]) -> frozenset[str]:
+        """The live variables the group ``start``..``close`` names anywhere inside it.
+
+        A group nested in another that never names a variable has nothing to bind: its
+        solutions join the enclosing group's, which binds it (a SELECT's WHERE group keeps
+        them all: its GROUP BY, HAVING or projection may name them). Leaving its VALUES
+        out keeps a group of one pattern (a UNION branch, an OPTIONAL) one pattern, which
+        Oxigraph evaluates row by row; with a VALUES beside it, it is a join Oxigraph
+        evaluates over the whole store (decision 0031)."""
+        named = {
+            token.text[1:] for token in self.tokens[start + 1 : close] if token.kind == "variable"
+        }
+        return frozenset(name for name in live if name in named)
+
+    def _after_minus(self, index: int) -> bool:
+        """Whether the group opening at ``index`` is MINUS's: its variables decide which
+        solutions it takes out, so it keeps every live VALUES as substitution would."""
+        return index > 0 and self.tokens[index - 1].keyword == "MINUS"
 
     def _projected(self, select: int, close: int, live: frozenset[str]) -> frozenset[str]:
         """The live variables a sub-SELECT projects: its scope sees only those."""

@@ -373,7 +373,17 @@
       return live.filter(function (name) { return star || seen[name]; });
     }
 
-    function walk(from, to, live) {
+    // the live variables a nested group names anywhere inside it: one that names none gets
+    // no VALUES, so a UNION branch or OPTIONAL of one pattern stays one (decision 0031)
+    function used(open, close, live) {
+      var named = {};
+      for (var i = open + 1; i < close; i++) {
+        if (tokens[i].kind === "variable") { named[tokens[i].text.slice(1)] = true; }
+      }
+      return live.filter(function (name) { return named[name]; });
+    }
+
+    function walk(from, to, live, nested) {
       var index = from;
       while (index < to) {
         var token = tokens[index];
@@ -391,10 +401,12 @@
         if (token.text === "{") {
           var close = matching[index], first = tokens[index + 1];
           if (first && index + 1 < close && first.keyword === "SELECT") {
-            walk(index + 1, close, projected(index + 1, close, live));
+            walk(index + 1, close, projected(index + 1, close, live), false);
           } else {
-            if (live.length) { insertions.push([token.end, values(live)]); }
-            walk(index + 1, close, live);
+            var afterMinus = index > 0 && tokens[index - 1].keyword === "MINUS";
+            var bound = nested && !afterMinus ? used(index, close, live) : live;
+            if (bound.length) { insertions.push([token.end, values(bound)]); }
+            walk(index + 1, close, live, true);
           }
           index = close + 1;
           continue;
@@ -403,7 +415,7 @@
       }
     }
 
-    walk(start, tokens.length, names);
+    walk(start, tokens.length, names, false);
     if (places) {
       insertions.forEach(function (insert) { places.push([insert[0], insert[1].length]); });
       places.sort(function (a, b) { return a[0] - b[0]; });
