@@ -241,3 +241,24 @@ def old_answer(store: Store, about: str = "any") -> Counter[Row]:
 def new_answer(store: Store, about: str = "any") -> Counter[Row]:
     """The rows of source-disagreements as the package has it."""
     return query_answer(store, get_query("source-disagreements").text, about)
+
+
+#: The real ClinicalTrials.gov record (tests/data/ctgov) that KARE's registry record is made from.
+KARE_SOURCE_RECORD = "NCT03418623"
+
+
+def kare_registry_record(enrolment: int = 24, updated: str | None = None) -> dict[str, Any]:
+    """CONSTRUCTED: NCT03418623 relabelled as KARE's registry record (NCT02649231), with its
+    own brief title and the given enrolment (24 by default: the registry copy's number, not
+    the paper's 96); ``updated`` moves its last-update date on (a newer version)."""
+    path = DATA / "ctgov" / f"{KARE_SOURCE_RECORD}.json"
+    content: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    protocol = content["protocolSection"]
+    protocol["identificationModule"]["nctId"] = "NCT02649231"
+    protocol["identificationModule"]["briefTitle"] = "Ketamine for Reduction of Alcoholic Relapse"
+    protocol["identificationModule"].pop("officialTitle", None)
+    protocol["conditionsModule"]["conditions"] = ["Alcohol Use Disorder"]
+    protocol["designModule"]["enrollmentInfo"]["count"] = enrolment
+    if updated is not None:
+        protocol["statusModule"]["lastUpdatePostDateStruct"]["date"] = updated
+    return content

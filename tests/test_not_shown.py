@@ -36,7 +36,7 @@ from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.evaluate import QueryJob
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation.source_view import NOT_SHOWN_GRAPH, NOT_SHOWN_STAMP
-from support import COLUMNS, DATA, make_store, new_answer, old_answer
+from support import COLUMNS, DATA, kare_registry_record, make_store, new_answer, old_answer
 
 KARE = "NCT02649231"
 RECORD = "NCT03418623"
@@ -50,20 +50,17 @@ def fixture(nct_id: str = RECORD) -> dict[str, Any]:
     return json.loads((DATA / "ctgov" / f"{nct_id}.json").read_text(encoding="utf-8"))
 
 
-def kare_registry_record(enrolment: int = 24, updated: str | None = None) -> dict[str, Any]:
-    """CONSTRUCTED (as in tests/test_source_graphs.py): NCT03418623 relabelled as KARE's
-    registry record, with its own brief title and the given enrolment; ``updated`` moves its
-    last-update date on (a newer version)."""
-    content = copy.deepcopy(fixture())
-    protocol = content["protocolSection"]
-    protocol["identificationModule"]["nctId"] = KARE
-    protocol["identificationModule"]["briefTitle"] = "Ketamine for Reduction of Alcoholic Relapse"
-    protocol["identificationModule"].pop("officialTitle", None)
-    protocol["conditionsModule"]["conditions"] = ["Alcohol Use Disorder"]
-    protocol["designModule"]["enrollmentInfo"]["count"] = enrolment
-    if updated is not None:
-        protocol["statusModule"]["lastUpdatePostDateStruct"]["date"] = updated
-    return content
+def retitled_by_a_file(tmp_path: Path) -> tuple[EvidenceGraph, str]:
+    """A built store with NCT03418623 imported and a loaded file that gives its study another
+    title (a value the record, of higher precedence, outranks), and the study's IRI."""
+    graph = EvidenceGraph(OxigraphStore(None))
+    graph.build()
+    run_import(graph, fixture())
+    study = f"https://w3id.org/evidencegraph/id/study/{RECORD}"
+    other = tmp_path / "retitled.ttl"
+    other.write_text(f'<{study}> <{TITLE.value}> "A title from another source" .\n')
+    graph.load_files([other])
+    return graph, study
 
 
 def run_import(graph: EvidenceGraph, *contents: dict[str, Any]) -> None:
@@ -117,13 +114,7 @@ def test_a_reimport_that_changes_a_value_moves_its_mark(with_kare: EvidenceGraph
 
 
 def test_a_withdrawal_brings_an_outranked_value_back_and_its_mark_goes(tmp_path: Path) -> None:
-    graph = EvidenceGraph(OxigraphStore(None))
-    graph.build()
-    run_import(graph, fixture())
-    study = f"https://w3id.org/evidencegraph/id/study/{RECORD}"
-    other = tmp_path / "retitled.ttl"
-    other.write_text(f'<{study}> <{TITLE.value}> "A title from another source" .\n')
-    graph.load_files([other])
+    graph, study = retitled_by_a_file(tmp_path)
     assert (study, TITLE.value, "A title from another source") in marks(graph)
     assert_same_answer(graph.store)
     graph.withdraw([record_graph("ctgov", RECORD)])
@@ -142,13 +133,7 @@ def test_pairs_a_write_does_not_weigh_keep_their_marks(tmp_path: Path) -> None:
     """A re-import that gives the title the view shows (the record's own, which outranks a
     loaded file's) leaves that pair unweighed (agreed): the file's title stays marked. The
     file's withdrawal drops its title, which weighs the pair: the mark goes."""
-    graph = EvidenceGraph(OxigraphStore(None))
-    graph.build()
-    run_import(graph, fixture())
-    study = f"https://w3id.org/evidencegraph/id/study/{RECORD}"
-    other = tmp_path / "retitled.ttl"
-    other.write_text(f'<{study}> <{TITLE.value}> "A title from another source" .\n')
-    graph.load_files([other])
+    graph, study = retitled_by_a_file(tmp_path)
     marked = (study, TITLE.value, "A title from another source")
     newer = copy.deepcopy(fixture())
     newer["protocolSection"]["designModule"]["enrollmentInfo"]["count"] = 21
@@ -156,7 +141,7 @@ def test_pairs_a_write_does_not_weigh_keep_their_marks(tmp_path: Path) -> None:
     run_import(graph, newer)
     assert marked in marks(graph)
     assert_same_answer(graph.store)
-    graph.withdraw([file_graph(other.name)])
+    graph.withdraw([file_graph("retitled.ttl")])
     assert marked not in marks(graph)
     assert not any(subject == study for subject, _p, _o in marks(graph))
     assert_same_answer(graph.store)

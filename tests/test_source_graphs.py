@@ -29,7 +29,7 @@ from evidencegraph.ontology.name_keys import name_key_statements
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind, curated_graph, record_graph
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.validation.source_view import NOT_SHOWN_GRAPH
-from support import DATA
+from support import DATA, kare_registry_record
 
 RECORD = "NCT03418623"
 GRAPH = ox.NamedNode(record_graph("ctgov", RECORD))
@@ -158,19 +158,6 @@ def test_two_versions_in_one_import_leave_the_newer_whatever_the_order() -> None
 
 
 # --- precedence: the curated evidence and the registry's copy of KARE --------------------
-
-
-def kare_registry_record() -> dict[str, Any]:
-    """CONSTRUCTED: NCT03418623 relabelled as KARE's registry record (NCT02649231), with its
-    own brief title and enrolment 24 (the registry copy's number, not the paper's 96)."""
-    content = copy.deepcopy(fixture())
-    protocol = content["protocolSection"]
-    protocol["identificationModule"]["nctId"] = KARE
-    protocol["identificationModule"]["briefTitle"] = "Ketamine for Reduction of Alcoholic Relapse"
-    protocol["identificationModule"].pop("officialTitle", None)
-    protocol["conditionsModule"]["conditions"] = ["Alcohol Use Disorder"]
-    protocol["designModule"]["enrollmentInfo"]["count"] = 24
-    return content
 
 
 @pytest.fixture(scope="module")
