@@ -7,7 +7,7 @@ once to warm the store, then ``--repeat`` times: CPU ms of this process, minimum
 made into rdflib terms (what query_scale.py measures). "The engine" is pyoxigraph's
 evaluation of the same text with every row read, no conversion.
 
-Run:  nice python bench/not_shown_cost.py --store /tmp/shown_5k --repeat 15
+Run:  nice python bench/not_shown_cost.py --store STORE --repeat 15
 """
 
 from __future__ import annotations
