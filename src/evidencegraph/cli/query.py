@@ -69,7 +69,7 @@ def query(
     their parameters; docs/queries.md says more.
     """
     from evidencegraph.queries import NamedQuery, get_query, parse_query, read_query_file
-    from evidencegraph.queries.name_keys import check_marks_kept, check_name_keys
+    from evidencegraph.queries.name_keys import run_checked
 
     if (name is None) == (sparql_text is None):
         raise UsageError(
@@ -88,11 +88,9 @@ def query(
     try:
         text, bindings = named.prepare(given)
         with app.open_store(read_only=True) as store:
-            check_marks_kept(store, text)  # a store written before the marks (decision 0030)
-            result = store.query(text, bindings)
+            # a store written before the marks or the name keys says so (decisions 0030, 0028)
+            result = run_checked(store, text, bindings, named.keyed)
             empty = result.kind == "select" and not result.rows
-            if empty:  # a store written before the name keys says so (decision 0028)
-                check_name_keys(store, named.keyed, bindings)
             notes = unknown_names(store, given) if empty else []
     except QuerySyntaxError as error:
         raise QuerySyntaxError(explain_syntax_error(str(error), named.text, where)) from None

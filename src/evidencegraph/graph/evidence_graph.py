@@ -32,7 +32,7 @@ from evidencegraph.ontology.source_graphs import (
     file_graph,
 )
 from evidencegraph.queries import NamedQuery, get_query
-from evidencegraph.queries.name_keys import check_marks_kept, check_name_keys
+from evidencegraph.queries.name_keys import run_checked
 from evidencegraph.rdf.files import RdfInput, StagedFiles, rdf_inputs, stage_rdf_files
 from evidencegraph.rdf.results import QueryResult
 from evidencegraph.rdf.terms import to_quads
@@ -331,11 +331,7 @@ class EvidenceGraph:
         the view does not show and the store was written before them (decision 0030)."""
         named = get_query(name_or_query) if isinstance(name_or_query, str) else name_or_query
         text, bindings = named.prepare(params or {})
-        check_marks_kept(self.store, text)
-        result = self.store.query(text, bindings)
-        if result.kind == "select" and not result.rows:
-            check_name_keys(self.store, named.keyed, bindings)
-        return result
+        return run_checked(self.store, text, bindings, named.keyed)
 
     def to_networkx(self) -> nx.MultiDiGraph:
         """A networkx projection of the instance graph (see evidencegraph.graph.network)."""

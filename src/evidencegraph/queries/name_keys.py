@@ -24,6 +24,7 @@ from evidencegraph.errors import UPGRADE_COMMAND, StoreNeedsUpgradeError
 from evidencegraph.ontology.name_keys import name_key
 from evidencegraph.ontology.namespace import EG
 from evidencegraph.ontology.source_graphs import NOT_SHOWN
+from evidencegraph.rdf.results import QueryResult
 from evidencegraph.store.core import Store
 from evidencegraph.validation.source_view import marks_kept
 
@@ -80,3 +81,17 @@ def check_marks_kept(store: Store, text: str) -> None:
             f"should hold. Run `{UPGRADE_COMMAND}` on this store (it writes them, and the "
             "name keys), then ask again."
         )
+
+
+def run_checked(
+    store: Store, text: str, bindings: Mapping[str, Node], keyed: Sequence[str]
+) -> QueryResult:
+    """The answer of a prepared named query (``NamedQuery.prepare``: its text and bindings;
+    ``keyed``: its ``# key:`` parameters), refused with StoreNeedsUpgradeError when the store
+    was written before what the query relies on: the marks, before it runs; the name keys,
+    when it found nothing."""
+    check_marks_kept(store, text)
+    result = store.query(text, bindings)
+    if result.kind == "select" and not result.rows:
+        check_name_keys(store, keyed, bindings)
+    return result
