@@ -1,10 +1,9 @@
 """The values the view does not show, kept in graph/not-shown (decision 0030), and the
 ``source-disagreements`` query that reads them.
 
-The old text of the query (``tests/data/queries-before/source-disagreements.rq``, which reads
-every quad of every named graph) is the reference: the new one must give the same rows. The old
-text takes every named graph for a source, graph/not-shown too, so its rows stated in that
-graph are left out before comparing (they are the marks themselves, not a source's values).
+The old text of the query (``bench/data/queries-before/source-disagreements.rq``, which reads
+every quad of every named graph, with the one line that keeps graph/not-shown from being taken
+for a source) is the reference: the new one must give the same rows.
 
 The records are the curated evidence (KARE enrolled 96 adults, FACTS.md), the real
 ClinicalTrials.gov record NCT03418623 (tests/data/ctgov), and the copies of it that
