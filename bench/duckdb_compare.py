@@ -211,12 +211,14 @@ def tables(n: int, *, dense: bool, seed: int) -> dict[str, list[tuple[Any, ...]]
     return rows
 
 
-_FLAGSHIP_KEYS = ("drug-with-psychotherapy", FLAGSHIP, ["ketamine"], ("trial", "arm"))
+#: the parameters every query is asked with (the named queries' defaults)
+DRUG, CONDITION = "ketamine", "alcohol use disorder"
+_FLAGSHIP_KEYS = ("drug-with-psychotherapy", FLAGSHIP, [DRUG], ("trial", "arm"))
 #: the flagship's columns, in FLAGSHIP_ROWS' order
 _FLAGSHIP_ROW_KEYS = (
     "drug-with-psychotherapy",
     FLAGSHIP_ROWS,
-    ["ketamine"],
+    [DRUG],
     (
         "trial",
         "arm",
@@ -263,7 +265,6 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
-    drug, condition = "ketamine", "alcohol use disorder"
     with tempfile.TemporaryDirectory(prefix="duckdb-") as work:
         database = Path(work) / "aact.duckdb"
         started = time.process_time()
@@ -284,7 +285,7 @@ def main() -> int:
             for label, name, sql, params, key in (
                 ("drug-with-psychotherapy", *_FLAGSHIP_KEYS),
                 ("drug-with-psychotherapy, every column", *_FLAGSHIP_ROW_KEYS),
-                ("ongoing-trials", "ongoing-trials", ONGOING_TRIALS, [drug, condition], ("trial",)),
+                ("ongoing-trials", "ongoing-trials", ONGOING_TRIALS, [DRUG, CONDITION], ("trial",)),
             ):
                 duck_ms, duck_rows = cpu_ms(
                     lambda sql=sql, params=params: connection.execute(sql, params).fetchall(),
@@ -312,7 +313,8 @@ def main() -> int:
                     entry["only_ours"] = sorted(ours - theirs)[:5]
                     entry["only_duckdb"] = sorted(theirs - ours)[:5]
                 figures.append(entry)
-                print(json.dumps(entry), flush=True)
+                # a list column's value is a frozenset: printed sorted
+                print(json.dumps(entry, default=sorted), flush=True)
         connection.close()
     store_mb = sum(f.stat().st_size for f in args.store.rglob("*") if f.is_file()) / 2**20
     if args.write:
