@@ -372,7 +372,7 @@ class OxigraphStore(Store):
                     ordered = _ordered_result(unordered, final_order.keys)
                     if ordered is not None:
                         return ordered
-                    _remember_engine_order(sparql, unordered)
+                    _remember_engine_order(sparql)
             answer = self._store.query(sparql, substitutions=substitutions or None)
         except SyntaxError as error:
             raise QuerySyntaxError(describe_syntax_error(str(error))) from None
@@ -855,19 +855,16 @@ def _to_result(answer: object) -> QueryResult:
     return QueryResult.from_graph(graph)
 
 
-#: Texts whose ORDER BY names a variable they do not answer: known from the text alone, so the
-#: engine sorts them from the second run on without first reading them unsorted.
+#: Texts the engine sorted: their ORDER BY names a variable they do not answer, or sorts values
+#: whose order only the engine knows. From the second run on the engine sorts them at once.
 _ENGINE_ORDERS: set[str] = set()
 _ENGINE_ORDERS_KEPT = 256
 
 
-def _remember_engine_order(sparql: str, solutions: ox.QuerySolutions) -> None:
-    final_order = split_final_order(sparql)
-    names = {variable.value for variable in solutions.variables}
-    if final_order is not None and any(key.variable not in names for key in final_order.keys):
-        if len(_ENGINE_ORDERS) >= _ENGINE_ORDERS_KEPT:
-            _ENGINE_ORDERS.clear()
-        _ENGINE_ORDERS.add(sparql)
+def _remember_engine_order(sparql: str) -> None:
+    if len(_ENGINE_ORDERS) >= _ENGINE_ORDERS_KEPT:
+        _ENGINE_ORDERS.clear()
+    _ENGINE_ORDERS.add(sparql)
 
 
 def _ordered_result(solutions: ox.QuerySolutions, keys: Sequence[OrderKey]) -> QueryResult | None:
