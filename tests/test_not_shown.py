@@ -264,6 +264,11 @@ def test_validate_catches_a_mark_taken_out_or_put_in_by_hand(tmp_path: Path) -> 
     assert caught.exit_code == 1, caught.output
     assert "1 missing, 0 that should not be there" in caught.output
     assert "upgrade-keys" in caught.output
+    # --full judges every node and still reads the marks
+    caught = runner.invoke(cli, ["--store", store, "validate", "--full"])
+    assert caught.exit_code == 1, caught.output
+    assert "every node: --full" in caught.output
+    assert "1 missing, 0 that should not be there" in caught.output
 
     wrong = ox.Quad(
         ox.NamedNode(STUDY), ENROLMENT, ox.Literal("96", datatype=_INTEGER), NOT_SHOWN_GRAPH
@@ -277,6 +282,7 @@ def test_validate_catches_a_mark_taken_out_or_put_in_by_hand(tmp_path: Path) -> 
     repaired = runner.invoke(cli, ["--store", store, "upgrade-keys"])
     assert "0 value(s) the view does not show marked, 1 mark(s) taken out" in repaired.output
     assert runner.invoke(cli, ["--store", store, "validate"]).exit_code == 0
+    assert runner.invoke(cli, ["--store", store, "validate", "--full"]).exit_code == 0
 
 
 _INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")

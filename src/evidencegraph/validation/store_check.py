@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from evidencegraph.errors import UPGRADE_COMMAND
+from evidencegraph.errors import UPGRADE_COMMAND, StoreError
 from evidencegraph.ontology.source_graphs import CATALOG, NOT_SHOWN
 from evidencegraph.store.core import OxigraphStore, Store
 from evidencegraph.validation.recorded_verdicts import NEVER, Coverage, coverage
@@ -48,7 +48,7 @@ class StoreCheck:
         judged += f"triples ({self.engine})"
         found = self.coverage
         marks = marks_account(found) if found is not None else ""
-        if found is None or found.everything:
+        if found is None or found.everything or self.why_full:
             return f"{judged}, every node: {self.why_full}.\n" + (marks + "\n" if marks else "")
         covered = self.view_triples - self.judged_triples
         lines = [
@@ -134,14 +134,25 @@ def check_store(
     name = chosen_engine(engine)
     why = ""
     found: Coverage | None = None
-    if full:
-        why = "--full"
-    elif not isinstance(store, OxigraphStore):
-        why = "a SPARQL store's named graphs are not read, so nothing recorded is checked"
+    if isinstance(store, OxigraphStore):
+        # read with --full too: the marks of the values the view does not show (decision
+        # 0030) fail validate whatever the shapes say, and --full judges more, never less;
+        # but --full is also the way past a catalog too corrupt to read
+        try:
+            found = coverage(store)
+            why = found.everything
+        except StoreError:
+            if not full:
+                raise
+            why = (
+                "--full (the catalog is corrupt, so the marks of the values the view does not "
+                "show were not checked)"
+            )
     else:
-        found = coverage(store)
-        why = found.everything
-    if found is None or found.everything:
+        why = "a SPARQL store's named graphs are not read, so nothing recorded is checked"
+    if full and found is not None:
+        why = "--full"
+    if found is None or found.everything or full:
         judged = judge_store(store, name, on_progress=on_progress)
         return StoreCheck(judged.report, name, judged.triples, judged.triples, found, why)
     assert isinstance(store, OxigraphStore)
