@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -221,9 +222,16 @@ def test_an_old_store_refuses_the_query_until_upgraded(tmp_path: Path) -> None:
     validated = runner.invoke(cli, ["--store", store, "validate"])
     assert "written before them" in validated.output
 
-    upgraded = runner.invoke(cli, ["--store", store, "upgrade-keys"])
+    # a step at a time on stderr (a line each with no interval): at 100,000 studies the
+    # upgrade takes many minutes, which must not pass in silence
+    upgraded = runner.invoke(
+        cli, ["--store", store, "upgrade-keys"], env={"EVIDENCEGRAPH_PROGRESS_SECONDS": "0"}
+    )
     assert upgraded.exit_code == 0, upgraded.output
     assert "value(s) the view does not show marked" in upgraded.output
+    assert "looking for names without their keys" in upgraded.stderr
+    assert "values the view does not show: property 1 of " in upgraded.stderr
+    assert re.search(r"writing [1-9][0-9,]* mark\(s\), taking out 0", upgraded.stderr)
     again = runner.invoke(cli, ["--store", store, "upgrade-keys"])
     assert "0 value(s) the view does not show marked, 0 mark(s) taken out" in again.output
 

@@ -28,9 +28,11 @@ def upgrade_keys(app: AppContext) -> None:
     (and takes out any that should not be) in one transaction. Running it again does
     nothing.
     """
-    with app.open_graph() as graph:
-        app.info(f"looking for names without keys in {graph.store.descriptor}")
-        done = graph.upgrade()
+    with (
+        app.open_graph() as graph,
+        app.progress(f"upgrading {graph.store.descriptor}", unit="steps") as progress,
+    ):
+        done = graph.upgrade(on_step=progress.step)
         click.echo(
             f"Wrote {done.graphs:,} source graph(s) of {graph.store.descriptor} again with "
             f"their name keys: {done.triples_added:,} triple(s) new to the view; "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -278,26 +278,43 @@ class EvidenceGraph:
         ]
         return self.write_sources(records)
 
-    def add_name_keys(self, *, graphs_per_write: int = 500) -> NameKeyUpgrade:
+    def add_name_keys(
+        self, *, graphs_per_write: int = 500, on_step: Callable[[str], None] | None = None
+    ) -> NameKeyUpgrade:
         """Upgrade a store written before the name keys (decision 0028): every source graph
         that names a drug or condition without its key is written again, as its own new
         version (the same statements, kind, version and source), so the write adds the keys
         into that graph and the catalog's description follows. Each group of
         ``graphs_per_write`` graphs is one write through the gate; running it again finds
-        nothing to do."""
+        nothing to do. ``on_step`` is told of each step as it starts."""
+        if on_step is not None:
+            on_step("looking for names without their keys")
         graphs = graphs_missing_name_keys(self.store)
         added = 0
-        for part in in_chunks(graphs, graphs_per_write):
+        for start, part in zip(
+            range(0, len(graphs), graphs_per_write),
+            in_chunks(graphs, graphs_per_write),
+            strict=True,
+        ):
+            if on_step is not None:
+                on_step(
+                    f"writing graphs {start + 1:,} to {start + len(part):,} of {len(graphs):,} "
+                    "again with their keys"
+                )
             added += self.write_sources(records_again(self.store, part)).triples_added
         return NameKeyUpgrade(graphs=len(graphs), triples_added=added)
 
-    def upgrade(self, *, graphs_per_write: int = 500) -> NameKeyUpgrade:
+    def upgrade(
+        self, *, graphs_per_write: int = 500, on_step: Callable[[str], None] | None = None
+    ) -> NameKeyUpgrade:
         """Upgrade a store written before the name keys or before the marks of the values
         the view does not show: the keys first (:meth:`add_name_keys`, whose writes mark only
         what they weigh), then every mark the graphs and the view imply, with the catalog's
-        statement that the store keeps them (decision 0030). Running it again does nothing."""
-        keyed = self.add_name_keys(graphs_per_write=graphs_per_write)
-        added, removed = write_marks(self.store)
+        statement that the store keeps them (decision 0030). Running it again does nothing.
+        ``on_step`` is told of each step as it starts (at 100,000 studies the whole takes
+        minutes)."""
+        keyed = self.add_name_keys(graphs_per_write=graphs_per_write, on_step=on_step)
+        added, removed = write_marks(self.store, on_step)
         return NameKeyUpgrade(keyed.graphs, keyed.triples_added, added, removed)
 
     # --- reading ---------------------------------------------------------------

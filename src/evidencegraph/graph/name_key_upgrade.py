@@ -14,7 +14,7 @@ writes mark only the pairs they weigh).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pyoxigraph as ox
 
@@ -63,12 +63,18 @@ SELECT ?s ?p ?o WHERE {
 """
 
 
-def marks_out_of_step(store: Store) -> tuple[list[ox.Quad], list[ox.Quad]]:
+def marks_out_of_step(
+    store: Store, on_step: Callable[[str], None] | None = None
+) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """The marks graph/not-shown lacks and those it holds that the graphs and the view do
     not imply: (to add, to take out), each sorted. Reads every quad of the source graphs
-    once (a query of seconds per million quads)."""
+    once (a query of seconds per million quads), a single-valued property at a time, each
+    a step ``on_step`` is told of."""
     wanted: set[ox.Quad] = set()
-    for predicate in sorted(single_valued_predicates()):
+    predicates = sorted(single_valued_predicates())
+    for number, predicate in enumerate(predicates, 1):
+        if on_step is not None:
+            on_step(f"values the view does not show: property {number} of {len(predicates)}")
         for row in store.query(_UNSHOWN_VALUES, {"p": predicate}).rows:
             s, o = to_oxigraph(row["s"]), to_oxigraph(row["o"])
             p = ox.NamedNode(str(predicate))
@@ -77,14 +83,16 @@ def marks_out_of_step(store: Store) -> tuple[list[ox.Quad], list[ox.Quad]]:
     return sorted(wanted - held, key=str), sorted(held - wanted, key=str)
 
 
-def write_marks(store: Store) -> tuple[int, int]:
+def write_marks(store: Store, on_step: Callable[[str], None] | None = None) -> tuple[int, int]:
     """Bring graph/not-shown in step with the graphs and the view, and say in the catalog
     that the store keeps it (decision 0030); one transaction. The marks added and taken out.
     """
-    additions, removals = marks_out_of_step(store)
+    additions, removals = marks_out_of_step(store, on_step)
     stamped = NOT_SHOWN_STAMP in store.values([(NOT_SHOWN_GRAPH, RDF_TYPE)])
     stamp = [] if stamped else [NOT_SHOWN_STAMP]
     if additions or removals or stamp:
+        if on_step is not None:
+            on_step(f"writing {len(additions):,} mark(s), taking out {len(removals):,}")
         store.write_quads(removals, [*additions, *stamp])
     return len(additions), len(removals)
 
