@@ -215,6 +215,14 @@ def test_which_texts_are_sorted_here(text: str, keys: list[tuple[str, bool]] | N
         assert "ORDER" not in found.unordered.upper().split("}")[-1]
 
 
+def test_a_graph_or_a_boolean_ignores_the_order() -> None:
+    store = OxigraphStore()
+    store.native.add(ox.Quad(ox.NamedNode(EX + "a"), ox.NamedNode(EX + "k"), ox.Literal("x")))
+    built = store.query(f"CONSTRUCT {{ ?s <{EX}k> ?o }} WHERE {{ ?s ?p ?o }} ORDER BY ?o")
+    assert built.graph is not None and len(built.graph) == 1
+    assert store.query("ASK { ?s ?p ?o } ORDER BY ?s").boolean is True
+
+
 def test_a_broken_query_still_names_its_line_and_column() -> None:
     store = OxigraphStore()
     with pytest.raises(QuerySyntaxError) as raised:

@@ -368,11 +368,12 @@ class OxigraphStore(Store):
                 unordered = self._store.query(
                     final_order.unordered, substitutions=substitutions or None
                 )
-                if isinstance(unordered, ox.QuerySolutions):
-                    ordered = _ordered_result(unordered, final_order.keys)
-                    if ordered is not None:
-                        return ordered
-                    _remember_engine_order(sparql)
+                if not isinstance(unordered, ox.QuerySolutions):
+                    return _to_result(unordered)  # a graph or a boolean: no order to keep
+                ordered = _ordered_result(unordered, final_order.keys)
+                if ordered is not None:
+                    return ordered
+                _remember_engine_order(sparql)
             answer = self._store.query(sparql, substitutions=substitutions or None)
         except SyntaxError as error:
             raise QuerySyntaxError(describe_syntax_error(str(error))) from None
