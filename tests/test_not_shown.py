@@ -26,7 +26,11 @@ from click.testing import CliRunner
 from evidencegraph.cli.main import cli
 from evidencegraph.errors import StoreNeedsUpgradeError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
-from evidencegraph.graph.name_key_upgrade import graphs_missing_name_keys
+from evidencegraph.graph.name_key_upgrade import (
+    graphs_missing_name_keys,
+    marks_by_property,
+    marks_out_of_step,
+)
 from evidencegraph.graph.pipeline import Importer
 from evidencegraph.ingest.ctgov import map_study
 from evidencegraph.ingest.records import Record
@@ -35,6 +39,7 @@ from evidencegraph.queries import get_query
 from evidencegraph.rdf.terms import to_oxigraph
 from evidencegraph.server.evaluate import QueryJob
 from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.validation.recorded_verdicts import unshown_single_values
 from evidencegraph.validation.source_view import NOT_SHOWN_GRAPH, NOT_SHOWN_STAMP
 from support import COLUMNS, DATA, kare_registry_record, make_store, new_answer, old_answer
 
@@ -230,7 +235,7 @@ def test_an_old_store_refuses_the_query_until_upgraded(tmp_path: Path) -> None:
     assert upgraded.exit_code == 0, upgraded.output
     assert "value(s) the view does not show marked" in upgraded.output
     assert "looking for names without their keys" in upgraded.stderr
-    assert "values the view does not show: property 1 of " in upgraded.stderr
+    assert "values the view does not show: every source graph read once" in upgraded.stderr
     assert re.search(r"writing [1-9][0-9,]* mark\(s\), taking out 0", upgraded.stderr)
     again = runner.invoke(cli, ["--store", store, "upgrade-keys"])
     assert "0 value(s) the view does not show marked, 0 mark(s) taken out" in again.output
@@ -245,6 +250,30 @@ def test_an_old_store_refuses_the_query_until_upgraded(tmp_path: Path) -> None:
     graph.close()
     checked = runner.invoke(cli, ["--store", store, "validate"])
     assert checked.exit_code == 0, checked.output
+
+
+def test_the_marks_read_by_property_are_the_marks_read_in_one_pass(tmp_path: Path) -> None:
+    """upgrade-keys reads the marks a property at a time on a SPARQL server and in one pass
+    on the embedded store (validate's); both must find what the writes marked."""
+    graph = EvidenceGraph(OxigraphStore(tmp_path / "kg.db"))
+    graph.build()
+    run_import(graph, kare_registry_record(), fixture())
+    other = tmp_path / "retitled.ttl"
+    study = f"https://w3id.org/evidencegraph/id/study/{RECORD}"
+    other.write_text(f'<{study}> <{TITLE.value}> "A title from another source" .\n')
+    graph.load_files([other])
+    store = graph.store
+    assert isinstance(store, OxigraphStore)
+    held = {
+        ox.Quad(q.subject, q.predicate, q.object) for q in store.graph_contents([NOT_SHOWN_GRAPH])
+    }
+    by_property = marks_by_property(store)
+    assert by_property == unshown_single_values(store) == held
+    assert (ox.NamedNode(STUDY), ENROLMENT, ox.Literal("24", datatype=_INTEGER)) in {
+        (q.subject, q.predicate, q.object) for q in by_property
+    }
+    assert marks_out_of_step(store) == ([], [])
+    graph.close()
 
 
 # --- validate ------------------------------------------------------------------------------

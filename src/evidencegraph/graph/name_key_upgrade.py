@@ -20,7 +20,8 @@ import pyoxigraph as ox
 
 from evidencegraph.ontology.source_graphs import CATALOG, SourceKind
 from evidencegraph.rdf.terms import RDF_TYPE, to_oxigraph
-from evidencegraph.store.core import Store
+from evidencegraph.store.core import OxigraphStore, Store
+from evidencegraph.validation.recorded_verdicts import unshown_single_values
 from evidencegraph.validation.shacl import single_valued_predicates
 from evidencegraph.validation.source_view import (
     DERIVED_FROM,
@@ -68,19 +69,34 @@ def marks_out_of_step(
 ) -> tuple[list[ox.Quad], list[ox.Quad]]:
     """The marks graph/not-shown lacks and those it holds that the graphs and the view do
     not imply: (to add, to take out), each sorted. Reads every quad of the source graphs
-    once (a query of seconds per million quads), a single-valued property at a time, each
-    a step ``on_step`` is told of."""
-    wanted: set[ox.Quad] = set()
+    once: on the embedded store in one pass (:func:`unshown_single_values`, which validate
+    checks the marks with), on a SPARQL server a single-valued property at a time. Each step
+    is one ``on_step`` is told of."""
+    if isinstance(store, OxigraphStore):
+        if on_step is not None:
+            on_step("values the view does not show: every source graph read once")
+        unshown = unshown_single_values(store)
+    else:
+        unshown = marks_by_property(store, on_step)
+    wanted = {ox.Quad(q.subject, q.predicate, q.object, NOT_SHOWN_GRAPH) for q in unshown}
+    held = set(store.graph_contents([NOT_SHOWN_GRAPH]))
+    return sorted(wanted - held, key=str), sorted(held - wanted, key=str)
+
+
+def marks_by_property(store: Store, on_step: Callable[[str], None] | None = None) -> set[ox.Quad]:
+    """The single values the source graphs state and the view does not show, as default-graph
+    quads, read one single-valued property at a time (a bound predicate is one index range
+    on any SPARQL server)."""
+    unshown: set[ox.Quad] = set()
     predicates = sorted(single_valued_predicates())
     for number, predicate in enumerate(predicates, 1):
         if on_step is not None:
             on_step(f"values the view does not show: property {number} of {len(predicates)}")
+        p = ox.NamedNode(str(predicate))
         for row in store.query(_UNSHOWN_VALUES, {"p": predicate}).rows:
             s, o = to_oxigraph(row["s"]), to_oxigraph(row["o"])
-            p = ox.NamedNode(str(predicate))
-            wanted.add(ox.Quad(s, p, o, NOT_SHOWN_GRAPH))  # type: ignore[arg-type]
-    held = set(store.graph_contents([NOT_SHOWN_GRAPH]))
-    return sorted(wanted - held, key=str), sorted(held - wanted, key=str)
+            unshown.add(ox.Quad(s, p, o))  # type: ignore[arg-type]
+    return unshown
 
 
 def write_marks(store: Store, on_step: Callable[[str], None] | None = None) -> tuple[int, int]:

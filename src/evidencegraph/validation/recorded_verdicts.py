@@ -277,6 +277,14 @@ def _not_shown(
     return missing, contested, unshown
 
 
+def unshown_single_values(store: OxigraphStore) -> set[ox.Quad]:
+    """Each single value a catalogued graph states that the view does not show, as a
+    default-graph quad: what graph/not-shown should hold (decision 0030). One pass over the
+    source graphs, the one :func:`coverage` makes."""
+    single = frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
+    return _not_shown(store, single)[2]
+
+
 def _check_marks(store: OxigraphStore, unshown: set[ox.Quad], found: Coverage) -> None:
     """Compare graph/not-shown with the single values the graphs state and the view does not
     show (``unshown``, as default-graph quads)."""
