@@ -203,6 +203,13 @@ def test_a_grouped_answer_is_sorted_by_its_aggregate() -> None:
         ("SELECT * { ?s ?p ?o } ORDER BY ?s VALUES ?s { <x:a> }", None),
         ("SELECT * { { SELECT * { ?s ?p ?o } ORDER BY ?s LIMIT 1 } }", None),
         ('SELECT * { ?s ?p "} ORDER BY ?s" }', None),
+        # where words run together the engine reads them (?aORDER is one variable to it, and
+        # ?sDESC(?o) a variable and an expression): such texts are left to it
+        ("SELECT ?a { ?a ?p ?o } GROUP BY ?aORDER BY ?a", None),
+        ("SELECT * { ?s ?p ?o } ORDER BY ?sDESC(?o)", None),
+        ("SELECT * { ?s ?p ?o } ORDER BYASC(?o)", None),
+        ("SELECT * { ?s ?p ?o }ORDER BY?s", [("s", False)]),
+        ("SELECT ?s { ?s ?p ?o } GROUP BY ?s ORDER BY DESC ( ?s )", [("s", True)]),
     ],
 )
 def test_which_texts_are_sorted_here(text: str, keys: list[tuple[str, bool]] | None) -> None:

@@ -43,10 +43,20 @@ _I64 = 2**63
 # nor an IRI can end inside the match. A key the grouping leaves out is not answered, and
 # the engine then sorts (:func:`order_rows`).
 _GAP = r"(?:\s|#[^\n]*(?:\n|$))*"
+# A name or keyword ends where its word does ((?!\w)): "?aORDER" is one variable to the
+# engine, and "?sDESC(?x)" a variable and an expression; where words run together the text is
+# left to the engine.
+_VARIABLE = r"[?$]\w+(?!\w)"
 _FINAL_ORDER = re.compile(
-    r"\}" + _GAP + r"(?:GROUP\s+BY(?:\s*[?$]\w+)+" + _GAP + r")?"
-    r"(?P<order>ORDER\s+BY)"
-    r"(?P<keys>(?:\s*(?:[?$]\w+|(?:ASC|DESC)\s*\(\s*[?$]\w+\s*\)))+)" + _GAP + "$",
+    r"\}" + _GAP + r"(?:GROUP\s+BY(?!\w)(?:\s*" + _VARIABLE + ")+" + _GAP + r")?"
+    r"(?P<order>ORDER\s+BY(?!\w))"
+    r"(?P<keys>(?:\s*(?:"
+    + _VARIABLE
+    + r"|(?:ASC|DESC)\s*\(\s*"
+    + _VARIABLE
+    + r"\s*\)))+)"
+    + _GAP
+    + "$",
     re.IGNORECASE,
 )
 _KEY = re.compile(r"(?:(?P<way>ASC|DESC)\s*\(\s*)?[?$](?P<name>\w+)", re.IGNORECASE)
