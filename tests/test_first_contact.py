@@ -3,6 +3,7 @@ they use, a server never silently stale, progress on long jobs, and plain messag
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -322,6 +323,20 @@ def test_a_progress_interval_too_large_for_a_timer_is_not_a_traceback(
     monkeypatch.setenv(INTERVAL_ENV, "1e300")
     with Progress("testing", 1, mode="lines") as progress:
         progress.advance()
+
+
+def test_stages_told_as_they_start_are_numbered_from_one() -> None:
+    """upgrade-keys tells each stage as it starts (Progress.at): the first is step 1, and the
+    last counts once the job says it is done."""
+    lines = io.StringIO()
+    with Progress("upgrading", unit="steps", mode="lines", interval=0, stream=lines) as progress:
+        progress.at("looking")
+        progress.at("reading")
+        progress.advance()
+    shown = lines.getvalue().splitlines()
+    assert shown[0].startswith("upgrading: step 1, looking; ")
+    assert shown[1].startswith("upgrading: step 2, reading; ")
+    assert shown[-1].startswith("upgrading: 2 steps in ")
 
 
 def test_a_file_with_no_readable_article_is_not_counted_as_a_record_read(tmp_path: Path) -> None:

@@ -113,6 +113,14 @@ class Progress:
             self._bar.label = f"{self.label} ({stage})"
         self.advance()
 
+    def at(self, stage: str) -> None:
+        """The job now at ``stage`` (``unit="steps"``), told as each stage starts: the stage
+        before it, if any, is done. After the last one, :meth:`advance` counts it."""
+        before, self.stage = self.stage, stage
+        if self._bar is not None:
+            self._bar.label = f"{self.label} ({stage})"
+        self.advance(1 if before is not None else 0)
+
     def advance(self, steps: int = 1) -> None:
         """``steps`` more done."""
         self.report(self.done + steps, self.total)

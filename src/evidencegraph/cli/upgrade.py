@@ -32,7 +32,8 @@ def upgrade_keys(app: AppContext) -> None:
         app.open_graph() as graph,
         app.progress(f"upgrading {graph.store.descriptor}", unit="steps") as progress,
     ):
-        done = graph.upgrade(on_step=progress.step)
+        done = graph.upgrade(on_step=progress.at)
+        progress.advance()  # the last stage done
         click.echo(
             f"Wrote {done.graphs:,} source graph(s) of {graph.store.descriptor} again with "
             f"their name keys: {done.triples_added:,} triple(s) new to the view; "
