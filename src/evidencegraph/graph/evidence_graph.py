@@ -290,18 +290,15 @@ class EvidenceGraph:
         if on_step is not None:
             on_step("looking for names without their keys")
         graphs = graphs_missing_name_keys(self.store)
-        added = 0
-        for start, part in zip(
-            range(0, len(graphs), graphs_per_write),
-            in_chunks(graphs, graphs_per_write),
-            strict=True,
-        ):
+        added = written = 0
+        for part in in_chunks(graphs, graphs_per_write):
             if on_step is not None:
                 on_step(
-                    f"writing graphs {start + 1:,} to {start + len(part):,} of {len(graphs):,} "
-                    "again with their keys"
+                    f"writing graphs {written + 1:,} to {written + len(part):,} of "
+                    f"{len(graphs):,} again with their keys"
                 )
             added += self.write_sources(records_again(self.store, part)).triples_added
+            written += len(part)
         return NameKeyUpgrade(graphs=len(graphs), triples_added=added)
 
     def upgrade(

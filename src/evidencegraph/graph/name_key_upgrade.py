@@ -70,8 +70,8 @@ def marks_out_of_step(
     """The marks graph/not-shown lacks and those it holds that the graphs and the view do
     not imply: (to add, to take out), each sorted. Reads every quad of the source graphs
     once: on the embedded store in one pass (:func:`unshown_single_values`, which validate
-    checks the marks with), on a SPARQL server a single-valued property at a time. Each step
-    is one ``on_step`` is told of."""
+    checks the marks with), on a SPARQL server a single-valued property at a time.
+    ``on_step`` is told of each step as it starts."""
     if isinstance(store, OxigraphStore):
         if on_step is not None:
             on_step("values the view does not show: every source graph read once")

@@ -363,8 +363,8 @@ class OxigraphStore(Store):
             ox.Variable(name): to_oxigraph(term) for name, term in (bindings or {}).items()
         }
         try:
-            final_order = split_final_order(sparql)
-            if final_order is not None and sparql not in _ENGINE_ORDERS:
+            final_order = None if sparql in _ENGINE_ORDERS else split_final_order(sparql)
+            if final_order is not None:
                 unordered = self._store.query(
                     final_order.unordered, substitutions=substitutions or None
                 )

@@ -148,7 +148,7 @@ def coverage(store: OxigraphStore) -> Coverage:
         found.other_shapes = {NEVER: len(catalog)} if catalog else {}
         return found
     inverse = frozenset(ox.NamedNode(str(p)) for p in inverse_path_predicates())
-    single = frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
+    single = _single_valued()
     found.uncatalogued = sorted(
         (g for g in store.named_graphs() if g not in _NOT_SOURCES and g not in catalog),
         key=str,
@@ -281,8 +281,12 @@ def unshown_single_values(store: OxigraphStore) -> set[ox.Quad]:
     """Each single value a catalogued graph states that the view does not show, as a
     default-graph quad: what graph/not-shown should hold (decision 0030). One pass over the
     source graphs, the one :func:`coverage` makes."""
-    single = frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
-    return _not_shown(store, single)[2]
+    return _not_shown(store, _single_valued())[2]
+
+
+def _single_valued() -> frozenset[ox.NamedNode]:
+    """The properties the shapes allow one value of, as pyoxigraph terms."""
+    return frozenset(ox.NamedNode(str(p)) for p in single_valued_predicates())
 
 
 def _check_marks(store: OxigraphStore, unshown: set[ox.Quad], found: Coverage) -> None:
