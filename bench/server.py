@@ -10,11 +10,13 @@ gets the same text) is sent by 16 concurrent clients of wrk (a C load generator;
 - the same three again while one deliberately slow query (a cross product of every triple
   with every other) runs on the same server, started just before the load.
 
-Each case reports requests/s, p50 and p99 latency (wrk's), and errors; the ratio to Oxigraph's
-figure is computed in the same run. The servers share the machine's cores with wrk itself.
+Each case reports requests/s, p50 and p99 latency (wrk's), the servers' CPU per answer, and
+errors; the uncached cases run ``--rounds`` times, alternately, and the ratio to Oxigraph's
+figure is the median of each round's ratio, in the same run. The servers share the machine's
+cores with wrk itself.
 
 Run:  python bench/server.py --studies 100000 --store-dir /tmp/eg-bench-100k \\
-          --seconds 20 --uncached-seconds 60 --write docs/benchmarks.md
+          --seconds 20 --uncached-seconds 30 --rounds 5 --write docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import time
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
+from statistics import median
 
 import pyoxigraph as ox
 import requests
@@ -75,10 +78,36 @@ class Figures:
     errors: int
     non_2xx: int
     timeouts: int
+    #: CPU seconds the server's processes used during the run (all of its session)
+    cpu_seconds: float = 0.0
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_answer(self) -> float:
+        return 1000 * self.cpu_seconds / self.requests if self.requests else float("nan")
+
+    @property
+    def failed(self) -> int:
+        return self.errors + self.non_2xx + self.timeouts
+
+
+def session_cpu_seconds(session: int) -> float:
+    """CPU seconds (user and system) of every live process in ``session``: a server and its
+    workers (``Server`` starts each in a session of its own)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[3]) == session:  # the session id, field 6 of proc(5)
+            total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 #: What a worker of `evidencegraph serve` prints once warm (server/workers.py), and how many
@@ -201,20 +230,23 @@ def check_answer(server: Server, query: str) -> int:
     return len(answer.json()["results"]["bindings"])
 
 
-def load(endpoint: str, query_file: Path, seconds: int, connections: int, work: Path) -> Figures:
-    """wrk with ``connections`` clients for ``seconds`` on the flagship query."""
+def load(server: Server, query_file: Path, seconds: int, connections: int, work: Path) -> Figures:
+    """wrk with ``connections`` clients for ``seconds`` on the flagship query, and the CPU the
+    server spent meanwhile."""
     script = work / "flagship.lua"
     script.write_text(_WRK_SCRIPT % {"accept": ACCEPT}, encoding="utf-8")
+    cpu = session_cpu_seconds(server.process.pid)
     completed = subprocess.run(
         [
-            "wrk", "--threads", "2", "--connections", str(connections),
-            "--duration", f"{seconds}s", "--timeout", "120s", "--script", str(script), endpoint,
+            "wrk", "--threads", "2", "--connections", str(connections), "--duration",
+            f"{seconds}s", "--timeout", "120s", "--script", str(script), server.endpoint,
         ],
         capture_output=True, text=True, check=True,
         env={**os.environ, "EG_QUERY_FILE": str(query_file)},
     )  # fmt: skip
+    cpu = session_cpu_seconds(server.process.pid) - cpu
     line = next(text for text in completed.stdout.splitlines() if text.startswith("{"))
-    return Figures(**json.loads(line))
+    return Figures(**json.loads(line), cpu_seconds=cpu)
 
 
 def slow_query_in_background(endpoint: str) -> threading.Thread:
@@ -250,7 +282,7 @@ def run(args: argparse.Namespace) -> str:
         query_file.write_text(flagship_text(), encoding="utf-8")
         query = query_file.read_text(encoding="utf-8")
 
-        cases: dict[str, Figures] = {}
+        cases: dict[str, list[Figures]] = {}
         rows: dict[str, int] = {}
         starters = {
             "evidencegraph, cache": lambda log: evidencegraph_server(store, True, 3600, log),
@@ -258,27 +290,29 @@ def run(args: argparse.Namespace) -> str:
             "oxigraph serve-read-only": lambda log: oxigraph_server(store, log),
         }
         for slow in (False, True):
-            for name, start in starters.items():
-                label = name + (SLOW_SUFFIX if slow else "")
-                server = start(work / f"{len(cases)}.log")
-                try:
-                    rows[label] = check_answer(server, query)  # also warms caches
-                    if slow:
-                        slow_query_in_background(server.endpoint)
-                    seconds = args.seconds if "no cache" not in name else args.uncached_seconds
-                    if name.startswith("oxigraph"):
-                        seconds = args.uncached_seconds
-                    cases[label] = load(
-                        server.endpoint, query_file, seconds, args.connections, work
+            for round_ in range(args.rounds):
+                for name, start in starters.items():
+                    if round_ and name == "evidencegraph, cache":
+                        continue  # answered from memory: once says it
+                    label = name + (SLOW_SUFFIX if slow else "")
+                    server = start(work / f"{sum(map(len, cases.values()))}.log")
+                    try:
+                        rows[label] = check_answer(server, query)  # also warms caches
+                        if slow:
+                            slow_query_in_background(server.endpoint)
+                        cached = name == "evidencegraph, cache"
+                        seconds = args.seconds if cached else args.uncached_seconds
+                        figures = load(server, query_file, seconds, args.connections, work)
+                    finally:
+                        server.stop()
+                    cases.setdefault(label, []).append(figures)
+                    print(
+                        f"  {label:<50} {figures.per_second:8.1f} req/s"
+                        f"  p50 {figures.p50_ms:8.1f} ms  p99 {figures.p99_ms:8.1f} ms"
+                        f"  CPU {figures.cpu_ms_per_answer:7.1f} ms/answer"
+                        f"  errors {figures.failed}  rows {rows[label]}",
+                        flush=True,
                     )
-                finally:
-                    server.stop()
-                figures = cases[label]
-                print(
-                    f"  {label:<50} {figures.per_second:8.1f} req/s  p50 {figures.p50_ms:8.1f} ms"
-                    f"  p99 {figures.p99_ms:8.1f} ms  errors {figures.errors + figures.non_2xx}"
-                    f"  rows {rows[label]}"
-                )
         if len(set(rows.values())) != 1:
             raise SystemExit(f"the servers disagree on the flagship's rows: {rows}")
         return report(args, triples, next(iter(rows.values())), cases)
@@ -286,10 +320,13 @@ def run(args: argparse.Namespace) -> str:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(args: argparse.Namespace, triples: int, rows: int, cases: dict[str, Figures]) -> str:
+def report(
+    args: argparse.Namespace, triples: int, rows: int, cases: dict[str, list[Figures]]
+) -> str:
     command = (
         f"python bench/server.py --studies {args.studies} --seconds {args.seconds} "
-        f"--uncached-seconds {args.uncached_seconds} --store-dir DIR --write docs/benchmarks.md"
+        f"--uncached-seconds {args.uncached_seconds} --rounds {args.rounds} --store-dir DIR "
+        "--write docs/benchmarks.md"
     )
     lines = [
         BEGIN,
@@ -309,21 +346,37 @@ def report(args: argparse.Namespace, triples: int, rows: int, cases: dict[str, F
         "Python load generator on the same 2 cores would take their time from the servers). "
         "One server at a time; `evidencegraph serve` with its defaults (2 worker processes). "
         "The slow query is a cross product of every triple with every other, sent just before "
-        "the load and still running throughout it. Ratios are against "
-        "`oxigraph serve-read-only` on the same store in the same run.",
+        "the load and still running throughout it.",
         "",
-        "| server | requests/s | p50 | p99 | errors | requests/s vs Oxigraph |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"The uncached cases run {args.rounds} times, alternately (evidencegraph, then Oxigraph, "
+        f"then again), {args.uncached_seconds} s each: on this shared virtual machine one run "
+        "can differ from the next by a quarter. Each figure is the median over the rounds "
+        "(requests/s of every round in brackets); the ratio is the median of each round's "
+        "ratio to the Oxigraph run beside it, in the same scenario (with or without the slow "
+        "query). CPU is what the server's processes (for evidencegraph, the HTTP process and "
+        "its workers) spent during the load, per answer.",
+        "",
+        "| server | requests/s | p50 | p99 | CPU per answer | errors | requests/s vs Oxigraph |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, figures in cases.items():
-        # against Oxigraph in the same scenario (with or without the slow query)
+    for label, runs in cases.items():
         scenario = SLOW_SUFFIX if label.endswith(SLOW_SUFFIX) else ""
         base = cases["oxigraph serve-read-only" + scenario]
-        ratio = figures.per_second / base.per_second if base.per_second else float("nan")
+        if len(runs) == len(base):  # round by round, each against the Oxigraph run beside it
+            paired = zip(runs, base, strict=True)
+            ratio = median([ours.per_second / theirs.per_second for ours, theirs in paired])
+        else:
+            ratio = median([r.per_second for r in runs]) / median([r.per_second for r in base])
+        each = ", ".join(f"{r.per_second:,.1f}" for r in runs)
         lines.append(
-            f"| {label} | {figures.per_second:,.1f} | {figures.p50_ms:,.1f} ms | "
-            f"{figures.p99_ms:,.1f} ms | {figures.errors + figures.non_2xx + figures.timeouts} | "
-            f"{ratio:.2f}× |"
+            f"| {label} | {median([r.per_second for r in runs]):,.1f}"
+            + (f" ({each})" if len(runs) > 1 else "")
+            + f" | {median([r.p50_ms for r in runs]):,.1f} ms"
+            f" | {median([r.p99_ms for r in runs]):,.1f} ms"
+            + (  # the slow query's CPU is in it: not the answers' own
+                " | -" if scenario else f" | {median([r.cpu_ms_per_answer for r in runs]):,.1f} ms"
+            )
+            + f" | {sum(r.failed for r in runs)} | {ratio:.2f}× |"
         )
     lines += ["", END]
     return "\n".join(lines)
@@ -355,6 +408,9 @@ def main() -> None:
         "--uncached-seconds", type=int, default=20, help="load per uncached and Oxigraph case"
     )
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="runs of each uncached case, alternately"
+    )
     parser.add_argument("--write", type=Path, help="replace this file's server section")
     args = parser.parse_args()
     section = run(args)

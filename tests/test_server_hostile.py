@@ -331,11 +331,17 @@ def test_a_query_past_the_memory_cap_is_stopped_and_the_server_answers_on(
     with EvidenceServerProcess(
         curated_store_path, "--workers", "1", "--max-query-memory", "400MiB", "--timeout", "60"
     ) as server:
-        cross = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"
+        # sorted by an expression, which only the engine sorts: every row is held at once
+        cross = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY STR(?c) ?f"
         answer = requests.post(server.endpoint, data={"query": cross}, timeout=90)
         assert answer.status_code == 503, answer.text
         assert "memory" in answer.text and "--max-query-memory" in answer.text
         assert "419,430,400" in answer.text  # 400 MiB, the limit it was given
+        # sorted by variables, the rows are sorted after they are written (decision 0032):
+        # they stream, and the row cap stops them long before the memory cap is near
+        by_variables = cross.replace("STR(?c)", "?c")
+        answer = requests.post(server.endpoint, data={"query": by_variables}, timeout=90)
+        assert answer.status_code == 503 and "--max-rows" in answer.text
         again = requests.get(
             server.endpoint,
             params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},

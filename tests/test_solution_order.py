@@ -7,6 +7,7 @@ come in another order: SPARQL leaves it open, and Oxigraph's own sort is not sta
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 
@@ -18,8 +19,10 @@ from evidencegraph.errors import QuerySyntaxError
 from evidencegraph.graph.evidence_graph import EvidenceGraph
 from evidencegraph.queries import library
 from evidencegraph.rdf.results import QueryResult
+from evidencegraph.server import evaluate
+from evidencegraph.server.evaluate import QueryJob
 from evidencegraph.store.core import OxigraphStore
-from evidencegraph.store.solution_order import OrderKey, order_rows, split_final_order
+from evidencegraph.store.solution_order import OrderKey, order_rows, order_tsv, split_final_order
 
 EX = "http://example.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -250,3 +253,100 @@ def test_the_curated_answers_come_in_the_engines_order(built: EvidenceGraph, nam
     assert _keys(ours, names) == _keys(engines, names)
     assert _rows(ours) == _rows(engines)
     assert len(ours.rows) >= 3
+
+
+# --- the server's workers (QueryJob): the TSV lines sorted, the engine where it must -------
+
+
+def _tsv_keys(body: bytes, names: list[str]) -> list[tuple[object, ...]]:
+    solutions = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return [tuple(solution[name] for name in names) for solution in solutions]
+
+
+def _tsv_rows(body: bytes) -> Counter[bytes]:
+    return Counter(body.split(b"\n")[1:])
+
+
+@pytest.fixture
+def sorted_here(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Each call of the worker's TSV sort: whether it sorted (True) or left it to the engine."""
+    calls: list[bool] = []
+
+    def spy(body: bytes, keys: tuple[OrderKey, ...]) -> bytes | None:
+        answer = order_tsv(body, keys)
+        calls.append(answer is not None)
+        return answer
+
+    monkeypatch.setattr(evaluate, "order_tsv", spy)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("kinds", "order"),
+    [
+        (["string", "iri"], "?k0 DESC(?k1)"),
+        (["mixed", "integer"], "DESC(?k1) ?k0"),
+        (["string", "string"], "?k1 ?k0 ?row"),
+    ],
+)
+def test_a_worker_sorts_the_lines_as_the_engine_would(
+    kinds: list[str], order: str, sorted_here: list[bool]
+) -> None:
+    rng = random.Random(f"worker{kinds}{order}")
+    store = _store(rng, kinds, 400)
+    text = _query(kinds, order)
+    names = [key.variable for key in split_final_order(text).keys]  # type: ignore[union-attr]
+    ours = QueryJob(text, (), "tsv", None, 0).run(store)
+    engines = QueryJob(text + ENGINE_SORTS, (), "tsv", None, 0).run(store)
+    assert (ours.status, engines.status) == (200, 200)
+    assert sorted_here == [True]  # the first was sorted here; the reference has a LIMIT
+    assert _tsv_keys(ours.body, names) == _tsv_keys(engines.body, names)
+    # every line is the engine's own, tabs and line breaks inside values escaped as it wrote them
+    assert _tsv_rows(ours.body) == _tsv_rows(engines.body)
+    as_json = QueryJob(text, (), "json", None, 0).run(store)
+    reference = json.loads(QueryJob(text + ENGINE_SORTS, (), "json", None, 0).run(store).body)
+    key_values = [
+        [row.get(name, {}).get("value") for name in names]
+        for row in reference["results"]["bindings"]
+    ]
+    assert [
+        [row.get(name, {}).get("value") for name in names]
+        for row in json.loads(as_json.body)["results"]["bindings"]
+    ] == key_values
+
+
+def test_a_worker_leaves_to_the_engine_what_only_it_orders(sorted_here: list[bool]) -> None:
+    store = OxigraphStore()
+    store.native.extend(
+        ox.Quad(ox.NamedNode(f"{EX}r{index}"), ox.NamedNode(EX + "label"), value)
+        for index, value in enumerate(
+            [ox.Literal("b", language="en"), ox.Literal("a"), ox.Literal("c", language="de")]
+        )
+    )
+    # a text of its own: one another test ran may be remembered as the engine's already
+    text = f"SELECT ?s ?workerLabel WHERE {{ ?s <{EX}label> ?workerLabel }} ORDER BY ?workerLabel"
+    first = QueryJob(text, (), "tsv", None, 0).run(store)
+    reference = QueryJob(text + ENGINE_SORTS, (), "tsv", None, 0).run(store)
+    assert first.body == reference.body
+    assert sorted_here == [False]  # a language string: the engine sorted it, on a second run
+    assert QueryJob(text, (), "tsv", None, 0).run(store).body == reference.body
+    assert sorted_here == [False]  # remembered: the engine sorted it at once
+
+
+def test_a_worker_keeps_the_row_cap_and_the_other_forms(sorted_here: list[bool]) -> None:
+    store = _store(random.Random("cap"), ["string"], 50)
+    text = _query(["string"], "?k0")
+    capped = QueryJob(text, (), "json", None, 49).run(store)
+    assert capped.status == 503 and b"limit (--max-rows)" in capped.body
+    assert sorted_here == []  # stopped at the cap before any sort
+    ask = QueryJob(f"ASK {{ ?s <{EX}is> <{EX}Row> }} ORDER BY ?s", (), "json", None, 0).run(store)
+    assert json.loads(ask.body)["boolean"] is True
+    construct = QueryJob(
+        f"CONSTRUCT {{ ?s <{EX}is> <{EX}Row> }} WHERE {{ ?s <{EX}is> <{EX}Row> }} ORDER BY ?s",
+        (),
+        None,
+        "nt",
+        0,
+    ).run(store)
+    assert construct.status == 200 and construct.body.count(b"\n") == 50

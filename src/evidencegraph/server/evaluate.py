@@ -37,6 +37,7 @@ from evidencegraph.server.protocol import (
 )
 from evidencegraph.server.security import RefusedError, refuse_remote_fetch
 from evidencegraph.store.core import Store, describe_syntax_error, sparql_service
+from evidencegraph.store.solution_order import final_order, order_tsv, remember_engine_order
 
 _RESULTS_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -179,18 +180,37 @@ class QueryJob:
             # a dataset named by the Protocol replaces the query's own (FROM, FROM NAMED)
             default_graph = [ox.NamedNode(iri) for iri in self.default_graphs or ()]
             named_graphs = [ox.NamedNode(iri) for iri in self.named_graphs or ()]
-        try:
-            answer = sparql_service(store, "answer the SPARQL Protocol").run_query(
-                self.text,
+        service = sparql_service(store, "answer the SPARQL Protocol")
+
+        def run(text: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+            return service.run_query(
+                text,
                 base_iri=self.base_iri,
                 default_graph=default_graph,
                 named_graphs=named_graphs,
                 substitutions=substitutions or None,
             )
+
+        # a final ORDER BY of variables is sorted here, after the rows are written (decision
+        # 0032); where only the engine can sort them, the text runs again as it came
+        ordering = final_order(self.text) if store.local else None
+        try:
+            answer = run(ordering.unordered if ordering is not None else self.text)
             if isinstance(answer, ox.QueryBoolean):
                 return self._boolean(answer)
             if isinstance(answer, ox.QuerySolutions):
-                return self._solutions(answer, store)
+                if self.results is None:
+                    return self._not_acceptable("select")
+                body = _tsv(answer, self.max_rows)
+                if ordering is not None:
+                    ordered = order_tsv(body, ordering.keys)
+                    if ordered is None:
+                        remember_engine_order(self.text)
+                        answer = run(self.text)
+                        assert isinstance(answer, ox.QuerySolutions)
+                        ordered = _tsv(answer, self.max_rows)
+                    body = ordered
+                return self._solutions(body, store)
             return self._triples(answer)
         except SyntaxError as error:
             return failure(400, describe_syntax_error(str(error)))
@@ -231,12 +251,9 @@ class QueryJob:
         body = answer.serialize(format=_RESULTS_FORMATS[self.results])
         return Answer(200, RESULT_MEDIA_TYPES[self.results], body or b"", "ask")
 
-    def _solutions(self, answer: ox.QuerySolutions, store: Store) -> Answer:
-        if self.results is None:
-            return self._not_acceptable("select")
-        sink = _LineCounter(self.max_rows, header=1)
-        answer.serialize(cast(IO[bytes], sink), format=ox.QueryResultsFormat.TSV)
-        body = sink.getvalue()
+    def _solutions(self, body: bytes, store: Store) -> Answer:
+        """The answer to a SELECT, from its solutions in TSV (:func:`_tsv`)."""
+        assert self.results is not None
         if self.keyed and body.count(b"\n") <= 1:  # the header alone: no row
             missing = self._keys_missing(store)
             if missing is not None:
@@ -257,6 +274,13 @@ class QueryJob:
         if self.graph != "nt":
             body = graph_bytes(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), self.graph)
         return Answer(200, GRAPH_MEDIA_TYPES[self.graph], body, "graph")
+
+
+def _tsv(answer: ox.QuerySolutions, max_rows: int) -> bytes:
+    """The solutions as SPARQL TSV, a line a row; _RowCapError past ``max_rows`` (0: any)."""
+    sink = _LineCounter(max_rows, header=1)
+    answer.serialize(cast(IO[bytes], sink), format=ox.QueryResultsFormat.TSV)
+    return sink.getvalue()
 
 
 def graph_bytes(

@@ -36,7 +36,12 @@ from evidencegraph.rdf.terms import (
     to_quads,
     to_rdflib,
 )
-from evidencegraph.store.solution_order import OrderKey, order_rows, split_final_order
+from evidencegraph.store.solution_order import (
+    OrderKey,
+    final_order,
+    order_rows,
+    remember_engine_order,
+)
 
 if TYPE_CHECKING:
     from evidencegraph.store.serving_guard import Guard
@@ -363,17 +368,17 @@ class OxigraphStore(Store):
             ox.Variable(name): to_oxigraph(term) for name, term in (bindings or {}).items()
         }
         try:
-            final_order = None if sparql in _ENGINE_ORDERS else split_final_order(sparql)
-            if final_order is not None:
+            ordering = final_order(sparql)
+            if ordering is not None:
                 unordered = self._store.query(
-                    final_order.unordered, substitutions=substitutions or None
+                    ordering.unordered, substitutions=substitutions or None
                 )
                 if not isinstance(unordered, ox.QuerySolutions):
                     return _to_result(unordered)  # a graph or a boolean: no order to keep
-                ordered = _ordered_result(unordered, final_order.keys)
+                ordered = _ordered_result(unordered, ordering.keys)
                 if ordered is not None:
                     return ordered
-                _remember_engine_order(sparql)
+                remember_engine_order(sparql)
             answer = self._store.query(sparql, substitutions=substitutions or None)
         except SyntaxError as error:
             raise QuerySyntaxError(describe_syntax_error(str(error))) from None
@@ -854,18 +859,6 @@ def _to_result(answer: object) -> QueryResult:
     for triple in answer:  # type: ignore[attr-defined]
         graph.add(from_quad(triple))
     return QueryResult.from_graph(graph)
-
-
-#: Texts the engine sorted: their ORDER BY names a variable they do not answer, or sorts values
-#: whose order only the engine knows. From the second run on the engine sorts them at once.
-_ENGINE_ORDERS: set[str] = set()
-_ENGINE_ORDERS_KEPT = 256
-
-
-def _remember_engine_order(sparql: str) -> None:
-    if len(_ENGINE_ORDERS) >= _ENGINE_ORDERS_KEPT:
-        _ENGINE_ORDERS.clear()
-    _ENGINE_ORDERS.add(sparql)
 
 
 def _ordered_result(solutions: ox.QuerySolutions, keys: Sequence[OrderKey]) -> QueryResult | None:

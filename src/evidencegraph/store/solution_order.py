@@ -102,6 +102,14 @@ def order_rows(
 ) -> list[list[OxTerm | None]] | None:
     """``rows`` (each the values of ``names``) sorted by ``keys``, or ``None`` where a key is not
     among the names or holds a value whose order the engine defines (see the module)."""
+    order = sorted_positions(names, rows, keys)
+    return None if order is None else [rows[index] for index in order]
+
+
+def sorted_positions(
+    names: Sequence[str], rows: Sequence[Sequence[OxTerm | None]], keys: Sequence[OrderKey]
+) -> list[int] | None:
+    """The positions of ``rows`` in the order of ``keys`` (see :func:`order_rows`)."""
     columns = []
     for key in keys:
         if key.variable not in names:
@@ -117,7 +125,55 @@ def order_rows(
     # Least significant key first: Python's sort is stable, in either direction.
     for key, values in zip(reversed(keys), reversed(sort_values), strict=True):
         order.sort(key=values.__getitem__, reverse=key.descending)
-    return [rows[index] for index in order]
+    return order
+
+
+def order_tsv(body: bytes, keys: Sequence[OrderKey]) -> bytes | None:
+    """SPARQL results in TSV as pyoxigraph writes them (a header line, then a line a solution:
+    its writer escapes tabs and line breaks inside a value), with the lines sorted by ``keys``;
+    ``None`` where the engine must sort (see :func:`order_rows`).
+
+    Only the key columns are read back into terms; every line goes out as the engine wrote it,
+    so the answer is byte for byte what the engine's unsorted run gave, in the order SPARQL
+    defines."""
+    header, _, solutions = body.partition(b"\n")
+    names = [name.lstrip("?$") for name in header.decode("utf-8").split("\t") if name]
+    if any(key.variable not in names for key in keys):
+        return None
+    lines = solutions.split(b"\n")
+    if lines[-1] != b"":  # every line ends with its break: anything else is not ours to sort
+        return None
+    lines.pop()
+    wanted = [key.variable for key in keys]
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.TSV)
+    if not isinstance(parsed, ox.QuerySolutions):
+        return None
+    rows = [[solution[name] for name in wanted] for solution in parsed]
+    if len(rows) != len(lines):
+        return None
+    order = sorted_positions(wanted, rows, keys)
+    if order is None:
+        return None
+    return b"".join([header, b"\n", *(lines[index] + b"\n" for index in order)])
+
+
+#: Texts the engine sorted: their ORDER BY names a variable they do not answer, or sorts values
+#: whose order only the engine knows. From the second run on the engine sorts them at once.
+_ENGINE_ORDERS: set[str] = set()
+_ENGINE_ORDERS_KEPT = 256
+
+
+def final_order(sparql: str) -> FinalOrder | None:
+    """:func:`split_final_order`, except for a text the engine had to sort before (this
+    process remembers the last few hundred): that one goes to the engine at once."""
+    return None if sparql in _ENGINE_ORDERS else split_final_order(sparql)
+
+
+def remember_engine_order(sparql: str) -> None:
+    """The engine had to sort ``sparql``: :func:`final_order` leaves it to it from now on."""
+    if len(_ENGINE_ORDERS) >= _ENGINE_ORDERS_KEPT:
+        _ENGINE_ORDERS.clear()
+    _ENGINE_ORDERS.add(sparql)
 
 
 def _sort_values(column: Sequence[OxTerm | None]) -> list[tuple[int, str | int]] | None:
