@@ -29,7 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(studies: int, store_kind: str, batch_size: int) -> dict[str, float]:
+def measure(
+    studies: int, store_kind: str, batch_size: int, group_triples: int | None = None
+) -> dict[str, float]:
     """One import in this process, on whichever evidencegraph ``sys.path`` finds."""
     sys.path.insert(0, str(ROOT / "bench"))
     import generate_ctgov  # type: ignore[import-not-found]
@@ -67,7 +69,10 @@ def measure(studies: int, store_kind: str, batch_size: int) -> dict[str, float]:
         path = Path(folder) / "store" if store_kind == "disk" else None
         graph = EvidenceGraph(OxigraphStore(path))
         cpu, main, wall = time.process_time(), time.thread_time(), time.perf_counter()
-        summary = pipeline.Importer(graph, map_study, batch_size=batch_size).run(records)
+        importer = pipeline.Importer(
+            graph, map_study, batch_size=batch_size, group_triples=group_triples
+        )
+        summary = importer.run(records)
         cpu, main = time.process_time() - cpu, time.thread_time() - main
         wall = time.perf_counter() - wall
         assert summary.stopped is None and not summary.rejected, str(summary.stopped)
@@ -106,6 +111,8 @@ def run_child(src: Path, args: argparse.Namespace) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(src))
     command = [sys.executable, __file__, "--child", "--studies", str(args.studies)]
     command += ["--store", args.store, "--batch-size", str(args.batch_size)]
+    if args.group_triples:
+        command += ["--group-triples", str(args.group_triples)]
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode:
         raise SystemExit(f"the import on {src} failed:\n{done.stderr}")
@@ -131,6 +138,12 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--store", choices=("memory", "disk"), default="memory")
+    parser.add_argument(
+        "--group-triples",
+        type=int,
+        help="view triples a group of judged batches holds before it is written "
+        "(default: the importer's, decision 0010)",
+    )
     parser.add_argument("--compare", metavar="REF", help="also run git ref REF's code")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -141,7 +154,7 @@ def main() -> None:
         wanted = os.environ.get("PYTHONPATH")
         # the code measured must be the one asked for, not the installed working tree
         assert not wanted or evidencegraph.__file__.startswith(wanted), evidencegraph.__file__
-        print(json.dumps(measure(args.studies, args.store, args.batch_size)))
+        print(json.dumps(measure(args.studies, args.store, args.batch_size, args.group_triples)))
         return
     print(f"CPU ms per study, {args.studies} calibrated studies, {args.store} store")
     print(HEADER, flush=True)

@@ -8,13 +8,18 @@ Oxigraph), each run once to warm the store, then alternately ``--repeat`` times:
 process, median. Both give rdflib rows; the bench checks that both give the same rows and the
 same keys in the same order (rows whose keys are equal may differ in order).
 
+With ``--worker`` the package's path is a server worker's instead (``QueryJob.run``: the answer
+written as SPARQL TSV, its lines sorted, then written as SPARQL JSON), the engine's the same job
+on the text with the ``LIMIT``; both give the JSON bytes a client gets.
+
 Run:  nice python bench/order_in_process.py --store STORE --repeat 21 [--queries NAME ...]
-      [--label TEXT] [--write docs/benchmarks.md]
+      [--worker] [--label TEXT] [--write docs/benchmarks.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -25,10 +30,13 @@ from pathlib import Path
 from common import machine, replace_section, run_id, versions  # type: ignore[import-not-found]
 from evidencegraph.queries import library
 from evidencegraph.rdf.results import QueryResult
+from evidencegraph.rdf.terms import to_oxigraph
+from evidencegraph.server.evaluate import QueryJob
 from evidencegraph.store.core import OxigraphStore
 from evidencegraph.store.solution_order import split_final_order
 
 BEGIN, END = "<!-- order-in-process:begin -->", "<!-- order-in-process:end -->"
+WORKER_BEGIN, WORKER_END = "<!-- order-in-worker:begin -->", "<!-- order-in-worker:end -->"
 ENGINE_SORTS = "\nLIMIT 1000000000"
 
 
@@ -42,12 +50,59 @@ def same_answer(ours: QueryResult, engines: QueryResult, keys: list[str]) -> boo
     return rows(ours) == rows(engines) and key_sequence(ours) == key_sequence(engines)
 
 
+def same_json(ours: bytes, engines: bytes, keys: list[str]) -> bool:
+    """:func:`same_answer` for two SPARQL JSON answers."""
+
+    def bindings(body: bytes) -> list[dict[str, dict[str, str]]]:
+        return list(json.loads(body)["results"]["bindings"])
+
+    def row(binding: dict[str, dict[str, str]]) -> str:
+        return json.dumps(binding, sort_keys=True)
+
+    def key_sequence(body: bytes) -> list[list[str]]:
+        return [[row(b.get(key, {})) for key in keys] for b in bindings(body)]
+
+    same_rows = Counter(map(row, bindings(ours))) == Counter(map(row, bindings(engines)))
+    return same_rows and key_sequence(ours) == key_sequence(engines)
+
+
+class Runner:
+    """One named query run both ways: ``here()`` the package's path, ``there()`` the engine's;
+    each returns something ``same`` compares and ``rows`` counts."""
+
+    def __init__(self, store: OxigraphStore, text: str, bound: dict, keys: list[str], worker: bool):  # type: ignore[type-arg]
+        self.keys = keys
+        if worker:
+            substitutions = tuple((name, to_oxigraph(term)) for name, term in bound.items())
+            self.here = lambda: QueryJob(text, substitutions, "json", None, 0).run(store).body
+            self.there = lambda: (
+                QueryJob(text + ENGINE_SORTS, substitutions, "json", None, 0).run(store).body
+            )
+        else:
+            self.here = lambda: store.query(text, bound)
+            self.there = lambda: store.query(text + ENGINE_SORTS, bound)
+        self.worker = worker
+
+    def same(self, ours: object, engines: object) -> bool:
+        if self.worker:
+            return same_json(ours, engines, self.keys)  # type: ignore[arg-type]
+        return same_answer(ours, engines, self.keys)  # type: ignore[arg-type]
+
+    def rows(self, answer: object) -> int:
+        if self.worker:
+            return len(json.loads(answer)["results"]["bindings"])  # type: ignore[arg-type]
+        return len(answer.rows)  # type: ignore[attr-defined]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--store", type=Path, required=True, help="an Oxigraph store directory")
     parser.add_argument("--repeat", type=int, default=21)
     parser.add_argument("--queries", nargs="*", help="named queries (default: every one)")
     parser.add_argument("--label", default="", help="what the store holds, for the report")
+    parser.add_argument(
+        "--worker", action="store_true", help="a server worker's path (QueryJob), SPARQL JSON"
+    )
     parser.add_argument("--write", type=Path, help="put the table in this Markdown file")
     args = parser.parse_args()
     store = OxigraphStore(args.store, read_only=True)
@@ -61,19 +116,20 @@ def main() -> int:
         if final_order is None:
             continue
         keys = [key.variable for key in final_order.keys]
-        ours, engines = store.query(text, bound), store.query(text + ENGINE_SORTS, bound)
-        same = same_answer(ours, engines, keys)
+        runner = Runner(store, text, bound, keys, args.worker)
+        ours, engines = runner.here(), runner.there()
+        same = runner.same(ours, engines)
         failed |= not same
         here: list[float] = []
         there: list[float] = []
         for _ in range(args.repeat):
             started = time.process_time()
-            store.query(text, bound)
+            runner.here()
             here.append(1000 * (time.process_time() - started))
             started = time.process_time()
-            store.query(text + ENGINE_SORTS, bound)
+            runner.there()
             there.append(1000 * (time.process_time() - started))
-        rows = len(ours.rows)
+        rows = runner.rows(ours)
         mine, theirs = statistics.median(here), statistics.median(there)
         line = (
             f"| {name} | {rows:,} | {', '.join(keys)} | {theirs:,.1f} ms | {mine:,.1f} ms | "
@@ -87,13 +143,19 @@ def main() -> int:
         [
             BEGIN,
             f"Run `{run_id()}`. Command: `nice python bench/order_in_process.py --store STORE "
-            f"--repeat {args.repeat}`. Store: {args.label or args.store.name}, opened read-only.",
+            f"--repeat {args.repeat}{' --worker' if args.worker else ''}`. Store: "
+            f"{args.label or args.store.name}, opened read-only.",
             "",
             f"Machine: {machine()}, shared; CPU ms of the process, median of {args.repeat} runs "
             f"of each, alternating, after a warm-up. Packages: {versions(['pyoxigraph'])}. "
             "Engine: the text with a LIMIT after its ORDER BY, so Oxigraph sorts; here: the "
-            "package's path, the rows sorted in Python (decision 0032). Same: the same rows, "
-            "and the same keys in the same order.",
+            + (
+                "server worker's path (`QueryJob.run`, SPARQL JSON), the TSV lines sorted in "
+                "Python (decision 0032). "
+                if args.worker
+                else "package's path, the rows sorted in Python (decision 0032). "
+            )
+            + "Same: the same rows, and the same keys in the same order.",
             "",
             "| query | rows | ORDER BY | engine sorts | sorted here | ratio | µs a row (here) "
             "| same | load |",
@@ -102,8 +164,12 @@ def main() -> int:
             END,
         ]
     )
+    if args.worker:
+        section = section.replace(BEGIN, WORKER_BEGIN).replace(END, WORKER_END)
     if args.write:
-        replace_section(args.write, BEGIN, END, section)
+        replace_section(
+            args.write, *((WORKER_BEGIN, WORKER_END) if args.worker else (BEGIN, END)), section
+        )
     return 1 if failed else 0
 
 
