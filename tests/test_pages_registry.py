@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -732,3 +733,38 @@ def test_a_server_answers_a_search_at_once_and_warms_up(store_path: Path) -> Non
             running.url + "id/condition/alcohol-use-disorder", headers=HTML, timeout=30
         )
         assert listing.status_code == 200 and 'href="/id/study/NCT02649231"' in listing.text
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_the_warm_up_yields_the_cpu_to_the_jobs(tmp_path: Path) -> None:
+    """The background build runs at a lower priority than the worker's jobs, and only it: the
+    thread that answers the jobs keeps its own."""
+    import os
+    import threading
+
+    from evidencegraph.server.per_store import WARM_UP_NICENESS, PerStore, warm_up
+
+    def nice_of(thread_id: int) -> int:
+        fields = Path(f"/proc/self/task/{thread_id}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[16])  # field 19 of proc(5), counted from the state (field 3)
+
+    store = OxigraphStore(build_curated_store(tmp_path / "store.db"))
+    seen: list[int] = []
+
+    def drugs(store: OxigraphStore) -> int:
+        seen.append(nice_of(threading.get_native_id()))
+        return _count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?d a <{EG}Drug> }}")
+
+    kept: PerStore[int] = PerStore(drugs)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        thread = warm_up(store, [kept])
+        assert thread is not None
+        thread.join(30)
+        assert seen == [min(19, ours + WARM_UP_NICENESS)]
+        assert kept.ready(store) == _count(
+            store, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?d a <{EG}Drug> }}"
+        )
+        assert nice_of(threading.get_native_id()) == ours  # the caller's thread is as it was
+    finally:
+        store.close()

@@ -10,6 +10,8 @@ value is never older than the last change.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 import time
@@ -107,19 +109,37 @@ class PerStore(Generic[T]):
             return True
 
 
+#: How much nicer the warm-up thread is than the worker: under load, its jobs get the CPU first.
+WARM_UP_NICENESS = 10
+
+
+def _yield_to_jobs() -> None:
+    """Lower the CPU priority of this thread alone (on Linux a thread's nice value is its own):
+    a worker started while every core is busy answering queries (a successor to one demoted
+    or killed) builds its values from what the queries leave, rather than taking a core from
+    them for tens of seconds; meanwhile it answers by SPARQL. Where it cannot be done, the
+    build goes on at the worker's priority."""
+    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            thread = threading.get_native_id()
+            niceness = os.getpriority(os.PRIO_PROCESS, thread) + WARM_UP_NICENESS
+            os.setpriority(os.PRIO_PROCESS, thread, min(19, niceness))
+
+
 def warm_up(
     store: Store, values: Sequence[PerStore[Any]], done: Callable[[float], None] | None = None
 ) -> threading.Thread | None:
-    """Build each of ``values`` for ``store`` on a thread of its own, one after the other
-    (each has the worker's CPU to itself), those that no build is bringing already; then
-    call ``done`` with the seconds it took. The thread, or None when there was nothing to
-    build."""
+    """Build each of ``values`` for ``store`` on a thread of its own, at a lower priority than
+    the worker's jobs (:func:`_yield_to_jobs`), one after the other, those that no build is
+    bringing already; then call ``done`` with the seconds it took. The thread, or None when
+    there was nothing to build."""
     started = [value for value in values if value.pend(store)]
     if not started:
         return None
 
     def build_all() -> None:
         began = time.monotonic()
+        _yield_to_jobs()
         for value in started:
             value.settle(store)
         if done is not None:
