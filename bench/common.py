@@ -292,3 +292,19 @@ def _syntax_error(sparql: str, error: ParseException) -> str:
     except SyntaxError as oxigraph:
         return describe_syntax_error(str(oxigraph))
     return describe_syntax_error(f"error at {error.lineno}:{error.col}: {error.msg}")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and every process under it, with their reaped children."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
+        pending.extend(int(child) for child in children)
+    return total

@@ -41,6 +41,8 @@ from statistics import median
 import pyoxigraph as ox
 import requests
 
+from common import tree_cpu_seconds  # type: ignore[import-not-found]
+
 HERE = Path(__file__).parent
 BEGIN, END = "<!-- server:begin -->", "<!-- server:end -->"
 #: Never finishes on any store of this size: every triple joined with every other.
@@ -78,7 +80,7 @@ class Figures:
     errors: int
     non_2xx: int
     timeouts: int
-    #: CPU seconds the server's processes used during the run (all of its session)
+    #: CPU seconds the server's processes used during the run (bench/common.tree_cpu_seconds)
     cpu_seconds: float = 0.0
 
     @property
@@ -92,22 +94,6 @@ class Figures:
     @property
     def failed(self) -> int:
         return self.errors + self.non_2xx + self.timeouts
-
-
-def session_cpu_seconds(session: int) -> float:
-    """CPU seconds (user and system) of every live process in ``session``: a server and its
-    workers (``Server`` starts each in a session of its own)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[3]) == session:  # the session id, field 6 of proc(5)
-            total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 #: What a worker of `evidencegraph serve` prints once warm (server/workers.py), and how many
@@ -235,7 +221,7 @@ def load(server: Server, query_file: Path, seconds: int, connections: int, work:
     server spent meanwhile."""
     script = work / "flagship.lua"
     script.write_text(_WRK_SCRIPT % {"accept": ACCEPT}, encoding="utf-8")
-    cpu = session_cpu_seconds(server.process.pid)
+    cpu = tree_cpu_seconds(server.process.pid)
     completed = subprocess.run(
         [
             "wrk", "--threads", "2", "--connections", str(connections), "--duration",
@@ -244,7 +230,7 @@ def load(server: Server, query_file: Path, seconds: int, connections: int, work:
         capture_output=True, text=True, check=True,
         env={**os.environ, "EG_QUERY_FILE": str(query_file)},
     )  # fmt: skip
-    cpu = session_cpu_seconds(server.process.pid) - cpu
+    cpu = tree_cpu_seconds(server.process.pid) - cpu
     line = next(text for text in completed.stdout.splitlines() if text.startswith("{"))
     return Figures(**json.loads(line), cpu_seconds=cpu)
 
