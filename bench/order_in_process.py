@@ -25,7 +25,10 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
+
+from rdflib.term import Node
 
 from common import machine, replace_section, run_id, versions  # type: ignore[import-not-found]
 from evidencegraph.queries import library
@@ -70,7 +73,14 @@ class Runner:
     """One named query run both ways: ``here()`` the package's path, ``there()`` the engine's;
     each returns something ``same`` compares and ``rows`` counts."""
 
-    def __init__(self, store: OxigraphStore, text: str, bound: dict, keys: list[str], worker: bool):  # type: ignore[type-arg]
+    def __init__(
+        self,
+        store: OxigraphStore,
+        text: str,
+        bound: Mapping[str, Node],
+        keys: list[str],
+        worker: bool,
+    ):
         self.keys = keys
         if worker:
             substitutions = tuple((name, to_oxigraph(term)) for name, term in bound.items())

@@ -350,3 +350,15 @@ def test_a_worker_keeps_the_row_cap_and_the_other_forms(sorted_here: list[bool])
         0,
     ).run(store)
     assert construct.status == 200 and construct.body.count(b"\n") == 50
+
+
+def test_a_worker_leaves_a_key_it_does_not_answer_to_the_engine(sorted_here: list[bool]) -> None:
+    store = _store(random.Random("unanswered"), ["string", "string"], 60)
+    text = (
+        f"SELECT ?row ?k0 WHERE {{ ?row <{EX}is> <{EX}Row> ; <{EX}k0> ?k0 ; <{EX}k1> ?hidden }}"
+        "\nORDER BY ?hidden ?k0"
+    )
+    ours = QueryJob(text, (), "tsv", None, 0).run(store)
+    engines = QueryJob(text + ENGINE_SORTS, (), "tsv", None, 0).run(store)
+    assert ours.status == 200 and ours.body == engines.body
+    assert sorted_here == []  # known from the answer's variables: no line was sorted here

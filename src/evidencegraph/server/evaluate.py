@@ -17,7 +17,7 @@ import functools
 import math
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -39,7 +39,12 @@ from evidencegraph.server.protocol import (
 )
 from evidencegraph.server.security import RefusedError, refuse_remote_fetch
 from evidencegraph.store.core import Store, describe_syntax_error, sparql_service
-from evidencegraph.store.solution_order import final_order, order_tsv, remember_engine_order
+from evidencegraph.store.solution_order import (
+    OrderKey,
+    final_order,
+    order_tsv,
+    remember_engine_order,
+)
 
 _RESULTS_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -203,15 +208,15 @@ class QueryJob:
             if isinstance(answer, ox.QuerySolutions):
                 if self.results is None:
                     return self._not_acceptable("select")
-                body = _tsv(answer, self.max_rows)
+                body = None
                 if ordering is not None:
-                    ordered = order_tsv(body, ordering.keys)
-                    if ordered is None:
+                    body = self._sorted_here(answer, ordering.keys)
+                    if body is None:
                         remember_engine_order(self.text)
                         answer = run(self.text)
                         assert isinstance(answer, ox.QuerySolutions)
-                        ordered = _tsv(answer, self.max_rows)
-                    body = ordered
+                if body is None:
+                    body = _tsv(answer, self.max_rows)
                 return self._solutions(body, store)
             return self._triples(answer)
         except SyntaxError as error:
@@ -252,6 +257,15 @@ class QueryJob:
             return self._not_acceptable("ask")
         body = answer.serialize(format=_RESULTS_FORMATS[self.results])
         return Answer(200, RESULT_MEDIA_TYPES[self.results], body or b"", "ask")
+
+    def _sorted_here(self, answer: ox.QuerySolutions, keys: Sequence[OrderKey]) -> bytes | None:
+        """The solutions as TSV sorted by ``keys`` here, or None where the engine must sort
+        them: a key the query does not answer (known before any row is written), or values
+        only the engine orders."""
+        answered = {variable.value for variable in answer.variables}
+        if any(key.variable not in answered for key in keys):
+            return None
+        return order_tsv(_tsv(answer, self.max_rows), keys)
 
     def _solutions(self, body: bytes, store: Store) -> Answer:
         """The answer to a SELECT, from its solutions in TSV (:func:`_tsv`)."""
