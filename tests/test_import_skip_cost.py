@@ -24,9 +24,9 @@ from evidencegraph.store.core import OxigraphStore
 
 BENCH = Path(__file__).parent.parent / "bench"
 #: records per batch, and where the three bad ones are: one in each of three batches
-BATCH = 50
-STUDIES = 150
-BAD = (7, 71, 140)
+BATCH = 30
+STUDIES = 90
+BAD = (7, 41, 84)
 
 
 def generator() -> ModuleType:
@@ -75,7 +75,7 @@ def test_three_bad_records_cost_a_few_gate_runs_not_their_batches() -> None:
     # Each bad batch: its run, the batch after it prepared again (it assumed the bad one
     # written), then the records the report names judged apart from the rest: 2 runs and at
     # most 1 more batch written (the rest; the bad record is left out). Judged one by one
-    # (the old way) it was 50 runs and 49 batches per bad record.
+    # (the old way) it was 30 runs and 29 batches per bad record.
     batches = STUDIES // BATCH
     assert summary.gate_runs <= batches + len(BAD) + 2 * len(BAD)
     assert summary.batches_committed <= batches

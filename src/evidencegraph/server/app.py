@@ -70,7 +70,7 @@ from evidencegraph.server.update_dataset import (
 from evidencegraph.server.urls import MESH, local_path
 from evidencegraph.server.void_page import void_html
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
-from evidencegraph.store.values_binding import tokenize
+from evidencegraph.store.values_binding import iter_tokens
 
 #: Query-string parameters of /queries/NAME that are not the query's parameters: the format,
 #: the Protocol's dataset (a named query over one source's graph, say), and what the forms of
@@ -751,7 +751,8 @@ def _dataset(request: Request) -> tuple[tuple[str, ...] | None, tuple[str, ...] 
 
 
 #: How much of a query's text is read for its form (SELECT, CONSTRUCT...) before a worker
-#: sees it: the tokenizer is Python, and a megabyte took it a second of the main process.
+#: sees it: the tokenizer is Python, and a megabyte took it a second of the main process. It
+#: stops at the first form keyword, which most texts reach after their prefixes.
 _FORM_WINDOW = 8192
 
 
@@ -762,7 +763,7 @@ def _check_acceptable(text: str, formats: QueryFormats) -> None:
     keyword = next(
         (
             token.keyword
-            for token in tokenize(text[:_FORM_WINDOW])
+            for token in iter_tokens(text[:_FORM_WINDOW])
             if token.keyword in ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
         ),
         None,

@@ -58,14 +58,22 @@ def refuse_deep_nesting(sparql: str, limit: int) -> None:
     """Raise RefusedError when ``sparql`` nests deeper than ``limit`` levels (0: no limit).
 
     Two regular-expression passes and one walk over the brackets and operators, stopped at
-    the first point past the limit; a text shorter than the limit cannot pass it (every
-    level takes a character) and is not looked at. A group's elements (triple patterns,
+    the first point past the limit. A text shorter than the limit cannot pass it (every
+    level takes a character), nor can one with fewer characters and words that start a level
+    than the limit (:func:`most_levels`, counted in C): neither is walked, and a query
+    written by hand is almost always one of them. A group's elements (triple patterns,
     BINDs, groups within it) count as a chain; the triples of a template or of INSERT DATA
     do not. What looks like an IRI may be two comparisons to Oxigraph
     (``?a<((((?b))))&&?c>?d``): its own brackets and operators must fit within the limit too.
     """
-    if not limit or len(sparql) <= limit:
+    if not limit or len(sparql) <= limit or most_levels(sparql) <= limit:
         return
+    walk_levels(sparql, limit)
+
+
+def walk_levels(sparql: str, limit: int) -> None:
+    """The measure of :func:`refuse_deep_nesting` itself, taken however long the text and
+    however few the characters that can start a level."""
     blanked_parts: list[str] = []
     position = 0
     for found in _SKIP.finditer(sparql):
@@ -77,6 +85,21 @@ def refuse_deep_nesting(sparql: str, limit: int) -> None:
             _walk(found.group("iri")[1:-1], limit, sparql, found.start() + 1, top="(")
     blanked_parts.append(sparql[position:])
     _walk("".join(blanked_parts), limit, sparql, 0, top="{")
+
+
+#: Every level the walks below count starts at one of these characters or words, found in the
+#: text as it came (blanking only turns characters into spaces, and an IRI's inside is walked
+#: on its own, so no level is counted twice).
+_LEVEL_CHARACTERS = "{([|&!=<>+-*/^.;,"
+_LEVEL_WORDS = re.compile(r"UNION|OPTIONAL|MINUS|BIND|FILTER|VALUES", re.IGNORECASE)
+
+
+def most_levels(sparql: str) -> int:
+    """An upper bound of the depth :func:`walk_levels` measures, counted in C: the
+    characters that can start a level and the words that can chain one. A query of a few
+    kilobytes is well under the limit by this count, and is not walked."""
+    characters = sum(sparql.count(character) for character in _LEVEL_CHARACTERS)
+    return characters + len(_LEVEL_WORDS.findall(sparql))
 
 
 def _walk(blanked: str, limit: int, sparql: str, offset: int, top: str) -> None:

@@ -17,7 +17,7 @@ serialiser, so no caller text reaches the query (decision 0011).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -68,7 +68,12 @@ class Token:
 def tokenize(sparql: str) -> list[Token]:
     """The significant tokens of a query or update (whitespace and comments left out), each
     with the number of braces open around it."""
-    tokens: list[Token] = []
+    return list(iter_tokens(sparql))
+
+
+def iter_tokens(sparql: str) -> Iterator[Token]:
+    """:func:`tokenize`, one token at a time: for a caller that needs only the first few
+    (a query's form comes before its pattern)."""
     depth = 0
     for match in SPARQL_TOKEN.finditer(sparql):
         kind = match.lastgroup or "other"
@@ -77,15 +82,15 @@ def tokenize(sparql: str) -> list[Token]:
         text = match.group()
         if text == "}":
             depth = max(depth - 1, 0)
-        tokens.append(Token(kind, text, match.start(), depth))
+        yield Token(kind, text, match.start(), depth)
         if text == "{":
             depth += 1
-    return tokens
 
 
 def query_form(sparql: str) -> str:
-    """``SELECT``, ``CONSTRUCT``, ``DESCRIBE`` or ``ASK``: the form of a query's text."""
-    return next((t.keyword for t in tokenize(sparql) if t.keyword in _FORMS), "SELECT")
+    """``SELECT``, ``CONSTRUCT``, ``DESCRIBE`` or ``ASK``: the form of a query's text (read up
+    to its first form keyword)."""
+    return next((t.keyword for t in iter_tokens(sparql) if t.keyword in _FORMS), "SELECT")
 
 
 def uses_service(sparql: str) -> bool:
