@@ -1243,7 +1243,7 @@ def test_pyshacl_parses_each_sparql_rule_once_and_answers_as_rdflib_does(
         parsed.append(text)
         return prepareQuery(text, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(shacl, "prepareQuery", counting)
+    monkeypatch.setattr(shacl, "prepare_query", counting)
     shacl._prepared.cache_clear()
     plain, preparing = Graph(), shacl.PreparingGraph()
     for triple in _valid_triples():

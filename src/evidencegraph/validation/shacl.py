@@ -12,13 +12,11 @@ import functools
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 from rdflib.term import Identifier, Node
 
@@ -27,6 +25,9 @@ from evidencegraph.rdf.model import model_graph, shapes_graph
 from evidencegraph.rdf.terms import canonical, from_quad, quiet_rdflib, to_quads
 from evidencegraph.store.core import Store
 from evidencegraph.validation.appraisal_reach import reach
+
+if TYPE_CHECKING:  # rdflib's SPARQL engine is imported only where a query is prepared
+    from rdflib.plugins.sparql.sparql import Query
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,15 @@ class PreparingGraph(Graph):
 def _prepared(text: str, namespaces: tuple[tuple[str, str], ...], base: str | None) -> Query:
     """``text`` parsed and translated, with these prefixes and base: a syntax error raises and
     is not kept."""
-    return prepareQuery(text, initNs=dict(namespaces), base=base)
+    return prepare_query(text, initNs=dict(namespaces), base=base)
+
+
+def prepare_query(text: str, **kwargs: Any) -> Query:
+    """rdflib's ``prepareQuery``, imported when first needed (it brings in rdflib's whole
+    SPARQL engine, which ``--help`` and ``query`` never use)."""
+    from rdflib.plugins.sparql import processor
+
+    return processor.prepareQuery(text, **kwargs)
 
 
 def validate_graph(data: Graph, focus: set[Node] | None = None) -> ValidationReport:
