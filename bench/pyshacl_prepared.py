@@ -5,7 +5,9 @@ focus node, and rdflib parses the rule's text anew each time. ``validation.shacl
 prepares each text once. Both ways validate the same synthetic graph (``bench/generate.py``,
 N studies, with the model, as ``validate_graph`` builds it) in this process, by turns, each
 prepared run starting with nothing prepared (as a fresh ``validate`` does); CPU seconds of
-this process, median of the rounds. The results of both ways must be the same.
+this process, median of the rounds. Violations are planted so that both ways have something
+to find: drugs whose name key is not lower case (a SPARQL rule) and arms without their label
+(SHACL Core). The results of both ways must be the same, and hold the planted ones.
 
 Run:  python bench/pyshacl_prepared.py --studies 120 --rounds 3 [--write docs/benchmarks.md]
 """
@@ -27,7 +29,31 @@ from evidencegraph.rdf.terms import quiet_rdflib
 from evidencegraph.validation import shacl
 
 BENCH = Path(__file__).parent
+ID = "https://w3id.org/evidencegraph/id/"
+EG = "https://w3id.org/evidencegraph/ontology#"
+LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
+#: every this many studies, an arm loses its label; and this many drugs with a key in capitals
+PLANT_EVERY, PLANTED_DRUGS = 40, 3
 BEGIN, END = "<!-- pyshacl-prepared:begin -->", "<!-- pyshacl-prepared:end -->"
+
+
+def _planted(text: str) -> tuple[str, int]:
+    """The generated graph with violations planted, and how many were planted."""
+    kept, planted = [], 0
+    for line in text.splitlines():
+        if line.startswith(f"<{ID}study/NCT9") and f"/arm/2> {LABEL}" in line:
+            number = int(line[len(f"<{ID}study/NCT9") :][:7])
+            if number % PLANT_EVERY == 0:
+                planted += 1
+                continue
+        kept.append(line)
+    for number in range(PLANTED_DRUGS):
+        drug = f"<{ID}drug/planted-{number}>"
+        kept.append(f"{drug} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{EG}Drug> .")
+        kept.append(f'{drug} {LABEL} "Planted {number}" .')
+        kept.append(f'{drug} <{EG}nameKey> "Planted {number}" .')
+        planted += 1
+    return "\n".join(kept) + "\n", planted
 
 
 def _graph(kind: type[Graph], text: str) -> Graph:
@@ -67,14 +93,14 @@ def main() -> int:
     assert spec is not None and spec.loader is not None
     generate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generate)
-    text = "\n".join(generate.lines(args.studies, 7)) + "\n"
+    text, planted = _planted("\n".join(generate.lines(args.studies, 7)) + "\n")
     plain_times, prepared_times = [], []
     same = True
     for round_number in range(args.rounds):
         plain_seconds, plain_results = _validate(_graph(Graph, text))
         shacl._prepared.cache_clear()
         prepared_seconds, prepared_results = _validate(_graph(shacl.PreparingGraph, text))
-        same = same and plain_results == prepared_results
+        same = same and plain_results == prepared_results and len(plain_results) >= planted
         plain_times.append(plain_seconds)
         prepared_times.append(prepared_seconds)
         print(
@@ -95,9 +121,11 @@ def main() -> int:
             f"Machine: {machine()}. Packages: {versions(['pyshacl', 'rdflib'])}.",
             "",
             f"{args.studies} synthetic studies (bench/generate.py, seed 7) with the model: "
-            f"{triples:,} triples, validated by pyshacl against the packaged shapes in this "
-            "process, the two ways by turns, each prepared run starting with nothing "
-            "prepared. CPU seconds, median of the rounds (every round in brackets).",
+            f"{triples:,} triples, with {planted} violations planted ({PLANTED_DRUGS} drugs "
+            "whose name key is not lower case, a SPARQL rule; arms without their label), "
+            "validated by pyshacl against the packaged shapes in this process, the two ways "
+            "by turns, each prepared run starting with nothing prepared. CPU seconds, median "
+            f"of the rounds (every round in brackets); {len(plain_results)} results each way.",
             "",
             "| graph pyshacl runs on | CPU s | ratio | same results |",
             "|---|---:|---:|---|",
