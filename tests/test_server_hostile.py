@@ -316,14 +316,17 @@ def test_long_lists_of_data_are_not_depth() -> None:
 
 
 #: Pieces of SPARQL text for the bound below: every kind of level, each kind of text the walk
-#: blanks (strings, IRIs holding operators, comments, escapes, prefixed names, decimals), and
-#: keywords run into numbers, names and one another.
+#: blanks (strings, IRIs holding operators, comments, escapes, prefixed names, decimals),
+#: keywords run into numbers, names and one another, and keywords spelled with letters that
+#: only a case-blind match takes for theirs.
 _PIECES = (
     "{", "}", "(", ")", "[", "]", " . ", ";", ",", "||", "&&", "!=", "<=", ">=", "=", "+", "-",
     "*", "/", "|", "^", " UNION ", "optional", " Minus ", "BIND", "filter", "VALUES",
     "CONSTRUCT {", "INSERT DATA {", "'a{b'", '"""x(y"""', "<http://e/a.b?c=d>", "<((a))>",
     "# { ( . \n", "\\#", "ex:a.b", "1.5", "1.5UNION", "?xUNION", "ex:aunion", "BINDUNION",
     " ?s ", " ?o ", "\n",
+    # letters the walk's case-blind matching pairs with a keyword's (ſ with s, İ with i)
+    "MINUſ", "BİND", "valueſ",
 )  # fmt: skip
 
 
@@ -343,6 +346,15 @@ def test_the_counted_bound_is_never_below_the_depth_walked() -> None:
             except RefusedError:
                 deep += 1
     assert deep > 50  # the texts do nest: the check above is not vacuous
+    for text in (
+        "{ ?s ?p ?o " + "MINUſ { ?s ?p ?o } " * 600 + "}",
+        "{ ?s ?p ?o " + "FİLTER ?x " * 1200 + "}",
+    ):
+        # fewer than 1,000 of the characters: only the words, counted as the walk finds
+        # them, put it past the limit
+        assert most_levels(text) > DEFAULT_MAX_DEPTH  # so it is walked, and refused
+        with pytest.raises(RefusedError, match="nests too deeply"):
+            refuse_deep_nesting(text, DEFAULT_MAX_DEPTH)
     for name, query in library().items():
         assert most_levels(query.text) < DEFAULT_MAX_DEPTH / 2, name
 

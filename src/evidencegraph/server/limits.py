@@ -89,16 +89,24 @@ def walk_levels(sparql: str, limit: int) -> None:
 
 #: Every level the walks below count starts at one of these characters or words, found in the
 #: text as it came (blanking only turns characters into spaces, and an IRI's inside is walked
-#: on its own, so no level is counted twice).
+#: on its own, so no level is counted twice). No word ends with a letter another begins with,
+#: so their occurrences never overlap.
 _LEVEL_CHARACTERS = "{([|&!=<>+-*/^.;,"
-_LEVEL_WORDS = re.compile(r"UNION|OPTIONAL|MINUS|BIND|FILTER|VALUES", re.IGNORECASE)
+_NOT_LEVEL_CHARACTERS = str.maketrans("", "", _LEVEL_CHARACTERS)
+_WORDS = ("union", "optional", "minus", "bind", "filter", "values")
+_LEVEL_WORDS = re.compile("|".join(_WORDS), re.IGNORECASE)
 
 
 def most_levels(sparql: str) -> int:
     """An upper bound of the depth :func:`walk_levels` measures, counted in C: the
-    characters that can start a level and the words that can chain one. A query of a few
-    kilobytes is well under the limit by this count, and is not walked."""
-    characters = sum(sparql.count(character) for character in _LEVEL_CHARACTERS)
+    characters that can start a level and the words that can chain one (as the walk finds
+    them, in any case). A query of a few kilobytes is well under the limit by this count, and
+    is not walked: for the 3.5 kB of a named query, 30 µs against the walk's 900."""
+    characters = len(sparql) - len(sparql.translate(_NOT_LEVEL_CHARACTERS))
+    if sparql.isascii():
+        lowered = sparql.lower()
+        return characters + sum(lowered.count(word) for word in _WORDS)
+    # the walk's case-blind matching pairs some other letters with these (ſ with s, İ with i)
     return characters + len(_LEVEL_WORDS.findall(sparql))
 
 
