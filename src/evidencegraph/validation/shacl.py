@@ -209,16 +209,22 @@ def validate_graph(data: Graph, focus: set[Node] | None = None) -> ValidationRep
     With ``focus``, only results whose focus node is in it are kept: the gate
     uses this so that partially copied neighbours do not report on themselves.
     """
-    import pyshacl  # imported here: pyshacl is slow to import and not every command needs it
-
     combined = PreparingGraph()
     for triple in data:
         combined.add(triple)
     for triple in model_graph():
         combined.add(triple)
+    return _report_from_graph(pyshacl_report_graph(combined), focus)
+
+
+def pyshacl_report_graph(graph: Graph) -> Graph:
+    """pyshacl's report graph for ``graph`` (which holds the model) against the shapes: no
+    inference, and ``graph`` itself is what it reads (a :class:`PreparingGraph` here)."""
+    import pyshacl  # imported here: pyshacl is slow to import and not every command needs it
+
     with quiet_rdflib():
         _, report_graph, _ = pyshacl.validate(
-            combined,
+            graph,
             shacl_graph=shapes_graph(),
             inference="none",
             advanced=False,
@@ -226,7 +232,8 @@ def validate_graph(data: Graph, focus: set[Node] | None = None) -> ValidationRep
             allow_warnings=False,
             inplace=True,
         )
-    return _report_from_graph(report_graph, focus)
+    assert isinstance(report_graph, Graph)
+    return report_graph
 
 
 def _report_from_graph(report_graph: Graph, focus: set[Node] | None) -> ValidationReport:
