@@ -67,6 +67,13 @@ def replace_section(path: Path, begin: str, end: str, section: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def print_and_write(section: str, path: Path | None, begin: str, end: str) -> None:
+    """Print a report ``section`` and, given a ``path``, put it there (:func:`replace_section`)."""
+    print(section)
+    if path is not None:
+        replace_section(path, begin, end, section)
+
+
 def versions(names: Iterable[str]) -> str:
     """``name version`` for each installed distribution, ``name missing`` for the others."""
     found = []

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from common import machine, replace_section, run_id, versions  # type: ignore[import-not-found]
+from common import machine, print_and_write, run_id, versions  # type: ignore[import-not-found]
 from evidencegraph.rdf.model import model_graph
 from evidencegraph.validation import shacl
 
@@ -125,9 +125,7 @@ def main() -> int:
             END,
         ]
     )
-    print(section)
-    if args.write:
-        replace_section(args.write, BEGIN, END, section)
+    print_and_write(section, args.write, BEGIN, END)
     return 0 if same else 1
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 
-from common import machine, replace_section, run_id, tree_cpu_seconds  # type: ignore[import-not-found]
+from common import machine, print_and_write, run_id, tree_cpu_seconds  # type: ignore[import-not-found]
 from server import ACCEPT, Server, evidencegraph_server, oxigraph_server  # type: ignore[import-not-found]
 
 BEGIN, END = "<!-- small-answers:begin -->", "<!-- small-answers:end -->"
@@ -144,9 +144,7 @@ def main() -> int:
         )
     lines.append(END)
     section = "\n".join(lines)
-    print(section)
-    if args.write:
-        replace_section(args.write, BEGIN, END, section)
+    print_and_write(section, args.write, BEGIN, END)
     return 0 if same else 1
 
 
