@@ -361,7 +361,12 @@ def judge(prepared: PreparedBatch, *, first_look: bool = True) -> ValidationRepo
     lexical check, then shifty's first look (decision 0015; unless ``first_look`` is False),
     then rudof; pyshacl where pyrudof is missing.
 
-    A batch the checks pass and the first look passes whole conforms, and rudof is not asked.
+    A batch the checks pass and the first look passes conforms, and rudof is not asked. The
+    first look passes a batch in which no focus node breaks a shape: its neighbours are copied
+    in part (their types, not every value their shapes ask for), so a neighbour may break one
+    in the data judged, and the verdict does not report those either (it is kept to the focus
+    nodes). Where the first look cannot say, or a node of the batch breaks a shape, the verdict
+    decides.
     """
     plan = gate_plan()
     results: list[ValidationResult] = []
@@ -371,7 +376,7 @@ def judge(prepared: PreparedBatch, *, first_look: bool = True) -> ValidationRepo
         not results
         and first_look
         and plan.first_look is not None
-        and plan.first_look.passes(prepared.data)
+        and plan.first_look.passes(prepared.data, prepared.focus)
     ):
         return ValidationReport(conforms=True, results=[])
     verdict = plan.verdict.judge(prepared.data, prepared.quads, prepared.focus)

@@ -56,8 +56,10 @@ class FirstLook(Protocol):
         """Whether it can run on this machine."""
         ...
 
-    def passes(self, data: str) -> bool:
-        """Whether N-Triples ``data`` plus the model conforms, every node of it."""
+    def passes(self, data: str, focus: set[str] | None = None) -> bool:
+        """Whether N-Triples ``data`` plus the model conforms: every node of it, or with
+        ``focus`` (IRIs) every one of these nodes, all others being neighbours copied in part
+        whose breaks the verdict does not report either."""
         ...
 
 
@@ -155,8 +157,15 @@ class Shifty:
     def available(self) -> bool:
         return shifty_engine.available()
 
-    def passes(self, data: str) -> bool:
-        return shifty_engine.conforms(data)
+    def passes(self, data: str, focus: set[str] | None = None) -> bool:
+        nodes = shifty_engine.violating_nodes(data)
+        if nodes is None:
+            return False
+        if focus is None:
+            return not nodes
+        # a break on a node of the batch, or on a blank node (which no focus names): the
+        # verdict decides
+        return not any(node.startswith("_:") or node[1:-1] in focus for node in nodes)
 
 
 LEXICAL, RUDOF, PYSHACL, SHIFTY = LexicalCheck(), Rudof(), Pyshacl(), Shifty()

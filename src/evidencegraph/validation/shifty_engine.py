@@ -1,12 +1,13 @@
-"""The gate's first look: shifty (Rust, through pyshifty) says whether a batch conforms.
+"""The gate's first look: shifty (Rust, through pyshifty) says which nodes of a batch break a
+shape.
 
 Nearly every batch of an import conforms, and shifty decides that with about half of rudof's
-CPU (decision 0015). It is asked only *whether* the batch, its neighbourhood and the model
-conform, every node of them. When they do, no focus node can break a shape and the gate is
-done. When they do not, the gate asks rudof (decision 0009), whose results it reports, kept to
-the batch's own nodes: the violation may be on a neighbour the batch only links to, whose
-triples are copied in part. So shifty only ever lets through a batch in which no node breaks
-a shape, and every violation the gate reports is rudof's.
+CPU (decision 0015). It judges the batch, its neighbourhood and the model, every node of them,
+and names the nodes that break a shape. When none of them is a node of the batch (a focus
+node), the gate is done: the others are neighbours the batch only links to, copied in part,
+and rudof's results, which the gate reports, are kept to the focus nodes too. Otherwise the
+gate asks rudof (decision 0009). So shifty only ever lets through a batch in which no node of
+its own breaks a shape, and every violation the gate reports is rudof's.
 """
 
 from __future__ import annotations
@@ -40,7 +41,14 @@ def _validator() -> shifty.PreparedValidator:
 
 
 def conforms(data: str) -> bool:
-    """Whether N-Triples ``data`` together with the model conforms to the shapes.
+    """Whether N-Triples ``data`` together with the model conforms to the shapes, every node of
+    it (:func:`violating_nodes` finds none)."""
+    return violating_nodes(data) == frozenset()
+
+
+def violating_nodes(data: str) -> frozenset[str] | None:
+    """The nodes of N-Triples ``data`` together with the model that break a shape, as shifty
+    writes them (``<IRI>``, ``_:label``); None where shifty cannot say.
 
     The data and the model are validated and searched (``graph_mode="union"`` with the
     model in the shapes graph: the shapes' own triples, which no shape targets and no data
@@ -48,10 +56,11 @@ def conforms(data: str) -> bool:
     shifty works.
 
     shifty's algebra path, the one it keeps for conformance: its W3C path walks the shapes
-    graph to build a report, which a yes or no does not need, and took 1.7 times the CPU on
+    graph to build a report, which the gate does not need, and took 1.7 times the CPU on
     calibrated batches (``bench/gate_cost.py``). A constraint the algebra cannot evaluate
     raises (``on_unsupported="error"``) rather than being skipped: the batch then goes to
-    rudof, so shifty never passes a batch on a constraint it did not look at.
+    rudof, so shifty never passes a batch on a constraint it did not look at. A verdict of
+    "does not conform" that names no node is not believed either: None.
     """
     payload = data.encode("utf-8")
     try:
@@ -64,5 +73,8 @@ def conforms(data: str) -> bool:
                 on_unsupported="error",
             )
     except (ValueError, RuntimeError):  # unsupported by the algebra: rudof judges
-        return False
-    return bool(verdict.conforms)
+        return None
+    nodes = frozenset(str(violation.focus_node) for violation in verdict.violations)
+    if bool(verdict.conforms) != (not nodes):
+        return None
+    return nodes
