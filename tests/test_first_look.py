@@ -99,6 +99,13 @@ def test_a_break_on_a_node_of_the_batch_is_never_passed() -> None:
     assert not engines.SHIFTY.passes(data)
     blank = data.replace(f"<{study}>", "_:b0")
     assert not engines.SHIFTY.passes(blank, {study})
+    # an IRI beyond ASCII is not taken for a neighbour (its spelling may differ from the
+    # focus's); one written with an escape is read as the IRI it names
+    beyond = data.replace(study, "https://w3id.org/evidencegraph/id/study/caf\u00e9")
+    assert shifty_engine.violating_nodes(beyond)
+    assert not engines.SHIFTY.passes(beyond, {study})
+    escaped = data.replace(study, "https://w3id.org/evidencegraph/id/study/\\u0041")
+    assert not engines.SHIFTY.passes(escaped, {"https://w3id.org/evidencegraph/id/study/A"})
     assert shifty_engine.violating_nodes("not N-Triples") is None or not engines.SHIFTY.passes(
         "not N-Triples", {study}
     )

@@ -163,9 +163,22 @@ class Shifty:
             return False
         if focus is None:
             return not nodes
-        # a break on a node of the batch, or on a blank node (which no focus names): the
-        # verdict decides
-        return not any(node.startswith("_:") or node[1:-1] in focus for node in nodes)
+        # only a break on an IRI plainly not the batch's is a neighbour's; one on a node of
+        # the batch, a blank node, a literal, or an IRI written with escapes or other than
+        # ASCII (whose text might not be the focus's spelling of it): the verdict decides
+        return all(_neighbour(node, focus) for node in nodes)
+
+
+def _neighbour(node: str, focus: set[str]) -> bool:
+    """Whether shifty's ``node`` (``<IRI>``) is an IRI, written plainly, that ``focus`` lacks."""
+    iri = node[1:-1]
+    return (
+        node.startswith("<")
+        and node.endswith(">")
+        and iri.isascii()
+        and "\\" not in iri
+        and iri not in focus
+    )
 
 
 LEXICAL, RUDOF, PYSHACL, SHIFTY = LexicalCheck(), Rudof(), Pyshacl(), Shifty()
