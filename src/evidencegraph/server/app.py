@@ -70,7 +70,7 @@ from evidencegraph.server.update_dataset import (
 from evidencegraph.server.urls import MESH, local_path
 from evidencegraph.server.void_page import void_html
 from evidencegraph.server.workers import JobTimeoutError, PoolBusyError, WorkerLostError, WorkerPool
-from evidencegraph.store.values_binding import iter_tokens
+from evidencegraph.store.values_binding import first_form
 
 #: Query-string parameters of /queries/NAME that are not the query's parameters: the format,
 #: the Protocol's dataset (a named query over one source's graph, say), and what the forms of
@@ -760,14 +760,7 @@ def _check_acceptable(text: str, formats: QueryFormats) -> None:
     """A 406 before any work when the query's form (read by the tokenizer in the first
     8 KiB; the parser has the last word in the worker, which answers 406 itself) has no
     format in what was asked for."""
-    keyword = next(
-        (
-            token.keyword
-            for token in iter_tokens(text[:_FORM_WINDOW])
-            if token.keyword in ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
-        ),
-        None,
-    )
+    keyword = first_form(text[:_FORM_WINDOW])
     if keyword is None:  # a prologue longer than the window: the worker decides
         return
     form = "graph" if keyword in ("CONSTRUCT", "DESCRIBE") else "select"

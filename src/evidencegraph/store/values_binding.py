@@ -88,9 +88,14 @@ def iter_tokens(sparql: str) -> Iterator[Token]:
 
 
 def query_form(sparql: str) -> str:
-    """``SELECT``, ``CONSTRUCT``, ``DESCRIBE`` or ``ASK``: the form of a query's text (read up
-    to its first form keyword)."""
-    return next((t.keyword for t in iter_tokens(sparql) if t.keyword in _FORMS), "SELECT")
+    """``SELECT``, ``CONSTRUCT``, ``DESCRIBE`` or ``ASK``: the form of a query's text."""
+    return first_form(sparql) or "SELECT"
+
+
+def first_form(sparql: str) -> str | None:
+    """The first form keyword of ``sparql`` (``SELECT``, ``CONSTRUCT``, ``DESCRIBE``, ``ASK``),
+    read up to it; None when the text names none."""
+    return next((t.keyword for t in iter_tokens(sparql) if t.keyword in _FORMS), None)
 
 
 def uses_service(sparql: str) -> bool:
